@@ -1,0 +1,78 @@
+// The ECMA-419 shapes that portable modules rely on; hosts provide classes of these shapes.
+
+/** Options accepted by an ECMA-419 I2C constructor (`embedded:io/i2c`). */
+export interface I2COptions {
+  /** 7-bit device address. */
+  address: number;
+  /** Bus clock in hertz. */
+  hz?: number;
+  /** Pin numbers (device hosts only). */
+  data?: number;
+  clock?: number;
+  port?: number;
+  [extra: string]: unknown;
+}
+
+/** An open I2C connection to one device address. Methods throw on NACK or bus error. */
+export interface I2C {
+  read(count: number, stop?: boolean): ArrayBuffer;
+  write(buffer: ArrayBuffer | ArrayBufferView, stop?: boolean): void;
+  close(): void;
+}
+
+export type I2CConstructor = new (options: I2COptions) => I2C;
+
+/** The `sensor` option of the ECMA-419 sensor class pattern: the IO class plus its options. */
+export interface SensorIOOptions extends Partial<I2COptions> {
+  io: I2CConstructor;
+}
+
+/** Options for an ECMA-419 TCP socket (`embedded:io/socket/tcp`), plus TLS (`secure`). */
+export interface TCPSocketOptions {
+  /** IP address or host name; hosts that cannot resolve names document it. */
+  address: string;
+  port: number;
+  /** Present for a TLS socket: verification is on unless `verify` is explicitly false. */
+  secure?: TLSOptions;
+  onReadable?: (this: TCPSocket, count: number) => void;
+  onWritable?: (this: TCPSocket, count: number) => void;
+  onError?: (this: TCPSocket, error?: Error) => void;
+}
+
+export interface TLSOptions {
+  /** PEM text of the certificate authorities to trust (undefined: the host's default store). */
+  ca?: string;
+  /** Host name to check the server certificate against (defaults to `address`). */
+  serverName?: string;
+  /** Client certificate and key (PEM) for mutual TLS. */
+  certificate?: string;
+  key?: string;
+  /** Turn verification off: only for test rigs; never the default. */
+  verify?: boolean;
+}
+
+/** An open TCP (or TLS) socket: non-blocking, callbacks report readable and writable bytes. */
+export interface TCPSocket {
+  /** Reads up to `count` bytes (all available when omitted); undefined when nothing is available. */
+  read(count?: number): ArrayBuffer | undefined;
+  /** Writes the whole buffer; callers keep under the count last reported by onWritable. */
+  write(buffer: ArrayBuffer | ArrayBufferView): void;
+  close(): void;
+}
+
+export type TCPSocketConstructor = new (options: TCPSocketOptions) => TCPSocket;
+
+/** Time and timers, from the host (Moddable `Timer`, Node timers, or a manual clock in tests). */
+export interface Clock {
+  /** Milliseconds, monotonic. */
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** A small persistent key/value store (Moddable `preference`/flash; a file on Node). */
+export interface Store {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+  delete(key: string): void;
+}

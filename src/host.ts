@@ -1,0 +1,19 @@
+// What a host (esp32, desktop simulator, Node) hands the application: IO classes, time, storage, logging.
+import type { Clock, I2CConstructor, Store, TCPSocketConstructor } from "telltale/io/io";
+
+export interface Host {
+  /** "esp32", "sim" or "node": shown in health telemetry. */
+  readonly name: string;
+  readonly clock: Clock;
+  /** I2C class bound to the board's default bus (pins come from the host). */
+  readonly i2c: I2CConstructor;
+  /** Plain TCP socket class; TLS is the same class given a `secure` option. */
+  readonly tcp: TCPSocketConstructor;
+  readonly store: Store;
+  /** One line of human-readable log output. */
+  log(line: string): void;
+  /** A stable identifier for this board (MAC-derived on a device). */
+  readonly deviceId: string;
+  /** Brings the network up (Wi-Fi on a device); resolves when the firmware may open sockets. */
+  connectNetwork(): Promise<void>;
+}

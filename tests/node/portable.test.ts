@@ -1,0 +1,6 @@
+// Runs the portable suites (tests/suites.ts) under node:test; the same suites run in XS via scripts/run-xs.mjs.
+import { test } from "node:test";
+import { registered } from "../harness.js";
+import "../suites.js";
+
+for (const c of registered()) test(`${c.suite} › ${c.name}`, async () => { await c.body(); });
