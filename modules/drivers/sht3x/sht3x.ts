@@ -1,0 +1,150 @@
+// Sensirion SHT3x temperature/humidity driver in the ECMA-419 sensor class pattern, without blocking delays.
+import type { I2C, SensorIOOptions } from "telltale/io/io";
+import { crc8Word } from "telltale/crc/crc8";
+import { Command, ticksToCelsius, ticksToPercent, type Repeatability } from "telltale/drivers/sht3x/registers";
+
+export interface SHT3xOptions {
+  sensor: SensorIOOptions;
+  /** Measurement repeatability (default "high"). */
+  repeatability?: Repeatability;
+  /** Transient faults (NACK, CRC mismatch), reported after the public call returns. */
+  onError?: (error: Error) => void;
+}
+
+export interface SHT3xSample {
+  thermometer: { temperature: number };
+  hygrometer: { humidity: number };
+}
+
+const ADDRESSES = [0x44, 0x45];
+const REPEATABILITY: Record<Repeatability, number> = {
+  high: Command.singleShotHigh, medium: Command.singleShotMedium, low: Command.singleShotLow,
+};
+
+function validRepeatability(value: unknown): value is Repeatability {
+  return value === "high" || value === "medium" || value === "low";
+}
+
+/**
+ * `sample()` reads the conversion that the previous call started and starts the next one, so no call
+ * waits for the chip: the first call after construction starts a conversion and returns undefined.
+ */
+export default class SHT3x {
+  #io: I2C | undefined;
+  #onError: ((error: Error) => void) | undefined;
+  #command: number;
+  #pending = false;
+  #heater = false;
+  /** Transient errors seen since construction (health telemetry). */
+  #errors = 0;
+  readonly #word = new Uint8Array(2);
+
+  constructor(options: SHT3xOptions) {
+    const sensor = options?.sensor;
+    if (!sensor || typeof sensor.io !== "function") throw new TypeError("SHT3x: option \"sensor.io\" must be an I2C class");
+    const address = sensor.address ?? 0x44;
+    if (!ADDRESSES.includes(address)) throw new RangeError("SHT3x: option \"sensor.address\" must be 0x44 or 0x45, got " + String(address));
+    const repeatability = options.repeatability ?? "high";
+    if (!validRepeatability(repeatability)) throw new RangeError("SHT3x: option \"repeatability\" must be \"high\", \"medium\" or \"low\"");
+    if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("SHT3x: option \"onError\" must be a function");
+    this.#onError = options.onError;
+    this.#command = REPEATABILITY[repeatability];
+
+    const io = new sensor.io({ hz: 100_000, ...sensor, address });
+    this.#io = io;
+    try {
+      // Reading the status register proves a part answers at this address with valid CRCs.
+      this.#send(Command.readStatus);
+      this.#readWords(io.read(3), 1, "status");
+      this.#send(Command.softReset);
+    } catch (e) {
+      io.close();
+      this.#io = undefined;
+      throw new Error("SHT3x: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")");
+    }
+  }
+
+  /** Errors counted since construction. */
+  get errors(): number { return this.#errors; }
+
+  configure(options: { repeatability?: Repeatability; heater?: boolean }): void {
+    this.#check();
+    if (options.repeatability !== undefined) {
+      if (!validRepeatability(options.repeatability)) throw new RangeError("SHT3x: option \"repeatability\" must be \"high\", \"medium\" or \"low\"");
+      this.#command = REPEATABILITY[options.repeatability];
+    }
+    if (options.heater !== undefined) {
+      if (typeof options.heater !== "boolean") throw new TypeError("SHT3x: option \"heater\" must be a boolean");
+      this.#send(options.heater ? Command.heaterEnable : Command.heaterDisable);
+      this.#heater = options.heater;
+    }
+  }
+
+  get configuration(): { repeatability: Repeatability; heater: boolean } {
+    const repeatability = (Object.keys(REPEATABILITY) as Repeatability[]).find((k) => REPEATABILITY[k] === this.#command)!;
+    return { repeatability, heater: this.#heater };
+  }
+
+  /** The status register (§4.11): reads and checks its CRC; throws on failure. */
+  readStatus(): number {
+    this.#check();
+    this.#send(Command.readStatus);
+    return this.#readWords(this.#io!.read(3), 1, "status")[0];
+  }
+
+  sample(): SHT3xSample | undefined {
+    this.#check();
+    let result: SHT3xSample | undefined;
+    try {
+      if (this.#pending) {
+        this.#pending = false;
+        const [t, h] = this.#readWords(this.#io!.read(6), 2, "measurement");
+        result = { thermometer: { temperature: ticksToCelsius(t) }, hygrometer: { humidity: ticksToPercent(h) } };
+      }
+    } catch (e) {
+      this.#report(e as Error);
+    }
+    try {
+      this.#send(this.#command);
+      this.#pending = true;
+    } catch (e) {
+      if (result) this.#report(e as Error); // one report per call is enough when both steps fail
+    }
+    return result;
+  }
+
+  close(): void {
+    this.#io?.close();
+    this.#io = undefined;
+    this.#onError = undefined;
+  }
+
+  #check(): void { if (!this.#io) throw new Error("SHT3x: closed"); }
+
+  #send(command: number): void {
+    this.#word[0] = command >> 8;
+    this.#word[1] = command & 0xFF;
+    this.#io!.write(this.#word);
+  }
+
+  #readWords(buffer: ArrayBuffer, count: number, what: string): number[] {
+    const bytes = new Uint8Array(buffer);
+    const words: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const word = (bytes[i * 3] << 8) | bytes[i * 3 + 1];
+      const crc = bytes[i * 3 + 2];
+      const expected = crc8Word(word);
+      if (crc !== expected)
+        throw new Error("SHT3x: CRC mismatch in " + what + " word " + i + " (got 0x" + crc.toString(16) + ", expected 0x" + expected.toString(16) + ")");
+      words.push(word);
+    }
+    return words;
+  }
+
+  #report(error: Error): void {
+    this.#errors++;
+    const onError = this.#onError;
+    const message = error.message.startsWith("SHT3x:") ? error.message : "SHT3x: " + error.message;
+    if (onError) Promise.resolve().then(() => { if (this.#io) onError(new Error(message)); });
+  }
+}
