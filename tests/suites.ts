@@ -3,3 +3,4 @@ import "./modules/sim/i2c-bus.suite.js";
 import "./modules/crc/crc8.suite.js";
 import "./modules/drivers/sht3x/sht3x.suite.js";
 import "./modules/detector/zscore.suite.js";
+import "./modules/config/config.suite.js";

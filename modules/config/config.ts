@@ -1,0 +1,184 @@
+// The device configuration: defaults declared once, every field validated, errors that name the field.
+
+export interface BrokerConfig {
+  /** "mqtt" (plain TCP) or "mqtts" (TLS, server certificate verified). */
+  scheme: "mqtt" | "mqtts";
+  host: string;
+  port: number;
+  /** PEM text of the CA that signed the broker's certificate (mqtts). */
+  ca?: string;
+  username?: string;
+  password?: string;
+  keepalive: number;
+}
+
+export interface SensorConfig {
+  part: "sht3x";
+  /** Name used in telemetry (default: the part name, then a number if repeated). */
+  name: string;
+  address: number;
+  repeatability: "high" | "medium" | "low";
+}
+
+export interface DetectorConfig {
+  calibrationSamples: number;
+  alphaShift: number;
+  on: number;
+  off: number;
+  holdSamples: number;
+  clearSamples: number;
+}
+
+export interface Config {
+  deviceId?: string;
+  /** Sampling and telemetry interval, ms. */
+  intervalMs: number;
+  topicPrefix: string;
+  broker: BrokerConfig;
+  sensors: SensorConfig[];
+  detector: DetectorConfig;
+}
+
+export class ConfigError extends Error {
+  constructor(path: string, problem: string) {
+    super("config." + path + ": " + problem);
+    this.name = "ConfigError";
+  }
+}
+
+type Raw = Record<string, unknown>;
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+  if (value === null || typeof value !== "object") return String(value);
+  return Array.isArray(value) ? "an array" : "an object";
+}
+
+function object(value: unknown, path: string): Raw {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ConfigError(path, "expected an object, got " + describe(value));
+  return value as Raw;
+}
+
+function int(raw: Raw, key: string, path: string, fallback: number | undefined, min: number, max: number): number {
+  const value = raw[key] ?? fallback;
+  if (typeof value !== "number" || value !== Math.floor(value) || value < min || value > max)
+    throw new ConfigError(path + key, "expected an integer from " + min + " to " + max + ", got " + describe(value));
+  return value;
+}
+
+function num(raw: Raw, key: string, path: string, fallback: number, min: number, max: number): number {
+  const value = raw[key] ?? fallback;
+  if (typeof value !== "number" || !(value >= min && value <= max))
+    throw new ConfigError(path + key, "expected a number from " + min + " to " + max + ", got " + describe(value));
+  return value;
+}
+
+function str(raw: Raw, key: string, path: string, pattern?: RegExp, what?: string): string | undefined {
+  const value = raw[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") throw new ConfigError(path + key, "expected a string, got " + describe(value));
+  if (pattern && !pattern.test(value)) throw new ConfigError(path + key, "expected " + what + ", got " + describe(value));
+  return value;
+}
+
+function oneOf<T extends string>(raw: Raw, key: string, path: string, choices: readonly T[], fallback: T): T {
+  const value = raw[key] ?? fallback;
+  if (!choices.includes(value as T)) throw new ConfigError(path + key, "expected one of " + choices.map((c) => JSON.stringify(c)).join(", ") + ", got " + describe(value));
+  return value as T;
+}
+
+const URL_PATTERN = /^(mqtts?):\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+)(?::(\d{1,5}))?\/?$/;
+
+/** Parses "mqtt://host:port" or "mqtts://host:port" (no URL class on devices). */
+export function parseBrokerUrl(url: string, path = "broker.url"): { scheme: "mqtt" | "mqtts"; host: string; port: number } {
+  const m = URL_PATTERN.exec(url);
+  if (!m) throw new ConfigError(path, "expected mqtt://host[:port] or mqtts://host[:port], got " + describe(url));
+  const scheme = m[1] as "mqtt" | "mqtts";
+  const port = m[3] === undefined ? (scheme === "mqtts" ? 8883 : 1883) : Number(m[3]);
+  if (port < 1 || port > 65535) throw new ConfigError(path, "port " + port + " is outside 1–65535");
+  return { scheme, host: m[2].replace(/^\[|\]$/g, ""), port };
+}
+
+const PARTS = ["sht3x"] as const;
+const SHT3X_ADDRESSES = [0x44, 0x45];
+
+function sensor(value: unknown, index: number, names: Set<string>): SensorConfig {
+  const path = "sensors[" + index + "].";
+  const raw = object(value, "sensors[" + index + "]");
+  const part = oneOf(raw, "part", path, PARTS, undefined as never);
+  const address = int(raw, "address", path, 0x44, 0, 0x7F);
+  if (!SHT3X_ADDRESSES.includes(address)) throw new ConfigError(path + "address", "an SHT3x answers at 0x44 or 0x45, got 0x" + address.toString(16));
+  let name = str(raw, "name", path, /^[a-z][a-z0-9_]{0,31}$/, "a lower-case name of letters, digits and _ (at most 32)");
+  if (name === undefined) { name = part; for (let n = 2; names.has(name); n++) name = part + "_" + n; }
+  if (names.has(name)) throw new ConfigError(path + "name", "the name " + JSON.stringify(name) + " is used twice");
+  names.add(name);
+  return { part, name, address, repeatability: oneOf(raw, "repeatability", path, ["high", "medium", "low"] as const, "high") };
+}
+
+/** Validates a raw configuration (parsed JSON or a Moddable `mc/config` object) and applies defaults. */
+export function parseConfig(value: unknown): Config {
+  const raw = object(value, "root");
+  const deviceId = str(raw, "deviceId", "", /^[A-Za-z0-9_-]{1,64}$/, "1–64 letters, digits, _ or -");
+  const brokerRaw = object(raw.broker ?? {}, "broker");
+  const url = str(brokerRaw, "url", "broker.") ?? "mqtt://127.0.0.1:1883";
+  const endpoint = parseBrokerUrl(url);
+  const ca = str(brokerRaw, "ca", "broker.", /-----BEGIN CERTIFICATE-----/, "PEM text containing a certificate");
+  if (ca !== undefined && endpoint.scheme !== "mqtts") throw new ConfigError("broker.ca", "a CA is only used with mqtts:// URLs");
+  const broker: BrokerConfig = {
+    ...endpoint,
+    ca,
+    username: str(brokerRaw, "username", "broker."),
+    password: str(brokerRaw, "password", "broker."),
+    keepalive: int(brokerRaw, "keepalive", "broker.", 30, 5, 3600),
+  };
+  const sensorsRaw = raw.sensors ?? [{ part: "sht3x", address: 0x44 }];
+  if (!Array.isArray(sensorsRaw) || sensorsRaw.length === 0 || sensorsRaw.length > 16)
+    throw new ConfigError("sensors", "expected an array of 1 to 16 sensor declarations, got " + describe(sensorsRaw));
+  const names = new Set<string>();
+  const sensors = sensorsRaw.map((s, i) => sensor(s, i, names));
+  const addresses = new Set<number>();
+  sensors.forEach((s, i) => {
+    if (addresses.has(s.address)) throw new ConfigError("sensors[" + i + "].address", "0x" + s.address.toString(16) + " is declared twice on the bus");
+    addresses.add(s.address);
+  });
+  const detRaw = object(raw.detector ?? {}, "detector");
+  const detector: DetectorConfig = {
+    calibrationSamples: int(detRaw, "calibrationSamples", "detector.", 30, 2, 1_000_000),
+    alphaShift: int(detRaw, "alphaShift", "detector.", 5, 1, 12),
+    on: num(detRaw, "on", "detector.", 6, 0.5, 64),
+    off: num(detRaw, "off", "detector.", 3, 0.5, 64),
+    holdSamples: int(detRaw, "holdSamples", "detector.", 2, 1, 1000),
+    clearSamples: int(detRaw, "clearSamples", "detector.", 3, 1, 1000),
+  };
+  if (detector.off > detector.on) throw new ConfigError("detector.off", "must not exceed detector.on (" + detector.on + ")");
+  return {
+    deviceId,
+    intervalMs: int(raw, "intervalMs", "", 5000, 100, 3_600_000),
+    topicPrefix: str(raw, "topicPrefix", "", /^[A-Za-z0-9_\-/]{1,64}$/, "a topic prefix without wildcards") ?? "telltale",
+    broker,
+    sensors,
+    detector,
+  };
+}
+
+/**
+ * Chooses the configuration to run: `candidate` when it is valid (and it becomes the stored last good one),
+ * otherwise the last good configuration from `store`, with the candidate's error reported.
+ */
+export function chooseConfig(candidate: unknown, store: { get(key: string): string | undefined; set(key: string, value: string): void }):
+  { config: Config; error?: Error } {
+  try {
+    const config = parseConfig(candidate);
+    store.set("config", JSON.stringify(candidate));
+    return { config };
+  } catch (e) {
+    const error = e as Error;
+    const saved = store.get("config");
+    if (saved === undefined) throw error;
+    try {
+      return { config: parseConfig(JSON.parse(saved)), error };
+    } catch {
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,52 @@
+// Configuration: defaults, URL parsing, each bad field named, last good configuration kept.
+import { suite, test, equal, ok, throws, deepEqual } from "../../harness.js";
+import { parseConfig, parseBrokerUrl, chooseConfig } from "telltale/config/config";
+
+class MemoryStore {
+  map = new Map<string, string>();
+  get(k: string) { return this.map.get(k); }
+  set(k: string, v: string) { this.map.set(k, v); }
+}
+
+suite("config", () => {
+  test("defaults-applied", () => {
+    const c = parseConfig({});
+    equal(c.intervalMs, 5000);
+    equal(c.broker.host, "127.0.0.1");
+    equal(c.broker.port, 1883);
+    equal(c.sensors.length, 1);
+    equal(c.sensors[0].name, "sht3x");
+    equal(c.detector.on, 6);
+  });
+  test("broker-url-forms", () => {
+    deepEqual(parseBrokerUrl("mqtts://broker.example:8884"), { scheme: "mqtts", host: "broker.example", port: 8884 });
+    equal(parseBrokerUrl("mqtts://h").port, 8883);
+    equal(parseBrokerUrl("mqtt://[::1]:1999").host, "::1");
+    throws(() => parseBrokerUrl("http://h"), /broker.url: expected mqtt/);
+    throws(() => parseBrokerUrl("mqtt://h:70000"), /outside/);
+  });
+  test("bad-fields-named", () => {
+    throws(() => parseConfig({ intervalMs: 5 }), /^config\.intervalMs: expected an integer from 100/);
+    throws(() => parseConfig({ sensors: [{ part: "bme999" }] }), /^config\.sensors\[0\]\.part: expected one of "sht3x", got "bme999"/);
+    throws(() => parseConfig({ sensors: [{ part: "sht3x", address: 0x40 }] }), /^config\.sensors\[0\]\.address: an SHT3x answers at 0x44 or 0x45, got 0x40/);
+    throws(() => parseConfig({ sensors: [{ part: "sht3x" }, { part: "sht3x" }] }), /sensors\[1\]\.address: 0x44 is declared twice/);
+    throws(() => parseConfig({ broker: { url: "mqtt://h", ca: "-----BEGIN CERTIFICATE-----" } }), /broker\.ca: a CA is only used with mqtts/);
+    throws(() => parseConfig({ detector: { on: 2, off: 3 } }), /detector\.off: must not exceed/);
+    throws(() => parseConfig([]), /^config\.root: expected an object, got an array/);
+    throws(() => parseConfig({ deviceId: "a b" }), /config\.deviceId/);
+  });
+  test("sensor-names-unique", () => {
+    const c = parseConfig({ sensors: [{ part: "sht3x", address: 0x44 }, { part: "sht3x", address: 0x45 }] });
+    deepEqual(c.sensors.map((s) => s.name), ["sht3x", "sht3x_2"]);
+  });
+  test("bad-config-keeps-last-good", () => {
+    const store = new MemoryStore();
+    const first = chooseConfig({ intervalMs: 1000 }, store);
+    equal(first.config.intervalMs, 1000);
+    ok(!first.error);
+    const second = chooseConfig({ intervalMs: "fast" }, store);
+    equal(second.config.intervalMs, 1000, "previous good configuration kept");
+    ok(second.error && /config\.intervalMs/.test(second.error.message));
+    throws(() => chooseConfig({ intervalMs: "fast" }, new MemoryStore()), /config\.intervalMs/);
+  });
+});
