@@ -4,3 +4,5 @@ import "./modules/crc/crc8.suite.js";
 import "./modules/drivers/sht3x/sht3x.suite.js";
 import "./modules/detector/zscore.suite.js";
 import "./modules/config/config.suite.js";
+import "./modules/mqtt/codec.suite.js";
+import "./modules/mqtt/client.suite.js";

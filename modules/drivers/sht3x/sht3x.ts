@@ -95,6 +95,7 @@ export default class SHT3x {
   sample(): SHT3xSample | undefined {
     this.#check();
     let result: SHT3xSample | undefined;
+    let reported = false;
     try {
       if (this.#pending) {
         this.#pending = false;
@@ -103,12 +104,13 @@ export default class SHT3x {
       }
     } catch (e) {
       this.#report(e as Error);
+      reported = true;
     }
     try {
       this.#send(this.#command);
       this.#pending = true;
     } catch (e) {
-      if (result) this.#report(e as Error); // one report per call is enough when both steps fail
+      if (!reported) this.#report(e as Error); // one report per call is enough when both steps fail
     }
     return result;
   }

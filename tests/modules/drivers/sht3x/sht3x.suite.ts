@@ -151,3 +151,15 @@ suite("drivers/sht3x", () => {
     throws(() => s.sample(), /closed/);
   });
 });
+
+suite("drivers/sht3x (start failures)", () => {
+  test("failed-conversion-start-is-reported", async () => {
+    const r = rig();
+    const s = r.make();
+    // Immediately after the constructor's soft reset the chip is busy and NACKs the measurement command.
+    equal(s.sample(), undefined);
+    await settle();
+    equal(r.errors.length, 1);
+    ok(/busy after reset/.test(r.errors[0]), r.errors[0]);
+  });
+});

@@ -1,0 +1,93 @@
+// `npm start`: the firmware on Node with a simulated SHT3x on a machine that develops a fault, and a broker.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { createNodeHost } from "./host.js";
+import { startEmbeddedBroker } from "./broker.js";
+import { startApp } from "../../src/app.js";
+
+const USAGE = `usage: npm start -- [options]
+  --broker URL        mqtt://HOST:PORT or mqtts://HOST:PORT (default: an embedded aedes broker on loopback)
+  --ca FILE           PEM file of the CA that signed the broker's certificate (mqtts)
+  --config FILE       device configuration (JSON); the options below override it
+  --interval MS       sampling/telemetry interval (default 1000)
+  --fault KIND        step | drift | none (default step)
+  --fault-at S        seconds after start when the fault begins (default 60)
+  --device-id ID      device id in topics (default: this host's name)
+  --flash DIR         folder for the persistent store (default ./telltale-flash)
+  --duration S        stop after S seconds (default: run until Ctrl-C)`;
+
+function fail(message: string): never {
+  console.error("telltale: " + message + "\n" + USAGE);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        broker: { type: "string" }, ca: { type: "string" }, config: { type: "string" },
+        interval: { type: "string" }, fault: { type: "string" }, "fault-at": { type: "string" },
+        "device-id": { type: "string" }, flash: { type: "string" }, duration: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }).values;
+  } catch (e) { fail((e as Error).message); }
+  if (args.help) { console.log(USAGE); return; }
+
+  const number = (name: string, value: string | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) fail(`--${name} expects a non-negative number, got "${value}"`);
+    return n;
+  };
+  const fault = args.fault ?? "step";
+  if (fault !== "step" && fault !== "drift" && fault !== "none") fail(`--fault expects step, drift or none, got "${fault}"`);
+
+  let config: Record<string, unknown> = {};
+  if (args.config) {
+    try { config = JSON.parse(readFileSync(args.config, "utf8")); } catch (e) { fail(`cannot read --config ${args.config}: ${(e as Error).message}`); }
+  }
+  let broker: { close(): Promise<void> } | undefined;
+  let url = args.broker;
+  if (!url) {
+    const embedded = await startEmbeddedBroker();
+    broker = embedded;
+    url = embedded.url;
+    console.log(`embedded broker (aedes) listening on ${url}; watch it with: mosquitto_sub -p ${embedded.port} -t 'telltale/#' -v`);
+  }
+  const brokerConfig: Record<string, unknown> = { ...(config.broker as object), url };
+  if (args.ca) {
+    try { brokerConfig.ca = readFileSync(args.ca, "utf8"); } catch (e) { fail(`cannot read --ca ${args.ca}: ${(e as Error).message}`); }
+  }
+  config = {
+    intervalMs: number("interval", args.interval, 1000),
+    detector: { calibrationSamples: 20 },
+    ...config,
+    broker: brokerConfig,
+  };
+  if (args["device-id"]) config.deviceId = args["device-id"];
+
+  // A fault: a step of +4 °C (a bearing seizing), or a drift of +3 °C per minute (failing cooling).
+  const faultAt = number("fault-at", args["fault-at"], 60) * 1000;
+  const host = createNodeHost({
+    storePath: (args.flash ?? "telltale-flash") + "/store.json",
+    deviceId: args["device-id"],
+    machine: { fault: { kind: fault, atMs: faultAt, size: fault === "step" ? 4 : 3 } },
+  });
+  if (fault !== "none") console.log(`simulated machine: ${fault} fault at ${faultAt / 1000} s`);
+
+  let app: ReturnType<typeof startApp>;
+  try { app = startApp(host, config); } catch (e) { fail((e as Error).message); }
+  const shutdown = async () => {
+    app.stop();
+    await new Promise((r) => setTimeout(r, 200));
+    await broker?.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+  if (args.duration) setTimeout(shutdown, number("duration", args.duration, 0) * 1000);
+}
+
+main().catch((e) => { console.error("telltale: " + (e as Error).stack); process.exit(1); });

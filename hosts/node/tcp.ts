@@ -1,0 +1,119 @@
+// node:net / node:tls wrapped in the ECMA-419 TCP socket shape (onReadable/onWritable/onError, read/write).
+import net from "node:net";
+import tls from "node:tls";
+import type { TCPSocket, TCPSocketOptions } from "../../modules/io/io.js";
+
+/** How many bytes we tell the caller it may write while the kernel buffer drains. */
+const WRITABLE = 64 * 1024;
+
+const TLS_REASONS: Record<string, string> = {
+  SELF_SIGNED_CERT_IN_CHAIN: "server certificate is not trusted by the configured CA",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "server certificate is self-signed and not trusted",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "server certificate is not trusted by the configured CA",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "server certificate is not trusted by the configured CA",
+  CERT_HAS_EXPIRED: "server certificate has expired",
+  CERT_NOT_YET_VALID: "server certificate is not yet valid",
+  ERR_TLS_CERT_ALTNAME_INVALID: "server certificate does not match the host name",
+};
+
+/** Turns Node's error into one sentence naming the cause. */
+export function describeSocketError(error: NodeJS.ErrnoException, address: string, port: number, secure: boolean): Error {
+  const code = error.code ?? "";
+  if (TLS_REASONS[code]) return new Error(`TLS: ${TLS_REASONS[code]} (${code}) at ${address}:${port}`);
+  if (code === "ECONNREFUSED") return new Error(`TCP: connection refused by ${address}:${port}`);
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return new Error(`TCP: cannot resolve host name ${address}`);
+  if (code === "ECONNRESET") return new Error(`TCP: connection reset by ${address}:${port}`);
+  if (code === "ETIMEDOUT") return new Error(`TCP: connection to ${address}:${port} timed out`);
+  return new Error(`${secure ? "TLS" : "TCP"}: ${error.message}${code ? " (" + code + ")" : ""}`);
+}
+
+export class NodeTCPSocket implements TCPSocket {
+  /** Every socket opened, for tests that cut connections from the outside. */
+  static readonly open = new Set<NodeTCPSocket>();
+  readonly #socket: net.Socket;
+  readonly #chunks: Buffer[] = [];
+  #available = 0;
+  #closed = false;
+  #options: TCPSocketOptions;
+
+  constructor(options: TCPSocketOptions) {
+    const { address, port, secure } = options;
+    if (typeof address !== "string" || address.length === 0) throw new TypeError("TCP: option \"address\" must be a host name or IP address");
+    if (port !== (port | 0) || port < 1 || port > 65535) throw new RangeError("TCP: option \"port\" must be an integer 1–65535");
+    this.#options = options;
+    if (secure) {
+      const serverName = secure.serverName ?? address;
+      this.#socket = tls.connect({
+        host: address, port,
+        ca: secure.ca, cert: secure.certificate, key: secure.key,
+        servername: net.isIP(serverName) ? undefined : serverName,
+        rejectUnauthorized: secure.verify !== false,
+        checkServerIdentity: (host, cert) => tls.checkServerIdentity(serverName || host, cert),
+      });
+      this.#socket.once("secureConnect", () => this.#writable(WRITABLE));
+    } else {
+      this.#socket = net.connect({ host: address, port });
+      this.#socket.once("connect", () => this.#writable(WRITABLE));
+    }
+    this.#socket.setNoDelay(true);
+    this.#socket.on("data", (chunk: Buffer) => {
+      this.#chunks.push(chunk);
+      this.#available += chunk.length;
+      if (!this.#closed) this.#options.onReadable?.call(this, this.#available);
+    });
+    this.#socket.on("drain", () => this.#writable(WRITABLE));
+    let reported = false;
+    const fail = (error: Error) => {
+      if (reported || this.#closed) return;
+      reported = true;
+      this.#closed = true;
+      NodeTCPSocket.open.delete(this);
+      this.#socket.destroy();
+      this.#options.onError?.call(this, error);
+    };
+    this.#socket.on("error", (e: NodeJS.ErrnoException) => fail(describeSocketError(e, address, port, !!secure)));
+    this.#socket.on("close", () => fail(new Error("connection closed by peer")));
+    NodeTCPSocket.open.add(this);
+  }
+
+  #writable(count: number): void {
+    if (!this.#closed) this.#options.onWritable?.call(this, count);
+  }
+
+  read(count?: number): ArrayBuffer | undefined {
+    if (this.#available === 0) return undefined;
+    const n = count === undefined ? this.#available : Math.min(count, this.#available);
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const head = this.#chunks[0];
+      const take = Math.min(head.length, n - filled);
+      out.set(head.subarray(0, take), filled);
+      filled += take;
+      if (take === head.length) this.#chunks.shift();
+      else this.#chunks[0] = head.subarray(take);
+    }
+    this.#available -= n;
+    return out.buffer;
+  }
+
+  write(buffer: ArrayBuffer | ArrayBufferView): void {
+    if (this.#closed) throw new Error("TCP: socket is closed");
+    const bytes = ArrayBuffer.isView(buffer) ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) : new Uint8Array(buffer);
+    this.#socket.write(Buffer.from(bytes));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    NodeTCPSocket.open.delete(this);
+    this.#socket.end();
+    this.#socket.destroySoon?.();
+    setTimeout(() => this.#socket.destroy(), 1000).unref();
+  }
+
+  /** Test hook: drop the connection abruptly, as a power cut or a pulled cable would. */
+  destroy(): void {
+    this.#socket.destroy();
+  }
+}

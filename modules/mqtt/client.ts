@@ -1,0 +1,624 @@
+// MQTT 3.1.1 client session state machine (QoS 0/1, keepalive, in-flight resend) over an injected ECMA-419 TCP socket and clock.
+import type { Clock, TCPSocket, TCPSocketConstructor, TCPSocketOptions, TLSOptions } from "telltale/io/io";
+import {
+  CONNACK, PUBLISH, PUBACK, SUBACK, UNSUBACK,
+  DEFAULT_MAX_PACKET_SIZE, MAX_PACKET_SIZE,
+  PacketDecoder, connackReason, packetName, topicNameProblem,
+  encodeConnect, encodeDisconnect, encodePingreq, encodePuback, encodePublish, encodeSubscribe, markDuplicate,
+  type IncomingPacket, type SubscribeFilter, type Will,
+} from "telltale/mqtt/codec";
+
+export interface MQTTWill {
+  topic: string;
+  payload: string | Uint8Array;
+  qos?: 0 | 1 | 2;
+  retain?: boolean;
+}
+
+export interface MQTTMessageInfo { qos: 0 | 1; retain: boolean; dup: boolean; }
+
+export interface MQTTClientOptions {
+  /** Broker host name or address, handed to the socket unchanged. */
+  host: string;
+  port: number;
+  /** May be empty only with `clean: true` (§3.1.3.1). */
+  clientId: string;
+  username?: string;
+  /** Requires `username` (§3.1.2.9). */
+  password?: string | Uint8Array;
+  /** Seconds, 0-65535, default 60; 0 turns keepalive (and the CONNACK timeout) off. */
+  keepalive?: number;
+  /** Clean session, default true. */
+  clean?: boolean;
+  will?: MQTTWill;
+  socket: { io: TCPSocketConstructor; secure?: TLSOptions };
+  clock: Clock;
+  /** Largest incoming packet in bytes, default 65536; a larger one closes the connection. */
+  maxPacketSize?: number;
+  /** QoS 1 messages awaiting PUBACK, default 16; publish() throws beyond it. */
+  maxInFlight?: number;
+  /** Bytes waiting to be written, default 16384; publish() and subscribe() throw beyond it. */
+  maxQueued?: number;
+  onConnect?(this: MQTTClient, sessionPresent: boolean): void;
+  onMessage?(this: MQTTClient, topic: string, payload: Uint8Array, info: MQTTMessageInfo): void;
+  /** A QoS 1 message was acknowledged (PUBACK). */
+  onPublished?(this: MQTTClient, id: number): void;
+  /** A SUBACK arrived: one granted QoS per filter, 0x80 for a refused filter (§3.9.3). */
+  onSubscribed?(this: MQTTClient, id: number, granted: number[]): void;
+  /** The connection ended: undefined after disconnect(), otherwise why. */
+  onClose?(this: MQTTClient, reason: Error | undefined): void;
+  onError?(this: MQTTClient, error: Error): void;
+}
+
+export interface MQTTPublishOptions { qos?: 0 | 1; retain?: boolean; }
+
+// Connection states. CLOSED is final (close() was called); IDLE can connect() again.
+const IDLE = 0, CONNECTING = 1, CONNECTED = 2, DISCONNECTING = 3, CLOSED = 4;
+const STATE_NAMES = Object.freeze(["idle", "connecting", "connected", "disconnecting", "closed"]);
+
+/** How long disconnect() waits for queued bytes and DISCONNECT to be written before closing anyway. */
+export const DISCONNECT_TIMEOUT_MS = 5000;
+
+const NO_TIMER = -1;
+
+// Shared by every client: the queue never modifies a packet other than a QoS 1 PUBLISH (markDuplicate).
+const PINGREQ_PACKET = encodePingreq();
+const DISCONNECT_PACKET = encodeDisconnect();
+
+function optionError(name: string, rule: string): Error {
+  return new Error('MQTTClient: option "' + name + '" ' + rule);
+}
+
+function isInteger(value: unknown, min: number, max: number): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function isBinary(value: unknown): value is string | Uint8Array {
+  return typeof value === "string" || value instanceof Uint8Array;
+}
+
+function checkCallback(options: MQTTClientOptions, name: keyof MQTTClientOptions): void {
+  const value = options[name];
+  if (value !== undefined && typeof value !== "function") throw optionError(name, "must be a function");
+}
+
+function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+/**
+ * One MQTT session with one broker. Outgoing packets go through a byte-counted queue that is written
+ * only as far as the socket's last onWritable count allows (ECMA-419). QoS 1 messages stay in the
+ * in-flight map until PUBACK and are re-sent, DUP set, after the next CONNACK. User callbacks always
+ * run from a promise job, never on the stack of a public method or a socket callback. Reconnecting
+ * is the caller's job: after onClose, call connect() again.
+ */
+export class MQTTClient {
+  readonly #host: string;
+  readonly #port: number;
+  readonly #io: TCPSocketConstructor;
+  readonly #secure: TLSOptions | undefined;
+  readonly #clock: Clock;
+  readonly #keepaliveMs: number;
+  readonly #maxInFlight: number;
+  readonly #maxQueued: number;
+  readonly #connectPacket: Uint8Array;
+  readonly #decoder: PacketDecoder;
+  readonly #onConnect: MQTTClientOptions["onConnect"];
+  readonly #onMessage: MQTTClientOptions["onMessage"];
+  readonly #onPublished: MQTTClientOptions["onPublished"];
+  readonly #onSubscribed: MQTTClientOptions["onSubscribed"];
+  readonly #onClose: MQTTClientOptions["onClose"];
+  readonly #onError: MQTTClientOptions["onError"];
+
+  #state = IDLE;
+  #socket: TCPSocket | undefined;
+  // Bumped whenever a socket is dropped, so late callbacks from an old socket are ignored.
+  #generation = 0;
+  // The current connection reached CONNECTED, so every in-flight message was handed to the socket.
+  #reachedConnected = false;
+
+  #queue: Uint8Array[] = [];
+  #queueHead = 0;
+  #queueOffset = 0;
+  #queuedBytes = 0;
+  #writable = 0;
+
+  // Insertion order is publish order, which is the order resends must keep (§4.6).
+  readonly #inFlight = new Map<number, Uint8Array>();
+  readonly #pendingSubscribes = new Set<number>();
+  #nextId = 1;
+
+  #lastSent = 0;
+  #lastReceived = 0;
+  #pingOutstanding = false;
+  #disconnectDeadline = 0;
+  #timer: unknown = undefined;
+  #timerAt = NO_TIMER;
+  readonly #onTimer = (): void => this.#tick();
+
+  #events: (() => void)[] = [];
+  #eventsScheduled = false;
+  readonly #deliverEvents = (): void => this.#deliver();
+
+  constructor(options: MQTTClientOptions) {
+    if (typeof options !== "object" || options === null) throw new Error("MQTTClient: options must be an object");
+    const { host, port, clientId, username, password, will, socket, clock } = options;
+    const keepalive = options.keepalive ?? 60;
+    const clean = options.clean ?? true;
+    const maxPacketSize = options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
+    const maxInFlight = options.maxInFlight ?? 16;
+    const maxQueued = options.maxQueued ?? 16384;
+
+    if (typeof host !== "string" || host.length === 0) throw optionError("host", "must be a non-empty string");
+    if (!isInteger(port, 1, 65535)) throw optionError("port", "must be an integer 1-65535");
+    if (typeof clean !== "boolean") throw optionError("clean", "must be a boolean");
+    if (typeof clientId !== "string") throw optionError("clientId", "must be a string");
+    if (clientId.length === 0 && !clean) throw optionError("clientId", 'must not be empty when "clean" is false (§3.1.3.1)');
+    if (username !== undefined && typeof username !== "string") throw optionError("username", "must be a string");
+    if (password !== undefined) {
+      if (!isBinary(password)) throw optionError("password", "must be a string or a Uint8Array");
+      if (username === undefined) throw optionError("password", 'requires "username" (§3.1.2.9)');
+    }
+    if (!isInteger(keepalive, 0, 65535)) throw optionError("keepalive", "must be an integer 0-65535 (seconds)");
+    let willFields: Will | undefined;
+    if (will !== undefined) {
+      if (typeof will !== "object" || will === null) throw optionError("will", "must be an object");
+      const problem = topicNameProblem(will.topic);
+      if (problem) throw optionError("will.topic", problem);
+      if (!isBinary(will.payload)) throw optionError("will.payload", "must be a string or a Uint8Array");
+      const qos = will.qos ?? 0;
+      if (qos !== 0 && qos !== 1 && qos !== 2) throw optionError("will.qos", "must be 0, 1 or 2");
+      const retain = will.retain ?? false;
+      if (typeof retain !== "boolean") throw optionError("will.retain", "must be a boolean");
+      willFields = { topic: will.topic, payload: will.payload, qos, retain };
+    }
+    if (typeof socket !== "object" || socket === null || typeof socket.io !== "function")
+      throw optionError("socket", "must be an object whose io is a TCP socket constructor");
+    if (socket.secure !== undefined && (typeof socket.secure !== "object" || socket.secure === null))
+      throw optionError("socket.secure", "must be an object of TLS options");
+    if (typeof clock !== "object" || clock === null || typeof clock.now !== "function" ||
+        typeof clock.setTimeout !== "function" || typeof clock.clearTimeout !== "function")
+      throw optionError("clock", "must provide now(), setTimeout() and clearTimeout()");
+    if (!isInteger(maxPacketSize, 2, MAX_PACKET_SIZE)) throw optionError("maxPacketSize", "must be an integer 2-" + MAX_PACKET_SIZE);
+    if (!isInteger(maxInFlight, 1, 65535)) throw optionError("maxInFlight", "must be an integer 1-65535");
+    if (!isInteger(maxQueued, 1, 0x7FFFFFFF)) throw optionError("maxQueued", "must be a positive integer (bytes)");
+    checkCallback(options, "onConnect");
+    checkCallback(options, "onMessage");
+    checkCallback(options, "onPublished");
+    checkCallback(options, "onSubscribed");
+    checkCallback(options, "onClose");
+    checkCallback(options, "onError");
+
+    // The CONNECT packet never changes, so it is built once; the codec also rejects what the
+    // checks above cannot see (a client id longer than 65535 bytes, a lone surrogate).
+    try {
+      this.#connectPacket = encodeConnect({ clientId, clean, keepalive, username, password, will: willFields });
+    } catch (e) {
+      throw new Error("MQTTClient: invalid options: " + toError(e).message);
+    }
+    this.#host = host;
+    this.#port = port;
+    this.#io = socket.io;
+    this.#secure = socket.secure;
+    this.#clock = clock;
+    this.#keepaliveMs = keepalive * 1000;
+    this.#maxInFlight = maxInFlight;
+    this.#maxQueued = maxQueued;
+    this.#decoder = new PacketDecoder({ maxPacketSize });
+    this.#onConnect = options.onConnect;
+    this.#onMessage = options.onMessage;
+    this.#onPublished = options.onPublished;
+    this.#onSubscribed = options.onSubscribed;
+    this.#onClose = options.onClose;
+    this.#onError = options.onError;
+  }
+
+  /** True between an accepted CONNACK and the end of the connection. */
+  get connected(): boolean {
+    return this.#state === CONNECTED;
+  }
+
+  /** QoS 1 messages published and not yet acknowledged. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Opens the socket and sends CONNECT; onConnect follows CONNACK, or onClose follows a failure. */
+  connect(): void {
+    this.#checkOpen();
+    if (this.#state !== IDLE) throw new Error("MQTT: connect() while " + STATE_NAMES[this.#state]);
+    this.#decoder.reset();
+    this.#clearQueue();
+    this.#writable = 0;
+    this.#pingOutstanding = false;
+    this.#reachedConnected = false;
+    this.#state = CONNECTING;
+    this.#lastSent = this.#lastReceived = this.#clock.now();
+    this.#enqueue(this.#connectPacket);
+
+    const generation = ++this.#generation;
+    const client = this;
+    const options: TCPSocketOptions = {
+      address: this.#host,
+      port: this.#port,
+      onReadable(count) {
+        if (generation === client.#generation) client.#readable(client.#socket ?? this, count, generation);
+      },
+      onWritable(count) {
+        if (generation !== client.#generation) return;
+        client.#writable = count;
+        // A host may report writable from inside the constructor; the flush then waits for #socket.
+        if (client.#socket) client.#flush();
+      },
+      onError(error) {
+        if (generation === client.#generation) client.#drop(error instanceof Error ? error : new Error("MQTT: connection lost"));
+      },
+    };
+    if (this.#secure) options.secure = this.#secure;
+    let socket: TCPSocket;
+    try {
+      socket = new this.#io(options);
+    } catch (e) {
+      // An unreachable address is a connection failure like any other: report it through onClose.
+      this.#drop(toError(e));
+      return;
+    }
+    if (generation !== this.#generation) {
+      // The socket failed from inside its constructor; #drop has already reported it.
+      try { socket.close(); } catch { /* already failed */ }
+      return;
+    }
+    this.#socket = socket;
+    this.#flush();
+    this.#schedule();
+  }
+
+  /**
+   * Publishes a message; returns its packet id for QoS 1 (see onPublished), 0 for QoS 0. QoS 0
+   * needs a connection; QoS 1 is accepted while disconnected and sent after the next CONNACK.
+   */
+  publish(topic: string, payload: string | Uint8Array, options?: MQTTPublishOptions): number {
+    this.#checkOpen();
+    const qos = options?.qos ?? 0;
+    const retain = options?.retain ?? false;
+    if (qos !== 0 && qos !== 1) throw new Error("MQTT: publish qos must be 0 or 1, got " + String(qos));
+    const connected = this.#state === CONNECTED;
+    if (qos === 0) {
+      if (!connected) throw new Error("MQTT: not connected");
+      const packet = encodePublish(topic, payload, 0, 0, retain === true, false);
+      this.#checkRoom(packet.length);
+      this.#enqueue(packet);
+      this.#flush();
+      return 0;
+    }
+    if (this.#inFlight.size >= this.#maxInFlight)
+      throw new Error("MQTT: " + this.#inFlight.size + ' messages already in flight (option "maxInFlight")');
+    const id = this.#allocateId();
+    const packet = encodePublish(topic, payload, 1, id, retain === true, false);
+    if (connected) this.#checkRoom(packet.length);
+    this.#inFlight.set(id, packet);
+    if (connected) {
+      this.#enqueue(packet);
+      this.#flush();
+    }
+    return id;
+  }
+
+  /** Subscribes to topic filters at QoS 0 or 1; returns the packet id that onSubscribed reports. */
+  subscribe(filters: readonly SubscribeFilter[]): number {
+    this.#checkOpen();
+    if (this.#state !== CONNECTED) throw new Error("MQTT: not connected");
+    const id = this.#allocateId();
+    const packet = encodeSubscribe(id, filters);
+    this.#checkRoom(packet.length);
+    this.#pendingSubscribes.add(id);
+    this.#enqueue(packet);
+    this.#flush();
+    return id;
+  }
+
+  /**
+   * Ends the session in order: queued packets and DISCONNECT are written, then the socket closes and
+   * onClose(undefined) follows; the broker discards the Will (§3.14.4). Unacknowledged QoS 1 messages
+   * stay in flight for the next connect(). Does nothing when there is no connection.
+   */
+  disconnect(): void {
+    this.#checkOpen();
+    if (this.#state !== CONNECTING && this.#state !== CONNECTED) return;
+    this.#state = DISCONNECTING;
+    this.#disconnectDeadline = this.#clock.now() + DISCONNECT_TIMEOUT_MS;
+    this.#enqueue(DISCONNECT_PACKET);
+    this.#flush();
+    if (this.#state === DISCONNECTING) this.#schedule();
+  }
+
+  /**
+   * Releases the socket, timers and in-flight messages at once, without DISCONNECT (so the broker
+   * publishes the Will). No callback runs afterwards; other methods throw. Safe to call twice.
+   */
+  close(): void {
+    if (this.#state === CLOSED) return;
+    const socket = this.#socket;
+    this.#socket = undefined;
+    this.#generation++;
+    this.#state = CLOSED;
+    this.#cancelTimer();
+    this.#clearQueue();
+    this.#inFlight.clear();
+    this.#pendingSubscribes.clear();
+    this.#events.length = 0;
+    this.#decoder.reset();
+    if (socket) {
+      try { socket.close(); } catch { /* the socket may already be closed by the peer; nothing is left to release */ }
+    }
+  }
+
+  // ------------------------------------------------------------ socket side
+
+  #readable(socket: TCPSocket, count: number, generation: number): void {
+    try {
+      const buffer = count > 0 ? socket.read(count) : socket.read();
+      if (buffer === undefined) return;
+      this.#decoder.push(buffer);
+      let packet: IncomingPacket | undefined;
+      while (generation === this.#generation && (packet = this.#decoder.next()) !== undefined) this.#handle(packet);
+      if (generation === this.#generation) {
+        this.#flush();
+        this.#schedule();
+      }
+    } catch (e) {
+      // A decode error (or any other fault) means the stream cannot be trusted: report, then drop.
+      if (generation === this.#generation) this.#abort(toError(e));
+    }
+  }
+
+  #handle(packet: IncomingPacket): void {
+    this.#lastReceived = this.#clock.now();
+    // Any packet proves the broker is alive, not only PINGRESP.
+    this.#pingOutstanding = false;
+    if (this.#state === CONNECTING) {
+      // The broker's first packet must be CONNACK (§3.2).
+      if (packet.type !== CONNACK) return this.#abort(new Error("MQTT: expected CONNACK, got " + packetName(packet.type)));
+      const code = packet.returnCode;
+      if (code !== 0) return this.#abort(new Error("MQTT: connection refused: " + connackReason(code) + " (" + code + ")"));
+      this.#state = CONNECTED;
+      this.#reachedConnected = true;
+      // Resent even with a clean session, where the broker treats them as new messages, so that the
+      // at-least-once promise publish() made survives the dropped connection.
+      for (const message of this.#inFlight.values()) this.#enqueue(message);
+      const sessionPresent = packet.sessionPresent;
+      if (this.#onConnect) this.#emit(() => this.#onConnect!.call(this, sessionPresent));
+      return;
+    }
+    switch (packet.type) {
+      case CONNACK:
+        return this.#abort(new Error("MQTT: unexpected second CONNACK"));
+      case PUBLISH: {
+        // After disconnect() the application expects no more messages; without our PUBACK a QoS 1
+        // message is redelivered by a persistent session.
+        if (this.#state !== CONNECTED) return;
+        if (packet.qos === 1) this.#enqueue(encodePuback(packet.id));
+        if (this.#onMessage) {
+          const { topic, payload } = packet;
+          const info: MQTTMessageInfo = { qos: packet.qos, retain: packet.retain, dup: packet.dup };
+          this.#emit(() => this.#onMessage!.call(this, topic, payload, info));
+        }
+        return;
+      }
+      case PUBACK: {
+        const id = packet.id;
+        // An unknown id harms nothing (the message is already gone), but a broker bug should be visible.
+        if (!this.#inFlight.delete(id)) return this.#emitError(new Error("MQTT: PUBACK for unknown packet id " + id));
+        if (this.#onPublished) this.#emit(() => this.#onPublished!.call(this, id));
+        return;
+      }
+      case SUBACK: {
+        const { id, granted } = packet;
+        if (!this.#pendingSubscribes.delete(id)) return this.#emitError(new Error("MQTT: SUBACK for unknown packet id " + id));
+        if (this.#onSubscribed) this.#emit(() => this.#onSubscribed!.call(this, id, granted));
+        return;
+      }
+      case UNSUBACK:
+        // This client never sends UNSUBSCRIBE.
+        return this.#emitError(new Error("MQTT: UNSUBACK for unknown packet id " + packet.id));
+      default:
+        return; // PINGRESP: liveness is already recorded above
+    }
+  }
+
+  // Writes as much of the queue as the socket's last onWritable count allows.
+  #flush(): void {
+    const socket = this.#socket;
+    if (!socket) return;
+    const queue = this.#queue;
+    let writable = this.#writable;
+    let head = this.#queueHead;
+    let offset = this.#queueOffset;
+    let wrote = 0;
+    let failure: Error | undefined;
+    try {
+      while (head < queue.length && writable > 0) {
+        const packet = queue[head];
+        const left = packet.length - offset;
+        const n = left < writable ? left : writable;
+        socket.write(offset === 0 && n === left ? packet : packet.subarray(offset, offset + n));
+        writable -= n;
+        wrote += n;
+        if (n === left) {
+          head++;
+          offset = 0;
+        } else offset += n;
+      }
+    } catch (e) {
+      failure = toError(e);
+    }
+    if (failure) return this.#drop(failure);
+    this.#writable = writable;
+    this.#queuedBytes -= wrote;
+    this.#queueOffset = offset;
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+    } else if (head >= 32) {
+      // Under steady traffic the queue may never empty; drop written packets so they can be freed.
+      queue.splice(0, head);
+      head = 0;
+    }
+    this.#queueHead = head;
+    if (wrote > 0) this.#lastSent = this.#clock.now();
+    // DISCONNECT is the last packet queued, so an empty queue means it has been written.
+    if (this.#state === DISCONNECTING && queue.length === 0) this.#drop(undefined);
+  }
+
+  #enqueue(packet: Uint8Array): void {
+    this.#queue.push(packet);
+    this.#queuedBytes += packet.length;
+  }
+
+  #clearQueue(): void {
+    this.#queue.length = 0;
+    this.#queueHead = 0;
+    this.#queueOffset = 0;
+    this.#queuedBytes = 0;
+  }
+
+  #checkRoom(size: number): void {
+    if (this.#queuedBytes > 0 && this.#queuedBytes + size > this.#maxQueued)
+      throw new Error("MQTT: output queue is full (" + this.#queuedBytes + ' bytes waiting, option "maxQueued")');
+  }
+
+  // A fatal protocol error: report it, then end the connection.
+  #abort(error: Error): void {
+    this.#emitError(error);
+    this.#drop(error);
+  }
+
+  // Ends the current connection (if any) and reports onClose(reason). The client can connect() again.
+  #drop(reason: Error | undefined): void {
+    if (this.#state === IDLE || this.#state === CLOSED) return;
+    const socket = this.#socket;
+    this.#socket = undefined;
+    this.#generation++;
+    // Every in-flight message was handed to this connection, so a resend may be a duplicate (§4.4).
+    if (this.#reachedConnected) for (const message of this.#inFlight.values()) markDuplicate(message);
+    this.#state = IDLE;
+    this.#cancelTimer();
+    this.#clearQueue();
+    this.#pendingSubscribes.clear();
+    this.#decoder.reset();
+    if (socket) {
+      try { socket.close(); } catch { /* a socket that failed may refuse close(); it is gone either way */ }
+    }
+    if (this.#onClose) this.#emit(() => this.#onClose!.call(this, reason));
+  }
+
+  #allocateId(): number {
+    for (let tries = 0; tries < 65535; tries++) {
+      const id = this.#nextId;
+      this.#nextId = id === 65535 ? 1 : id + 1;
+      if (!this.#inFlight.has(id) && !this.#pendingSubscribes.has(id)) return id;
+    }
+    throw new Error("MQTT: no free packet id");
+  }
+
+  #checkOpen(): void {
+    if (this.#state === CLOSED) throw new Error("MQTT: client is closed");
+  }
+
+  // ------------------------------------------------------------ keepalive (§3.1.2.10)
+  // One lazy timer: sends and receipts only move deadlines later, so they never touch the timer;
+  // when it fires early it just re-arms. A PINGREQ goes out when nothing was sent, or nothing was
+  // received, for keepalive seconds (the second catches a half-open connection while we publish).
+  // The connection is dead when a PINGREQ, or CONNECT, has seen no packet back for keepalive x 1.5
+  // seconds since the last packet received: the same window the broker allows us (§3.1.2.10), and
+  // never less than keepalive / 2 after the PINGREQ.
+
+  #due(): number {
+    const k = this.#keepaliveMs;
+    switch (this.#state) {
+      case DISCONNECTING: return this.#disconnectDeadline;
+      case CONNECTING: return k > 0 ? this.#lastReceived + k + k / 2 : NO_TIMER;
+      case CONNECTED:
+        if (k === 0) return NO_TIMER;
+        if (this.#pingOutstanding) return this.#lastReceived + k + k / 2;
+        return (this.#lastSent < this.#lastReceived ? this.#lastSent : this.#lastReceived) + k;
+      default: return NO_TIMER;
+    }
+  }
+
+  #schedule(): void {
+    const due = this.#due();
+    if (due === NO_TIMER) return this.#cancelTimer();
+    if (this.#timerAt !== NO_TIMER && this.#timerAt <= due) return;
+    this.#cancelTimer();
+    this.#timerAt = due;
+    const delay = due - this.#clock.now();
+    this.#timer = this.#clock.setTimeout(this.#onTimer, delay > 0 ? delay : 0);
+  }
+
+  #cancelTimer(): void {
+    if (this.#timerAt === NO_TIMER) return;
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = NO_TIMER;
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    this.#timerAt = NO_TIMER;
+    const now = this.#clock.now();
+    const k = this.#keepaliveMs;
+    const state = this.#state;
+    if (state === DISCONNECTING) {
+      if (now >= this.#disconnectDeadline)
+        return this.#drop(new Error("MQTT: DISCONNECT could not be written within " + DISCONNECT_TIMEOUT_MS / 1000 + " s"));
+    } else if (state === CONNECTING || (state === CONNECTED && this.#pingOutstanding)) {
+      if (now >= this.#lastReceived + k + k / 2)
+        return this.#abort(new Error("MQTT: no response from broker within " + (k + k / 2) / 1000 + " s"));
+    } else if (state === CONNECTED) {
+      const idleSince = this.#lastSent < this.#lastReceived ? this.#lastSent : this.#lastReceived;
+      if (now >= idleSince + k) {
+        this.#pingOutstanding = true;
+        this.#enqueue(PINGREQ_PACKET);
+        this.#flush();
+      }
+    }
+    this.#schedule();
+  }
+
+  // ------------------------------------------------------------ callbacks
+
+  // Queues a user callback for a promise job: one job drains all callbacks queued in the same turn,
+  // in order, so the client's state is settled before any user code runs.
+  #emit(event: () => void): void {
+    if (this.#state === CLOSED) return;
+    this.#events.push(event);
+    if (this.#eventsScheduled) return;
+    this.#eventsScheduled = true;
+    Promise.resolve().then(this.#deliverEvents);
+  }
+
+  #emitError(error: Error): void {
+    const onError = this.#onError;
+    if (!onError) return;
+    this.#emit(() => {
+      try { onError.call(this, error); } catch { /* an onError that throws has nowhere left to report to */ }
+    });
+  }
+
+  #deliver(): void {
+    const events = this.#events;
+    // Callbacks queued while delivering run in this same pass; close() empties the list.
+    for (let i = 0; i < events.length; i++) {
+      try {
+        events[i]();
+      } catch (e) {
+        // A throwing callback must not reach the promise machinery (an unhandled rejection).
+        this.#emitError(toError(e));
+      }
+    }
+    events.length = 0;
+    this.#eventsScheduled = false;
+  }
+}

@@ -1,0 +1,136 @@
+// The firmware against a real Mosquitto with TLS (certificates made by openssl at test time).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import mqtt from "mqtt";
+import { makePki, type Pki } from "./support/pki.js";
+import { Mosquitto } from "./support/mosquitto.js";
+import { startFirmware, waitFor, type Firmware } from "./support/firmware.js";
+import { NodeTCPSocket } from "../../hosts/node/tcp.js";
+
+interface Received { topic: string; payload: string; retain: boolean; }
+
+let pki: Pki;
+let broker: Mosquitto;
+const running: Firmware[] = [];
+const clients: mqtt.MqttClient[] = [];
+
+async function subscribe(port: number, filter: string): Promise<Received[]> {
+  const got: Received[] = [];
+  const client = mqtt.connect({ host: "127.0.0.1", port, protocol: "mqtts", ca: pki.caPem, servername: "localhost", reconnectPeriod: 200 });
+  clients.push(client);
+  client.on("message", (topic, payload, packet) => got.push({ topic, payload: payload.toString(), retain: packet.retain }));
+  await new Promise<void>((resolve, reject) => {
+    client.once("error", reject);
+    client.once("connect", () => client.subscribe(filter, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+  });
+  return got;
+}
+
+function firmware(id: string, port: number, machine = {}): Firmware {
+  const fw = startFirmware(id, { url: `mqtts://127.0.0.1:${port}`, ca: pki.caPem }, machine);
+  running.push(fw);
+  return fw;
+}
+
+before(async () => {
+  pki = makePki();
+  broker = await Mosquitto.start({ tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert } });
+  console.log(`# Mosquitto TLS integration: broker on 127.0.0.1:${broker.port}, certificates generated in ${pki.dir}`);
+});
+
+after(async () => {
+  for (const fw of running) fw.app.stop();
+  for (const c of clients) c.end(true);
+  await broker?.stop();
+});
+
+test("telemetry-availability-and-alarm-reach-mosquitto-over-tls", async () => {
+  const got = await subscribe(broker.port, "telltale/dev-a/#");
+  const fw = firmware("dev-a", broker.port, { fault: { kind: "step", atMs: 2500, size: 4 } });
+  const dump = () => fw.log.slice(-15).join("\n");
+  await waitFor("retained online status", () => got.find((m) => m.topic === "telltale/dev-a/status" && m.payload === "online"), 10_000, dump);
+  const alarm = await waitFor("alarm raised", () => got.find((m) => m.topic === "telltale/dev-a/alarm"), 15_000, dump);
+  const body = JSON.parse(alarm.payload);
+  assert.equal(body.state, "raised");
+  assert.equal(body.channel, "sht3x.temperature");
+  const telemetry = got.filter((m) => m.topic === "telltale/dev-a/telemetry").map((m) => JSON.parse(m.payload));
+  assert.ok(telemetry.length >= 10, `telemetry messages: ${telemetry.length}`);
+  const t = telemetry[telemetry.length - 1];
+  assert.equal(typeof t.sensors.sht3x.temperature, "number");
+  assert.ok(t.sensors.sht3x.temperature > 30 && t.sensors.sht3x.temperature < 50, "temperature " + t.sensors.sht3x.temperature);
+  assert.equal(t.health.sensors.sht3x.state, "ok");
+  // A subscriber arriving later still learns the availability: the status is retained.
+  const late = await subscribe(broker.port, "telltale/dev-a/status");
+  const retained = await waitFor("retained status for a late subscriber", () => late.find((m) => m.retain));
+  assert.equal(retained.payload, "online");
+  fw.app.stop();
+  await waitFor("offline on clean stop", () => got.some((m) => m.topic === "telltale/dev-a/status" && m.payload === "offline"));
+});
+
+test("last-will-marks-device-offline-when-connection-drops-then-recovers", async () => {
+  const got = await subscribe(broker.port, "telltale/dev-b/status");
+  const fw = firmware("dev-b", broker.port);
+  await waitFor("online", () => fw.app.connected && got.some((m) => m.payload === "online"));
+  const before = got.length;
+  for (const s of NodeTCPSocket.open) s.destroy(); // a pulled cable: no DISCONNECT, so the broker sends the Will
+  await waitFor("will (offline)", () => got.slice(before).find((m) => m.payload === "offline"));
+  await waitFor("online again after reconnect", () => got.slice(before).find((m) => m.payload === "online"), 15_000, () => fw.log.slice(-10).join("\n"));
+  assert.ok(fw.log.some((l) => /mqtt: connection lost/.test(l)), "the loss is logged");
+  fw.app.stop();
+});
+
+test("broker-restart-is-reported-and-telemetry-resumes", async () => {
+  const fw = firmware("dev-c", broker.port);
+  await waitFor("connected", () => fw.app.connected);
+  await broker.stop();
+  await waitFor("loss reported", () => fw.log.find((l) => /mqtt: connection lost \(connection closed by peer\)/.test(l)), 10_000, () => fw.log.slice(-10).join("\n"));
+  await waitFor("telemetry counted as dropped while down", () => fw.app.stats.dropped > 0);
+  await broker.resume();
+  const got = await subscribe(broker.port, "telltale/dev-c/telemetry");
+  await waitFor("telemetry resumes after restart", () => got.length >= 3, 20_000, () => fw.log.slice(-10).join("\n"));
+  assert.ok(fw.app.running);
+  fw.app.stop();
+});
+
+test("untrusted-broker-certificate-is-refused-with-clear-error", async () => {
+  const rogue = await Mosquitto.start({ tls: { cert: pki.rogueCert, key: pki.rogueKey, ca: pki.caCert } });
+  try {
+    const fw = firmware("dev-d", rogue.port);
+    const line = await waitFor("TLS refusal", () => fw.log.find((l) => /TLS: server certificate is not trusted/.test(l)), 10_000, () => fw.log.join("\n"));
+    assert.match(line, /127\.0\.0\.1:\d+/);
+    assert.equal(fw.app.connected, false);
+    assert.ok(fw.app.running, "the device keeps running and retrying");
+    fw.app.stop();
+  } finally { await rogue.stop(); }
+});
+
+test("wrong-host-certificate-is-refused", async () => {
+  const wrong = await Mosquitto.start({ tls: { cert: pki.wrongHostCert, key: pki.wrongHostKey, ca: pki.caCert } });
+  try {
+    const fw = firmware("dev-e", wrong.port);
+    await waitFor("host name refusal", () => fw.log.find((l) => /TLS: server certificate does not match the host name/.test(l)), 10_000, () => fw.log.join("\n"));
+    assert.equal(fw.app.connected, false);
+    fw.app.stop();
+  } finally { await wrong.stop(); }
+});
+
+test("malformed-packet-from-broker-gives-clear-error-and-reconnect", async () => {
+  // A broker that answers the first CONNECT with a CONNACK of the wrong length, then behaves.
+  let connections = 0;
+  const server = net.createServer((sock) => {
+    const n = ++connections;
+    sock.once("data", () => sock.write(n === 1 ? Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]) : Buffer.from([0x20, 0x02, 0x00, 0x00])));
+    sock.on("error", () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as net.AddressInfo).port;
+  try {
+    const fw = startFirmware("dev-f", { url: `mqtt://127.0.0.1:${port}` });
+    running.push(fw);
+    const line = await waitFor("decode error logged", () => fw.log.find((l) => /^mqtt: .*CONNACK/.test(l)), 10_000, () => fw.log.join("\n"));
+    assert.match(line, /length/);
+    await waitFor("connected on the second attempt", () => fw.app.connected, 10_000, () => fw.log.join("\n"));
+    fw.app.stop();
+  } finally { server.close(); }
+});

@@ -1,0 +1,320 @@
+// MQTT codec: byte-exact encodings checked against hand-assembled MQTT 3.1.1 packets, streaming decode, and every malformed-input rejection.
+import { suite, test, equal, deepEqual, ok, throws } from "../../harness.js";
+import {
+  CONNACK, PUBLISH, PUBACK, SUBACK, UNSUBACK, PINGRESP,
+  PacketDecoder, encodeConnect, encodePublish, encodePuback, encodeSubscribe, encodePingreq, encodeDisconnect,
+  markDuplicate, utf8Encode, utf8Decode, topicFilterProblem, connackReason,
+  type IncomingPacket, type PublishPacket,
+} from "telltale/mqtt/codec";
+
+// Bytes from numbers and ASCII strings, so expected packets read like the spec's tables.
+function bytes(...parts: (number | string)[]): Uint8Array {
+  const out: number[] = [];
+  for (const part of parts) {
+    if (typeof part === "number") out.push(part);
+    else for (let i = 0; i < part.length; i++) out.push(part.charCodeAt(i));
+  }
+  return Uint8Array.from(out);
+}
+
+function decodeAll(decoder: PacketDecoder, ...chunks: (Uint8Array | ArrayBuffer)[]): IncomingPacket[] {
+  const packets: IncomingPacket[] = [];
+  for (const chunk of chunks) {
+    decoder.push(chunk);
+    for (let p = decoder.next(); p !== undefined; p = decoder.next()) packets.push(p);
+  }
+  return packets;
+}
+
+function decodeOne(input: Uint8Array, maxPacketSize?: number): IncomingPacket {
+  const packets = decodeAll(new PacketDecoder({ maxPacketSize }), input);
+  equal(packets.length, 1, "packets decoded");
+  return packets[0];
+}
+
+function rejects(input: Uint8Array, pattern: RegExp, maxPacketSize?: number): void {
+  throws(() => decodeAll(new PacketDecoder({ maxPacketSize }), input), pattern);
+}
+
+suite("mqtt/codec", () => {
+  // ---------------------------------------------------------------- encoding
+
+  test("connect-minimal-matches-spec-3.1", () => {
+    // §3.1.1 fixed header, §3.1.2 variable header (protocol name, level 4, flags, keepalive), §3.1.3.1 client id.
+    deepEqual(encodeConnect({ clientId: "abc", clean: true, keepalive: 60 }), bytes(
+      0x10, 15,
+      0, 4, "MQTT", 4,
+      0x02, // clean session (§3.1.2.4)
+      0, 60,
+      0, 3, "abc",
+    ));
+  });
+
+  test("connect-with-will-and-credentials-matches-spec-3.1", () => {
+    // Flags (§3.1.2.3): user name 0x80, password 0x40, Will retain 0x20, Will QoS 1 0x08, Will 0x04; payload order §3.1.3.
+    const packet = encodeConnect({
+      clientId: "dev", clean: false, keepalive: 300, username: "u", password: Uint8Array.of(1, 2),
+      will: { topic: "s/d", payload: "off", qos: 1, retain: true },
+    });
+    deepEqual(packet, bytes(
+      0x10, 32,
+      0, 4, "MQTT", 4,
+      0xEC,
+      0x01, 0x2C,
+      0, 3, "dev",
+      0, 3, "s/d",
+      0, 3, "off",
+      0, 1, "u",
+      0, 2, 1, 2,
+    ));
+  });
+
+  test("connect-password-without-username-rejected", () => {
+    throws(() => encodeConnect({ clientId: "a", clean: true, keepalive: 0, password: "p" }), /requires a user name/);
+  });
+
+  test("connect-keepalive-out-of-range-rejected", () => {
+    throws(() => encodeConnect({ clientId: "a", clean: true, keepalive: 65536 }), /keepalive must be an integer 0-65535/);
+  });
+
+  test("publish-qos0-matches-spec-3.3", () => {
+    // §3.3.1 flags 0, §3.3.2.1 topic, no packet id at QoS 0 (§3.3.2.2), §3.3.3 payload.
+    deepEqual(encodePublish("a/b", "hi"), bytes(0x30, 7, 0, 3, "a/b", "hi"));
+  });
+
+  test("publish-qos1-retain-dup-matches-spec-3.3", () => {
+    // DUP 0x08, QoS 1 0x02, RETAIN 0x01 (§3.3.1.1-3), packet id after the topic (§3.3.2.2).
+    deepEqual(encodePublish("t", Uint8Array.of(9), 1, 0x1234, true, true), bytes(0x3B, 6, 0, 1, "t", 0x12, 0x34, 9));
+  });
+
+  test("publish-remaining-length-uses-two-byte-varint", () => {
+    // §2.2.3: 205 = 0x4D + 1 * 128 is encoded as 0xCD 0x01.
+    const packet = encodePublish("abc", new Uint8Array(200));
+    deepEqual(packet.subarray(0, 3), Uint8Array.of(0x30, 0xCD, 0x01));
+    equal(packet.length, 208);
+  });
+
+  test("publish-string-payload-is-utf8", () => {
+    deepEqual(encodePublish("t", "é").subarray(5), Uint8Array.of(0xC3, 0xA9));
+  });
+
+  test("mark-duplicate-sets-dup-on-qos1-only", () => {
+    const qos1 = encodePublish("t", "", 1, 1);
+    markDuplicate(qos1);
+    equal(qos1[0], 0x3A);
+    const qos0 = encodePublish("t", "");
+    markDuplicate(qos0);
+    equal(qos0[0], 0x30);
+  });
+
+  test("publish-rejects-wildcard-topic", () => {
+    throws(() => encodePublish("a/+", "x"), /topic "a\/\+" contains a wildcard/);
+    throws(() => encodePublish("a/#", "x"), /contains a wildcard/);
+  });
+
+  test("publish-rejects-empty-topic-and-lone-surrogate", () => {
+    throws(() => encodePublish("", "x"), /is empty/);
+    throws(() => encodePublish("a\uD800", "x"), /lone surrogate/);
+    throws(() => encodePublish("a\u0000", "x"), /U\+0000/);
+  });
+
+  test("publish-qos1-needs-packet-id", () => {
+    throws(() => encodePublish("t", "x", 1, 0), /packet id must be an integer 1-65535/);
+    throws(() => encodePublish("t", "x", 0, 0, false, true), /DUP must be 0 for QoS 0/);
+  });
+
+  test("puback-pingreq-disconnect-match-spec", () => {
+    deepEqual(encodePuback(513), Uint8Array.of(0x40, 2, 2, 1)); // §3.4
+    deepEqual(encodePingreq(), Uint8Array.of(0xC0, 0)); // §3.12
+    deepEqual(encodeDisconnect(), Uint8Array.of(0xE0, 0)); // §3.14
+  });
+
+  test("subscribe-matches-spec-3.8", () => {
+    // §3.8.1 flags 0b0010, §3.8.2 packet id, §3.8.3 filter + requested QoS per entry.
+    deepEqual(encodeSubscribe(10, [{ topic: "a/+", qos: 1 }, { topic: "#", qos: 0 }]),
+      bytes(0x82, 12, 0, 10, 0, 3, "a/+", 1, 0, 1, "#", 0));
+  });
+
+  test("subscribe-rejects-bad-filters", () => {
+    throws(() => encodeSubscribe(1, []), /at least one topic filter/);
+    throws(() => encodeSubscribe(1, [{ topic: "a/#/b", qos: 0 }]), /misplaces the multi-level wildcard/);
+    throws(() => encodeSubscribe(1, [{ topic: "a+", qos: 0 }]), /misplaces the single-level wildcard/);
+    throws(() => encodeSubscribe(1, [{ topic: "a", qos: 2 as 0 }]), /QoS must be 0 or 1/);
+  });
+
+  test("topic-filter-wildcards-accepted-where-spec-allows", () => {
+    for (const filter of ["#", "+", "a/#", "+/b/+", "/+", "a//#"]) equal(topicFilterProblem(filter), undefined, filter);
+  });
+
+  test("utf8-round-trip-is-byte-exact", () => {
+    // 2-, 3- and 4-byte forms (RFC 3629, §1.5.3): é U+00E9, € U+20AC, 😀 U+1F600.
+    const encoded = utf8Encode("é€😀");
+    deepEqual(encoded, Uint8Array.of(0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80));
+    equal(utf8Decode(encoded), "é€😀");
+  });
+
+  test("utf8-decode-rejects-overlong-and-surrogates", () => {
+    throws(() => utf8Decode(Uint8Array.of(0xC0, 0xAF)), /not valid UTF-8/);
+    throws(() => utf8Decode(Uint8Array.of(0xED, 0xA0, 0x80)), /not valid UTF-8/);
+    throws(() => utf8Decode(Uint8Array.of(0xE2, 0x82)), /not valid UTF-8/);
+  });
+
+  test("connack-reason-names-match-spec-table", () => {
+    equal(connackReason(5), "not authorized");
+    equal(connackReason(1), "unacceptable protocol version");
+  });
+
+  // ---------------------------------------------------------------- decoding
+
+  test("decodes-connack", () => {
+    deepEqual(decodeOne(Uint8Array.of(0x20, 2, 1, 0)), { type: CONNACK, sessionPresent: true, returnCode: 0 });
+    deepEqual(decodeOne(Uint8Array.of(0x20, 2, 0, 5)), { type: CONNACK, sessionPresent: false, returnCode: 5 });
+  });
+
+  test("decodes-what-encode-publish-wrote", () => {
+    const p = decodeOne(encodePublish("x/€", Uint8Array.of(1, 2, 3), 1, 77, true, true)) as PublishPacket;
+    deepEqual(p, { type: PUBLISH, topic: "x/€", payload: Uint8Array.of(1, 2, 3), qos: 1, retain: true, dup: true, id: 77 });
+  });
+
+  test("decodes-puback-unsuback-pingresp", () => {
+    deepEqual(decodeOne(Uint8Array.of(0x40, 2, 0, 7)), { type: PUBACK, id: 7 });
+    deepEqual(decodeOne(Uint8Array.of(0xB0, 2, 1, 0)), { type: UNSUBACK, id: 256 });
+    deepEqual(decodeOne(Uint8Array.of(0xD0, 0)), { type: PINGRESP });
+  });
+
+  test("decodes-suback-with-failure-code", () => {
+    deepEqual(decodeOne(Uint8Array.of(0x90, 5, 0, 3, 0, 1, 0x80)), { type: SUBACK, id: 3, granted: [0, 1, 0x80] });
+  });
+
+  test("decodes-byte-at-a-time", () => {
+    const wire = encodePublish("a/b", "hello", 1, 5);
+    const decoder = new PacketDecoder();
+    const packets: IncomingPacket[] = [];
+    for (let i = 0; i < wire.length; i++) packets.push(...decodeAll(decoder, wire.subarray(i, i + 1)));
+    equal(packets.length, 1);
+    equal((packets[0] as PublishPacket).topic, "a/b");
+    equal(utf8Decode((packets[0] as PublishPacket).payload), "hello");
+    ok(decoder.idle);
+  });
+
+  test("decodes-several-packets-per-chunk-and-split-tail", () => {
+    const a = Uint8Array.of(0x20, 2, 0, 0), b = Uint8Array.of(0xD0, 0), c = encodePublish("t", "xyz");
+    const wire = new Uint8Array(a.length + b.length + c.length);
+    wire.set(a); wire.set(b, a.length); wire.set(c, a.length + b.length);
+    const decoder = new PacketDecoder();
+    const first = decodeAll(decoder, wire.subarray(0, wire.length - 2));
+    deepEqual(first.map((p) => p.type), [CONNACK, PINGRESP]);
+    ok(!decoder.idle, "a partial PUBLISH is buffered");
+    const rest = decodeAll(decoder, wire.subarray(wire.length - 2));
+    equal((rest[0] as PublishPacket).topic, "t");
+  });
+
+  test("decodes-large-packet-split-with-three-byte-length", () => {
+    // 20000 bytes of payload needs a 3-byte remaining length (§2.2.3) and body buffering across chunks.
+    const payload = new Uint8Array(20000);
+    for (let i = 0; i < payload.length; i++) payload[i] = i & 0xFF;
+    const wire = encodePublish("big", payload);
+    equal(wire[3] & 0x80, 0, "third length byte ends the varint");
+    const decoder = new PacketDecoder({ maxPacketSize: 32768 });
+    const packets: IncomingPacket[] = [];
+    for (let at = 0; at < wire.length; at += 1500) packets.push(...decodeAll(decoder, wire.subarray(at, at + 1500)));
+    equal(packets.length, 1);
+    deepEqual((packets[0] as PublishPacket).payload, payload);
+  });
+
+  test("payload-survives-decoder-reuse", () => {
+    const decoder = new PacketDecoder();
+    const wire = encodePublish("t", "first");
+    const [p] = decodeAll(decoder, wire.subarray(0, 3), wire.subarray(3)) as PublishPacket[];
+    decodeAll(decoder, encodePublish("t", "other").subarray(0, 4));
+    equal(utf8Decode(p.payload), "first");
+  });
+
+  test("accepts-arraybuffer-chunks", () => {
+    deepEqual(decodeAll(new PacketDecoder(), Uint8Array.of(0x40, 2, 0, 1).buffer as ArrayBuffer), [{ type: PUBACK, id: 1 }] as IncomingPacket[]);
+  });
+
+  // ---------------------------------------------------------------- malformed input
+
+  test("rejects-five-byte-remaining-length", () => {
+    rejects(Uint8Array.of(0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01), /^MQTT: malformed remaining length$/);
+  });
+
+  test("rejects-packet-over-size-limit-before-buffering", () => {
+    // Remaining length 299996 (0xDC 0xA7 0x12) + 4 header bytes = 300000; only the header is supplied.
+    rejects(Uint8Array.of(0x30, 0xDC, 0xA7, 0x12), /^MQTT: packet of 300000 bytes exceeds the 65536-byte limit$/);
+    rejects(encodePublish("t", new Uint8Array(100)), /packet of 105 bytes exceeds the 100-byte limit/, 100);
+  });
+
+  test("rejects-reserved-packet-types", () => {
+    rejects(Uint8Array.of(0x00, 0), /^MQTT: reserved packet type 0$/);
+    rejects(Uint8Array.of(0xF0, 0), /^MQTT: reserved packet type 15$/);
+  });
+
+  test("rejects-client-only-and-qos2-packet-types", () => {
+    rejects(Uint8Array.of(0x10, 0), /CONNECT is sent by clients/);
+    rejects(Uint8Array.of(0x50, 2, 0, 1), /PUBREC is not supported/);
+  });
+
+  test("rejects-invalid-fixed-header-flags", () => {
+    rejects(Uint8Array.of(0x43, 2, 0, 1), /^MQTT: invalid flags 0x3 for PUBACK$/);
+    rejects(Uint8Array.of(0x21, 2, 0, 0), /invalid flags 0x1 for CONNACK/);
+  });
+
+  test("rejects-wrong-fixed-lengths", () => {
+    rejects(Uint8Array.of(0x20, 3, 0, 0, 0), /^MQTT: CONNACK has length 3, expected 2$/);
+    rejects(Uint8Array.of(0xD0, 1, 0), /PINGRESP has length 1, expected 0/);
+    rejects(Uint8Array.of(0x90, 2, 0, 1), /SUBACK has length 2, expected at least 3/);
+    rejects(Uint8Array.of(0x32, 4, 0, 1, 0x74, 0), /PUBLISH has length 4, expected at least 5/);
+  });
+
+  test("rejects-connack-reserved-flags-and-codes", () => {
+    rejects(Uint8Array.of(0x20, 2, 2, 0), /CONNACK has reserved flags 0x2/);
+    rejects(Uint8Array.of(0x20, 2, 0, 6), /CONNACK return code 6 is reserved/);
+  });
+
+  test("rejects-topic-not-utf8", () => {
+    rejects(Uint8Array.of(0x30, 4, 0, 2, 0xC3, 0x28), /^MQTT: topic is not valid UTF-8$/);
+    rejects(Uint8Array.of(0x30, 4, 0, 2, 0xC0, 0xAF), /topic is not valid UTF-8/); // overlong "/"
+  });
+
+  test("rejects-topic-with-wildcard-or-null-or-empty", () => {
+    rejects(Uint8Array.of(0x30, 3, 0, 1, 0x23), /contains a wildcard/);
+    rejects(Uint8Array.of(0x30, 3, 0, 1, 0x00), /topic contains U\+0000/);
+    rejects(Uint8Array.of(0x30, 3, 0, 0, 0x41), /PUBLISH topic is empty/);
+  });
+
+  test("rejects-topic-length-beyond-packet", () => {
+    rejects(Uint8Array.of(0x30, 4, 0, 9, 0x61, 0x62), /PUBLISH topic length 9 exceeds the packet/);
+  });
+
+  test("rejects-qos3-qos2-and-dup-at-qos0", () => {
+    rejects(Uint8Array.of(0x36, 5, 0, 1, 0x74, 0, 1), /^MQTT: invalid QoS 3 in PUBLISH/);
+    rejects(Uint8Array.of(0x34, 5, 0, 1, 0x74, 0, 1), /QoS 2 PUBLISH is not supported/);
+    rejects(Uint8Array.of(0x38, 3, 0, 1, 0x74), /DUP set with QoS 0/);
+  });
+
+  test("rejects-packet-id-zero", () => {
+    rejects(Uint8Array.of(0x32, 5, 0, 1, 0x74, 0, 0), /PUBLISH with QoS 1 has packet id 0/);
+    rejects(Uint8Array.of(0x40, 2, 0, 0), /PUBACK has packet id 0/);
+  });
+
+  test("rejects-invalid-suback-code", () => {
+    rejects(Uint8Array.of(0x90, 3, 0, 1, 3), /SUBACK return code 0x3 is invalid/);
+  });
+
+  test("unusable-after-error-until-reset", () => {
+    const decoder = new PacketDecoder();
+    decoder.push(Uint8Array.of(0x00, 0, 0x40, 2, 0, 1));
+    throws(() => decoder.next(), /reserved packet type 0/);
+    throws(() => decoder.next(), /needs reset\(\)/);
+    throws(() => decoder.push(Uint8Array.of(0xD0, 0)), /needs reset\(\)/);
+    decoder.reset();
+    deepEqual(decodeAll(decoder, Uint8Array.of(0xD0, 0)), [{ type: PINGRESP }] as IncomingPacket[]);
+  });
+
+  test("max-packet-size-option-validated", () => {
+    throws(() => new PacketDecoder({ maxPacketSize: 1 }), /option "maxPacketSize" must be an integer/);
+    throws(() => new PacketDecoder({ maxPacketSize: 1.5 }), /maxPacketSize/);
+  });
+});
