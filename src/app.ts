@@ -174,7 +174,7 @@ export class App {
     if (valid !== 0) det.update(this.#values, valid);
     const score = round2(det.score / 256);
     const telemetry = {
-      seq, uptimeMs: this.host.clock.now() - this.#startedAt, sensors: readings,
+      seq, uptimeMs: Math.round(this.host.clock.now() - this.#startedAt), sensors: readings,
       detector: { calibrated: det.calibrated, score, alarm: det.alarm },
       health: { sensors: health, mqtt: { ...this.stats } },
     };
