@@ -6,3 +6,4 @@ import "./modules/detector/zscore.suite.js";
 import "./modules/config/config.suite.js";
 import "./modules/mqtt/codec.suite.js";
 import "./modules/mqtt/client.suite.js";
+import "./src/app.suite.js";

@@ -1,0 +1,80 @@
+// The app with no reachable broker: sensor faults are logged, the part is marked failed, re-probed and recovers.
+import { suite, test, equal, ok, settle } from "../harness.js";
+import { App } from "../../src/app.js";
+import type { Host } from "../../src/host.js";
+import { parseConfig } from "telltale/config/config";
+import { SimI2CBus } from "telltale/sim/i2c-bus";
+import { SHT3xModel } from "telltale/drivers/sht3x/model";
+import type { TCPSocket, TCPSocketOptions } from "telltale/io/io";
+import { ManualClock } from "../support/manual-clock.js";
+
+/** A network where every connection is refused (reported after the constructor returns, as sockets do). */
+class RefusingSocket implements TCPSocket {
+  constructor(options: TCPSocketOptions) {
+    Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused by " + options.address + ":" + options.port)));
+  }
+  read(): ArrayBuffer | undefined { return undefined; }
+  write(): void { throw new Error("not connected"); }
+  close(): void {}
+}
+
+function rig() {
+  const clock = new ManualClock();
+  const bus = new SimI2CBus(clock);
+  const model = new SHT3xModel({ environment: { temperature: () => 30, humidity: () => 50 } });
+  bus.attach(0x44, model);
+  const log: string[] = [];
+  const store = new Map<string, string>();
+  const host: Host = {
+    name: "test", clock, i2c: bus.ioClass(), tcp: RefusingSocket, deviceId: "t1",
+    store: { get: (k) => store.get(k), set: (k, v) => { store.set(k, v); }, delete: (k) => { store.delete(k); } },
+    log: (line) => log.push(line), connectNetwork: async () => {},
+  };
+  const app = new App(host, parseConfig({ intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" }, detector: { calibrationSamples: 5 } }));
+  return { clock, model, log, app };
+}
+
+async function ticks(clock: ManualClock, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) { clock.advance(1000); await settle(8); }
+}
+
+suite("app", () => {
+  test("runs-and-counts-dropped-telemetry-without-broker", async () => {
+    const r = rig();
+    await r.app.start();
+    await ticks(r.clock, 5);
+    ok(r.log.some((l) => /mqtt: connection lost \(TCP: connection refused by 192\.0\.2\.1:1883\); retrying in \d+ ms/.test(l)), r.log.join("\n"));
+    ok(r.log.some((l) => /telemetry #5: sht3x temperature=30 humidity=50/.test(l)), r.log.join("\n"));
+    ok(r.app.stats.dropped >= 5, "dropped " + r.app.stats.dropped);
+    ok(r.app.running);
+    r.app.stop();
+  });
+
+  test("sensor-nack-marks-failed-then-reprobe-recovers", async () => {
+    const r = rig();
+    await r.app.start();
+    await ticks(r.clock, 2);
+    r.model.faults.nack = true;
+    await ticks(r.clock, 4);
+    ok(r.log.some((l) => /sensor sht3x: SHT3x: .*NACK/.test(l)), "the fault is logged with its cause");
+    ok(r.log.some((l) => /sensor sht3x: marked failed after 3 failed samples/.test(l)), r.log.join("\n"));
+    r.model.faults.nack = false;
+    await ticks(r.clock, 12);
+    ok(r.log.some((l) => /sensor sht3x: recovered/.test(l)), r.log.join("\n"));
+    const last = r.log.filter((l) => l.startsWith("telemetry #")).pop() ?? "";
+    ok(/sht3x temperature=30/.test(last), "readings resume: " + last);
+    r.app.stop();
+  });
+
+  test("stop-twice-is-harmless-and-silences-timers", async () => {
+    const r = rig();
+    await r.app.start();
+    await ticks(r.clock, 2);
+    r.app.stop();
+    r.app.stop();
+    equal(r.app.running, false);
+    const lines = r.log.length;
+    await ticks(r.clock, 5);
+    equal(r.log.length, lines, "nothing runs after stop: " + r.log.slice(lines).join(" | "));
+  });
+});
