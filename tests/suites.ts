@@ -7,3 +7,4 @@ import "./modules/config/config.suite.js";
 import "./modules/mqtt/codec.suite.js";
 import "./modules/mqtt/client.suite.js";
 import "./src/app.suite.js";
+import "./modules/sim/machine.suite.js";

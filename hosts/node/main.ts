@@ -68,12 +68,14 @@ async function main(): Promise<void> {
   };
   if (args["device-id"]) config.deviceId = args["device-id"];
 
-  // A fault: a step of +4 °C (a bearing seizing), or a drift of +3 °C per minute (failing cooling).
+  // A fault: a step of +4 °C (a bearing seizing), or a drift of +8 °C per minute (cooling failing outright).
+  // The first detector catches drifts clearly faster than the machine's normal cycle; slow drifts need
+  // the change-point detector that replaces it.
   const faultAt = number("fault-at", args["fault-at"], 60) * 1000;
   const host = createNodeHost({
     storePath: (args.flash ?? "telltale-flash") + "/store.json",
     deviceId: args["device-id"],
-    machine: { fault: { kind: fault, atMs: faultAt, size: fault === "step" ? 4 : 3 } },
+    machine: { fault: { kind: fault, atMs: faultAt, size: fault === "step" ? 4 : 8 } },
   });
   if (fault !== "none") console.log(`simulated machine: ${fault} fault at ${faultAt / 1000} s`);
 
