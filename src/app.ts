@@ -81,10 +81,30 @@ export class App {
     this.#startedAt = this.host.clock.now();
     this.host.log(`telltale ${this.deviceId} on ${this.host.name}: ${this.#sensors.length} sensor(s), every ${this.config.intervalMs} ms, broker ${this.config.broker.scheme}://${this.config.broker.host}:${this.config.broker.port}`);
     for (const slot of this.#sensors) this.#probe(slot);
-    await this.host.connectNetwork();
-    if (!this.#running) return;
-    this.#connect();
+    // Sampling does not wait for the network: a device without Wi-Fi still monitors (and logs) locally.
     this.#schedule();
+    await this.#bringUpNetwork();
+  }
+
+  async #bringUpNetwork(): Promise<void> {
+    try {
+      await this.host.connectNetwork();
+    } catch (e) {
+      if (!this.#running) return;
+      const delay = this.#backoff();
+      this.host.log(`network: ${(e as Error).message}; retrying in ${delay} ms`);
+      this.#reconnectTimer = this.host.clock.setTimeout(() => { if (this.#running) void this.#bringUpNetwork(); }, delay);
+      return;
+    }
+    this.#attempt = 0;
+    if (this.#running) this.#connect();
+  }
+
+  /** Exponential backoff with full jitter: a fleet that lost its broker together does not come back together. */
+  #backoff(): number {
+    const cap = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * (1 << Math.min(this.#attempt, 16)));
+    this.#attempt++;
+    return Math.floor(Math.random() * cap) + 100;
   }
 
   /** Stops sampling, publishes "offline" and disconnects cleanly (the broker does not send the Will). */
@@ -230,10 +250,7 @@ export class App {
         if (client !== this.#client || !this.#running) return;
         this.#client = undefined;
         this.stats.reconnects++;
-        // Full jitter: a fleet that lost its broker together does not come back together.
-        const cap = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * (1 << Math.min(this.#attempt, 16)));
-        const delay = Math.floor(Math.random() * cap) + 100;
-        this.#attempt++;
+        const delay = this.#backoff();
         this.host.log(`mqtt: connection lost${reason ? " (" + reason.message + ")" : ""}; retrying in ${delay} ms`);
         this.#reconnectTimer = this.host.clock.setTimeout(() => { if (this.#running) this.#connect(); }, delay);
       },

@@ -66,6 +66,21 @@ suite("app", () => {
     r.app.stop();
   });
 
+  test("samples-while-network-is-down-and-retries-it", async () => {
+    const r = rig();
+    let attempts = 0;
+    (r.app.host as { connectNetwork: () => Promise<void> }).connectNetwork = async () => {
+      attempts++;
+      throw new Error("Wi-Fi: no access point named \"plant-7\"");
+    };
+    await r.app.start();
+    await ticks(r.clock, 5);
+    ok(r.log.some((l) => /network: Wi-Fi: no access point named "plant-7"; retrying in \d+ ms/.test(l)), r.log.join("\n"));
+    ok(r.log.some((l) => /telemetry #5: sht3x temperature=30/.test(l)), "sampling goes on: " + r.log.join("\n"));
+    ok(attempts >= 2, "the network is retried: " + attempts);
+    r.app.stop();
+  });
+
   test("stop-twice-is-harmless-and-silences-timers", async () => {
     const r = rig();
     await r.app.start();
