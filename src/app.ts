@@ -1,7 +1,8 @@
 // The application: configuration → sensors → detector → MQTT reporter, on the host's timers.
 import type { Host } from "./host";
 import { chooseConfig, type Config } from "telltale/config/config";
-import { parts, type Channel, type SensorInstance } from "telltale/drivers/registry";
+import { parts } from "telltale/drivers/registry";
+import type { Channel, SensorInstance, SensorIO } from "telltale/drivers/part";
 import { ZScoreDetector } from "telltale/detector/zscore";
 import { MQTTClient } from "telltale/mqtt/client";
 
@@ -41,6 +42,7 @@ export class App {
   readonly #detector: ZScoreDetector;
   readonly #values: Int32Array;
   readonly #channelNames: string[] = [];
+  readonly #io: SensorIO;
   #client: MQTTClient | undefined;
   #tickTimer: unknown;
   #reconnectTimer: unknown;
@@ -55,19 +57,22 @@ export class App {
     this.host = host;
     this.config = config;
     this.deviceId = config.deviceId ?? host.deviceId;
+    this.#io = { i2c: host.i2c, digital: host.digital, pulseCount: host.pulseCount, clock: host.clock };
     const base = config.topicPrefix + "/" + this.deviceId + "/";
     this.topics = { telemetry: base + "telemetry", alarm: base + "alarm", status: base + "status" };
     let first = 0;
     const floors: number[] = [];
     for (const d of config.sensors) {
       const descriptor = parts[d.part];
-      this.#sensors.push({ name: d.name, part: d.part, channels: descriptor.channels, first, instance: undefined, state: "failed",
+      const channels = descriptor.channels(d);
+      this.#sensors.push({ name: d.name, part: d.part, channels, first, instance: undefined, state: "failed",
         errors: 0, consecutive: 0, reprobeIn: 0, lastError: "", declaration: d });
-      for (const ch of descriptor.channels) { this.#channelNames.push(d.name + "." + ch.key); floors.push(ch.floor); }
-      first += descriptor.channels.length;
+      for (const ch of channels) { this.#channelNames.push(d.name + "." + ch.key); floors.push(ch.floor); }
+      first += channels.length;
     }
     this.#values = new Int32Array(first);
-    this.#detector = new ZScoreDetector({ channels: first, floor: floors, ...config.detector });
+    // A configuration of outputs only (a relay) still gets a one-channel detector that is never fed.
+    this.#detector = new ZScoreDetector({ channels: Math.max(1, first), floor: first ? floors : [1], ...config.detector });
   }
 
   get running(): boolean { return this.#running; }
@@ -132,7 +137,7 @@ export class App {
 
   #probe(slot: SensorSlot): void {
     try {
-      slot.instance = parts[slot.part as "sht3x"].create(slot.declaration, this.host.i2c, (error) => this.#sensorError(slot, error));
+      slot.instance = parts[slot.part].create(slot.declaration, this.#io, (error) => this.#sensorError(slot, error));
       if (slot.state === "failed" && slot.lastError) this.host.log(`sensor ${slot.name}: recovered`);
       slot.state = "ok";
       slot.consecutive = 0;
@@ -159,7 +164,7 @@ export class App {
   tick(): void {
     const seq = ++this.#seq;
     const readings: Record<string, Record<string, number>> = {};
-    const health: Record<string, { state: string; errors: number }> = {};
+    const health: Record<string, Record<string, unknown>> = {};
     let valid = 0;
     for (const slot of this.#sensors) {
       if (!slot.instance) {
@@ -187,7 +192,7 @@ export class App {
           readings[slot.name] = out;
         }
       }
-      health[slot.name] = { state: slot.state, errors: slot.errors };
+      health[slot.name] = { state: slot.state, errors: slot.errors, ...slot.instance?.health?.() };
     }
     const det = this.#detector;
     const wasAlarm = det.alarm;
@@ -203,6 +208,7 @@ export class App {
       `telemetry #${seq}: ${line || "no readings"}; score ${score}${det.calibrated ? "" : " (calibrating)"}${det.alarm ? " ALARM" : ""}`);
     if (det.alarm !== wasAlarm) {
       this.stats.alarms++;
+      for (const slot of this.#sensors) slot.instance?.onAlarm?.(det.alarm);
       const channel = det.channel >= 0 ? this.#channelNames[det.channel] : "";
       const [sensorName, key] = channel.split(".");
       const alarm = { state: det.alarm ? "raised" : "cleared", seq, score, channel, value: readings[sensorName]?.[key] ?? null };

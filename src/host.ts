@@ -1,5 +1,5 @@
 // What a host (esp32, desktop simulator, Node) hands the application: IO classes, time, storage, logging.
-import type { Clock, I2CConstructor, Store, TCPSocketConstructor } from "telltale/io/io";
+import type { Clock, DigitalConstructor, I2CConstructor, PulseCountConstructor, Store, TCPSocketConstructor } from "telltale/io/io";
 
 export interface Host {
   /** "esp32", "sim" or "node": shown in health telemetry. */
@@ -7,6 +7,9 @@ export interface Host {
   readonly clock: Clock;
   /** I2C class bound to the board's default bus (pins come from the host). */
   readonly i2c: I2CConstructor;
+  /** ECMA-419 digital pins and pulse counters, where the host has them. */
+  readonly digital?: DigitalConstructor;
+  readonly pulseCount?: PulseCountConstructor;
   /** Plain TCP socket class; TLS is the same class given a `secure` option. */
   readonly tcp: TCPSocketConstructor;
   readonly store: Store;

@@ -3,9 +3,9 @@ import { performance } from "node:perf_hooks";
 import { hostname } from "node:os";
 import type { Host } from "../../src/host.js";
 import type { Clock, I2CConstructor, Store } from "../../modules/io/io.js";
-import { SimI2CBus } from "../../modules/sim/i2c-bus.js";
-import { SHT3xModel } from "../../modules/drivers/sht3x/model.js";
-import { MachineEnvironment, type MachineOptions } from "../../modules/sim/machine.js";
+import type { MachineOptions } from "../../modules/sim/machine.js";
+import type { SensorDeclaration } from "../../modules/drivers/part.js";
+import { createSimWorld, type SimWorld } from "../../modules/sim/world.js";
 import { NodeTCPSocket } from "./tcp.js";
 import { FileStore } from "./store.js";
 
@@ -20,30 +20,25 @@ export interface NodeHostOptions {
   storePath: string;
   deviceId?: string;
   log?: (line: string) => void;
-  /** The simulated machine the SHT3x model measures. */
+  /** The simulated machine the chip models measure. */
   machine?: MachineOptions;
+  /** The declared sensors: a chip model is attached for each. */
+  sensors: readonly SensorDeclaration[];
   clock?: Clock;
 }
 
 export interface NodeHost extends Host {
-  readonly bus: SimI2CBus;
-  readonly machine: MachineEnvironment;
-  readonly sht3x: SHT3xModel;
+  readonly world: SimWorld;
 }
 
 export function createNodeHost(options: NodeHostOptions): NodeHost {
   const clock = options.clock ?? nodeClock;
-  const bus = new SimI2CBus(clock);
-  const machine = new MachineEnvironment(options.machine);
-  const start = clock.now();
-  // The model sees time since the host started, so a fault "at 60 s" means 60 s after boot.
-  const sht3x = new SHT3xModel({ environment: { temperature: (now) => machine.temperature(now - start), humidity: (now) => machine.humidity(now - start) } });
-  bus.attach(0x44, sht3x);
+  const world = createSimWorld(clock, options.sensors, options.machine);
   const store: Store = new FileStore(options.storePath);
-  const i2c: I2CConstructor = bus.ioClass();
+  const i2c: I2CConstructor = world.bus.ioClass();
   return {
     name: "node",
-    clock, i2c, store, bus, machine, sht3x,
+    clock, i2c, store, world,
     tcp: NodeTCPSocket,
     deviceId: options.deviceId ?? hostname().replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 32),
     log: options.log ?? ((line) => console.log(line)),

@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { createNodeHost } from "./host.js";
 import { startEmbeddedBroker } from "./broker.js";
 import { startApp } from "../../src/app.js";
+import { parseConfig } from "../../modules/config/config.js";
 
 const USAGE = `usage: npm start -- [options]
   --broker URL        mqtt://HOST:PORT or mqtts://HOST:PORT (default: an embedded aedes broker on loopback)
@@ -72,9 +73,13 @@ async function main(): Promise<void> {
   // The first detector catches drifts clearly faster than the machine's normal cycle; slow drifts need
   // the change-point detector that replaces it.
   const faultAt = number("fault-at", args["fault-at"], 60) * 1000;
+  // The simulated bus holds a chip for each declared sensor (none if the configuration is bad: the app says why).
+  let sensors: ReturnType<typeof parseConfig>["sensors"] = [];
+  try { sensors = parseConfig(config).sensors; } catch { /* reported by startApp */ }
   const host = createNodeHost({
     storePath: (args.flash ?? "telltale-flash") + "/store.json",
     deviceId: args["device-id"],
+    sensors,
     machine: { fault: { kind: fault, atMs: faultAt, size: fault === "step" ? 4 : 8 } },
   });
   if (fault !== "none") console.log(`simulated machine: ${fault} fault at ${faultAt / 1000} s`);

@@ -1,4 +1,6 @@
 // The device configuration: defaults declared once, every field validated, errors that name the field.
+import type { SensorDeclaration } from "telltale/drivers/part";
+import { parts } from "telltale/drivers/registry";
 
 export interface BrokerConfig {
   /** "mqtt" (plain TCP) or "mqtts" (TLS, server certificate verified). */
@@ -12,13 +14,8 @@ export interface BrokerConfig {
   keepalive: number;
 }
 
-export interface SensorConfig {
-  part: "sht3x";
-  /** Name used in telemetry (default: the part name, then a number if repeated). */
-  name: string;
-  address: number;
-  repeatability: "high" | "medium" | "low";
-}
+/** A validated sensor declaration: see modules/drivers/part.ts. */
+export type SensorConfig = SensorDeclaration;
 
 export interface DetectorConfig {
   calibrationSamples: number;
@@ -81,11 +78,6 @@ function str(raw: Raw, key: string, path: string, pattern?: RegExp, what?: strin
   return value;
 }
 
-function oneOf<T extends string>(raw: Raw, key: string, path: string, choices: readonly T[], fallback: T): T {
-  const value = raw[key] ?? fallback;
-  if (!choices.includes(value as T)) throw new ConfigError(path + key, "expected one of " + choices.map((c) => JSON.stringify(c)).join(", ") + ", got " + describe(value));
-  return value as T;
-}
 
 const URL_PATTERN = /^(mqtts?):\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+)(?::(\d{1,5}))?\/?$/;
 
@@ -99,20 +91,35 @@ export function parseBrokerUrl(url: string, path = "broker.url"): { scheme: "mqt
   return { scheme, host: m[2].replace(/^\[|\]$/g, ""), port };
 }
 
-const PARTS = ["sht3x"] as const;
-const SHT3X_ADDRESSES = [0x44, 0x45];
-
 function sensor(value: unknown, index: number, names: Set<string>): SensorConfig {
   const path = "sensors[" + index + "].";
   const raw = object(value, "sensors[" + index + "]");
-  const part = oneOf(raw, "part", path, PARTS, undefined as never);
-  const address = int(raw, "address", path, 0x44, 0, 0x7F);
-  if (!SHT3X_ADDRESSES.includes(address)) throw new ConfigError(path + "address", "an SHT3x answers at 0x44 or 0x45, got 0x" + address.toString(16));
+  const known = Object.keys(parts);
+  const part = raw.part;
+  if (typeof part !== "string" || !Object.hasOwn(parts, part))
+    throw new ConfigError(path + "part", "expected one of " + known.map((c) => JSON.stringify(c)).join(", ") + ", got " + describe(part));
+  const descriptor = parts[part];
+  let address: number | undefined, pin: number | undefined;
+  if (descriptor.addresses) {
+    address = int(raw, "address", path, descriptor.addresses[0], 0, 0x7F);
+    if (!descriptor.addresses.includes(address))
+      throw new ConfigError(path + "address", "a " + part + " answers at " + descriptor.addresses.map((a) => "0x" + a.toString(16)).join(" or ") + ", got 0x" + address.toString(16));
+  }
+  if (raw.pin !== undefined || descriptor.bus === "gpio") pin = int(raw, "pin", path, undefined, 0, 255);
   let name = str(raw, "name", path, /^[a-z][a-z0-9_]{0,31}$/, "a lower-case name of letters, digits and _ (at most 32)");
   if (name === undefined) { name = part; for (let n = 2; names.has(name); n++) name = part + "_" + n; }
   if (names.has(name)) throw new ConfigError(path + "name", "the name " + JSON.stringify(name) + " is used twice");
   names.add(name);
-  return { part, name, address, repeatability: oneOf(raw, "repeatability", path, ["high", "medium", "low"] as const, "high") };
+  let options: Record<string, unknown>;
+  try {
+    options = descriptor.options(raw, path);
+  } catch (e) {
+    throw new Error("config." + (e as Error).message);
+  }
+  const declaration: SensorConfig = { part, name, options };
+  if (address !== undefined) declaration.address = address;
+  if (pin !== undefined) declaration.pin = pin;
+  return declaration;
 }
 
 /** Validates a raw configuration (parsed JSON or a Moddable `mc/config` object) and applies defaults. */
@@ -136,10 +143,16 @@ export function parseConfig(value: unknown): Config {
     throw new ConfigError("sensors", "expected an array of 1 to 16 sensor declarations, got " + describe(sensorsRaw));
   const names = new Set<string>();
   const sensors = sensorsRaw.map((s, i) => sensor(s, i, names));
-  const addresses = new Set<number>();
+  const addresses = new Set<number>(), pins = new Set<number>();
   sensors.forEach((s, i) => {
-    if (addresses.has(s.address)) throw new ConfigError("sensors[" + i + "].address", "0x" + s.address.toString(16) + " is declared twice on the bus");
-    addresses.add(s.address);
+    if (s.address !== undefined) {
+      if (addresses.has(s.address)) throw new ConfigError("sensors[" + i + "].address", "0x" + s.address.toString(16) + " is declared twice on the bus");
+      addresses.add(s.address);
+    }
+    if (s.pin !== undefined) {
+      if (pins.has(s.pin)) throw new ConfigError("sensors[" + i + "].pin", "pin " + s.pin + " is declared twice");
+      pins.add(s.pin);
+    }
   });
   const detRaw = object(raw.detector ?? {}, "detector");
   const detector: DetectorConfig = {

@@ -76,3 +76,47 @@ export interface Store {
   set(key: string, value: string): void;
   delete(key: string): void;
 }
+
+/** An ECMA-419 digital pin (`embedded:io/digital`). */
+export interface Digital {
+  read(): number;
+  write(value: number): void;
+  close(): void;
+}
+
+export interface DigitalOptions {
+  pin: number;
+  /** One of the class's mode constants (Input, InputPullUp, InputPullDown, Output, OutputOpenDrain). */
+  mode: unknown;
+  /** Rising, Falling or both (bitwise or): with onReadable, report edges. */
+  edge?: number;
+  onReadable?: (this: Digital) => void;
+  onError?: (this: Digital) => void;
+}
+
+export interface DigitalConstructor {
+  new (options: DigitalOptions): Digital;
+  readonly Input: unknown;
+  readonly InputPullUp: unknown;
+  readonly InputPullDown: unknown;
+  readonly Output: unknown;
+  readonly OutputOpenDrain: unknown;
+  readonly Rising: number;
+  readonly Falling: number;
+}
+
+/** An ECMA-419 pulse counter (`embedded:io/pulsecount`): read() is the count since the last write(). */
+export interface PulseCount {
+  read(): number;
+  write(count: number): void;
+  close(): void;
+}
+
+export interface PulseCountOptions {
+  signal: number;
+  control?: number;
+  onReadable?: (this: PulseCount) => void;
+  onError?: (this: PulseCount) => void;
+}
+
+export type PulseCountConstructor = new (options: PulseCountOptions) => PulseCount;

@@ -28,11 +28,13 @@ suite("config", () => {
   test("bad-fields-named", () => {
     throws(() => parseConfig({ intervalMs: 5 }), /^config\.intervalMs: expected an integer from 100/);
     throws(() => parseConfig({ sensors: [{ part: "bme999" }] }), /^config\.sensors\[0\]\.part: expected one of "sht3x", got "bme999"/);
-    throws(() => parseConfig({ sensors: [{ part: "sht3x", address: 0x40 }] }), /^config\.sensors\[0\]\.address: an SHT3x answers at 0x44 or 0x45, got 0x40/);
+    throws(() => parseConfig({ sensors: [{ part: "sht3x", address: 0x40 }] }), /^config\.sensors\[0\]\.address: a sht3x answers at 0x44 or 0x45, got 0x40/);
     throws(() => parseConfig({ sensors: [{ part: "sht3x" }, { part: "sht3x" }] }), /sensors\[1\]\.address: 0x44 is declared twice/);
     throws(() => parseConfig({ broker: { url: "mqtt://h", ca: "-----BEGIN CERTIFICATE-----" } }), /broker\.ca: a CA is only used with mqtts/);
     throws(() => parseConfig({ detector: { on: 2, off: 3 } }), /detector\.off: must not exceed/);
     throws(() => parseConfig([]), /^config\.root: expected an object, got an array/);
+    throws(() => parseConfig({ sensors: [{ part: "sht3x", repeatability: "ultra" }] }), /^config\.sensors\[0\]\.repeatability: expected one of "high", "medium", "low"/);
+    throws(() => parseConfig({ sensors: [{ part: "sht3x", heatr: true }] }), /^config\.sensors\[0\]\.heatr: unknown option for this part/);
     throws(() => parseConfig({ deviceId: "a b" }), /config\.deviceId/);
   });
   test("sensor-names-unique", () => {

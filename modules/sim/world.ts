@@ -1,0 +1,33 @@
+// The simulated world a simulator or Node host builds: a machine, a clock, an I2C bus with chip models on it.
+import type { Clock } from "telltale/io/io";
+import type { SensorDeclaration } from "telltale/drivers/part";
+import { SimI2CBus } from "telltale/sim/i2c-bus";
+import { MachineEnvironment, type MachineOptions } from "telltale/sim/machine";
+import { models } from "telltale/sim/models";
+
+export interface SimWorld {
+  readonly clock: Clock;
+  readonly bus: SimI2CBus;
+  readonly machine: MachineEnvironment;
+  /** Time since the world was made, ms: models see the machine's time, so a fault "at 60 s" is 60 s after boot. */
+  elapsed(now: number): number;
+  /** The models attached per sensor name, for tests and fault injection. */
+  readonly attached: Map<string, unknown>;
+}
+
+/** Builds the world and attaches a model for every declared sensor that has one. */
+export function createSimWorld(clock: Clock, sensors: readonly SensorDeclaration[], machine: MachineOptions = {}): SimWorld {
+  const start = clock.now();
+  const world: SimWorld = {
+    clock,
+    bus: new SimI2CBus(clock),
+    machine: new MachineEnvironment(machine),
+    elapsed: (now) => now - start,
+    attached: new Map(),
+  };
+  for (const declaration of sensors) {
+    const attach = models[declaration.part];
+    if (attach) world.attached.set(declaration.name, attach(world, declaration));
+  }
+  return world;
+}
