@@ -34,6 +34,7 @@ export class NodeTCPSocket implements TCPSocket {
   readonly #chunks: Buffer[] = [];
   #available = 0;
   #closed = false;
+  #writablePending = false;
   #options: TCPSocketOptions;
 
   constructor(options: TCPSocketOptions) {
@@ -100,7 +101,18 @@ export class NodeTCPSocket implements TCPSocket {
   write(buffer: ArrayBuffer | ArrayBufferView): void {
     if (this.#closed) throw new Error("TCP: socket is closed");
     const bytes = ArrayBuffer.isView(buffer) ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) : new Uint8Array(buffer);
-    this.#socket.write(Buffer.from(bytes));
+    // Below Node's buffer mark no 'drain' will come: report the space again once this write is queued,
+    // so a writer that spends its onWritable allowance is told it may go on (ECMA-419 semantics).
+    if (this.#socket.write(Buffer.from(bytes))) this.#scheduleWritable();
+  }
+
+  #scheduleWritable(): void {
+    if (this.#writablePending) return;
+    this.#writablePending = true;
+    setImmediate(() => {
+      this.#writablePending = false;
+      this.#writable(Math.max(0, WRITABLE - this.#socket.writableLength));
+    });
   }
 
   close(): void {
