@@ -8,3 +8,5 @@ import "./modules/mqtt/codec.suite.js";
 import "./modules/mqtt/client.suite.js";
 import "./src/app.suite.js";
 import "./modules/sim/machine.suite.js";
+import "./modules/detector/multivariate.suite.js";
+import "./modules/detector/vibration.suite.js";

@@ -28,3 +28,31 @@ export function udivSat16(num: number, den: number): number {
   }
   return q;
 }
+
+/**
+ * floor(num × 2^frac / den) for 0 ≤ num < 2^31, 0 < den < 2^30, 0 ≤ frac ≤ 30, by binary long division (one quotient
+ * bit per step, no doubles: the remainder stays below 2·den < 2^31). A quotient of 2^30 or more saturates to 2^31 − 1.
+ * About 31 + frac steps: meant for calibration-time and per-window work, not per raw sample.
+ */
+export function udivFrac(num: number, den: number, frac: number): number {
+  let q = 0, r = 0;
+  for (let b = 30 + frac; b >= 0; b--) {
+    r = (r << 1) | (b >= frac ? (num >> (b - frac)) & 1 : 0);
+    if (q >= 0x40000000) return 0x7FFFFFFF; // the next shift would leave int32: saturate
+    q <<= 1;
+    if (r >= den) { r = (r - den) | 0; q |= 1; }
+  }
+  return q;
+}
+
+/** Number of bits needed for |x| (0 for 0), x an int32 other than −2^31. */
+export function bitLength(x: number): number {
+  let v = x < 0 ? -x : x, n = 0;
+  while (v !== 0) { v >>>= 1; n++; }
+  return n;
+}
+
+/** Clamps x to [lo, hi]. */
+export function clamp(x: number, lo: number, hi: number): number {
+  return x < lo ? lo : x > hi ? hi : x;
+}

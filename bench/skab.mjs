@@ -1,0 +1,49 @@
+// bench:skab — the multivariate detector on every SKAB-format CSV under --data, with the published protocol:
+// calibrate on rows 0–399 of each file, score the rest; pooled F1/FAR/MAR and change-point NAB (60 s right windows).
+// Defaults only: no parameter is read from or fitted to the files. Files without anomaly/changepoint columns
+// (SKAB's anomaly-free.csv) are neither scored nor used. `--reference` runs the float64 twin instead.
+import { existsSync } from "node:fs";
+import { csvFiles, loadSkab, outlierMetrics, changepointNab, SKAB_CHANNELS } from "./lib/skab.mjs";
+import { FloatMultivariateDetector } from "./reference.mjs";
+
+const args = process.argv.slice(2);
+const arg = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : fallback; };
+const data = arg("--data", "../shared/data/skab");
+const useReference = args.includes("--reference");
+const perFile = args.includes("--per-file");
+const CAL = 400;
+if (!existsSync(data)) { console.error("bench:skab: no such directory: " + data); process.exit(2); }
+const built = new URL("../build/modules/detector/multivariate.js", import.meta.url);
+if (!existsSync(built)) { console.error("bench:skab: run `npm run build` first"); process.exit(2); }
+const { MultivariateDetector } = await import(built);
+
+const cm = { tp: 0, fp: 0, tn: 0, fn: 0 };
+const cpFiles = [];
+let scored = 0, skipped = 0;
+for (const path of csvFiles(data)) {
+  const f = loadSkab(path, data);
+  if (!f || !f.anomaly || !f.changepoint || f.rows <= CAL) { skipped++; continue; }
+  scored++;
+  const p = SKAB_CHANNELS.length;
+  const det = useReference
+    ? new FloatMultivariateDetector({ channels: p, calibrationSamples: CAL })
+    : new MultivariateDetector({ channels: p, calibrationSamples: CAL });
+  const v = useReference ? new Float64Array(p) : new Int32Array(p);
+  const detected = new Uint8Array(f.rows);
+  const fc = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  for (let r = 0; r < f.rows; r++) {
+    for (let c = 0; c < p; c++) v[c] = useReference ? Math.round(f.values[c][r] * SKAB_CHANNELS[c][1]) : Math.round(f.values[c][r] * SKAB_CHANNELS[c][1]);
+    const alarm = det.update(v);
+    detected[r] = det.changePoint ? 1 : 0;
+    if (r < CAL) continue;
+    const t = f.anomaly[r];
+    for (const m of [cm, fc]) { if (alarm && t) m.tp++; else if (alarm) m.fp++; else if (t) m.fn++; else m.tn++; }
+  }
+  cpFiles.push({ time: f.time, truth: f.changepoint, detected, from: CAL });
+  if (perFile) { const m = outlierMetrics(fc); console.log(`  ${f.name.padEnd(24)} F1 ${m.f1.toFixed(3)} FAR ${(100 * m.far).toFixed(1)} MAR ${(100 * m.mar).toFixed(1)}`); }
+}
+const m = outlierMetrics(cm);
+const nab = changepointNab(cpFiles);
+console.log(`SKAB (${useReference ? "float64 reference" : "fixed-point detector"}) — ${scored} files scored, ${skipped} without labels skipped (not used), calibration rows 0–${CAL - 1}`);
+console.log(`outliers (pooled over ${cm.tp + cm.fp + cm.tn + cm.fn} test points): F1 ${m.f1.toFixed(3)}  FAR ${(100 * m.far).toFixed(2)} %  MAR ${(100 * m.mar).toFixed(2)} %`);
+console.log(`changepoints (NAB, 60 s right window): standard ${nab.standard.toFixed(2)}  low-FP ${nab.reward_low_FP.toFixed(2)}  low-FN ${nab.reward_low_FN.toFixed(2)}`);

@@ -1,0 +1,405 @@
+// Streaming multivariate anomaly detector on integers: band-passed, standardised channels scored by Hotelling T² (Cholesky).
+import { isqrt, udivSat16, udivFrac, bitLength } from "telltale/detector/fixed";
+
+// Algorithm (one update per sample vector; the float64 twin is bench/reference.mjs):
+//   1. Per channel, two EWMAs of the input: a fast one (weight 2^-fastShift, the smoothing) and a slow baseline
+//      (2^-slowShift) that follows slow drift (temperatures) and freezes while the alarm is raised, so a fault is not
+//      learned as normal. The feature is their difference, a band-pass (a multivariate EWMA chart against a moving
+//      baseline).
+//   2. Warm-up (first `warmupSamples`): per-channel mean and variance of the raw input give the scale σ.
+//   3. Rest of the calibration: covariance C of the standardised features. At its end, A = C / max(diag C) + ridge·I
+//      is factored A = L·Lᵀ (Cholesky, integer).
+//   4. Scoring: u = feature / sqrt(max diag C); solve L·y = u; T² = |y|²; score = T² / channels. Contribution of
+//      channel i: u_i · (A⁻¹u)_i (they sum to T²). Alarm with hysteresis; change point = an alarm edge.
+//
+// Fixed-point formats (x is int32 in the channel's own unit, e.g. 0.01 °C):
+//   x          input clamped to ±(2^22 − 1) units so x·2^8 stays in int32
+//   *_q8       fast, slow, mean: units × 2^8 (|·| < 2^30, so differences of two fit int32)
+//   var        warm-up variance, units² (Q0), deviations saturated to ±46340 so d² < 2^31
+//   shift/sig/mant  per-channel σ as σ' = (σ·2^8) >> shift ∈ [256, 511] and its reciprocal mant = min(2^24 / σ', 65535)
+//   z_q10      standardised band-pass, 1σ = 2^10: ((d_q8 >> shift) · mant) >> 14, d saturated to ±32σ so |z| ≤ 2^15
+//   cov_q18    calibration second moments of z, 1σ² = 2^18: EWMA of (z_i·z_j) >> 2 (|product| ≤ 2^30)
+//   a_q26      normalised covariance for the factorisation, 1.0 = 2^26, |a_ij| ≤ 1 + ridge (saturated to ±2^27)
+//   l_q13      Cholesky factor, 1.0 = 2^13 (in place of cov_q18 after calibration); l² is Q26
+//   invl_q12   1 / l_ii, 1.0 = 2^12; the pivot floor 2^-8 keeps it below 2^16
+//   gain_q12   1 / sqrt(max diag C), 1.0 = 2^12, at most 2^16
+//   u_q10, y_q10, w_q10  whitened vectors, 1.0 = 2^10, saturated to ±2^15
+//   t2_q10     T², 1.0 = 2^10 (sum of (y·y) >> 10, at most 32 · 2^20)
+//   score_q8   T² / channels, 1.0 = 2^8, saturated at 65535
+// Every product below is of two int32 values whose exact product is proven (by the saturations above) to be below 2^31,
+// so `(a * b) | 0` is exact in XS and in Node without a Math.imul call.
+
+export interface MultivariateOptions {
+  /** Number of channels, 1–32. */
+  channels: number;
+  /** Samples used to learn the baseline before any score (default 400; at least warmupSamples + 2 × channels + 16). */
+  calibrationSamples?: number;
+  /** The first part of the calibration that learns each channel's scale (default calibrationSamples / 4, at least 2^(fastShift + 1)). */
+  warmupSamples?: number;
+  /** Smoothing of each channel, EWMA weight 2^-fastShift (default 4: about 16 samples). */
+  fastShift?: number;
+  /** Drift-following baseline, EWMA weight 2^-slowShift (default 8: about 256 samples); frozen while the alarm is raised. */
+  slowShift?: number;
+  /** Added to the normalised covariance's diagonal, as a fraction of the mean variance (default 0.05, 0 < ridge ≤ 1). */
+  ridge?: number;
+  /** Raise the alarm when score = T²/channels ≥ on (default 16) for `holdSamples` updates in a row (default 1). */
+  on?: number;
+  holdSamples?: number;
+  /** Clear it when the score < off (default 8) for `clearSamples` updates in a row (default 1). */
+  off?: number;
+  clearSamples?: number;
+  /** Smallest standard deviation per channel, in input units (default 1): a quiet sensor is not infinitely sensitive. */
+  floor?: number | readonly number[];
+  /** How many top contributing channels to report (default 3). */
+  topChannels?: number;
+}
+
+const X_MAX = 0x3FFFFF;
+const SAT = 46340; // largest |d| with d² < 2^31
+const Q15 = 0x7FFF;
+const MAGIC = 0x564D5454; // "TTMV" little-endian
+const VERSION = 1;
+const HEADER = 24;
+
+function integer(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || value !== Math.floor(value) || value < min || value > max)
+    throw new RangeError("MultivariateDetector: option \"" + name + "\" must be an integer " + min + "–" + max + ", got " + String(value));
+  return value;
+}
+
+function real(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !(value > min) || value > max)
+    throw new RangeError("MultivariateDetector: option \"" + name + "\" must be a number above " + min + " and at most " + max + ", got " + String(value));
+  return value;
+}
+
+/** Shift of the running-average schedule: weight 2^-k with 2^k ≤ n + 1 (1, 1/2, 1/2, 1/4 …), capped at `cap`. */
+function schedule(n: number, cap: number): number {
+  let k = 0;
+  while (k < cap && (2 << k) <= n + 1) k++;
+  return k;
+}
+
+export class MultivariateDetector {
+  readonly channels: number;
+  readonly calibrationSamples: number;
+  readonly warmupSamples: number;
+  readonly fastShift: number;
+  readonly slowShift: number;
+  readonly #ridgeQ16: number;
+  readonly #onQ8: number;
+  readonly #offQ8: number;
+  readonly #hold: number;
+  readonly #clear: number;
+  readonly #floor: Int32Array;
+
+  // Learned state (serialised): offsets into #s.
+  readonly #s: Int32Array;
+  readonly #fast: number; readonly #slow: number; readonly #mean: number; readonly #var: number;
+  readonly #shift: number; readonly #mant: number; readonly #sig: number; readonly #tri: number; readonly #invl: number; readonly #scalars: number;
+  // Scratch, allocated once (not serialised).
+  readonly #u: Int32Array;
+  readonly #y: Int32Array;
+  readonly #w: Int32Array;
+
+  /** Per-channel contribution to T² (Q10) of the latest update; they sum to T². */
+  readonly contributions: Int32Array;
+  /** Channel indices of the largest contributions, largest first (255 = none). */
+  readonly top: Uint8Array;
+  /** Latest score, T²/channels in Q8 (256 = 1.0); 0 while calibrating. */
+  score = 0;
+  /** Latest T² in Q10. */
+  t2 = 0;
+  /** Alarm state (with hysteresis). */
+  alarm = false;
+  /** True on the update where the alarm changed state: a change point. */
+  changePoint = false;
+
+  constructor(options: MultivariateOptions) {
+    const p = this.channels = integer("channels", options?.channels, 1, 32);
+    this.calibrationSamples = integer("calibrationSamples", options.calibrationSamples ?? 400, 32, 0x3FFFFFFF);
+    this.warmupSamples = integer("warmupSamples", options.warmupSamples ?? (this.calibrationSamples >> 2), 8, this.calibrationSamples - 16);
+    this.fastShift = integer("fastShift", options.fastShift ?? 4, 0, 10);
+    this.slowShift = integer("slowShift", options.slowShift ?? 8, this.fastShift + 1, 16);
+    // The fast filter must settle before the covariance is learned, or fast − slow is ~0 there and every later score explodes.
+    if (this.warmupSamples < 2 << this.fastShift)
+      throw new RangeError("MultivariateDetector: option \"warmupSamples\" must be at least 2^(fastShift + 1) = " + (2 << this.fastShift) + ", got " + this.warmupSamples);
+    if (this.calibrationSamples - this.warmupSamples < 2 * p + 16)
+      throw new RangeError("MultivariateDetector: option \"calibrationSamples\" must exceed warmupSamples by at least 2 × channels + 16 = " + (2 * p + 16));
+    this.#ridgeQ16 = Math.round(real("ridge", options.ridge ?? 0.05, 0, 1) * 65536);
+    const on = real("on", options.on ?? 16, 0, 255), off = real("off", options.off ?? 8, 0, 255);
+    if (off > on) throw new RangeError("MultivariateDetector: option \"off\" must not exceed \"on\"");
+    this.#onQ8 = Math.round(on * 256); this.#offQ8 = Math.round(off * 256);
+    this.#hold = integer("holdSamples", options.holdSamples ?? 1, 1, 1000);
+    this.#clear = integer("clearSamples", options.clearSamples ?? 1, 1, 1000);
+    const k = integer("topChannels", options.topChannels ?? Math.min(3, p), 1, p);
+    const floor = options.floor ?? 1;
+    const floors = typeof floor === "number" ? null : floor;
+    if (floors !== null && (!Array.isArray(floors) || floors.length !== p))
+      throw new RangeError("MultivariateDetector: option \"floor\" must be a number or one number per channel");
+    const floorValues: number[] = [];
+    for (let c = 0; c < p; c++) floorValues.push(integer(floors ? "floor[" + c + "]" : "floor", floors ? floors[c] : floor, 1, SAT));
+    // Everything validated: allocate once.
+    this.#floor = Int32Array.from(floorValues);
+    this.#fast = 0; this.#slow = p; this.#mean = 2 * p; this.#var = 3 * p; this.#shift = 4 * p; this.#mant = 5 * p; this.#sig = 6 * p;
+    this.#tri = 7 * p; this.#invl = this.#tri + ((p * (p + 1)) >> 1); this.#scalars = this.#invl + p;
+    this.#s = new Int32Array(this.#scalars + 5);
+    this.#u = new Int32Array(p); this.#y = new Int32Array(p); this.#w = new Int32Array(p);
+    this.contributions = new Int32Array(p);
+    this.top = new Uint8Array(k);
+  }
+
+  /** Updates seen so far (saturates at 2^30). */
+  get samples(): number { return this.#s[this.#scalars]; }
+  get calibrated(): boolean { return this.#s[this.#scalars] >= this.calibrationSamples; }
+  /** Bytes of state: the learned state, the scratch vectors and the outputs (typed arrays only). */
+  get stateBytes(): number {
+    return this.#s.byteLength + this.#floor.byteLength + this.#u.byteLength * 3 + this.contributions.byteLength + this.top.byteLength;
+  }
+  /** Declared state bytes for a channel count, without building a detector (what `stateBytes` will return, top = 3). */
+  static stateBytesFor(channels: number, top = Math.min(3, channels)): number {
+    return 4 * (7 * channels + ((channels * (channels + 1)) >> 1) + channels + 5) + 4 * channels * 5 + top;
+  }
+
+  /**
+   * Feeds one sample vector (int32 per channel, in each channel's unit). A channel whose bit is clear in `validMask`
+   * keeps its previous filter state this round (a sensor that failed). Returns the alarm state. Allocates nothing.
+   */
+  update(values: Int32Array, validMask = -1): boolean {
+    const s = this.#s, p = this.channels, sc = this.#scalars;
+    const n = s[sc];
+    const cal = this.calibrationSamples, warm = this.warmupSamples;
+    const fastBase = this.#fast, slowBase = this.#slow, meanBase = this.#mean, varBase = this.#var;
+    const fs = n < cal ? schedule(n, this.fastShift) : this.fastShift;
+    // The baseline learns as a running average during calibration, then at 2^-slowShift, and not at all during an alarm.
+    const ss = n < cal ? schedule(n, this.slowShift) : this.alarm ? -1 : this.slowShift;
+    const ws = schedule(n, 30);
+    for (let c = 0; c < p; c++) {
+      if (((validMask >> c) & 1) === 0) continue;
+      let x = values[c] | 0;
+      if (x > X_MAX) x = X_MAX; else if (x < -X_MAX) x = -X_MAX;
+      const xq8 = x << 8;
+      if (n === 0) { s[fastBase + c] = xq8; s[slowBase + c] = xq8; s[meanBase + c] = xq8; s[varBase + c] = 0; continue; }
+      s[fastBase + c] = (s[fastBase + c] + ((xq8 - s[fastBase + c]) >> fs)) | 0;
+      if (ss >= 0) s[slowBase + c] = (s[slowBase + c] + ((xq8 - s[slowBase + c]) >> ss)) | 0;
+      if (n < warm) {
+        s[meanBase + c] = (s[meanBase + c] + ((xq8 - s[meanBase + c]) >> ws)) | 0;
+        let d = (xq8 - s[meanBase + c]) >> 8;
+        if (d > SAT) d = SAT; else if (d < -SAT) d = -SAT;
+        s[varBase + c] = (s[varBase + c] + (((d * d) - s[varBase + c]) >> ws)) | 0;
+      }
+    }
+    if (n < 0x40000000) s[sc] = n + 1;
+    this.changePoint = false;
+    if (n < warm) { if (n === warm - 1) this.#finishWarmup(); return false; }
+    this.#standardise();
+    if (n < cal) {
+      this.#accumulate(n - warm);
+      if (n === cal - 1) this.#finishCalibration();
+      return false;
+    }
+    this.#score();
+    const previous = this.alarm;
+    const run = s[sc + 2];
+    if (!previous) {
+      const r = this.score >= this.#onQ8 ? run + 1 : 0;
+      if (r >= this.#hold) { this.alarm = true; s[sc + 2] = 0; } else s[sc + 2] = r;
+    } else {
+      const r = this.score < this.#offQ8 ? run + 1 : 0;
+      if (r >= this.#clear) { this.alarm = false; s[sc + 2] = 0; } else s[sc + 2] = r;
+    }
+    s[sc + 1] = this.alarm ? 1 : 0;
+    this.changePoint = this.alarm !== previous;
+    return this.alarm;
+  }
+
+  /** Per channel σ from the warm-up variance, as a shift and a 16-bit reciprocal mantissa. */
+  #finishWarmup(): void {
+    const s = this.#s;
+    for (let c = 0; c < this.channels; c++) {
+      let sd = isqrt(s[this.#var + c]);
+      if (sd < this.#floor[c]) sd = this.#floor[c];
+      const sq8 = sd << 8; // < 2^24
+      const shift = bitLength(sq8) - 9;
+      s[this.#shift + c] = shift;
+      s[this.#sig + c] = sq8 >> shift;
+      s[this.#mant + c] = udivSat16(1 << 24, sq8 >> shift);
+    }
+  }
+
+  /** z_q10 into #u (before calibration ends) or u_q10 = z·gain (after). */
+  #standardise(): void {
+    const s = this.#s, u = this.#u, calibrated = s[this.#scalars] > this.calibrationSamples;
+    const gain = s[this.#scalars + 3];
+    for (let c = 0; c < this.channels; c++) {
+      const shift = s[this.#shift + c];
+      let d = ((s[this.#fast + c] - s[this.#slow + c]) | 0) >> shift;
+      const lim = s[this.#sig + c] << 5; // ±32σ
+      if (d > lim) d = lim; else if (d < -lim) d = -lim;
+      let z = (d * s[this.#mant + c]) >> 14; // |d| ≤ 32·511, mant ≤ 65535: product < 2^30
+      if (calibrated) {
+        if (z > 0x3FFF) z = 0x3FFF; else if (z < -0x3FFF) z = -0x3FFF;
+        z = (z * gain) >> 12; // |z| < 2^14, gain ≤ 2^16: product < 2^30
+        if (z > Q15) z = Q15; else if (z < -Q15) z = -Q15;
+      }
+      u[c] = z;
+    }
+  }
+
+  /** Running second moments of z during calibration (EWMA with the running-average schedule). */
+  #accumulate(nb: number): void {
+    const s = this.#s, u = this.#u, k = schedule(nb, 30);
+    let t = this.#tri;
+    for (let i = 0; i < this.channels; i++) {
+      const ui = u[i];
+      for (let j = 0; j <= i; j++, t++) {
+        const prod = (ui * u[j]) >> 2; // |z| ≤ 2^15: |product| ≤ 2^30, Q20 → Q18
+        s[t] = (s[t] + ((prod - s[t]) >> k)) | 0;
+      }
+    }
+  }
+
+  /** Normalises the covariance, adds the ridge, factors it in place (Q18 → Q13) and stores 1/l_ii and the gain. */
+  #finishCalibration(): void {
+    const s = this.#s, p = this.channels, tri = this.#tri;
+    let gmax = 1, sum = 0;
+    for (let i = 0; i < p; i++) {
+      const d = s[tri + ((i * (i + 1)) >> 1) + i];
+      if (d > gmax) gmax = d;
+      sum = (sum + (d >> 5)) | 0;
+    }
+    if (gmax >= 0x40000000) gmax = 0x3FFFFFFF;
+    const meanDiag = udivFrac(sum, p, 5); // Q18
+    const ratioQ12 = udivFrac(meanDiag < gmax ? meanDiag : gmax, gmax, 12); // mean/max diag ≤ 1
+    let ridgeQ26 = ((ratioQ12 * this.#ridgeQ16) >> 2) | 0; // Q12·Q16 = Q28 → Q26; ≤ 2^28 / 4
+    if (ridgeQ26 < 1) ridgeQ26 = 1;
+    const minPivot = ridgeQ26 >> 1 > (1 << 18) ? ridgeQ26 >> 1 : 1 << 18; // ≥ 2^-8: keeps invl < 2^16
+    // a_q26 = cov / gmax, saturated, plus the ridge on the diagonal.
+    for (let i = 0, t = tri; i < p; i++) {
+      for (let j = 0; j <= i; j++, t++) {
+        const v = s[t], mag = udivFrac(v < 0 ? -v : v, gmax, 26);
+        let a = mag > 0x8000000 ? 0x8000000 : mag;
+        if (v < 0) a = -a;
+        if (i === j) a = (a + ridgeQ26) | 0;
+        s[t] = a;
+      }
+    }
+    // Cholesky–Banachiewicz, row by row, in place: l_ij (Q13) replaces a_ij (Q26).
+    for (let i = 0; i < p; i++) {
+      const ri = tri + ((i * (i + 1)) >> 1);
+      for (let j = 0; j <= i; j++) {
+        const rj = tri + ((j * (j + 1)) >> 1);
+        let acc = s[ri + j]; // Q26
+        for (let k = 0; k < j; k++) acc = (acc - ((s[ri + k] * s[rj + k]) | 0)) | 0; // |l| ≤ 2^14.1: products < 2^28.2
+        if (i === j) {
+          if (acc < minPivot) acc = minPivot;
+          const l = isqrt(acc);
+          s[ri + i] = l;
+          s[this.#invl + i] = udivFrac(1, l, 25); // 2^25 / l_q13 = (1/l) in Q12
+        } else {
+          const ljj = s[rj + j], mag = udivFrac(acc < 0 ? -acc : acc, ljj, 0);
+          const l = mag > 0x4000 ? 0x4000 : mag; // |l_ij| ≤ sqrt(a_ii) ≤ ~1.05: saturate at 2.0
+          s[ri + j] = acc < 0 ? -l : l;
+        }
+      }
+    }
+    const root = isqrt(gmax); // sqrt(Q18) = Q9
+    const gain = udivFrac(1, root, 21); // 2^21 / (sqrt(g)·2^9) = (1/sqrt(g)) in Q12
+    s[this.#scalars + 3] = gain > 0x10000 ? 0x10000 : gain;
+  }
+
+  /** Forward solve, T², score, back solve for the contributions, top channels. */
+  #score(): void {
+    const s = this.#s, p = this.channels, tri = this.#tri, invl = this.#invl;
+    const u = this.#u, y = this.#y, w = this.#w, contrib = this.contributions;
+    let t2 = 0;
+    for (let i = 0; i < p; i++) {
+      const ri = tri + ((i * (i + 1)) >> 1);
+      let r = u[i];
+      for (let k = 0; k < i; k++) r = (r - ((s[ri + k] * y[k]) >> 13)) | 0; // |l| ≤ 2^14, |y| ≤ 2^15: < 2^29
+      if (r > Q15) r = Q15; else if (r < -Q15) r = -Q15;
+      let yi = (r * s[invl + i]) >> 12; // |r| ≤ 2^15, invl < 2^16: < 2^31
+      if (yi > Q15) yi = Q15; else if (yi < -Q15) yi = -Q15;
+      y[i] = yi;
+      t2 = (t2 + ((yi * yi) >> 10)) | 0;
+    }
+    this.t2 = t2;
+    this.score = udivSat16(t2, p << 2); // (T²/p) in Q8
+    // w = L⁻ᵀ y = A⁻¹ u; contribution_i = u_i · w_i.
+    for (let i = p - 1; i >= 0; i--) {
+      let r = y[i];
+      for (let k = i + 1; k < p; k++) r = (r - ((s[tri + ((k * (k + 1)) >> 1) + i] * w[k]) >> 13)) | 0;
+      if (r > Q15) r = Q15; else if (r < -Q15) r = -Q15;
+      let wi = (r * s[invl + i]) >> 12;
+      if (wi > Q15) wi = Q15; else if (wi < -Q15) wi = -Q15;
+      w[i] = wi;
+      contrib[i] = (u[i] * wi) >> 10;
+    }
+    const top = this.top;
+    for (let j = 0; j < top.length; j++) {
+      let best = -1, bestValue = 0;
+      for (let c = 0; c < p; c++) {
+        if (contrib[c] <= bestValue) continue;
+        let taken = false;
+        for (let q = 0; q < j; q++) if (top[q] === c) taken = true;
+        if (!taken) { best = c; bestValue = contrib[c]; }
+      }
+      top[j] = best < 0 ? 255 : best;
+    }
+  }
+
+  /** Forgets everything learned and starts calibrating again. */
+  reset(): void {
+    this.#s.fill(0); this.#u.fill(0); this.#y.fill(0); this.#w.fill(0);
+    this.contributions.fill(0); this.top.fill(255);
+    this.score = 0; this.t2 = 0; this.alarm = false; this.changePoint = false;
+  }
+
+  /** The learned state as bytes: header (magic, version, shape, options that give it meaning), int32 payload, checksum. */
+  exportState(): Uint8Array {
+    const s = this.#s;
+    const bytes = new Uint8Array(HEADER + s.length * 4 + 4);
+    const view = new DataView(bytes.buffer);
+    this.#header(view, s.length);
+    for (let i = 0; i < s.length; i++) view.setInt32(HEADER + i * 4, s[i], true);
+    view.setUint32(bytes.length - 4, checksum(bytes, bytes.length - 4), true);
+    return bytes;
+  }
+
+  /** Restores a state made by exportState() of a detector with the same channels and learning options; throws otherwise. */
+  importState(bytes: Uint8Array): void {
+    const s = this.#s;
+    const fail = (why: string): never => { throw new RangeError("MultivariateDetector.importState: " + why); };
+    if (!(bytes instanceof Uint8Array)) fail("expected a Uint8Array");
+    if (bytes.length !== HEADER + s.length * 4 + 4) fail("expected " + (HEADER + s.length * 4 + 4) + " bytes, got " + bytes.length);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (view.getUint32(0, true) !== MAGIC) fail("not a detector state (bad magic)");
+    if (view.getUint8(4) !== VERSION) fail("unsupported version " + view.getUint8(4));
+    if (view.getUint32(bytes.length - 4, true) !== checksum(bytes, bytes.length - 4)) fail("checksum mismatch (corrupt image)");
+    const expected = new Uint8Array(HEADER);
+    this.#header(new DataView(expected.buffer), s.length);
+    for (let i = 5; i < HEADER; i++) if (bytes[i] !== expected[i]) fail("made with different channels or learning options (header byte " + i + ")");
+    for (let i = 0; i < s.length; i++) s[i] = view.getInt32(HEADER + i * 4, true);
+    this.alarm = s[this.#scalars + 1] === 1;
+    this.changePoint = false; this.score = 0; this.t2 = 0;
+  }
+
+  #header(view: DataView, words: number): void {
+    view.setUint32(0, MAGIC, true);
+    view.setUint8(4, VERSION);
+    view.setUint8(5, this.channels);
+    view.setUint8(6, this.fastShift);
+    view.setUint8(7, this.slowShift);
+    view.setUint32(8, this.calibrationSamples, true);
+    view.setUint32(12, this.warmupSamples, true);
+    view.setUint32(16, this.#ridgeQ16, true);
+    view.setUint32(20, words, true);
+  }
+}
+
+/** FNV-1a over the first `length` bytes. */
+function checksum(bytes: Uint8Array, length: number): number {
+  let h = 0x811C9DC5 | 0;
+  for (let i = 0; i < length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return h >>> 0;
+}

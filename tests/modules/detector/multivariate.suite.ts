@@ -1,0 +1,148 @@
+// The integer multivariate detector: options, calibration, detection of steps and broken correlations, contributions, state images.
+import { suite, test, equal, ok, throws, deepEqual } from "../../harness.js";
+import { MultivariateDetector } from "telltale/detector/multivariate";
+
+/** Deterministic noise: xorshift32, roughly uniform in [-amp, amp]. */
+function noise(seed: number) {
+  let s = seed | 0 || 1;
+  return (amp: number): number => {
+    s ^= s << 13; s ^= s >> 17; s ^= s << 5;
+    return (((s & 0xFFFF) - 32768) * amp) >> 15;
+  };
+}
+
+/** Four channels: 0 and 1 move together (a shared load that cycles every 64 samples), 2 and 3 are independent. */
+function feed(det: MultivariateDetector, n: (amp: number) => number, v: Int32Array, count: number, mutate?: (v: Int32Array, i: number) => void): number {
+  let alarms = 0;
+  for (let i = 0; i < count; i++) {
+    const ph = det.samples & 63, load = (ph < 32 ? ph : 64 - ph) * 25 - 400 + n(100);
+    v[0] = 5000 + load + n(40); v[1] = 8000 + load + n(40); v[2] = 2000 + n(100); v[3] = -3000 + n(100);
+    if (mutate) mutate(v, i);
+    if (det.update(v)) alarms++;
+  }
+  return alarms;
+}
+
+suite("detector/multivariate", () => {
+  test("options-are-validated-naming-the-option", () => {
+    throws(() => new MultivariateDetector({} as never), /"channels"/);
+    throws(() => new MultivariateDetector({ channels: 33 }), /"channels"/);
+    throws(() => new MultivariateDetector({ channels: 2, ridge: 0 }), /"ridge"/);
+    throws(() => new MultivariateDetector({ channels: 2, on: 4, off: 5 }), /"off"/);
+    throws(() => new MultivariateDetector({ channels: 2, floor: [1] }), /"floor"/);
+    throws(() => new MultivariateDetector({ channels: 2, floor: [1, 0] }), /"floor\[1\]"/);
+    throws(() => new MultivariateDetector({ channels: 2, calibrationSamples: 100, warmupSamples: 16 }), /"warmupSamples"/);
+    throws(() => new MultivariateDetector({ channels: 8, calibrationSamples: 64, warmupSamples: 40 }), /"calibrationSamples"/);
+    throws(() => new MultivariateDetector({ channels: 2, topChannels: 3 }), /"topChannels"/);
+  });
+
+  test("declared-state-bytes-match-and-fit-the-budget", () => {
+    for (const p of [1, 8, 24]) equal(new MultivariateDetector({ channels: p }).stateBytes, MultivariateDetector.stateBytesFor(p), "channels " + p);
+    ok(MultivariateDetector.stateBytesFor(8) + MultivariateDetector.stateBytesFor(24) < 4096 - 512, "two models leave room for the front end");
+  });
+
+  test("no-score-or-alarm-while-calibrating", () => {
+    const det = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
+    const v = new Int32Array(4);
+    equal(feed(det, noise(1), v, 200), 0);
+    equal(det.score, 0);
+    ok(det.calibrated);
+  });
+
+  test("stationary-noise-stays-quiet", () => {
+    const det = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
+    const v = new Int32Array(4), n = noise(5);
+    feed(det, n, v, 200);
+    equal(feed(det, n, v, 3000), 0);
+    ok(det.score < 16 * 256, "score " + det.score);
+  });
+
+  test("step-raises-alarm-naming-the-channel-with-a-change-point", () => {
+    const det = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
+    const v = new Int32Array(4), n = noise(9);
+    feed(det, n, v, 400);
+    let raisedAt = -1, edges = 0;
+    feed(det, n, v, 100, (x, i) => {
+      x[2] += 600; // six standard deviations of channel 2
+      if (det.changePoint) edges++;
+      if (det.alarm && raisedAt < 0) raisedAt = i;
+    });
+    ok(det.alarm, "alarm raised");
+    ok(raisedAt >= 0 && raisedAt < 40, "raised after " + raisedAt + " samples");
+    equal(edges, 1, "one change point on the way up");
+    equal(det.top[0], 2);
+    ok(det.contributions[2] > det.t2 / 2, "channel 2 carries most of T²");
+  });
+
+  test("broken-correlation-is-detected-though-each-channel-stays-in-range", () => {
+    const det = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
+    const v = new Int32Array(4), n = noise(13);
+    feed(det, n, v, 400);
+    // Channel 1 stops following the shared load: it moves against it, within its usual range.
+    const alarms = feed(det, n, v, 200, (x) => { x[1] = 8000 - (x[0] - 5000); });
+    ok(alarms > 50, "alarms " + alarms);
+    ok(det.top[0] === 0 || det.top[0] === 1, "top channel " + det.top[0]);
+  });
+
+  test("alarm-clears-with-hysteresis-after-the-fault-ends", () => {
+    const det = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
+    const v = new Int32Array(4), n = noise(17);
+    feed(det, n, v, 400);
+    feed(det, n, v, 60, (x) => { x[3] -= 800; });
+    ok(det.alarm);
+    feed(det, n, v, 200);
+    equal(det.alarm, false);
+  });
+
+  test("state-image-round-trip-continues-identically", () => {
+    const a = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
+    const v = new Int32Array(4), n = noise(21);
+    feed(a, n, v, 300);
+    const b = new MultivariateDetector({ channels: 4, calibrationSamples: 200, on: 16 }); // thresholds are not part of the image
+    b.importState(a.exportState());
+    deepEqual(b.exportState(), a.exportState());
+    const m = noise(99);
+    for (let i = 0; i < 200; i++) {
+      v[0] = 5000 + m(500); v[1] = 8000 + m(500); v[2] = 2000 + m(300); v[3] = -3000 + m(300);
+      a.update(v); b.update(v);
+      equal(b.score, a.score, "score at " + i);
+    }
+  });
+
+  test("bad-state-image-is-refused-with-a-reason", () => {
+    const a = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
+    const v = new Int32Array(4);
+    feed(a, noise(3), v, 250);
+    const image = a.exportState();
+    const b = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
+    throws(() => b.importState(image.subarray(0, image.length - 1)), /expected \d+ bytes/);
+    const flipped = image.slice(); flipped[40] ^= 1;
+    throws(() => b.importState(flipped), /checksum/);
+    const magic = image.slice(); magic[0] = 0;
+    throws(() => b.importState(magic), /magic/);
+    throws(() => new MultivariateDetector({ channels: 5, calibrationSamples: 200 }).importState(image), /bytes/);
+    throws(() => new MultivariateDetector({ channels: 4, calibrationSamples: 200, fastShift: 3 }).importState(image), /learning options/);
+    throws(() => b.importState("nope" as unknown as Uint8Array), /Uint8Array/);
+    equal(b.samples, 0, "a refused image leaves the detector untouched");
+  });
+
+  test("reset-starts-calibrating-again", () => {
+    const det = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
+    const v = new Int32Array(4);
+    feed(det, noise(4), v, 300);
+    det.reset();
+    equal(det.calibrated, false);
+    equal(det.samples, 0);
+  });
+
+  test("extreme-inputs-saturate-without-overflow", () => {
+    const det = new MultivariateDetector({ channels: 2, calibrationSamples: 128 });
+    const v = new Int32Array(2), n = noise(8);
+    for (let i = 0; i < 128; i++) { v[0] = n(10); v[1] = n(10); det.update(v); }
+    v[0] = 0x7FFFFFFF; v[1] = -0x80000000;
+    for (let i = 0; i < 50; i++) det.update(v);
+    ok(det.alarm);
+    ok(det.score > 0 && det.score <= 65535, "score " + det.score);
+    ok(det.t2 > 0, "T² stays positive: " + det.t2);
+  });
+});

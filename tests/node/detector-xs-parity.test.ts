@@ -1,0 +1,64 @@
+// XS and Node compute bit-identical detector outputs: the same program (vibration front end + multivariate models on a
+// fixed synthetic input) runs in Node and in the real XS engine (.xsnap/xsnap), and both print a checksum of every score.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const root = new URL("../../../", import.meta.url).pathname;
+
+/** The program, given where the modules live; it calls print(line) once. */
+function program(modules: string): string {
+  return `import { VibrationFrontEnd } from "${join(modules, "detector/vibration.js")}";
+import { MultivariateDetector } from "${join(modules, "detector/multivariate.js")}";
+let seed = 2024;
+function rnd() { seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5; return (seed & 0xFFFF) - 32768; }
+let h = 0x811C9DC5 | 0;
+function mix(v) { h = Math.imul(h ^ (v | 0), 0x01000193); }
+const front = new VibrationFrontEnd({ axes: 3, bands: [50, 120, 330] });
+const vib = new MultivariateDetector({ channels: front.features.length, calibrationSamples: 128 });
+const slow = new MultivariateDetector({ channels: 8, calibrationSamples: 150 });
+const frames = new Int16Array(32 * 3), row = new Int32Array(8);
+let scores = 0;
+for (let block = 0; block < 1600; block++) {
+  for (let i = 0; i < 32 * 3; i++) {
+    const t = block * 32 + (i / 3 | 0);
+    frames[i] = ((i % 3) * 500 + ((t % 40) - 20) * (block > 1200 ? 300 : 150) + (rnd() >> 4)) | 0;
+  }
+  for (let i = 0; i < 32;) {
+    i += front.write(frames, i, 32 - i);
+    if (front.ready) { vib.update(front.features); mix(vib.score); mix(vib.t2); mix(vib.alarm ? 1 : 0); mix(vib.top[0]); for (let k = 0; k < front.features.length; k++) mix(front.features[k]); scores++; }
+  }
+  for (let c = 0; c < 8; c++) row[c] = 1000 * c + (rnd() >> 6) + (block > 1300 && c === 5 ? 900 : 0);
+  slow.update(row); mix(slow.score); mix(slow.t2); mix(slow.changePoint ? 1 : 0); mix(slow.contributions[5]); scores++;
+}
+const image = slow.exportState();
+for (let i = 0; i < image.length; i++) mix(image[i]);
+print("parity " + scores + " " + (h >>> 0).toString(16) + " " + vib.score + " " + slow.score + " " + slow.alarm);
+`;
+}
+
+test("detector-scores-are-bit-identical-in-node-and-xs", async () => {
+  const xsnap = join(root, ".xsnap/xsnap");
+  assert.ok(existsSync(xsnap), "xsnap is built by npm install");
+  const { stage } = await import(pathToFileURL(join(root, "scripts/xs-stage.mjs")).href) as { stage: () => string };
+  const dir = stage();
+  const xsFile = join(dir, "detector-parity.js");
+  writeFileSync(xsFile, program(join(dir, "modules")));
+  const run = spawnSync(xsnap, ["-m", xsFile], { encoding: "utf8", timeout: 120_000 });
+  const xsLine = (run.stdout ?? "").split("\n").find((l) => l.startsWith("parity "));
+  assert.ok(xsLine, "XS printed a result: " + run.stdout + run.stderr);
+
+  const nodeDir = join(root, "build", ".parity");
+  mkdirSync(nodeDir, { recursive: true });
+  const nodeFile = join(nodeDir, "detector-parity.mjs");
+  writeFileSync(nodeFile, program(join(root, "build/modules")));
+  let nodeLine = "";
+  (globalThis as unknown as { print: (s: string) => void }).print = (s: string) => { nodeLine = s; };
+  await import(pathToFileURL(nodeFile).href);
+  assert.ok(nodeLine.startsWith("parity "), "Node printed a result");
+  assert.equal(xsLine, nodeLine);
+  assert.match(nodeLine, /^parity 1800 /, "every window and slow sample was scored");
+});
