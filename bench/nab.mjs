@@ -1,6 +1,7 @@
 // bench:nab — the detector run univariate (one channel) on NAB-format series, scored by bench/lib/nab.mjs
 // (our implementation of NAB's published scoring). Each file calibrates on its probationary period (first 15 %,
-// at most 750 rows), which NAB does not score. A detection is the update where the alarm is raised.
+// at most 750 rows), which NAB does not score. A detection is the update where the alarm is raised and that update is
+// a change point (so an alarm raised again within changeRefractory updates of the previous change is not a new detection).
 // Reported twice: with the detector's default threshold (fixed in advance, on = 16, off = 8) and with the
 // threshold that maximises each profile over this corpus (what NAB's scoreboard reports).
 import { existsSync, readFileSync } from "node:fs";

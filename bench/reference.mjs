@@ -7,8 +7,17 @@ function schedule(n, cap) {
   return k;
 }
 
+/** log2(v) as log2Q8 in modules/detector/fixed.ts computes it: 2^e·(1 + f) ↦ e + f + 0.34·f·(1 − f). */
+export function log2Linear(v) {
+  const e = Math.floor(Math.log2(v)), f = v / 2 ** e - 1;
+  return e + f + (87 / 256) * f * (1 - f);
+}
+
 export class FloatMultivariateDetector {
-  constructor({ channels, calibrationSamples = 400, warmupSamples, fastShift = 4, slowShift = 8, ridge = 0.05, on = 16, off = 8, holdSamples = 1, clearSamples = 1, floor = 1 }) {
+  constructor({ channels, calibrationSamples = 400, warmupSamples, fastShift = 4, slowShift = 7, ridge = 0.05, on = 16, off = 8, holdSamples = 1, clearSamples = 1, floor = 1,
+    freezeSamples = 240, changeDrift = 0.25, changeThreshold = 4, changeRefractory = 15 }) {
+    this.freeze = freezeSamples; this.delta = changeDrift; this.lambda = changeThreshold; this.refractory = changeRefractory;
+    this.inAlarm = 0; this.phMean = 0; this.gUp = 0; this.gDown = 0; this.left = 0; this.primed = false;
     const p = this.channels = channels;
     this.cal = calibrationSamples; this.warm = warmupSamples ?? (calibrationSamples >> 2);
     this.fastShift = fastShift; this.slowShift = slowShift; this.ridge = ridge;
@@ -25,7 +34,7 @@ export class FloatMultivariateDetector {
   update(values) {
     const p = this.channels, n = this.n, cal = this.cal, warm = this.warm;
     const a = n < cal ? 2 ** -schedule(n, this.fastShift) : 2 ** -this.fastShift;
-    const b = n < cal ? 2 ** -schedule(n, this.slowShift) : this.alarm ? 0 : 2 ** -this.slowShift;
+    const b = n < cal ? 2 ** -schedule(n, this.slowShift) : !this.alarm ? 2 ** -this.slowShift : this.inAlarm < this.freeze ? 0 : 2 ** -(this.slowShift + 3);
     const wa = 2 ** -schedule(n, 30);
     for (let c = 0; c < p; c++) {
       const x = values[c];
@@ -72,8 +81,26 @@ export class FloatMultivariateDetector {
     const previous = this.alarm;
     if (!previous) { this.run = this.score >= this.on ? this.run + 1 : 0; if (this.run >= this.hold) { this.alarm = true; this.run = 0; } }
     else { this.run = this.score < this.off ? this.run + 1 : 0; if (this.run >= this.clear) { this.alarm = false; this.run = 0; } }
-    this.changePoint = this.alarm !== previous;
+    this.inAlarm = this.alarm ? this.inAlarm + 1 : 0;
+    this.changePoint = this.#pageHinkley(this.alarm !== previous);
     return this.alarm;
+  }
+
+  #pageHinkley(edge) {
+    const l = log2Linear(1024 * (this.t2 + this.channels)) - log2Linear(1024 * this.channels);
+    if (!this.primed) { this.phMean = l; this.primed = true; }
+    const m = this.phMean;
+    this.gUp = Math.max(0, this.gUp + l - m - this.delta);
+    this.gDown = Math.max(0, this.gDown + m - l - this.delta);
+    this.phMean += (l - m) / 32;
+    if (this.left > 0) this.left--;
+    let change = false;
+    if (edge) { change = this.left === 0; this.left = this.refractory; }
+    if (this.gUp > this.lambda || this.gDown > this.lambda) {
+      if (this.left === 0) change = true;
+      this.left = this.refractory; this.gUp = 0; this.gDown = 0; this.phMean = l;
+    }
+    return change;
   }
 
   #factor() {

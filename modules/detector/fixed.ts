@@ -56,3 +56,13 @@ export function bitLength(x: number): number {
 export function clamp(x: number, lo: number, hi: number): number {
   return x < lo ? lo : x > hi ? hi : x;
 }
+
+/**
+ * log2(v) in Q8 for 1 ≤ v < 2^31, integer only: the exponent from bitLength, the fraction f from the next 8 bits and
+ * log2(1 + f) ≈ f + 0.34·f·(1 − f) (error < 0.01).
+ */
+export function log2Q8(v: number): number {
+  const e = bitLength(v) - 1;
+  const f = e >= 8 ? (v >> (e - 8)) & 0xFF : (v << (8 - e)) & 0xFF;
+  return (e << 8) + f + ((f * (256 - f) * 87) >> 16); // f·(256 − f) ≤ 2^14, × 87 < 2^21
+}

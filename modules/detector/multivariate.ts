@@ -1,16 +1,20 @@
 // Streaming multivariate anomaly detector on integers: band-passed, standardised channels scored by Hotelling T² (Cholesky).
-import { isqrt, udivSat16, udivFrac, bitLength } from "telltale/detector/fixed";
+import { isqrt, udivSat16, udivFrac, bitLength, log2Q8 } from "telltale/detector/fixed";
 
 // Algorithm (one update per sample vector; the float64 twin is bench/reference.mjs):
 //   1. Per channel, two EWMAs of the input: a fast one (weight 2^-fastShift, the smoothing) and a slow baseline
 //      (2^-slowShift) that follows slow drift (temperatures) and freezes while the alarm is raised, so a fault is not
-//      learned as normal. The feature is their difference, a band-pass (a multivariate EWMA chart against a moving
+//      learned as normal; after `freezeSamples` updates in alarm it re-adapts at 2^-(slowShift + 3), so a drift that
+//      continues through a fault does not hold the alarm on for ever. The feature is their difference, a band-pass (a multivariate EWMA chart against a moving
 //      baseline).
 //   2. Warm-up (first `warmupSamples`): per-channel mean and variance of the raw input give the scale σ.
 //   3. Rest of the calibration: covariance C of the standardised features. At its end, A = C / max(diag C) + ridge·I
 //      is factored A = L·Lᵀ (Cholesky, integer).
 //   4. Scoring: u = feature / sqrt(max diag C); solve L·y = u; T² = |y|²; score = T² / channels. Contribution of
-//      channel i: u_i · (A⁻¹u)_i (they sum to T²). Alarm with hysteresis; change point = an alarm edge.
+//      channel i: u_i · (A⁻¹u)_i (they sum to T²). Alarm with hysteresis.
+//   5. Change points: a two-sided Page–Hinkley test on l = log2(1 + score) against its own EWMA (2^-5): g⁺ += l − m − δ,
+//      g⁻ += m − l − δ (each floored at 0); either above λ is a change (then both restart and m = l). An alarm edge is a
+//      change too. At most one change point per `changeRefractory` updates.
 //
 // Fixed-point formats (x is int32 in the channel's own unit, e.g. 0.01 °C):
 //   x          input clamped to ±(2^22 − 1) units so x·2^8 stays in int32
@@ -26,6 +30,8 @@ import { isqrt, udivSat16, udivFrac, bitLength } from "telltale/detector/fixed";
 //   u_q10, y_q10, w_q10  whitened vectors, 1.0 = 2^10, saturated to ±2^15
 //   t2_q10     T², 1.0 = 2^10 (sum of (y·y) >> 10, at most 32 · 2^20)
 //   score_q8   T² / channels, 1.0 = 2^8, saturated at 65535
+//   log_q8     log2(1 + score) = log2Q8(t2_q10 + p·2^10) − log2Q8(p·2^10), 1.0 = 2^8, < 26·2^8; ph mean Q16 (log_q8 << 8)
+//   gup_q8, gdn_q8  Page–Hinkley sums in log_q8 units, < λ + 2^12
 // Every product below is of two int32 values whose exact product is proven (by the saturations above) to be below 2^31,
 // so `(a * b) | 0` is exact in XS and in Node without a Math.imul call.
 
@@ -38,7 +44,7 @@ export interface MultivariateOptions {
   warmupSamples?: number;
   /** Smoothing of each channel, EWMA weight 2^-fastShift (default 4: about 16 samples). */
   fastShift?: number;
-  /** Drift-following baseline, EWMA weight 2^-slowShift (default 8: about 256 samples); frozen while the alarm is raised. */
+  /** Drift-following baseline, EWMA weight 2^-slowShift (default 7: about 128 samples); frozen while the alarm is raised. */
   slowShift?: number;
   /** Added to the normalised covariance's diagonal, as a fraction of the mean variance (default 0.05, 0 < ridge ≤ 1). */
   ridge?: number;
@@ -52,14 +58,25 @@ export interface MultivariateOptions {
   floor?: number | readonly number[];
   /** How many top contributing channels to report (default 3). */
   topChannels?: number;
+  /** Updates in alarm during which the baseline stays frozen; then it re-adapts at 2^-(slowShift + 3) (default 240). */
+  freezeSamples?: number;
+  /** Page–Hinkley drift δ on log2(1 + score), in bits (default 0.25). */
+  changeDrift?: number;
+  /** Page–Hinkley threshold λ, in bit·samples (default 4). */
+  changeThreshold?: number;
+  /** Fewest updates between two change points (default 15). */
+  changeRefractory?: number;
 }
 
 const X_MAX = 0x3FFFFF;
 const SAT = 46340; // largest |d| with d² < 2^31
 const Q15 = 0x7FFF;
 const MAGIC = 0x564D5454; // "TTMV" little-endian
-const VERSION = 1;
+const VERSION = 2;
 const HEADER = 24;
+// Scalars after the per-channel arrays: updates, alarm, hysteresis run, gain, updates in alarm, ph mean (Q16), g⁺, g⁻,
+// refractory left, ph primed.
+const SCALARS = 10;
 
 function integer(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || value !== Math.floor(value) || value < min || value > max)
@@ -92,6 +109,11 @@ export class MultivariateDetector {
   readonly #hold: number;
   readonly #clear: number;
   readonly #floor: Int32Array;
+  readonly #freeze: number;
+  readonly #deltaQ8: number;
+  readonly #lambdaQ8: number;
+  readonly #refractory: number;
+  readonly #logP: number;
 
   // Learned state (serialised): offsets into #s.
   readonly #s: Int32Array;
@@ -112,7 +134,10 @@ export class MultivariateDetector {
   t2 = 0;
   /** Alarm state (with hysteresis). */
   alarm = false;
-  /** True on the update where the alarm changed state: a change point. */
+  /**
+   * True on an update that is a change point: the Page–Hinkley test on log2(1 + score) found a level change (up or
+   * down), or the alarm changed state; at most one per `changeRefractory` updates.
+   */
   changePoint = false;
 
   constructor(options: MultivariateOptions) {
@@ -120,7 +145,7 @@ export class MultivariateDetector {
     this.calibrationSamples = integer("calibrationSamples", options.calibrationSamples ?? 400, 32, 0x3FFFFFFF);
     this.warmupSamples = integer("warmupSamples", options.warmupSamples ?? (this.calibrationSamples >> 2), 8, this.calibrationSamples - 16);
     this.fastShift = integer("fastShift", options.fastShift ?? 4, 0, 10);
-    this.slowShift = integer("slowShift", options.slowShift ?? 8, this.fastShift + 1, 16);
+    this.slowShift = integer("slowShift", options.slowShift ?? 7, this.fastShift + 1, 16);
     // The fast filter must settle before the covariance is learned, or fast − slow is ~0 there and every later score explodes.
     if (this.warmupSamples < 2 << this.fastShift)
       throw new RangeError("MultivariateDetector: option \"warmupSamples\" must be at least 2^(fastShift + 1) = " + (2 << this.fastShift) + ", got " + this.warmupSamples);
@@ -133,6 +158,11 @@ export class MultivariateDetector {
     this.#hold = integer("holdSamples", options.holdSamples ?? 1, 1, 1000);
     this.#clear = integer("clearSamples", options.clearSamples ?? 1, 1, 1000);
     const k = integer("topChannels", options.topChannels ?? Math.min(3, p), 1, p);
+    this.#freeze = integer("freezeSamples", options.freezeSamples ?? 240, 0, 0x3FFFFFFF);
+    this.#deltaQ8 = Math.round(real("changeDrift", options.changeDrift ?? 0.25, 0, 16) * 256);
+    this.#lambdaQ8 = Math.round(real("changeThreshold", options.changeThreshold ?? 4, 0, 4096) * 256);
+    this.#refractory = integer("changeRefractory", options.changeRefractory ?? 15, 1, 0x3FFFFFFF);
+    this.#logP = log2Q8(p << 10);
     const floor = options.floor ?? 1;
     const floors = typeof floor === "number" ? null : floor;
     if (floors !== null && (!Array.isArray(floors) || floors.length !== p))
@@ -143,7 +173,7 @@ export class MultivariateDetector {
     this.#floor = Int32Array.from(floorValues);
     this.#fast = 0; this.#slow = p; this.#mean = 2 * p; this.#var = 3 * p; this.#shift = 4 * p; this.#mant = 5 * p; this.#sig = 6 * p;
     this.#tri = 7 * p; this.#invl = this.#tri + ((p * (p + 1)) >> 1); this.#scalars = this.#invl + p;
-    this.#s = new Int32Array(this.#scalars + 5);
+    this.#s = new Int32Array(this.#scalars + SCALARS);
     this.#u = new Int32Array(p); this.#y = new Int32Array(p); this.#w = new Int32Array(p);
     this.contributions = new Int32Array(p);
     this.top = new Uint8Array(k);
@@ -158,7 +188,7 @@ export class MultivariateDetector {
   }
   /** Declared state bytes for a channel count, without building a detector (what `stateBytes` will return, top = 3). */
   static stateBytesFor(channels: number, top = Math.min(3, channels)): number {
-    return 4 * (7 * channels + ((channels * (channels + 1)) >> 1) + channels + 5) + 4 * channels * 5 + top;
+    return 4 * (7 * channels + ((channels * (channels + 1)) >> 1) + channels + SCALARS) + 4 * channels * 5 + top;
   }
 
   /**
@@ -171,8 +201,9 @@ export class MultivariateDetector {
     const cal = this.calibrationSamples, warm = this.warmupSamples;
     const fastBase = this.#fast, slowBase = this.#slow, meanBase = this.#mean, varBase = this.#var;
     const fs = n < cal ? schedule(n, this.fastShift) : this.fastShift;
-    // The baseline learns as a running average during calibration, then at 2^-slowShift, and not at all during an alarm.
-    const ss = n < cal ? schedule(n, this.slowShift) : this.alarm ? -1 : this.slowShift;
+    // The baseline learns as a running average during calibration, then at 2^-slowShift, not at all during the first
+    // freezeSamples updates of an alarm, and at 2^-(slowShift + 3) after that.
+    const ss = n < cal ? schedule(n, this.slowShift) : !this.alarm ? this.slowShift : s[sc + 4] < this.#freeze ? -1 : this.slowShift + 3;
     const ws = schedule(n, 30);
     for (let c = 0; c < p; c++) {
       if (((validMask >> c) & 1) === 0) continue;
@@ -209,8 +240,32 @@ export class MultivariateDetector {
       if (r >= this.#clear) { this.alarm = false; s[sc + 2] = 0; } else s[sc + 2] = r;
     }
     s[sc + 1] = this.alarm ? 1 : 0;
-    this.changePoint = this.alarm !== previous;
+    s[sc + 4] = this.alarm ? (s[sc + 4] < 0x3FFFFFFF ? s[sc + 4] + 1 : s[sc + 4]) : 0;
+    this.changePoint = this.#pageHinkley(this.alarm !== previous);
     return this.alarm;
+  }
+
+  /** Two-sided Page–Hinkley on log2(1 + score); `edge` (an alarm edge) also counts; one change per refractory period. */
+  #pageHinkley(edge: boolean): boolean {
+    const s = this.#s, sc = this.#scalars;
+    // log2(1 + score) in Q8 from T² (not the score, which saturates at 256): log2(T² + p) − log2(p), both Q10.
+    const l = (log2Q8(this.t2 + (this.channels << 10)) - this.#logP) | 0;
+    if (s[sc + 9] === 0) { s[sc + 5] = l << 8; s[sc + 9] = 1; }
+    const m = s[sc + 5] >> 8;
+    let up = (s[sc + 6] + l - m - this.#deltaQ8) | 0, down = (s[sc + 7] + m - l - this.#deltaQ8) | 0;
+    if (up < 0) up = 0;
+    if (down < 0) down = 0;
+    s[sc + 5] = (s[sc + 5] + (((l << 8) - s[sc + 5]) >> 5)) | 0;
+    let left = s[sc + 8];
+    if (left > 0) left--;
+    let change = false;
+    if (edge) { change = left === 0; left = this.#refractory; }
+    if (up > this.#lambdaQ8 || down > this.#lambdaQ8) {
+      if (left === 0) change = true;
+      left = this.#refractory; up = 0; down = 0; s[sc + 5] = l << 8;
+    }
+    s[sc + 6] = up; s[sc + 7] = down; s[sc + 8] = left;
+    return change;
   }
 
   /** Per channel σ from the warm-up variance, as a shift and a 16-bit reciprocal mantissa. */

@@ -1,6 +1,7 @@
 // The integer multivariate detector: options, calibration, detection of steps and broken correlations, contributions, state images.
 import { suite, test, equal, ok, throws, deepEqual } from "../../harness.js";
 import { MultivariateDetector } from "telltale/detector/multivariate";
+import { log2Q8 } from "telltale/detector/fixed";
 
 /** Deterministic noise: xorshift32, roughly uniform in [-amp, amp]. */
 function noise(seed: number) {
@@ -34,6 +35,10 @@ suite("detector/multivariate", () => {
     throws(() => new MultivariateDetector({ channels: 2, calibrationSamples: 100, warmupSamples: 16 }), /"warmupSamples"/);
     throws(() => new MultivariateDetector({ channels: 8, calibrationSamples: 64, warmupSamples: 40 }), /"calibrationSamples"/);
     throws(() => new MultivariateDetector({ channels: 2, topChannels: 3 }), /"topChannels"/);
+    throws(() => new MultivariateDetector({ channels: 2, freezeSamples: -1 }), /"freezeSamples"/);
+    throws(() => new MultivariateDetector({ channels: 2, changeDrift: 0 }), /"changeDrift"/);
+    throws(() => new MultivariateDetector({ channels: 2, changeThreshold: -1 }), /"changeThreshold"/);
+    throws(() => new MultivariateDetector({ channels: 2, changeRefractory: 0 }), /"changeRefractory"/);
   });
 
   test("declared-state-bytes-match-and-fit-the-budget", () => {
@@ -144,5 +149,38 @@ suite("detector/multivariate", () => {
     ok(det.alarm);
     ok(det.score > 0 && det.score <= 65535, "score " + det.score);
     ok(det.t2 > 0, "T² stays positive: " + det.t2);
+  });
+
+  test("log2q8-is-within-a-fiftieth-of-log2", () => {
+    for (let v = 1; v < 0x7FFFFFFF; v = v * 3 + 1) {
+      const err = Math.abs(log2Q8(v) / 256 - Math.log2(v));
+      ok(err < 0.02, "v " + v + " error " + err);
+    }
+    equal(log2Q8(1), 0);
+    equal(log2Q8(1024), 10 * 256);
+  });
+
+  test("change-points-mark-the-start-and-the-end-of-a-fault-a-few-times-not-every-sample", () => {
+    const det = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
+    const v = new Int32Array(4), n = noise(31);
+    feed(det, n, v, 600);
+    let during = 0, after = 0;
+    feed(det, n, v, 120, (x) => { x[2] += 900; if (det.changePoint) during++; });
+    feed(det, n, v, 200, () => { if (det.changePoint) after++; });
+    ok(during >= 1 && during <= 3, "change points while the fault starts " + during);
+    ok(after >= 1 && after <= 5, "change points when it ends " + after);
+  });
+
+  test("bounded-freeze-lets-a-continuing-drift-clear-the-alarm", () => {
+    const run = (freezeSamples: number): boolean => {
+      const det = new MultivariateDetector({ channels: 4, calibrationSamples: 200, freezeSamples });
+      const v = new Int32Array(4), n = noise(37);
+      feed(det, n, v, 400);
+      // A step on channel 3 to a new level that then creeps on slowly: frozen, the baseline never catches up.
+      feed(det, n, v, 4000, (x, i) => { x[3] += 1000 + (i >> 6); });
+      return det.alarm;
+    };
+    equal(run(0x3FFFFFFF), true, "frozen for ever, the alarm latches");
+    equal(run(240), false, "re-adapting after 240 updates, it clears");
   });
 });
