@@ -1,0 +1,48 @@
+// The INA226 as a declared part: its options (shunt, maximum current, averaging), channels and construction.
+import type { PartDescriptor, SensorDeclaration, SensorIO } from "telltale/drivers/part";
+import { optionNumber, optionOneOf, rejectUnknown } from "telltale/drivers/part";
+import INA226 from "telltale/drivers/ina226/ina226";
+import { AVERAGES, CONVERSION_MS, ShuntFullScale, calibrationValue, currentLsbFor } from "telltale/drivers/ina226/registers";
+
+type Nested = Record<string, Record<string, number> | undefined>;
+
+const CHANNELS = Object.freeze([
+  { key: "current", unit: "A", scale: 1000, floor: 10, read: (s: unknown) => (s as Nested).ammeter?.current },
+  { key: "voltage", unit: "V", scale: 1000, floor: 10, read: (s: unknown) => (s as Nested).voltmeter?.voltage },
+  { key: "power", unit: "W", scale: 100, floor: 10, read: (s: unknown) => (s as Nested).wattmeter?.power },
+]);
+
+function numberChoice(raw: Record<string, unknown>, key: string, path: string, choices: readonly number[], fallback: number): number {
+  const value = raw[key] ?? fallback;
+  if (!choices.includes(value as number)) throw new Error(path + key + ": expected one of " + choices.join(", ") + ", got " + JSON.stringify(value));
+  return value as number;
+}
+
+export const ina226Part: PartDescriptor = {
+  part: "ina226",
+  bus: "i2c",
+  addresses: [0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F],
+  channels: () => CHANNELS,
+  options(raw, path) {
+    rejectUnknown(raw, path, ["shunt", "maxCurrent", "currentLsb", "averaging", "busConversionTime", "shuntConversionTime", "mode"]);
+    const shunt = optionNumber(raw, "shunt", path, 0.1, 0.0001, 100);
+    const maxCurrent = optionNumber(raw, "maxCurrent", path, 0.8, 0.001, 1000);
+    if (maxCurrent * shunt > ShuntFullScale * 1.000001)
+      throw new Error(path + "maxCurrent: " + maxCurrent + " A through " + shunt + " Ω is " + (maxCurrent * shunt * 1000).toFixed(2) + " mV, beyond the ±81.92 mV shunt range");
+    const minimum = currentLsbFor(maxCurrent);
+    const currentLsb = raw.currentLsb === undefined ? minimum : optionNumber(raw, "currentLsb", path, minimum, minimum * 0.999999, 1000);
+    const cal = calibrationValue(currentLsb, shunt);
+    if (cal < 1 || cal > 0x7FFF) throw new Error(path + "currentLsb: gives calibration value " + cal + " with this shunt, outside 1–32767");
+    return {
+      shunt, maxCurrent, currentLsb,
+      averaging: numberChoice(raw, "averaging", path, AVERAGES, 16),
+      busConversionTime: numberChoice(raw, "busConversionTime", path, CONVERSION_MS, 1.1),
+      shuntConversionTime: numberChoice(raw, "shuntConversionTime", path, CONVERSION_MS, 1.1),
+      mode: optionOneOf(raw, "mode", path, ["continuous", "triggered"] as const, "continuous"),
+    };
+  },
+  create(d: SensorDeclaration, io: SensorIO, onError) {
+    const o = d.options as { shunt: number; maxCurrent: number; currentLsb: number; averaging: number; busConversionTime: number; shuntConversionTime: number; mode: "continuous" };
+    return new INA226({ sensor: { io: io.i2c, address: d.address }, ...o, onError });
+  },
+};
