@@ -1,11 +1,11 @@
-// MQTT 3.1.1 client session state machine (QoS 0/1, keepalive, in-flight resend) over an injected ECMA-419 TCP socket and clock.
+// MQTT 3.1.1/5.0 client session state machine (QoS 0/1/2, keepalive, sessions resumed with in-flight resend) over an injected ECMA-419 TCP socket and clock.
 import type { Clock, TCPSocket, TCPSocketConstructor, TCPSocketOptions, TLSOptions } from "telltale/io/io";
 import {
-  CONNACK, PUBLISH, PUBACK, SUBACK, UNSUBACK,
+  CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT,
   DEFAULT_MAX_PACKET_SIZE, MAX_PACKET_SIZE,
-  PacketDecoder, connackReason, packetName, topicNameProblem,
-  encodeConnect, encodeDisconnect, encodePingreq, encodePuback, encodePublish, encodeSubscribe, markDuplicate,
-  type IncomingPacket, type SubscribeFilter, type Will,
+  PacketDecoder, connackReason, packetName, reasonName, topicNameProblem,
+  encodeAck, encodeConnect, encodeDisconnect, encodePingreq, encodePuback, encodePublish, encodeSubscribe, markDuplicate,
+  type IncomingPacket, type Properties, type ProtocolVersion, type SubscribeFilter, type Will,
 } from "telltale/mqtt/codec";
 
 export interface MQTTWill {
@@ -13,9 +13,11 @@ export interface MQTTWill {
   payload: string | Uint8Array;
   qos?: 0 | 1 | 2;
   retain?: boolean;
+  /** MQTT 5.0 Will properties. */
+  properties?: Properties;
 }
 
-export interface MQTTMessageInfo { qos: 0 | 1; retain: boolean; dup: boolean; }
+export interface MQTTMessageInfo { qos: 0 | 1 | 2; retain: boolean; dup: boolean; /** MQTT 5.0 */ properties?: Properties; }
 
 export interface MQTTClientOptions {
   /** Broker host name or address, handed to the socket unchanged. */
@@ -28,21 +30,31 @@ export interface MQTTClientOptions {
   password?: string | Uint8Array;
   /** Seconds, 0-65535, default 60; 0 turns keepalive (and the CONNACK timeout) off. */
   keepalive?: number;
-  /** Clean session, default true. */
+  /** Clean session (3.1.1) / clean start (5.0), default true. With false the broker keeps the session, and
+   *  messages still in flight are resent (DUP set) after the next CONNACK. */
   clean?: boolean;
+  /** 4 (MQTT 3.1.1, the default) or 5 (MQTT 5.0). */
+  protocolVersion?: ProtocolVersion;
+  /** MQTT 5.0: seconds the broker keeps the session after the connection ends; default 0 with clean, else 0xFFFFFFFF (kept). */
+  sessionExpiry?: number;
+  /** MQTT 5.0: more CONNECT properties (user properties, maximum packet size, ...). */
+  connectProperties?: Properties;
   will?: MQTTWill;
   socket: { io: TCPSocketConstructor; secure?: TLSOptions };
   clock: Clock;
   /** Largest incoming packet in bytes, default 65536; a larger one closes the connection. */
   maxPacketSize?: number;
-  /** QoS 1 messages awaiting PUBACK, default 16; publish() throws beyond it. */
+  /** QoS 1 and 2 messages not yet acknowledged, default 16 (with 5.0, at most the broker's Receive Maximum); publish() throws beyond it. */
   maxInFlight?: number;
   /** Bytes waiting to be written, default 16384; publish() and subscribe() throw beyond it. */
   maxQueued?: number;
   onConnect?(this: MQTTClient, sessionPresent: boolean): void;
   onMessage?(this: MQTTClient, topic: string, payload: Uint8Array, info: MQTTMessageInfo): void;
-  /** A QoS 1 message was acknowledged (PUBACK). */
-  onPublished?(this: MQTTClient, id: number): void;
+  /**
+   * A QoS 1 message was acknowledged (PUBACK) or a QoS 2 one completed (PUBCOMP). With 5.0, a reason code of 0x80
+   * or more means the broker refused it (it is not resent).
+   */
+  onPublished?(this: MQTTClient, id: number, reasonCode: number): void;
   /** A SUBACK arrived: one granted QoS per filter, 0x80 for a refused filter (§3.9.3). */
   onSubscribed?(this: MQTTClient, id: number, granted: number[]): void;
   /** The connection ended: undefined after disconnect(), otherwise why. */
@@ -50,7 +62,7 @@ export interface MQTTClientOptions {
   onError?(this: MQTTClient, error: Error): void;
 }
 
-export interface MQTTPublishOptions { qos?: 0 | 1; retain?: boolean; }
+export interface MQTTPublishOptions { qos?: 0 | 1 | 2; retain?: boolean; /** MQTT 5.0 PUBLISH properties. */ properties?: Properties; }
 
 // Connection states. CLOSED is final (close() was called); IDLE can connect() again.
 const IDLE = 0, CONNECTING = 1, CONNECTED = 2, DISCONNECTING = 3, CLOSED = 4;
@@ -64,6 +76,17 @@ const NO_TIMER = -1;
 // Shared by every client: the queue never modifies a packet other than a QoS 1 PUBLISH (markDuplicate).
 const PINGREQ_PACKET = encodePingreq();
 const DISCONNECT_PACKET = encodeDisconnect();
+
+/** The broker refused the connection (a CONNACK with a non-zero code): retrying soon rarely helps. */
+export class ConnectionRefusedError extends Error {
+  /** The CONNACK return code (3.1.1 §3.2.2.3) or reason code (5.0 §3.2.2.2). */
+  readonly returnCode: number;
+  constructor(returnCode: number, version: ProtocolVersion = 4) {
+    super("MQTT: connection refused: " + connackReason(returnCode, version) + " (" + (version === 5 ? "0x" + returnCode.toString(16) : returnCode) + ")");
+    this.name = "ConnectionRefusedError";
+    this.returnCode = returnCode;
+  }
+}
 
 function optionError(name: string, rule: string): Error {
   return new Error('MQTTClient: option "' + name + '" ' + rule);
@@ -99,8 +122,15 @@ export class MQTTClient {
   readonly #io: TCPSocketConstructor;
   readonly #secure: TLSOptions | undefined;
   readonly #clock: Clock;
-  readonly #keepaliveMs: number;
+  #keepaliveMs: number;
+  readonly #configuredKeepaliveMs: number;
   readonly #maxInFlight: number;
+  readonly #version: ProtocolVersion;
+  // Set by each CONNACK (5.0 properties): how many unacknowledged messages, which QoS and what size the broker takes.
+  #window = 0;
+  #maximumQoS = 2;
+  #maximumPacketSize = MAX_PACKET_SIZE;
+  #assignedClientId: string | undefined;
   readonly #maxQueued: number;
   readonly #connectPacket: Uint8Array;
   readonly #decoder: PacketDecoder;
@@ -124,8 +154,11 @@ export class MQTTClient {
   #queuedBytes = 0;
   #writable = 0;
 
-  // Insertion order is publish order, which is the order resends must keep (§4.6).
+  // Insertion order is publish order, which is the order resends must keep (§4.6). Each holds the packet to resend:
+  // the PUBLISH until PUBACK or PUBREC, then (QoS 2) the PUBREL until PUBCOMP.
   readonly #inFlight = new Map<number, Uint8Array>();
+  // QoS 2 messages received and delivered, awaiting their PUBREL: a resent PUBLISH is not delivered twice (§4.3.3).
+  readonly #received = new Set<number>();
   readonly #pendingSubscribes = new Set<number>();
   #nextId = 1;
 
@@ -149,6 +182,8 @@ export class MQTTClient {
     const maxPacketSize = options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
     const maxInFlight = options.maxInFlight ?? 16;
     const maxQueued = options.maxQueued ?? 16384;
+    const version = options.protocolVersion ?? 4;
+    const sessionExpiry = options.sessionExpiry ?? (clean ? 0 : 0xFFFFFFFF);
 
     if (typeof host !== "string" || host.length === 0) throw optionError("host", "must be a non-empty string");
     if (!isInteger(port, 1, 65535)) throw optionError("port", "must be an integer 1-65535");
@@ -161,6 +196,10 @@ export class MQTTClient {
       if (username === undefined) throw optionError("password", 'requires "username" (§3.1.2.9)');
     }
     if (!isInteger(keepalive, 0, 65535)) throw optionError("keepalive", "must be an integer 0-65535 (seconds)");
+    if (version !== 4 && version !== 5) throw optionError("protocolVersion", "must be 4 (3.1.1) or 5 (5.0)");
+    if (!isInteger(sessionExpiry, 0, 0xFFFFFFFF)) throw optionError("sessionExpiry", "must be an integer 0-4294967295 (seconds)");
+    if (version === 4 && (options.sessionExpiry !== undefined || options.connectProperties !== undefined))
+      throw optionError(options.sessionExpiry !== undefined ? "sessionExpiry" : "connectProperties", "needs protocolVersion 5");
     let willFields: Will | undefined;
     if (will !== undefined) {
       if (typeof will !== "object" || will === null) throw optionError("will", "must be an object");
@@ -172,6 +211,7 @@ export class MQTTClient {
       const retain = will.retain ?? false;
       if (typeof retain !== "boolean") throw optionError("will.retain", "must be a boolean");
       willFields = { topic: will.topic, payload: will.payload, qos, retain };
+      if (will.properties !== undefined) willFields.properties = will.properties;
     }
     if (typeof socket !== "object" || socket === null || typeof socket.io !== "function")
       throw optionError("socket", "must be an object whose io is a TCP socket constructor");
@@ -193,7 +233,11 @@ export class MQTTClient {
     // The CONNECT packet never changes, so it is built once; the codec also rejects what the
     // checks above cannot see (a client id longer than 65535 bytes, a lone surrogate).
     try {
-      this.#connectPacket = encodeConnect({ clientId, clean, keepalive, username, password, will: willFields });
+      const properties: Properties | undefined = version === 5 ? { ...options.connectProperties } : undefined;
+      if (properties && sessionExpiry > 0) properties.sessionExpiryInterval = sessionExpiry;
+      if (properties && maxPacketSize !== MAX_PACKET_SIZE) properties.maximumPacketSize = maxPacketSize;
+      this.#connectPacket = encodeConnect({ clientId, clean, keepalive, username, password, will: willFields, protocolVersion: version,
+        properties: properties && Object.keys(properties).length ? properties : undefined });
     } catch (e) {
       throw new Error("MQTTClient: invalid options: " + toError(e).message);
     }
@@ -202,10 +246,11 @@ export class MQTTClient {
     this.#io = socket.io;
     this.#secure = socket.secure;
     this.#clock = clock;
-    this.#keepaliveMs = keepalive * 1000;
-    this.#maxInFlight = maxInFlight;
+    this.#keepaliveMs = this.#configuredKeepaliveMs = keepalive * 1000;
+    this.#maxInFlight = this.#window = maxInFlight;
+    this.#version = version;
     this.#maxQueued = maxQueued;
-    this.#decoder = new PacketDecoder({ maxPacketSize });
+    this.#decoder = new PacketDecoder({ maxPacketSize, protocolVersion: version });
     this.#onConnect = options.onConnect;
     this.#onMessage = options.onMessage;
     this.#onPublished = options.onPublished;
@@ -219,9 +264,14 @@ export class MQTTClient {
     return this.#state === CONNECTED;
   }
 
-  /** QoS 1 messages published and not yet acknowledged. */
+  /** QoS 1 and 2 messages published and not yet acknowledged (or, for QoS 2, completed). */
   get inFlight(): number {
     return this.#inFlight.size;
+  }
+
+  /** MQTT 5.0: the client identifier the broker assigned when the configured one was empty. */
+  get assignedClientId(): string | undefined {
+    return this.#assignedClientId;
   }
 
   /** Opens the socket and sends CONNECT; onConnect follows CONNACK, or onClose follows a failure. */
@@ -233,6 +283,7 @@ export class MQTTClient {
     this.#writable = 0;
     this.#pingOutstanding = false;
     this.#reachedConnected = false;
+    this.#keepaliveMs = this.#configuredKeepaliveMs;
     this.#state = CONNECTING;
     this.#lastSent = this.#lastReceived = this.#clock.now();
     this.#enqueue(this.#connectPacket);
@@ -275,27 +326,32 @@ export class MQTTClient {
   }
 
   /**
-   * Publishes a message; returns its packet id for QoS 1 (see onPublished), 0 for QoS 0. QoS 0
-   * needs a connection; QoS 1 is accepted while disconnected and sent after the next CONNACK.
+   * Publishes a message; returns its packet id for QoS 1 and 2 (see onPublished), 0 for QoS 0. QoS 0
+   * needs a connection; QoS 1 and 2 are accepted while disconnected and sent after the next CONNACK.
    */
   publish(topic: string, payload: string | Uint8Array, options?: MQTTPublishOptions): number {
     this.#checkOpen();
     const qos = options?.qos ?? 0;
     const retain = options?.retain ?? false;
-    if (qos !== 0 && qos !== 1) throw new Error("MQTT: publish qos must be 0 or 1, got " + String(qos));
+    const properties = options?.properties;
+    if (qos !== 0 && qos !== 1 && qos !== 2) throw new Error("MQTT: publish qos must be 0, 1 or 2, got " + String(qos));
+    if (qos > this.#maximumQoS) throw new Error("MQTT: the broker accepts QoS up to " + this.#maximumQoS + " (CONNACK Maximum QoS)");
     const connected = this.#state === CONNECTED;
     if (qos === 0) {
       if (!connected) throw new Error("MQTT: not connected");
-      const packet = encodePublish(topic, payload, 0, 0, retain === true, false);
+      const packet = encodePublish(topic, payload, 0, 0, retain === true, false, this.#version, properties);
+      this.#checkSize(packet);
       this.#checkRoom(packet.length);
       this.#enqueue(packet);
       this.#flush();
       return 0;
     }
-    if (this.#inFlight.size >= this.#maxInFlight)
-      throw new Error("MQTT: " + this.#inFlight.size + ' messages already in flight (option "maxInFlight")');
+    if (this.#inFlight.size >= this.#window)
+      throw new Error("MQTT: " + this.#inFlight.size + " messages already in flight (" +
+        (this.#window < this.#maxInFlight ? "the broker's Receive Maximum" : 'option "maxInFlight"') + ")");
     const id = this.#allocateId();
-    const packet = encodePublish(topic, payload, 1, id, retain === true, false);
+    const packet = encodePublish(topic, payload, qos, id, retain === true, false, this.#version, properties);
+    this.#checkSize(packet);
     if (connected) this.#checkRoom(packet.length);
     this.#inFlight.set(id, packet);
     if (connected) {
@@ -310,7 +366,7 @@ export class MQTTClient {
     this.#checkOpen();
     if (this.#state !== CONNECTED) throw new Error("MQTT: not connected");
     const id = this.#allocateId();
-    const packet = encodeSubscribe(id, filters);
+    const packet = encodeSubscribe(id, filters, this.#version);
     this.#checkRoom(packet.length);
     this.#pendingSubscribes.add(id);
     this.#enqueue(packet);
@@ -346,6 +402,7 @@ export class MQTTClient {
     this.#cancelTimer();
     this.#clearQueue();
     this.#inFlight.clear();
+    this.#received.clear();
     this.#pendingSubscribes.clear();
     this.#events.length = 0;
     this.#decoder.reset();
@@ -381,11 +438,21 @@ export class MQTTClient {
       // The broker's first packet must be CONNACK (§3.2).
       if (packet.type !== CONNACK) return this.#abort(new Error("MQTT: expected CONNACK, got " + packetName(packet.type)));
       const code = packet.returnCode;
-      if (code !== 0) return this.#abort(new Error("MQTT: connection refused: " + connackReason(code) + " (" + code + ")"));
+      if (code !== 0) return this.#abort(new ConnectionRefusedError(code, this.#version));
+      const p = packet.properties;
+      // 5.0: the broker's limits for this connection (§3.2.2.3).
+      this.#window = Math.min(this.#maxInFlight, p?.receiveMaximum ?? 65535);
+      this.#maximumQoS = p?.maximumQoS ?? 2;
+      this.#maximumPacketSize = p?.maximumPacketSize ?? MAX_PACKET_SIZE;
+      if (p?.serverKeepAlive !== undefined) this.#keepaliveMs = p.serverKeepAlive * 1000;
+      if (p?.assignedClientIdentifier !== undefined) this.#assignedClientId = p.assignedClientIdentifier;
       this.#state = CONNECTED;
       this.#reachedConnected = true;
-      // Resent even with a clean session, where the broker treats them as new messages, so that the
-      // at-least-once promise publish() made survives the dropped connection.
+      // A new session knows none of the QoS 2 messages we received before.
+      if (!packet.sessionPresent) this.#received.clear();
+      // Resent in order (§4.6), even with a clean session, where the broker treats them as new messages, so that
+      // the at-least-once promise publish() made survives the dropped connection. A QoS 2 message past PUBREC
+      // resends its PUBREL (§4.4).
       for (const message of this.#inFlight.values()) this.#enqueue(message);
       const sessionPresent = packet.sessionPresent;
       if (this.#onConnect) this.#emit(() => this.#onConnect!.call(this, sessionPresent));
@@ -398,20 +465,54 @@ export class MQTTClient {
         // After disconnect() the application expects no more messages; without our PUBACK a QoS 1
         // message is redelivered by a persistent session.
         if (this.#state !== CONNECTED) return;
-        if (packet.qos === 1) this.#enqueue(encodePuback(packet.id));
+        if (packet.properties?.topicAlias !== undefined)
+          return this.#abort(new Error("MQTT: broker used a topic alias, which this client did not allow (§3.3.2.3.4)"));
+        const { id, qos } = packet;
+        if (qos === 1) this.#enqueue(encodePuback(id));
+        else if (qos === 2) {
+          this.#enqueue(encodeAck(PUBREC, id));
+          // Delivered once: a resend of a message already received waits only for its PUBREL.
+          if (this.#received.has(id)) return;
+          this.#received.add(id);
+        }
         if (this.#onMessage) {
           const { topic, payload } = packet;
-          const info: MQTTMessageInfo = { qos: packet.qos, retain: packet.retain, dup: packet.dup };
+          const info: MQTTMessageInfo = { qos, retain: packet.retain, dup: packet.dup };
+          if (packet.properties) info.properties = packet.properties;
           this.#emit(() => this.#onMessage!.call(this, topic, payload, info));
         }
         return;
       }
-      case PUBACK: {
-        const id = packet.id;
-        // An unknown id harms nothing (the message is already gone), but a broker bug should be visible.
-        if (!this.#inFlight.delete(id)) return this.#emitError(new Error("MQTT: PUBACK for unknown packet id " + id));
-        if (this.#onPublished) this.#emit(() => this.#onPublished!.call(this, id));
+      case PUBACK: case PUBREC: case PUBCOMP: {
+        const { id, type } = packet;
+        const code = packet.reasonCode ?? 0;
+        const sent = this.#inFlight.get(id);
+        // What the entry holds must match the acknowledgement: a PUBLISH of QoS 1 for PUBACK, of QoS 2 for
+        // PUBREC, a PUBREL for PUBCOMP. An unknown id harms nothing sent, but a broker bug should be visible.
+        const expected = sent === undefined ? -1 : sent[0] >> 4 === PUBREL ? PUBCOMP : ((sent[0] >> 1) & 3) === 2 ? PUBREC : PUBACK;
+        if (expected !== type) return this.#emitError(new Error("MQTT: " + packetName(type) + " for unknown packet id " + id));
+        if (code >= 0x80) this.#emitError(new Error("MQTT: broker refused message " + id + ": " + reasonName(code) + " (0x" + code.toString(16) + ")"));
+        if (type === PUBREC && code < 0x80) {
+          // Keeps its place in the map, so resends after a reconnect stay in publish order.
+          const release = encodeAck(PUBREL, id);
+          this.#inFlight.set(id, release);
+          this.#enqueue(release);
+          return;
+        }
+        this.#inFlight.delete(id);
+        if (this.#onPublished) this.#emit(() => this.#onPublished!.call(this, id, code));
         return;
+      }
+      case PUBREL: {
+        this.#received.delete(packet.id);
+        // Answered even for an id we do not know: the broker may be resending after our PUBCOMP was lost (§4.3.3).
+        this.#enqueue(encodeAck(PUBCOMP, packet.id));
+        return;
+      }
+      case DISCONNECT: {
+        const code = packet.reasonCode ?? 0;
+        const why = packet.properties?.reasonString;
+        return this.#abort(new Error("MQTT: broker disconnected: " + reasonName(code) + " (0x" + code.toString(16) + ")" + (why ? ": " + why : "")));
       }
       case SUBACK: {
         const { id, granted } = packet;
@@ -422,6 +523,8 @@ export class MQTTClient {
       case UNSUBACK:
         // This client never sends UNSUBSCRIBE.
         return this.#emitError(new Error("MQTT: UNSUBACK for unknown packet id " + packet.id));
+      case 15:
+        return this.#abort(new Error("MQTT: AUTH (enhanced authentication) is not supported by this client"));
       default:
         return; // PINGRESP: liveness is already recorded above
     }
@@ -481,6 +584,11 @@ export class MQTTClient {
     this.#queueHead = 0;
     this.#queueOffset = 0;
     this.#queuedBytes = 0;
+  }
+
+  #checkSize(packet: Uint8Array): void {
+    if (packet.length > this.#maximumPacketSize)
+      throw new Error("MQTT: a packet of " + packet.length + " bytes exceeds the broker's Maximum Packet Size " + this.#maximumPacketSize);
   }
 
   #checkRoom(size: number): void {

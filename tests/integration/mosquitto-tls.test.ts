@@ -84,8 +84,10 @@ test("broker-restart-is-reported-and-telemetry-resumes", async () => {
   const fw = firmware("dev-c", broker.port);
   await waitFor("connected", () => fw.app.connected);
   await broker.stop();
-  await waitFor("loss reported", () => fw.log.find((l) => /mqtt: connection lost \(connection closed by peer\)/.test(l)), 10_000, () => fw.log.slice(-10).join("\n"));
-  await waitFor("telemetry counted as dropped while down", () => fw.app.stats.dropped > 0);
+  // How the loss shows depends on timing: a QoS 1 PUBLISH written after the kill may meet a reset (or EPIPE) first.
+  await waitFor("loss reported", () => fw.log.find((l) => /mqtt: connection lost \((connection closed by peer|TCP: .*127\.0\.0\.1:\d+|TCP: .*EPIPE.*)\)/.test(l)), 10_000,
+    () => fw.log.filter((l) => l.startsWith("mqtt")).slice(-10).join("\n"));
+  await waitFor("telemetry kept in the outbox while down", () => fw.app.outbox.pending > 0);
   await broker.resume();
   const got = await subscribe(broker.port, "telltale/dev-c/telemetry");
   await waitFor("telemetry resumes after restart", () => got.length >= 3, 20_000, () => fw.log.slice(-10).join("\n"));

@@ -33,7 +33,14 @@ async function waitForPort(port: number, ms: number): Promise<void> {
   }
 }
 
-export interface MosquittoOptions { tls?: { cert: string; key: string; ca: string }; port?: number; }
+export interface MosquittoOptions {
+  tls?: { cert: string; key: string; ca: string; requireCertificate?: boolean; version?: "tlsv1.2" | "tlsv1.3" };
+  port?: number;
+  /** Keep sessions and queued messages across a graceful stop()/resume() (saved on SIGTERM). */
+  persistence?: boolean;
+  /** More mosquitto.conf lines. */
+  extra?: string[];
+}
 
 export class Mosquitto {
   readonly port: number;
@@ -47,8 +54,16 @@ export class Mosquitto {
     const port = options.port ?? await freePort();
     const dir = mkdtempSync(join(tmpdir(), "telltale-mosquitto-"));
     chmodSync(dir, 0o755);
-    const lines = [`listener ${port} 127.0.0.1`, "allow_anonymous true", "persistence false", "log_dest stderr", "log_type error", "log_type warning"];
-    if (options.tls) lines.push(`cafile ${options.tls.ca}`, `certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`, "tls_version tlsv1.2");
+    const lines = [`listener ${port} 127.0.0.1`, "allow_anonymous true", "log_dest stderr", "log_type error", "log_type warning"];
+    if (options.persistence) {
+      // Mosquitto started as root drops to its own user, which must be able to write the database.
+      const data = mkdtempSync(join(tmpdir(), "telltale-mosquitto-db-"));
+      chmodSync(data, 0o777);
+      lines.push("persistence true", `persistence_location ${data}/`, "autosave_interval 0");
+    } else lines.push("persistence false");
+    if (options.tls) lines.push(`cafile ${options.tls.ca}`, `certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`, `tls_version ${options.tls.version ?? "tlsv1.2"}`);
+    if (options.tls?.requireCertificate) lines.push("require_certificate true");
+    lines.push(...(options.extra ?? []));
     const conf = join(dir, "mosquitto.conf");
     writeFileSync(conf, lines.join("\n") + "\n");
     const m = new Mosquitto(port, conf);
@@ -64,10 +79,11 @@ export class Mosquitto {
     try { await waitForPort(this.port, 5000); } catch (e) { throw new Error((e as Error).message + "\n" + this.log); }
   }
 
-  async stop(): Promise<void> {
+  /** Kills the broker (SIGKILL), or with `graceful` lets it save its database and close connections (SIGTERM). */
+  async stop(graceful = false): Promise<void> {
     const child = this.#child;
     this.#child = undefined;
     if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => { child.once("exit", () => resolve()); child.kill("SIGKILL"); });
+    await new Promise<void>((resolve) => { child.once("exit", () => resolve()); child.kill(graceful ? "SIGTERM" : "SIGKILL"); });
   }
 }

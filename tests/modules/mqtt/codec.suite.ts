@@ -139,7 +139,7 @@ suite("mqtt/codec", () => {
     throws(() => encodeSubscribe(1, []), /at least one topic filter/);
     throws(() => encodeSubscribe(1, [{ topic: "a/#/b", qos: 0 }]), /misplaces the multi-level wildcard/);
     throws(() => encodeSubscribe(1, [{ topic: "a+", qos: 0 }]), /misplaces the single-level wildcard/);
-    throws(() => encodeSubscribe(1, [{ topic: "a", qos: 2 as 0 }]), /QoS must be 0 or 1/);
+    throws(() => encodeSubscribe(1, [{ topic: "a", qos: 3 as 0 }]), /QoS must be 0, 1 or 2/);
   });
 
   test("topic-filter-wildcards-accepted-where-spec-allows", () => {
@@ -251,9 +251,10 @@ suite("mqtt/codec", () => {
     rejects(Uint8Array.of(0xF0, 0), /^MQTT: reserved packet type 15$/);
   });
 
-  test("rejects-client-only-and-qos2-packet-types", () => {
+  test("rejects-client-only-packet-types", () => {
     rejects(Uint8Array.of(0x10, 0), /CONNECT is sent by clients/);
-    rejects(Uint8Array.of(0x50, 2, 0, 1), /PUBREC is not supported/);
+    rejects(Uint8Array.of(0x82, 6, 0, 1, 0, 1, 0x61, 0), /SUBSCRIBE is sent by clients/);
+    rejects(Uint8Array.of(0xE0, 0), /DISCONNECT is sent by clients, not by a broker/, undefined);
   });
 
   test("rejects-invalid-fixed-header-flags", () => {
@@ -288,9 +289,8 @@ suite("mqtt/codec", () => {
     rejects(Uint8Array.of(0x30, 4, 0, 9, 0x61, 0x62), /PUBLISH topic length 9 exceeds the packet/);
   });
 
-  test("rejects-qos3-qos2-and-dup-at-qos0", () => {
+  test("rejects-qos3-and-dup-at-qos0", () => {
     rejects(Uint8Array.of(0x36, 5, 0, 1, 0x74, 0, 1), /^MQTT: invalid QoS 3 in PUBLISH/);
-    rejects(Uint8Array.of(0x34, 5, 0, 1, 0x74, 0, 1), /QoS 2 PUBLISH is not supported/);
     rejects(Uint8Array.of(0x38, 3, 0, 1, 0x74), /DUP set with QoS 0/);
   });
 

@@ -1,0 +1,31 @@
+// A device as its own process (so a test can kill -9 it): the firmware on the Node host, its flash and store kept in one folder.
+// argv[2] is JSON: { dir, deviceId, config, tear? }. stdout carries one line per event, written synchronously:
+//   S <boot> <seq> <wall ms>   telemetry <seq> of this boot is in the outbox (durable)
+//   L <log line>
+import { writeSync } from "node:fs";
+import { join } from "node:path";
+import { createNodeHost } from "../../../hosts/node/host.js";
+import { FileFlash, type TearOptions } from "../../../hosts/node/flash.js";
+import { App } from "../../../src/app.js";
+import { parseConfig } from "../../../modules/config/config.js";
+
+interface DeviceArgs { dir: string; deviceId: string; config: Record<string, unknown>; tear?: TearOptions; }
+
+const args = JSON.parse(process.argv[2]) as DeviceArgs;
+const out = (line: string) => writeSync(1, line + "\n");
+const config = parseConfig({ ...args.config, deviceId: args.deviceId });
+const flash = new FileFlash({ path: join(args.dir, "outbox.flash") });
+// A power cut in the middle of a write: the write stops at byte `at`, then the process dies at once.
+if (args.tear) flash.tearWrite({ ...args.tear, onTear: () => process.kill(process.pid, "SIGKILL") });
+let app: App | undefined;
+const host = createNodeHost({
+  storePath: join(args.dir, "store.json"), deviceId: args.deviceId, sensors: config.sensors, flash,
+  log: (line) => {
+    const m = /^telemetry #(\d+):/.exec(line);
+    if (m && !/\(dropped/.test(line)) out(`S ${app!.boot} ${m[1]} ${Date.now()}`);
+    else out("L " + line);
+  },
+});
+app = new App(host, config);
+void app.start();
+process.on("SIGTERM", () => { app!.stop(); setTimeout(() => process.exit(0), 300); });

@@ -1,0 +1,165 @@
+// The client with MQTT 5.0, QoS 2 and persistent sessions, against an in-memory socket that plays the broker.
+import { suite, test, equal, deepEqual, ok, throws, settle } from "../../harness.js";
+import { ManualClock } from "../../support/manual-clock.js";
+import type { TCPSocket, TCPSocketOptions } from "telltale/io/io";
+import { MQTTClient, type MQTTClientOptions } from "telltale/mqtt/client";
+import {
+  CONNECT, PUBLISH, PUBREL, PUBCOMP, PUBREC, PINGREQ, PacketDecoder, encodeAck, encodePacket, encodePublish,
+  type Packet, type ProtocolVersion,
+} from "telltale/mqtt/codec";
+
+/** The broker's end: decodes what the client writes (as a server would) and injects what the broker sends. */
+class BrokerSocket implements TCPSocket {
+  readonly options: TCPSocketOptions;
+  readonly received: Packet[] = [];
+  readonly #decoder: PacketDecoder;
+  #inbox: Uint8Array[] = [];
+  closed = false;
+  constructor(options: TCPSocketOptions, version: ProtocolVersion) {
+    this.options = options;
+    this.#decoder = new PacketDecoder({ role: "server", protocolVersion: version });
+  }
+  read(): ArrayBuffer | undefined { const c = this.#inbox.shift(); return c ? c.slice().buffer : undefined; }
+  write(buffer: ArrayBuffer | ArrayBufferView): void {
+    const bytes = ArrayBuffer.isView(buffer) ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) : new Uint8Array(buffer);
+    this.#decoder.push(bytes.slice());
+    for (let p = this.#decoder.nextPacket(); p; p = this.#decoder.nextPacket()) this.received.push(p);
+  }
+  close(): void { this.closed = true; }
+  writable(): void { this.options.onWritable?.call(this, 65536); }
+  send(packet: Packet | Uint8Array, version: ProtocolVersion = 5): void {
+    const bytes = packet instanceof Uint8Array ? packet : encodePacket(packet, version);
+    this.#inbox.push(bytes);
+    this.options.onReadable?.call(this, bytes.length);
+  }
+  fail(message: string): void { this.options.onError?.call(this, new Error(message)); }
+  types(): number[] { return this.received.map((p) => p.type); }
+}
+
+function setup(extra: Partial<MQTTClientOptions> = {}) {
+  const clock = new ManualClock();
+  const sockets: BrokerSocket[] = [];
+  const version = extra.protocolVersion ?? 5;
+  class Io extends BrokerSocket { constructor(o: TCPSocketOptions) { super(o, version); sockets.push(this); } }
+  const log: unknown[][] = [];
+  const client = new MQTTClient({
+    host: "b", port: 1883, clientId: "dev", keepalive: 10, protocolVersion: 5, socket: { io: Io }, clock,
+    onConnect(sp) { log.push(["connect", sp]); },
+    onMessage(topic, _payload, info) { log.push(["message", topic, info.qos, info.dup]); },
+    onPublished(id, code) { log.push(["published", id, code]); },
+    onClose(reason) { log.push(["close", reason?.message]); },
+    onError(error) { log.push(["error", error.message]); },
+    ...extra,
+  });
+  return { clock, log, client, get socket(): BrokerSocket { return sockets[sockets.length - 1]; } };
+}
+
+async function connect(t: ReturnType<typeof setup>, connack: Packet = { type: 2, sessionPresent: false, returnCode: 0 }, version: ProtocolVersion = 5) {
+  t.client.connect();
+  t.socket.writable();
+  t.socket.send(connack, version);
+  await settle();
+}
+
+suite("mqtt/client5", () => {
+  test("qos2-publish-completes-after-pubrec-pubrel-pubcomp", async () => {
+    const t = setup();
+    await connect(t);
+    const id = t.client.publish("t", "x", { qos: 2 });
+    t.socket.send({ type: PUBREC, id, reasonCode: 0 });
+    deepEqual(t.socket.types(), [CONNECT, PUBLISH, PUBREL]);
+    equal(t.client.inFlight, 1, "in flight until PUBCOMP");
+    t.socket.send({ type: PUBCOMP, id, reasonCode: 0 });
+    await settle();
+    equal(t.client.inFlight, 0);
+    deepEqual(t.log.slice(-1), [["published", id, 0]]);
+  });
+
+  test("persistent-session-resends-pubrel-after-pubrec-and-publish-with-dup-before-it", async () => {
+    const t = setup({ clean: false });
+    await connect(t);
+    const a = t.client.publish("a", "1", { qos: 2 });
+    const b = t.client.publish("b", "2", { qos: 1 });
+    t.socket.send({ type: PUBREC, id: a, reasonCode: 0 });
+    t.socket.fail("connection reset");
+    await settle();
+    await connect(t, { type: 2, sessionPresent: true, returnCode: 0 });
+    const resent = t.socket.received.slice(1);
+    deepEqual(resent.map((p) => p.type), [PUBREL, PUBLISH], "PUBREL for the message past PUBREC, then the other PUBLISH");
+    equal(resent[0].type === PUBREL && resent[0].id, a);
+    ok(resent[1].type === PUBLISH && resent[1].dup && resent[1].id === b, "resent with DUP and its packet id");
+    const connect5 = t.socket.received[0];
+    ok(connect5.type === CONNECT && !connect5.clean && connect5.properties?.sessionExpiryInterval === 0xFFFFFFFF, "session kept by the broker");
+  });
+
+  test("incoming-qos2-is-delivered-once-and-completed", async () => {
+    const t = setup();
+    await connect(t);
+    t.socket.send(encodePublish("in", "m", 2, 5, false, false, 5));
+    t.socket.send(encodePublish("in", "m", 2, 5, false, true, 5)); // resent before our PUBREC arrived
+    t.socket.send(encodeAck(PUBREL, 5));
+    await settle();
+    deepEqual(t.log.filter((e) => e[0] === "message"), [["message", "in", 2, false]]);
+    deepEqual(t.socket.types().slice(1), [PUBREC, PUBREC, PUBCOMP]);
+  });
+
+  test("broker-receive-maximum-limits-the-window", async () => {
+    const t = setup();
+    await connect(t, { type: 2, sessionPresent: false, returnCode: 0, properties: { receiveMaximum: 2, maximumQoS: 1 } });
+    t.client.publish("t", "1", { qos: 1 });
+    t.client.publish("t", "2", { qos: 1 });
+    throws(() => t.client.publish("t", "3", { qos: 1 }), /2 messages already in flight \(the broker's Receive Maximum\)/);
+    throws(() => t.client.publish("t", "4", { qos: 2 }), /accepts QoS up to 1/);
+  });
+
+  test("v5-refusal-names-its-reason-code", async () => {
+    const t = setup();
+    await connect(t, { type: 2, sessionPresent: false, returnCode: 0x86 });
+    deepEqual(t.log.slice(-1), [["close", "MQTT: connection refused: bad user name or password (0x86)"]]);
+  });
+
+  test("v5-puback-refusal-is-reported-and-not-resent", async () => {
+    const t = setup();
+    await connect(t);
+    const id = t.client.publish("t", "x", { qos: 1 });
+    t.socket.send({ type: 4, id, reasonCode: 0x97 });
+    await settle();
+    deepEqual(t.log.slice(-2), [["error", "MQTT: broker refused message 1: quota exceeded (0x97)"], ["published", id, 0x97]]);
+    equal(t.client.inFlight, 0);
+  });
+
+  test("broker-disconnect-reason-is-reported", async () => {
+    const t = setup();
+    await connect(t);
+    t.socket.send({ type: 14, reasonCode: 0x8E, properties: { reasonString: "another device" } });
+    await settle();
+    deepEqual(t.log.slice(-1), [["close", "MQTT: broker disconnected: session taken over (0x8e): another device"]]);
+  });
+
+  test("server-keep-alive-replaces-ours", async () => {
+    const t = setup();
+    await connect(t, { type: 2, sessionPresent: false, returnCode: 0, properties: { serverKeepAlive: 2 } });
+    t.clock.advance(2000);
+    deepEqual(t.socket.types().slice(-1), [PINGREQ], "PINGREQ after the broker's 2 s, not our 10 s");
+  });
+
+  test("pubcomp-for-a-qos1-message-is-an-unknown-id", async () => {
+    const t = setup();
+    await connect(t);
+    const id = t.client.publish("t", "x", { qos: 1 });
+    t.socket.send({ type: PUBCOMP, id, reasonCode: 0 });
+    await settle();
+    deepEqual(t.log.slice(-1), [["error", "MQTT: PUBCOMP for unknown packet id 1"]]);
+    equal(t.client.inFlight, 1);
+  });
+
+  test("mqtt311-qos2-flow-works-too", async () => {
+    const t = setup({ protocolVersion: 4 });
+    await connect(t, { type: 2, sessionPresent: false, returnCode: 0 }, 4);
+    const id = t.client.publish("t", "x", { qos: 2 });
+    t.socket.send(encodeAck(PUBREC, id));
+    t.socket.send(encodeAck(PUBCOMP, id));
+    await settle();
+    deepEqual(t.log.slice(-1), [["published", id, 0]]);
+  });
+});

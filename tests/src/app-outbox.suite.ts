@@ -1,0 +1,256 @@
+// The app's reporting path with the durable outbox, against a scripted broker: store first, PUBACK removes, backlog drains in order.
+import { suite, test, equal, deepEqual, ok, settle } from "../harness.js";
+import { App } from "../../src/app.js";
+import type { Host } from "../../src/host.js";
+import { parseConfig } from "telltale/config/config";
+import { SimI2CBus } from "telltale/sim/i2c-bus";
+import { SHT3xModel } from "telltale/drivers/sht3x/model";
+import { SimFlash } from "telltale/sim/flash";
+import { encodePuback, utf8Decode } from "telltale/mqtt/codec";
+import type { TCPSocket, TCPSocketOptions } from "telltale/io/io";
+import { ManualClock } from "../support/manual-clock.js";
+
+interface Sent { type: number; topic: string; id: number; payload: string; at: number; }
+
+/** A broker the test drives: it answers CONNECT as told, records every PUBLISH, and acknowledges when told. */
+class Broker {
+  online = true;
+  connack = 0;
+  autoAck = true;
+  readonly sent: Sent[] = [];
+  readonly unacked: number[] = [];
+  connects = 0;
+  socket: BrokerSocket | undefined;
+  constructor(readonly clock: ManualClock) {}
+}
+
+class BrokerSocket implements TCPSocket {
+  static broker: Broker;
+  readonly #options: TCPSocketOptions;
+  readonly #broker: Broker;
+  #inbox: Uint8Array[] = [];
+  #pending = new Uint8Array(0);
+  closed = false;
+
+  constructor(options: TCPSocketOptions) {
+    this.#options = options;
+    this.#broker = BrokerSocket.broker;
+    const broker = this.#broker;
+    if (!broker.online) {
+      Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused")));
+      return;
+    }
+    broker.socket = this;
+    Promise.resolve().then(() => { if (!this.closed) options.onWritable?.call(this, 65536); });
+  }
+
+  read(): ArrayBuffer | undefined {
+    const chunk = this.#inbox.shift();
+    return chunk ? chunk.slice().buffer : undefined;
+  }
+
+  write(buffer: ArrayBuffer | ArrayBufferView): void {
+    if (this.closed) throw new Error("closed");
+    const bytes = ArrayBuffer.isView(buffer) ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) : new Uint8Array(buffer);
+    const all = new Uint8Array(this.#pending.length + bytes.length);
+    all.set(this.#pending, 0);
+    all.set(bytes, this.#pending.length);
+    let at = 0;
+    for (;;) {
+      if (at + 2 > all.length) break;
+      let length = 0, shift = 0, i = at + 1;
+      for (;;) { const b = all[i++]; length |= (b & 0x7F) << shift; shift += 7; if (!(b & 0x80)) break; }
+      if (i + length > all.length) break;
+      this.#packet(all.subarray(at, i + length), all[at] >> 4, i);
+      at = i + length;
+    }
+    this.#pending = all.slice(at);
+    Promise.resolve().then(() => { if (!this.closed) this.#options.onWritable?.call(this, 65536); });
+  }
+
+  #packet(packet: Uint8Array, type: number, body: number): void {
+    const broker = this.#broker;
+    if (type === 1) {
+      broker.connects++;
+      this.#reply(Uint8Array.of(0x20, 2, 0, broker.connack));
+    } else if (type === 3) {
+      const qos = (packet[0] >> 1) & 3;
+      const topicLength = (packet[body] << 8) | packet[body + 1];
+      const topic = utf8Decode(packet.subarray(body + 2, body + 2 + topicLength));
+      let at = body + 2 + topicLength, id = 0;
+      if (qos > 0) { id = (packet[at] << 8) | packet[at + 1]; at += 2; }
+      broker.sent.push({ type, topic, id, payload: utf8Decode(packet.subarray(at)), at: broker.clock.now() });
+      if (qos > 0) {
+        if (broker.autoAck) this.#reply(encodePuback(id));
+        else broker.unacked.push(id);
+      }
+    }
+  }
+
+  #reply(bytes: Uint8Array): void {
+    Promise.resolve().then(() => {
+      if (this.closed) return;
+      this.#inbox.push(bytes);
+      this.#options.onReadable?.call(this, bytes.length);
+    });
+  }
+
+  /** The broker's side: acknowledge everything held back. */
+  ackAll(): void {
+    for (const id of this.#broker.unacked.splice(0)) this.#reply(encodePuback(id));
+  }
+
+  /** The broker's side: the connection drops. */
+  drop(): void {
+    this.closed = true;
+    Promise.resolve().then(() => this.#options.onError?.call(this, new Error("connection reset")));
+  }
+
+  close(): void { this.closed = true; }
+}
+
+function rig(extra: Record<string, unknown> = {}, flash?: SimFlash) {
+  const clock = new ManualClock();
+  const broker = new Broker(clock);
+  BrokerSocket.broker = broker;
+  const bus = new SimI2CBus(clock);
+  let temperature = 30;
+  bus.attach(0x44, new SHT3xModel({ environment: { temperature: () => temperature, humidity: () => 50 } }));
+  const log: string[] = [];
+  const store = new Map<string, string>();
+  const host: Host = {
+    name: "test", clock, i2c: bus.ioClass(), tcp: BrokerSocket, deviceId: "t1", flash,
+    store: { get: (k) => store.get(k), set: (k, v) => { store.set(k, v); }, delete: (k) => { store.delete(k); } },
+    log: (line) => log.push(line), connectNetwork: async () => {},
+  };
+  const config = parseConfig({
+    intervalMs: 1000, broker: { url: "mqtt://broker.test:1883", backoffBaseMs: 500, backoffCapMs: 1000, drainPerSecond: 5 },
+    detector: { calibrationSamples: 5, holdSamples: 1 }, ...extra,
+  });
+  const app = new App(host, config);
+  return { clock, broker, log, app, store, setTemperature: (t: number) => { temperature = t; } };
+}
+
+async function run(clock: ManualClock, ms: number, step = 50): Promise<void> {
+  for (let t = 0; t < ms; t += step) { clock.advance(step); await settle(12); }
+}
+
+function seqs(sent: Sent[], topic: string): number[] {
+  return sent.filter((m) => m.topic.endsWith(topic)).map((m) => JSON.parse(m.payload).seq);
+}
+
+suite("app/outbox", () => {
+  test("qos1-telemetry-is-stored-before-it-is-sent-and-removed-after-puback", async () => {
+    const r = rig();
+    r.broker.autoAck = false;
+    await r.app.start();
+    await run(r.clock, 3100);
+    const telemetry = r.broker.sent.filter((m) => m.topic === "telltale/t1/telemetry");
+    equal(telemetry.length, 3);
+    equal(r.app.outbox.pending, 3, "sent but unacknowledged messages stay in the outbox");
+    r.broker.socket!.ackAll();
+    await settle(12);
+    equal(r.app.outbox.pending, 0, "each PUBACK removes its message");
+    r.app.stop();
+  });
+
+  test("backlog-drains-in-order-at-the-configured-rate-after-reconnect", async () => {
+    const r = rig();
+    r.broker.online = false;
+    await r.app.start();
+    await run(r.clock, 20_000);
+    ok(r.app.outbox.pending >= 19, "stored while offline: " + r.app.outbox.pending);
+    equal(r.broker.sent.length, 0);
+    r.broker.online = true;
+    await run(r.clock, 10_000);
+    const got = seqs(r.broker.sent, "telemetry");
+    const sorted = got.slice().sort((a, b) => a - b);
+    deepEqual(got, sorted, "in order");
+    equal(got[0], 1);
+    for (let i = 1; i < got.length; i++) equal(got[i], got[i - 1] + 1, "no gap after " + got[i - 1]);
+    // Paced: 5 per second, with at most one second's worth sent at once.
+    const first = r.broker.sent[0].at;
+    const inFirstTwoSeconds = r.broker.sent.filter((m) => m.topic.endsWith("telemetry") && m.at < first + 2000).length;
+    ok(inFirstTwoSeconds <= 5 + 10 + 1, "drained at the configured rate: " + inFirstTwoSeconds + " in 2 s");
+    ok(r.app.outbox.pending <= 1, "the backlog is gone: " + r.app.outbox.pending);
+    r.app.stop();
+  });
+
+  test("live-alarm-is-not-delayed-by-a-backlog", async () => {
+    const r = rig();
+    r.broker.online = false;
+    await r.app.start();
+    await run(r.clock, 30_000);
+    r.broker.online = true;
+    // Reconnect, then raise an alarm while the 30-message backlog drains at 5 per second.
+    await run(r.clock, 1500);
+    ok(r.app.connected, r.log.join("\n"));
+    r.setTemperature(60);
+    await run(r.clock, 2000);
+    const alarm = r.broker.sent.find((m) => m.topic.endsWith("alarm"));
+    ok(alarm !== undefined, "alarm sent: " + r.log.slice(-5).join(" | "));
+    ok(r.app.outbox.pendingOf(0) > 5, "while the backlog is still draining: " + r.app.outbox.pendingOf(0));
+    r.app.stop();
+  });
+
+  test("unacknowledged-messages-are-sent-again-after-reconnect", async () => {
+    const r = rig();
+    r.broker.autoAck = false;
+    await r.app.start();
+    await run(r.clock, 2100);
+    deepEqual(seqs(r.broker.sent, "telemetry"), [1, 2]);
+    r.broker.autoAck = true;
+    r.broker.socket!.drop();
+    await run(r.clock, 2000);
+    const again = seqs(r.broker.sent, "telemetry");
+    deepEqual(again.slice(2, 4), [1, 2], "resent in order on the new connection: " + again.join(","));
+    equal(r.app.outbox.pending, 0);
+    r.app.stop();
+  });
+
+  test("stored-messages-survive-a-reboot-on-flash", async () => {
+    const flash = new SimFlash({ byteLength: 16 * 4096, blockSize: 4096 });
+    const first = rig({}, flash);
+    first.broker.online = false;
+    await first.app.start();
+    await run(first.clock, 5000);
+    first.app.stop();
+    equal(first.app.outbox.pending, 5);
+    const second = rig({}, flash);
+    for (const [k, v] of first.store) second.store.set(k, v);
+    await second.app.start();
+    equal(second.app.boot, 2);
+    ok(second.log.some((l) => l === "outbox: 5 message(s) pending"), second.log.join("\n"));
+    await run(second.clock, 3000);
+    const sent = second.broker.sent.filter((m) => m.topic.endsWith("telemetry")).map((m) => JSON.parse(m.payload));
+    deepEqual(sent.slice(0, 5).map((m) => [m.boot, m.seq]), [[1, 1], [1, 2], [1, 3], [1, 4], [1, 5]], "the first boot's telemetry goes first");
+    equal(sent[5].boot, 2);
+    equal(second.app.outbox.pending, 0);
+    second.app.stop();
+  });
+
+  test("health-telemetry-reports-outbox-pending-and-dropped", async () => {
+    const r = rig();
+    r.broker.online = false;
+    await r.app.start();
+    await run(r.clock, 3100);
+    r.broker.online = true;
+    await run(r.clock, 3000);
+    const third = r.broker.sent.filter((m) => m.topic.endsWith("telemetry")).map((m) => JSON.parse(m.payload)).find((m) => m.seq === 3);
+    deepEqual(third.health.outbox, { pending: 2, dropped: 0 }, "built while two earlier messages waited");
+    r.app.stop();
+  });
+
+  test("refused-connection-is-retried-after-at-least-half-the-backoff-window", async () => {
+    const r = rig({ broker: { url: "mqtt://broker.test:1883", backoffBaseMs: 1000, backoffCapMs: 8000 } });
+    r.broker.connack = 5;
+    await r.app.start();
+    await run(r.clock, 20_000, 100);
+    const delays = r.log.filter((l) => /connection refused: not authorized \(5\)\); retrying in/.test(l)).map((l) => Number(/retrying in (\d+) ms/.exec(l)![1]));
+    ok(delays.length >= 3, r.log.join("\n"));
+    const windows = [1000, 2000, 4000, 8000, 8000, 8000];
+    delays.forEach((d, i) => ok(d >= windows[i] / 2 && d <= windows[i] + 100, "attempt " + i + " waited " + d + " ms"));
+    ok(r.broker.connects <= 6, "not a tight loop: " + r.broker.connects + " attempts in 20 s");
+    r.app.stop();
+  });
+});
