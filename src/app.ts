@@ -4,17 +4,23 @@ import { chooseConfig, type Config } from "telltale/config/config";
 import { parts } from "telltale/drivers/registry";
 import type { Channel, SensorInstance, SensorIO } from "telltale/drivers/part";
 import { ZScoreDetector } from "telltale/detector/zscore";
-import { MQTTClient } from "telltale/mqtt/client";
+import { ConnectionRefusedError, MQTTClient } from "telltale/mqtt/client";
+import { utf8Decode, utf8Encode } from "telltale/mqtt/codec";
+import { ALARM, Outbox, TELEMETRY } from "telltale/storage/outbox";
+import { MemoryFlash } from "telltale/storage/memory-flash";
 
 /** Consecutive failed samples after which a sensor is marked failed and re-probed later. */
 const FAIL_AFTER = 3;
 /** Ticks between re-probes of a failed sensor. */
 const REPROBE_TICKS = 10;
-/** Reconnect backoff (full jitter): base and cap, ms. */
-const BACKOFF_BASE_MS = 1000;
-const BACKOFF_CAP_MS = 60_000;
-/** Alarms kept while the broker is unreachable (the newest are kept). */
-const PENDING_ALARMS = 16;
+/** A connection that lasted this long was healthy: the next outage starts the backoff from its base again. */
+const HEALTHY_SESSION_MS = 10_000;
+/** Outbox messages awaiting PUBACK at once; telemetry leaves ALARM_RESERVE of them free for alarms. */
+const WINDOW = 8;
+const ALARM_RESERVE = 2;
+/** The outbox in RAM on a host without flash: it survives outages, not reboots. */
+const RAM_OUTBOX_BYTES = 16384;
+const RAM_OUTBOX_BLOCK = 2048;
 
 interface SensorSlot {
   name: string;
@@ -33,6 +39,17 @@ interface SensorSlot {
 
 function round2(v: number): number { return Math.round(v * 100) / 100; }
 
+/**
+ * The wait before reconnect attempt `attempt` (0 first): exponential backoff with full jitter, so a fleet that lost
+ * its broker together does not come back together. After a refusal (bad credentials, not authorised) at least half
+ * the window passes, so a refusal is never retried in a tight loop. `random` returning 1 gives plain exponential backoff.
+ */
+export function backoffDelay(attempt: number, baseMs: number, capMs: number, refused = false, random: () => number = Math.random): number {
+  const window = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 20));
+  const floor = refused ? window / 2 : 0;
+  return Math.floor(floor + random() * (window - floor)) + 100;
+}
+
 export class App {
   readonly host: Host;
   readonly config: Config;
@@ -49,8 +66,18 @@ export class App {
   #attempt = 0;
   #running = false;
   #seq = 0;
+  #boot = 0;
   #startedAt = 0;
-  #pendingAlarms: string[] = [];
+  #connectedAt = -1;
+  /** QoS 1 messages waiting for their PUBACK: packet id → outbox sequence number, for the current connection. */
+  readonly #inFlight = new Map<number, number>();
+  #tokens = 0;
+  #tokensAt = 0;
+  #pumpTimer: unknown = undefined;
+  readonly #topicBytes: { telemetry: Uint8Array; alarm: Uint8Array };
+  /** Every QoS 1 message is here, in flash when the host has it, from before it is sent until its PUBACK. */
+  readonly outbox: Outbox;
+  readonly durable: boolean;
   readonly stats = { published: 0, dropped: 0, reconnects: 0, alarms: 0 };
 
   constructor(host: Host, config: Config) {
@@ -60,6 +87,13 @@ export class App {
     this.#io = { i2c: host.i2c, digital: host.digital, pulseCount: host.pulseCount, clock: host.clock };
     const base = config.topicPrefix + "/" + this.deviceId + "/";
     this.topics = { telemetry: base + "telemetry", alarm: base + "alarm", status: base + "status" };
+    this.#topicBytes = { telemetry: utf8Encode(this.topics.telemetry), alarm: utf8Encode(this.topics.alarm) };
+    let outbox: Outbox | undefined;
+    if (host.flash) {
+      try { outbox = new Outbox({ flash: host.flash }); } catch (e) { host.log("outbox: flash unusable (" + (e as Error).message + "); keeping messages in RAM"); }
+    }
+    this.durable = outbox !== undefined;
+    this.outbox = outbox ?? new Outbox({ flash: new MemoryFlash({ byteLength: RAM_OUTBOX_BYTES, blockSize: RAM_OUTBOX_BLOCK }) });
     let first = 0;
     const floors: number[] = [];
     for (const d of config.sensors) {
@@ -78,12 +112,19 @@ export class App {
   get running(): boolean { return this.#running; }
   get connected(): boolean { return this.#client?.connected ?? false; }
   get detector(): ZScoreDetector { return this.#detector; }
+  /** Starts of this device so far (kept in the store): with `seq`, telemetry and alarms are unique across reboots. */
+  get boot(): number { return this.#boot; }
 
   /** Brings up the network, probes the sensors, connects to the broker and starts sampling. */
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
     this.#startedAt = this.host.clock.now();
+    const boots = Number(this.host.store.get("boot"));
+    this.#boot = (Number.isInteger(boots) && boots > 0 ? boots : 0) + 1;
+    try { this.host.store.set("boot", String(this.#boot)); } catch (e) { this.host.log("store: " + (e as Error).message); }
+    const { pending, torn } = this.outbox.recovery;
+    this.host.log(`outbox: ${pending} message(s) pending${this.durable ? "" : " (RAM only: no flash)"}${torn ? `, ${torn} torn write(s) skipped` : ""}`);
     this.host.log(`telltale ${this.deviceId} on ${this.host.name}: ${this.#sensors.length} sensor(s), every ${this.config.intervalMs} ms, broker ${this.config.broker.scheme}://${this.config.broker.host}:${this.config.broker.port}`);
     for (const slot of this.#sensors) this.#probe(slot);
     // Sampling does not wait for the network: a device without Wi-Fi still monitors (and logs) locally.
@@ -105,11 +146,9 @@ export class App {
     if (this.#running) this.#connect();
   }
 
-  /** Exponential backoff with full jitter: a fleet that lost its broker together does not come back together. */
-  #backoff(): number {
-    const cap = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * (1 << Math.min(this.#attempt, 16)));
-    this.#attempt++;
-    return Math.floor(Math.random() * cap) + 100;
+  #backoff(refused = false): number {
+    const { backoffBaseMs, backoffCapMs } = this.config.broker;
+    return backoffDelay(this.#attempt++, backoffBaseMs, backoffCapMs, refused);
   }
 
   /** Stops sampling, publishes "offline" and disconnects cleanly (the broker does not send the Will). */
@@ -118,6 +157,8 @@ export class App {
     this.#running = false;
     this.host.clock.clearTimeout(this.#tickTimer);
     this.host.clock.clearTimeout(this.#reconnectTimer);
+    this.#stopPump();
+    this.#inFlight.clear();
     const client = this.#client;
     this.#client = undefined;
     if (client?.connected) {
@@ -199,39 +240,125 @@ export class App {
     if (valid !== 0) det.update(this.#values, valid);
     const score = round2(det.score / 256);
     const telemetry = {
-      seq, uptimeMs: Math.round(this.host.clock.now() - this.#startedAt), sensors: readings,
+      boot: this.#boot, seq, uptimeMs: Math.round(this.host.clock.now() - this.#startedAt), sensors: readings,
       detector: { calibrated: det.calibrated, score, alarm: det.alarm },
-      health: { sensors: health, mqtt: { ...this.stats } },
+      health: { sensors: health, mqtt: { ...this.stats }, outbox: { pending: this.outbox.pending, dropped: this.outbox.dropped } },
     };
     const line = Object.keys(readings).map((name) => name + " " + Object.entries(readings[name]).map(([k, v]) => k + "=" + v).join(" ")).join(", ");
-    this.#publish(this.topics.telemetry, JSON.stringify(telemetry), 0,
+    this.#publish(TELEMETRY, JSON.stringify(telemetry),
       `telemetry #${seq}: ${line || "no readings"}; score ${score}${det.calibrated ? "" : " (calibrating)"}${det.alarm ? " ALARM" : ""}`);
     if (det.alarm !== wasAlarm) {
       this.stats.alarms++;
       for (const slot of this.#sensors) slot.instance?.onAlarm?.(det.alarm);
       const channel = det.channel >= 0 ? this.#channelNames[det.channel] : "";
       const [sensorName, key] = channel.split(".");
-      const alarm = { state: det.alarm ? "raised" : "cleared", seq, score, channel, value: readings[sensorName]?.[key] ?? null };
+      const alarm = { state: det.alarm ? "raised" : "cleared", boot: this.#boot, seq, score, channel, value: readings[sensorName]?.[key] ?? null };
       const text = `ALARM ${alarm.state}: ${channel} = ${alarm.value} (score ${score})`;
-      this.#publish(this.topics.alarm, JSON.stringify(alarm), 1, text);
+      this.#publish(ALARM, JSON.stringify(alarm), text);
     }
   }
 
-  #publish(topic: string, payload: string, qos: 0 | 1, line: string): void {
+  /** QoS 1 messages go to the outbox first and are sent from there; QoS 0 telemetry is sent only while connected. */
+  #publish(kind: number, payload: string, line: string): void {
     const client = this.#client;
-    if (client?.connected) {
-      client.publish(topic, payload, { qos });
-      this.stats.published++;
-      this.host.log(line);
-    } else if (qos === 1) {
-      // Alarms wait for the broker; telemetry while offline is counted as dropped (the durable outbox is a later step).
-      if (this.#pendingAlarms.length >= PENDING_ALARMS) { this.#pendingAlarms.shift(); this.stats.dropped++; }
-      this.#pendingAlarms.push(payload);
-      this.host.log(line + " (queued: broker unreachable)");
-    } else {
-      this.stats.dropped++;
-      this.host.log(line + " (not sent: broker unreachable)");
+    if (kind === TELEMETRY && this.config.broker.telemetryQos === 0) {
+      if (client?.connected) {
+        client.publish(this.topics.telemetry, payload, { qos: 0 });
+        this.stats.published++;
+        this.host.log(line);
+      } else {
+        this.stats.dropped++;
+        this.host.log(line + " (not sent: broker unreachable)");
+      }
+      return;
     }
+    let seq: number;
+    try {
+      seq = this.outbox.append(kind, 1, false, kind === ALARM ? this.#topicBytes.alarm : this.#topicBytes.telemetry, utf8Encode(payload));
+    } catch (e) {
+      // A flash that fails to write must not cost the message while the broker is there to take it.
+      this.host.log("outbox: " + (e as Error).message);
+      if (client?.connected) {
+        client.publish(kind === ALARM ? this.topics.alarm : this.topics.telemetry, payload, { qos: 1 });
+        this.stats.published++;
+        this.host.log(line + " (sent without the outbox)");
+      } else {
+        this.stats.dropped++;
+        this.host.log(line + " (dropped: outbox failed and broker unreachable)");
+      }
+      return;
+    }
+    if (seq < 0) this.host.log(line + " (dropped: outbox full of alarms)");
+    else this.host.log(line + (client?.connected ? "" : " (stored: broker unreachable)"));
+    this.#pump();
+  }
+
+  /**
+   * Hands outbox messages to the client: every pending alarm at once (a live alarm never waits behind a backlog),
+   * then telemetry in order, paced by a token bucket at drainPerSecond, within the in-flight window.
+   */
+  #pump(): void {
+    const client = this.#client;
+    if (!this.#running || !client?.connected) return;
+    const outbox = this.outbox;
+    while (this.#inFlight.size < WINDOW) {
+      const seq = outbox.next(ALARM);
+      if (seq < 0) break;
+      if (!this.#send(client, seq)) return;
+    }
+    const rate = this.config.broker.drainPerSecond;
+    const now = this.host.clock.now();
+    this.#tokens = Math.min(rate, this.#tokens + ((now - this.#tokensAt) * rate) / 1000);
+    this.#tokensAt = now;
+    while (this.#inFlight.size < WINDOW - ALARM_RESERVE && this.#tokens >= 1) {
+      const seq = outbox.next(TELEMETRY);
+      if (seq < 0) break;
+      if (!this.#send(client, seq)) return;
+      this.#tokens -= 1;
+    }
+    if (this.#tokens < 1 && this.#pumpTimer === undefined && this.#inFlight.size < WINDOW - ALARM_RESERVE && outbox.peek(TELEMETRY) >= 0) {
+      this.#pumpTimer = this.host.clock.setTimeout(() => {
+        this.#pumpTimer = undefined;
+        this.#pump();
+      }, Math.ceil(((1 - this.#tokens) * 1000) / rate));
+    }
+  }
+
+  // Publishes one outbox record; false when the client cannot take it now (it stays due for the next pump).
+  #send(client: MQTTClient, seq: number): boolean {
+    let record;
+    try {
+      record = this.outbox.read(seq)!;
+    } catch (e) {
+      // Flash that rotted after the write: the record cannot be sent, so it must not block the ones behind it.
+      this.host.log("outbox: " + (e as Error).message + "; dropped");
+      try { this.outbox.ack(seq); } catch { /* reported by the next append */ }
+      this.stats.dropped++;
+      return true;
+    }
+    try {
+      const id = client.publish(utf8Decode(record.topic), record.payload, { qos: 1, retain: record.retain });
+      this.#inFlight.set(id, seq);
+      this.stats.published++;
+      return true;
+    } catch {
+      this.outbox.unsend(seq);
+      return false;
+    }
+  }
+
+  #acknowledged(id: number): void {
+    const seq = this.#inFlight.get(id);
+    if (seq === undefined) return; // the status message, which is not kept in the outbox
+    this.#inFlight.delete(id);
+    try { this.outbox.ack(seq); } catch (e) { this.host.log("outbox: " + (e as Error).message); }
+    this.#pump();
+  }
+
+  #stopPump(): void {
+    if (this.#pumpTimer === undefined) return;
+    this.host.clock.clearTimeout(this.#pumpTimer);
+    this.#pumpTimer = undefined;
   }
 
   #connect(): void {
@@ -240,14 +367,22 @@ export class App {
       host: b.host, port: b.port, clientId: "telltale-" + this.deviceId,
       username: b.username, password: b.password, keepalive: b.keepalive, clean: true,
       will: { topic: this.topics.status, payload: "offline", qos: 1, retain: true },
-      socket: { io: this.host.tcp, secure: b.scheme === "mqtts" ? { ca: b.ca } : undefined },
+      socket: { io: this.host.tcp, secure: b.scheme === "mqtts" ? { ca: b.ca, certificate: b.certificate, key: b.key } : undefined },
       clock: this.host.clock,
       onConnect: () => {
         if (client !== this.#client) return;
-        this.#attempt = 0;
-        this.host.log(`mqtt: connected to ${b.host}:${b.port}`);
+        this.#connectedAt = this.host.clock.now();
+        const backlog = this.outbox.pending;
+        this.host.log(`mqtt: connected to ${b.host}:${b.port}${backlog ? `; sending ${backlog} stored message(s)` : ""}`);
+        // The availability is state, not data: it is published anew on every connection rather than stored.
         client.publish(this.topics.status, "online", { qos: 1, retain: true });
-        for (const alarm of this.#pendingAlarms.splice(0)) client.publish(this.topics.alarm, alarm, { qos: 1 });
+        this.#inFlight.clear();
+        this.outbox.rewind();
+        this.#tokensAt = this.host.clock.now();
+        this.#pump();
+      },
+      onPublished: (id: number) => {
+        if (client === this.#client) this.#acknowledged(id);
       },
       onError: (error: Error) => {
         if (client === this.#client) this.host.log("mqtt: " + error.message);
@@ -256,7 +391,13 @@ export class App {
         if (client !== this.#client || !this.#running) return;
         this.#client = undefined;
         this.stats.reconnects++;
-        const delay = this.#backoff();
+        this.#inFlight.clear();
+        this.#stopPump();
+        // The backoff restarts from its base only after a session that lasted: a broker that accepts and
+        // then drops every connection is not hammered.
+        if (this.#connectedAt >= 0 && this.host.clock.now() - this.#connectedAt >= HEALTHY_SESSION_MS) this.#attempt = 0;
+        this.#connectedAt = -1;
+        const delay = this.#backoff(reason instanceof ConnectionRefusedError);
         this.host.log(`mqtt: connection lost${reason ? " (" + reason.message + ")" : ""}; retrying in ${delay} ms`);
         this.#reconnectTimer = this.host.clock.setTimeout(() => { if (this.#running) this.#connect(); }, delay);
       },

@@ -1,5 +1,5 @@
 // What a host (esp32, desktop simulator, Node) hands the application: IO classes, time, storage, logging.
-import type { Clock, DigitalConstructor, I2CConstructor, PulseCountConstructor, Store, TCPSocketConstructor } from "telltale/io/io";
+import type { Clock, DigitalConstructor, Flash, I2CConstructor, PulseCountConstructor, Store, TCPSocketConstructor } from "telltale/io/io";
 
 export interface Host {
   /** "esp32", "sim" or "node": shown in health telemetry. */
@@ -13,6 +13,8 @@ export interface Host {
   /** Plain TCP socket class; TLS is the same class given a `secure` option. */
   readonly tcp: TCPSocketConstructor;
   readonly store: Store;
+  /** A flash partition for the durable outbox; without one, unacknowledged messages live in RAM only. */
+  readonly flash?: Flash;
   /** One line of human-readable log output. */
   log(line: string): void;
   /** A stable identifier for this board (MAC-derived on a device). */

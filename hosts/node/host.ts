@@ -1,13 +1,15 @@
 // The Node host: real sockets, real timers, a file-backed store and a simulated I2C bus with device models.
 import { performance } from "node:perf_hooks";
 import { hostname } from "node:os";
+import { dirname, join } from "node:path";
 import type { Host } from "../../src/host.js";
-import type { Clock, I2CConstructor, Store } from "../../modules/io/io.js";
+import type { Clock, Flash, I2CConstructor, Store } from "../../modules/io/io.js";
 import type { MachineOptions } from "../../modules/sim/machine.js";
 import type { SensorDeclaration } from "../../modules/drivers/part.js";
 import { createSimWorld, type SimWorld } from "../../modules/sim/world.js";
 import { NodeTCPSocket } from "./tcp.js";
 import { FileStore } from "./store.js";
+import { FileFlash } from "./flash.js";
 
 export const nodeClock: Clock = {
   now: () => performance.now(),
@@ -25,6 +27,8 @@ export interface NodeHostOptions {
   /** The declared sensors: a chip model is attached for each. */
   sensors: readonly SensorDeclaration[];
   clock?: Clock;
+  /** The outbox's flash: default a 64 KiB file "outbox.flash" beside the store; false for none (RAM only). */
+  flash?: Flash | false;
 }
 
 export interface NodeHost extends Host {
@@ -36,10 +40,13 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
   const world = createSimWorld(clock, options.sensors, options.machine);
   const store: Store = new FileStore(options.storePath);
   const i2c: I2CConstructor = world.bus.ioClass();
+  const flash = options.flash === false ? undefined : options.flash ?? new FileFlash({ path: join(dirname(options.storePath), "outbox.flash") });
   return {
     name: "node",
-    clock, i2c, store, world,
+    clock, i2c, store, world, flash,
     tcp: NodeTCPSocket,
+    digital: world.gpio.ioDigital(),
+    pulseCount: world.gpio.ioPulseCount(),
     deviceId: options.deviceId ?? hostname().replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 32),
     log: options.log ?? ((line) => console.log(line)),
     connectNetwork: async () => {},

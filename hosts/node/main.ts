@@ -14,7 +14,7 @@ const USAGE = `usage: npm start -- [options]
   --fault KIND        step | drift | none (default step)
   --fault-at S        seconds after start when the fault begins (default 60)
   --device-id ID      device id in topics (default: this host's name)
-  --flash DIR         folder for the persistent store (default ./telltale-flash)
+  --flash DIR         folder for the persistent store and the outbox (default ./telltale-flash)
   --duration S        stop after S seconds (default: run until Ctrl-C)`;
 
 function fail(message: string): never {

@@ -14,6 +14,11 @@ const TLS_REASONS: Record<string, string> = {
   CERT_HAS_EXPIRED: "server certificate has expired",
   CERT_NOT_YET_VALID: "server certificate is not yet valid",
   ERR_TLS_CERT_ALTNAME_INVALID: "server certificate does not match the host name",
+  // Alerts from a broker that requires mutual TLS.
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: "broker requires a client certificate",
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: "broker does not trust the client certificate",
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: "broker rejected the client certificate",
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: "broker rejected the client certificate as expired",
 };
 
 /** Turns Node's error into one sentence naming the cause. */

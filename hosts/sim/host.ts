@@ -61,6 +61,8 @@ export default function createHost(): Host {
     name: "sim",
     clock,
     i2c: world.bus.ioClass(),
+    digital: world.gpio.ioDigital(),
+    pulseCount: world.gpio.ioPulseCount(),
     tcp: HostSocket,
     store,
     log,

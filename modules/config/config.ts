@@ -9,9 +9,19 @@ export interface BrokerConfig {
   port: number;
   /** PEM text of the CA that signed the broker's certificate (mqtts). */
   ca?: string;
+  /** PEM client certificate and its private key, for brokers that require mutual TLS (mqtts). */
+  certificate?: string;
+  key?: string;
   username?: string;
   password?: string;
   keepalive: number;
+  /** QoS of telemetry: 1 (default) keeps it in the durable outbox until acknowledged; 0 sends it only while connected. */
+  telemetryQos: 0 | 1;
+  /** Reconnect backoff with full jitter: the first retry waits up to base, doubling to at most cap (ms). */
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  /** Telemetry the outbox sends per second while it drains a backlog; more than the telemetry rate. */
+  drainPerSecond: number;
 }
 
 /** A validated sensor declaration: see modules/drivers/part.ts. */
@@ -131,13 +141,26 @@ export function parseConfig(value: unknown): Config {
   const endpoint = parseBrokerUrl(url);
   const ca = str(brokerRaw, "ca", "broker.", /-----BEGIN CERTIFICATE-----/, "PEM text containing a certificate");
   if (ca !== undefined && endpoint.scheme !== "mqtts") throw new ConfigError("broker.ca", "a CA is only used with mqtts:// URLs");
+  const certificate = str(brokerRaw, "certificate", "broker.", /-----BEGIN CERTIFICATE-----/, "PEM text containing a certificate");
+  const key = str(brokerRaw, "key", "broker.", /-----BEGIN (?:EC |RSA )?PRIVATE KEY-----/, "PEM text containing a private key");
+  if ((certificate === undefined) !== (key === undefined))
+    throw new ConfigError(certificate === undefined ? "broker.certificate" : "broker.key", "a client certificate and its key go together");
+  if (certificate !== undefined && endpoint.scheme !== "mqtts") throw new ConfigError("broker.certificate", "a client certificate is only used with mqtts:// URLs");
   const broker: BrokerConfig = {
     ...endpoint,
     ca,
+    certificate,
+    key,
     username: str(brokerRaw, "username", "broker."),
     password: str(brokerRaw, "password", "broker."),
     keepalive: int(brokerRaw, "keepalive", "broker.", 30, 5, 3600),
+    telemetryQos: int(brokerRaw, "telemetryQos", "broker.", 1, 0, 1) as 0 | 1,
+    backoffBaseMs: int(brokerRaw, "backoffBaseMs", "broker.", 1000, 100, 60_000),
+    backoffCapMs: int(brokerRaw, "backoffCapMs", "broker.", 60_000, 100, 3_600_000),
+    drainPerSecond: int(brokerRaw, "drainPerSecond", "broker.", 20, 1, 1000),
   };
+  if (broker.backoffCapMs < broker.backoffBaseMs)
+    throw new ConfigError("broker.backoffCapMs", "must be at least broker.backoffBaseMs (" + broker.backoffBaseMs + "), got " + broker.backoffCapMs);
   const sensorsRaw = raw.sensors ?? [{ part: "sht3x", address: 0x44 }];
   if (!Array.isArray(sensorsRaw) || sensorsRaw.length === 0 || sensorsRaw.length > 16)
     throw new ConfigError("sensors", "expected an array of 1 to 16 sensor declarations, got " + describe(sensorsRaw));
@@ -164,9 +187,13 @@ export function parseConfig(value: unknown): Config {
     clearSamples: int(detRaw, "clearSamples", "detector.", 3, 1, 1000),
   };
   if (detector.off > detector.on) throw new ConfigError("detector.off", "must not exceed detector.on (" + detector.on + ")");
+  const intervalMs = int(raw, "intervalMs", "", 5000, 100, 3_600_000);
+  // A backlog only shrinks when it drains faster than new telemetry arrives.
+  if (broker.telemetryQos === 1 && broker.drainPerSecond * intervalMs <= 1000)
+    throw new ConfigError("broker.drainPerSecond", "must exceed the telemetry rate (" + 1000 / intervalMs + " per second at intervalMs " + intervalMs + "), got " + broker.drainPerSecond);
   return {
     deviceId,
-    intervalMs: int(raw, "intervalMs", "", 5000, 100, 3_600_000),
+    intervalMs,
     topicPrefix: str(raw, "topicPrefix", "", /^[A-Za-z0-9_\-/]{1,64}$/, "a topic prefix without wildcards") ?? "telltale",
     broker,
     sensors,

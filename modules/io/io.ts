@@ -120,3 +120,20 @@ export interface PulseCountOptions {
 }
 
 export type PulseCountConstructor = new (options: PulseCountOptions) => PulseCount;
+
+/**
+ * NOR flash, or a partition of it (ECMA-419 has no flash class; this is the shape of Moddable's `flash`
+ * module with `write` taking the bytes alone). Erased bytes read 0xFF; a write can only clear bits, so
+ * rewriting a byte stores the AND of old and new; only `erase` sets bits again, a block at a time.
+ */
+export interface Flash {
+  /** Copies `length` bytes starting at `offset`. */
+  read(offset: number, length: number): ArrayBuffer;
+  /** Programs `bytes` at `offset`; a power cut may leave any prefix of them written. */
+  write(offset: number, bytes: ArrayBuffer | ArrayBufferView): void;
+  /** Sets every byte of block `sector` (offsets sector × blockSize onwards) to 0xFF. */
+  erase(sector: number): void;
+  readonly byteLength: number;
+  /** Erase block size in bytes (4096 on ESP32). */
+  readonly blockSize: number;
+}

@@ -2,6 +2,13 @@
 import type { SensorDeclaration } from "telltale/drivers/part";
 import type { SimWorld } from "telltale/sim/world";
 import { SHT3xModel } from "telltale/drivers/sht3x/model";
+import { BME280Model } from "telltale/drivers/bme280/model";
+import { ADXL345Model } from "telltale/drivers/adxl345/model";
+import { MPU6050Model } from "telltale/drivers/mpu6050/model";
+import { SHT4xModel } from "telltale/drivers/sht4x/model";
+import { INA226Model } from "telltale/drivers/ina226/model";
+import { ADS1115Model } from "telltale/drivers/ads1115/model";
+import { INA219Model } from "telltale/drivers/ina219/model";
 // Drivers add one import line above and one entry below.
 
 export type AttachModel = (world: SimWorld, declaration: SensorDeclaration) => unknown;
@@ -12,6 +19,88 @@ export const models: Readonly<Record<string, AttachModel>> = Object.freeze({
     const model = new SHT3xModel({ environment: {
       temperature: (now) => m.temperature(world.elapsed(now)),
       humidity: (now) => m.humidity(world.elapsed(now)),
+    } });
+    world.bus.attach(d.address!, model);
+    return model;
+  },
+  bme280: (world: SimWorld, d: SensorDeclaration) => {
+    const m = world.machine;
+    const model = new BME280Model({ environment: {
+      temperature: (now) => m.temperature(world.elapsed(now)),
+      pressure: (now) => m.pressure(world.elapsed(now)),
+      humidity: (now) => m.humidity(world.elapsed(now)),
+    } });
+    world.bus.attach(d.address!, model);
+    return model;
+  },
+  adxl345: (world: SimWorld, d: SensorDeclaration) => {
+    const m = world.machine;
+    // With an INT pin the model keeps time on the world clock so its watermark interrupt rises on time.
+    const model = new ADXL345Model({ motion: { vibration: (now, axis) => m.vibration(world.elapsed(now), axis) }, clock: d.pin !== undefined ? world.clock : undefined });
+    world.bus.attach(d.address!, model);
+    if (d.pin !== undefined) { const pin = d.pin; world.gpio.set(pin, 0); model.onInterrupt = (level) => world.gpio.set(pin, level ? 1 : 0); }
+    return model;
+  },
+  mpu6050: (world: SimWorld, d: SensorDeclaration) => {
+    const m = world.machine;
+    const model = new MPU6050Model({ motion: { vibration: (now, axis) => m.vibration(world.elapsed(now), axis) }, clock: d.pin !== undefined ? world.clock : undefined });
+    world.bus.attach(d.address!, model);
+    if (d.pin !== undefined) { const pin = d.pin; world.gpio.set(pin, 0); model.onInterrupt = (level) => world.gpio.set(pin, level ? 1 : 0); }
+    return model;
+  },
+  // A door or float switch: floating until a test or the simulator drives it (the input's pull decides meanwhile).
+  "digital-input": (world: SimWorld, d: SensorDeclaration) => {
+    const pin = d.pin!;
+    return { pin, set: (level: number | undefined) => world.gpio.set(pin, level) };
+  },
+  // A tachometer on the shaft: pulsesPerRevolution pulses per turn at the machine's speed.
+  "pulse-counter": (world: SimWorld, d: SensorDeclaration) => {
+    const pin = d.pin!, m = world.machine, perTurn = (d.options.pulsesPerRevolution as number | undefined) ?? 1;
+    world.gpio.drivePulses(pin, (now) => (m.rpm(world.elapsed(now)) / 60) * perTurn);
+    return { pin };
+  },
+  relay: (world: SimWorld, d: SensorDeclaration) => {
+    const pin = d.pin!;
+    return { pin, writes: () => world.gpio.writes(pin) };
+  },
+  sht4x: (world: SimWorld, d: SensorDeclaration) => {
+    const m = world.machine;
+    const model = new SHT4xModel({ environment: {
+      temperature: (now) => m.temperature(world.elapsed(now)),
+      humidity: (now) => m.humidity(world.elapsed(now)),
+    } });
+    world.bus.attach(d.address!, model);
+    return model;
+  },
+  ina226: (world: SimWorld, d: SensorDeclaration) => {
+    const m = world.machine;
+    // The motor's supply through the shunt the declaration names.
+    const model = new INA226Model({ shunt: d.options.shunt as number, rail: {
+      current: (now) => m.current(world.elapsed(now)),
+      busVoltage: (now) => m.busVoltage(world.elapsed(now)),
+    } });
+    world.bus.attach(d.address!, model);
+    return model;
+  },
+  // AIN0: a Hall current clamp, 0.1 V/A; AIN1: a 0.5–4.5 V pump pressure transducer for 0–10 bar;
+  // AIN2: the motor supply through a 1:11 divider; AIN3: grounded. With a pin, ALERT/RDY drives it.
+  ads1115: (world: SimWorld, d: SensorDeclaration) => {
+    const m = world.machine;
+    const model = new ADS1115Model({ clock: d.pin !== undefined ? world.clock : undefined, inputs: {
+      voltage: (now, input) => {
+        const t = world.elapsed(now);
+        return input === 0 ? 0.1 * m.current(t) : input === 1 ? 0.5 + 0.4 * m.pumpPressure(t) : input === 2 ? m.busVoltage(t) / 11 : 0;
+      },
+    } });
+    world.bus.attach(d.address!, model);
+    if (d.pin !== undefined) { const pin = d.pin; world.gpio.set(pin, 1); model.onAlert = (level) => world.gpio.set(pin, level); }
+    return model;
+  },
+  ina219: (world: SimWorld, d: SensorDeclaration) => {
+    const m = world.machine;
+    const model = new INA219Model({ shunt: d.options.shunt as number, rail: {
+      current: (now) => m.current(world.elapsed(now)),
+      busVoltage: (now) => m.busVoltage(world.elapsed(now)),
     } });
     world.bus.attach(d.address!, model);
     return model;

@@ -2,12 +2,15 @@
 import type { Clock } from "telltale/io/io";
 import type { SensorDeclaration } from "telltale/drivers/part";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
+import { SimGPIO } from "telltale/sim/gpio";
 import { MachineEnvironment, type MachineOptions } from "telltale/sim/machine";
 import { models } from "telltale/sim/models";
 
 export interface SimWorld {
   readonly clock: Clock;
   readonly bus: SimI2CBus;
+  /** GPIO pins: switches, pulse trains and interrupt lines the world drives, outputs it records. */
+  readonly gpio: SimGPIO;
   readonly machine: MachineEnvironment;
   /** Time since the world was made, ms: models see the machine's time, so a fault "at 60 s" is 60 s after boot. */
   elapsed(now: number): number;
@@ -21,6 +24,7 @@ export function createSimWorld(clock: Clock, sensors: readonly SensorDeclaration
   const world: SimWorld = {
     clock,
     bus: new SimI2CBus(clock),
+    gpio: new SimGPIO(clock),
     machine: new MachineEnvironment(machine),
     elapsed: (now) => now - start,
     attached: new Map(),

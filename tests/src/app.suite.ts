@@ -18,7 +18,7 @@ class RefusingSocket implements TCPSocket {
   close(): void {}
 }
 
-function rig() {
+function rig(extra: Record<string, unknown> = {}) {
   const clock = new ManualClock();
   const bus = new SimI2CBus(clock);
   const model = new SHT3xModel({ environment: { temperature: () => 30, humidity: () => 50 } });
@@ -30,7 +30,7 @@ function rig() {
     store: { get: (k) => store.get(k), set: (k, v) => { store.set(k, v); }, delete: (k) => { store.delete(k); } },
     log: (line) => log.push(line), connectNetwork: async () => {},
   };
-  const app = new App(host, parseConfig({ intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" }, detector: { calibrationSamples: 5 } }));
+  const app = new App(host, parseConfig({ intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" }, detector: { calibrationSamples: 5 }, ...extra }));
   return { clock, model, log, app };
 }
 
@@ -45,8 +45,20 @@ suite("app", () => {
     await ticks(r.clock, 5);
     ok(r.log.some((l) => /mqtt: connection lost \(TCP: connection refused by 192\.0\.2\.1:1883\); retrying in \d+ ms/.test(l)), r.log.join("\n"));
     ok(r.log.some((l) => /telemetry #5: sht3x temperature=30 humidity=50/.test(l)), r.log.join("\n"));
-    ok(r.app.stats.dropped >= 5, "dropped " + r.app.stats.dropped);
+    // Telemetry is QoS 1 by default: kept in the outbox for the broker's return, not dropped.
+    ok(r.app.outbox.pending >= 5, "stored " + r.app.outbox.pending);
+    equal(r.app.stats.dropped, 0);
     ok(r.app.running);
+    r.app.stop();
+  });
+
+  test("qos0-telemetry-is-counted-as-dropped-without-broker", async () => {
+    const r = rig({ broker: { url: "mqtt://192.0.2.1:1883", telemetryQos: 0 } });
+    await r.app.start();
+    await ticks(r.clock, 5);
+    ok(r.log.some((l) => /telemetry #5: .*\(not sent: broker unreachable\)/.test(l)), r.log.join("\n"));
+    ok(r.app.stats.dropped >= 5, "dropped " + r.app.stats.dropped);
+    equal(r.app.outbox.pending, 0);
     r.app.stop();
   });
 
