@@ -70,8 +70,12 @@ export function boardI2C(): I2CConstructor {
       this.#io = new device.io.I2C(params) as IOInstance;
     }
 
-    read(count: number, stop?: boolean): ArrayBuffer {
-      return this.#open().read(count, stop);
+    read(count: number, stop?: boolean): ArrayBuffer;
+    read(buffer: Uint8Array, stop?: boolean): void;
+    read(what: number | Uint8Array, stop?: boolean): ArrayBuffer | void {
+      // Moddable's I2C fills a given buffer in place (ECMA-419 read(buffer)), allocating nothing.
+      if (typeof what === "number") return this.#open().read(what, stop);
+      this.#open().read(what, stop);
     }
 
     write(buffer: ArrayBuffer | ArrayBufferView, stop?: boolean): void {

@@ -15,7 +15,10 @@ export interface I2COptions {
 
 /** An open I2C connection to one device address. Methods throw on NACK or bus error. */
 export interface I2C {
+  /** Reads `count` bytes into a new buffer. */
   read(count: number, stop?: boolean): ArrayBuffer;
+  /** Fills `buffer` (its whole length): the ECMA-419 form that allocates nothing, for hot paths. */
+  read(buffer: Uint8Array, stop?: boolean): void;
   write(buffer: ArrayBuffer | ArrayBufferView, stop?: boolean): void;
   close(): void;
 }

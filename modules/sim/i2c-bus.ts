@@ -40,12 +40,15 @@ export class SimI2CBus {
           throw new RangeError("I2C: invalid address " + String(address));
         this.#address = address;
       }
-      read(count: number): ArrayBuffer {
+      read(count: number, stop?: boolean): ArrayBuffer;
+      read(buffer: Uint8Array, stop?: boolean): void;
+      read(what: number | Uint8Array): ArrayBuffer | void {
         this.#check();
+        const count = typeof what === "number" ? what : what.length;
         const bytes = bus.#device(this.#address).read(count, bus.#clock.now());
-        const out = new Uint8Array(count);
+        const out = typeof what === "number" ? new Uint8Array(count) : what;
         out.set(bytes.subarray(0, count));
-        return out.buffer;
+        if (typeof what === "number") return out.buffer as ArrayBuffer;
       }
       write(buffer: ArrayBuffer | ArrayBufferView): void {
         this.#check();

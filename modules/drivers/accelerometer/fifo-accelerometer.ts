@@ -74,6 +74,10 @@ export abstract class FifoAccelerometer {
   #lastSampleAt = 0;
   #rate = 1;
   readonly #reg = new Uint8Array(1);
+  /** Read buffers by byte count, made once each (see readInto). */
+  readonly #scratch: Uint8Array[] = [];
+  readonly #one = new Uint8Array(1);
+  readonly #two = new Uint8Array(2);
   readonly #pair = new Uint8Array(2);
   readonly #drainSafe = (): void => { this.#drainOnce(); };
 
@@ -247,7 +251,8 @@ export abstract class FifoAccelerometer {
     const io = this.#io!;
     this.#reg[0] = register;
     io.write(this.#reg, false); // no stop: the data sheets' read sequences use a repeated start
-    return new Uint8Array(io.read(1))[0];
+    io.read(this.#one);
+    return this.#one[0];
   }
 
   /** Two consecutive registers in one transaction (auto-increment), first byte high. */
@@ -255,7 +260,8 @@ export abstract class FifoAccelerometer {
     const io = this.#io!;
     this.#reg[0] = register;
     io.write(this.#reg, false);
-    const bytes = new Uint8Array(io.read(2));
+    const bytes = this.#two;
+    io.read(bytes);
     return (bytes[0] << 8) | bytes[1];
   }
 
@@ -266,14 +272,18 @@ export abstract class FifoAccelerometer {
   }
 
   /**
-   * Reads `count` bytes starting at `register` into `target` at `offset`. ECMA-419 read(count) returns a new buffer per
-   * transaction; the copy into the preallocated burst buffer keeps the driver's own per-sample work allocation-free.
+   * Reads `count` bytes starting at `register` into `target` at `offset`, allocating nothing per call: the bytes land in
+   * a scratch buffer of exactly `count` bytes (made once per distinct count, so at most a few) through ECMA-419
+   * read(buffer), then are copied into place.
    */
   protected readInto(register: number, count: number, target: Uint8Array, offset: number): void {
     const io = this.#io!;
+    let scratch = this.#scratch[count];
+    if (scratch === undefined) scratch = this.#scratch[count] = new Uint8Array(count);
     this.#reg[0] = register;
     io.write(this.#reg, false);
-    target.set(new Uint8Array(io.read(count)), offset);
+    io.read(scratch);
+    target.set(scratch, offset);
   }
 
   protected report(error: Error): void {
