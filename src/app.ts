@@ -3,7 +3,7 @@ import type { Host } from "./host";
 import { chooseConfig, type Config } from "telltale/config/config";
 import { parts } from "telltale/drivers/registry";
 import type { Channel, SensorInstance, SensorIO } from "telltale/drivers/part";
-import { ZScoreDetector } from "telltale/detector/zscore";
+import { createDetector, type Detector } from "telltale/detector/select";
 import { ConnectionRefusedError, MQTTClient } from "telltale/mqtt/client";
 import { utf8Decode, utf8Encode } from "telltale/mqtt/codec";
 import { ALARM, Outbox, TELEMETRY } from "telltale/storage/outbox";
@@ -21,6 +21,10 @@ const ALARM_RESERVE = 2;
 /** The outbox in RAM on a host without flash: it survives outages, not reboots. */
 const RAM_OUTBOX_BYTES = 16384;
 const RAM_OUTBOX_BLOCK = 2048;
+/** Ticks between saves of the learned baseline (multivariate detector), so it survives a reboot. */
+const BASELINE_SAVE_TICKS = 600;
+/** Store key of the saved baseline (NVS keys are at most 15 characters). */
+const BASELINE_KEY = "baseline";
 
 interface SensorSlot {
   name: string;
@@ -56,7 +60,7 @@ export class App {
   readonly deviceId: string;
   readonly topics: { telemetry: string; alarm: string; status: string };
   readonly #sensors: SensorSlot[] = [];
-  readonly #detector: ZScoreDetector;
+  readonly #detector: Detector;
   readonly #values: Int32Array;
   readonly #channelNames: string[] = [];
   readonly #io: SensorIO;
@@ -106,12 +110,13 @@ export class App {
     }
     this.#values = new Int32Array(first);
     // A configuration of outputs only (a relay) still gets a one-channel detector that is never fed.
-    this.#detector = new ZScoreDetector({ channels: Math.max(1, first), floor: first ? floors : [1], ...config.detector });
+    this.#detector = createDetector(config.detector, Math.max(1, first), first ? floors : [1]);
+    this.#restoreBaseline();
   }
 
   get running(): boolean { return this.#running; }
   get connected(): boolean { return this.#client?.connected ?? false; }
-  get detector(): ZScoreDetector { return this.#detector; }
+  get detector(): Detector { return this.#detector; }
   /** Starts of this device so far (kept in the store): with `seq`, telemetry and alarms are unique across reboots. */
   get boot(): number { return this.#boot; }
 
@@ -201,6 +206,30 @@ export class App {
     this.host.log(`sensor ${slot.name}: ${error.message}`);
   }
 
+  /** The learned baseline, as hex text in the store (kept in step with the channel layout by the detector's own checks). */
+  #saveBaseline(): void {
+    const bytes = this.#detector.exportState();
+    if (!bytes) return;
+    let hex = "";
+    for (let i = 0; i < bytes.length; i++) hex += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
+    try { this.host.store.set(BASELINE_KEY, hex); } catch (e) { this.host.log("detector: baseline not saved: " + (e as Error).message); }
+  }
+
+  #restoreBaseline(): void {
+    if (this.#detector.model !== "multivariate") return;
+    const hex = this.host.store.get(BASELINE_KEY);
+    if (hex === undefined) return;
+    try {
+      if (!/^(?:[0-9a-f]{2})+$/.test(hex)) throw new Error("the saved baseline is not hex text");
+      const bytes = new Uint8Array(hex.length >> 1);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.substr(i * 2, 2), 16);
+      this.#detector.importState(bytes);
+      this.host.log(`detector: restored the learned baseline (${bytes.length} bytes)`);
+    } catch (e) {
+      this.host.log("detector: saved baseline not used (" + (e as Error).message + "); calibrating anew");
+    }
+  }
+
   /** One sampling round: read every sensor, feed the detector, publish telemetry and alarm changes. */
   tick(): void {
     const seq = ++this.#seq;
@@ -236,21 +265,23 @@ export class App {
       health[slot.name] = { state: slot.state, errors: slot.errors, ...slot.instance?.health?.() };
     }
     const det = this.#detector;
-    const wasAlarm = det.alarm;
+    const wasAlarm = det.alarm, wasCalibrated = det.calibrated;
     if (valid !== 0) det.update(this.#values, valid);
+    if (det.calibrated && (!wasCalibrated || seq % BASELINE_SAVE_TICKS === 0)) this.#saveBaseline();
     const score = round2(det.score / 256);
+    const top = det.topChannel();
     const telemetry = {
       boot: this.#boot, seq, uptimeMs: Math.round(this.host.clock.now() - this.#startedAt), sensors: readings,
-      detector: { calibrated: det.calibrated, score, alarm: det.alarm },
+      detector: { model: det.model, calibrated: det.calibrated, score, alarm: det.alarm, changePoint: det.changePoint, top: top >= 0 ? this.#channelNames[top] : null },
       health: { sensors: health, mqtt: { ...this.stats }, outbox: { pending: this.outbox.pending, dropped: this.outbox.dropped } },
     };
-    const line = Object.keys(readings).map((name) => name + " " + Object.entries(readings[name]).map(([k, v]) => k + "=" + v).join(" ")).join(", ");
+    const line = Object.keys(readings).filter((name) => Object.keys(readings[name]).length > 0).map((name) => name + " " + Object.entries(readings[name]).map(([k, v]) => k + "=" + v).join(" ")).join(", ");
     this.#publish(TELEMETRY, JSON.stringify(telemetry),
       `telemetry #${seq}: ${line || "no readings"}; score ${score}${det.calibrated ? "" : " (calibrating)"}${det.alarm ? " ALARM" : ""}`);
     if (det.alarm !== wasAlarm) {
       this.stats.alarms++;
       for (const slot of this.#sensors) slot.instance?.onAlarm?.(det.alarm);
-      const channel = det.channel >= 0 ? this.#channelNames[det.channel] : "";
+      const channel = top >= 0 ? this.#channelNames[top] : "";
       const [sensorName, key] = channel.split(".");
       const alarm = { state: det.alarm ? "raised" : "cleared", boot: this.#boot, seq, score, channel, value: readings[sensorName]?.[key] ?? null };
       const text = `ALARM ${alarm.state}: ${channel} = ${alarm.value} (score ${score})`;

@@ -27,3 +27,4 @@ import "./modules/config/reliability.suite.js";
 import "./modules/mqtt/codec5.suite.js";
 import "./modules/mqtt/fuzz.suite.js";
 import "./modules/mqtt/client5.suite.js";
+import "./src/app-detector.suite.js";

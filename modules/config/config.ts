@@ -1,6 +1,7 @@
 // The device configuration: defaults declared once, every field validated, errors that name the field.
 import type { SensorDeclaration } from "telltale/drivers/part";
 import { parts } from "telltale/drivers/registry";
+import { createDetector, DETECTOR_DEFAULTS, type DetectorModel, type DetectorSettings } from "telltale/detector/select";
 
 export interface BrokerConfig {
   /** "mqtt" (plain TCP) or "mqtts" (TLS, server certificate verified). */
@@ -27,14 +28,8 @@ export interface BrokerConfig {
 /** A validated sensor declaration: see modules/drivers/part.ts. */
 export type SensorConfig = SensorDeclaration;
 
-export interface DetectorConfig {
-  calibrationSamples: number;
-  alphaShift: number;
-  on: number;
-  off: number;
-  holdSamples: number;
-  clearSamples: number;
-}
+/** The detector's settings (see modules/detector/select.ts); defaults depend on `model`. */
+export type DetectorConfig = DetectorSettings;
 
 export interface Config {
   deviceId?: string;
@@ -178,15 +173,20 @@ export function parseConfig(value: unknown): Config {
     }
   });
   const detRaw = object(raw.detector ?? {}, "detector");
+  const model = detRaw.model ?? "zscore";
+  if (model !== "zscore" && model !== "multivariate") throw new ConfigError("detector.model", "expected \"zscore\" or \"multivariate\", got " + describe(model));
+  const d = DETECTOR_DEFAULTS[model as DetectorModel];
   const detector: DetectorConfig = {
-    calibrationSamples: int(detRaw, "calibrationSamples", "detector.", 30, 2, 1_000_000),
-    alphaShift: int(detRaw, "alphaShift", "detector.", 5, 1, 12),
-    on: num(detRaw, "on", "detector.", 6, 0.5, 64),
-    off: num(detRaw, "off", "detector.", 3, 0.5, 64),
-    holdSamples: int(detRaw, "holdSamples", "detector.", 2, 1, 1000),
-    clearSamples: int(detRaw, "clearSamples", "detector.", 3, 1, 1000),
+    model: model as DetectorModel,
+    calibrationSamples: int(detRaw, "calibrationSamples", "detector.", d.calibrationSamples, 2, 1_000_000),
+    alphaShift: int(detRaw, "alphaShift", "detector.", d.alphaShift, 1, 12),
+    on: num(detRaw, "on", "detector.", d.on, 0.5, 64),
+    off: num(detRaw, "off", "detector.", d.off, 0.5, 64),
+    holdSamples: int(detRaw, "holdSamples", "detector.", d.holdSamples, 1, 1000),
+    clearSamples: int(detRaw, "clearSamples", "detector.", d.clearSamples, 1, 1000),
   };
   if (detector.off > detector.on) throw new ConfigError("detector.off", "must not exceed detector.on (" + detector.on + ")");
+  checkDetectorFits(detector, sensors);
   const intervalMs = int(raw, "intervalMs", "", 5000, 100, 3_600_000);
   // A backlog only shrinks when it drains faster than new telemetry arrives.
   if (broker.telemetryQos === 1 && broker.drainPerSecond * intervalMs <= 1000)
@@ -199,6 +199,22 @@ export function parseConfig(value: unknown): Config {
     sensors,
     detector,
   };
+}
+
+/** Builds the detector once for the declared channels, so settings that do not fit fail here, naming the field. */
+function checkDetectorFits(detector: DetectorSettings, sensors: readonly SensorConfig[]): void {
+  let channels = 0;
+  for (const s of sensors) channels += parts[s.part].channels(s).length;
+  if (channels > 32) throw new ConfigError("sensors", "the declared sensors give " + channels + " channels; the detector takes at most 32");
+  try {
+    createDetector(detector, Math.max(1, channels), new Array(Math.max(1, channels)).fill(1));
+  } catch (e) {
+    const message = (e as Error).message;
+    // Name the configuration field to change: options the config does not expose follow from calibrationSamples.
+    const option = /option "([A-Za-z]+)"/.exec(message)?.[1];
+    const field = option && Object.hasOwn(detector, option) ? option : "calibrationSamples";
+    throw new ConfigError("detector." + field, message.replace(/^[A-Za-z]+: /, ""));
+  }
 }
 
 /**

@@ -1,0 +1,77 @@
+// The detector the configuration chooses, behind one small interface the app uses.
+import { ZScoreDetector } from "telltale/detector/zscore";
+import { MultivariateDetector } from "telltale/detector/multivariate";
+
+export type DetectorModel = "zscore" | "multivariate";
+
+export interface DetectorSettings {
+  model: DetectorModel;
+  calibrationSamples: number;
+  on: number;
+  off: number;
+  holdSamples: number;
+  clearSamples: number;
+  /** z-score only: EWMA weight of the mean, 2^-alphaShift. */
+  alphaShift: number;
+}
+
+/** What the app needs from a detector; both models update in place and allocate nothing per sample. */
+export interface Detector {
+  readonly model: DetectorModel;
+  update(values: Int32Array, validMask: number): boolean;
+  readonly alarm: boolean;
+  readonly calibrated: boolean;
+  /** Score in Q8 (1.0 = 256): |z| for the z-score, T²/channels for the multivariate model. */
+  readonly score: number;
+  /** The channel contributing most to the latest score, or -1. */
+  topChannel(): number;
+  /** True on the update where a change point was detected (multivariate only). */
+  readonly changePoint: boolean;
+  /** The learned baseline as bytes, and back (multivariate only; undefined / throws for the z-score). */
+  exportState(): Uint8Array | undefined;
+  importState(bytes: Uint8Array): void;
+}
+
+/** Defaults that differ by model (the multivariate score is T²/channels, not |z|). */
+export const DETECTOR_DEFAULTS: Readonly<Record<DetectorModel, Omit<DetectorSettings, "model">>> = Object.freeze({
+  zscore: { calibrationSamples: 30, on: 6, off: 3, holdSamples: 2, clearSamples: 3, alphaShift: 5 },
+  multivariate: { calibrationSamples: 400, on: 16, off: 8, holdSamples: 1, clearSamples: 1, alphaShift: 5 },
+});
+
+class ZScoreAdapter implements Detector {
+  readonly model = "zscore" as const;
+  readonly changePoint = false;
+  readonly #d: ZScoreDetector;
+  constructor(d: ZScoreDetector) { this.#d = d; }
+  update(values: Int32Array, validMask: number): boolean { return this.#d.update(values, validMask); }
+  get alarm(): boolean { return this.#d.alarm; }
+  get calibrated(): boolean { return this.#d.calibrated; }
+  get score(): number { return this.#d.score; }
+  topChannel(): number { return this.#d.channel; }
+  exportState(): undefined { return undefined; }
+  importState(): void { throw new Error("the z-score detector keeps no saved state"); }
+}
+
+class MultivariateAdapter implements Detector {
+  readonly model = "multivariate" as const;
+  readonly #d: MultivariateDetector;
+  constructor(d: MultivariateDetector) { this.#d = d; }
+  update(values: Int32Array, validMask: number): boolean { return this.#d.update(values, validMask); }
+  get alarm(): boolean { return this.#d.alarm; }
+  get calibrated(): boolean { return this.#d.calibrated; }
+  get score(): number { return this.#d.score; }
+  get changePoint(): boolean { return this.#d.changePoint; }
+  topChannel(): number { const c = this.#d.top[0]; return c === 255 ? -1 : c; }
+  exportState(): Uint8Array { return this.#d.exportState(); }
+  importState(bytes: Uint8Array): void { this.#d.importState(bytes); }
+}
+
+/** Builds the chosen detector for `channels` channels; throws (naming the option) when the settings do not fit. */
+export function createDetector(settings: DetectorSettings, channels: number, floors: readonly number[]): Detector {
+  const common = {
+    channels, floor: floors, calibrationSamples: settings.calibrationSamples,
+    on: settings.on, off: settings.off, holdSamples: settings.holdSamples, clearSamples: settings.clearSamples,
+  };
+  if (settings.model === "multivariate") return new MultivariateAdapter(new MultivariateDetector(common));
+  return new ZScoreAdapter(new ZScoreDetector({ ...common, alphaShift: settings.alphaShift }));
+}

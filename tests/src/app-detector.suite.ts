@@ -1,0 +1,82 @@
+// The app with the multivariate detector: chosen by config, raises an alarm on a fault, keeps its baseline over a reboot.
+import { suite, test, equal, ok, throws, settle } from "../harness.js";
+import { App } from "../../src/app.js";
+import type { Host } from "../../src/host.js";
+import { parseConfig } from "telltale/config/config";
+import { SimI2CBus } from "telltale/sim/i2c-bus";
+import { SHT3xModel } from "telltale/drivers/sht3x/model";
+import type { TCPSocket, TCPSocketOptions } from "telltale/io/io";
+import { ManualClock } from "../support/manual-clock.js";
+
+class RefusingSocket implements TCPSocket {
+  constructor(options: TCPSocketOptions) {
+    Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused")));
+  }
+  read(): ArrayBuffer | undefined { return undefined; }
+  write(): void { throw new Error("not connected"); }
+  close(): void {}
+}
+
+/** A cabinet at 30 °C / 50 %RH with a little deterministic noise, and a switchable fault. */
+function boot(store: Map<string, string>, detector: Record<string, unknown>) {
+  const clock = new ManualClock();
+  const bus = new SimI2CBus(clock);
+  let n = 1, fault = 0;
+  const noise = () => { n ^= n << 13; n ^= n >> 17; n ^= n << 5; return ((n & 0xFFFF) - 32768) / 327680; };
+  bus.attach(0x44, new SHT3xModel({ environment: { temperature: () => 30 + fault + noise(), humidity: () => 50 + 2 * noise() } }));
+  const log: string[] = [];
+  const host: Host = {
+    name: "test", clock, i2c: bus.ioClass(), tcp: RefusingSocket, deviceId: "t2",
+    store: { get: (k) => store.get(k), set: (k, v) => { store.set(k, v); }, delete: (k) => { store.delete(k); } },
+    log: (line) => log.push(line), connectNetwork: async () => {},
+  };
+  const app = new App(host, parseConfig({ intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" }, detector }));
+  return { clock, log, app, setFault: (v: number) => { fault = v; } };
+}
+
+async function ticks(clock: ManualClock, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) { clock.advance(1000); await settle(8); }
+}
+
+suite("app with the multivariate detector", () => {
+  test("config-chooses-model-and-rejects-misfit-settings-by-field", () => {
+    equal(parseConfig({ detector: { model: "multivariate" } }).detector.calibrationSamples, 400);
+    equal(parseConfig({}).detector.model, "zscore");
+    throws(() => parseConfig({ detector: { model: "lstm" } }), /^config\.detector\.model: expected "zscore" or "multivariate"/);
+    throws(() => parseConfig({ detector: { model: "multivariate", calibrationSamples: 40 } }), /^config\.detector\.calibrationSamples: /);
+  });
+
+  test("fault-after-calibration-raises-alarm-naming-channel", async () => {
+    const r = boot(new Map(), { model: "multivariate", calibrationSamples: 160 });
+    await r.app.start();
+    await ticks(r.clock, 200);
+    ok(r.app.detector.calibrated, "calibrated");
+    equal(r.app.detector.alarm, false, "no alarm on normal data: " + r.log.filter((l) => /ALARM/.test(l)).join(" | "));
+    r.setFault(5);
+    await ticks(r.clock, 5);
+    const raised = r.log.find((l) => /ALARM raised: sht3x\.temperature/.test(l));
+    ok(raised, r.log.slice(-5).join("\n"));
+    r.app.stop();
+  });
+
+  test("learned-baseline-survives-reboot", async () => {
+    const store = new Map<string, string>();
+    const first = boot(store, { model: "multivariate", calibrationSamples: 160 });
+    await first.app.start();
+    await ticks(first.clock, 170);
+    first.app.stop();
+    ok(store.has("baseline"), "baseline saved after calibration");
+    const second = boot(store, { model: "multivariate", calibrationSamples: 160 });
+    ok(second.log.some((l) => /detector: restored the learned baseline/.test(l)), second.log.join("\n"));
+    equal(second.app.detector.calibrated, true, "no second calibration after a reboot");
+  });
+
+  test("corrupt-baseline-is-refused-and-recalibrates", async () => {
+    const store = new Map<string, string>([["baseline", "00ff"]]);
+    const r = boot(store, { model: "multivariate", calibrationSamples: 160 });
+    ok(r.log.some((l) => /detector: saved baseline not used \(.+\); calibrating anew/.test(l)), r.log.join("\n"));
+    equal(r.app.detector.calibrated, false);
+    const garbage = boot(new Map([["baseline", "not hex"]]), { model: "multivariate", calibrationSamples: 160 });
+    ok(garbage.log.some((l) => /not hex text/.test(l)), garbage.log.join("\n"));
+  });
+});
