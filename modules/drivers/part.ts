@@ -76,6 +76,12 @@ export function optionNumber(raw: Record<string, unknown>, key: string, path: st
   return value;
 }
 
+export function optionNumberChoice(raw: Record<string, unknown>, key: string, path: string, choices: readonly number[], fallback: number): number {
+  const value = raw[key] ?? fallback;
+  if (!choices.includes(value as number)) throw new Error(path + key + ": expected one of " + choices.join(", ") + ", got " + JSON.stringify(value));
+  return value as number;
+}
+
 export function optionBoolean(raw: Record<string, unknown>, key: string, path: string, fallback: boolean): boolean {
   const value = raw[key] ?? fallback;
   if (typeof value !== "boolean") throw new Error(path + key + ": expected true or false, got " + JSON.stringify(value));

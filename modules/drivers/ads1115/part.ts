@@ -1,16 +1,10 @@
 // The ADS1115 as a declared part: each declared input (with an optional linear transducer scale) is its own channel.
 import type { Channel, PartDescriptor, SensorDeclaration, SensorIO } from "telltale/drivers/part";
-import { optionNumber, optionOneOf, rejectUnknown } from "telltale/drivers/part";
+import { optionNumber, optionOneOf, rejectUnknown, optionNumberChoice } from "telltale/drivers/part";
 import ADS1115, { type ADS1115Input } from "telltale/drivers/ads1115/ads1115";
 import { DATA_RATES, FULL_SCALE, MUX, lsbVolts } from "telltale/drivers/ads1115/registers";
 
 type Inputs = Record<string, { value: number } | undefined>;
-
-function numberChoice(raw: Record<string, unknown>, key: string, path: string, choices: readonly number[], fallback: number): number {
-  const value = raw[key] ?? fallback;
-  if (!choices.includes(value as number)) throw new Error(path + key + ": expected one of " + choices.join(", ") + ", got " + JSON.stringify(value));
-  return value as number;
-}
 
 function pair(raw: Record<string, unknown>, key: string, path: string): [number, number] {
   const v = raw[key];
@@ -30,7 +24,7 @@ function input(value: unknown, path: string, names: Set<string>): ADS1115Input {
   const channel = raw.channel;
   if (!((typeof channel === "number" || typeof channel === "string") && Object.hasOwn(MUX, String(channel))))
     throw new Error(path + "channel: expected 0, 1, 2, 3 or a pair \"0-1\", \"0-3\", \"1-3\", \"2-3\", got " + JSON.stringify(channel));
-  const out: ADS1115Input = { name, channel, gain: numberChoice(raw, "gain", path, FULL_SCALE, 4.096) };
+  const out: ADS1115Input = { name, channel, gain: optionNumberChoice(raw, "gain", path, FULL_SCALE, 4.096) };
   if (raw.scale !== undefined) {
     const s = raw.scale;
     const at = path + "scale.";
@@ -73,7 +67,7 @@ export const ads1115Part: PartDescriptor = {
     const mode = optionOneOf(raw, "mode", path, ["single", "continuous"] as const, "single");
     if (mode === "continuous" && inputs.length !== 1) throw new Error(path + "mode: \"continuous\" converts one input; " + inputs.length + " are declared");
     optionNumber(raw, "dataRate", path, 128, 8, 860, true);
-    return { inputs, mode, dataRate: numberChoice(raw, "dataRate", path, DATA_RATES, 128) };
+    return { inputs, mode, dataRate: optionNumberChoice(raw, "dataRate", path, DATA_RATES, 128) };
   },
   create(d: SensorDeclaration, io: SensorIO, onError) {
     if (d.pin !== undefined && !io.digital) throw new Error("ADS1115: a ready pin is declared but this host provides no digital IO");

@@ -1,6 +1,6 @@
 // The BME280 (or BMP280) as a declared part: its options, channels and construction.
 import type { Channel, PartDescriptor, SensorDeclaration, SensorIO } from "telltale/drivers/part";
-import { optionBoolean, optionOneOf, rejectUnknown } from "telltale/drivers/part";
+import { optionBoolean, optionOneOf, rejectUnknown, optionNumberChoice } from "telltale/drivers/part";
 import BME280, { type BME280Options } from "telltale/drivers/bme280/bme280";
 
 type Nested = Record<string, Record<string, number> | undefined>;
@@ -16,12 +16,6 @@ const WITH_HUMIDITY: readonly Channel[] = Object.freeze([TEMPERATURE, PRESSURE, 
 const WITHOUT_HUMIDITY: readonly Channel[] = Object.freeze([TEMPERATURE, PRESSURE]);
 
 /** A number from `choices`, or `fallback` when absent; the error names `path + key`. */
-function numberChoice(raw: Record<string, unknown>, key: string, path: string, choices: readonly number[], fallback: number): number {
-  const value = raw[key] ?? fallback;
-  if (!choices.includes(value as number)) throw new Error(path + key + ": expected one of " + choices.join(", ") + ", got " + JSON.stringify(value));
-  return value as number;
-}
-
 export const bme280Part: PartDescriptor = {
   part: "bme280",
   bus: "i2c",
@@ -40,12 +34,12 @@ export const bme280Part: PartDescriptor = {
     return {
       mode: optionOneOf(raw, "mode", path, ["forced", "normal"] as const, "forced"),
       oversampling: {
-        temperature: numberChoice(os, "temperature", at, [1, 2, 4, 8, 16], 1),
-        pressure: numberChoice(os, "pressure", at, [0, 1, 2, 4, 8, 16], 1),
-        humidity: humidity ? numberChoice(os, "humidity", at, [0, 1, 2, 4, 8, 16], 1) : 0,
+        temperature: optionNumberChoice(os, "temperature", at, [1, 2, 4, 8, 16], 1),
+        pressure: optionNumberChoice(os, "pressure", at, [0, 1, 2, 4, 8, 16], 1),
+        humidity: humidity ? optionNumberChoice(os, "humidity", at, [0, 1, 2, 4, 8, 16], 1) : 0,
       },
-      filter: numberChoice(raw, "filter", path, [0, 2, 4, 8, 16], 0),
-      standby: numberChoice(raw, "standby", path, [0.5, 62.5, 125, 250, 500, 1000, 10, 20, 2000, 4000], 1000),
+      filter: optionNumberChoice(raw, "filter", path, [0, 2, 4, 8, 16], 0),
+      standby: optionNumberChoice(raw, "standby", path, [0.5, 62.5, 125, 250, 500, 1000, 10, 20, 2000, 4000], 1000),
       pressureFormula: optionOneOf(raw, "pressureFormula", path, ["int64", "int32"] as const, "int64"),
       humidity,
     };

@@ -1,28 +1,17 @@
 // The INA219 as a declared part: its options (shunt, maximum current, bus range, averaging), channels and construction.
 import type { PartDescriptor, SensorDeclaration, SensorIO } from "telltale/drivers/part";
-import { optionNumber, optionOneOf, rejectUnknown } from "telltale/drivers/part";
+import { POWER_MONITOR_CHANNELS } from "telltale/drivers/power-monitor";
+import { optionNumber, optionOneOf, rejectUnknown, optionNumberChoice } from "telltale/drivers/part";
 import INA219, { type INA219Options } from "telltale/drivers/ina219/ina219";
 import { AVERAGES, currentLsbFor } from "telltale/drivers/ina219/registers";
 
-type Nested = Record<string, Record<string, number> | undefined>;
 
-const CHANNELS = Object.freeze([
-  { key: "current", unit: "A", scale: 1000, floor: 10, read: (s: unknown) => (s as Nested).ammeter?.current },
-  { key: "voltage", unit: "V", scale: 1000, floor: 10, read: (s: unknown) => (s as Nested).voltmeter?.voltage },
-  { key: "power", unit: "W", scale: 100, floor: 10, read: (s: unknown) => (s as Nested).wattmeter?.power },
-]);
-
-function numberChoice(raw: Record<string, unknown>, key: string, path: string, choices: readonly number[], fallback: number): number {
-  const value = raw[key] ?? fallback;
-  if (!choices.includes(value as number)) throw new Error(path + key + ": expected one of " + choices.join(", ") + ", got " + JSON.stringify(value));
-  return value as number;
-}
 
 export const ina219Part: PartDescriptor = {
   part: "ina219",
   bus: "i2c",
   addresses: [0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F],
-  channels: () => CHANNELS,
+  channels: () => POWER_MONITOR_CHANNELS,
   options(raw, path) {
     rejectUnknown(raw, path, ["shunt", "maxCurrent", "currentLsb", "busRange", "averaging", "mode"]);
     const shunt = optionNumber(raw, "shunt", path, 0.1, 0.0001, 100);
@@ -33,8 +22,8 @@ export const ina219Part: PartDescriptor = {
     const currentLsb = raw.currentLsb === undefined ? minimum : optionNumber(raw, "currentLsb", path, minimum, minimum * 0.999999, (maxCurrent / 4096) * 1.000001);
     return {
       shunt, maxCurrent, currentLsb,
-      busRange: numberChoice(raw, "busRange", path, [16, 32], 32),
-      averaging: numberChoice(raw, "averaging", path, AVERAGES, 16),
+      busRange: optionNumberChoice(raw, "busRange", path, [16, 32], 32),
+      averaging: optionNumberChoice(raw, "averaging", path, AVERAGES, 16),
       mode: optionOneOf(raw, "mode", path, ["continuous", "triggered"] as const, "continuous"),
     };
   },

@@ -1,28 +1,17 @@
 // The INA226 as a declared part: its options (shunt, maximum current, averaging), channels and construction.
 import type { PartDescriptor, SensorDeclaration, SensorIO } from "telltale/drivers/part";
-import { optionNumber, optionOneOf, rejectUnknown } from "telltale/drivers/part";
+import { POWER_MONITOR_CHANNELS } from "telltale/drivers/power-monitor";
+import { optionNumber, optionOneOf, rejectUnknown, optionNumberChoice } from "telltale/drivers/part";
 import INA226 from "telltale/drivers/ina226/ina226";
 import { AVERAGES, CONVERSION_MS, ShuntFullScale, calibrationValue, currentLsbFor } from "telltale/drivers/ina226/registers";
 
-type Nested = Record<string, Record<string, number> | undefined>;
 
-const CHANNELS = Object.freeze([
-  { key: "current", unit: "A", scale: 1000, floor: 10, read: (s: unknown) => (s as Nested).ammeter?.current },
-  { key: "voltage", unit: "V", scale: 1000, floor: 10, read: (s: unknown) => (s as Nested).voltmeter?.voltage },
-  { key: "power", unit: "W", scale: 100, floor: 10, read: (s: unknown) => (s as Nested).wattmeter?.power },
-]);
-
-function numberChoice(raw: Record<string, unknown>, key: string, path: string, choices: readonly number[], fallback: number): number {
-  const value = raw[key] ?? fallback;
-  if (!choices.includes(value as number)) throw new Error(path + key + ": expected one of " + choices.join(", ") + ", got " + JSON.stringify(value));
-  return value as number;
-}
 
 export const ina226Part: PartDescriptor = {
   part: "ina226",
   bus: "i2c",
   addresses: [0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F],
-  channels: () => CHANNELS,
+  channels: () => POWER_MONITOR_CHANNELS,
   options(raw, path) {
     rejectUnknown(raw, path, ["shunt", "maxCurrent", "currentLsb", "averaging", "busConversionTime", "shuntConversionTime", "mode"]);
     const shunt = optionNumber(raw, "shunt", path, 0.1, 0.0001, 100);
@@ -35,9 +24,9 @@ export const ina226Part: PartDescriptor = {
     if (cal < 1 || cal > 0x7FFF) throw new Error(path + "currentLsb: gives calibration value " + cal + " with this shunt, outside 1–32767");
     return {
       shunt, maxCurrent, currentLsb,
-      averaging: numberChoice(raw, "averaging", path, AVERAGES, 16),
-      busConversionTime: numberChoice(raw, "busConversionTime", path, CONVERSION_MS, 1.1),
-      shuntConversionTime: numberChoice(raw, "shuntConversionTime", path, CONVERSION_MS, 1.1),
+      averaging: optionNumberChoice(raw, "averaging", path, AVERAGES, 16),
+      busConversionTime: optionNumberChoice(raw, "busConversionTime", path, CONVERSION_MS, 1.1),
+      shuntConversionTime: optionNumberChoice(raw, "shuntConversionTime", path, CONVERSION_MS, 1.1),
       mode: optionOneOf(raw, "mode", path, ["continuous", "triggered"] as const, "continuous"),
     };
   },
