@@ -58,7 +58,7 @@ export class App {
   readonly host: Host;
   readonly config: Config;
   readonly deviceId: string;
-  readonly topics: { telemetry: string; alarm: string; status: string };
+  readonly topics: { telemetry: string; alarm: string; status: string; command: string; result: string };
   readonly #sensors: SensorSlot[] = [];
   readonly #detector: Detector;
   readonly #values: Int32Array;
@@ -90,7 +90,7 @@ export class App {
     this.deviceId = config.deviceId ?? host.deviceId;
     this.#io = { i2c: host.i2c, digital: host.digital, pulseCount: host.pulseCount, clock: host.clock };
     const base = config.topicPrefix + "/" + this.deviceId + "/";
-    this.topics = { telemetry: base + "telemetry", alarm: base + "alarm", status: base + "status" };
+    this.topics = { telemetry: base + "telemetry", alarm: base + "alarm", status: base + "status", command: base + "command", result: base + "command/result" };
     this.#topicBytes = { telemetry: utf8Encode(this.topics.telemetry), alarm: utf8Encode(this.topics.alarm) };
     let outbox: Outbox | undefined;
     if (host.flash) {
@@ -392,6 +392,35 @@ export class App {
     this.#pumpTimer = undefined;
   }
 
+  /**
+   * A command from `<prefix>/<id>/command`: "recalibrate" or "ping", as plain text or {"command": …}. The answer goes
+   * to `<prefix>/<id>/command/result`; a command that cannot be understood is answered with the reason, never obeyed.
+   */
+  #command(client: MQTTClient, payload: Uint8Array): void {
+    let text = "";
+    for (let i = 0; i < payload.length && i < 256; i++) text += String.fromCharCode(payload[i]);
+    let name: unknown = text.trim();
+    if (text.trim().startsWith("{")) {
+      try { name = (JSON.parse(text) as { command?: unknown }).command; } catch { name = undefined; }
+    }
+    let result: Record<string, unknown>;
+    if (name === "recalibrate") {
+      this.#detector.reset();
+      this.host.store.delete(BASELINE_KEY);
+      this.host.log("detector: recalibrating on command");
+      result = { command: name, ok: true };
+    } else if (name === "ping") {
+      result = { command: name, ok: true, uptimeMs: Math.round(this.host.clock.now() - this.#startedAt) };
+    } else {
+      const error = payload.length > 256 ? "command longer than 256 bytes"
+        : typeof name === "string" && name !== "" ? "unknown command " + JSON.stringify(name.slice(0, 40)) + " (known: recalibrate, ping)"
+        : "expected \"recalibrate\", \"ping\" or {\"command\": …}";
+      this.host.log("command rejected: " + error);
+      result = { ok: false, error };
+    }
+    try { client.publish(this.topics.result, JSON.stringify(result), { qos: 0 }); } catch { /* answered on the next command */ }
+  }
+
   #connect(): void {
     const b = this.config.broker;
     const client = new MQTTClient({
@@ -407,10 +436,14 @@ export class App {
         this.host.log(`mqtt: connected to ${b.host}:${b.port}${backlog ? `; sending ${backlog} stored message(s)` : ""}`);
         // The availability is state, not data: it is published anew on every connection rather than stored.
         client.publish(this.topics.status, "online", { qos: 1, retain: true });
+        client.subscribe([{ topic: this.topics.command, qos: 1 }]);
         this.#inFlight.clear();
         this.outbox.rewind();
         this.#tokensAt = this.host.clock.now();
         this.#pump();
+      },
+      onMessage: (topic: string, payload: Uint8Array) => {
+        if (client === this.#client && topic === this.topics.command) this.#command(client, payload);
       },
       onPublished: (id: number) => {
         if (client === this.#client) this.#acknowledged(id);

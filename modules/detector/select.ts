@@ -30,6 +30,8 @@ export interface Detector {
   /** The learned baseline as bytes, and back (multivariate only; undefined / throws for the z-score). */
   exportState(): Uint8Array | undefined;
   importState(bytes: Uint8Array): void;
+  /** Forgets the learned baseline and calibrates again. */
+  reset(): void;
 }
 
 /** Defaults that differ by model (the multivariate score is T²/channels, not |z|). */
@@ -50,6 +52,7 @@ class ZScoreAdapter implements Detector {
   topChannel(): number { return this.#d.channel; }
   exportState(): undefined { return undefined; }
   importState(): void { throw new Error("the z-score detector keeps no saved state"); }
+  reset(): void { this.#d.reset(); }
 }
 
 class MultivariateAdapter implements Detector {
@@ -64,6 +67,7 @@ class MultivariateAdapter implements Detector {
   topChannel(): number { const c = this.#d.top[0]; return c === 255 ? -1 : c; }
   exportState(): Uint8Array { return this.#d.exportState(); }
   importState(bytes: Uint8Array): void { this.#d.importState(bytes); }
+  reset(): void { this.#d.reset(); }
 }
 
 /** Builds the chosen detector for `channels` channels; throws (naming the option) when the settings do not fit. */

@@ -95,6 +95,29 @@ test("broker-restart-is-reported-and-telemetry-resumes", async () => {
   fw.app.stop();
 });
 
+test("commands-are-answered-and-bad-ones-refused-with-reason", async () => {
+  const results = await subscribe(broker.port, "telltale/dev-g/command/result");
+  const fw = firmware("dev-g", broker.port);
+  await waitFor("connected", () => fw.app.connected);
+  await new Promise((r) => setTimeout(r, 300)); // the device's SUBSCRIBE is sent right after CONNACK
+  const sender = mqtt.connect({ host: "127.0.0.1", port: broker.port, protocol: "mqtts", ca: pki.caPem, servername: "localhost" });
+  clients.push(sender);
+  await new Promise<void>((resolve) => sender.once("connect", () => resolve()));
+  for (const command of ["ping", JSON.stringify({ command: "recalibrate" }), "reboot", "{broken"])
+    sender.publish("telltale/dev-g/command", command, { qos: 1 });
+  await waitFor("four answers", () => results.length >= 4, 10_000, () => fw.log.slice(-10).join("\n"));
+  const answers = results.map((m) => JSON.parse(m.payload));
+  assert.equal(answers[0].command, "ping");
+  assert.equal(answers[0].ok, true);
+  assert.equal(answers[1].command, "recalibrate");
+  assert.ok(fw.log.includes("detector: recalibrating on command"), "the detector calibrates again");
+  assert.deepEqual([answers[2].ok, answers[2].error], [false, 'unknown command "reboot" (known: recalibrate, ping)']);
+  assert.equal(answers[3].ok, false);
+  assert.match(answers[3].error, /expected "recalibrate"/);
+  assert.ok(fw.app.running, "bad commands do not stop the device");
+  fw.app.stop();
+});
+
 test("untrusted-broker-certificate-is-refused-with-clear-error", async () => {
   const rogue = await Mosquitto.start({ tls: { cert: pki.rogueCert, key: pki.rogueKey, ca: pki.caCert } });
   try {
