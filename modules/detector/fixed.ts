@@ -2,8 +2,9 @@
 
 /** floor(sqrt(x)) for 0 ≤ x < 2^31, bit by bit (no double arithmetic). */
 export function isqrt(x: number): number {
-  let op = x | 0, result = 0, one = 1 << 30;
-  while (one > op) one >>= 2;
+  let op = x | 0, result = 0;
+  if (op <= 0) return 0;
+  let one = 1 << ((31 - Math.clz32(op)) & ~1); // the largest power of 4 ≤ op
   while (one !== 0) {
     if (op >= result + one) {
       op = (op - result - one) | 0;
@@ -36,7 +37,8 @@ export function udivSat16(num: number, den: number): number {
  */
 export function udivFrac(num: number, den: number, frac: number): number {
   let q = 0, r = 0;
-  for (let b = 30 + frac; b >= 0; b--) {
+  // Steps above num's top bit leave r and q at 0: start at it.
+  for (let b = frac + 31 - Math.clz32(num); b >= 0; b--) {
     r = (r << 1) | (b >= frac ? (num >> (b - frac)) & 1 : 0);
     if (q >= 0x40000000) return 0x7FFFFFFF; // the next shift would leave int32: saturate
     q <<= 1;
@@ -47,9 +49,7 @@ export function udivFrac(num: number, den: number, frac: number): number {
 
 /** Number of bits needed for |x| (0 for 0), x an int32 other than −2^31. */
 export function bitLength(x: number): number {
-  let v = x < 0 ? -x : x, n = 0;
-  while (v !== 0) { v >>>= 1; n++; }
-  return n;
+  return 32 - Math.clz32(x < 0 ? -x : x); // Math.clz32 is one integer builtin call, not a loop of 31 shifts
 }
 
 /** Clamps x to [lo, hi]. */

@@ -204,6 +204,13 @@ export class MultivariateDetector {
     // The baseline learns as a running average during calibration, then at 2^-slowShift, not at all during the first
     // freezeSamples updates of an alarm, and at 2^-(slowShift + 3) after that.
     const ss = n < cal ? schedule(n, this.slowShift) : !this.alarm ? this.slowShift : s[sc + 4] < this.#freeze ? -1 : this.slowShift + 3;
+    if (n >= cal) {
+      // Scoring: filters, standardisation and the score in one pass per channel (what the general path below does).
+      this.#filterStandardise(values, validMask, fs, ss);
+      if (n < 0x40000000) s[sc] = n + 1;
+      this.changePoint = false;
+      return this.#scoreAndAlarm();
+    }
     const ws = schedule(n, 30);
     for (let c = 0; c < p; c++) {
       if (((validMask >> c) & 1) === 0) continue;
@@ -229,6 +236,12 @@ export class MultivariateDetector {
       if (n === cal - 1) this.#finishCalibration();
       return false;
     }
+    return this.#scoreAndAlarm();
+  }
+
+  /** Scores #u, runs the alarm hysteresis and the change-point test. */
+  #scoreAndAlarm(): boolean {
+    const s = this.#s, sc = this.#scalars;
     this.#score();
     const previous = this.alarm;
     const run = s[sc + 2];
@@ -279,6 +292,35 @@ export class MultivariateDetector {
       s[this.#shift + c] = shift;
       s[this.#sig + c] = sq8 >> shift;
       s[this.#mant + c] = udivSat16(1 << 24, sq8 >> shift);
+    }
+  }
+
+  /**
+   * update() after calibration: the fast and slow filters of each valid channel, then u_q10 as #standardise computes it,
+   * from locals (a typed-array element costs XS about as much as ten arithmetic operations).
+   */
+  #filterStandardise(values: Int32Array, validMask: number, fs: number, ss: number): void {
+    const s = this.#s, u = this.#u, p = this.channels, gain = s[this.#scalars + 3];
+    const fastBase = this.#fast, slowBase = this.#slow, shiftBase = this.#shift, sigBase = this.#sig, mantBase = this.#mant;
+    let c = 0, x = 0, f = 0, sl = 0, d = 0, lim = 0, z = 0;
+    for (; c < p; c++) {
+      f = s[fastBase + c]; sl = s[slowBase + c];
+      if (((validMask >> c) & 1) !== 0) {
+        x = values[c] | 0;
+        if (x > X_MAX) x = X_MAX; else if (x < -X_MAX) x = -X_MAX;
+        x = x << 8;
+        f = (f + ((x - f) >> fs)) | 0;
+        s[fastBase + c] = f;
+        if (ss >= 0) { sl = (sl + ((x - sl) >> ss)) | 0; s[slowBase + c] = sl; }
+      }
+      d = ((f - sl) | 0) >> s[shiftBase + c];
+      lim = s[sigBase + c] << 5;
+      if (d > lim) d = lim; else if (d < -lim) d = -lim;
+      z = (d * s[mantBase + c]) >> 14;
+      if (z > 0x3FFF) z = 0x3FFF; else if (z < -0x3FFF) z = -0x3FFF;
+      z = (z * gain) >> 12;
+      if (z > Q15) z = Q15; else if (z < -Q15) z = -Q15;
+      u[c] = z;
     }
   }
 
@@ -363,32 +405,72 @@ export class MultivariateDetector {
     s[this.#scalars + 3] = gain > 0x10000 ? 0x10000 : gain;
   }
 
-  /** Forward solve, T², score, back solve for the contributions, top channels. */
+  /**
+   * Forward solve, T², score, back solve for the contributions, top channels. Both solves take two rows per pass, so
+   * each y_k (w_k) is read once for two products; the sums are exact int32 (mod 2^32, so their order does not matter).
+   */
   #score(): void {
     const s = this.#s, p = this.channels, tri = this.#tri, invl = this.#invl;
     const u = this.#u, y = this.#y, w = this.#w, contrib = this.contributions;
-    let t2 = 0;
-    for (let i = 0; i < p; i++) {
-      const ri = tri + ((i * (i + 1)) >> 1);
-      let r = u[i];
-      for (let k = 0; k < i; k++) r = (r - ((s[ri + k] * y[k]) >> 13)) | 0; // |l| ≤ 2^14, |y| ≤ 2^15: < 2^29
+    let t2 = 0, i = 0, k = 0, ri = 0, r = 0, r1 = 0, yk = 0, yi = 0, t = 0;
+    // Forward: rows i and i + 1 (row i starts at tri + i(i + 1)/2, row i + 1 right after it).
+    for (; i < p; i += 2) {
+      ri = tri + ((i * (i + 1)) >> 1);
+      r = u[i];
+      if (i + 1 < p) {
+        r1 = u[i + 1];
+        for (k = 0; k < i; k++) {
+          yk = y[k];
+          r = (r - ((s[ri + k] * yk) >> 13)) | 0; // |l| ≤ 2^14, |y| ≤ 2^15: < 2^29
+          r1 = (r1 - ((s[ri + i + 1 + k] * yk) >> 13)) | 0;
+        }
+      } else {
+        for (k = 0; k < i; k++) r = (r - ((s[ri + k] * y[k]) >> 13)) | 0;
+      }
       if (r > Q15) r = Q15; else if (r < -Q15) r = -Q15;
-      let yi = (r * s[invl + i]) >> 12; // |r| ≤ 2^15, invl < 2^16: < 2^31
+      yi = (r * s[invl + i]) >> 12; // |r| ≤ 2^15, invl < 2^16: < 2^31
       if (yi > Q15) yi = Q15; else if (yi < -Q15) yi = -Q15;
       y[i] = yi;
       t2 = (t2 + ((yi * yi) >> 10)) | 0;
+      if (i + 1 < p) {
+        r = (r1 - ((s[ri + i + 1 + i] * yi) >> 13)) | 0;
+        if (r > Q15) r = Q15; else if (r < -Q15) r = -Q15;
+        yi = (r * s[invl + i + 1]) >> 12;
+        if (yi > Q15) yi = Q15; else if (yi < -Q15) yi = -Q15;
+        y[i + 1] = yi;
+        t2 = (t2 + ((yi * yi) >> 10)) | 0;
+      }
     }
     this.t2 = t2;
     this.score = udivSat16(t2, p << 2); // (T²/p) in Q8
-    // w = L⁻ᵀ y = A⁻¹ u; contribution_i = u_i · w_i.
-    for (let i = p - 1; i >= 0; i--) {
-      let r = y[i];
-      for (let k = i + 1; k < p; k++) r = (r - ((s[tri + ((k * (k + 1)) >> 1) + i] * w[k]) >> 13)) | 0;
+    // w = L⁻ᵀ y = A⁻¹ u; contribution_i = u_i · w_i. Columns i and i − 1 of L, rows k > i (row k starts at tri + k(k + 1)/2).
+    for (i = p - 1; i >= 0; i -= 2) {
+      r = y[i];
+      t = tri + (((i + 1) * (i + 2)) >> 1);
+      if (i > 0) {
+        r1 = y[i - 1];
+        for (k = i + 1; k < p; k++) {
+          yk = w[k];
+          r = (r - ((s[t + i] * yk) >> 13)) | 0;
+          r1 = (r1 - ((s[t + i - 1] * yk) >> 13)) | 0;
+          t += k + 1;
+        }
+      } else {
+        for (k = i + 1; k < p; k++) { r = (r - ((s[t + i] * w[k]) >> 13)) | 0; t += k + 1; }
+      }
       if (r > Q15) r = Q15; else if (r < -Q15) r = -Q15;
-      let wi = (r * s[invl + i]) >> 12;
-      if (wi > Q15) wi = Q15; else if (wi < -Q15) wi = -Q15;
-      w[i] = wi;
-      contrib[i] = (u[i] * wi) >> 10;
+      yi = (r * s[invl + i]) >> 12;
+      if (yi > Q15) yi = Q15; else if (yi < -Q15) yi = -Q15;
+      w[i] = yi;
+      contrib[i] = (u[i] * yi) >> 10;
+      if (i > 0) {
+        r = (r1 - ((s[tri + ((i * (i + 1)) >> 1) + i - 1] * yi) >> 13)) | 0;
+        if (r > Q15) r = Q15; else if (r < -Q15) r = -Q15;
+        yi = (r * s[invl + i - 1]) >> 12;
+        if (yi > Q15) yi = Q15; else if (yi < -Q15) yi = -Q15;
+        w[i - 1] = yi;
+        contrib[i - 1] = (u[i - 1] * yi) >> 10;
+      }
     }
     const top = this.top;
     for (let j = 0; j < top.length; j++) {

@@ -2,15 +2,15 @@
 import { isqrt, udivFrac, bitLength } from "telltale/detector/fixed";
 
 // Input: raw accelerometer samples, int16 counts (full scale = 2^15), `axes` values per frame, pushed one frame at a time.
-// Per axis and sample (no allocation, no division; write() runs each quantity over a block of frames with locals):
+// Per axis and sample (no allocation, no division; write() runs the moments and bands 0–3 in one pass over a block of frames, in locals):
 //   dc_q8     DC estimate, counts × 2^8, EWMA 2^-dcShift (a first-order high-pass removes gravity and offset)
 //   d         x − dc, counts, saturated to ±32767 so d² < 2^30
 //   sq lo/hi  Σd² as a two-word accumulator (lo < 2^30, carries into hi), exact over any window ≤ 2^16 samples
 //   peak      max |d|
 //   q         (d·d) >> kShift, saturated to 2^15, with kShift chosen from the previous window so q ≈ 2^8 at 1 σ;
 //             Σq and Σ((q·q) >> 8) (two-word) give the kurtosis as a ratio, independent of kShift (samples past ~11 σ saturate)
-//   s1, s2    Goertzel state per band, counts, s0 = x + c·s1 − s2 with c = 2cos(2πf/fs) in Q14; c·s1 goes through a
-//             16×16 split so it is exact, and s0 is saturated to ±2^27
+//   s1, s2    Goertzel state per band, counts, s0 = x + c·s1 − s2 with c = 2cos(2πf/fs) in Q14; (c·s1) >> 14 goes
+//             through a 14-bit split of s1 so it is exact, and s0 is saturated to ±2^27 (a per-block bound skips the test)
 // Per window (2^windowShift samples) and axis the features, all int32:
 //   rms_q4    sqrt(Σd²/N), counts × 2^4 (Q15 of full scale × 2^4)
 //   peak      max |d|, counts (= Q15 of full scale)
@@ -55,7 +55,7 @@ export class VibrationFrontEnd {
   readonly dcShift: number;
   /** Goertzel coefficients, Q14. */
   readonly #coef: Int32Array;
-  /** Per axis: dc_q8, sqLo, sqHi, peak, Σq, Σq² lo, kShift, Σq² hi, then s1, s2 per band. */
+  /** Per axis: dc_q8, sqLo, sqHi, max d², Σq, Σq² lo, kShift, Σq² hi, then s1, s2 per band. */
   readonly #acc: Int32Array;
   readonly #stride: number;
   readonly #block: Int16Array;
@@ -114,7 +114,7 @@ export class VibrationFrontEnd {
    * this call completed a window. This is the fast path (an accelerometer FIFO delivers blocks). Allocates nothing.
    */
   write(samples: Int16Array, start: number, frames: number): number {
-    const axes = this.axes, acc = this.#acc, stride = this.#stride, bands = this.bandCount, coef = this.#coef, block = this.#block;
+    const axes = this.axes, acc = this.#acc, stride = this.#stride, bands = this.bandCount;
     let count = this.windowSamples - this.#n;
     if (count > frames) count = frames;
     if (count > VibrationFrontEnd.BLOCK) count = VibrationFrontEnd.BLOCK;
@@ -123,42 +123,180 @@ export class VibrationFrontEnd {
       for (let a = 0; a < axes; a++) acc[a * stride] = samples[start * axes + a] << 8;
       this.#primed = true;
     }
+    // With four bands or more, bands 0–3 run in the moments pass (no scratch block round trip); the rest read the block.
+    const fused = bands >= 4 ? 4 : 0;
     for (let a = 0, o = 0; a < axes; a++, o += stride) {
-      let dc = acc[o], lo = acc[o + 1], hi = acc[o + 2], peak = acc[o + 3], q1 = acc[o + 4], q2 = acc[o + 5], q2hi = acc[o + 7];
-      const kShift = acc[o + 6], dcShift = this.dcShift;
-      for (let i = 0, j = start * axes + a; i < count; i++, j += axes) {
-        const v = samples[j]; // int16: |v| ≤ 2^15
-        dc = (dc + (((v << 8) - dc) >> dcShift)) | 0;
-        let d = v - (dc >> 8);
-        if (d > 32767) d = 32767; else if (d < -32767) d = -32767;
-        block[i] = d;
-        const d2 = d * d; // < 2^30
-        lo = (lo + d2) | 0;
-        if (lo >= 0x40000000) { lo = (lo - 0x40000000) | 0; hi++; }
-        if (d > peak) peak = d; else if (-d > peak) peak = -d;
-        let q = d2 >> kShift;
-        if (q > 0x7FFF) q = 0x7FFF;
-        q1 = (q1 + q) | 0; // < 2^15 · 2^12
-        q2 = (q2 + ((q * q) >> 8)) | 0; // each term < 2^22; lo < 2^30 carries into q2hi
-        if (q2 >= 0x40000000) { q2 = (q2 - 0x40000000) | 0; q2hi++; }
+      if (fused === 4) {
+        if (!this.#momentsFourFast(samples, start * axes + a, count, o, bands > 4)) this.#momentsFour(samples, start * axes + a, count, o, bands > 4);
       }
-      acc[o] = dc; acc[o + 1] = lo; acc[o + 2] = hi; acc[o + 3] = peak; acc[o + 4] = q1; acc[o + 5] = q2; acc[o + 7] = q2hi;
-      for (let k = 0, b = o + 8; k < bands; k++, b += 2) {
-        let s1 = acc[b], s2 = acc[b + 1];
-        const c = coef[k];
-        for (let i = 0; i < count; i++) {
-          // (c·s1) >> 14 exactly: s1 = hi·2^16 + lo, |c| < 2^15, |hi| < 2^12, 0 ≤ lo < 2^16.
-          let s0 = (block[i] + (((c * (s1 >> 16)) << 2) + ((c * (s1 & 0xFFFF)) >> 14)) - s2) | 0;
-          if (s0 > 0x7FFFFFF) s0 = 0x7FFFFFF; else if (s0 < -0x7FFFFFF) s0 = -0x7FFFFFF;
-          s2 = s1; s1 = s0;
-        }
-        acc[b] = s1; acc[b + 1] = s2;
-      }
+      else this.#moments(samples, start * axes + a, count, o);
+      let k = fused;
+      for (; k + 2 <= bands; k += 2) this.#twoBands(o + 8 + 2 * k, k, count);
+      if (k < bands) this.#oneBand(o + 8 + 2 * k, k, count);
     }
     this.#n += count;
     this.ready = this.#n === this.windowSamples;
     if (this.ready) this.#finish();
     return count;
+  }
+
+  // The per-sample loops below keep every quantity in locals (XS reads a typed-array element for ~350 host instructions,
+  // a local for ~25), declare nothing inside the loop, and skip `| 0` where the value provably stays in int32:
+  //   dc stays between its previous value and v·2^8 (|·| < 2^23); d² < 2^30; lo, q2 < 2^30 before the add;
+  //   Goertzel: s1 = h·2^14 + l (h = s1 >> 14, |h| ≤ 2^13; 0 ≤ l < 2^14), so (c·s1) >> 14 = c·h + ((c·l) >> 14) exactly,
+  //   both products < 2^29 (|c| ≤ 2^15) and |d + c·h + (c·l >> 14) − s2| < 2^29 before the ±2^27 saturation.
+  // The peak is kept as max d² (one comparison per sample); the window end takes its square root, which is exact.
+
+  /** DC removal and moments of one axis over `count` frames from samples[j], the DC-removed values into the block. */
+  #moments(samples: Int16Array, j: number, count: number, o: number): void {
+    const acc = this.#acc, block = this.#block, axes = this.axes, dcShift = this.dcShift, kShift = acc[o + 6];
+    let dc = acc[o], lo = acc[o + 1], hi = acc[o + 2], peak2 = acc[o + 3], q1 = acc[o + 4], q2 = acc[o + 5], q2hi = acc[o + 7];
+    let i = 0, v = 0, d = 0, d2 = 0, q = 0;
+    for (; i < count; i++) {
+      v = samples[j]; j += axes; // int16: |v| ≤ 2^15
+      dc = dc + (((v << 8) - dc) >> dcShift);
+      d = v - (dc >> 8);
+      if (d > 32767) d = 32767; else if (d < -32767) d = -32767;
+      block[i] = d;
+      d2 = d * d; // < 2^30
+      lo = lo + d2;
+      if (lo >= 0x40000000) { lo = lo - 0x40000000; hi++; }
+      if (d2 > peak2) peak2 = d2;
+      q = d2 >> kShift;
+      if (q > 0x7FFF) q = 0x7FFF;
+      q1 = q1 + q; // < 2^15 · 2^12
+      q2 = q2 + ((q * q) >> 8); // each term < 2^22
+    }
+    if (q2 >= 0x40000000) { q2 = q2 - 0x40000000; q2hi++; } // ≤ 64 terms: q2 < 2^30 + 2^28, one carry at most
+    acc[o] = dc; acc[o + 1] = lo; acc[o + 2] = hi; acc[o + 3] = peak2; acc[o + 4] = q1; acc[o + 5] = q2; acc[o + 7] = q2hi;
+  }
+
+  /**
+   * #momentsFour when no Goertzel state can reach the ±2^27 saturation in this block, for an even frame count: two
+   * frames per iteration, the recursion alternating which local holds s1 (no moves). Bound: with τ = c/2^14 ∈ [−2, 2],
+   * s_n = U_n·s1 − U_{n−1}·s2 + Σ U_{n−m}·x'_m, |U_k| ≤ k + 1 (Chebyshev) and |x'| < 2^15 (d minus the floor's
+   * fraction), so |s_n| ≤ (2n + 1)·B + n(n + 1)/2·2^15 for B = max |s1|, |s2|: below 2^27 − 1 for n ≤ 32 and B < 2^20
+   * (85.5 M) and for n ≤ 64 and B < 2^18 (102.0 M). Returns false (nothing done) when that does not hold.
+   */
+  #momentsFourFast(samples: Int16Array, j: number, count: number, o: number, keep: boolean): boolean {
+    const acc = this.#acc;
+    let a1 = acc[o + 8], a2 = acc[o + 9], b1 = acc[o + 10], b2 = acc[o + 11], e1 = acc[o + 12], e2 = acc[o + 13], f1 = acc[o + 14], f2 = acc[o + 15];
+    const bits = (a1 < 0 ? -a1 : a1) | (a2 < 0 ? -a2 : a2) | (b1 < 0 ? -b1 : b1) | (b2 < 0 ? -b2 : b2)
+      | (e1 < 0 ? -e1 : e1) | (e2 < 0 ? -e2 : e2) | (f1 < 0 ? -f1 : f1) | (f2 < 0 ? -f2 : f2); // ≥ max |s|, same bit length
+    if ((count & 1) !== 0 || bits >= (count <= 32 ? 0x100000 : 0x40000)) return false;
+    const block = this.#block, axes = this.axes, dcShift = this.dcShift, kShift = acc[o + 6], coef = this.#coef;
+    const c0 = coef[0], c1 = coef[1], c2 = coef[2], c3 = coef[3];
+    let dc = acc[o], lo = acc[o + 1], hi = acc[o + 2], peak2 = acc[o + 3], q1 = acc[o + 4], q2 = acc[o + 5], q2hi = acc[o + 7];
+    let i = 0, v = 0, d = 0, d2 = 0, q = 0;
+    for (; i < count; i += 2) {
+      v = samples[j]; j += axes;
+      dc = dc + (((v << 8) - dc) >> dcShift);
+      d = v - (dc >> 8);
+      if (d > 32767) d = 32767; else if (d < -32767) d = -32767;
+      if (keep) block[i] = d;
+      d2 = d * d;
+      lo = lo + d2;
+      if (lo >= 0x40000000) { lo = lo - 0x40000000; hi++; }
+      if (d2 > peak2) peak2 = d2;
+      q = d2 >> kShift;
+      if (q > 0x7FFF) q = 0x7FFF;
+      q1 = q1 + q;
+      q2 = q2 + ((q * q) >> 8);
+      a2 = d + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3FFF)) >> 14) - a2; // now a2 holds s1, a1 s2
+      b2 = d + c1 * (b1 >> 14) + ((c1 * (b1 & 0x3FFF)) >> 14) - b2;
+      e2 = d + c2 * (e1 >> 14) + ((c2 * (e1 & 0x3FFF)) >> 14) - e2;
+      f2 = d + c3 * (f1 >> 14) + ((c3 * (f1 & 0x3FFF)) >> 14) - f2;
+      v = samples[j]; j += axes;
+      dc = dc + (((v << 8) - dc) >> dcShift);
+      d = v - (dc >> 8);
+      if (d > 32767) d = 32767; else if (d < -32767) d = -32767;
+      if (keep) block[i + 1] = d;
+      d2 = d * d;
+      lo = lo + d2;
+      if (lo >= 0x40000000) { lo = lo - 0x40000000; hi++; }
+      if (d2 > peak2) peak2 = d2;
+      q = d2 >> kShift;
+      if (q > 0x7FFF) q = 0x7FFF;
+      q1 = q1 + q;
+      q2 = q2 + ((q * q) >> 8);
+      a1 = d + c0 * (a2 >> 14) + ((c0 * (a2 & 0x3FFF)) >> 14) - a1; // back: a1 holds s1
+      b1 = d + c1 * (b2 >> 14) + ((c1 * (b2 & 0x3FFF)) >> 14) - b1;
+      e1 = d + c2 * (e2 >> 14) + ((c2 * (e2 & 0x3FFF)) >> 14) - e1;
+      f1 = d + c3 * (f2 >> 14) + ((c3 * (f2 & 0x3FFF)) >> 14) - f1;
+    }
+    if (q2 >= 0x40000000) { q2 = q2 - 0x40000000; q2hi++; }
+    acc[o] = dc; acc[o + 1] = lo; acc[o + 2] = hi; acc[o + 3] = peak2; acc[o + 4] = q1; acc[o + 5] = q2; acc[o + 7] = q2hi;
+    acc[o + 8] = a1; acc[o + 9] = a2; acc[o + 10] = b1; acc[o + 11] = b2; acc[o + 12] = e1; acc[o + 13] = e2; acc[o + 14] = f1; acc[o + 15] = f2;
+    return true;
+  }
+
+  /** #moments and the Goertzel recursions of bands 0–3 in one pass; the block is written only if more bands follow. */
+  #momentsFour(samples: Int16Array, j: number, count: number, o: number, keep: boolean): void {
+    const acc = this.#acc, block = this.#block, axes = this.axes, dcShift = this.dcShift, kShift = acc[o + 6], coef = this.#coef;
+    const c0 = coef[0], c1 = coef[1], c2 = coef[2], c3 = coef[3];
+    let dc = acc[o], lo = acc[o + 1], hi = acc[o + 2], peak2 = acc[o + 3], q1 = acc[o + 4], q2 = acc[o + 5], q2hi = acc[o + 7];
+    let a1 = acc[o + 8], a2 = acc[o + 9], b1 = acc[o + 10], b2 = acc[o + 11], e1 = acc[o + 12], e2 = acc[o + 13], f1 = acc[o + 14], f2 = acc[o + 15];
+    let i = 0, v = 0, d = 0, d2 = 0, q = 0, s = 0;
+    for (; i < count; i++) {
+      v = samples[j]; j += axes;
+      dc = dc + (((v << 8) - dc) >> dcShift);
+      d = v - (dc >> 8);
+      if (d > 32767) d = 32767; else if (d < -32767) d = -32767;
+      if (keep) block[i] = d;
+      d2 = d * d;
+      lo = lo + d2;
+      if (lo >= 0x40000000) { lo = lo - 0x40000000; hi++; }
+      if (d2 > peak2) peak2 = d2;
+      q = d2 >> kShift;
+      if (q > 0x7FFF) q = 0x7FFF;
+      q1 = q1 + q;
+      q2 = q2 + ((q * q) >> 8);
+      s = d + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3FFF)) >> 14) - a2;
+      if (s > 0x7FFFFFF) s = 0x7FFFFFF; else if (s < -0x7FFFFFF) s = -0x7FFFFFF;
+      a2 = a1; a1 = s;
+      s = d + c1 * (b1 >> 14) + ((c1 * (b1 & 0x3FFF)) >> 14) - b2;
+      if (s > 0x7FFFFFF) s = 0x7FFFFFF; else if (s < -0x7FFFFFF) s = -0x7FFFFFF;
+      b2 = b1; b1 = s;
+      s = d + c2 * (e1 >> 14) + ((c2 * (e1 & 0x3FFF)) >> 14) - e2;
+      if (s > 0x7FFFFFF) s = 0x7FFFFFF; else if (s < -0x7FFFFFF) s = -0x7FFFFFF;
+      e2 = e1; e1 = s;
+      s = d + c3 * (f1 >> 14) + ((c3 * (f1 & 0x3FFF)) >> 14) - f2;
+      if (s > 0x7FFFFFF) s = 0x7FFFFFF; else if (s < -0x7FFFFFF) s = -0x7FFFFFF;
+      f2 = f1; f1 = s;
+    }
+    if (q2 >= 0x40000000) { q2 = q2 - 0x40000000; q2hi++; }
+    acc[o] = dc; acc[o + 1] = lo; acc[o + 2] = hi; acc[o + 3] = peak2; acc[o + 4] = q1; acc[o + 5] = q2; acc[o + 7] = q2hi;
+    acc[o + 8] = a1; acc[o + 9] = a2; acc[o + 10] = b1; acc[o + 11] = b2; acc[o + 12] = e1; acc[o + 13] = e2; acc[o + 14] = f1; acc[o + 15] = f2;
+  }
+
+  /** Goertzel recursions of bands k and k + 1 over the block; their state starts at acc[b]. */
+  #twoBands(b: number, k: number, count: number): void {
+    const acc = this.#acc, block = this.#block, c0 = this.#coef[k], c1 = this.#coef[k + 1];
+    let a1 = acc[b], a2 = acc[b + 1], b1 = acc[b + 2], b2 = acc[b + 3];
+    let i = 0, d = 0, s = 0;
+    for (; i < count; i++) {
+      d = block[i];
+      s = d + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3FFF)) >> 14) - a2;
+      if (s > 0x7FFFFFF) s = 0x7FFFFFF; else if (s < -0x7FFFFFF) s = -0x7FFFFFF;
+      a2 = a1; a1 = s;
+      s = d + c1 * (b1 >> 14) + ((c1 * (b1 & 0x3FFF)) >> 14) - b2;
+      if (s > 0x7FFFFFF) s = 0x7FFFFFF; else if (s < -0x7FFFFFF) s = -0x7FFFFFF;
+      b2 = b1; b1 = s;
+    }
+    acc[b] = a1; acc[b + 1] = a2; acc[b + 2] = b1; acc[b + 3] = b2;
+  }
+
+  /** Goertzel recursion of band k over the block; its state is acc[b], acc[b + 1]. */
+  #oneBand(b: number, k: number, count: number): void {
+    const acc = this.#acc, block = this.#block, c0 = this.#coef[k];
+    let a1 = acc[b], a2 = acc[b + 1];
+    let i = 0, s = 0;
+    for (; i < count; i++) {
+      s = block[i] + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3FFF)) >> 14) - a2;
+      if (s > 0x7FFFFFF) s = 0x7FFFFFF; else if (s < -0x7FFFFFF) s = -0x7FFFFFF;
+      a2 = a1; a1 = s;
+    }
+    acc[b] = a1; acc[b + 1] = a2;
   }
 
   /** Computes the window's features, resets the accumulators, picks the next kurtosis shift. */
@@ -169,7 +307,7 @@ export class VibrationFrontEnd {
       // Mean square: hi·2^30/N + lo/N (counts², < 2^30).
       const ms = ((acc[o + 2] << (30 - ws)) + (acc[o + 1] >> ws)) | 0;
       const rmsQ4 = ms < 0x800000 ? isqrt(ms << 8) : isqrt(ms) << 4;
-      const peak = acc[o + 3];
+      const peak = isqrt(acc[o + 3]); // acc holds max d², d² < 2^30: exact
       out[a * per] = rmsQ4;
       out[a * per + 1] = peak;
       out[a * per + 2] = rmsQ4 > 0 ? udivFrac(peak, rmsQ4, 12) : 0; // (peak / rms) × 2^8
@@ -182,7 +320,7 @@ export class VibrationFrontEnd {
         // |X|² = s1² + s2² − c·s1·s2 on values scaled to 14 bits, then amplitude = 2·|X|·2^shift / N.
         const s1 = acc[b], s2 = acc[b + 1];
         const big = (s1 < 0 ? -s1 : s1) > (s2 < 0 ? -s2 : s2) ? (s1 < 0 ? -s1 : s1) : (s2 < 0 ? -s2 : s2);
-        const shift = bitLength(big) > 14 ? bitLength(big) - 14 : 0;
+        const len = bitLength(big), shift = len > 14 ? len - 14 : 0;
         const a1 = s1 >> shift, a2 = s2 >> shift; // |·| < 2^14
         let e = (a1 * a1 + a2 * a2 - ((((coef[k] * a1) >> 14) * a2) | 0)) | 0; // each term < 2^29: sum < 2^31
         if (e < 0) e = 0;
