@@ -38,6 +38,29 @@ const slowCal = new Int32Array(128 * 8); // the slow model calibrates on these b
 for (let r = 0; r < 128 * 8; r++) slowCal[r] = 10000 + (r & 7) * 1000 + (rnd() >> 8);
 `;
 
+// The measured loop, shared by the integer pipeline and its float64 twin (imported as Front and Detector).
+const pipeline = (rowArray, report) => `
+function main() {
+  const front = new Front({ axes: 3, windowShift: 8, sampleRate: 1600, bands: [50, 100, 200, 400] });
+  const vib = new Detector({ channels: front.features.length, calibrationSamples: 128 });
+  const model = new Detector({ channels: 8, calibrationSamples: 128 });
+  const row = new ${rowArray}(8);
+  for (let r = 0; r < 128; r++) { for (let c = 0; c < 8; c++) row[c] = slowCal[r * 8 + c]; model.update(row); }
+  let alarms = 0;
+  for (let p = 0; p < PASSES; p++) {
+    // The accelerometer FIFO delivers blocks of 32 frames; the slow channels arrive once a second (every 1600 frames).
+    for (let i = 0, r = 0; i < FRAMES;) {
+      const used = front.write(raw, i, 32 - (i & 31));
+      if (front.ready && vib.update(front.features)) alarms++;
+      i += used; r += used;
+      if (r === SLOW_EVERY) { r = 0; const o = ((i / SLOW_EVERY) - 1) * 8; for (let c = 0; c < 8; c++) row[c] = slow[o + c]; if (model.update(row)) alarms++; }
+    }
+  }
+  print(${report});
+}
+main();
+`;
+
 const programs = {
   read: (passes) => common(passes) + `
 function main() {
@@ -54,51 +77,11 @@ function main() {
 }
 main();
 `,
-  fixed: (passes) => `import { VibrationFrontEnd } from "${join(dir, "modules/detector/vibration.js")}";
-import { MultivariateDetector } from "${join(dir, "modules/detector/multivariate.js")}";
-` + common(passes) + `
-function main() {
-  const front = new VibrationFrontEnd({ axes: 3, windowShift: 8, sampleRate: 1600, bands: [50, 100, 200, 400] });
-  const vib = new MultivariateDetector({ channels: front.features.length, calibrationSamples: 128 });
-  const model = new MultivariateDetector({ channels: 8, calibrationSamples: 128 });
-  const row = new Int32Array(8);
-  for (let r = 0; r < 128; r++) { for (let c = 0; c < 8; c++) row[c] = slowCal[r * 8 + c]; model.update(row); }
-  let alarms = 0;
-  for (let p = 0; p < PASSES; p++) {
-    // The accelerometer FIFO delivers blocks of 32 frames; the slow channels arrive once a second (every 1600 frames).
-    for (let i = 0, r = 0; i < FRAMES;) {
-      const used = front.write(raw, i, 32 - (i & 31));
-      if (front.ready && vib.update(front.features)) alarms++;
-      i += used; r += used;
-      if (r === SLOW_EVERY) { r = 0; const o = ((i / SLOW_EVERY) - 1) * 8; for (let c = 0; c < 8; c++) row[c] = slow[o + c]; if (model.update(row)) alarms++; }
-    }
-  }
-  print("fixed " + alarms + " " + vib.score + " " + model.score + " state " + (front.stateBytes + vib.stateBytes + model.stateBytes) + " " + front.stateBytes + " " + vib.stateBytes + " " + model.stateBytes);
-}
-main();
-`,
-  float: (passes) => `import { FloatVibrationFrontEnd, FloatMultivariateDetector } from "${join(dir, "reference.js")}";
-` + common(passes) + `
-function main() {
-  const front = new FloatVibrationFrontEnd({ axes: 3, windowShift: 8, sampleRate: 1600, bands: [50, 100, 200, 400] });
-  const vib = new FloatMultivariateDetector({ channels: front.features.length, calibrationSamples: 128 });
-  const model = new FloatMultivariateDetector({ channels: 8, calibrationSamples: 128 });
-  const row = new Float64Array(8);
-  for (let r = 0; r < 128; r++) { for (let c = 0; c < 8; c++) row[c] = slowCal[r * 8 + c]; model.update(row); }
-  let alarms = 0;
-  for (let p = 0; p < PASSES; p++) {
-    // The accelerometer FIFO delivers blocks of 32 frames; the slow channels arrive once a second (every 1600 frames).
-    for (let i = 0, r = 0; i < FRAMES;) {
-      const used = front.write(raw, i, 32 - (i & 31));
-      if (front.ready && vib.update(front.features)) alarms++;
-      i += used; r += used;
-      if (r === SLOW_EVERY) { r = 0; const o = ((i / SLOW_EVERY) - 1) * 8; for (let c = 0; c < 8; c++) row[c] = slow[o + c]; if (model.update(row)) alarms++; }
-    }
-  }
-  print("float " + alarms + " " + vib.score + " " + model.score);
-}
-main();
-`,
+  fixed: (passes) => `import { VibrationFrontEnd as Front } from "${join(dir, "modules/detector/vibration.js")}";
+import { MultivariateDetector as Detector } from "${join(dir, "modules/detector/multivariate.js")}";
+` + common(passes) + pipeline("Int32Array", `"fixed " + alarms + " " + vib.score + " " + model.score + " state " + (front.stateBytes + vib.stateBytes + model.stateBytes) + " " + front.stateBytes + " " + vib.stateBytes + " " + model.stateBytes`),
+  float: (passes) => `import { FloatVibrationFrontEnd as Front, FloatMultivariateDetector as Detector } from "${join(dir, "reference.js")}";
+` + common(passes) + pipeline("Float64Array", `"float " + alarms + " " + vib.score + " " + model.score`),
 };
 
 function callgrind(file) {

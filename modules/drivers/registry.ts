@@ -25,4 +25,3 @@ export const parts: Readonly<Record<string, PartDescriptor>> = Object.freeze({
   relay: relayPart,
 });
 
-export function partNames(): string[] { return Object.keys(parts); }
