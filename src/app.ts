@@ -2,8 +2,9 @@
 import type { Host } from "./host";
 import { chooseConfig, type Config } from "telltale/config/config";
 import { parts } from "telltale/drivers/registry";
-import type { Channel, SensorInstance, SensorIO } from "telltale/drivers/part";
+import type { Channel, SensorInstance, SensorIO, StreamInfo } from "telltale/drivers/part";
 import { createDetector, type Detector } from "telltale/detector/select";
+import { VibrationMonitor } from "telltale/detector/vibration-monitor";
 import { ConnectionRefusedError, MQTTClient } from "telltale/mqtt/client";
 import { utf8Decode, utf8Encode } from "telltale/mqtt/codec";
 import { ALARM, Outbox, TELEMETRY } from "telltale/storage/outbox";
@@ -39,6 +40,8 @@ interface SensorSlot {
   reprobeIn: number;
   lastError: string;
   declaration: Config["sensors"][number];
+  /** The vibration detector on this part's raw stream (parts with a FIFO), kept across re-probes. */
+  vibration?: { monitor: VibrationMonitor; info: StreamInfo };
 }
 
 function round2(v: number): number { return Math.round(v * 100) / 100; }
@@ -71,6 +74,8 @@ export class App {
   #running = false;
   #seq = 0;
   #boot = 0;
+  /** The device's alarm: the slow channels' detector or any vibration stream's. */
+  #alarm = false;
   #startedAt = 0;
   #connectedAt = -1;
   /** QoS 1 messages waiting for their PUBACK: packet id → outbox sequence number, for the current connection. */
@@ -117,6 +122,10 @@ export class App {
   get running(): boolean { return this.#running; }
   get connected(): boolean { return this.#client?.connected ?? false; }
   get detector(): Detector { return this.#detector; }
+  /** The device's alarm state as last published: the slow detector's or any vibration stream's. */
+  get alarm(): boolean { return this.#alarm; }
+  /** The vibration detector of a sensor with a raw stream, once it has been attached. */
+  vibration(sensor: string): VibrationMonitor | undefined { return this.#sensors.find((s) => s.name === sensor)?.vibration?.monitor; }
   /** Starts of this device so far (kept in the store): with `seq`, telemetry and alarms are unique across reboots. */
   get boot(): number { return this.#boot; }
 
@@ -187,6 +196,7 @@ export class App {
       if (slot.state === "failed" && slot.lastError) this.host.log(`sensor ${slot.name}: recovered`);
       slot.state = "ok";
       slot.consecutive = 0;
+      this.#attachStream(slot);
       // Start the first conversion once the reset has settled, so the first tick already has data.
       this.host.clock.setTimeout(() => { try { slot.instance?.sample(); } catch { /* closed meanwhile */ } }, 5);
     } catch (e) {
@@ -198,6 +208,28 @@ export class App {
       if (message !== slot.lastError) this.host.log(`sensor ${slot.name}: failed: ${message} (re-probing every ${REPROBE_TICKS} samples)`);
       slot.lastError = message;
     }
+  }
+
+  /** Feeds a part's raw stream (an accelerometer FIFO) to its vibration detector; the learned baseline survives a re-probe. */
+  #attachStream(slot: SensorSlot): void {
+    const v = this.config.detector.vibration, instance = slot.instance;
+    if (!v.enabled || !instance?.stream) return;
+    const info = instance.stream(undefined);
+    let current = slot.vibration;
+    if (!current || current.info.rate !== info.rate || current.info.axes !== info.axes) {
+      const bands = v.bands.filter((f) => f < info.rate / 2);
+      if (bands.length < v.bands.length) this.host.log(`sensor ${slot.name}: vibration bands at or above ${info.rate / 2} Hz (half its rate) left out`);
+      const monitor = new VibrationMonitor({
+        axes: info.axes, sampleRate: info.rate, windowShift: v.windowShift, bands, calibrationWindows: v.calibrationWindows,
+        on: v.on, off: v.off, holdWindows: v.holdWindows, clearWindows: v.clearWindows,
+      });
+      current = slot.vibration = { monitor, info };
+      this.host.log(`sensor ${slot.name}: vibration detector on ${info.axes} axes at ${info.rate} Hz, ${monitor.names.length} features per window of ${monitor.front.windowSamples} (${monitor.stateBytes} bytes of state)`);
+    } else {
+      current.monitor.front.reset(); // a new window; the model keeps what it learned
+      current.info = info;
+    }
+    instance.stream(current.monitor);
   }
 
   #sensorError(slot: SensorSlot, error: Error): void {
@@ -265,26 +297,47 @@ export class App {
       health[slot.name] = { state: slot.state, errors: slot.errors, ...slot.instance?.health?.() };
     }
     const det = this.#detector;
-    const wasAlarm = det.alarm, wasCalibrated = det.calibrated;
+    const wasCalibrated = det.calibrated;
     if (valid !== 0) det.update(this.#values, valid);
     if (det.calibrated && (!wasCalibrated || seq % BASELINE_SAVE_TICKS === 0)) this.#saveBaseline();
     const score = round2(det.score / 256);
     const top = det.topChannel();
+    // Vibration streams: what each detector saw since the previous tick (an alarm shorter than a tick still counts).
+    const vibration: Record<string, unknown> = {};
+    let vibrationCause: { channel: string; value: number | null; score: number } | undefined;
+    for (const slot of this.#sensors) {
+      const v = slot.vibration;
+      if (!v) continue;
+      const seen = v.monitor.take(), features = v.monitor.features(v.info.unitPerCount), name = v.monitor.topName();
+      const vscore = round2(seen.peakScore / 256);
+      vibration[slot.name] = { calibrated: v.monitor.model.calibrated, windows: seen.windows, score: vscore, alarm: seen.alarmSeen, top: name ?? null, features };
+      if (seen.alarmSeen && !vibrationCause) {
+        const [axis, feature] = (name ?? ".").split(".");
+        vibrationCause = { channel: slot.name + "." + (name ?? ""), value: features[axis]?.[feature] ?? null, score: vscore };
+      }
+    }
+    const alarmNow = det.alarm || vibrationCause !== undefined;
     const telemetry = {
       boot: this.#boot, seq, uptimeMs: Math.round(this.host.clock.now() - this.#startedAt), sensors: readings,
       detector: { model: det.model, calibrated: det.calibrated, score, alarm: det.alarm, changePoint: det.changePoint, top: top >= 0 ? this.#channelNames[top] : null },
+      ...(Object.keys(vibration).length > 0 ? { vibration } : {}),
       health: { sensors: health, mqtt: { ...this.stats }, outbox: { pending: this.outbox.pending, dropped: this.outbox.dropped } },
     };
     const line = Object.keys(readings).filter((name) => Object.keys(readings[name]).length > 0).map((name) => name + " " + Object.entries(readings[name]).map(([k, v]) => k + "=" + v).join(" ")).join(", ");
     this.#publish(TELEMETRY, JSON.stringify(telemetry),
-      `telemetry #${seq}: ${line || "no readings"}; score ${score}${det.calibrated ? "" : " (calibrating)"}${det.alarm ? " ALARM" : ""}`);
-    if (det.alarm !== wasAlarm) {
+      `telemetry #${seq}: ${line || "no readings"}; score ${score}${det.calibrated ? "" : " (calibrating)"}${alarmNow ? " ALARM" : ""}`);
+    if (alarmNow !== this.#alarm) {
+      this.#alarm = alarmNow;
       this.stats.alarms++;
-      for (const slot of this.#sensors) slot.instance?.onAlarm?.(det.alarm);
-      const channel = top >= 0 ? this.#channelNames[top] : "";
-      const [sensorName, key] = channel.split(".");
-      const alarm = { state: det.alarm ? "raised" : "cleared", boot: this.#boot, seq, score, channel, value: readings[sensorName]?.[key] ?? null };
-      const text = `ALARM ${alarm.state}: ${channel} = ${alarm.value} (score ${score})`;
+      for (const slot of this.#sensors) slot.instance?.onAlarm?.(alarmNow);
+      let channel = "", value: number | null = null, alarmScore = score;
+      if (det.alarm || !vibrationCause) {
+        channel = top >= 0 ? this.#channelNames[top] : "";
+        const [sensorName, key] = channel.split(".");
+        value = readings[sensorName]?.[key] ?? null;
+      } else ({ channel, value, score: alarmScore } = vibrationCause);
+      const alarm = { state: alarmNow ? "raised" : "cleared", boot: this.#boot, seq, score: alarmScore, channel, value };
+      const text = `ALARM ${alarm.state}: ${channel} = ${alarm.value} (score ${alarmScore})`;
       this.#publish(ALARM, JSON.stringify(alarm), text);
     }
   }
@@ -406,6 +459,7 @@ export class App {
     let result: Record<string, unknown>;
     if (name === "recalibrate") {
       this.#detector.reset();
+      for (const slot of this.#sensors) slot.vibration?.monitor.reset();
       this.host.store.delete(BASELINE_KEY);
       this.host.log("detector: recalibrating on command");
       result = { command: name, ok: true };

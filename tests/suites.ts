@@ -15,6 +15,7 @@ import "./src/app.suite.js";
 import "./modules/sim/machine.suite.js";
 import "./modules/detector/multivariate.suite.js";
 import "./modules/detector/vibration.suite.js";
+import "./modules/detector/vibration-monitor.suite.js";
 import "./modules/storage/crc32.suite.js";
 import "./modules/sim/flash.suite.js";
 import "./modules/storage/outbox.suite.js";

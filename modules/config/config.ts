@@ -2,6 +2,7 @@
 import type { SensorDeclaration } from "telltale/drivers/part";
 import { parts } from "telltale/drivers/registry";
 import { createDetector, DETECTOR_DEFAULTS, type DetectorModel, type DetectorSettings } from "telltale/detector/select";
+import { VibrationMonitor } from "telltale/detector/vibration-monitor";
 
 export interface BrokerConfig {
   /** "mqtt" (plain TCP) or "mqtts" (TLS, server certificate verified). */
@@ -28,8 +29,24 @@ export interface BrokerConfig {
 /** A validated sensor declaration: see modules/drivers/part.ts. */
 export type SensorConfig = SensorDeclaration;
 
+/**
+ * The vibration detector run on every part with a raw stream (an accelerometer's FIFO): the window features of
+ * modules/detector/vibration.ts scored by their own multivariate model (modules/detector/vibration-monitor.ts).
+ */
+export interface VibrationConfig {
+  enabled: boolean;
+  windowShift: number;
+  /** Band centres, Hz; those at or above half a part's rate are left out for that part. */
+  bands: number[];
+  calibrationWindows: number;
+  on: number;
+  off: number;
+  holdWindows: number;
+  clearWindows: number;
+}
+
 /** The detector's settings (see modules/detector/select.ts); defaults depend on `model`. */
-export type DetectorConfig = DetectorSettings;
+export type DetectorConfig = DetectorSettings & { vibration: VibrationConfig };
 
 export interface Config {
   deviceId?: string;
@@ -184,6 +201,7 @@ export function parseConfig(value: unknown): Config {
     off: num(detRaw, "off", "detector.", d.off, 0.5, 64),
     holdSamples: int(detRaw, "holdSamples", "detector.", d.holdSamples, 1, 1000),
     clearSamples: int(detRaw, "clearSamples", "detector.", d.clearSamples, 1, 1000),
+    vibration: vibrationConfig(detRaw.vibration),
   };
   if (detector.off > detector.on) throw new ConfigError("detector.off", "must not exceed detector.on (" + detector.on + ")");
   checkDetectorFits(detector, sensors);
@@ -199,6 +217,37 @@ export function parseConfig(value: unknown): Config {
     sensors,
     detector,
   };
+}
+
+function vibrationConfig(value: unknown): VibrationConfig {
+  const raw = object(value ?? {}, "detector.vibration"), path = "detector.vibration.";
+  const enabled = raw.enabled ?? true;
+  if (typeof enabled !== "boolean") throw new ConfigError(path + "enabled", "expected true or false, got " + describe(enabled));
+  const bandsRaw = raw.bands ?? [50, 100, 200, 400];
+  if (!Array.isArray(bandsRaw) || bandsRaw.length > 8) throw new ConfigError(path + "bands", "expected an array of at most 8 frequencies in Hz, got " + describe(bandsRaw));
+  const bands = bandsRaw.map((f, i) => {
+    if (typeof f !== "number" || !(f > 0 && f <= 20000)) throw new ConfigError(path + "bands[" + i + "]", "expected a frequency above 0 and at most 20000 Hz, got " + describe(f));
+    return f;
+  });
+  const v: VibrationConfig = {
+    enabled, bands,
+    windowShift: int(raw, "windowShift", path, 8, 6, 12),
+    calibrationWindows: int(raw, "calibrationWindows", path, 128, 128, 1_000_000),
+    on: num(raw, "on", path, 16, 0.5, 64),
+    off: num(raw, "off", path, 8, 0.5, 64),
+    holdWindows: int(raw, "holdWindows", path, 2, 1, 1000),
+    clearWindows: int(raw, "clearWindows", path, 4, 1, 1000),
+  };
+  if (v.off > v.on) throw new ConfigError(path + "off", "must not exceed detector.vibration.on (" + v.on + ")");
+  try {
+    // The fastest stream a part gives (3200 Hz) admits every band below 1600 Hz; the rest fit any rate.
+    new VibrationMonitor({ ...v, sampleRate: 3200, bands: bands.filter((f) => f < 1600) });
+  } catch (e) {
+    const option = /option "([A-Za-z]+)"/.exec((e as Error).message)?.[1];
+    const field = option && Object.hasOwn(v, option) ? option : "calibrationWindows";
+    throw new ConfigError(path + field, (e as Error).message.replace(/^[A-Za-z]+: /, ""));
+  }
+  return v;
 }
 
 /** Builds the detector once for the declared channels, so settings that do not fit fail here, naming the field. */

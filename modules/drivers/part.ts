@@ -43,6 +43,27 @@ export interface SensorInstance {
   onAlarm?(alarm: boolean): void;
   /** Extra health figures for telemetry (e.g. FIFO overflows). */
   health?(): Record<string, number>;
+  /**
+   * Parts with a fast raw stream (an accelerometer FIFO) hand every frame to `sink` as it is drained, besides their
+   * per-tick summary; `undefined` detaches. Returns what the frames are.
+   */
+  stream?(sink: FrameSink | undefined): StreamInfo;
+}
+
+/** A consumer of a raw stream (the detector's vibration front end): interleaved int16 counts, `axes` per frame. */
+export interface FrameSink {
+  /** Takes up to `frames` frames from frame `start` of `samples`; returns how many it took (it may stop early). */
+  write(samples: Int16Array, start: number, frames: number): number;
+}
+
+/** The shape and unit of a part's raw stream. */
+export interface StreamInfo {
+  axes: number;
+  /** Frames per second. */
+  rate: number;
+  /** Physical value of one count (m/s² for an accelerometer). */
+  unitPerCount: number;
+  unit: string;
 }
 
 export interface PartDescriptor {

@@ -7,6 +7,7 @@ import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { SHT3xModel } from "telltale/drivers/sht3x/model";
 import type { TCPSocket, TCPSocketOptions } from "telltale/io/io";
 import { ManualClock } from "../support/manual-clock.js";
+import { createSimWorld } from "telltale/sim/world";
 
 class RefusingSocket implements TCPSocket {
   constructor(options: TCPSocketOptions) {
@@ -78,5 +79,36 @@ suite("app with the multivariate detector", () => {
     equal(r.app.detector.calibrated, false);
     const garbage = boot(new Map([["baseline", "not hex"]]), { model: "multivariate", calibrationSamples: 160 });
     ok(garbage.log.some((l) => /not hex text/.test(l)), garbage.log.join("\n"));
+  });
+
+  test("accelerometer-stream-feeds-vibration-detector-and-wear-raises-alarm", async () => {
+    // An ADXL345 at 400 Hz on the simulated pump; its bearing tone starts growing (wear) 30 s after boot.
+    const config = parseConfig({
+      intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" },
+      sensors: [{ part: "adxl345", name: "pump", address: 0x53, rate: 400, range: 2 }],
+      detector: { vibration: { windowShift: 6 } },
+    });
+    const clock = new ManualClock();
+    const world = createSimWorld(clock, config.sensors, { fault: { kind: "wear", atMs: 30_000, size: 1.5 } });
+    const log: string[] = [];
+    const host: Host = {
+      name: "test", clock, i2c: world.bus.ioClass(), tcp: RefusingSocket, deviceId: "t3",
+      store: { get: () => undefined, set: () => {}, delete: () => {} },
+      log: (line) => log.push(line), connectNetwork: async () => {},
+    };
+    const app = new App(host, config);
+    await app.start();
+    await ticks(clock, 28);
+    const monitor = app.vibration("pump");
+    ok(monitor, "vibration detector attached: " + log.join("\n"));
+    ok(monitor!.model.calibrated, "calibrated after 128 windows of 64 frames at 400 Hz");
+    ok(log.some((l) => /sensor pump: vibration detector on 3 axes at 400 Hz, 18 features per window of 64/.test(l)), log.join("\n"));
+    equal(app.alarm, false, "no alarm before the wear: " + log.filter((l) => /ALARM/.test(l)).join(" | "));
+    const telemetry = log.filter((l) => /^telemetry/.test(l)).length;
+    ok(telemetry >= 27, "telemetry every tick");
+    await ticks(clock, 30);
+    const raised = log.find((l) => /ALARM raised: pump\.[xyz]\.\w+/.test(l));
+    ok(raised, "wear raised a vibration alarm: " + log.slice(-4).join("\n"));
+    app.stop();
   });
 });

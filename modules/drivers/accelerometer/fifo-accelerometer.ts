@@ -1,7 +1,11 @@
 // What the FIFO accelerometer drivers share: option checks, lifecycle, fault reporting, the drain schedule and the window.
 import type { Clock, DigitalConstructor, I2C, SensorIOOptions } from "telltale/io/io";
-import { AccelWindow, millisScale, type MillisScale, type VibrationSummary } from "telltale/drivers/accelerometer/window";
+import type { FrameSink, StreamInfo } from "telltale/drivers/part";
+import { AccelWindow, millisScale, STANDARD_GRAVITY, type MillisScale, type VibrationSummary } from "telltale/drivers/accelerometer/window";
 import { DrainScheduler } from "telltale/drivers/accelerometer/drain";
+
+/** Frames per block handed to a stream sink. */
+const FEED_FRAMES = 64;
 
 export interface FifoAccelerometerOptions {
   sensor: SensorIOOptions;
@@ -80,6 +84,9 @@ export abstract class FifoAccelerometer {
   readonly #two = new Uint8Array(2);
   readonly #pair = new Uint8Array(2);
   readonly #drainSafe = (): void => { this.#drainOnce(); };
+  #sink: FrameSink | undefined;
+  /** Frames handed to the sink per write (made when a sink attaches). */
+  #feed: Int16Array | undefined;
 
   protected constructor(name: string, options: FifoAccelerometerOptions) {
     this.#name = name;
@@ -213,6 +220,18 @@ export abstract class FifoAccelerometer {
     return window.summary(this.#gPerCount);
   }
 
+  /**
+   * Hands every frame drained from now on to `sink` (raw counts, x, y, z), after the window has taken it; undefined
+   * detaches. The sink runs inside the drain, so it must not block; it sees the frames at the part's output data rate.
+   */
+  stream(sink: FrameSink | undefined): StreamInfo {
+    this.#check();
+    this.#sink = sink;
+    if (sink && !this.#feed) this.#feed = new Int16Array(FEED_FRAMES * 3);
+    if (sink) this.#window.discard(); // only frames from now on
+    return { axes: 3, rate: this.#rate, unitPerCount: this.#gPerCount * STANDARD_GRAVITY, unit: "m/s²" };
+  }
+
   health(): FifoHealth {
     return { overflows: this.#overflows, samples: this.#window.total, dropped: this.#window.dropped };
   }
@@ -298,12 +317,26 @@ export abstract class FifoAccelerometer {
     try {
       const n = this.drainFifo(this.#window);
       this.#failing = false;
+      if (this.#sink && n > 0) this.#feedSink(this.#sink, this.#feed!);
       return n;
     } catch (e) {
       // One report per run of failures: a poll every few ms must not flood onError while a wire is loose.
       if (!this.#failing) this.report(e as Error);
       this.#failing = true;
       return 0;
+    }
+  }
+
+  /** Moves the window's unread frames to the sink, a block at a time (allocation-free). */
+  #feedSink(sink: FrameSink, feed: Int16Array): void {
+    for (;;) {
+      const frames = this.#window.readCounts(feed);
+      if (frames === 0) return;
+      for (let done = 0; done < frames;) {
+        const used = sink.write(feed, done, frames - done);
+        if (used <= 0) return; // a sink that takes nothing is not fed again until the next drain
+        done += used;
+      }
     }
   }
 
