@@ -16,6 +16,7 @@ import "./modules/sim/machine.suite.js";
 import "./modules/detector/multivariate.suite.js";
 import "./modules/detector/vibration.suite.js";
 import "./modules/detector/vibration-monitor.suite.js";
+import "./modules/detector/novelty.suite.js";
 import "./modules/storage/crc32.suite.js";
 import "./modules/sim/flash.suite.js";
 import "./modules/storage/outbox.suite.js";

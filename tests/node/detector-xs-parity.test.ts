@@ -13,6 +13,7 @@ const root = new URL("../../../", import.meta.url).pathname;
 function program(modules: string): string {
   return `import { VibrationFrontEnd } from "${join(modules, "detector/vibration.js")}";
 import { MultivariateDetector } from "${join(modules, "detector/multivariate.js")}";
+import { NoveltyDetector } from "${join(modules, "detector/novelty.js")}";
 let seed = 2024;
 function rnd() { seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5; return (seed & 0xFFFF) - 32768; }
 let h = 0x811C9DC5 | 0;
@@ -34,9 +35,18 @@ for (let block = 0; block < 1600; block++) {
   for (let c = 0; c < 8; c++) row[c] = 1000 * c + (rnd() >> 6) + (block > 1300 && c === 5 ? 900 : 0);
   slow.update(row); mix(slow.score); mix(slow.t2); mix(slow.changePoint ? 1 : 0); mix(slow.contributions[5]); scores++;
 }
+// The univariate novelty model on a daily-like cycle (period 96) with a broken cycle and a spike: period search in
+// float64 at the end of calibration, integer scoring after.
+const nov = new NoveltyDetector({ calibrationSamples: 600 });
+for (let t = 0; t < 4000; t++) {
+  const phase = t % 96, broken = t >= 2400 && t < 2496;
+  const v = (phase < 48 && !broken ? 5000 : 1000) + (rnd() >> 6) + (t === 3300 ? 20000 : 0);
+  nov.update(v); mix(nov.score); mix(nov.detection ? 1 : 0);
+}
+mix(nov.period); mix(nov.detections);
 const image = slow.exportState();
 for (let i = 0; i < image.length; i++) mix(image[i]);
-print("parity " + scores + " " + (h >>> 0).toString(16) + " " + vib.score + " " + slow.score + " " + slow.alarm);
+print("parity " + scores + " " + (h >>> 0).toString(16) + " " + vib.score + " " + slow.score + " " + slow.alarm + " novelty " + nov.period + " " + nov.detections);
 `;
 }
 
@@ -61,4 +71,6 @@ test("detector-scores-are-bit-identical-in-node-and-xs", async () => {
   assert.ok(nodeLine.startsWith("parity "), "Node printed a result");
   assert.equal(xsLine, nodeLine);
   assert.match(nodeLine, /^parity 1800 /, "every window and slow sample was scored");
+  const [period, detections] = nodeLine.split(" novelty ")[1].split(" ").map(Number);
+  assert.ok(period > 0 && period % 96 === 0 && detections > 0, "the novelty model found the cycle (or a multiple) and detected something: " + nodeLine);
 });
