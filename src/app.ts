@@ -217,12 +217,8 @@ export class App {
     const info = instance.stream(undefined);
     let current = slot.vibration;
     if (!current || current.info.rate !== info.rate || current.info.axes !== info.axes) {
-      const bands = v.bands.filter((f) => f < info.rate / 2);
-      if (bands.length < v.bands.length) this.host.log(`sensor ${slot.name}: vibration bands at or above ${info.rate / 2} Hz (half its rate) left out`);
-      const monitor = new VibrationMonitor({
-        axes: info.axes, sampleRate: info.rate, windowShift: v.windowShift, bands, calibrationWindows: v.calibrationWindows,
-        on: v.on, off: v.off, holdWindows: v.holdWindows, clearWindows: v.clearWindows,
-      });
+      const monitor = new VibrationMonitor({ ...v, axes: info.axes, sampleRate: info.rate });
+      if (monitor.bands.length < v.bands.length) this.host.log(`sensor ${slot.name}: vibration bands at or above ${info.rate / 2} Hz (half its rate) left out`);
       current = slot.vibration = { monitor, info };
       this.host.log(`sensor ${slot.name}: vibration detector on ${info.axes} axes at ${info.rate} Hz, ${monitor.names.length} features per window of ${monitor.front.windowSamples} (${monitor.stateBytes} bytes of state)`);
     } else {

@@ -240,8 +240,8 @@ function vibrationConfig(value: unknown): VibrationConfig {
   };
   if (v.off > v.on) throw new ConfigError(path + "off", "must not exceed detector.vibration.on (" + v.on + ")");
   try {
-    // The fastest stream a part gives (3200 Hz) admits every band below 1600 Hz; the rest fit any rate.
-    new VibrationMonitor({ ...v, sampleRate: 3200, bands: bands.filter((f) => f < 1600) });
+    // At the fastest stream a part gives (3200 Hz) every band below 1600 Hz is kept: the most features any part gets.
+    new VibrationMonitor({ ...v, sampleRate: 3200 });
   } catch (e) {
     const option = /option "([A-Za-z]+)"/.exec((e as Error).message)?.[1];
     const field = option && Object.hasOwn(v, option) ? option : "calibrationWindows";

@@ -20,7 +20,7 @@ export interface VibrationMonitorOptions {
   sampleRate: number;
   /** Window of 2^windowShift frames, 6–12 (default 8). */
   windowShift?: number;
-  /** Band centre frequencies in Hz (default: those of 50, 100, 200, 400 below sampleRate / 2). */
+  /** Band centre frequencies in Hz (default 50, 100, 200, 400); those at or above sampleRate / 2 are left out (see `bands`). */
   bands?: readonly number[];
   /** Windows learned as normal before scoring, at least 128 (default 128; with 256-frame windows at 1600 Hz, about 20 s). */
   calibrationWindows?: number;
@@ -40,6 +40,8 @@ const FEATURE_SHIFTS = [2, 6, 2, 2, 6] as const;
  */
 const FEATURE_FLOORS = [16, 32, 20, 51, 16] as const;
 const AXES = "xyz";
+/** The model's channel limit. */
+const MAX_FEATURES = 32;
 const OPTION_NAMES: Record<string, string> = {
   calibrationSamples: "calibrationWindows", warmupSamples: "calibrationWindows", holdSamples: "holdWindows", clearSamples: "clearWindows",
 };
@@ -60,8 +62,14 @@ export class VibrationMonitor {
   constructor(options: VibrationMonitorOptions) {
     const rate = options?.sampleRate;
     if (typeof rate !== "number" || !(rate > 0)) throw new RangeError("VibrationMonitor: option \"sampleRate\" must be a number above 0, got " + String(rate));
-    const bands = options.bands ?? [50, 100, 200, 400].filter((f) => f < rate / 2);
-    this.front = new VibrationFrontEnd({ axes: options.axes ?? 3, windowShift: options.windowShift ?? 8, sampleRate: rate, bands });
+    // Only bands below half the rate exist in the stream; the caller compares `bands` with what it asked for.
+    const asked = options.bands ?? [50, 100, 200, 400];
+    const bands = Array.isArray(asked) ? asked.filter((f) => !(f >= rate / 2)) : asked;
+    const axes = options.axes ?? 3;
+    if (Array.isArray(bands) && typeof axes === "number" && axes * (FEATURE_NAMES.length + bands.length) > MAX_FEATURES)
+      throw new RangeError("VibrationMonitor: option \"bands\": at most " + Math.floor(MAX_FEATURES / axes - FEATURE_NAMES.length) + " bands fit "
+        + axes + " axes (axes × (4 + bands) features ≤ " + MAX_FEATURES + "), got " + bands.length);
+    this.front = new VibrationFrontEnd({ axes, windowShift: options.windowShift ?? 8, sampleRate: rate, bands });
     this.bands = bands.slice();
     const names: string[] = [], floors: number[] = [];
     const shifts: number[] = [];

@@ -51,4 +51,16 @@ suite("config", () => {
     ok(second.error && /config\.intervalMs/.test(second.error.message));
     throws(() => chooseConfig({ intervalMs: "fast" }, new MemoryStore()), /config\.intervalMs/);
   });
+
+  test("vibration-settings-defaulted-and-each-bad-field-named", () => {
+    const v = parseConfig({}).detector.vibration;
+    equal(v.enabled, true); equal(v.windowShift, 8); equal(v.calibrationWindows, 128); equal(v.bands.join(","), "50,100,200,400");
+    throws(() => parseConfig({ detector: { vibration: "on" } }), /^config\.detector\.vibration: expected an object/);
+    throws(() => parseConfig({ detector: { vibration: { enabled: 1 } } }), /^config\.detector\.vibration\.enabled: /);
+    throws(() => parseConfig({ detector: { vibration: { bands: [100, -5] } } }), /^config\.detector\.vibration\.bands\[1\]: /);
+    throws(() => parseConfig({ detector: { vibration: { bands: [10, 20, 30, 40, 50, 60, 70] } } }), /^config\.detector\.vibration\.bands: .*at most 6 bands fit/);
+    throws(() => parseConfig({ detector: { vibration: { calibrationWindows: 64 } } }), /^config\.detector\.vibration\.calibrationWindows: /);
+    throws(() => parseConfig({ detector: { vibration: { windowShift: 13 } } }), /^config\.detector\.vibration\.windowShift: /);
+    throws(() => parseConfig({ detector: { vibration: { on: 4, off: 6 } } }), /^config\.detector\.vibration\.off: must not exceed/);
+  });
 });

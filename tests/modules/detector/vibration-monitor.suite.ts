@@ -30,6 +30,9 @@ suite("detector/vibration-monitor", () => {
     throws(() => new VibrationMonitor({ sampleRate: FS, holdWindows: 0 }), /^RangeError: VibrationMonitor: option "holdWindows"|VibrationMonitor: option "holdWindows"/);
     // Bands at or above half the rate are left out by default.
     equal(new VibrationMonitor({ sampleRate: 400 }).bands.join(","), "50,100");
+    equal(new VibrationMonitor({ sampleRate: 400, bands: [60, 200, 120] }).bands.join(","), "60,120");
+    // 3 axes × (4 + 7 bands) = 33 features: more than the model takes, named as the bands.
+    throws(() => new VibrationMonitor({ sampleRate: FS, bands: [10, 20, 30, 40, 50, 60, 70] }), /"bands": at most 6 bands fit 3 axes/);
   });
 
   test("names-and-state-bytes-match-the-model", () => {
