@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { csvFiles } from "./lib/skab.mjs";
-import { loadNabSeries, nabScore, parseNabTime, probationLength } from "./lib/nab.mjs";
+import { loadNabSeries, nabScore, noveltyDetections, parseNabTime, probationLength } from "./lib/nab.mjs";
 
 const args = process.argv.slice(2);
 const arg = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : fallback; };
@@ -30,20 +30,9 @@ for (const path of csvFiles(data)) {
   files.push({ key, ...series, windows });
 }
 
-/** Integer unit for a series: a power of ten that puts the probationary segment's largest magnitude near 10^5 (calibration data only). */
-function unitScale(values, cal) {
-  let max = 0;
-  for (let i = 0; i < cal; i++) max = Math.max(max, Math.abs(values[i]));
-  return max > 0 ? 10 ** Math.round(5 - Math.log10(max)) : 1;
-}
-
 function detect(file, threshold) {
-  const n = file.value.length, cal = Math.max(64, probationLength(n));
-  const det = new NoveltyDetector({ calibrationSamples: cal, threshold });
-  const scale = unitScale(file.value, cal);
-  const detected = new Uint8Array(n);
-  for (let i = 0; i < n; i++) detected[i] = det.update(Math.max(-0x3FFFFF, Math.min(0x3FFFFF, Math.round(file.value[i] * scale)))) ? 1 : 0;
-  return { time: file.time, detected, windows: file.windows, period: det.period };
+  const { detected, period } = noveltyDetections(NoveltyDetector, file.value, { threshold });
+  return { time: file.time, detected, windows: file.windows, period };
 }
 
 const run = (threshold) => nabScore(files.map((f) => detect(f, threshold)), { probation: true });

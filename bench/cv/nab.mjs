@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { csvFiles } from "../lib/skab.mjs";
-import { loadNabSeries, parseNabTime, probationLength, fileScore, PROFILES } from "../lib/nab.mjs";
+import { loadNabSeries, parseNabTime, fileScore, noveltyDetections, PROFILES } from "../lib/nab.mjs";
 const { NoveltyDetector } = await import(new URL("../../build/modules/detector/novelty.js", import.meta.url));
 const data = process.env.NAB ?? "../shared/data/nab/data";
 const labels = JSON.parse(readFileSync(process.env.NAB_LABELS ?? "../shared/data/nab/labels/combined_windows.json", "utf8"));
@@ -16,11 +16,7 @@ for (const path of csvFiles(data)) {
   files.push({ key, category: key.split("/")[0], ...loadNabSeries(path), windows: labels[key].map(([a, b]) => [parseNabTime(a), parseNabTime(b)]) });
 }
 function raw(f, o, profile) {
-  const n = f.value.length, cal = Math.max(64, probationLength(n));
-  let max = 0; for (let i = 0; i < cal; i++) max = Math.max(max, Math.abs(f.value[i]));
-  const scale = max > 0 ? 10 ** Math.round(5 - Math.log10(max)) : 1;
-  const d = new NoveltyDetector({ calibrationSamples: cal, ...o }), detected = new Uint8Array(n);
-  for (let i = 0; i < n; i++) detected[i] = d.update(Math.max(-0x3FFFFF, Math.min(0x3FFFFF, Math.round(f.value[i] * scale)))) ? 1 : 0;
+  const { detected } = noveltyDetections(NoveltyDetector, f.value, o);
   return fileScore({ time: f.time, detected, windows: f.windows }, profile, true);
 }
 const grid = [];

@@ -93,3 +93,22 @@ export function loadNabSeries(path) {
   }
   return { time, value: Float64Array.from(value) };
 }
+
+/** Integer unit for a series: a power of ten that puts the calibration rows' largest magnitude near 10^5. */
+export function unitScale(values, cal) {
+  let max = 0;
+  for (let i = 0; i < cal; i++) max = Math.max(max, Math.abs(values[i]));
+  return max > 0 ? 10 ** Math.round(5 - Math.log10(max)) : 1;
+}
+
+/**
+ * Runs the novelty model (the built class, passed in) over one series, calibrating on its probationary rows:
+ * { detected: 0/1 per row, period }. Values are fed in the unit unitScale() picks from those rows, clamped to ±(2^22 − 1).
+ */
+export function noveltyDetections(NoveltyDetector, values, options = {}) {
+  const n = values.length, cal = Math.max(64, probationLength(n));
+  const det = new NoveltyDetector({ calibrationSamples: cal, ...options });
+  const scale = unitScale(values, cal), detected = new Uint8Array(n);
+  for (let i = 0; i < n; i++) detected[i] = det.update(Math.max(-0x3FFFFF, Math.min(0x3FFFFF, Math.round(values[i] * scale)))) ? 1 : 0;
+  return { detected, period: det.period };
+}

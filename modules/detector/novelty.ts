@@ -79,8 +79,6 @@ export class NoveltyDetector {
   #left = 0;
   /** True on an update that is a detection. */
   detection = false;
-  /** The short score, log2(1 + z²) averaged, Q12 (bits × 4096). */
-  score = 0;
   /** Detections so far. */
   detections = 0;
 
@@ -97,6 +95,8 @@ export class NoveltyDetector {
   }
 
   get calibrated(): boolean { return this.#n >= this.calibrationSamples; }
+  /** The short score, log2(1 + z²) averaged, Q12 (bits × 4096); 0 while the scorer (re)starts. */
+  get score(): number { return this.#sm; }
   /** Bytes of state: the buffer and about 20 scalars. */
   get stateBytes(): number { return this.#buffer.byteLength + 20 * 4; }
 
@@ -152,7 +152,6 @@ export class NoveltyDetector {
     const a = (log2Q8((65536 + r * r) | 0) - 4096) | 0; // log2(1 + (r/256)²), Q8
     this.#sm = (this.#sm + (((a << 4) - this.#sm) >> SHORT)) | 0;
     const sm = this.#sm;
-    this.score = sm;
     if (t < 32) { this.#lm = sm << 8; this.#lv = 1 << 20; return false; }
     const d = ((sm << 8) - this.#lm) >> 12; // (sm − lm) in Q8, |d| < 2^14
     const likely = d > 0 && ((d * d) | 0) > this.#thrSqQ8 * ((this.#lv + 10486) >> 12);
@@ -218,7 +217,7 @@ export class NoveltyDetector {
   reset(): void {
     this.#buffer.fill(0); this.#blockSum = 0; this.#n = 0; this.#lo = 0; this.#hi = 0; this.#floorQ8 = 1;
     this.period = 0; this.periodicity = 0; this.energyRatio = 0; this.#left = 0;
-    this.detection = false; this.score = 0; this.detections = 0;
+    this.detection = false; this.detections = 0;
     this.#restartScorer();
   }
 }
