@@ -12,7 +12,8 @@ const USAGE = `usage: npm start -- [options]
   --config FILE       device configuration (JSON); the options below override it
   --interval MS       sampling/telemetry interval (default 1000)
   --fault KIND        step | drift | none (default step)
-  --fault-at S        seconds after start when the fault begins (default 60)
+  --fault-at S        seconds after start when the fault begins (default 150: after the 120-sample calibration)
+  --cycle S           period of the machine's normal temperature/humidity cycle in seconds (default 60)
   --device-id ID      device id in topics (default: this host's name)
   --flash DIR         folder for the persistent store and the outbox (default ./telltale-flash)
   --duration S        stop after S seconds (default: run until Ctrl-C)`;
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
     args = parseArgs({
       options: {
         broker: { type: "string" }, ca: { type: "string" }, config: { type: "string" },
-        interval: { type: "string" }, fault: { type: "string" }, "fault-at": { type: "string" },
+        interval: { type: "string" }, fault: { type: "string" }, "fault-at": { type: "string" }, cycle: { type: "string" },
         "device-id": { type: "string" }, flash: { type: "string" }, duration: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -63,16 +64,18 @@ async function main(): Promise<void> {
   }
   config = {
     intervalMs: number("interval", args.interval, 1000),
-    detector: { calibrationSamples: 20 },
+    detector: { calibrationSamples: 120 },
     ...config,
     broker: brokerConfig,
   };
   if (args["device-id"]) config.deviceId = args["device-id"];
 
   // A fault: a step of +4 °C (a bearing seizing), or a drift of +8 °C per minute (cooling failing outright).
-  // The first detector catches drifts clearly faster than the machine's normal cycle; slow drifts need
-  // the change-point detector that replaces it.
-  const faultAt = number("fault-at", args["fault-at"], 60) * 1000;
+  // The detector learns the machine's normal cycle during calibration (120 samples: two cycles at the defaults),
+  // so the cycle itself is not an alarm; the fault breaks the way temperature and humidity move together.
+  const faultAt = number("fault-at", args["fault-at"], 150) * 1000;
+  const cycleMs = number("cycle", args.cycle, 60) * 1000;
+  if (cycleMs < 1000) fail(`--cycle expects at least 1 second, got "${args.cycle}"`);
   // The simulated bus holds a chip for each declared sensor (none if the configuration is bad: the app says why).
   let sensors: ReturnType<typeof parseConfig>["sensors"] = [];
   try { sensors = parseConfig(config).sensors; } catch { /* reported by startApp */ }
@@ -80,7 +83,7 @@ async function main(): Promise<void> {
     storePath: (args.flash ?? "telltale-flash") + "/store.json",
     deviceId: args["device-id"],
     sensors,
-    machine: { fault: { kind: fault, atMs: faultAt, size: fault === "step" ? 4 : 8 } },
+    machine: { periodMs: cycleMs, fault: { kind: fault, atMs: faultAt, size: fault === "step" ? 4 : 8 } },
   });
   if (fault !== "none") console.log(`simulated machine: ${fault} fault at ${faultAt / 1000} s`);
 

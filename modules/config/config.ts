@@ -190,7 +190,7 @@ export function parseConfig(value: unknown): Config {
     }
   });
   const detRaw = object(raw.detector ?? {}, "detector");
-  const model = detRaw.model ?? "zscore";
+  const model = detRaw.model ?? "multivariate";
   if (model !== "zscore" && model !== "multivariate") throw new ConfigError("detector.model", "expected \"zscore\" or \"multivariate\", got " + describe(model));
   const d = DETECTOR_DEFAULTS[model as DetectorModel];
   const detector: DetectorConfig = {

@@ -143,14 +143,16 @@ export class MultivariateDetector {
   constructor(options: MultivariateOptions) {
     const p = this.channels = integer("channels", options?.channels, 1, 32);
     this.calibrationSamples = integer("calibrationSamples", options.calibrationSamples ?? 400, 32, 0x3FFFFFFF);
-    this.warmupSamples = integer("warmupSamples", options.warmupSamples ?? (this.calibrationSamples >> 2), 8, this.calibrationSamples - 16);
     this.fastShift = integer("fastShift", options.fastShift ?? 4, 0, 10);
+    // A default warm-up that does not fit is reported below as too short a calibration, the option the user sets.
+    this.warmupSamples = options.warmupSamples === undefined ? Math.max(2 << this.fastShift, this.calibrationSamples >> 2)
+      : integer("warmupSamples", options.warmupSamples, 8, this.calibrationSamples - 16);
     this.slowShift = integer("slowShift", options.slowShift ?? 7, this.fastShift + 1, 16);
     // The fast filter must settle before the covariance is learned, or fast − slow is ~0 there and every later score explodes.
     if (this.warmupSamples < 2 << this.fastShift)
       throw new RangeError("MultivariateDetector: option \"warmupSamples\" must be at least 2^(fastShift + 1) = " + (2 << this.fastShift) + ", got " + this.warmupSamples);
     if (this.calibrationSamples - this.warmupSamples < 2 * p + 16)
-      throw new RangeError("MultivariateDetector: option \"calibrationSamples\" must exceed warmupSamples by at least 2 × channels + 16 = " + (2 * p + 16));
+      throw new RangeError("MultivariateDetector: option \"calibrationSamples\" must be at least warmupSamples + 2 × channels + 16 = " + (this.warmupSamples + 2 * p + 16) + " (" + p + " channels), got " + this.calibrationSamples);
     this.#ridgeQ16 = Math.round(real("ridge", options.ridge ?? 0.05, 0, 1) * 65536);
     const on = real("on", options.on ?? 16, 0, 255), off = real("off", options.off ?? 8, 0, 255);
     if (off > on) throw new RangeError("MultivariateDetector: option \"off\" must not exceed \"on\"");

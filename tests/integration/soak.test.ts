@@ -58,7 +58,6 @@ test("soak-every-qos1-message-arrives-through-outages-and-reboots", { timeout: 2
   const config = {
     intervalMs: 100,
     broker: { url: `mqtts://127.0.0.1:${proxy.port}`, ca: pki.caPem, keepalive: 5, backoffBaseMs: 200, backoffCapMs: 2000, drainPerSecond: 100 },
-    detector: { calibrationSamples: 10 },
   };
   const logTail: string[] = [];
   let tornFound = 0;

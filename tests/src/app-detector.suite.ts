@@ -42,9 +42,10 @@ async function ticks(clock: ManualClock, count: number): Promise<void> {
 suite("app with the multivariate detector", () => {
   test("config-chooses-model-and-rejects-misfit-settings-by-field", () => {
     equal(parseConfig({ detector: { model: "multivariate" } }).detector.calibrationSamples, 400);
-    equal(parseConfig({}).detector.model, "zscore");
+    equal(parseConfig({}).detector.model, "multivariate");
     throws(() => parseConfig({ detector: { model: "lstm" } }), /^config\.detector\.model: expected "zscore" or "multivariate"/);
-    throws(() => parseConfig({ detector: { model: "multivariate", calibrationSamples: 40 } }), /^config\.detector\.calibrationSamples: /);
+    throws(() => parseConfig({ detector: { calibrationSamples: 40 } }), /^config\.detector\.calibrationSamples: option "calibrationSamples" must be at least warmupSamples \+ 2 × channels \+ 16 = 52 \(2 channels\), got 40$/);
+    throws(() => parseConfig({ detector: { calibrationSamples: 20 } }), /^config\.detector\.calibrationSamples: .*32/);
   });
 
   test("fault-after-calibration-raises-alarm-naming-channel", async () => {

@@ -125,7 +125,7 @@ function rig(extra: Record<string, unknown> = {}, flash?: SimFlash) {
   };
   const config = parseConfig({
     intervalMs: 1000, broker: { url: "mqtt://broker.test:1883", backoffBaseMs: 500, backoffCapMs: 1000, drainPerSecond: 5 },
-    detector: { calibrationSamples: 5, holdSamples: 1 }, ...extra,
+    detector: { model: "zscore", calibrationSamples: 5, holdSamples: 1 }, ...extra,
   });
   const app = new App(host, config);
   return { clock, broker, log, app, store, setTemperature: (t: number) => { temperature = t; } };

@@ -30,7 +30,7 @@ function rig(extra: Record<string, unknown> = {}) {
     store: { get: (k) => store.get(k), set: (k, v) => { store.set(k, v); }, delete: (k) => { store.delete(k); } },
     log: (line) => log.push(line), connectNetwork: async () => {},
   };
-  const app = new App(host, parseConfig({ intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" }, detector: { calibrationSamples: 5 }, ...extra }));
+  const app = new App(host, parseConfig({ intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" }, detector: { model: "zscore", calibrationSamples: 5 }, ...extra }));
   return { clock, model, log, app };
 }
 

@@ -11,7 +11,7 @@ export interface Firmware { app: App; host: NodeHost; log: string[]; }
 
 export function startFirmware(deviceId: string, broker: Record<string, unknown>, machine: MachineOptions = {}, extra: Record<string, unknown> = {}): Firmware {
   const log: string[] = [];
-  const config = parseConfig({ deviceId, intervalMs: 100, broker: { keepalive: 10, ...broker }, detector: { calibrationSamples: 10 }, ...extra });
+  const config = parseConfig({ deviceId, intervalMs: 100, broker: { keepalive: 10, ...broker }, detector: { calibrationSamples: 60 }, ...extra });
   const host = createNodeHost({
     storePath: join(mkdtempSync(join(tmpdir(), "telltale-flash-")), "store.json"),
     deviceId, log: (line) => log.push(line), machine, sensors: config.sensors,

@@ -16,7 +16,10 @@ suite("config", () => {
     equal(c.broker.port, 1883);
     equal(c.sensors.length, 1);
     equal(c.sensors[0].name, "sht3x");
-    equal(c.detector.on, 6);
+    equal(c.detector.model, "multivariate", "the multivariate detector is the default");
+    equal(c.detector.calibrationSamples, 400);
+    equal(c.detector.on, 16);
+    equal(parseConfig({ detector: { model: "zscore" } }).detector.on, 6, "the z-score keeps its own defaults");
   });
   test("broker-url-forms", () => {
     deepEqual(parseBrokerUrl("mqtts://broker.example:8884"), { scheme: "mqtts", host: "broker.example", port: 8884 });
