@@ -47,10 +47,10 @@ after(async () => {
 
 test("telemetry-availability-and-alarm-reach-mosquitto-over-tls", async () => {
   const got = await subscribe(broker.port, "telltale/dev-a/#");
-  const fw = firmware("dev-a", broker.port, { fault: { kind: "step", atMs: 9000, size: 4 } });
+  const fw = firmware("dev-a", broker.port, { periodMs: 3000, fault: { kind: "step", atMs: 9000, size: 4 } });
   const dump = () => fw.log.slice(-15).join("\n");
   await waitFor("retained online status", () => got.find((m) => m.topic === "telltale/dev-a/status" && m.payload === "online"), 10_000, dump);
-  // The default (multivariate) detector calibrates on 60 samples (6 s at 100 ms); the step comes after.
+  // The default (multivariate) detector calibrates on 60 samples (6 s at 100 ms: two of the machine's 3 s cycles); the step comes after.
   const alarm = await waitFor("alarm raised", () => got.find((m) => m.topic === "telltale/dev-a/alarm"), 20_000, dump);
   const body = JSON.parse(alarm.payload);
   assert.equal(body.state, "raised");
