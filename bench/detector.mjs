@@ -42,7 +42,8 @@ for (let r = 0; r < 128 * 8; r++) slowCal[r] = 10000 + (r & 7) * 1000 + (rnd() >
 const pipeline = (rowArray, report) => `
 function main() {
   const front = new Front({ axes: 3, windowShift: 8, sampleRate: 1600, bands: [50, 100, 200, 400] });
-  const vib = new Detector({ channels: front.features.length, calibrationSamples: 128 });
+  // The window model as VibrationMonitor configures it (one global gain, no adaptation).
+  const vib = new Detector({ channels: front.features.length, calibrationSamples: 128, scaling: "global", slowShift: 7, rampSamples: 0, adaptShift: 0 });
   const model = new Detector({ channels: 8, calibrationSamples: 128 });
   const row = new ${rowArray}(8);
   for (let r = 0; r < 128; r++) { for (let c = 0; c < 8; c++) row[c] = slowCal[r * 8 + c]; model.update(row); }

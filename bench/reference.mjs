@@ -14,12 +14,15 @@ export function log2Linear(v) {
 }
 
 export class FloatMultivariateDetector {
-  constructor({ channels, calibrationSamples = 400, warmupSamples, fastShift = 4, slowShift = 7, ridge = 0.05, on = 16, off = 8, holdSamples = 1, clearSamples = 1, floor = 1,
-    freezeSamples = 240, changeDrift = 0.25, changeThreshold = 4, changeRefractory = 15 }) {
+  constructor({ channels, calibrationSamples = 400, warmupSamples, fastShift = 4, slowShift = 8, scaling = "channel", ridge, on = 5, off = on / 2,
+    holdSamples = 1, clearSamples = 1, floor = 1, freezeSamples = 240, rampSamples = 64, adaptShift = 12, changeDrift = 0.25, changeThreshold = 4,
+    changeRefractory = 15 }) {
     this.freeze = freezeSamples; this.delta = changeDrift; this.lambda = changeThreshold; this.refractory = changeRefractory;
+    this.perChannel = scaling === "channel"; this.ramp = rampSamples; this.adapt = adaptShift;
+    ridge ??= this.perChannel ? 1 : 0.05;
     this.inAlarm = 0; this.phMean = 0; this.gUp = 0; this.gDown = 0; this.left = 0; this.primed = false;
     const p = this.channels = channels;
-    this.cal = calibrationSamples; this.warm = warmupSamples ?? (calibrationSamples >> 2);
+    this.cal = calibrationSamples; this.warm = warmupSamples ?? Math.max(2 << fastShift, calibrationSamples >> 2);
     this.fastShift = fastShift; this.slowShift = slowShift; this.ridge = ridge;
     this.on = on; this.off = off; this.hold = holdSamples; this.clear = clearSamples;
     this.floor = new Float64Array(p).fill(typeof floor === "number" ? floor : 0);
@@ -28,13 +31,15 @@ export class FloatMultivariateDetector {
     this.sigma = new Float64Array(p); this.cov = new Float64Array(p * p); this.l = new Float64Array(p * p);
     this.u = new Float64Array(p); this.y = new Float64Array(p); this.w = new Float64Array(p);
     this.contributions = new Float64Array(p);
+    this.gains = new Float64Array(p); this.va = new Float64Array(p); this.ia = new Float64Array(p);
     this.n = 0; this.run = 0; this.gain = 1; this.alarm = false; this.changePoint = false; this.score = 0;
   }
 
   update(values) {
     const p = this.channels, n = this.n, cal = this.cal, warm = this.warm;
     const a = n < cal ? 2 ** -schedule(n, this.fastShift) : 2 ** -this.fastShift;
-    const b = n < cal ? 2 ** -schedule(n, this.slowShift) : !this.alarm ? 2 ** -this.slowShift : this.inAlarm < this.freeze ? 0 : 2 ** -(this.slowShift + 3);
+    const b = n < cal ? 2 ** -schedule(n, this.slowShift) : !this.alarm ? 2 ** -this.slowShift : this.inAlarm < this.freeze ? 0
+      : 2 ** -Math.max(this.ramp > 0 ? this.fastShift : 0, this.slowShift + 3 - (this.ramp > 0 ? Math.floor((this.inAlarm - this.freeze) / this.ramp) : 0));
     const wa = 2 ** -schedule(n, 30);
     for (let c = 0; c < p; c++) {
       const x = values[c];
@@ -61,7 +66,15 @@ export class FloatMultivariateDetector {
       if (n === cal - 1) this.#factor();
       return false;
     }
-    for (let c = 0; c < p; c++) u[c] = Math.max(-32, Math.min(32, Math.max(-16, Math.min(16, u[c])) * this.gain));
+    for (let c = 0; c < p; c++) {
+      let z = Math.max(-32, Math.min(32, Math.max(-16, Math.min(16, u[c])) * (this.perChannel ? this.gains[c] : this.gain)));
+      if (this.adapt > 0) {
+        if (!this.alarm) this.va[c] = Math.max(1, this.va[c] + (Math.min(z * z, 16) - this.va[c]) * 2 ** -this.adapt);
+        z *= this.ia[c];
+      }
+      u[c] = z;
+    }
+    if (this.adapt > 0) this.ia[n % p] = 1 / Math.sqrt(this.va[n % p]);
     const l = this.l, y = this.y, w = this.w;
     let t2 = 0;
     for (let i = 0; i < p; i++) {
@@ -107,15 +120,18 @@ export class FloatMultivariateDetector {
     const p = this.channels, cov = this.cov, l = this.l;
     let gmax = 1e-12, sum = 0;
     for (let i = 0; i < p; i++) { gmax = Math.max(gmax, cov[i * p + i]); sum += cov[i * p + i]; }
-    const ridge = this.ridge * Math.min(1, sum / p / gmax);
+    const ridge = this.perChannel ? this.ridge : this.ridge * Math.min(1, sum / p / gmax);
     const minPivot = Math.max(ridge / 2, 2 ** -8);
+    const sd = this.gains; // sd_i = sqrt(C_ii), at least 1/16 (a gain of at most 16), then its reciprocal
+    for (let i = 0; i < p; i++) sd[i] = Math.max(Math.sqrt(cov[i * p + i]), 1 / 16);
     for (let i = 0; i < p; i++) for (let j = 0; j <= i; j++) {
-      let acc = cov[i * p + j] / gmax + (i === j ? ridge : 0);
+      let acc = cov[i * p + j] / (this.perChannel ? sd[i] * sd[j] : gmax) + (i === j ? ridge : 0);
       for (let k = 0; k < j; k++) acc -= l[i * p + k] * l[j * p + k];
       if (i === j) l[i * p + i] = Math.sqrt(Math.max(acc, minPivot));
       else l[i * p + j] = acc / l[j * p + j];
     }
     this.gain = 1 / Math.sqrt(gmax);
+    for (let i = 0; i < p; i++) { sd[i] = 1 / sd[i]; this.va[i] = 1; this.ia[i] = 1; }
   }
 }
 

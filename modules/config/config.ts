@@ -193,12 +193,13 @@ export function parseConfig(value: unknown): Config {
   const model = detRaw.model ?? "multivariate";
   if (model !== "zscore" && model !== "multivariate") throw new ConfigError("detector.model", "expected \"zscore\" or \"multivariate\", got " + describe(model));
   const d = DETECTOR_DEFAULTS[model as DetectorModel];
+  const on = num(detRaw, "on", "detector.", d.on, 0.5, 64);
   const detector: DetectorConfig = {
     model: model as DetectorModel,
     calibrationSamples: int(detRaw, "calibrationSamples", "detector.", d.calibrationSamples, 2, 1_000_000),
     alphaShift: int(detRaw, "alphaShift", "detector.", d.alphaShift, 1, 12),
-    on: num(detRaw, "on", "detector.", d.on, 0.5, 64),
-    off: num(detRaw, "off", "detector.", d.off, 0.5, 64),
+    on,
+    off: num(detRaw, "off", "detector.", detRaw.on === undefined ? d.off : on / 2, 0.25, 64), // half of `on` unless set
     holdSamples: int(detRaw, "holdSamples", "detector.", d.holdSamples, 1, 1000),
     clearSamples: int(detRaw, "clearSamples", "detector.", d.clearSamples, 1, 1000),
     vibration: vibrationConfig(detRaw.vibration),

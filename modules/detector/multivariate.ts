@@ -4,14 +4,20 @@ import { isqrt, udivSat16, udivFrac, bitLength, log2Q8 } from "telltale/detector
 // Algorithm (one update per sample vector; the float64 twin is bench/reference.mjs):
 //   1. Per channel, two EWMAs of the input: a fast one (weight 2^-fastShift, the smoothing) and a slow baseline
 //      (2^-slowShift) that follows slow drift (temperatures) and freezes while the alarm is raised, so a fault is not
-//      learned as normal; after `freezeSamples` updates in alarm it re-adapts at 2^-(slowShift + 3), so a drift that
-//      continues through a fault does not hold the alarm on for ever. The feature is their difference, a band-pass (a multivariate EWMA chart against a moving
-//      baseline).
+//      learned as normal. After `freezeSamples` updates in alarm it re-adapts at 2^-(slowShift + 3), one step faster
+//      every `rampSamples` updates down to 2^-fastShift, so a new operating point does not hold the alarm on for ever.
+//      The feature is their difference, a band-pass (a multivariate EWMA chart against a moving baseline).
 //   2. Warm-up (first `warmupSamples`): per-channel mean and variance of the raw input give the scale σ.
-//   3. Rest of the calibration: covariance C of the standardised features. At its end, A = C / max(diag C) + ridge·I
-//      is factored A = L·Lᵀ (Cholesky, integer).
-//   4. Scoring: u = feature / sqrt(max diag C); solve L·y = u; T² = |y|²; score = T² / channels. Contribution of
-//      channel i: u_i · (A⁻¹u)_i (they sum to T²). Alarm with hysteresis.
+//   3. Rest of the calibration: second moments C of the standardised features. At its end (scaling "channel", the
+//      default) each channel gets its own gain g_i = 1/sqrt(C_ii) and A = correlation + ridge·I (ridge 1), so a
+//      channel that was quiet relative to its warm-up σ (a flow that barely moved) weighs as much as a drifting one;
+//      (scaling "global") one gain 1/sqrt(max diag C) and A = C / max(diag C) + ridge·(mean/max diag)·I. A = L·Lᵀ
+//      (Cholesky, integer).
+//   4. Scoring: z_i = feature_i · g_i; while the alarm is off each channel's running mean square va_i (EWMA
+//      2^-adaptShift of min(z_i², 16), at least 1) grows when the channel moves more than in calibration, and the scored
+//      value is u_i = z_i / sqrt(va_i) (sensitivity falls at most 4×: a long-run wander the calibration never saw stops
+//      being a hair trigger). Solve L·y = u; T² = |y|²; score = T² / channels. Contribution of channel i:
+//      u_i · (A⁻¹u)_i (they sum to T²). Alarm with hysteresis.
 //   5. Change points: a two-sided Page–Hinkley test on l = log2(1 + score) against its own EWMA (2^-5): g⁺ += l − m − δ,
 //      g⁻ += m − l − δ (each floored at 0); either above λ is a change (then both restart and m = l). An alarm edge is a
 //      change too. At most one change point per `changeRefractory` updates.
@@ -26,7 +32,9 @@ import { isqrt, udivSat16, udivFrac, bitLength, log2Q8 } from "telltale/detector
 //   a_q26      normalised covariance for the factorisation, 1.0 = 2^26, |a_ij| ≤ 1 + ridge (saturated to ±2^27)
 //   l_q13      Cholesky factor, 1.0 = 2^13 (in place of cov_q18 after calibration); l² is Q26
 //   invl_q12   1 / l_ii, 1.0 = 2^12; the pivot floor 2^-8 keeps it below 2^16
-//   gain_q12   1 / sqrt(max diag C), 1.0 = 2^12, at most 2^16
+//   gain_q12   1 / sqrt(C_ii) per channel (or 1 / sqrt(max diag C) for all), 1.0 = 2^12, at most 2^16 (16×)
+//   va_q16     per-channel mean square of z after calibration, 1.0 = 2^16, in [2^16, 2^20] (in the warm-up variance's words)
+//   ia_q12     1 / sqrt(va), 1.0 = 2^12, in [2^10, 2^12], one channel refreshed per update (in the warm-up mean's words)
 //   u_q10, y_q10, w_q10  whitened vectors, 1.0 = 2^10, saturated to ±2^15
 //   t2_q10     T², 1.0 = 2^10 (sum of (y·y) >> 10, at most 32 · 2^20)
 //   score_q8   T² / channels, 1.0 = 2^8, saturated at 65535
@@ -44,14 +52,17 @@ export interface MultivariateOptions {
   warmupSamples?: number;
   /** Smoothing of each channel, EWMA weight 2^-fastShift (default 4: about 16 samples). */
   fastShift?: number;
-  /** Drift-following baseline, EWMA weight 2^-slowShift (default 7: about 128 samples); frozen while the alarm is raised. */
+  /** Drift-following baseline, EWMA weight 2^-slowShift (default 8: about 256 samples); frozen while the alarm is raised. */
   slowShift?: number;
-  /** Added to the normalised covariance's diagonal, as a fraction of the mean variance (default 0.05, 0 < ridge ≤ 1). */
+  /** "channel" (default): a gain per channel and a correlation matrix; "global": one gain and the covariance. */
+  scaling?: "channel" | "global";
+  /** Added to the factored matrix's diagonal (0 < ridge ≤ 1): scaling "channel", in correlation units (default 1);
+   *  "global", as a fraction of the mean variance (default 0.05). */
   ridge?: number;
-  /** Raise the alarm when score = T²/channels ≥ on (default 16) for `holdSamples` updates in a row (default 1). */
+  /** Raise the alarm when score = T²/channels ≥ on (default 5) for `holdSamples` updates in a row (default 1). */
   on?: number;
   holdSamples?: number;
-  /** Clear it when the score < off (default 8) for `clearSamples` updates in a row (default 1). */
+  /** Clear it when the score < off (default on / 2) for `clearSamples` updates in a row (default 1). */
   off?: number;
   clearSamples?: number;
   /** Smallest standard deviation per channel, in input units (default 1): a quiet sensor is not infinitely sensitive. */
@@ -60,6 +71,11 @@ export interface MultivariateOptions {
   topChannels?: number;
   /** Updates in alarm during which the baseline stays frozen; then it re-adapts at 2^-(slowShift + 3) (default 240). */
   freezeSamples?: number;
+  /** After the freeze, the baseline's shift falls by one every rampSamples updates in alarm, down to fastShift
+   *  (a power of two, default 64; 0 keeps 2^-(slowShift + 3)). */
+  rampSamples?: number;
+  /** Per-channel sensitivity adaptation after calibration, EWMA weight 2^-adaptShift of min(z², 16) (default 12; 0 = off). */
+  adaptShift?: number;
   /** Page–Hinkley drift δ on log2(1 + score), in bits (default 0.25). */
   changeDrift?: number;
   /** Page–Hinkley threshold λ, in bit·samples (default 4). */
@@ -72,10 +88,10 @@ const X_MAX = 0x3FFFFF;
 const SAT = 46340; // largest |d| with d² < 2^31
 const Q15 = 0x7FFF;
 const MAGIC = 0x564D5454; // "TTMV" little-endian
-const VERSION = 2;
-const HEADER = 24;
-// Scalars after the per-channel arrays: updates, alarm, hysteresis run, gain, updates in alarm, ph mean (Q16), g⁺, g⁻,
-// refractory left, ph primed.
+const VERSION = 3;
+const HEADER = 28;
+// Scalars after the per-channel arrays: updates, alarm, hysteresis run, global gain, updates in alarm, ph mean (Q16),
+// g⁺, g⁻, refractory left, ph primed.
 const SCALARS = 10;
 
 function integer(name: string, value: unknown, min: number, max: number): number {
@@ -110,6 +126,9 @@ export class MultivariateDetector {
   readonly #clear: number;
   readonly #floor: Int32Array;
   readonly #freeze: number;
+  readonly #rampShift: number;
+  readonly #adapt: number;
+  readonly #perChannel: boolean;
   readonly #deltaQ8: number;
   readonly #lambdaQ8: number;
   readonly #refractory: number;
@@ -118,7 +137,8 @@ export class MultivariateDetector {
   // Learned state (serialised): offsets into #s.
   readonly #s: Int32Array;
   readonly #fast: number; readonly #slow: number; readonly #mean: number; readonly #var: number;
-  readonly #shift: number; readonly #mant: number; readonly #sig: number; readonly #tri: number; readonly #invl: number; readonly #scalars: number;
+  readonly #shift: number; readonly #mant: number; readonly #sig: number; readonly #tri: number; readonly #invl: number; readonly #gain: number;
+  readonly #scalars: number;
   // Scratch, allocated once (not serialised).
   readonly #u: Int32Array;
   readonly #y: Int32Array;
@@ -147,20 +167,28 @@ export class MultivariateDetector {
     // A default warm-up that does not fit is reported below as too short a calibration, the option the user sets.
     this.warmupSamples = options.warmupSamples === undefined ? Math.max(2 << this.fastShift, this.calibrationSamples >> 2)
       : integer("warmupSamples", options.warmupSamples, 8, this.calibrationSamples - 16);
-    this.slowShift = integer("slowShift", options.slowShift ?? 7, this.fastShift + 1, 16);
+    this.slowShift = integer("slowShift", options.slowShift ?? 8, this.fastShift + 1, 16);
     // The fast filter must settle before the covariance is learned, or fast − slow is ~0 there and every later score explodes.
     if (this.warmupSamples < 2 << this.fastShift)
       throw new RangeError("MultivariateDetector: option \"warmupSamples\" must be at least 2^(fastShift + 1) = " + (2 << this.fastShift) + ", got " + this.warmupSamples);
     if (this.calibrationSamples - this.warmupSamples < 2 * p + 16)
       throw new RangeError("MultivariateDetector: option \"calibrationSamples\" must be at least warmupSamples + 2 × channels + 16 = " + (this.warmupSamples + 2 * p + 16) + " (" + p + " channels), got " + this.calibrationSamples);
-    this.#ridgeQ16 = Math.round(real("ridge", options.ridge ?? 0.05, 0, 1) * 65536);
-    const on = real("on", options.on ?? 16, 0, 255), off = real("off", options.off ?? 8, 0, 255);
+    const scaling = options.scaling ?? "channel";
+    if (scaling !== "channel" && scaling !== "global")
+      throw new RangeError("MultivariateDetector: option \"scaling\" must be \"channel\" or \"global\", got " + String(scaling));
+    this.#perChannel = scaling === "channel";
+    this.#ridgeQ16 = Math.round(real("ridge", options.ridge ?? (this.#perChannel ? 1 : 0.05), 0, 1) * 65536);
+    const on = real("on", options.on ?? 5, 0, 255), off = real("off", options.off ?? on / 2, 0, 255);
     if (off > on) throw new RangeError("MultivariateDetector: option \"off\" must not exceed \"on\"");
     this.#onQ8 = Math.round(on * 256); this.#offQ8 = Math.round(off * 256);
     this.#hold = integer("holdSamples", options.holdSamples ?? 1, 1, 1000);
     this.#clear = integer("clearSamples", options.clearSamples ?? 1, 1, 1000);
     const k = integer("topChannels", options.topChannels ?? Math.min(3, p), 1, p);
     this.#freeze = integer("freezeSamples", options.freezeSamples ?? 240, 0, 0x3FFFFFFF);
+    const ramp = integer("rampSamples", options.rampSamples ?? 64, 0, 1 << 20);
+    if ((ramp & (ramp - 1)) !== 0) throw new RangeError("MultivariateDetector: option \"rampSamples\" must be 0 or a power of two, got " + ramp);
+    this.#rampShift = ramp === 0 ? -1 : bitLength(ramp) - 1;
+    this.#adapt = integer("adaptShift", options.adaptShift ?? 12, 0, 20);
     this.#deltaQ8 = Math.round(real("changeDrift", options.changeDrift ?? 0.25, 0, 16) * 256);
     this.#lambdaQ8 = Math.round(real("changeThreshold", options.changeThreshold ?? 4, 0, 4096) * 256);
     this.#refractory = integer("changeRefractory", options.changeRefractory ?? 15, 1, 0x3FFFFFFF);
@@ -174,7 +202,7 @@ export class MultivariateDetector {
     // Everything validated: allocate once.
     this.#floor = Int32Array.from(floorValues);
     this.#fast = 0; this.#slow = p; this.#mean = 2 * p; this.#var = 3 * p; this.#shift = 4 * p; this.#mant = 5 * p; this.#sig = 6 * p;
-    this.#tri = 7 * p; this.#invl = this.#tri + ((p * (p + 1)) >> 1); this.#scalars = this.#invl + p;
+    this.#tri = 7 * p; this.#invl = this.#tri + ((p * (p + 1)) >> 1); this.#gain = this.#invl + p; this.#scalars = this.#gain + p;
     this.#s = new Int32Array(this.#scalars + SCALARS);
     this.#u = new Int32Array(p); this.#y = new Int32Array(p); this.#w = new Int32Array(p);
     this.contributions = new Int32Array(p);
@@ -190,7 +218,7 @@ export class MultivariateDetector {
   }
   /** Declared state bytes for a channel count, without building a detector (what `stateBytes` will return, top = 3). */
   static stateBytesFor(channels: number, top = Math.min(3, channels)): number {
-    return 4 * (7 * channels + ((channels * (channels + 1)) >> 1) + channels + SCALARS) + 4 * channels * 5 + top;
+    return 4 * (9 * channels + ((channels * (channels + 1)) >> 1) + SCALARS) + 4 * channels * 5 + top;
   }
 
   /**
@@ -204,8 +232,8 @@ export class MultivariateDetector {
     const fastBase = this.#fast, slowBase = this.#slow, meanBase = this.#mean, varBase = this.#var;
     const fs = n < cal ? schedule(n, this.fastShift) : this.fastShift;
     // The baseline learns as a running average during calibration, then at 2^-slowShift, not at all during the first
-    // freezeSamples updates of an alarm, and at 2^-(slowShift + 3) after that.
-    const ss = n < cal ? schedule(n, this.slowShift) : !this.alarm ? this.slowShift : s[sc + 4] < this.#freeze ? -1 : this.slowShift + 3;
+    // freezeSamples updates of an alarm, and from 2^-(slowShift + 3) after that, faster by a step per ramp.
+    const ss = n < cal ? schedule(n, this.slowShift) : !this.alarm ? this.slowShift : this.#alarmShift(s[sc + 4]);
     if (n >= cal) {
       // Scoring: filters, standardisation and the score in one pass per channel (what the general path below does).
       this.#filterStandardise(values, validMask, fs, ss);
@@ -239,6 +267,17 @@ export class MultivariateDetector {
       return false;
     }
     return this.#scoreAndAlarm();
+  }
+
+  /** The baseline's shift after `k` updates in alarm: −1 (frozen), then slowShift + 3 falling by one per ramp to fastShift. */
+  #alarmShift(k: number): number {
+    if (k < this.#freeze) return -1;
+    let sh = this.slowShift + 3;
+    if (this.#rampShift >= 0) {
+      sh -= (k - this.#freeze) >> this.#rampShift;
+      if (sh < this.fastShift) sh = this.fastShift;
+    }
+    return sh;
   }
 
   /** Scores #u, runs the alarm hysteresis and the change-point test. */
@@ -302,9 +341,10 @@ export class MultivariateDetector {
    * from locals (a typed-array element costs XS about as much as ten arithmetic operations).
    */
   #filterStandardise(values: Int32Array, validMask: number, fs: number, ss: number): void {
-    const s = this.#s, u = this.#u, p = this.channels, gain = s[this.#scalars + 3];
+    const s = this.#s, u = this.#u, p = this.channels, global = this.#perChannel ? 0 : s[this.#scalars + 3];
     const fastBase = this.#fast, slowBase = this.#slow, shiftBase = this.#shift, sigBase = this.#sig, mantBase = this.#mant;
-    let c = 0, x = 0, f = 0, sl = 0, d = 0, lim = 0, z = 0;
+    const gainBase = this.#gain, vaBase = this.#var, iaBase = this.#mean, adapt = this.#adapt, learn = adapt > 0 && !this.alarm;
+    let c = 0, x = 0, f = 0, sl = 0, d = 0, lim = 0, z = 0, zz = 0, va = 0;
     for (; c < p; c++) {
       f = s[fastBase + c]; sl = s[slowBase + c];
       if (((validMask >> c) & 1) !== 0) {
@@ -320,28 +360,35 @@ export class MultivariateDetector {
       if (d > lim) d = lim; else if (d < -lim) d = -lim;
       z = (d * s[mantBase + c]) >> 14;
       if (z > 0x3FFF) z = 0x3FFF; else if (z < -0x3FFF) z = -0x3FFF;
-      z = (z * gain) >> 12;
+      z = (z * (global || s[gainBase + c])) >> 12; // |z| < 2^14, gain ≤ 2^16: product < 2^30
       if (z > Q15) z = Q15; else if (z < -Q15) z = -Q15;
+      if (adapt > 0) {
+        if (learn) {
+          zz = z > 4096 || z < -4096 ? 0x100000 : (z * z) >> 4; // min(z², 16) in Q16
+          va = s[vaBase + c];
+          va = (va + ((zz - va) >> adapt)) | 0;
+          s[vaBase + c] = va < 0x10000 ? 0x10000 : va;
+        }
+        z = (z * s[iaBase + c]) >> 12; // ia ≤ 2^12: product < 2^27
+      }
       u[c] = z;
+    }
+    if (adapt > 0) {
+      // 1 / sqrt(va) for one channel per update (va moves by at most 2^-adaptShift of its range per update).
+      c = s[this.#scalars] % p;
+      s[iaBase + c] = udivFrac(1, isqrt(s[vaBase + c]), 20); // 2^20 / sqrt(va_q16)(Q8) = Q12
     }
   }
 
-  /** z_q10 into #u (before calibration ends) or u_q10 = z·gain (after). */
+  /** z_q10 into #u during calibration (after it, #filterStandardise does this and applies the gains). */
   #standardise(): void {
-    const s = this.#s, u = this.#u, calibrated = s[this.#scalars] > this.calibrationSamples;
-    const gain = s[this.#scalars + 3];
+    const s = this.#s, u = this.#u;
     for (let c = 0; c < this.channels; c++) {
       const shift = s[this.#shift + c];
       let d = ((s[this.#fast + c] - s[this.#slow + c]) | 0) >> shift;
       const lim = s[this.#sig + c] << 5; // ±32σ
       if (d > lim) d = lim; else if (d < -lim) d = -lim;
-      let z = (d * s[this.#mant + c]) >> 14; // |d| ≤ 32·511, mant ≤ 65535: product < 2^30
-      if (calibrated) {
-        if (z > 0x3FFF) z = 0x3FFF; else if (z < -0x3FFF) z = -0x3FFF;
-        z = (z * gain) >> 12; // |z| < 2^14, gain ≤ 2^16: product < 2^30
-        if (z > Q15) z = Q15; else if (z < -Q15) z = -Q15;
-      }
-      u[c] = z;
+      u[c] = (d * s[this.#mant + c]) >> 14; // |d| ≤ 32·511, mant ≤ 65535: product < 2^30
     }
   }
 
@@ -358,30 +405,48 @@ export class MultivariateDetector {
     }
   }
 
-  /** Normalises the covariance, adds the ridge, factors it in place (Q18 → Q13) and stores 1/l_ii and the gain. */
+  /**
+   * Normalises the second moments (per channel: to correlations; global: by the largest variance), adds the ridge,
+   * factors the matrix in place (Q18 → Q13) and stores 1/l_ii and the gains; starts the sensitivity adaptation.
+   */
   #finishCalibration(): void {
-    const s = this.#s, p = this.channels, tri = this.#tri;
+    const s = this.#s, p = this.channels, tri = this.#tri, gainBase = this.#gain;
     let gmax = 1, sum = 0;
     for (let i = 0; i < p; i++) {
-      const d = s[tri + ((i * (i + 1)) >> 1) + i];
+      let d = s[tri + ((i * (i + 1)) >> 1) + i];
+      if (d >= 0x40000000) d = 0x3FFFFFFF;
       if (d > gmax) gmax = d;
       sum = (sum + (d >> 5)) | 0;
+      // sd_i = sqrt(C_ii) in Q9, at least 2^5 (a gain of at most 16); the per-channel gain 1/sd_i in Q12.
+      let sd = isqrt(d);
+      if (sd < 32) sd = 32;
+      s[gainBase + i] = sd; // kept as sd until the normalisation below is done
     }
-    if (gmax >= 0x40000000) gmax = 0x3FFFFFFF;
-    const meanDiag = udivFrac(sum, p, 5); // Q18
-    const ratioQ12 = udivFrac(meanDiag < gmax ? meanDiag : gmax, gmax, 12); // mean/max diag ≤ 1
-    let ridgeQ26 = ((ratioQ12 * this.#ridgeQ16) >> 2) | 0; // Q12·Q16 = Q28 → Q26; ≤ 2^28 / 4
+    let ridgeQ26: number;
+    if (this.#perChannel) {
+      ridgeQ26 = this.#ridgeQ16 << 10; // correlation units: ≤ 2^26
+    } else {
+      const meanDiag = udivFrac(sum, p, 5); // Q18
+      const ratioQ12 = udivFrac(meanDiag < gmax ? meanDiag : gmax, gmax, 12); // mean/max diag ≤ 1
+      ridgeQ26 = ((ratioQ12 * this.#ridgeQ16) >> 2) | 0; // Q12·Q16 = Q28 → Q26; ≤ 2^28 / 4
+    }
     if (ridgeQ26 < 1) ridgeQ26 = 1;
     const minPivot = ridgeQ26 >> 1 > (1 << 18) ? ridgeQ26 >> 1 : 1 << 18; // ≥ 2^-8: keeps invl < 2^16
-    // a_q26 = cov / gmax, saturated, plus the ridge on the diagonal.
+    // a_q26 = C_ij / (sd_i·sd_j) (sd ≤ 2^15: the product < 2^30) or C_ij / gmax, saturated at 2, plus the ridge.
     for (let i = 0, t = tri; i < p; i++) {
       for (let j = 0; j <= i; j++, t++) {
-        const v = s[t], mag = udivFrac(v < 0 ? -v : v, gmax, 26);
+        const v = s[t], den = this.#perChannel ? s[gainBase + i] * s[gainBase + j] : gmax;
+        const mag = udivFrac(v < 0 ? -v : v, den, 26);
         let a = mag > 0x8000000 ? 0x8000000 : mag;
         if (v < 0) a = -a;
         if (i === j) a = (a + ridgeQ26) | 0;
         s[t] = a;
       }
+    }
+    for (let i = 0; i < p; i++) {
+      s[gainBase + i] = udivFrac(1, s[gainBase + i], 21); // 2^21 / sd_q9 = (1/sd) in Q12, ≤ 2^16
+      s[this.#var + i] = 0x10000; // va = 1: the warm-up's variance and mean are no longer needed
+      s[this.#mean + i] = 0x1000; // ia = 1
     }
     // Cholesky–Banachiewicz, row by row, in place: l_ij (Q13) replaces a_ij (Q26).
     for (let i = 0; i < p; i++) {
@@ -533,6 +598,8 @@ export class MultivariateDetector {
     view.setUint32(12, this.warmupSamples, true);
     view.setUint32(16, this.#ridgeQ16, true);
     view.setUint32(20, words, true);
+    view.setUint8(24, this.#perChannel ? 1 : 0);
+    view.setUint8(25, this.#adapt);
   }
 }
 

@@ -88,6 +88,8 @@ export class VibrationMonitor {
       this.model = new MultivariateDetector({
         channels: names.length, calibrationSamples: windows, floor: floors,
         on: options.on ?? 16, off: options.off ?? 8, holdSamples: options.holdWindows ?? 2, clearSamples: options.clearWindows ?? 4,
+        // The features' floors and shifts were chosen for one global gain; window features keep that model.
+        scaling: "global", slowShift: 7, rampSamples: 0, adaptShift: 0,
       });
     } catch (e) {
       // Name this class's option: the model counts samples, which here are windows.

@@ -18,7 +18,9 @@ suite("config", () => {
     equal(c.sensors[0].name, "sht3x");
     equal(c.detector.model, "multivariate", "the multivariate detector is the default");
     equal(c.detector.calibrationSamples, 400);
-    equal(c.detector.on, 16);
+    equal(c.detector.on, 5);
+    equal(c.detector.off, 2.5);
+    equal(parseConfig({ detector: { on: 8 } }).detector.off, 4, "off follows a configured on: half of it");
     equal(parseConfig({ detector: { model: "zscore" } }).detector.on, 6, "the z-score keeps its own defaults");
   });
   test("broker-url-forms", () => {
