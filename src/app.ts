@@ -9,6 +9,7 @@ import { ConnectionRefusedError, MQTTClient } from "telltale/mqtt/client";
 import { utf8Decode, utf8Encode } from "telltale/mqtt/codec";
 import { ALARM, Outbox, TELEMETRY } from "telltale/storage/outbox";
 import { MemoryFlash } from "telltale/storage/memory-flash";
+import { decodeBase64, encodeBase64 } from "telltale/storage/base64";
 
 /** Consecutive failed samples after which a sensor is marked failed and re-probed later. */
 const FAIL_AFTER = 3;
@@ -22,10 +23,12 @@ const ALARM_RESERVE = 2;
 /** The outbox in RAM on a host without flash: it survives outages, not reboots. */
 const RAM_OUTBOX_BYTES = 16384;
 const RAM_OUTBOX_BLOCK = 2048;
-/** Ticks between saves of the learned baseline (multivariate detector), so it survives a reboot. */
+/** Ticks between saves of the learned baselines (multivariate and vibration models), so they survive a reboot. */
 const BASELINE_SAVE_TICKS = 600;
-/** Store key of the saved baseline (NVS keys are at most 15 characters). */
+/** Store keys of the saved baselines, base64 text (NVS keys are at most 15 characters, strings at most 4000 bytes):
+ *  the slow channels' model, and each vibration stream's as "vib<sensor index>", prefixed with what it was learned on. */
 const BASELINE_KEY = "baseline";
+function vibrationKey(index: number): string { return "vib" + index; }
 
 interface SensorSlot {
   name: string;
@@ -41,7 +44,7 @@ interface SensorSlot {
   lastError: string;
   declaration: Config["sensors"][number];
   /** The vibration detector on this part's raw stream (parts with a FIFO), kept across re-probes. */
-  vibration?: { monitor: VibrationMonitor; info: StreamInfo };
+  vibration?: { monitor: VibrationMonitor; info: StreamInfo; saved: boolean };
 }
 
 function round2(v: number): number { return Math.round(v * 100) / 100; }
@@ -219,8 +222,9 @@ export class App {
     if (!current || current.info.rate !== info.rate || current.info.axes !== info.axes) {
       const monitor = new VibrationMonitor({ ...v, axes: info.axes, sampleRate: info.rate });
       if (monitor.bands.length < v.bands.length) this.host.log(`sensor ${slot.name}: vibration bands at or above ${info.rate / 2} Hz (half its rate) left out`);
-      current = slot.vibration = { monitor, info };
+      current = slot.vibration = { monitor, info, saved: false };
       this.host.log(`sensor ${slot.name}: vibration detector on ${info.axes} axes at ${info.rate} Hz, ${monitor.names.length} features per window of ${monitor.front.windowSamples} (${monitor.stateBytes} bytes of state)`);
+      this.#restoreVibration(slot, current);
     } else {
       current.monitor.front.reset(); // a new window; the model keeps what it learned
       current.info = info;
@@ -234,27 +238,51 @@ export class App {
     this.host.log(`sensor ${slot.name}: ${error.message}`);
   }
 
-  /** The learned baseline, as hex text in the store (kept in step with the channel layout by the detector's own checks). */
+  /** What a vibration baseline was learned on: a saved one is used only by the same sensor, part, rate and features. */
+  #vibrationSignature(slot: SensorSlot, monitor: VibrationMonitor, info: StreamInfo): string {
+    return `${slot.name}/${slot.part}/${info.axes}x${info.rate}Hz/${monitor.front.windowSamples}/${monitor.bands.join(",")}`;
+  }
+
+  /** Stores a learned baseline as base64 text; a store that refuses it (full, too long) costs a log line, not the tick. */
+  #saveImage(key: string, what: string, prefix: string, bytes: Uint8Array): void {
+    try { this.host.store.set(key, prefix + encodeBase64(bytes)); } catch (e) { this.host.log(what + ": baseline not saved: " + (e as Error).message); }
+  }
+
   #saveBaseline(): void {
     const bytes = this.#detector.exportState();
-    if (!bytes) return;
-    let hex = "";
-    for (let i = 0; i < bytes.length; i++) hex += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
-    try { this.host.store.set(BASELINE_KEY, hex); } catch (e) { this.host.log("detector: baseline not saved: " + (e as Error).message); }
+    if (bytes) this.#saveImage(BASELINE_KEY, "detector", "", bytes);
+  }
+
+  #saveVibration(slot: SensorSlot, v: NonNullable<SensorSlot["vibration"]>): void {
+    this.#saveImage(vibrationKey(this.#sensors.indexOf(slot)), `sensor ${slot.name}: vibration`, this.#vibrationSignature(slot, v.monitor, v.info) + " ", v.monitor.model.exportState());
+    v.saved = true;
   }
 
   #restoreBaseline(): void {
     if (this.#detector.model !== "multivariate") return;
-    const hex = this.host.store.get(BASELINE_KEY);
-    if (hex === undefined) return;
+    const text = this.host.store.get(BASELINE_KEY);
+    if (text === undefined) return;
     try {
-      if (!/^(?:[0-9a-f]{2})+$/.test(hex)) throw new Error("the saved baseline is not hex text");
-      const bytes = new Uint8Array(hex.length >> 1);
-      for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.substr(i * 2, 2), 16);
+      const bytes = decodeBase64(text);
       this.#detector.importState(bytes);
       this.host.log(`detector: restored the learned baseline (${bytes.length} bytes)`);
     } catch (e) {
       this.host.log("detector: saved baseline not used (" + (e as Error).message + "); calibrating anew");
+    }
+  }
+
+  #restoreVibration(slot: SensorSlot, v: NonNullable<SensorSlot["vibration"]>): void {
+    const text = this.host.store.get(vibrationKey(this.#sensors.indexOf(slot)));
+    if (text === undefined) return;
+    try {
+      const space = text.lastIndexOf(" "), made = text.slice(0, space), now = this.#vibrationSignature(slot, v.monitor, v.info);
+      if (space < 0 || made !== now) throw new Error("learned on " + (space < 0 ? "an unknown stream" : made) + ", this stream is " + now);
+      const bytes = decodeBase64(text.slice(space + 1));
+      v.monitor.model.importState(bytes);
+      v.saved = true;
+      this.host.log(`sensor ${slot.name}: restored the learned vibration baseline (${bytes.length} bytes)`);
+    } catch (e) {
+      this.host.log(`sensor ${slot.name}: saved vibration baseline not used (${(e as Error).message}); calibrating anew`);
     }
   }
 
@@ -304,6 +332,7 @@ export class App {
     for (const slot of this.#sensors) {
       const v = slot.vibration;
       if (!v) continue;
+      if (v.monitor.model.calibrated && (!v.saved || seq % BASELINE_SAVE_TICKS === 0)) this.#saveVibration(slot, v);
       const seen = v.monitor.take(), features = v.monitor.features(v.info.unitPerCount), name = v.monitor.topName();
       const vscore = round2(seen.peakScore / 256);
       vibration[slot.name] = { calibrated: v.monitor.model.calibrated, windows: seen.windows, score: vscore, alarm: seen.alarmSeen, top: name ?? null, features };
@@ -455,8 +484,13 @@ export class App {
     let result: Record<string, unknown>;
     if (name === "recalibrate") {
       this.#detector.reset();
-      for (const slot of this.#sensors) slot.vibration?.monitor.reset();
       this.host.store.delete(BASELINE_KEY);
+      this.#sensors.forEach((slot, i) => {
+        this.host.store.delete(vibrationKey(i));
+        if (!slot.vibration) return;
+        slot.vibration.monitor.reset();
+        slot.vibration.saved = false;
+      });
       this.host.log("detector: recalibrating on command");
       result = { command: name, ok: true };
     } else if (name === "ping") {

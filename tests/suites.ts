@@ -17,6 +17,7 @@ import "./modules/detector/multivariate.suite.js";
 import "./modules/detector/vibration.suite.js";
 import "./modules/detector/vibration-monitor.suite.js";
 import "./modules/detector/novelty.suite.js";
+import "./modules/storage/base64.suite.js";
 import "./modules/storage/crc32.suite.js";
 import "./modules/sim/flash.suite.js";
 import "./modules/storage/outbox.suite.js";

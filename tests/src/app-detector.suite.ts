@@ -78,8 +78,8 @@ suite("app with the multivariate detector", () => {
     const r = boot(store, { model: "multivariate", calibrationSamples: 160 });
     ok(r.log.some((l) => /detector: saved baseline not used \(.+\); calibrating anew/.test(l)), r.log.join("\n"));
     equal(r.app.detector.calibrated, false);
-    const garbage = boot(new Map([["baseline", "not hex"]]), { model: "multivariate", calibrationSamples: 160 });
-    ok(garbage.log.some((l) => /not hex text/.test(l)), garbage.log.join("\n"));
+    const garbage = boot(new Map([["baseline", "not base64"]]), { model: "multivariate", calibrationSamples: 160 });
+    ok(garbage.log.some((l) => /saved baseline not used \(base64: length must be a multiple of 4\); calibrating anew/.test(l)), garbage.log.join("\n"));
   });
 
   test("accelerometer-stream-feeds-vibration-detector-and-wear-raises-alarm", async () => {
@@ -111,5 +111,40 @@ suite("app with the multivariate detector", () => {
     const raised = log.find((l) => /ALARM raised: pump\.[xyz]\.\w+/.test(l));
     ok(raised, "wear raised a vibration alarm: " + log.slice(-4).join("\n"));
     app.stop();
+  });
+
+  test("vibration-baseline-survives-a-reboot-and-a-changed-stream-calibrates-anew", async () => {
+    const store = new Map<string, string>();
+    const run = async (rate: number, seconds: number) => {
+      const config = parseConfig({
+        intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" },
+        sensors: [{ part: "adxl345", name: "pump", address: 0x53, rate, range: 2 }],
+        detector: { vibration: { windowShift: 6 } },
+      });
+      const clock = new ManualClock();
+      const world = createSimWorld(clock, config.sensors, {});
+      const log: string[] = [];
+      const host: Host = {
+        name: "test", clock, i2c: world.bus.ioClass(), tcp: RefusingSocket, deviceId: "t4",
+        store: { get: (k) => store.get(k), set: (k, v) => { store.set(k, v); }, delete: (k) => { store.delete(k); } },
+        log: (line) => log.push(line), connectNetwork: async () => {},
+      };
+      const app = new App(host, config);
+      await app.start();
+      await ticks(clock, seconds);
+      app.stop();
+      return { app, log };
+    };
+    const first = await run(400, 24);
+    ok(first.app.vibration("pump")!.model.calibrated, "calibrated in the first run");
+    const saved = store.get("vib0");
+    ok(saved !== undefined && saved.startsWith("pump/adxl345/3x400Hz/64/50,100 "), "saved with what it was learned on: " + saved?.slice(0, 40));
+    ok(saved!.length < 3999, "fits an ESP32 NVS string: " + saved!.length);
+    const second = await run(400, 2);
+    ok(second.log.some((l) => /sensor pump: restored the learned vibration baseline \(\d+ bytes\)/.test(l)), second.log.join("\n"));
+    ok(second.app.vibration("pump")!.model.calibrated, "scoring at once after the reboot");
+    const third = await run(800, 2);
+    ok(third.log.some((l) => /saved vibration baseline not used \(learned on pump\/adxl345\/3x400Hz\/64\/50,100, this stream is pump\/adxl345\/3x800Hz\/64\/50,100,200\); calibrating anew/.test(l)), third.log.join("\n"));
+    equal(third.app.vibration("pump")!.model.calibrated, false);
   });
 });
