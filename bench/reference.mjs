@@ -32,14 +32,13 @@ export class FloatMultivariateDetector {
     this.u = new Float64Array(p); this.y = new Float64Array(p); this.w = new Float64Array(p);
     this.contributions = new Float64Array(p);
     this.gains = new Float64Array(p); this.va = new Float64Array(p); this.ia = new Float64Array(p);
-    this.n = 0; this.run = 0; this.gain = 1; this.alarm = false; this.changePoint = false; this.score = 0;
+    this.n = 0; this.run = 0; this.alarm = false; this.changePoint = false; this.score = 0;
   }
 
   update(values) {
     const p = this.channels, n = this.n, cal = this.cal, warm = this.warm;
     const a = n < cal ? 2 ** -schedule(n, this.fastShift) : 2 ** -this.fastShift;
-    const b = n < cal ? 2 ** -schedule(n, this.slowShift) : !this.alarm ? 2 ** -this.slowShift : this.inAlarm < this.freeze ? 0
-      : 2 ** -Math.max(this.ramp > 0 ? this.fastShift : 0, this.slowShift + 3 - (this.ramp > 0 ? Math.floor((this.inAlarm - this.freeze) / this.ramp) : 0));
+    const b = n < cal ? 2 ** -schedule(n, this.slowShift) : !this.alarm ? 2 ** -this.slowShift : this.#alarmRate();
     const wa = 2 ** -schedule(n, 30);
     for (let c = 0; c < p; c++) {
       const x = values[c];
@@ -67,7 +66,7 @@ export class FloatMultivariateDetector {
       return false;
     }
     for (let c = 0; c < p; c++) {
-      let z = Math.max(-32, Math.min(32, Math.max(-16, Math.min(16, u[c])) * (this.perChannel ? this.gains[c] : this.gain)));
+      let z = Math.max(-32, Math.min(32, Math.max(-16, Math.min(16, u[c])) * this.gains[c]));
       if (this.adapt > 0) {
         if (!this.alarm) this.va[c] = Math.max(1, this.va[c] + (Math.min(z * z, 16) - this.va[c]) * 2 ** -this.adapt);
         z *= this.ia[c];
@@ -99,6 +98,13 @@ export class FloatMultivariateDetector {
     return this.alarm;
   }
 
+  /** The baseline's weight in alarm: frozen, then 2^-(slowShift + 3), a step faster per ramp down to 2^-fastShift. */
+  #alarmRate() {
+    if (this.inAlarm < this.freeze) return 0;
+    if (this.ramp === 0) return 2 ** -(this.slowShift + 3);
+    return 2 ** -Math.max(this.fastShift, this.slowShift + 3 - Math.floor((this.inAlarm - this.freeze) / this.ramp));
+  }
+
   #pageHinkley(edge) {
     const l = log2Linear(1024 * (this.t2 + this.channels)) - log2Linear(1024 * this.channels);
     if (!this.primed) { this.phMean = l; this.primed = true; }
@@ -122,15 +128,15 @@ export class FloatMultivariateDetector {
     for (let i = 0; i < p; i++) { gmax = Math.max(gmax, cov[i * p + i]); sum += cov[i * p + i]; }
     const ridge = this.perChannel ? this.ridge : this.ridge * Math.min(1, sum / p / gmax);
     const minPivot = Math.max(ridge / 2, 2 ** -8);
-    const sd = this.gains; // sd_i = sqrt(C_ii), at least 1/16 (a gain of at most 16), then its reciprocal
-    for (let i = 0; i < p; i++) sd[i] = Math.max(Math.sqrt(cov[i * p + i]), 1 / 16);
+    // sd_i = sqrt(C_ii) (or sqrt(max diag) for every channel), at least 1/16 (a gain of at most 16), then its reciprocal.
+    const sd = this.gains;
+    for (let i = 0; i < p; i++) sd[i] = Math.max(Math.sqrt(this.perChannel ? cov[i * p + i] : gmax), 1 / 16);
     for (let i = 0; i < p; i++) for (let j = 0; j <= i; j++) {
       let acc = cov[i * p + j] / (this.perChannel ? sd[i] * sd[j] : gmax) + (i === j ? ridge : 0);
       for (let k = 0; k < j; k++) acc -= l[i * p + k] * l[j * p + k];
       if (i === j) l[i * p + i] = Math.sqrt(Math.max(acc, minPivot));
       else l[i * p + j] = acc / l[j * p + j];
     }
-    this.gain = 1 / Math.sqrt(gmax);
     for (let i = 0; i < p; i++) { sd[i] = 1 / sd[i]; this.va[i] = 1; this.ia[i] = 1; }
   }
 }

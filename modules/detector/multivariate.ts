@@ -32,7 +32,7 @@ import { isqrt, udivSat16, udivFrac, bitLength, log2Q8 } from "telltale/detector
 //   a_q26      normalised covariance for the factorisation, 1.0 = 2^26, |a_ij| ≤ 1 + ridge (saturated to ±2^27)
 //   l_q13      Cholesky factor, 1.0 = 2^13 (in place of cov_q18 after calibration); l² is Q26
 //   invl_q12   1 / l_ii, 1.0 = 2^12; the pivot floor 2^-8 keeps it below 2^16
-//   gain_q12   1 / sqrt(C_ii) per channel (or 1 / sqrt(max diag C) for all), 1.0 = 2^12, at most 2^16 (16×)
+//   gain_q12   per channel: 1 / sqrt(C_ii) (scaling "channel") or 1 / sqrt(max diag C) (all alike), 1.0 = 2^12, ≤ 2^16 (16×)
 //   va_q16     per-channel mean square of z after calibration, 1.0 = 2^16, in [2^16, 2^20] (in the warm-up variance's words)
 //   ia_q12     1 / sqrt(va), 1.0 = 2^12, in [2^10, 2^12], one channel refreshed per update (in the warm-up mean's words)
 //   u_q10, y_q10, w_q10  whitened vectors, 1.0 = 2^10, saturated to ±2^15
@@ -90,9 +90,9 @@ const Q15 = 0x7FFF;
 const MAGIC = 0x564D5454; // "TTMV" little-endian
 const VERSION = 3;
 const HEADER = 28;
-// Scalars after the per-channel arrays: updates, alarm, hysteresis run, global gain, updates in alarm, ph mean (Q16),
-// g⁺, g⁻, refractory left, ph primed.
-const SCALARS = 10;
+// Scalars after the per-channel arrays: updates, alarm, hysteresis run, updates in alarm, ph mean (Q16), g⁺, g⁻,
+// refractory left, ph primed.
+const SCALARS = 9;
 
 function integer(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || value !== Math.floor(value) || value < min || value > max)
@@ -233,7 +233,7 @@ export class MultivariateDetector {
     const fs = n < cal ? schedule(n, this.fastShift) : this.fastShift;
     // The baseline learns as a running average during calibration, then at 2^-slowShift, not at all during the first
     // freezeSamples updates of an alarm, and from 2^-(slowShift + 3) after that, faster by a step per ramp.
-    const ss = n < cal ? schedule(n, this.slowShift) : !this.alarm ? this.slowShift : this.#alarmShift(s[sc + 4]);
+    const ss = n < cal ? schedule(n, this.slowShift) : !this.alarm ? this.slowShift : this.#alarmShift(s[sc + 3]);
     if (n >= cal) {
       // Scoring: filters, standardisation and the score in one pass per channel (what the general path below does).
       this.#filterStandardise(values, validMask, fs, ss);
@@ -294,7 +294,7 @@ export class MultivariateDetector {
       if (r >= this.#clear) { this.alarm = false; s[sc + 2] = 0; } else s[sc + 2] = r;
     }
     s[sc + 1] = this.alarm ? 1 : 0;
-    s[sc + 4] = this.alarm ? (s[sc + 4] < 0x3FFFFFFF ? s[sc + 4] + 1 : s[sc + 4]) : 0;
+    s[sc + 3] = this.alarm ? (s[sc + 3] < 0x3FFFFFFF ? s[sc + 3] + 1 : s[sc + 3]) : 0;
     this.changePoint = this.#pageHinkley(this.alarm !== previous);
     return this.alarm;
   }
@@ -304,21 +304,21 @@ export class MultivariateDetector {
     const s = this.#s, sc = this.#scalars;
     // log2(1 + score) in Q8 from T² (not the score, which saturates at 256): log2(T² + p) − log2(p), both Q10.
     const l = (log2Q8(this.t2 + (this.channels << 10)) - this.#logP) | 0;
-    if (s[sc + 9] === 0) { s[sc + 5] = l << 8; s[sc + 9] = 1; }
-    const m = s[sc + 5] >> 8;
-    let up = (s[sc + 6] + l - m - this.#deltaQ8) | 0, down = (s[sc + 7] + m - l - this.#deltaQ8) | 0;
+    if (s[sc + 8] === 0) { s[sc + 4] = l << 8; s[sc + 8] = 1; }
+    const m = s[sc + 4] >> 8;
+    let up = (s[sc + 5] + l - m - this.#deltaQ8) | 0, down = (s[sc + 6] + m - l - this.#deltaQ8) | 0;
     if (up < 0) up = 0;
     if (down < 0) down = 0;
-    s[sc + 5] = (s[sc + 5] + (((l << 8) - s[sc + 5]) >> 5)) | 0;
-    let left = s[sc + 8];
+    s[sc + 4] = (s[sc + 4] + (((l << 8) - s[sc + 4]) >> 5)) | 0;
+    let left = s[sc + 7];
     if (left > 0) left--;
     let change = false;
     if (edge) { change = left === 0; left = this.#refractory; }
     if (up > this.#lambdaQ8 || down > this.#lambdaQ8) {
       if (left === 0) change = true;
-      left = this.#refractory; up = 0; down = 0; s[sc + 5] = l << 8;
+      left = this.#refractory; up = 0; down = 0; s[sc + 4] = l << 8;
     }
-    s[sc + 6] = up; s[sc + 7] = down; s[sc + 8] = left;
+    s[sc + 5] = up; s[sc + 6] = down; s[sc + 7] = left;
     return change;
   }
 
@@ -337,11 +337,12 @@ export class MultivariateDetector {
   }
 
   /**
-   * update() after calibration: the fast and slow filters of each valid channel, then u_q10 as #standardise computes it,
-   * from locals (a typed-array element costs XS about as much as ten arithmetic operations).
+   * update() after calibration: the fast and slow filters of each valid channel, z_q10 as #standardise computes it, times
+   * the channel's gain and (adaptation on) 1/√va, into #u; from locals (a typed-array element costs XS about as much as
+   * ten arithmetic operations).
    */
   #filterStandardise(values: Int32Array, validMask: number, fs: number, ss: number): void {
-    const s = this.#s, u = this.#u, p = this.channels, global = this.#perChannel ? 0 : s[this.#scalars + 3];
+    const s = this.#s, u = this.#u, p = this.channels;
     const fastBase = this.#fast, slowBase = this.#slow, shiftBase = this.#shift, sigBase = this.#sig, mantBase = this.#mant;
     const gainBase = this.#gain, vaBase = this.#var, iaBase = this.#mean, adapt = this.#adapt, learn = adapt > 0 && !this.alarm;
     let c = 0, x = 0, f = 0, sl = 0, d = 0, lim = 0, z = 0, zz = 0, va = 0;
@@ -360,7 +361,7 @@ export class MultivariateDetector {
       if (d > lim) d = lim; else if (d < -lim) d = -lim;
       z = (d * s[mantBase + c]) >> 14;
       if (z > 0x3FFF) z = 0x3FFF; else if (z < -0x3FFF) z = -0x3FFF;
-      z = (z * (global || s[gainBase + c])) >> 12; // |z| < 2^14, gain ≤ 2^16: product < 2^30
+      z = (z * s[gainBase + c]) >> 12; // |z| < 2^14, gain ≤ 2^16: product < 2^30
       if (z > Q15) z = Q15; else if (z < -Q15) z = -Q15;
       if (adapt > 0) {
         if (learn) {
@@ -417,7 +418,7 @@ export class MultivariateDetector {
       if (d >= 0x40000000) d = 0x3FFFFFFF;
       if (d > gmax) gmax = d;
       sum = (sum + (d >> 5)) | 0;
-      // sd_i = sqrt(C_ii) in Q9, at least 2^5 (a gain of at most 16); the per-channel gain 1/sd_i in Q12.
+      // sd_i = sqrt(C_ii) in Q9, at least 2^5 (a gain of at most 16); the gain 1/sd in Q12.
       let sd = isqrt(d);
       if (sd < 32) sd = 32;
       s[gainBase + i] = sd; // kept as sd until the normalisation below is done
@@ -426,6 +427,10 @@ export class MultivariateDetector {
     if (this.#perChannel) {
       ridgeQ26 = this.#ridgeQ16 << 10; // correlation units: ≤ 2^26
     } else {
+      // One gain for every channel, from the largest variance (the same floor: at most 16).
+      let root = isqrt(gmax); // sqrt(Q18) = Q9
+      if (root < 32) root = 32;
+      for (let i = 0; i < p; i++) s[gainBase + i] = root;
       const meanDiag = udivFrac(sum, p, 5); // Q18
       const ratioQ12 = udivFrac(meanDiag < gmax ? meanDiag : gmax, gmax, 12); // mean/max diag ≤ 1
       ridgeQ26 = ((ratioQ12 * this.#ridgeQ16) >> 2) | 0; // Q12·Q16 = Q28 → Q26; ≤ 2^28 / 4
@@ -467,9 +472,6 @@ export class MultivariateDetector {
         }
       }
     }
-    const root = isqrt(gmax); // sqrt(Q18) = Q9
-    const gain = udivFrac(1, root, 21); // 2^21 / (sqrt(g)·2^9) = (1/sqrt(g)) in Q12
-    s[this.#scalars + 3] = gain > 0x10000 ? 0x10000 : gain;
   }
 
   /**
