@@ -238,52 +238,53 @@ export class App {
     this.host.log(`sensor ${slot.name}: ${error.message}`);
   }
 
-  /** What a vibration baseline was learned on: a saved one is used only by the same sensor, part, rate and features. */
-  #vibrationSignature(slot: SensorSlot, monitor: VibrationMonitor, info: StreamInfo): string {
-    return `${slot.name}/${slot.part}/${info.axes}x${info.rate}Hz/${monitor.front.windowSamples}/${monitor.bands.join(",")}`;
+  /** What a vibration baseline was learned on, as its saved prefix: it is used only by the same sensor, part, rate and features. */
+  #vibrationPrefix(slot: SensorSlot, v: NonNullable<SensorSlot["vibration"]>): string {
+    return `${slot.name}/${slot.part}/${v.info.axes}x${v.info.rate}Hz/${v.monitor.front.windowSamples}/${v.monitor.bands.join(",")} `;
   }
 
-  /** Stores a learned baseline as base64 text; a store that refuses it (full, too long) costs a log line, not the tick. */
-  #saveImage(key: string, what: string, prefix: string, bytes: Uint8Array): void {
-    try { this.host.store.set(key, prefix + encodeBase64(bytes)); } catch (e) { this.host.log(what + ": baseline not saved: " + (e as Error).message); }
+  /** Stores a learned baseline as `prefix` + base64; a store that refuses it (full, too long) costs a log line, not the tick. */
+  #saveImage(key: string, who: string, noun: string, prefix: string, bytes: Uint8Array): void {
+    try { this.host.store.set(key, prefix + encodeBase64(bytes)); } catch (e) { this.host.log(`${who}: ${noun} not saved: ${(e as Error).message}`); }
+  }
+
+  /**
+   * Hands a saved baseline to `load` if it was saved with this `prefix` (what it was learned on; "" for none). A missing
+   * one is silent; one that does not fit is logged with the reason, and the model calibrates anew. True if loaded.
+   */
+  #restoreImage(key: string, who: string, noun: string, prefix: string, load: (bytes: Uint8Array) => void): boolean {
+    const text = this.host.store.get(key);
+    if (text === undefined) return false;
+    try {
+      const cut = prefix === "" ? 0 : text.lastIndexOf(" ") + 1, made = text.slice(0, cut);
+      if (made !== prefix) throw new Error("learned on " + (made === "" ? "an unknown stream" : made.trim()) + ", this stream is " + prefix.trim());
+      const bytes = decodeBase64(text.slice(cut));
+      load(bytes);
+      this.host.log(`${who}: restored the learned ${noun} (${bytes.length} bytes)`);
+      return true;
+    } catch (e) {
+      this.host.log(`${who}: saved ${noun} not used (${(e as Error).message}); calibrating anew`);
+      return false;
+    }
   }
 
   #saveBaseline(): void {
     const bytes = this.#detector.exportState();
-    if (bytes) this.#saveImage(BASELINE_KEY, "detector", "", bytes);
-  }
-
-  #saveVibration(slot: SensorSlot, v: NonNullable<SensorSlot["vibration"]>): void {
-    this.#saveImage(vibrationKey(this.#sensors.indexOf(slot)), `sensor ${slot.name}: vibration`, this.#vibrationSignature(slot, v.monitor, v.info) + " ", v.monitor.model.exportState());
-    v.saved = true;
+    if (bytes) this.#saveImage(BASELINE_KEY, "detector", "baseline", "", bytes);
   }
 
   #restoreBaseline(): void {
-    if (this.#detector.model !== "multivariate") return;
-    const text = this.host.store.get(BASELINE_KEY);
-    if (text === undefined) return;
-    try {
-      const bytes = decodeBase64(text);
-      this.#detector.importState(bytes);
-      this.host.log(`detector: restored the learned baseline (${bytes.length} bytes)`);
-    } catch (e) {
-      this.host.log("detector: saved baseline not used (" + (e as Error).message + "); calibrating anew");
-    }
+    if (this.#detector.model === "multivariate") this.#restoreImage(BASELINE_KEY, "detector", "baseline", "", (bytes) => this.#detector.importState(bytes));
+  }
+
+  #saveVibration(slot: SensorSlot, v: NonNullable<SensorSlot["vibration"]>): void {
+    this.#saveImage(vibrationKey(this.#sensors.indexOf(slot)), "sensor " + slot.name, "vibration baseline", this.#vibrationPrefix(slot, v), v.monitor.model.exportState());
+    v.saved = true;
   }
 
   #restoreVibration(slot: SensorSlot, v: NonNullable<SensorSlot["vibration"]>): void {
-    const text = this.host.store.get(vibrationKey(this.#sensors.indexOf(slot)));
-    if (text === undefined) return;
-    try {
-      const space = text.lastIndexOf(" "), made = text.slice(0, space), now = this.#vibrationSignature(slot, v.monitor, v.info);
-      if (space < 0 || made !== now) throw new Error("learned on " + (space < 0 ? "an unknown stream" : made) + ", this stream is " + now);
-      const bytes = decodeBase64(text.slice(space + 1));
-      v.monitor.model.importState(bytes);
-      v.saved = true;
-      this.host.log(`sensor ${slot.name}: restored the learned vibration baseline (${bytes.length} bytes)`);
-    } catch (e) {
-      this.host.log(`sensor ${slot.name}: saved vibration baseline not used (${(e as Error).message}); calibrating anew`);
-    }
+    v.saved = this.#restoreImage(vibrationKey(this.#sensors.indexOf(slot)), "sensor " + slot.name, "vibration baseline", this.#vibrationPrefix(slot, v),
+      (bytes) => v.monitor.model.importState(bytes));
   }
 
   /** One sampling round: read every sensor, feed the detector, publish telemetry and alarm changes. */
