@@ -1,5 +1,5 @@
 // The application: configuration → sensors → detector → MQTT reporter, on the host's timers.
-import type { Host } from "./host";
+import type { Host } from "telltale/io/host";
 import { chooseConfig, type Config } from "telltale/config/config";
 import { parts } from "telltale/drivers/registry";
 import type { Channel, SensorInstance, SensorIO, StreamInfo } from "telltale/drivers/part";

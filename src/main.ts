@@ -2,7 +2,7 @@
 import config from "mc/config";
 import createHost from "telltale/host";
 import { startApp } from "telltale/app";
-import type { Host } from "./host";
+import type { Host } from "telltale/io/host";
 
 /**
  * The manifest "config" keys that belong to the app (modules/config/config.ts). The rest (ssid, password,

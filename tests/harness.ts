@@ -22,7 +22,8 @@ export function registered(): readonly TestCase[] {
 }
 
 export class AssertionError extends Error {
-  constructor(message: string) { super(message); this.name = "AssertionError"; }
+  override name = "AssertionError";
+  constructor(message: string) { super(message); }
 }
 
 function show(value: unknown): string {

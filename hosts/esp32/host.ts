@@ -1,7 +1,7 @@
 // ESP32 host: the board's I2C bus, lwIP TCP/TLS sockets, NVS preferences and Wi-Fi station networking.
 import Net from "net";
 import device from "embedded:provider/builtin";
-import type { Host } from "../../src/host";
+import type { Host } from "telltale/io/host";
 import type { PulseCountConstructor } from "telltale/io/io";
 import { TickClock } from "telltale/hosts/esp32/clock";
 import { PreferenceStore } from "telltale/hosts/esp32/store";

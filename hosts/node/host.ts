@@ -2,7 +2,7 @@
 import { performance } from "node:perf_hooks";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
-import type { Host } from "../../src/host.js";
+import type { Host } from "telltale/io/host";
 import type { Clock, Flash, I2CConstructor, Store } from "../../modules/io/io.js";
 import type { MachineOptions } from "../../modules/sim/machine.js";
 import type { SensorDeclaration } from "../../modules/drivers/part.js";

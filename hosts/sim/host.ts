@@ -1,7 +1,7 @@
 // Desktop-simulator host (mcconfig -p lin/mac/win): a chip model for each declared sensor on a simulated I2C bus,
 // fed by a simulated machine; real TCP/TLS sockets, Preference storage and trace logging from the Moddable runtime.
 import config from "mc/config";
-import type { Host } from "../../src/host";
+import type { Host } from "telltale/io/host";
 import type { FaultKind } from "telltale/sim/machine";
 import { createSimWorld } from "telltale/sim/world";
 import { parseConfig } from "telltale/config/config";

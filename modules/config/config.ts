@@ -59,9 +59,10 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
+  // A field, not an assignment: on a preloaded host Error.prototype is frozen and `this.name = …` throws.
+  override name = "ConfigError";
   constructor(path: string, problem: string) {
     super("config." + path + ": " + problem);
-    this.name = "ConfigError";
   }
 }
 
@@ -267,6 +268,15 @@ function checkDetectorFits(detector: DetectorSettings, sensors: readonly SensorC
   }
 }
 
+/** A deep copy of JSON-shaped data into new, writable objects and arrays. */
+function plainCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plainCopy);
+  if (typeof value !== "object" || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = plainCopy((value as Record<string, unknown>)[key]);
+  return out;
+}
+
 /**
  * Chooses the configuration to run: `candidate` when it is valid (and it becomes the stored last good one),
  * otherwise the last good configuration from `store`, with the candidate's error reported.
@@ -275,7 +285,8 @@ export function chooseConfig(candidate: unknown, store: { get(key: string): stri
   { config: Config; error?: Error } {
   try {
     const config = parseConfig(candidate);
-    store.set("config", JSON.stringify(candidate));
+    // A copy: XS's JSON.stringify throws on the read-only objects of a preloaded mc/config.
+    store.set("config", JSON.stringify(plainCopy(candidate)));
     return { config };
   } catch (e) {
     const error = e as Error;

@@ -81,9 +81,9 @@ const DISCONNECT_PACKET = encodeDisconnect();
 export class ConnectionRefusedError extends Error {
   /** The CONNACK return code (3.1.1 §3.2.2.3) or reason code (5.0 §3.2.2.2). */
   readonly returnCode: number;
+  override name = "ConnectionRefusedError";
   constructor(returnCode: number, version: ProtocolVersion = 4) {
     super("MQTT: connection refused: " + connackReason(returnCode, version) + " (" + (version === 5 ? "0x" + returnCode.toString(16) : returnCode) + ")");
-    this.name = "ConnectionRefusedError";
     this.returnCode = returnCode;
   }
 }

@@ -10,7 +10,8 @@ export interface SimFlashOptions {
 
 /** Thrown by the write or erase that the power cut interrupted, and by every call until powerOn(). */
 export class PowerCut extends Error {
-  constructor(message: string) { super(message); this.name = "PowerCut"; }
+  override name = "PowerCut";
+  constructor(message: string) { super(message); }
 }
 
 /**

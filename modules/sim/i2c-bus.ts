@@ -10,7 +10,8 @@ export interface I2CDeviceModel {
 }
 
 export class I2CNack extends Error {
-  constructor(message: string) { super(message); this.name = "I2CNack"; }
+  override name = "I2CNack";
+  constructor(message: string) { super(message); }
 }
 
 export class SimI2CBus {

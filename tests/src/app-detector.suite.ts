@@ -1,7 +1,7 @@
 // The app with the multivariate detector: chosen by config, raises an alarm on a fault, keeps its baseline over a reboot.
 import { suite, test, equal, ok, throws, settle } from "../harness.js";
 import { App } from "../../src/app.js";
-import type { Host } from "../../src/host.js";
+import type { Host } from "telltale/io/host";
 import { parseConfig } from "telltale/config/config";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { SHT3xModel } from "telltale/drivers/sht3x/model";

@@ -1,7 +1,7 @@
 // The app's reporting path with the durable outbox, against a scripted broker: store first, PUBACK removes, backlog drains in order.
 import { suite, test, equal, deepEqual, ok, settle } from "../harness.js";
 import { App } from "../../src/app.js";
-import type { Host } from "../../src/host.js";
+import type { Host } from "telltale/io/host";
 import { parseConfig } from "telltale/config/config";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { SHT3xModel } from "telltale/drivers/sht3x/model";

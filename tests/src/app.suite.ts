@@ -1,7 +1,7 @@
 // The app with no reachable broker: sensor faults are logged, the part is marked failed, re-probed and recovers.
 import { suite, test, equal, ok, settle } from "../harness.js";
 import { App } from "../../src/app.js";
-import type { Host } from "../../src/host.js";
+import type { Host } from "telltale/io/host";
 import { parseConfig } from "telltale/config/config";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { SHT3xModel } from "telltale/drivers/sht3x/model";

@@ -1,4 +1,4 @@
-// What a host (esp32, desktop simulator, Node) hands the application: IO classes, time, storage, logging.
+// The host contract: what a host (esp32, desktop simulator, Node) hands the application: IO classes, time, storage, logging.
 import type { Clock, DigitalConstructor, Flash, I2CConstructor, PulseCountConstructor, Store, TCPSocketConstructor } from "telltale/io/io";
 
 export interface Host {
