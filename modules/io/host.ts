@@ -15,6 +15,11 @@ export interface Host {
   readonly store: Store;
   /** A flash partition for the durable outbox; without one, unacknowledged messages live in RAM only. */
   readonly flash?: Flash;
+  /**
+   * Why a host that should have flash has none (e.g. the partition table lacks "storage"). The app then keeps the
+   * outbox in RAM and reports this in health telemetry (`health.outbox.error`), never silently.
+   */
+  readonly flashProblem?: string;
   /** One line of human-readable log output. */
   log(line: string): void;
   /** A stable identifier for this board (MAC-derived on a device). */
