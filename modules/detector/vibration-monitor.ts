@@ -31,20 +31,20 @@ export interface VibrationMonitorOptions {
   clearWindows?: number;
 }
 
-const FEATURE_NAMES = ["rms", "peak", "crest", "kurtosis"] as const;
+const FEATURE_NAMES = Object.freeze(["rms", "peak", "crest", "kurtosis"] as const);
 /** Left shift of each feature into the model's input (bands use the last). */
-const FEATURE_SHIFTS = [2, 6, 2, 2, 6] as const;
+const FEATURE_SHIFTS = Object.freeze([2, 6, 2, 2, 6] as const);
 /**
  * Smallest standard deviation per model input: a quarter count of RMS, half a count of peak, 0.02 of crest factor,
  * 0.05 of kurtosis, a quarter count of band amplitude. Below the quantisation a spread is not evidence.
  */
-const FEATURE_FLOORS = [16, 32, 20, 51, 16] as const;
+const FEATURE_FLOORS = Object.freeze([16, 32, 20, 51, 16] as const);
 const AXES = "xyz";
 /** The model's channel limit. */
 const MAX_FEATURES = 32;
-const OPTION_NAMES: Record<string, string> = {
+const OPTION_NAMES: Readonly<Record<string, string>> = Object.freeze({
   calibrationSamples: "calibrationWindows", warmupSamples: "calibrationWindows", holdSamples: "holdWindows", clearSamples: "clearWindows",
-};
+});
 
 export class VibrationMonitor {
   readonly front: VibrationFrontEnd;
