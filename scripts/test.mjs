@@ -1,10 +1,11 @@
-// `npm test` after type-check and build: unit tests in Node, the same portable suites in XS,
-// then the integration tests against a real Mosquitto. Every stage runs; any failure fails the run.
+// `npm test` after type-check and build: unit tests in Node, the same portable suites in XS (as built, then frozen as
+// a preloaded Moddable host freezes them), then the integration tests against a real Mosquitto. Every stage runs; any failure fails the run.
 import { spawn } from "node:child_process";
 
 const stages = [
   ["unit (node:test)", "node", ["--test", "--test-reporter=spec", "build/tests/node/"]],
   ["portable suites in the XS engine", "node", ["scripts/run-xs.mjs"]],
+  ["portable suites in the XS engine, frozen as preloaded", "node", ["scripts/run-xs.mjs", "--frozen"]],
   ["integration (Mosquitto, TLS)", "node", ["--test", "--test-reporter=spec", "--test-concurrency=1", "build/tests/integration/"]],
 ];
 

@@ -1,5 +1,7 @@
 // Stages the build output for xsnap, which keys modules by the unnormalised specifier path
 // (so "../a.js" reached two ways would load twice): every relative import becomes absolute.
+// It also writes the two modules the frozen run (tests/frozen/entry.ts) imports: the list of preloaded modules and
+// the manifest's config as mc/config.
 import { readdirSync, readFileSync, writeFileSync, statSync, mkdirSync, rmSync } from "node:fs";
 import { join, dirname, resolve, relative } from "node:path";
 
@@ -11,11 +13,50 @@ export const xsnapBenchPath = join(project, ".xsnap", "xsnap-bench");
 const pattern = /((?:from|import)\s*\(?\s*)(["'])(\.{1,2}\/[^"']+)\2/g;
 
 function walk(dir, fn) {
-  for (const name of readdirSync(dir)) {
+  for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) walk(path, fn);
     else if (name.endsWith(".js")) fn(path);
   }
+}
+
+/**
+ * The modules a preloaded host freezes: every module under modules/ (telltale/<path>) and the app (telltale/app),
+ * as [specifier, staged path] pairs.
+ */
+function preloadedModules() {
+  const list = [];
+  walk(join(stageDir, "modules"), (file) =>
+    list.push(["telltale/" + relative(join(stageDir, "modules"), file).replace(/\.js$/, ""), file]));
+  list.push(["telltale/app", join(stageDir, "src/app.js")]);
+  return list;
+}
+
+/** mcconfig's merge of a platform's `config` into the manifest's: objects merge key by key, anything else replaces. */
+function merge(target, source) {
+  for (const [key, value] of Object.entries(source ?? {})) {
+    const old = target[key];
+    target[key] = value && typeof value === "object" && !Array.isArray(value) && old && typeof old === "object" && !Array.isArray(old)
+      ? merge({ ...old }, value) : value;
+  }
+  return target;
+}
+
+/** The manifest's `config` as the esp32 build's mc/config has it (the top-level section, then the platform's). */
+export function deviceConfig(platform = "esp32") {
+  const manifest = JSON.parse(readFileSync(join(project, "manifest.json"), "utf8"));
+  return merge(merge({}, manifest.config), manifest.platforms?.[platform]?.config);
+}
+
+function writeFrozenModules() {
+  const dir = join(stageDir, "tests/frozen");
+  mkdirSync(dir, { recursive: true });
+  const modules = preloadedModules();
+  writeFileSync(join(dir, "preloaded.js"), "// Written by scripts/xs-stage.mjs: every preloaded module's namespace.\n" +
+    modules.map(([, file], i) => `import * as m${i} from ${JSON.stringify(file)};\n`).join("") +
+    "export const preloaded = [\n" + modules.map(([spec], i) => `  [${JSON.stringify(spec)}, m${i}],\n`).join("") + "];\n");
+  writeFileSync(join(dir, "mc-config.js"), "// Written by scripts/xs-stage.mjs: manifest.json's config for esp32, as mc/config.\n" +
+    "export default " + JSON.stringify(deviceConfig(), null, 2) + ";\n");
 }
 
 /** Copies build/{modules,src,tests} into the stage with absolute imports; returns the stage folder. */
@@ -30,5 +71,6 @@ export function stage() {
       writeFileSync(target, text);
     });
   }
+  writeFrozenModules();
   return stageDir;
 }

@@ -1,0 +1,70 @@
+// The app started as src/main.ts starts it on a device: the manifest's config, read-only as preload leaves mc/config,
+// through appConfigFromDevice, on a host of simulation parts whose network refuses every connection.
+import { suite, test, ok, equal, throws, settle } from "../harness.js";
+import config from "./mc-config.js";
+import { appConfigFromDevice } from "telltale/config/device";
+import { startApp } from "../../src/app.js";
+import type { Host } from "telltale/io/host";
+import type { TCPSocket, TCPSocketOptions } from "telltale/io/io";
+import { SimI2CBus } from "telltale/sim/i2c-bus";
+import { SHT3xModel } from "telltale/drivers/sht3x/model";
+import { ManualClock } from "../support/manual-clock.js";
+
+/** A network where every connection is refused (reported after the constructor returns, as sockets do). */
+class RefusingSocket implements TCPSocket {
+  constructor(options: TCPSocketOptions) {
+    Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused by " + options.address + ":" + options.port)));
+  }
+  read(): ArrayBuffer | undefined { return undefined; }
+  write(): void { throw new Error("not connected"); }
+  close(): void {}
+}
+
+/** A host with the manifest's one sensor (an SHT3x at 0x44) on a simulated bus. */
+function simHost() {
+  const clock = new ManualClock();
+  const bus = new SimI2CBus(clock);
+  bus.attach(0x44, new SHT3xModel({ environment: { temperature: () => 30, humidity: () => 50 } }));
+  const log: string[] = [];
+  const store = new Map<string, string>();
+  const host: Host = {
+    name: "frozen", clock, i2c: bus.ioClass(), tcp: RefusingSocket, deviceId: "frozen1",
+    store: { get: (k) => store.get(k), set: (k, v) => { store.set(k, v); }, delete: (k) => { store.delete(k); } },
+    log: (line) => log.push(line), connectNetwork: async () => {},
+  };
+  return { clock, log, store, host };
+}
+
+const READ_ONLY = /not writable|read only|not extensible/;
+
+suite("frozen/device", () => {
+  test("config-is-read-only-as-preload-leaves-it", () => {
+    ok(Object.isFrozen(config), "mc/config is frozen");
+    throws(() => { (config as Record<string, unknown>).intervalMs = 1; }, READ_ONLY);
+    throws(() => JSON.stringify(config), /read only value/);
+  });
+
+  test("error-name-assignment-throws-as-on-a-device", () => {
+    class Assigned extends Error {
+      constructor(message: string) { super(message); this.name = "Assigned"; }
+    }
+    throws(() => new Assigned("x"), /not writable/);
+  });
+
+  test("manifest-config-starts-the-app-which-logs-telemetry", async () => {
+    const { clock, log, store, host } = simHost();
+    const appConfig = appConfigFromDevice(config);
+    const interval = Number(appConfig.intervalMs);
+    ok(interval > 0, "the manifest sets intervalMs");
+    const app = startApp(host, appConfig);
+    for (let i = 0; i < 4; i++) { clock.advance(interval); await settle(8); }
+    const text = log.join("\n");
+    ok(app.running, text);
+    ok(log.some((l) => /^telemetry #4: sht3x temperature=30 humidity=50/.test(l)), text);
+    ok(!READ_ONLY.test(text), "no write to a frozen object:\n" + text);
+    ok(!/error:/.test(text), "no error:\n" + text);
+    ok(store.size > 0, "the configuration was stored as the last good one");
+    equal(Object.isFrozen(appConfig), false, "the app's config is a writable copy");
+    app.stop();
+  });
+});
