@@ -1,8 +1,9 @@
-// Stages the build output for xsnap, which keys modules by the unnormalised specifier path
-// (so "../a.js" reached two ways would load twice): every relative import becomes absolute.
+// Stages the build output for xsnap, which keys modules by the unnormalised specifier path (so "../a.js" reached two
+// ways would load twice) and knows no packages: every import, relative or bare "telltale/…", becomes the absolute
+// path of the staged file, in one pass. Bare specifiers resolve through package.json's "exports", as in Node.
 // It also writes the two modules the frozen run (tests/frozen/entry.ts) imports: the list of preloaded modules and
 // the manifest's config as mc/config.
-import { readdirSync, readFileSync, writeFileSync, statSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync, statSync, mkdirSync, rmSync } from "node:fs";
 import { join, dirname, resolve, relative } from "node:path";
 
 const project = new URL("..", import.meta.url).pathname;
@@ -10,7 +11,34 @@ export const buildDir = join(project, "build");
 export const stageDir = join(project, ".xsnap", "stage");
 export const xsnapPath = join(project, ".xsnap", "xsnap");
 export const xsnapBenchPath = join(project, ".xsnap", "xsnap-bench");
-const pattern = /((?:from|import)\s*\(?\s*)(["'])(\.{1,2}\/[^"']+)\2/g;
+const pkg = JSON.parse(readFileSync(join(project, "package.json"), "utf8"));
+const pattern = /((?:from|import)\s*\(?\s*)(["'])((?:\.{1,2}\/|telltale\/)[^"']+)\2/g;
+
+/** The build file a bare specifier names, by the package's own "exports" (an exact key, else the longest pattern). */
+export function resolveBare(specifier) {
+  const sub = "." + specifier.slice(pkg.name.length);
+  let target = pkg.exports[sub];
+  if (target === undefined) {
+    let best = "";
+    for (const [key, value] of Object.entries(pkg.exports)) {
+      const [prefix, suffix = ""] = key.split("*");
+      if (key.includes("*") && prefix.length > best.length && sub.startsWith(prefix) && sub.endsWith(suffix) && sub.length >= prefix.length + suffix.length) {
+        best = prefix;
+        target = value.replace("*", sub.slice(prefix.length, sub.length - suffix.length));
+      }
+    }
+  }
+  if (target === undefined) throw new Error(`xs-stage: package.json "exports" has no entry for ${specifier}`);
+  return join(project, target);
+}
+
+/** The staged path that an import of `specifier` from the build file `file` loads. */
+function staged(file, specifier) {
+  if (specifier.startsWith(".")) return join(stageDir, relative(buildDir, resolve(dirname(file), specifier)));
+  const built = resolveBare(specifier);
+  if (!existsSync(built)) throw new Error(`xs-stage: ${relative(project, file)} imports ${specifier}, but ${relative(project, built)} is not built`);
+  return join(stageDir, relative(buildDir, built));
+}
 
 function walk(dir, fn) {
   for (const name of readdirSync(dir).sort()) {
@@ -66,8 +94,7 @@ export function stage() {
     walk(join(buildDir, top), (file) => {
       const target = join(stageDir, relative(buildDir, file));
       mkdirSync(dirname(target), { recursive: true });
-      const text = readFileSync(file, "utf8").replace(pattern, (_, lead, quote, spec) =>
-        lead + quote + join(stageDir, relative(buildDir, resolve(dirname(file), spec))) + quote);
+      const text = readFileSync(file, "utf8").replace(pattern, (_, lead, quote, spec) => lead + quote + staged(file, spec) + quote);
       writeFileSync(target, text);
     });
   }
