@@ -1,0 +1,34 @@
+// ESLint: typescript-eslint's type-checked rules on the TypeScript (each file checked with the tsconfig that builds it:
+// tsconfig.json for Node's build, tsconfig.moddable.json for what only the Moddable hosts compile), ESLint's
+// recommended rules on the scripts and benches. Layout is Prettier's (.prettierrc.json): eslint-config-prettier
+// turns off every rule that would disagree with it.
+import js from "@eslint/js";
+import { defineConfig } from "eslint/config";
+import prettier from "eslint-config-prettier";
+import globals from "globals";
+import tseslint from "typescript-eslint";
+
+export default defineConfig(
+  { ignores: ["build/", ".xsnap/", "node_modules/", "telltale-flash*/"] },
+  js.configs.recommended,
+  {
+    files: ["**/*.ts"],
+    extends: [tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: {
+        project: ["./tsconfig.json", "./tsconfig.moddable.json"],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      // A promise nobody awaits or catches loses its error: on a device, an unhandled rejection and a silent fault.
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    files: ["**/*.mjs", "**/*.js"],
+    languageOptions: { globals: globals.node },
+  },
+  prettier,
+);
