@@ -24,9 +24,19 @@ function build(name, makefile) {
   if (existsSync(target) && !process.argv.includes("--force")) return target;
   const buildDir = join(out, "tmp-" + name);
   console.log(`build-xsnap: compiling ${name} from ${makefiles} ...`);
-  execFileSync("make", ["-f", makefile, "GOAL=release", "-j2",
-    `BUILD_DIR=${buildDir}`, `TMP_DIR=${join(buildDir, "tmp")}`, `BIN_DIR=${join(buildDir, "bin")}`],
-  { cwd: makefiles, env: { ...process.env, MODDABLE: moddable }, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(
+    "make",
+    [
+      "-f",
+      makefile,
+      "GOAL=release",
+      "-j2",
+      `BUILD_DIR=${buildDir}`,
+      `TMP_DIR=${join(buildDir, "tmp")}`,
+      `BIN_DIR=${join(buildDir, "bin")}`,
+    ],
+    { cwd: makefiles, env: { ...process.env, MODDABLE: moddable }, stdio: ["ignore", "ignore", "inherit"] },
+  );
   copyFileSync(join(buildDir, "bin", "xsnap"), target);
   console.log(`build-xsnap: ${target}`);
   return target;

@@ -9,7 +9,8 @@ export default async function* resultsReporter(source) {
     const name = (data.file ? data.file.replace(process.cwd() + "/", "") + " › " : "") + data.name;
     const entry = { test: name, ok: type === "test:pass" };
     if (data.skip !== undefined || data.todo !== undefined) entry.skipped = true;
-    if (type === "test:fail") entry.error = String(data.details?.error?.cause?.message ?? data.details?.error?.message ?? data.details?.error);
+    if (type === "test:fail")
+      entry.error = String(data.details?.error?.cause?.message ?? data.details?.error?.message ?? data.details?.error);
     yield JSON.stringify(entry) + "\n";
   }
   yield JSON.stringify({ done: true }) + "\n";

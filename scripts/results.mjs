@@ -25,7 +25,10 @@ export function readResults(file) {
     if (entry.done) result.done = true;
     else if (entry.skipped) result.skipped++;
     else if (entry.ok) result.passed++;
-    else { result.failed++; result.failures.push(entry.test); }
+    else {
+      result.failed++;
+      result.failures.push(entry.test);
+    }
   }
   return result;
 }

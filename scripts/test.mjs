@@ -9,8 +9,17 @@ import { join } from "node:path";
 import { readResults } from "./results.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "telltale-test-"));
-const nodeTest = (file, ...args) => ["node", ["--test", "--test-reporter=spec", "--test-reporter-destination=stdout",
-  "--test-reporter=./scripts/results-reporter.mjs", "--test-reporter-destination=" + file, ...args]];
+const nodeTest = (file, ...args) => [
+  "node",
+  [
+    "--test",
+    "--test-reporter=spec",
+    "--test-reporter-destination=stdout",
+    "--test-reporter=./scripts/results-reporter.mjs",
+    "--test-reporter-destination=" + file,
+    ...args,
+  ],
+];
 const xs = (file, ...args) => ["node", ["scripts/run-xs.mjs", "--results=" + file, ...args]];
 const stages = [
   ["unit (node:test)", (f) => nodeTest(f, "build/tests/node/")],
@@ -27,7 +36,8 @@ function run(cmd, args) {
 }
 
 const results = [];
-let passed = 0, failed = 0;
+let passed = 0,
+  failed = 0;
 for (const [i, [name, command]] of stages.entries()) {
   console.log(`\n=== ${name} ===`);
   const file = join(dir, `stage-${i}.jsonl`);
@@ -46,7 +56,9 @@ rmSync(dir, { recursive: true, force: true });
 console.log("\n=== summary ===");
 for (const r of results) {
   const notes = [r.skipped ? r.skipped + " skipped" : "", ...r.problems].filter(Boolean).join(", ");
-  console.log(`${r.ok ? "PASS" : "FAIL"}  ${r.name}: ${r.passed} passed, ${r.failed} failed${notes ? " (" + notes + ")" : ""}`);
+  console.log(
+    `${r.ok ? "PASS" : "FAIL"}  ${r.name}: ${r.passed} passed, ${r.failed} failed${notes ? " (" + notes + ")" : ""}`,
+  );
   for (const f of r.failures) console.log("      not ok: " + f);
 }
 console.log(`${passed} passed, ${failed} failed`);

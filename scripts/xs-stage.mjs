@@ -22,7 +22,13 @@ export function resolveBare(specifier) {
     let best = "";
     for (const [key, value] of Object.entries(pkg.exports)) {
       const [prefix, suffix = ""] = key.split("*");
-      if (key.includes("*") && prefix.length > best.length && sub.startsWith(prefix) && sub.endsWith(suffix) && sub.length >= prefix.length + suffix.length) {
+      if (
+        key.includes("*") &&
+        prefix.length > best.length &&
+        sub.startsWith(prefix) &&
+        sub.endsWith(suffix) &&
+        sub.length >= prefix.length + suffix.length
+      ) {
         best = prefix;
         target = value.replace("*", sub.slice(prefix.length, sub.length - suffix.length));
       }
@@ -36,7 +42,10 @@ export function resolveBare(specifier) {
 function staged(file, specifier) {
   if (specifier.startsWith(".")) return join(stageDir, relative(buildDir, resolve(dirname(file), specifier)));
   const built = resolveBare(specifier);
-  if (!existsSync(built)) throw new Error(`xs-stage: ${relative(project, file)} imports ${specifier}, but ${relative(project, built)} is not built`);
+  if (!existsSync(built))
+    throw new Error(
+      `xs-stage: ${relative(project, file)} imports ${specifier}, but ${relative(project, built)} is not built`,
+    );
   return join(stageDir, relative(buildDir, built));
 }
 
@@ -55,7 +64,8 @@ function walk(dir, fn) {
 function preloadedModules() {
   const list = [];
   walk(join(stageDir, "modules"), (file) =>
-    list.push(["telltale/" + relative(join(stageDir, "modules"), file).replace(/\.js$/, ""), file]));
+    list.push(["telltale/" + relative(join(stageDir, "modules"), file).replace(/\.js$/, ""), file]),
+  );
   list.push(["telltale/app", join(stageDir, "src/app.js")]);
   return list;
 }
@@ -64,8 +74,15 @@ function preloadedModules() {
 function merge(target, source) {
   for (const [key, value] of Object.entries(source ?? {})) {
     const old = target[key];
-    target[key] = value && typeof value === "object" && !Array.isArray(value) && old && typeof old === "object" && !Array.isArray(old)
-      ? merge({ ...old }, value) : value;
+    target[key] =
+      value &&
+      typeof value === "object" &&
+      !Array.isArray(value) &&
+      old &&
+      typeof old === "object" &&
+      !Array.isArray(old)
+        ? merge({ ...old }, value)
+        : value;
   }
   return target;
 }
@@ -80,11 +97,21 @@ function writeFrozenModules() {
   const dir = join(stageDir, "tests/frozen");
   mkdirSync(dir, { recursive: true });
   const modules = preloadedModules();
-  writeFileSync(join(dir, "preloaded.js"), "// Written by scripts/xs-stage.mjs: every preloaded module's namespace.\n" +
-    modules.map(([, file], i) => `import * as m${i} from ${JSON.stringify(file)};\n`).join("") +
-    "export const preloaded = [\n" + modules.map(([spec], i) => `  [${JSON.stringify(spec)}, m${i}],\n`).join("") + "];\n");
-  writeFileSync(join(dir, "mc-config.js"), "// Written by scripts/xs-stage.mjs: manifest.json's config for esp32, as mc/config.\n" +
-    "export default " + JSON.stringify(deviceConfig(), null, 2) + ";\n");
+  writeFileSync(
+    join(dir, "preloaded.js"),
+    "// Written by scripts/xs-stage.mjs: every preloaded module's namespace.\n" +
+      modules.map(([, file], i) => `import * as m${i} from ${JSON.stringify(file)};\n`).join("") +
+      "export const preloaded = [\n" +
+      modules.map(([spec], i) => `  [${JSON.stringify(spec)}, m${i}],\n`).join("") +
+      "];\n",
+  );
+  writeFileSync(
+    join(dir, "mc-config.js"),
+    "// Written by scripts/xs-stage.mjs: manifest.json's config for esp32, as mc/config.\n" +
+      "export default " +
+      JSON.stringify(deviceConfig(), null, 2) +
+      ";\n",
+  );
 }
 
 /** Copies build/{modules,src,tests} into the stage with absolute imports; returns the stage folder. */
@@ -94,7 +121,10 @@ export function stage() {
     walk(join(buildDir, top), (file) => {
       const target = join(stageDir, relative(buildDir, file));
       mkdirSync(dirname(target), { recursive: true });
-      const text = readFileSync(file, "utf8").replace(pattern, (_, lead, quote, spec) => lead + quote + staged(file, spec) + quote);
+      const text = readFileSync(file, "utf8").replace(
+        pattern,
+        (_, lead, quote, spec) => lead + quote + staged(file, spec) + quote,
+      );
       writeFileSync(target, text);
     });
   }

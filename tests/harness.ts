@@ -1,7 +1,11 @@
 // A minimal test registry that runs unchanged in Node (via node:test) and in the XS engine.
 
 export type TestBody = () => void | Promise<void>;
-export interface TestCase { suite: string; name: string; body: TestBody; }
+export interface TestCase {
+  suite: string;
+  name: string;
+  body: TestBody;
+}
 
 const cases: TestCase[] = [];
 let currentSuite = "";
@@ -10,7 +14,11 @@ let currentSuite = "";
 export function suite(name: string, define: () => void): void {
   const previous = currentSuite;
   currentSuite = name;
-  try { define(); } finally { currentSuite = previous; }
+  try {
+    define();
+  } finally {
+    currentSuite = previous;
+  }
 }
 
 export function test(name: string, body: TestBody): void {
@@ -23,13 +31,19 @@ export function registered(): readonly TestCase[] {
 
 export class AssertionError extends Error {
   override name = "AssertionError";
-  constructor(message: string) { super(message); }
+  constructor(message: string) {
+    super(message);
+  }
 }
 
 function show(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (value instanceof Uint8Array) return "Uint8Array[" + Array.prototype.join.call(value, ",") + "]";
-  try { return JSON.stringify(value) ?? String(value); } catch { return String(value); }
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 export function ok(value: unknown, message = "expected a truthy value"): asserts value {
@@ -52,7 +66,8 @@ function deepEq(a: unknown, b: unknown): boolean {
     return true;
   }
   if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a), kb = Object.keys(b);
+  const ka = Object.keys(a),
+    kb = Object.keys(b);
   if (ka.length !== kb.length) return false;
   for (const k of ka) if (!deepEq((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
   return true;
@@ -65,9 +80,14 @@ export function deepEqual(actual: unknown, expected: unknown, message?: string):
 
 /** Asserts that `fn` throws an error whose message matches `pattern`. */
 export function throws(fn: () => unknown, pattern: RegExp, message?: string): Error {
-  try { fn(); } catch (e) {
+  try {
+    fn();
+  } catch (e) {
     const err = e as Error;
-    if (!pattern.test(String(err?.message))) throw new AssertionError((message ? message + ": " : "") + "error " + show(String(err?.message)) + " does not match " + pattern);
+    if (!pattern.test(String(err?.message)))
+      throw new AssertionError(
+        (message ? message + ": " : "") + "error " + show(String(err?.message)) + " does not match " + pattern,
+      );
     return err;
   }
   throw new AssertionError((message ? message + ": " : "") + "expected an error matching " + pattern);

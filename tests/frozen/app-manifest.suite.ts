@@ -13,10 +13,16 @@ import { ManualClock } from "../support/manual-clock.js";
 /** A network where every connection is refused (reported after the constructor returns, as sockets do). */
 class RefusingSocket implements TCPSocket {
   constructor(options: TCPSocketOptions) {
-    Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused by " + options.address + ":" + options.port)));
+    void Promise.resolve().then(() =>
+      options.onError?.call(this, new Error("TCP: connection refused by " + options.address + ":" + options.port)),
+    );
   }
-  read(): ArrayBuffer | undefined { return undefined; }
-  write(): void { throw new Error("not connected"); }
+  read(): ArrayBuffer | undefined {
+    return undefined;
+  }
+  write(): void {
+    throw new Error("not connected");
+  }
   close(): void {}
 }
 
@@ -28,9 +34,22 @@ function simHost() {
   const log: string[] = [];
   const store = new Map<string, string>();
   const host: Host = {
-    name: "frozen", clock, i2c: bus.ioClass(), tcp: RefusingSocket, deviceId: "frozen1",
-    store: { get: (k) => store.get(k), set: (k, v) => { store.set(k, v); }, delete: (k) => { store.delete(k); } },
-    log: (line) => log.push(line), connectNetwork: async () => {},
+    name: "frozen",
+    clock,
+    i2c: bus.ioClass(),
+    tcp: RefusingSocket,
+    deviceId: "frozen1",
+    store: {
+      get: (k) => store.get(k),
+      set: (k, v) => {
+        store.set(k, v);
+      },
+      delete: (k) => {
+        store.delete(k);
+      },
+    },
+    log: (line) => log.push(line),
+    connectNetwork: async () => {},
   };
   return { clock, log, store, host };
 }
@@ -40,13 +59,18 @@ const READ_ONLY = /not writable|read only|not extensible/;
 suite("frozen/device", () => {
   test("config-is-read-only-as-preload-leaves-it", () => {
     ok(Object.isFrozen(config), "mc/config is frozen");
-    throws(() => { (config as Record<string, unknown>).intervalMs = 1; }, READ_ONLY);
+    throws(() => {
+      (config as Record<string, unknown>).intervalMs = 1;
+    }, READ_ONLY);
     throws(() => JSON.stringify(config), /read only value/);
   });
 
   test("error-name-assignment-throws-as-on-a-device", () => {
     class Assigned extends Error {
-      constructor(message: string) { super(message); this.name = "Assigned"; }
+      constructor(message: string) {
+        super(message);
+        this.name = "Assigned";
+      }
     }
     throws(() => new Assigned("x"), /not writable/);
   });
@@ -57,10 +81,16 @@ suite("frozen/device", () => {
     const interval = Number(appConfig.intervalMs);
     ok(interval > 0, "the manifest sets intervalMs");
     const app = startApp(host, appConfig);
-    for (let i = 0; i < 4; i++) { clock.advance(interval); await settle(8); }
+    for (let i = 0; i < 4; i++) {
+      clock.advance(interval);
+      await settle(8);
+    }
     const text = log.join("\n");
     ok(app.running, text);
-    ok(log.some((l) => /^telemetry #4: sht3x temperature=30 humidity=50/.test(l)), text);
+    ok(
+      log.some((l) => /^telemetry #4: sht3x temperature=30 humidity=50/.test(l)),
+      text,
+    );
     ok(!READ_ONLY.test(text), "no write to a frozen object:\n" + text);
     ok(!/error:/.test(text), "no error:\n" + text);
     ok(store.size > 0, "the configuration was stored as the last good one");

@@ -37,43 +37,100 @@ function freeze(value: unknown, what: string): void {
     mark(value);
     harden(value);
   } catch (e) {
-    throw new Error("freeze " + what + ": " + (e instanceof Error ? e.message : String(e)));
+    throw new Error("freeze " + what + ": " + (e instanceof Error ? e.message : String(e)), { cause: e });
   }
 }
 
-type Replacer = ((this: unknown, key: string, value: unknown) => unknown) | readonly (string | number)[] | null | undefined;
+type Replacer =
+  ((this: unknown, key: string, value: unknown) => unknown) | readonly (string | number)[] | null | undefined;
 
 /** JSON.stringify as on a device: a preloaded object anywhere in the value (after toJSON and the replacer) throws. */
 function guardStringify(): void {
-  const stringify = JSON.stringify;
-  const replacement = {
-    // A method, like the built-in: no prototype property.
-    stringify(value: unknown, replacer?: Replacer, space?: string | number): string {
-      const user = typeof replacer === "function" ? replacer : undefined;
-      const allow = Array.isArray(replacer) ? new Set(replacer.map(String)) : undefined;
-      return stringify(value, function (this: unknown, key: string, v: unknown): unknown {
+  const stringify = JSON.stringify.bind(JSON);
+  // An arrow, so that like the built-in it has no prototype property.
+  const replacement = (value: unknown, replacer?: Replacer, space?: string | number): string => {
+    const user = typeof replacer === "function" ? replacer : undefined;
+    const allow = Array.isArray(replacer) ? new Set(replacer.map(String)) : undefined;
+    return stringify(
+      value,
+      function (this: unknown, key: string, v: unknown): unknown {
         if (allow && key !== "" && !Array.isArray(this) && !allow.has(key)) return undefined;
         const result = user ? user.call(this, key, v) : v;
-        if (isObject(result) && typeof result !== "function" && preloaded.has(result)) throw new TypeError("read only value");
+        if (isObject(result) && typeof result !== "function" && preloaded.has(result))
+          throw new TypeError("read only value");
         return result;
-      }, space);
-    },
-  }.stringify;
-  Object.defineProperty(JSON, "stringify", { value: replacement, writable: true, enumerable: false, configurable: true });
+      },
+      space,
+    );
+  };
+  Object.defineProperty(JSON, "stringify", {
+    value: replacement,
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  });
 }
 
 /** The global names of the ECMAScript intrinsics (xsnap's host globals such as print, gc and Compartment are left). */
 const INTRINSIC_NAMES = [
-  "Object", "Function", "Array", "Number", "Boolean", "String", "Symbol", "BigInt", "Date", "RegExp",
-  "Error", "EvalError", "RangeError", "ReferenceError", "SyntaxError", "TypeError", "URIError", "AggregateError",
-  "Promise", "Proxy", "Reflect", "JSON", "Math", "Atomics",
-  "ArrayBuffer", "SharedArrayBuffer", "DataView", "TypedArray",
-  "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array",
-  "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array",
-  "Map", "Set", "WeakMap", "WeakSet", "WeakRef", "FinalizationRegistry",
-  "TextEncoder", "TextDecoder",
-  "parseInt", "parseFloat", "isNaN", "isFinite", "decodeURI", "decodeURIComponent", "encodeURI", "encodeURIComponent",
-  "escape", "unescape", "eval",
+  "Object",
+  "Function",
+  "Array",
+  "Number",
+  "Boolean",
+  "String",
+  "Symbol",
+  "BigInt",
+  "Date",
+  "RegExp",
+  "Error",
+  "EvalError",
+  "RangeError",
+  "ReferenceError",
+  "SyntaxError",
+  "TypeError",
+  "URIError",
+  "AggregateError",
+  "Promise",
+  "Proxy",
+  "Reflect",
+  "JSON",
+  "Math",
+  "Atomics",
+  "ArrayBuffer",
+  "SharedArrayBuffer",
+  "DataView",
+  "TypedArray",
+  "Int8Array",
+  "Uint8Array",
+  "Uint8ClampedArray",
+  "Int16Array",
+  "Uint16Array",
+  "Int32Array",
+  "Uint32Array",
+  "Float32Array",
+  "Float64Array",
+  "BigInt64Array",
+  "BigUint64Array",
+  "Map",
+  "Set",
+  "WeakMap",
+  "WeakSet",
+  "WeakRef",
+  "FinalizationRegistry",
+  "TextEncoder",
+  "TextDecoder",
+  "parseInt",
+  "parseFloat",
+  "isNaN",
+  "isFinite",
+  "decodeURI",
+  "decodeURIComponent",
+  "encodeURI",
+  "encodeURIComponent",
+  "escape",
+  "unescape",
+  "eval",
 ];
 
 /** Intrinsics that no global names, reached from an instance. */

@@ -10,7 +10,8 @@ function describe(e: unknown): string {
 }
 
 export async function runRegistered(): Promise<void> {
-  let passed = 0, failed = 0;
+  let passed = 0,
+    failed = 0;
   for (const c of registered()) {
     const name = `${c.suite} › ${c.name}`;
     try {
@@ -27,5 +28,7 @@ export async function runRegistered(): Promise<void> {
 
 /** Runs `load` (which imports the suites), then the tests. A crash prints no xs-done line: run-xs.mjs fails the run. */
 export function main(load: () => Promise<unknown>): void {
-  load().then(runRegistered).catch((e) => print("# runner crashed: " + describe(e).split("\n").join("\n# ")));
+  load()
+    .then(runRegistered)
+    .catch((e) => print("# runner crashed: " + describe(e).split("\n").join("\n# ")));
 }
