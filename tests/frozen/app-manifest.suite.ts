@@ -2,6 +2,7 @@
 // through appConfigFromDevice, on a host of simulation parts whose network refuses every connection.
 import { suite, test, ok, equal, throws, settle } from "../harness.js";
 import config from "./mc-config.js";
+import { preloaded } from "./preloaded.js";
 import { appConfigFromDevice } from "telltale/config/device";
 import { startApp } from "../../src/app.js";
 import type { Host } from "telltale/io/host";
@@ -63,6 +64,16 @@ suite("frozen/device", () => {
       (config as Record<string, unknown>).intervalMs = 1;
     }, READ_ONLY);
     throws(() => JSON.stringify(config), /read only value/);
+  });
+
+  test("every-preloaded-export-is-frozen", () => {
+    const open: string[] = [];
+    for (const [specifier, namespace] of preloaded)
+      for (const [key, value] of Object.entries(namespace))
+        if (((typeof value === "object" && value !== null) || typeof value === "function") && !Object.isFrozen(value))
+          open.push(specifier + " " + key);
+    ok(preloaded.length > 50, "the stage listed the modules: " + preloaded.length);
+    equal(open.join(", "), "");
   });
 
   test("error-name-assignment-throws-as-on-a-device", () => {
