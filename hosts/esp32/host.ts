@@ -3,11 +3,11 @@ import Net from "net";
 import device from "embedded:provider/builtin";
 import type { Host } from "telltale/io/host";
 import type { PulseCountConstructor } from "telltale/io/io";
-import { TickClock } from "telltale/hosts/esp32/clock";
-import { PreferenceStore } from "telltale/hosts/esp32/store";
-import { HostSocket } from "telltale/hosts/esp32/socket";
+import { TickClock } from "telltale/hosts/moddable/clock";
+import { PreferenceStore } from "telltale/hosts/moddable/store";
+import { HostSocket } from "telltale/hosts/moddable/socket";
 import { boardI2C } from "telltale/hosts/esp32/i2c";
-import { connectWiFi } from "telltale/hosts/esp32/wifi";
+import { WiFiStation } from "telltale/hosts/esp32/wifi";
 import { PartitionFlash } from "telltale/hosts/esp32/flash";
 
 /** ESP-IDF NVS keeps strings of up to 4000 bytes including the terminator. */
@@ -17,16 +17,22 @@ function log(line: string): void {
   trace(line + "\n");
 }
 
+/** The data partition of hosts/esp32/partitions.csv that holds the durable outbox. */
+const OUTBOX_PARTITION = "storage";
+
 /**
- * The outbox takes the first 64 KiB of the "storage" data partition of Moddable's default ESP32 partition table
- * (which the file system would use; Telltale keeps no files). Without that partition the outbox stays in RAM.
+ * The outbox's flash: the whole "storage" partition. Without it (a build with another partition table) the outbox can
+ * only live in RAM, and the reason goes to health telemetry (`flashProblem`), never silently.
  */
-function outboxFlash(): PartitionFlash | undefined {
+function outboxFlash(): { flash?: PartitionFlash; flashProblem?: string } {
   try {
-    return new PartitionFlash({ partition: "storage", byteLength: 65536 });
+    const flash = new PartitionFlash({ partition: OUTBOX_PARTITION });
+    log(`esp32 host: outbox on partition "${OUTBOX_PARTITION}", ${flash.byteLength} bytes (${flash.byteLength / flash.blockSize} sectors of ${flash.blockSize})`);
+    return { flash };
   } catch (e) {
-    log("esp32 host: no flash for the outbox (" + (e as Error).message + ")");
-    return undefined;
+    const flashProblem = `no "${OUTBOX_PARTITION}" partition for the outbox (${e instanceof Error ? e.message : String(e)}); messages are kept in RAM only`;
+    log("esp32 host: " + flashProblem);
+    return { flashProblem };
   }
 }
 
@@ -45,6 +51,8 @@ function macId(): string {
 }
 
 export default function createHost(): Host {
+  const { flash, flashProblem } = outboxFlash();
+  const wifi = new WiFiStation(log);
   return Object.freeze({
     name: "esp32",
     clock: new TickClock(),
@@ -53,9 +61,10 @@ export default function createHost(): Host {
     pulseCount: PulseCount,
     tcp: HostSocket,
     store: new PreferenceStore({ maxValueBytes: NVS_MAX_STRING }),
-    flash: outboxFlash(),
+    flash,
+    flashProblem,
     log,
     deviceId: macId(),
-    connectNetwork: () => connectWiFi(log),
+    connectNetwork: () => wifi.connect(),
   });
 }

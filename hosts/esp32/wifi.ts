@@ -7,8 +7,6 @@ import config from "mc/config";
 /** How often the watchdog checks the address and re-joins when it is gone, ms. */
 const WATCHDOG_MS = 15_000;
 
-let started: Promise<void> | undefined;
-
 function hasAddress(): boolean {
   // Typed as string, but undefined while the station has no address (network.md, "class Net").
   const ip: unknown = Net.get("IP");
@@ -16,12 +14,20 @@ function hasAddress(): boolean {
 }
 
 /**
+ * The station, joined once per instance (the host holds one; a preloaded module keeps no state of its own).
  * With `ssid` in the config the SDK's setup/network module has usually joined already (and set the clock
  * from `config.sntp`) before main runs; then this only starts the watchdog, which setup/network does not provide.
  */
-export function connectWiFi(log: (line: string) => void): Promise<void> {
-  started ??= start(log);
-  return started;
+export class WiFiStation {
+  #started: Promise<void> | undefined;
+  readonly #log: (line: string) => void;
+  constructor(log: (line: string) => void) {
+    this.#log = log;
+  }
+  connect(): Promise<void> {
+    this.#started ??= start(this.#log);
+    return this.#started;
+  }
 }
 
 function start(log: (line: string) => void): Promise<void> {

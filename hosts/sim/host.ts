@@ -5,10 +5,12 @@ import type { Host } from "telltale/io/host";
 import type { FaultKind } from "telltale/sim/machine";
 import { createSimWorld } from "telltale/sim/world";
 import { parseConfig } from "telltale/config/config";
+import { appConfigFromDevice } from "telltale/config/device";
 import type { SensorDeclaration } from "telltale/drivers/part";
-import { TickClock } from "telltale/hosts/esp32/clock";
-import { PreferenceStore } from "telltale/hosts/esp32/store";
-import { HostSocket } from "telltale/hosts/esp32/socket";
+import { TickClock } from "telltale/hosts/moddable/clock";
+import { PreferenceStore } from "telltale/hosts/moddable/store";
+import { HostSocket } from "telltale/hosts/moddable/socket";
+import { FileFlash } from "telltale/hosts/sim/file-flash";
 
 /** The device's limit (ESP-IDF NVS strings), so the simulator refuses what the board would refuse. */
 const NVS_MAX_STRING = 3999;
@@ -19,27 +21,46 @@ function log(line: string): void {
 /** The sensors the app config declares, so the simulated bus holds the chips the app will probe. */
 function declaredSensors(): readonly SensorDeclaration[] {
   try {
-    return parseConfig({ sensors: config.sensors }).sensors;
+    return parseConfig({ sensors: appConfigFromDevice(config).sensors }).sensors;
   } catch (e) {
-    log("sim host: no simulated sensors: " + (e as Error).message);
+    log("sim host: no simulated sensors: " + (e instanceof Error ? e.message : String(e)));
     return [];
   }
 }
 
-/** An optional fault for demonstrations: "sim": {"fault": {"kind": "step"|"drift"|…, "atMs": n, "size": n}}. */
+/**
+ * An optional fault for demonstrations: "sim": {"fault": {"kind": "step"|"drift"|…, "atMs": n, "size": n}} in the
+ * manifest, or the flat mcconfig keys `fault=step faultAtMs=60000 faultSize=4` (which win).
+ */
 function fault(): { kind: FaultKind; atMs: number; size: number } | undefined {
   const sim: unknown = config.sim;
-  if (typeof sim !== "object" || sim === null || !("fault" in sim) || sim.fault === undefined) return undefined;
-  const f: unknown = sim.fault;
-  if (typeof f !== "object" || f === null) throw new TypeError("sim host: config.sim.fault must be an object");
-  const kind = "kind" in f ? f.kind : undefined;
-  const atMs = "atMs" in f ? f.atMs : 0;
-  const size = "size" in f ? f.size : undefined;
+  let f: unknown = typeof sim === "object" && sim !== null && "fault" in sim ? sim.fault : undefined;
+  if (f !== undefined && (typeof f !== "object" || f === null)) throw new TypeError("sim host: config.sim.fault must be an object");
+  const flat = (key: string): unknown => config[key];
+  if (flat("fault") !== undefined) f = { kind: flat("fault"), atMs: Number(flat("faultAtMs") ?? 0), size: Number(flat("faultSize") ?? 4) };
+  if (f === undefined) return undefined;
+  const o = f as { kind?: unknown; atMs?: unknown; size?: unknown };
+  const kind = o.kind, atMs = o.atMs ?? 0, size = o.size;
   const kinds: readonly FaultKind[] = ["none", "step", "drift", "wear", "pressure-drop", "overcurrent"];
-  if (!kinds.includes(kind as FaultKind)) throw new RangeError("sim host: config.sim.fault.kind must be one of " + kinds.join(", "));
-  if (typeof atMs !== "number" || !(atMs >= 0)) throw new RangeError("sim host: config.sim.fault.atMs must be a number of ms >= 0");
-  if (typeof size !== "number" || !Number.isFinite(size)) throw new RangeError("sim host: config.sim.fault.size must be a number (°C)");
+  if (!kinds.includes(kind as FaultKind)) throw new RangeError("sim host: config.sim.fault.kind (or fault) must be one of " + kinds.join(", ") + ", got " + String(kind));
+  if (typeof atMs !== "number" || !(atMs >= 0)) throw new RangeError("sim host: config.sim.fault.atMs (or faultAtMs) must be a number of ms >= 0");
+  if (typeof size !== "number" || !Number.isFinite(size)) throw new RangeError("sim host: config.sim.fault.size (or faultSize) must be a number (°C)");
   return { kind: kind as FaultKind, atMs, size };
+}
+
+/** The outbox's flash: 64 KB in a file under the SDK's file root (/tmp/ on Linux), as a board's partition would be. */
+function outboxFlash(): { flash?: FileFlash; flashProblem?: string } {
+  const root: unknown = (config.file as { root?: unknown } | undefined)?.root;
+  const path = (typeof root === "string" ? root : "./") + "telltale-outbox.flash";
+  try {
+    const flash = new FileFlash({ path, byteLength: 65536, blockSize: 4096 });
+    log("sim host: outbox in " + path + ", " + flash.byteLength + " bytes");
+    return { flash };
+  } catch (e) {
+    const flashProblem = "no outbox file " + path + " (" + (e instanceof Error ? e.message : String(e)) + "); messages are kept in RAM only";
+    log("sim host: " + flashProblem);
+    return { flashProblem };
+  }
 }
 
 /** "sim-" and 8 hex digits, made once and kept in preferences so the simulator keeps its identity. */
@@ -56,6 +77,7 @@ export default function createHost(): Host {
   const clock = new TickClock();
   const store = new PreferenceStore({ maxValueBytes: NVS_MAX_STRING });
   const injected = fault();
+  const { flash, flashProblem } = outboxFlash();
   const world = createSimWorld(clock, declaredSensors(), injected ? { fault: injected } : {});
   return Object.freeze({
     name: "sim",
@@ -65,6 +87,8 @@ export default function createHost(): Host {
     pulseCount: world.gpio.ioPulseCount(),
     tcp: HostSocket,
     store,
+    flash,
+    flashProblem,
     log,
     deviceId: simId(store),
     connectNetwork: () => Promise.resolve(),

@@ -36,8 +36,8 @@ export interface Detector {
 
 /** Defaults that differ by model (the multivariate score is T²/channels, not |z|). */
 export const DETECTOR_DEFAULTS: Readonly<Record<DetectorModel, Omit<DetectorSettings, "model">>> = Object.freeze({
-  zscore: { calibrationSamples: 30, on: 6, off: 3, holdSamples: 2, clearSamples: 3, alphaShift: 5 },
-  multivariate: { calibrationSamples: 400, on: 5, off: 2.5, holdSamples: 1, clearSamples: 1, alphaShift: 5 },
+  zscore: Object.freeze({ calibrationSamples: 30, on: 6, off: 3, holdSamples: 2, clearSamples: 3, alphaShift: 5 }),
+  multivariate: Object.freeze({ calibrationSamples: 400, on: 5, off: 2.5, holdSamples: 1, clearSamples: 1, alphaShift: 5 }),
 });
 
 class ZScoreAdapter implements Detector {
