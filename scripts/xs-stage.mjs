@@ -70,27 +70,41 @@ function preloadedModules() {
   return list;
 }
 
-/** mcconfig's merge of a platform's `config` into the manifest's: objects merge key by key, anything else replaces. */
+/** mcconfig's mergeProperties: where both sides are objects (arrays too, by index) they merge, else the source wins. */
 function merge(target, source) {
   for (const [key, value] of Object.entries(source ?? {})) {
     const old = target[key];
-    target[key] =
-      value &&
-      typeof value === "object" &&
-      !Array.isArray(value) &&
-      old &&
-      typeof old === "object" &&
-      !Array.isArray(old)
-        ? merge({ ...old }, value)
-        : value;
+    if (old && value && typeof old === "object" && typeof value === "object") merge(old, value);
+    else target[key] = value;
   }
   return target;
 }
 
-/** The manifest's `config` as the esp32 build's mc/config has it (the top-level section, then the platform's). */
+/**
+ * The project's manifests in the order mcconfig merges them for `platform`: each manifest after the ones it includes
+ * (its own, then its platform block's), each once. The SDK's ($(MODDABLE)/…) are left out: their config keys are
+ * the SDK's own.
+ */
+function manifests(path, platform, order = [], seen = new Set()) {
+  if (seen.has(path)) return order;
+  seen.add(path);
+  const manifest = JSON.parse(readFileSync(path, "utf8"));
+  const block = manifest.platforms?.[platform];
+  const includes = [manifest.include ?? [], block?.include ?? []].flat();
+  for (const include of includes)
+    if (!include.includes("$(")) manifests(resolve(dirname(path), include), platform, order, seen);
+  order.push(manifest);
+  return order;
+}
+
+/** mc/config as mcconfig builds it for `platform` from manifest.json and what it includes. */
 export function deviceConfig(platform = "esp32") {
-  const manifest = JSON.parse(readFileSync(join(project, "manifest.json"), "utf8"));
-  return merge(merge({}, manifest.config), manifest.platforms?.[platform]?.config);
+  const config = {};
+  for (const manifest of manifests(join(project, "manifest.json"), platform)) {
+    merge(config, manifest.config);
+    merge(config, manifest.platforms?.[platform]?.config);
+  }
+  return config;
 }
 
 function writeFrozenModules() {
@@ -107,7 +121,7 @@ function writeFrozenModules() {
   );
   writeFileSync(
     join(dir, "mc-config.js"),
-    "// Written by scripts/xs-stage.mjs: manifest.json's config for esp32, as mc/config.\n" +
+    "// Written by scripts/xs-stage.mjs: mc/config as mcconfig merges it for esp32 from manifest.json and its includes.\n" +
       "export default " +
       JSON.stringify(deviceConfig(), null, 2) +
       ";\n",
