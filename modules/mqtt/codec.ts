@@ -1,4 +1,5 @@
 // MQTT 3.1.1 and 5.0 packet codec: every packet type to bytes, and a streaming decoder for bytes to packets; no IO, no timers.
+import { utf8Size, utf8Write, utf8Read, LONE_SURROGATE, NULL_CHARACTER } from "telltale/text/utf8";
 
 /** Control packet types (MQTT 3.1.1 §2.2.1). */
 export const CONNECT = 1;
@@ -281,96 +282,9 @@ export interface SubscribeFilter {
   retainHandling?: 0 | 1 | 2;
 }
 
-// ---------------------------------------------------------------- UTF-8 (§1.5.3)
-// TextEncoder/TextDecoder do not exist on Moddable devices, so strings are converted by hand.
+// ---------------------------------------------------------------- UTF-8 (telltale/text/utf8)
 
-const LONE_SURROGATE = -1;
-const NULL_CHARACTER = -2;
-
-// Bytes `text` takes as UTF-8, or LONE_SURROGATE, or NULL_CHARACTER when `strict` (MQTT strings
-// may not contain U+0000, §1.5.3; binary payloads may).
-function utf8Size(text: string, strict: boolean): number {
-  let size = 0;
-  for (let i = 0, length = text.length; i < length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) {
-      if (c === 0 && strict) return NULL_CHARACTER;
-      size += 1;
-    } else if (c < 0x800) size += 2;
-    else if (c >= 0xD800 && c <= 0xDFFF) {
-      const d = c <= 0xDBFF && i + 1 < length ? text.charCodeAt(i + 1) : 0;
-      if (d < 0xDC00 || d > 0xDFFF) return LONE_SURROGATE;
-      i++;
-      size += 4;
-    } else size += 3;
-  }
-  return size;
-}
-
-// Writes `text` (already checked by utf8Size) at `at`; returns the offset after it.
-function writeUtf8(text: string, out: Uint8Array, at: number): number {
-  for (let i = 0, length = text.length; i < length; i++) {
-    let c = text.charCodeAt(i);
-    if (c < 0x80) out[at++] = c;
-    else if (c < 0x800) {
-      out[at++] = 0xC0 | (c >> 6);
-      out[at++] = 0x80 | (c & 0x3F);
-    } else if (c >= 0xD800 && c <= 0xDBFF) {
-      c = 0x10000 + ((c - 0xD800) << 10) + (text.charCodeAt(++i) - 0xDC00);
-      out[at++] = 0xF0 | (c >> 18);
-      out[at++] = 0x80 | ((c >> 12) & 0x3F);
-      out[at++] = 0x80 | ((c >> 6) & 0x3F);
-      out[at++] = 0x80 | (c & 0x3F);
-    } else {
-      out[at++] = 0xE0 | (c >> 12);
-      out[at++] = 0x80 | ((c >> 6) & 0x3F);
-      out[at++] = 0x80 | (c & 0x3F);
-    }
-  }
-  return at;
-}
-
-// Decodes bytes[start, end) as well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
-// above U+10FFFF), or returns undefined so the caller can name what was malformed.
-function readUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
-  let text = "";
-  let at = start;
-  while (at < end) {
-    const a = bytes[at++];
-    if (a < 0x80) { text += String.fromCharCode(a); continue; }
-    let code: number, more: number, min: number;
-    if (a >= 0xC2 && a <= 0xDF) { code = a & 0x1F; more = 1; min = 0x80; }
-    else if (a >= 0xE0 && a <= 0xEF) { code = a & 0x0F; more = 2; min = 0x800; }
-    else if (a >= 0xF0 && a <= 0xF4) { code = a & 0x07; more = 3; min = 0x10000; }
-    else return undefined;
-    if (at + more > end) return undefined;
-    for (let i = 0; i < more; i++) {
-      const b = bytes[at++];
-      if ((b & 0xC0) !== 0x80) return undefined;
-      code = (code << 6) | (b & 0x3F);
-    }
-    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return undefined;
-    if (code < 0x10000) text += String.fromCharCode(code);
-    else text += String.fromCharCode(0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF));
-  }
-  return text;
-}
-
-/** `text` as UTF-8 bytes; throws on a lone surrogate, which has no UTF-8 form. */
-export function utf8Encode(text: string): Uint8Array {
-  const size = utf8Size(text, false);
-  if (size < 0) throw new Error("MQTT: string has a lone surrogate, which UTF-8 cannot encode");
-  const out = new Uint8Array(size);
-  writeUtf8(text, out, 0);
-  return out;
-}
-
-/** Decodes well-formed UTF-8 (a message payload, say); throws when the bytes are not UTF-8. */
-export function utf8Decode(bytes: Uint8Array): string {
-  const text = readUtf8(bytes, 0, bytes.length);
-  if (text === undefined) throw new Error("MQTT: bytes are not valid UTF-8");
-  return text;
-}
+export { utf8Encode, utf8Decode } from "telltale/text/utf8";
 
 // ---------------------------------------------------------------- topics (§4.7)
 
@@ -460,7 +374,7 @@ function headerSize(remaining: number): number {
 function writeString(out: Uint8Array, at: number, text: string, size: number): number {
   out[at] = size >> 8;
   out[at + 1] = size & 0xFF;
-  return writeUtf8(text, out, at + 2);
+  return utf8Write(text, out, at + 2);
 }
 
 function writeBinary(out: Uint8Array, at: number, data: string | Uint8Array, size: number, prefixed: boolean): number {
@@ -468,7 +382,7 @@ function writeBinary(out: Uint8Array, at: number, data: string | Uint8Array, siz
     out[at++] = size >> 8;
     out[at++] = size & 0xFF;
   }
-  if (typeof data === "string") return writeUtf8(data, out, at);
+  if (typeof data === "string") return utf8Write(data, out, at);
   out.set(data, at);
   return at + size;
 }
@@ -1118,7 +1032,7 @@ export class PacketDecoder {
   #string(what: string): string {
     const size = this.#u16(what);
     this.#need(size, what);
-    const text = readUtf8(this.#b, this.#p, this.#p + size);
+    const text = utf8Read(this.#b, this.#p, this.#p + size);
     if (text === undefined) throw this.#fail("MQTT: " + what + " is not valid UTF-8");
     if (text.indexOf("\u0000") >= 0) throw this.#fail("MQTT: " + what + " contains U+0000 (§1.5.3)");
     this.#p += size;
@@ -1369,7 +1283,7 @@ export class PacketDecoder {
     const v5 = this.#version === 5;
     if (topicSize === 0 && !v5) throw this.#fail("MQTT: PUBLISH topic is empty (§4.7.3)");
     if (at + topicSize + (qos ? 2 : 0) > end) throw this.#fail("MQTT: PUBLISH topic length " + topicSize + " exceeds the packet");
-    const topic = readUtf8(bytes, at, at + topicSize);
+    const topic = utf8Read(bytes, at, at + topicSize);
     if (topic === undefined) throw this.#fail("MQTT: topic is not valid UTF-8");
     if (topic.indexOf("\u0000") >= 0) throw this.#fail("MQTT: topic contains U+0000 (§1.5.3)");
     if (topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0) throw this.#fail("MQTT: topic " + JSON.stringify(topic) + " contains a wildcard (§3.3.2.1)");

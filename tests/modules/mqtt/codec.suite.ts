@@ -3,7 +3,7 @@ import { suite, test, equal, deepEqual, ok, throws } from "../../harness.js";
 import {
   CONNACK, PUBLISH, PUBACK, SUBACK, UNSUBACK, PINGRESP,
   PacketDecoder, encodeConnect, encodePublish, encodePuback, encodeSubscribe, encodePingreq, encodeDisconnect,
-  markDuplicate, utf8Encode, utf8Decode, topicFilterProblem, connackReason,
+  markDuplicate, utf8Decode, topicFilterProblem, connackReason,
   type IncomingPacket, type PublishPacket,
 } from "telltale/mqtt/codec";
 
@@ -144,19 +144,6 @@ suite("mqtt/codec", () => {
 
   test("topic-filter-wildcards-accepted-where-spec-allows", () => {
     for (const filter of ["#", "+", "a/#", "+/b/+", "/+", "a//#"]) equal(topicFilterProblem(filter), undefined, filter);
-  });
-
-  test("utf8-round-trip-is-byte-exact", () => {
-    // 2-, 3- and 4-byte forms (RFC 3629, §1.5.3): é U+00E9, € U+20AC, 😀 U+1F600.
-    const encoded = utf8Encode("é€😀");
-    deepEqual(encoded, Uint8Array.of(0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80));
-    equal(utf8Decode(encoded), "é€😀");
-  });
-
-  test("utf8-decode-rejects-overlong-and-surrogates", () => {
-    throws(() => utf8Decode(Uint8Array.of(0xC0, 0xAF)), /not valid UTF-8/);
-    throws(() => utf8Decode(Uint8Array.of(0xED, 0xA0, 0x80)), /not valid UTF-8/);
-    throws(() => utf8Decode(Uint8Array.of(0xE2, 0x82)), /not valid UTF-8/);
   });
 
   test("connack-reason-names-match-spec-table", () => {
