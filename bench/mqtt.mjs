@@ -99,8 +99,9 @@ async function xsCost() {
   if (!existsSync(xsnapBenchPath)) { console.log("2. skipped: " + xsnapBenchPath + " is missing (npm install builds it)"); return; }
   if (spawnSync("valgrind", ["--version"]).status !== 0) { console.log("2. skipped: valgrind is not installed"); return; }
   const dir = stage();
-  const codec = join(dir, "modules/mqtt/codec.js");
-  const program = (op, version, n) => `import { encodePublish, PacketDecoder } from "${codec}";
+  const encode = join(dir, "modules/mqtt/encode.js"), decode = join(dir, "modules/mqtt/decode.js");
+  const program = (op, version, n) => `import { encodePublish } from "${encode}";
+import { PacketDecoder } from "${decode}";
 const payload = new Uint8Array(${PAYLOAD});
 for (let i = 0; i < payload.length; i++) payload[i] = 32 + (i % 90);
 const topic = "telltale/pump-3/telemetry";

@@ -3,10 +3,14 @@ import type { Clock, TCPSocket, TCPSocketConstructor, TCPSocketOptions, TLSOptio
 import {
   CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT,
   DEFAULT_MAX_PACKET_SIZE, MAX_PACKET_SIZE,
-  PacketDecoder, connackReason, packetName, reasonName, topicNameProblem,
-  encodeAck, encodeConnect, encodeDisconnect, encodePingreq, encodePuback, encodePublish, encodeSubscribe, markDuplicate,
+  connackReason, packetName, reasonName,
   type IncomingPacket, type Properties, type ProtocolVersion, type SubscribeFilter, type Will,
-} from "telltale/mqtt/codec";
+} from "telltale/mqtt/packets";
+import { topicNameProblem } from "telltale/mqtt/topic";
+import {
+  encodeAck, encodeConnect, encodeDisconnect, encodePingreq, encodePuback, encodePublish, encodeSubscribe, markDuplicate,
+} from "telltale/mqtt/encode";
+import { PacketDecoder } from "telltale/mqtt/decode";
 
 export interface MQTTWill {
   topic: string;

@@ -3,7 +3,8 @@ import { suite, test, equal, deepEqual, ok, throws, settle } from "../../harness
 import { ManualClock } from "../../support/manual-clock.js";
 import type { TCPSocket, TCPSocketConstructor, TCPSocketOptions } from "telltale/io/io";
 import { MQTTClient, type MQTTClientOptions } from "telltale/mqtt/client";
-import { encodeConnect, encodePublish, encodePuback, encodeSubscribe, utf8Decode } from "telltale/mqtt/codec";
+import { encodeConnect, encodePublish, encodePuback, encodeSubscribe } from "telltale/mqtt/encode";
+import { utf8Decode } from "telltale/text/utf8";
 
 const CONNACK_OK = Uint8Array.of(0x20, 2, 0, 0);
 const PINGRESP = Uint8Array.of(0xD0, 0);

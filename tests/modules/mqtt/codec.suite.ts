@@ -1,11 +1,14 @@
 // MQTT codec: byte-exact encodings checked against hand-assembled MQTT 3.1.1 packets, streaming decode, and every malformed-input rejection.
 import { suite, test, equal, deepEqual, ok, throws } from "../../harness.js";
 import {
-  CONNACK, PUBLISH, PUBACK, SUBACK, UNSUBACK, PINGRESP,
-  PacketDecoder, encodeConnect, encodePublish, encodePuback, encodeSubscribe, encodePingreq, encodeDisconnect,
-  markDuplicate, utf8Decode, topicFilterProblem, connackReason,
-  type IncomingPacket, type PublishPacket,
-} from "telltale/mqtt/codec";
+  CONNACK, PUBLISH, PUBACK, SUBACK, UNSUBACK, PINGRESP, connackReason, type IncomingPacket, type PublishPacket,
+} from "telltale/mqtt/packets";
+import { topicFilterProblem } from "telltale/mqtt/topic";
+import {
+  encodeConnect, encodePublish, encodePuback, encodeSubscribe, encodePingreq, encodeDisconnect, markDuplicate,
+} from "telltale/mqtt/encode";
+import { PacketDecoder } from "telltale/mqtt/decode";
+import { utf8Decode } from "telltale/text/utf8";
 
 // Bytes from numbers and ASCII strings, so expected packets read like the spec's tables.
 function bytes(...parts: (number | string)[]): Uint8Array {

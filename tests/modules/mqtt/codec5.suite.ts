@@ -2,9 +2,13 @@
 import { suite, test, equal, deepEqual, throws } from "../../harness.js";
 import {
   CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, UNSUBSCRIBE, DISCONNECT, AUTH, SUBACK, UNSUBACK,
-  PacketDecoder, encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeDisconnect, encodePacket, markDuplicate,
   connackReason, type Packet, type ProtocolVersion,
-} from "telltale/mqtt/codec";
+} from "telltale/mqtt/packets";
+import {
+  encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeDisconnect, encodePacket, markDuplicate,
+} from "telltale/mqtt/encode";
+import { PacketDecoder } from "telltale/mqtt/decode";
+import { BrokerDecoder } from "../../support/mqtt-broker.js";
 
 function bytes(...parts: (number | string)[]): Uint8Array {
   const out: number[] = [];
@@ -16,7 +20,8 @@ function bytes(...parts: (number | string)[]): Uint8Array {
 }
 
 function decode(input: Uint8Array, version: ProtocolVersion = 5, role: "client" | "server" = "client"): Packet {
-  const d = new PacketDecoder({ protocolVersion: version, role });
+  // The server role is the broker's decoder (tests/support), the client role the device's.
+  const d = role === "server" ? new BrokerDecoder({ protocolVersion: version }) : new PacketDecoder({ protocolVersion: version });
   d.push(input);
   const p = d.nextPacket();
   if (p === undefined) throw new Error("incomplete");
