@@ -343,7 +343,7 @@ export class MQTTClient {
     const connected = this.#state === CONNECTED;
     if (qos === 0) {
       if (!connected) throw new Error("MQTT: not connected");
-      const packet = encodePublish(topic, payload, 0, 0, retain === true, false, this.#version, properties);
+      const packet = encodePublish({ topic, payload, retain: retain === true, version: this.#version, properties });
       this.#checkSize(packet);
       this.#checkRoom(packet.length);
       this.#enqueue(packet);
@@ -354,7 +354,7 @@ export class MQTTClient {
       throw new Error("MQTT: " + this.#inFlight.size + " messages already in flight (" +
         (this.#window < this.#maxInFlight ? "the broker's Receive Maximum" : 'option "maxInFlight"') + ")");
     const id = this.#allocateId();
-    const packet = encodePublish(topic, payload, qos, id, retain === true, false, this.#version, properties);
+    const packet = encodePublish({ topic, payload, qos, id, retain: retain === true, version: this.#version, properties });
     this.#checkSize(packet);
     if (connected) this.#checkRoom(packet.length);
     this.#inFlight.set(id, packet);

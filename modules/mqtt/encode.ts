@@ -5,7 +5,8 @@ import {
   DISCONNECT, AUTH, MAX_REMAINING_LENGTH, MAX_RETURN_CODE, MAX_VBI, PROPERTIES, WILL_PROPERTIES,
   P_BYTE, P_FLAG, P_U16, P_U32, P_VBI, P_STRING, P_BINARY, P_PAIR,
   packetName, validReasons,
-  type ConnectFields, type Packet, type Properties, type PropertySpec, type ProtocolVersion, type SubscribeFilter,
+  type ConnectFields, type Packet, type Properties, type PropertySpec, type ProtocolVersion, type PublishFields,
+  type SubscribeFilter,
 } from "telltale/mqtt/packets";
 import { stringProblem, topicNameProblem, topicFilterProblem } from "telltale/mqtt/topic";
 
@@ -244,11 +245,13 @@ export function encodeConnect(fields: ConnectFields): Uint8Array {
 }
 
 /**
- * PUBLISH (§3.3). `id` is required for QoS 1 and 2 and ignored for QoS 0; DUP is only legal with QoS 1 or 2
- * (§3.3.1.1). Positional arguments keep the hot publish path free of option objects.
+ * PUBLISH (§3.3): `encodePublish({topic, payload, qos, id, retain, dup, version, properties})`; only `topic` and
+ * `payload` are required (QoS 0, no retain, MQTT 3.1.1 otherwise). `id` is required for QoS 1 and 2 and ignored for
+ * QoS 0; DUP is only legal with QoS 1 or 2 (§3.3.1.1). With MQTT 5.0 the topic may be empty when a topic alias
+ * stands for it (§3.3.2.3.4).
  */
-export function encodePublish(topic: string, payload: string | Uint8Array, qos: 0 | 1 | 2 = 0, id = 0, retain = false, dup = false,
-  version: ProtocolVersion = 4, properties?: Properties): Uint8Array {
+export function encodePublish(fields: PublishFields): Uint8Array {
+  const { topic, payload, qos = 0, id = 0, retain = false, dup = false, version = 4, properties } = fields;
   if (qos !== 0 && qos !== 1 && qos !== 2) throw new Error("MQTT: PUBLISH QoS must be 0, 1 or 2, got " + String(qos));
   if (qos > 0) checkedId(id);
   else if (dup) throw new Error("MQTT: DUP must be 0 for QoS 0 (§3.3.1.1)");
@@ -393,7 +396,8 @@ export function encodePacket(packet: Packet, version: ProtocolVersion = 4): Uint
       return w.packet(0x20);
     }
     case PUBLISH:
-      return encodePublish(packet.topic, packet.payload, packet.qos, packet.id, packet.retain, packet.dup, version, packet.properties);
+      return encodePublish({ topic: packet.topic, payload: packet.payload, qos: packet.qos, id: packet.id, retain: packet.retain,
+        dup: packet.dup, version, properties: packet.properties });
     case PUBACK: case PUBREC: case PUBREL: case PUBCOMP:
       return encodeAck(packet.type, packet.id, version, version === 5 ? packet.reasonCode : undefined, packet.properties);
     case SUBSCRIBE: return encodeSubscribe(packet.id, packet.filters, version, packet.properties);

@@ -289,3 +289,22 @@ export interface SubscribeFilter {
   retainHandling?: 0 | 1 | 2;
 }
 
+
+/** What encodePublish() sends (§3.3). */
+export interface PublishFields {
+  /** A topic name (§4.7); with MQTT 5.0 it may be empty when `properties.topicAlias` stands for it (§3.3.2.3.4). */
+  topic: string;
+  /** Binary data; a string is sent as UTF-8. */
+  payload: string | Uint8Array;
+  /** 0 (the default), 1 or 2. */
+  qos?: 0 | 1 | 2;
+  /** Packet identifier 1-65535, required for QoS 1 and 2 and ignored for QoS 0 (§2.3.1). */
+  id?: number;
+  retain?: boolean;
+  /** A resend (§3.3.1.1): only with QoS 1 or 2. */
+  dup?: boolean;
+  /** 4 (3.1.1, the default) or 5. */
+  version?: ProtocolVersion;
+  /** MQTT 5.0 PUBLISH properties (§3.3.2.3). */
+  properties?: Properties;
+}

@@ -94,8 +94,8 @@ suite("mqtt/client5", () => {
   test("incoming-qos2-is-delivered-once-and-completed", async () => {
     const t = setup();
     await connect(t);
-    t.socket.send(encodePublish("in", "m", 2, 5, false, false, 5));
-    t.socket.send(encodePublish("in", "m", 2, 5, false, true, 5)); // resent before our PUBREC arrived
+    t.socket.send(encodePublish({ topic: "in", payload: "m", qos: 2, id: 5, retain: false, dup: false, version: 5 }));
+    t.socket.send(encodePublish({ topic: "in", payload: "m", qos: 2, id: 5, retain: false, dup: true, version: 5 })); // resent before our PUBREC arrived
     t.socket.send(encodeAck(PUBREL, 5));
     await settle();
     deepEqual(t.log.filter((e) => e[0] === "message"), [["message", "in", 2, false]]);
