@@ -77,7 +77,8 @@ export const DISCONNECT_TIMEOUT_MS = 5000;
 
 const NO_TIMER = -1;
 
-// Shared by every client: the queue never modifies a packet other than a QoS 1 PUBLISH (markDuplicate).
+// Shared by every client, and read-only once preloaded: the queue never modifies a packet other than an in-flight
+// PUBLISH (markDuplicate), which each publish() encodes anew.
 const PINGREQ_PACKET = encodePingreq();
 const DISCONNECT_PACKET = encodeDisconnect();
 
@@ -734,3 +735,5 @@ export class MQTTClient {
     this.#eventsScheduled = false;
   }
 }
+// Frozen so that, preloaded, the prototype stays in flash.
+Object.freeze(MQTTClient.prototype);

@@ -16,7 +16,8 @@ export interface DecoderOptions {
   protocolVersion?: ProtocolVersion;
 }
 
-const EMPTY: Uint8Array = new Uint8Array(0);
+// Frozen constants: shared by every decoder, never written (a zero-length array has no elements to write).
+const EMPTY = Object.freeze(new Uint8Array(0)) as Uint8Array;
 const PINGRESP_PACKET: PingrespPacket = Object.freeze({ type: PINGRESP });
 const DISCONNECT_PACKET: DisconnectPacket = Object.freeze({ type: DISCONNECT });
 
@@ -508,3 +509,5 @@ export class PacketDecoder {
     return packet;
   }
 }
+// Frozen so that, preloaded, the prototype stays in flash; a subclass (the broker's decoder) has its own.
+Object.freeze(PacketDecoder.prototype);
