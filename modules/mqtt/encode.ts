@@ -323,8 +323,8 @@ export function markDuplicate(packet: Uint8Array): void {
   if ((packet[0] & 0xF0) === 0x30 && (packet[0] & 0x06) !== 0) packet[0] |= 0x08;
 }
 
-// A packet whose body is an optional packet id, a reason code and properties (the acknowledgements, DISCONNECT,
-// AUTH, a 5.0 CONNACK's leading flags byte standing in for the id's place): `lead` bytes of `leadValue`, then the code.
+// The packets whose body is `lead` bytes holding `leadValue` (a packet id: 2; a 5.0 CONNACK's flags: 1; none: 0),
+// a reason code, then, when `withProperties`, the property block: acknowledgements, DISCONNECT, AUTH, 5.0 CONNACK.
 function encodeCoded(first: number, type: number, lead: number, leadValue: number, code: number,
   properties: Properties | undefined, withProperties: boolean): Uint8Array {
   const propertySize = withProperties ? propertiesSize(properties, type) : 0;
