@@ -25,6 +25,8 @@ export interface DeliveryCounters { published: number; dropped: number; }
 export interface DeliveryOptions {
   /** The host's flash for a durable outbox; without one (or when it is unusable) the outbox lives in RAM. */
   readonly flash?: Flash;
+  /** Why a host that should have flash has none: reported as the outbox's `error`. */
+  readonly flashProblem?: string;
   readonly clock: Clock;
   log(line: string): void;
   readonly topics: { readonly telemetry: string; readonly alarm: string };
@@ -41,8 +43,9 @@ export interface DeliveryOptions {
  */
 export class Delivery implements OutboxStatus {
   readonly outbox: Outbox;
-  /** False when the outbox lives in RAM. */
+  /** False when the outbox lives in RAM; `error` then says why, if the host knows. */
   readonly durable: boolean;
+  readonly error: string | undefined;
   readonly #clock: Clock;
   readonly #log: (line: string) => void;
   readonly #topics: { readonly telemetry: string; readonly alarm: string };
@@ -65,11 +68,12 @@ export class Delivery implements OutboxStatus {
     this.#telemetryQos = options.telemetryQos;
     this.#rate = options.drainPerSecond;
     this.#counters = options.counters;
-    let outbox: Outbox | undefined;
+    let outbox: Outbox | undefined, error = options.flashProblem;
     if (options.flash) {
-      try { outbox = new Outbox({ flash: options.flash }); } catch (e) { this.#log("outbox: flash unusable (" + (e as Error).message + "); keeping messages in RAM"); }
+      try { outbox = new Outbox({ flash: options.flash }); } catch (e) { error = "flash unusable: " + (e as Error).message; }
     }
     this.durable = outbox !== undefined;
+    this.error = outbox ? undefined : error;
     this.outbox = outbox ?? new Outbox({ flash: new MemoryFlash({ byteLength: RAM_OUTBOX_BYTES, blockSize: RAM_OUTBOX_BLOCK }) });
   }
 
@@ -78,10 +82,10 @@ export class Delivery implements OutboxStatus {
   /** Messages handed to the client and not yet acknowledged. */
   get inFlight(): number { return this.#inFlight.size; }
 
-  /** The start log line: what recovery found, and whether the outbox lives in RAM. */
+  /** The start log line: what recovery found, and where the outbox lives when not in flash. */
   summary(): string {
     const { pending, torn } = this.outbox.recovery;
-    return `outbox: ${pending} message(s) pending${this.durable ? "" : ` (RAM only: no flash)`}${torn ? `, ${torn} torn write(s) skipped` : ""}`;
+    return `outbox: ${pending} message(s) pending${this.durable ? "" : ` (RAM only: ${this.error ?? "no flash"})`}${torn ? `, ${torn} torn write(s) skipped` : ""}`;
   }
 
   /** The session's client from its creation; nothing is sent through it before `resume()`. */

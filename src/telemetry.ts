@@ -26,10 +26,12 @@ export interface StreamReport {
 /** The MQTT counters in health telemetry. */
 export interface Counters { published: number; dropped: number; reconnects: number; alarms: number; }
 
-/** The outbox as health telemetry reports it. */
+/** The outbox as health telemetry reports it: `durable` false when it lives in RAM, with the reason in `error`. */
 export interface OutboxStatus {
   readonly pending: number;
   readonly dropped: number;
+  readonly durable: boolean;
+  readonly error: string | undefined;
 }
 
 /**
@@ -86,7 +88,7 @@ export function telemetryPayload(r: Round): string {
   t.health = {
     sensors: r.health,
     mqtt: { published: c.published, dropped: c.dropped, reconnects: c.reconnects, alarms: c.alarms },
-    outbox: { pending: o.pending, dropped: o.dropped },
+    outbox: o.error === undefined ? { pending: o.pending, dropped: o.dropped, durable: o.durable } : { pending: o.pending, dropped: o.dropped, durable: o.durable, error: o.error },
   };
   return JSON.stringify(t);
 }

@@ -27,7 +27,7 @@ export type MessageHandler = (payload: Uint8Array) => void;
 
 export interface UplinkOptions {
   /** IO, time and logging; `connectNetwork` is looked up on each attempt. */
-  readonly host: Pick<Host, "clock" | "tcp" | "flash" | "log" | "connectNetwork">;
+  readonly host: Pick<Host, "clock" | "tcp" | "flash" | "flashProblem" | "log" | "connectNetwork">;
   readonly broker: BrokerConfig;
   readonly clientId: string;
   /** Where telemetry and alarms go; `status` carries the availability ("online", and "offline" as the Last Will). */
@@ -64,7 +64,7 @@ export class Uplink {
     this.#status = topics.status;
     this.#counters = options.counters;
     this.delivery = new Delivery({
-      flash: host.flash, clock: host.clock, log: (line) => host.log(line),
+      flash: host.flash, flashProblem: host.flashProblem, clock: host.clock, log: (line) => host.log(line),
       topics, telemetryQos: broker.telemetryQos, drainPerSecond: broker.drainPerSecond, counters: options.counters,
     });
     this.announce(topics.status, "online");
