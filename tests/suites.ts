@@ -31,3 +31,5 @@ import "./modules/mqtt/codec5.suite.js";
 import "./modules/mqtt/fuzz.suite.js";
 import "./modules/mqtt/client5.suite.js";
 import "./src/app-detector.suite.js";
+import "./src/telemetry.suite.js";
+import "./src/commands.suite.js";
