@@ -35,3 +35,5 @@ import "./src/telemetry.suite.js";
 import "./src/commands.suite.js";
 import "./src/sensor-bank.suite.js";
 import "./src/monitor.suite.js";
+import "./src/delivery.suite.js";
+import "./src/uplink.suite.js";
