@@ -15,6 +15,19 @@ export { backoffDelay } from "./uplink.js";
 /** The device's topics: `<prefix>/<deviceId>/telemetry`, `…/alarm`, `…/status`, `…/command` and `…/command/result`. */
 export interface Topics { telemetry: string; alarm: string; status: string; command: string; result: string; }
 
+/**
+ * A feature that runs with the app (a dashboard, OTA, Home Assistant discovery): it may register commands
+ * (`app.commands`), subscriptions and retained announcements (`app.uplink`) when it is added or started.
+ */
+export interface Service {
+  /** When the app starts (or at once if it runs): after the sensors are probed, before the network comes up. */
+  start?(): void;
+  /** After each round's telemetry and alarm change are handed to the uplink; `round` is reused, so copy what is kept. */
+  round?(round: Readonly<Round>): void;
+  /** When the app stops, before the uplink and the sensors; services stop in reverse order. */
+  stop?(): void;
+}
+
 /** Starts of this device so far, kept in the store under "boot" and counted up (a store that refuses costs a log line). */
 function countBoot(host: Host): number {
   const boots = Number(host.store.get("boot"));
@@ -36,6 +49,7 @@ export class App {
   readonly commands: Commands;
   /** The round telemetry is built from, refilled every tick. */
   readonly #round: Round;
+  readonly #services: Service[] = [];
   #tickTimer: unknown;
   #running = false;
   #startedAt = 0;
@@ -76,6 +90,12 @@ export class App {
   /** False when the outbox lives in RAM (health telemetry says why). */
   get durable(): boolean { return this.uplink.delivery.durable; }
 
+  /** Adds a feature that runs with the app (started at once if the app is running). */
+  use(service: Service): void {
+    this.#services.push(service);
+    if (this.#running) service.start?.();
+  }
+
   /** Probes the sensors, starts sampling, then brings up the network and connects to the broker. */
   async start(): Promise<void> {
     if (this.#running) return;
@@ -88,6 +108,7 @@ export class App {
     this.sensors.probe();
     // Sampling does not wait for the network: a device without Wi-Fi still monitors (and logs) locally.
     this.#schedule();
+    for (let i = 0; i < this.#services.length; i++) this.#services[i].start?.();
     await this.uplink.start();
   }
 
@@ -96,6 +117,7 @@ export class App {
     if (!this.#running) return;
     this.#running = false;
     this.host.clock.clearTimeout(this.#tickTimer);
+    for (let i = this.#services.length - 1; i >= 0; i--) this.#services[i].stop?.();
     this.uplink.stop();
     this.sensors.close();
   }
@@ -110,11 +132,13 @@ export class App {
     round.health = health;
     round.alarm = this.monitor.alarm;
     this.uplink.publish(TELEMETRY, telemetryPayload(round), telemetryLine(round));
-    if (!changed) return;
-    this.stats.alarms++;
-    this.sensors.alarm(round.alarm);
-    const event = alarmEvent(round);
-    this.uplink.publish(ALARM, alarmPayload(event), alarmLine(event));
+    if (changed) {
+      this.stats.alarms++;
+      this.sensors.alarm(round.alarm);
+      const event = alarmEvent(round);
+      this.uplink.publish(ALARM, alarmPayload(event), alarmLine(event));
+    }
+    for (let i = 0; i < this.#services.length; i++) this.#services[i].round?.(round);
   }
 
   #uptimeMs(): number { return Math.round(this.host.clock.now() - this.#startedAt); }
