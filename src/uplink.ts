@@ -78,7 +78,8 @@ export class Uplink {
   announce(topic: string, payload: string): void {
     this.#announced.set(topic, payload);
     const client = this.#client;
-    if (client?.connected) client.publish(topic, payload, { qos: 1, retain: true });
+    if (!client?.connected) return;
+    try { client.publish(topic, payload, { qos: 1, retain: true }); } catch { /* the next connection announces it */ }
   }
 
   /** Subscribes (QoS 1) to `topic` on every connection; its messages go to `handler`. */
