@@ -1,6 +1,6 @@
 // Delivery: QoS routing through the outbox, a paced pump within an in-flight window, and PUBACKs that remove messages.
 import type { Clock, Flash } from "telltale/io/io";
-import { utf8Decode, utf8Encode } from "telltale/mqtt/codec";
+import { utf8Decode, utf8Encode } from "telltale/text/utf8";
 import { ALARM, Outbox, TELEMETRY } from "telltale/storage/outbox";
 import { MemoryFlash } from "telltale/storage/memory-flash";
 import type { OutboxStatus } from "./telemetry.js";

@@ -6,7 +6,8 @@ import { parseConfig } from "telltale/config/config";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { SHT3xModel } from "telltale/drivers/sht3x/model";
 import { SimFlash } from "telltale/sim/flash";
-import { encodePuback, utf8Decode } from "telltale/mqtt/codec";
+import { encodePuback } from "telltale/mqtt/encode";
+import { utf8Decode } from "telltale/text/utf8";
 import type { Flash, TCPSocket, TCPSocketOptions } from "telltale/io/io";
 import { ManualClock } from "../support/manual-clock.js";
 
