@@ -1,6 +1,7 @@
 // What the FIFO accelerometer drivers share: option checks, lifecycle, fault reporting, the drain schedule and the window.
 import type { Clock, DigitalConstructor, I2C, SensorIOOptions } from "telltale/io/io";
 import type { FrameSink, StreamInfo } from "telltale/drivers/part";
+import { ErrorReporter, checkOnError } from "telltale/drivers/report";
 import { AccelWindow, millisScale, STANDARD_GRAVITY, type MillisScale, type VibrationSummary } from "telltale/drivers/accelerometer/window";
 import { DrainScheduler } from "telltale/drivers/accelerometer/drain";
 
@@ -64,7 +65,7 @@ export abstract class FifoAccelerometer {
   readonly #clock: Clock;
   readonly #interrupt: { io: DigitalConstructor; pin: number } | undefined;
   readonly #pollOption: number | undefined;
-  #onError: ((error: Error) => void) | undefined;
+  readonly #reporter: ErrorReporter;
   #io: I2C | undefined;
   #scheduler: DrainScheduler | undefined;
   readonly #window: AccelWindow;
@@ -73,7 +74,6 @@ export abstract class FifoAccelerometer {
   #low = -32768;
   #high = 32767;
   #failing = false;
-  #errors = 0;
   #overflows = 0;
   #lastSampleAt = 0;
   #rate = 1;
@@ -102,11 +102,11 @@ export abstract class FifoAccelerometer {
     }
     const ring = integerOption(name, "ringFrames", options.ringFrames, 512, 32, 8192);
     if (options.pollMs !== undefined) integerOption(name, "pollMs", options.pollMs, 0, 1, 1000);
-    if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError(name + ": option \"onError\" must be a function");
+    checkOnError(name, options.onError);
     this.#clock = clock;
     this.#interrupt = interrupt;
     this.#pollOption = options.pollMs;
-    this.#onError = options.onError;
+    this.#reporter = new ErrorReporter(name, options.onError);
     this.#window = new AccelWindow(ring);
   }
 
@@ -156,7 +156,7 @@ export abstract class FifoAccelerometer {
   /** The counts → mm/s² conversion now in force (int32 multiply and shift). */
   get scale(): MillisScale { return this.#scale; }
   /** Transient errors reported since construction. */
-  get errors(): number { return this.#errors; }
+  get errors(): number { return this.#reporter.count; }
   /** FIFO overflows detected since construction. */
   get overflows(): number { return this.#overflows; }
 
@@ -241,7 +241,7 @@ export abstract class FifoAccelerometer {
     this.#scheduler = undefined;
     this.#io?.close();
     this.#io = undefined;
-    this.#onError = undefined;
+    this.#reporter.close();
   }
 
   protected get closed(): boolean { return this.#io === undefined; }
@@ -305,12 +305,7 @@ export abstract class FifoAccelerometer {
     target.set(scratch, offset);
   }
 
-  protected report(error: Error): void {
-    this.#errors++;
-    const onError = this.#onError;
-    const message = error.message.startsWith(this.#name + ":") ? error.message : this.#name + ": " + error.message;
-    if (onError) Promise.resolve().then(() => { if (this.#io) onError(new Error(message)); });
-  }
+  protected report(error: Error): void { this.#reporter.report(error); }
 
   #drainOnce(): number {
     if (!this.#io) return 0;

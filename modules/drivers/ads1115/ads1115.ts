@@ -1,5 +1,6 @@
 // TI ADS1115 4-channel 16-bit ADC driver in the ECMA-419 sensor class pattern: each declared input is its own reading.
 import type { Clock, Digital, DigitalConstructor, I2C, SensorIOOptions } from "telltale/io/io";
+import { ErrorReporter, checkOnError } from "telltale/drivers/report";
 import { Register, Config, Threshold, MUX, FULL_SCALE, DATA_RATES, conversionMs } from "telltale/drivers/ads1115/registers";
 
 /** A linear transducer: volts in `from` map to `to` (e.g. 0.5–4.5 V → 0–10 bar); extrapolated outside. */
@@ -45,7 +46,7 @@ function fail(message: string): never { throw new RangeError("ADS1115: " + messa
 export default class ADS1115 {
   #io: I2C | undefined;
   #ready: Digital | undefined;
-  #onError: ((error: Error) => void) | undefined;
+  readonly #reporter: ErrorReporter;
   readonly #clock: Clock | undefined;
   readonly #names: readonly string[];
   /** Per input: config word (without OS), volts per code, scale slope and offset, saturation check. */
@@ -63,7 +64,6 @@ export default class ADS1115 {
   #polls = 0;
   #fresh = false;
   #timer: unknown;
-  #errors = 0;
   readonly #pointer = new Uint8Array(1);
   readonly #write = new Uint8Array(3);
 
@@ -82,7 +82,7 @@ export default class ADS1115 {
     if (mode === "single" && (!options.clock || typeof options.clock.setTimeout !== "function")) fail("option \"clock\" is needed to time single-shot conversions");
     const ready = options.ready;
     if (ready !== undefined && (typeof ready?.io !== "function" || typeof ready.pin !== "number")) fail("option \"ready\" must be {io: Digital class, pin}");
-    if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("ADS1115: option \"onError\" must be a function");
+    checkOnError("ADS1115", options.onError);
     const n = inputs.length;
     const names: string[] = [];
     this.#config = new Uint16Array(n);
@@ -120,6 +120,7 @@ export default class ADS1115 {
     this.#continuous = mode === "continuous";
     this.#clock = options.clock;
 
+    this.#reporter = new ErrorReporter("ADS1115", options.onError);
     const io = new sensor.io({ hz: 400_000, ...sensor, address });
     this.#io = io;
     try {
@@ -138,10 +139,9 @@ export default class ADS1115 {
       this.#io = undefined;
       throw new Error("ADS1115: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")");
     }
-    this.#onError = options.onError;
   }
 
-  get errors(): number { return this.#errors; }
+  get errors(): number { return this.#reporter.count; }
   /** Time one round of conversions takes (inputs × 1/DR), ms. */
   get roundTime(): number { return this.#names.length * this.#conversionMs; }
 
@@ -191,7 +191,7 @@ export default class ADS1115 {
     }
     if (this.#continuous) {
       this.#fresh = false;
-      try { this.#writeRegister(Register.config, this.#config[0]); } catch (e) { this.#report(e as Error); }
+      try { this.#writeRegister(Register.config, this.#config[0]); } catch (e) { this.#reporter.report(e as Error); }
     }
   }
 
@@ -199,7 +199,7 @@ export default class ADS1115 {
     this.#check();
     if (this.#continuous) return this.#sampleContinuous();
     if (this.#index >= 0) {
-      this.#report(new Error("conversion round still running (sampled sooner than its " + this.roundTime.toFixed(1) + " ms)"));
+      this.#reporter.report(new Error("conversion round still running (sampled sooner than its " + this.roundTime.toFixed(1) + " ms)"));
       return undefined;
     }
     const result = this.#fresh ? this.#result(this.#latest) : undefined;
@@ -217,7 +217,7 @@ export default class ADS1115 {
     this.#ready = undefined;
     this.#io?.close();
     this.#io = undefined;
-    this.#onError = undefined;
+    this.#reporter.close();
   }
 
   #sampleContinuous(): ADS1115Sample | undefined {
@@ -227,7 +227,7 @@ export default class ADS1115 {
       this.#latest[0] = this.#readRegister(Register.conversion);
       return this.#result(this.#latest);
     } catch (e) {
-      this.#report(e as Error);
+      this.#reporter.report(e as Error);
       return undefined;
     }
   }
@@ -278,7 +278,7 @@ export default class ADS1115 {
 
   #abort(error: Error): void {
     this.#index = -1;
-    this.#report(error);
+    this.#reporter.report(error);
   }
 
   #result(codes: Int16Array): ADS1115Sample | undefined {
@@ -287,7 +287,7 @@ export default class ADS1115 {
     for (let i = 0; i < names.length; i++) {
       const code = codes[i];
       if (code === 0x7FFF || code === -0x8000) {
-        this.#report(new Error("input \"" + names[i] + "\" beyond its ±" + (this.#voltsPerCode[i] * 32768) + " V full-scale range"));
+        this.#reporter.report(new Error("input \"" + names[i] + "\" beyond its ±" + (this.#voltsPerCode[i] * 32768) + " V full-scale range"));
         continue;
       }
       const voltage = code * this.#voltsPerCode[i];
@@ -312,11 +312,4 @@ export default class ADS1115 {
   }
 
   #check(): void { if (!this.#io) throw new Error("ADS1115: closed"); }
-
-  #report(error: Error): void {
-    this.#errors++;
-    const onError = this.#onError;
-    const message = error.message.startsWith("ADS1115:") ? error.message : "ADS1115: " + error.message;
-    if (onError) Promise.resolve().then(() => { if (this.#io) onError(new Error(message)); });
-  }
 }

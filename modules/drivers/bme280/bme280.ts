@@ -1,5 +1,6 @@
 // Bosch BME280 (and BMP280) temperature/pressure/humidity driver in the ECMA-419 sensor class pattern, without blocking delays.
 import type { I2C, SensorIOOptions } from "telltale/io/io";
+import { ErrorReporter, checkOnError } from "telltale/drivers/report";
 import {
   parseCalibration, temperatureFine, fineToCentiCelsius, compensateHumidity, compensatePressure64, compensatePressure32,
   CALIBRATION_LENGTH, HUMIDITY_CALIBRATION_LENGTH, type Calibration,
@@ -90,7 +91,7 @@ const DEFAULTS: Resolved = Object.freeze({
  */
 export default class BME280 {
   #io: I2C | undefined;
-  #onError: ((error: Error) => void) | undefined;
+  readonly #reporter: ErrorReporter;
   #settings: Resolved;
   readonly #calibration: Calibration;
   readonly #humidity: boolean;
@@ -107,7 +108,6 @@ export default class BME280 {
   #dirty = true;
   /** A forced conversion was started and not yet read. */
   #pending = false;
-  #errors = 0;
   readonly #pointer = new Uint8Array(1);
   /** The register writes that program the current settings. */
   #program = new Uint8Array(0);
@@ -118,9 +118,10 @@ export default class BME280 {
     if (!sensor || typeof sensor.io !== "function") throw new TypeError("BME280: option \"sensor.io\" must be an I2C class");
     const address = sensor.address ?? 0x76;
     if (!ADDRESSES.includes(address)) throw new RangeError("BME280: option \"sensor.address\" must be 0x76 or 0x77, got " + String(address));
-    if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("BME280: option \"onError\" must be a function");
+    checkOnError("BME280", options.onError);
     const settings = resolve(options, DEFAULTS);
 
+    this.#reporter = new ErrorReporter("BME280", options.onError);
     const io = new sensor.io({ hz: 400_000, ...sensor, address });
     let id = 0, calibration: Calibration;
     try {
@@ -146,7 +147,6 @@ export default class BME280 {
       throw new RangeError("BME280: option \"standby\" " + settings.standby + " ms is only available on a BMP280 (a BME280 has 10 and 20)");
     }
     this.#io = io;
-    this.#onError = options.onError;
     this.#chipId = id;
     this.#humidity = id === ChipId.bme280;
     this.#calibration = calibration;
@@ -155,7 +155,7 @@ export default class BME280 {
   }
 
   /** Errors counted since construction (health telemetry). */
-  get errors(): number { return this.#errors; }
+  get errors(): number { return this.#reporter.count; }
   /** 0x60 (BME280) or 0x58 (BMP280). */
   get chipId(): number { return this.#chipId; }
   /** Maximum time one conversion takes with the current settings, ms (§9.1). */
@@ -197,13 +197,13 @@ export default class BME280 {
         if ((chip & 3) !== Mode.normal && ((bytes[0] & Status.measuring) !== 0 || (bytes[1] & 3) !== Mode.sleep)) {
           // A forced conversion still running: leave it and read it next time. (In normal mode the data
           // registers are shadowed during a conversion and always hold the last complete one, §4.)
-          this.#report(new Error("measurement in progress (sampled sooner than the " + this.measurementTime.toFixed(1) + " ms conversion time)"));
+          this.#reporter.report(new Error("measurement in progress (sampled sooner than the " + this.measurementTime.toFixed(1) + " ms conversion time)"));
           return undefined;
         }
         this.#pending = false;
         result = this.#convert(bytes);
       } catch (e) {
-        this.#report(e as Error);
+        this.#reporter.report(e as Error);
         reported = true;
       }
     }
@@ -221,7 +221,7 @@ export default class BME280 {
       }
       this.#pending = forced;
     } catch (e) {
-      if (!reported) this.#report(e as Error); // one report per call is enough when both steps fail
+      if (!reported) this.#reporter.report(e as Error); // one report per call is enough when both steps fail
     }
     return result;
   }
@@ -229,7 +229,7 @@ export default class BME280 {
   close(): void {
     this.#io?.close();
     this.#io = undefined;
-    this.#onError = undefined;
+    this.#reporter.close();
   }
 
   /** Turns a 12-byte (or 10-byte) burst from 0xF3 into a sample; throws on skipped-measurement values. */
@@ -278,11 +278,4 @@ export default class BME280 {
   }
 
   #check(): void { if (!this.#io) throw new Error("BME280: closed"); }
-
-  #report(error: Error): void {
-    this.#errors++;
-    const onError = this.#onError;
-    const message = error.message.startsWith("BME280:") ? error.message : "BME280: " + error.message;
-    if (onError) Promise.resolve().then(() => { if (this.#io) onError(new Error(message)); });
-  }
 }

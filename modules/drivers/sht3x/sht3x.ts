@@ -1,6 +1,7 @@
 // Sensirion SHT3x temperature/humidity driver in the ECMA-419 sensor class pattern, without blocking delays.
 import type { I2C, SensorIOOptions } from "telltale/io/io";
 import { crc8Word } from "telltale/crc/crc8";
+import { ErrorReporter, checkOnError } from "telltale/drivers/report";
 import { Command, ticksToCelsius, ticksToPercent, type Repeatability } from "telltale/drivers/sht3x/registers";
 
 export interface SHT3xOptions {
@@ -31,12 +32,10 @@ function validRepeatability(value: unknown): value is Repeatability {
  */
 export default class SHT3x {
   #io: I2C | undefined;
-  #onError: ((error: Error) => void) | undefined;
+  readonly #reporter: ErrorReporter;
   #command: number;
   #pending = false;
   #heater = false;
-  /** Transient errors seen since construction (health telemetry). */
-  #errors = 0;
   readonly #word = new Uint8Array(2);
 
   constructor(options: SHT3xOptions) {
@@ -46,8 +45,8 @@ export default class SHT3x {
     if (!ADDRESSES.includes(address)) throw new RangeError("SHT3x: option \"sensor.address\" must be 0x44 or 0x45, got " + String(address));
     const repeatability = options.repeatability ?? "high";
     if (!validRepeatability(repeatability)) throw new RangeError("SHT3x: option \"repeatability\" must be \"high\", \"medium\" or \"low\"");
-    if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("SHT3x: option \"onError\" must be a function");
-    this.#onError = options.onError;
+    checkOnError("SHT3x", options.onError);
+    this.#reporter = new ErrorReporter("SHT3x", options.onError);
     this.#command = REPEATABILITY[repeatability];
 
     const io = new sensor.io({ hz: 100_000, ...sensor, address });
@@ -64,8 +63,8 @@ export default class SHT3x {
     }
   }
 
-  /** Errors counted since construction. */
-  get errors(): number { return this.#errors; }
+  /** Transient errors counted since construction (health telemetry). */
+  get errors(): number { return this.#reporter.count; }
 
   configure(options: { repeatability?: Repeatability; heater?: boolean }): void {
     this.#check();
@@ -103,14 +102,14 @@ export default class SHT3x {
         result = { thermometer: { temperature: ticksToCelsius(t) }, hygrometer: { humidity: ticksToPercent(h) } };
       }
     } catch (e) {
-      this.#report(e as Error);
+      this.#reporter.report(e as Error);
       reported = true;
     }
     try {
       this.#send(this.#command);
       this.#pending = true;
     } catch (e) {
-      if (!reported) this.#report(e as Error); // one report per call is enough when both steps fail
+      if (!reported) this.#reporter.report(e as Error); // one report per call is enough when both steps fail
     }
     return result;
   }
@@ -118,7 +117,7 @@ export default class SHT3x {
   close(): void {
     this.#io?.close();
     this.#io = undefined;
-    this.#onError = undefined;
+    this.#reporter.close();
   }
 
   #check(): void { if (!this.#io) throw new Error("SHT3x: closed"); }
@@ -141,12 +140,5 @@ export default class SHT3x {
       words.push(word);
     }
     return words;
-  }
-
-  #report(error: Error): void {
-    this.#errors++;
-    const onError = this.#onError;
-    const message = error.message.startsWith("SHT3x:") ? error.message : "SHT3x: " + error.message;
-    if (onError) Promise.resolve().then(() => { if (this.#io) onError(new Error(message)); });
   }
 }

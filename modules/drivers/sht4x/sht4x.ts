@@ -1,5 +1,6 @@
 // Sensirion SHT4x temperature/humidity driver in the ECMA-419 sensor class pattern, without blocking delays.
 import type { I2C, SensorIOOptions } from "telltale/io/io";
+import { ErrorReporter, checkOnError } from "telltale/drivers/report";
 import { crc8Word } from "telltale/crc/crc8";
 import {
   Command, MEASURE, MeasurementMs, HEATER_POWERS, HEATER_DURATIONS, TemperatureRange, heaterCommand, ticksToCelsius, ticksToPercent,
@@ -47,13 +48,12 @@ function checkHeater(value: unknown): asserts value is SHT4xHeater {
  */
 export default class SHT4x {
   #io: I2C | undefined;
-  #onError: ((error: Error) => void) | undefined;
+  readonly #reporter: ErrorReporter;
   #precision: Precision;
   #command: number;
   #heaterCommand = -1;
   #pending = false;
   #pendingHeated = false;
-  #errors = 0;
   readonly #serialNumber: number;
   readonly #byte = new Uint8Array(1);
 
@@ -64,8 +64,9 @@ export default class SHT4x {
     if (!ADDRESSES.includes(address)) throw new RangeError("SHT4x: option \"sensor.address\" must be 0x44, 0x45 or 0x46, got " + String(address));
     const precision = options.precision ?? "high";
     checkPrecision(precision);
-    if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("SHT4x: option \"onError\" must be a function");
+    checkOnError("SHT4x", options.onError);
 
+    this.#reporter = new ErrorReporter("SHT4x", options.onError);
     const io = new sensor.io({ hz: 400_000, ...sensor, address });
     try {
       // The serial number, with valid CRCs, proves an SHT4x answers here (it has no id register).
@@ -78,13 +79,12 @@ export default class SHT4x {
       throw new Error("SHT4x: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")");
     }
     this.#io = io;
-    this.#onError = options.onError;
     this.#precision = precision;
     this.#command = MEASURE[precision];
   }
 
   /** Errors counted since construction (health telemetry). */
-  get errors(): number { return this.#errors; }
+  get errors(): number { return this.#reporter.count; }
   /** The 32-bit serial number read at construction (§4.8). */
   get serialNumber(): number { return this.#serialNumber; }
   get configuration(): { precision: Precision } { return { precision: this.#precision }; }
@@ -108,7 +108,7 @@ export default class SHT4x {
       try {
         bytes = new Uint8Array(this.#io!.read(6));
       } catch (e) {
-        this.#report(e as Error);
+        this.#reporter.report(e as Error);
         reported = readFailed = true;
       }
       if (bytes) {
@@ -121,7 +121,7 @@ export default class SHT4x {
           // A reading taken right after a heater pulse measures the heater, not the air.
           if (!this.#pendingHeated) result = { thermometer: { temperature }, hygrometer: { humidity: ticksToPercent(h) } };
         } catch (e) {
-          this.#report(e as Error);
+          this.#reporter.report(e as Error);
           reported = true;
         }
       }
@@ -135,7 +135,7 @@ export default class SHT4x {
     } catch (e) {
       // When the read failed too, the chip is most likely still converting (it NACKs both): #pending stays
       // set and the next call reads that conversion.
-      if (!reported) this.#report(e as Error);
+      if (!reported) this.#reporter.report(e as Error);
       if (!readFailed) this.#pending = false;
     }
     return result;
@@ -144,7 +144,7 @@ export default class SHT4x {
   close(): void {
     this.#io?.close();
     this.#io = undefined;
-    this.#onError = undefined;
+    this.#reporter.close();
   }
 
   #check(): void { if (!this.#io) throw new Error("SHT4x: closed"); }
@@ -161,12 +161,5 @@ export default class SHT4x {
     if (crc !== expected)
       throw new Error("CRC mismatch in " + what + " word " + offset / 3 + " (got 0x" + crc.toString(16) + ", expected 0x" + expected.toString(16) + ")");
     return word;
-  }
-
-  #report(error: Error): void {
-    this.#errors++;
-    const onError = this.#onError;
-    const message = error.message.startsWith("SHT4x:") ? error.message : "SHT4x: " + error.message;
-    if (onError) Promise.resolve().then(() => { if (this.#io) onError(new Error(message)); });
   }
 }
