@@ -60,6 +60,9 @@ export class AccelWindow {
   readonly #acc = new Int32Array(3 * SLOTS);
   /** Σx per axis as doubles, folded once per write() call (not per sample), so no window length overflows. */
   readonly #sums = new Float64Array(3);
+  /** summary()'s per-axis mean and RMS before they go into the result (scratch, so only the result is allocated). */
+  readonly #mean = new Float64Array(3);
+  readonly #rms = new Float64Array(3);
   #head = 0;
   #unread = 0;
   #frames = 0;
@@ -226,7 +229,7 @@ export class AccelWindow {
     const n = this.#frames;
     if (n === 0) return undefined;
     const acc = this.#acc, k = gPerCount * STANDARD_GRAVITY;
-    const mean = [0, 0, 0], rms = [0, 0, 0];
+    const mean = this.#mean, rms = this.#rms;
     let peak = 0;
     for (let a = 0; a < 3; a++) {
       const m = this.#sums[a] / n;

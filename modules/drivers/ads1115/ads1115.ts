@@ -64,8 +64,12 @@ export default class ADS1115 {
   #polls = 0;
   #fresh = false;
   #timer: unknown;
+  /** The conversion timer's callback, made once rather than a closure per conversion. */
+  readonly #onTimer = (): void => { this.#timer = undefined; this.#poll(); };
   readonly #pointer = new Uint8Array(1);
   readonly #write = new Uint8Array(3);
+  /** A register's two bytes, read into (ECMA-419 read(buffer)) rather than allocated per read. */
+  readonly #two = new Uint8Array(2);
 
   constructor(options: ADS1115Options) {
     const sensor = options?.sensor;
@@ -246,7 +250,7 @@ export default class ADS1115 {
   }
 
   #arm(ms: number): void {
-    this.#timer = this.#clock!.setTimeout(() => { this.#timer = undefined; this.#poll(); }, ms);
+    this.#timer = this.#clock!.setTimeout(this.#onTimer, ms);
   }
 
   #conversionReady(): void {
@@ -300,7 +304,8 @@ export default class ADS1115 {
   #readRegister(register: number): number {
     this.#pointer[0] = register;
     this.#io!.write(this.#pointer);
-    const b = new Uint8Array(this.#io!.read(2));
+    const b = this.#two;
+    this.#io!.read(b);
     const value = (b[0] << 8) | b[1];
     return register === Register.conversion ? (value << 16) >> 16 : value;
   }

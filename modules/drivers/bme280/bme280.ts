@@ -112,6 +112,8 @@ export default class BME280 {
   /** The register writes that program the current settings. */
   #program = new Uint8Array(0);
   readonly #trigger = new Uint8Array(2);
+  /** status … hum_lsb (0xF3–0xFE; a BMP280 stops at temp_xlsb, 0xFC), read into once per sample. */
+  readonly #burst: Uint8Array;
 
   constructor(options: BME280Options) {
     const sensor = options?.sensor;
@@ -149,6 +151,7 @@ export default class BME280 {
     this.#io = io;
     this.#chipId = id;
     this.#humidity = id === ChipId.bme280;
+    this.#burst = new Uint8Array(this.#humidity ? 12 : 10);
     this.#calibration = calibration;
     this.#settings = settings;
     this.#encode();
@@ -186,7 +189,10 @@ export default class BME280 {
     const chip = this.#chipMeasurement;
     if (chip >= 0 && (this.#pending || (chip & 3) === Mode.normal)) {
       try {
-        const bytes = new Uint8Array(this.#readAt(this.#io!, Register.status, this.#humidity ? 12 : 10));
+        const bytes = this.#burst;
+        this.#pointer[0] = Register.status;
+        this.#io!.write(this.#pointer);
+        this.#io!.read(bytes);
         if ((bytes[1] & 0xFC) !== (chip & 0xFC) || (bytes[2] & 0xFC) !== (this.#chipConfig & 0xFC)) {
           // A brown-out or a foreign write reset the chip: program it again below.
           this.#chipMeasurement = -1;

@@ -71,6 +71,8 @@ export default class INA219 {
   #hasData = false;
   readonly #pointer = new Uint8Array(1);
   readonly #write = new Uint8Array(3);
+  /** A register's two bytes, read into (ECMA-419 read(buffer)) rather than allocated per read. */
+  readonly #two = new Uint8Array(2);
 
   constructor(options: INA219Options) {
     const sensor = options?.sensor;
@@ -186,7 +188,8 @@ export default class INA219 {
   #read(register: number): number {
     this.#pointer[0] = register;
     this.#io!.write(this.#pointer);
-    const b = new Uint8Array(this.#io!.read(2));
+    const b = this.#two;
+    this.#io!.read(b);
     return (b[0] << 8) | b[1];
   }
 

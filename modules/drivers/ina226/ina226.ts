@@ -76,6 +76,8 @@ export default class INA226 {
   #hasData = false;
   readonly #pointer = new Uint8Array(1);
   readonly #write = new Uint8Array(3);
+  /** A register's two bytes, read into (ECMA-419 read(buffer)) rather than allocated per read. */
+  readonly #two = new Uint8Array(2);
 
   constructor(options: INA226Options) {
     const sensor = options?.sensor;
@@ -196,7 +198,8 @@ export default class INA226 {
   #read(io: I2C, register: number): number {
     this.#pointer[0] = register;
     io.write(this.#pointer);
-    const b = new Uint8Array(io.read(2));
+    const b = this.#two;
+    io.read(b);
     return (b[0] << 8) | b[1];
   }
 

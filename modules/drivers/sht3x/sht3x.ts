@@ -37,6 +37,9 @@ export default class SHT3x {
   #pending = false;
   #heater = false;
   readonly #word = new Uint8Array(2);
+  /** Read buffers, made once: the status word and the measurement's two words, each with its CRC. */
+  readonly #status = new Uint8Array(3);
+  readonly #measurement = new Uint8Array(6);
 
   constructor(options: SHT3xOptions) {
     const sensor = options?.sensor;
@@ -54,7 +57,8 @@ export default class SHT3x {
     try {
       // Reading the status register proves a part answers at this address with valid CRCs.
       this.#send(Command.readStatus);
-      this.#readWords(io.read(3), 1, "status");
+      io.read(this.#status);
+      this.#readWord(this.#status, 0, "status");
       this.#send(Command.softReset);
     } catch (e) {
       io.close();
@@ -88,7 +92,8 @@ export default class SHT3x {
   readStatus(): number {
     this.#check();
     this.#send(Command.readStatus);
-    return this.#readWords(this.#io!.read(3), 1, "status")[0];
+    this.#io!.read(this.#status);
+    return this.#readWord(this.#status, 0, "status");
   }
 
   sample(): SHT3xSample | undefined {
@@ -98,7 +103,9 @@ export default class SHT3x {
     try {
       if (this.#pending) {
         this.#pending = false;
-        const [t, h] = this.#readWords(this.#io!.read(6), 2, "measurement");
+        const bytes = this.#measurement;
+        this.#io!.read(bytes);
+        const t = this.#readWord(bytes, 0, "measurement"), h = this.#readWord(bytes, 1, "measurement");
         result = { thermometer: { temperature: ticksToCelsius(t) }, hygrometer: { humidity: ticksToPercent(h) } };
       }
     } catch (e) {
@@ -128,17 +135,13 @@ export default class SHT3x {
     this.#io!.write(this.#word);
   }
 
-  #readWords(buffer: ArrayBuffer, count: number, what: string): number[] {
-    const bytes = new Uint8Array(buffer);
-    const words: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const word = (bytes[i * 3] << 8) | bytes[i * 3 + 1];
-      const crc = bytes[i * 3 + 2];
-      const expected = crc8Word(word);
-      if (crc !== expected)
-        throw new Error("SHT3x: CRC mismatch in " + what + " word " + i + " (got 0x" + crc.toString(16) + ", expected 0x" + expected.toString(16) + ")");
-      words.push(word);
-    }
-    return words;
+  /** Word `index` of `bytes` (big-endian), after checking the CRC that follows it (§4.12). */
+  #readWord(bytes: Uint8Array, index: number, what: string): number {
+    const word = (bytes[index * 3] << 8) | bytes[index * 3 + 1];
+    const crc = bytes[index * 3 + 2];
+    const expected = crc8Word(word);
+    if (crc !== expected)
+      throw new Error("SHT3x: CRC mismatch in " + what + " word " + index + " (got 0x" + crc.toString(16) + ", expected 0x" + expected.toString(16) + ")");
+    return word;
   }
 }

@@ -56,6 +56,8 @@ export default class SHT4x {
   #pendingHeated = false;
   readonly #serialNumber: number;
   readonly #byte = new Uint8Array(1);
+  /** Two words, each followed by its CRC: the serial number or a measurement (read into, never allocated per read). */
+  readonly #bytes = new Uint8Array(6);
 
   constructor(options: SHT4xOptions) {
     const sensor = options?.sensor;
@@ -71,7 +73,8 @@ export default class SHT4x {
     try {
       // The serial number, with valid CRCs, proves an SHT4x answers here (it has no id register).
       this.#send(io, Command.serialNumber);
-      const bytes = new Uint8Array(io.read(6));
+      const bytes = this.#bytes;
+      io.read(bytes);
       this.#serialNumber = this.#word(bytes, 0, "serial number") * 65536 + this.#word(bytes, 3, "serial number");
       this.#send(io, Command.softReset);
     } catch (e) {
@@ -106,7 +109,8 @@ export default class SHT4x {
     if (this.#pending) {
       let bytes: Uint8Array | undefined;
       try {
-        bytes = new Uint8Array(this.#io!.read(6));
+        this.#io!.read(this.#bytes);
+        bytes = this.#bytes;
       } catch (e) {
         this.#reporter.report(e as Error);
         reported = readFailed = true;
