@@ -1,7 +1,8 @@
 // TI ADS1115 4-channel 16-bit ADC driver in the ECMA-419 sensor class pattern: each declared input is its own reading.
 import type { Clock, Digital, DigitalConstructor, I2C, SensorIOOptions } from "telltale/io/io";
 import { ErrorReporter, checkOnError } from "telltale/drivers/report";
-import { Register, Config, Threshold, MUX, FULL_SCALE, DATA_RATES, conversionMs } from "telltale/drivers/ads1115/registers";
+import { checkAddress } from "telltale/drivers/part";
+import { ADDRESSES, Register, Config, Threshold, MUX, FULL_SCALE, DATA_RATES, conversionMs } from "telltale/drivers/ads1115/registers";
 
 /** A linear transducer: volts in `from` map to `to` (e.g. 0.5–4.5 V → 0–10 bar); extrapolated outside. */
 export interface ADS1115Scale { from: readonly [number, number]; to: readonly [number, number]; unit?: string }
@@ -74,8 +75,7 @@ export default class ADS1115 {
   constructor(options: ADS1115Options) {
     const sensor = options?.sensor;
     if (!sensor || typeof sensor.io !== "function") throw new TypeError("ADS1115: option \"sensor.io\" must be an I2C class");
-    const address = sensor.address ?? 0x48;
-    if (address !== 0x48 && address !== 0x49 && address !== 0x4A && address !== 0x4B) fail("option \"sensor.address\" must be 0x48 to 0x4b, got " + String(address));
+    const address = checkAddress("ADS1115", sensor.address, ADDRESSES);
     const inputs = options.inputs;
     if (!Array.isArray(inputs) || inputs.length < 1 || inputs.length > 8) fail("option \"inputs\" must be an array of 1 to 8 inputs");
     const dataRate = options.dataRate ?? 128;

@@ -1,5 +1,6 @@
 // Analog Devices ADXL345 accelerometer driver (ECMA-419 sensor class pattern): FIFO in stream mode, drained without loss.
 import type { AccelWindow } from "telltale/drivers/accelerometer/window";
+import { checkAddress } from "telltale/drivers/part";
 import {
   FifoAccelerometer, integerOption, choiceOption, booleanOption, type FifoAccelerometerOptions,
 } from "telltale/drivers/accelerometer/fifo-accelerometer";
@@ -39,8 +40,7 @@ export default class ADXL345 extends FifoAccelerometer {
 
   constructor(options: ADXL345Options) {
     const s = validate(options ?? ({} as ADXL345Options), { range: 16, rate: 1600, fullResolution: true, watermark: 16 });
-    const address = options?.sensor?.address ?? ADDRESSES[0];
-    if (!ADDRESSES.includes(address)) throw new RangeError(NAME + ": option \"sensor.address\" must be 0x53 or 0x1d, got " + String(address));
+    const address = checkAddress(NAME, options?.sensor?.address, ADDRESSES);
     super(NAME, options);
     this.#range = s.range;
     this.#rateHz = s.rate;

@@ -5,8 +5,9 @@ import {
   parseCalibration, temperatureFine, fineToCentiCelsius, compensateHumidity, compensatePressure64, compensatePressure32,
   CALIBRATION_LENGTH, HUMIDITY_CALIBRATION_LENGTH, type Calibration,
 } from "telltale/drivers/bme280/compensation";
+import { checkAddress } from "telltale/drivers/part";
 import {
-  Register, ChipId, ResetCommand, Status, Mode, FILTER, STANDBY_BME280, STANDBY_BMP280, Skipped,
+  ADDRESSES, Register, ChipId, ResetCommand, Status, Mode, FILTER, STANDBY_BME280, STANDBY_BMP280, Skipped,
   measurementTimeMs, oversamplingCode, type ModeName,
 } from "telltale/drivers/bme280/registers";
 
@@ -54,7 +55,6 @@ interface Resolved {
   pressureFormula: "int64" | "int32";
 }
 
-const ADDRESSES = [0x76, 0x77];
 const MODES: readonly ModeName[] = ["sleep", "forced", "normal"];
 const STANDBY_ANY = [0.5, 62.5, 125, 250, 500, 1000, 10, 20, 2000, 4000];
 
@@ -118,8 +118,7 @@ export default class BME280 {
   constructor(options: BME280Options) {
     const sensor = options?.sensor;
     if (!sensor || typeof sensor.io !== "function") throw new TypeError("BME280: option \"sensor.io\" must be an I2C class");
-    const address = sensor.address ?? 0x76;
-    if (!ADDRESSES.includes(address)) throw new RangeError("BME280: option \"sensor.address\" must be 0x76 or 0x77, got " + String(address));
+    const address = checkAddress("BME280", sensor.address, ADDRESSES);
     checkOnError("BME280", options.onError);
     const settings = resolve(options, DEFAULTS);
 

@@ -2,6 +2,7 @@
 import type { Channel, PartDescriptor, SensorDeclaration, SensorIO } from "telltale/drivers/part";
 import { optionBoolean, optionOneOf, rejectUnknown, optionNumberChoice } from "telltale/drivers/part";
 import BME280, { type BME280Options } from "telltale/drivers/bme280/bme280";
+import { ADDRESSES } from "telltale/drivers/bme280/registers";
 
 type Nested = Record<string, Record<string, number> | undefined>;
 
@@ -19,7 +20,7 @@ const WITHOUT_HUMIDITY: readonly Channel[] = Object.freeze([TEMPERATURE, PRESSUR
 export const bme280Part: PartDescriptor = {
   part: "bme280",
   bus: "i2c",
-  addresses: [0x76, 0x77],
+  addresses: ADDRESSES,
   // A BMP280 answers as the same part: its sample has no hygrometer, so the humidity channel reads undefined;
   // `humidity: false` drops the channel from telemetry altogether.
   channels: (d: SensorDeclaration) => (d.options.humidity === false ? WITHOUT_HUMIDITY : WITH_HUMIDITY),

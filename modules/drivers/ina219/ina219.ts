@@ -1,8 +1,9 @@
 // TI INA219 current/voltage/power monitor driver in the ECMA-419 sensor class pattern, without blocking delays.
 import type { I2C, SensorIOOptions } from "telltale/io/io";
 import { ErrorReporter, checkOnError } from "telltale/drivers/report";
+import { checkAddress } from "telltale/drivers/part";
 import {
-  Register, Configuration, BusFlags, Mode, SHUNT_RANGES, AVERAGES, ADC_MS, ShuntLsb, BusLsb, PowerRatio,
+  ADDRESSES, Register, Configuration, BusFlags, Mode, SHUNT_RANGES, AVERAGES, ADC_MS, ShuntLsb, BusLsb, PowerRatio,
   adcCode, currentLsbFor, calibrationValue,
 } from "telltale/drivers/ina219/registers";
 
@@ -77,9 +78,7 @@ export default class INA219 {
   constructor(options: INA219Options) {
     const sensor = options?.sensor;
     if (!sensor || typeof sensor.io !== "function") throw new TypeError("INA219: option \"sensor.io\" must be an I2C class");
-    const address = sensor.address ?? 0x40;
-    if (typeof address !== "number" || address < 0x40 || address > 0x4F || address !== Math.floor(address))
-      throw new RangeError("INA219: option \"sensor.address\" must be 0x40 to 0x4f, got " + String(address));
+    const address = checkAddress("INA219", sensor.address, ADDRESSES);
     const shunt = positive(options.shunt ?? 0.1, "shunt");
     const maxCurrent = positive(options.maxCurrent ?? 2, "maxCurrent");
     const range = SHUNT_RANGES.findIndex((r) => maxCurrent * shunt <= r * 1.000001);

@@ -1,8 +1,9 @@
 // TI INA226 current/voltage/power monitor driver in the ECMA-419 sensor class pattern, without blocking delays.
 import type { I2C, SensorIOOptions } from "telltale/io/io";
 import { ErrorReporter, checkOnError } from "telltale/drivers/report";
+import { checkAddress } from "telltale/drivers/part";
 import {
-  Register, Configuration, MaskEnable, Ids, Mode, AVERAGES, CONVERSION_MS, ShuntLsb, BusLsb, ShuntFullScale, PowerRatio,
+  ADDRESSES, Register, Configuration, MaskEnable, Ids, Mode, AVERAGES, CONVERSION_MS, ShuntLsb, BusLsb, ShuntFullScale, PowerRatio,
   currentLsbFor, calibrationValue, conversionTimeMs,
 } from "telltale/drivers/ina226/registers";
 
@@ -82,9 +83,7 @@ export default class INA226 {
   constructor(options: INA226Options) {
     const sensor = options?.sensor;
     if (!sensor || typeof sensor.io !== "function") throw new TypeError("INA226: option \"sensor.io\" must be an I2C class");
-    const address = sensor.address ?? 0x40;
-    if (typeof address !== "number" || address < 0x40 || address > 0x4F || address !== Math.floor(address))
-      throw new RangeError("INA226: option \"sensor.address\" must be 0x40 to 0x4f, got " + String(address));
+    const address = checkAddress("INA226", sensor.address, ADDRESSES);
     const shunt = positive(options.shunt ?? 0.1, "shunt");
     const maxCurrent = positive(options.maxCurrent ?? 0.8, "maxCurrent");
     if (maxCurrent * shunt > ShuntFullScale * 1.000001)

@@ -1,5 +1,6 @@
 // InvenSense MPU-6050 accelerometer driver (ECMA-419 sensor class pattern): accelerometer frames through the FIFO, burst-read.
 import type { AccelWindow } from "telltale/drivers/accelerometer/window";
+import { checkAddress } from "telltale/drivers/part";
 import {
   FifoAccelerometer, integerOption, choiceOption, type FifoAccelerometerOptions,
 } from "telltale/drivers/accelerometer/fifo-accelerometer";
@@ -43,8 +44,7 @@ export default class MPU6050 extends FifoAccelerometer {
 
   constructor(options: MPU6050Options) {
     const s = validate(options ?? ({} as MPU6050Options), { range: 4, rate: 1600, dlpf: 0 });
-    const address = options?.sensor?.address ?? ADDRESSES[0];
-    if (!ADDRESSES.includes(address)) throw new RangeError(NAME + ": option \"sensor.address\" must be 0x68 or 0x69, got " + String(address));
+    const address = checkAddress(NAME, options?.sensor?.address, ADDRESSES);
     super(NAME, options);
     this.#range = s.range;
     this.#rateHz = s.rate;

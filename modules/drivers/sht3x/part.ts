@@ -2,6 +2,7 @@
 import type { PartDescriptor, SensorDeclaration, SensorIO } from "telltale/drivers/part";
 import { optionOneOf, rejectUnknown } from "telltale/drivers/part";
 import SHT3x from "telltale/drivers/sht3x/sht3x";
+import { ADDRESSES } from "telltale/drivers/sht3x/registers";
 
 type Nested = Record<string, Record<string, number> | undefined>;
 
@@ -13,7 +14,7 @@ const CHANNELS = [
 export const sht3xPart: PartDescriptor = {
   part: "sht3x",
   bus: "i2c",
-  addresses: [0x44, 0x45],
+  addresses: ADDRESSES,
   channels: () => CHANNELS,
   options(raw, path) {
     rejectUnknown(raw, path, ["repeatability"]);

@@ -2,7 +2,8 @@
 import type { I2C, SensorIOOptions } from "telltale/io/io";
 import { crc8Word } from "telltale/crc/crc8";
 import { ErrorReporter, checkOnError } from "telltale/drivers/report";
-import { Command, ticksToCelsius, ticksToPercent, type Repeatability } from "telltale/drivers/sht3x/registers";
+import { checkAddress } from "telltale/drivers/part";
+import { ADDRESSES, Command, ticksToCelsius, ticksToPercent, type Repeatability } from "telltale/drivers/sht3x/registers";
 
 export interface SHT3xOptions {
   sensor: SensorIOOptions;
@@ -17,7 +18,6 @@ export interface SHT3xSample {
   hygrometer: { humidity: number };
 }
 
-const ADDRESSES = [0x44, 0x45];
 const REPEATABILITY: Record<Repeatability, number> = {
   high: Command.singleShotHigh, medium: Command.singleShotMedium, low: Command.singleShotLow,
 };
@@ -44,8 +44,7 @@ export default class SHT3x {
   constructor(options: SHT3xOptions) {
     const sensor = options?.sensor;
     if (!sensor || typeof sensor.io !== "function") throw new TypeError("SHT3x: option \"sensor.io\" must be an I2C class");
-    const address = sensor.address ?? 0x44;
-    if (!ADDRESSES.includes(address)) throw new RangeError("SHT3x: option \"sensor.address\" must be 0x44 or 0x45, got " + String(address));
+    const address = checkAddress("SHT3x", sensor.address, ADDRESSES);
     const repeatability = options.repeatability ?? "high";
     if (!validRepeatability(repeatability)) throw new RangeError("SHT3x: option \"repeatability\" must be \"high\", \"medium\" or \"low\"");
     checkOnError("SHT3x", options.onError);

@@ -2,6 +2,7 @@
 import type { PartDescriptor, SensorDeclaration, SensorIO } from "telltale/drivers/part";
 import { optionOneOf, rejectUnknown } from "telltale/drivers/part";
 import SHT4x from "telltale/drivers/sht4x/sht4x";
+import { ADDRESSES } from "telltale/drivers/sht4x/registers";
 
 type Nested = Record<string, Record<string, number> | undefined>;
 
@@ -13,7 +14,7 @@ const CHANNELS = Object.freeze([
 export const sht4xPart: PartDescriptor = {
   part: "sht4x",
   bus: "i2c",
-  addresses: [0x44, 0x45, 0x46],
+  addresses: ADDRESSES,
   channels: () => CHANNELS,
   options(raw, path) {
     rejectUnknown(raw, path, ["precision"]);

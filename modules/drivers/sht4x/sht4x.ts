@@ -2,8 +2,9 @@
 import type { I2C, SensorIOOptions } from "telltale/io/io";
 import { ErrorReporter, checkOnError } from "telltale/drivers/report";
 import { crc8Word } from "telltale/crc/crc8";
+import { checkAddress } from "telltale/drivers/part";
 import {
-  Command, MEASURE, MeasurementMs, HEATER_POWERS, HEATER_DURATIONS, TemperatureRange, heaterCommand, ticksToCelsius, ticksToPercent,
+  ADDRESSES, Command, MEASURE, MeasurementMs, HEATER_POWERS, HEATER_DURATIONS, TemperatureRange, heaterCommand, ticksToCelsius, ticksToPercent,
   type Precision, type HeaterPower, type HeaterDuration,
 } from "telltale/drivers/sht4x/registers";
 
@@ -27,7 +28,6 @@ export interface SHT4xSample {
   hygrometer: { humidity: number };
 }
 
-const ADDRESSES = [0x44, 0x45, 0x46];
 const PRECISIONS: readonly Precision[] = ["high", "medium", "low"];
 
 function checkPrecision(value: unknown): asserts value is Precision {
@@ -62,8 +62,7 @@ export default class SHT4x {
   constructor(options: SHT4xOptions) {
     const sensor = options?.sensor;
     if (!sensor || typeof sensor.io !== "function") throw new TypeError("SHT4x: option \"sensor.io\" must be an I2C class");
-    const address = sensor.address ?? 0x44;
-    if (!ADDRESSES.includes(address)) throw new RangeError("SHT4x: option \"sensor.address\" must be 0x44, 0x45 or 0x46, got " + String(address));
+    const address = checkAddress("SHT4x", sensor.address, ADDRESSES);
     const precision = options.precision ?? "high";
     checkPrecision(precision);
     checkOnError("SHT4x", options.onError);
