@@ -26,6 +26,7 @@ import "./modules/drivers/adxl345/adxl345.suite.js";
 import "./modules/drivers/mpu6050/mpu6050.suite.js";
 import "./modules/drivers/gpio/gpio.suite.js";
 import "./modules/sim/gpio.suite.js";
+import "./modules/sim/world.suite.js";
 import "./modules/config/reliability.suite.js";
 import "./modules/mqtt/codec5.suite.js";
 import "./modules/mqtt/fuzz.suite.js";

@@ -2,7 +2,7 @@
 import { I2CNack, type I2CDeviceModel } from "telltale/sim/i2c-bus";
 import { crc8Word } from "telltale/crc/crc8";
 import { Command, MeasurementMs, HeaterMs, ResetMs, type Precision } from "telltale/drivers/sht4x/registers";
-import type { Environment } from "telltale/drivers/sht3x/model";
+import type { Environment } from "telltale/sim/environment";
 
 /** Faults a test or the simulator can inject. */
 export interface SHT4xFaults {
