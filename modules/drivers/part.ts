@@ -82,6 +82,12 @@ export interface PartDescriptor {
   create(declaration: SensorDeclaration, io: SensorIO, onError: (error: Error) => void): SensorInstance;
 }
 
+/** A constant channel table, frozen with each of its channels (a preloaded module's tables then stay in flash). */
+export function frozenChannels(channels: readonly Channel[]): readonly Channel[] {
+  for (const channel of channels) Object.freeze(channel);
+  return Object.freeze(channels);
+}
+
 /** A part's I2C addresses in words: "0x44 or 0x45", "0x44, 0x45 or 0x46", or "0x40 to 0x4f" for a run of four or more. */
 export function describeAddresses(addresses: readonly number[]): string {
   const hex = (a: number) => "0x" + a.toString(16);

@@ -70,3 +70,6 @@ export class SimI2CBus {
     return device;
   }
 }
+
+Object.freeze(I2CNack.prototype);
+Object.freeze(SimI2CBus.prototype);

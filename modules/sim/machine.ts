@@ -110,3 +110,5 @@ export class MachineEnvironment implements Environment {
     return (sum - 2) * Math.sqrt(3);
   }
 }
+
+Object.freeze(MachineEnvironment.prototype);

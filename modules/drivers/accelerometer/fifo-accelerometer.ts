@@ -337,3 +337,5 @@ export abstract class FifoAccelerometer {
 
   #check(): void { if (!this.#io) throw new Error(this.#name + ": closed"); }
 }
+
+Object.freeze(FifoAccelerometer.prototype);

@@ -34,7 +34,7 @@ export interface ADS1115Options {
 /** Per input: volts and the scaled value (equal to volts without a scale). */
 export type ADS1115Sample = Record<string, { voltage: number; value: number }>;
 
-const CHANNELS = Object.keys(MUX);
+const CHANNELS: readonly string[] = Object.freeze(Object.keys(MUX));
 const POLLS = 4;
 
 function fail(message: string): never { throw new RangeError("ADS1115: " + message); }
@@ -318,3 +318,5 @@ export default class ADS1115 {
 
   #check(): void { if (!this.#io) throw new Error("ADS1115: closed"); }
 }
+
+Object.freeze(ADS1115.prototype);

@@ -52,7 +52,7 @@ function channels(d: SensorDeclaration): readonly Channel[] {
   });
 }
 
-export const ads1115Part: PartDescriptor = {
+export const ads1115Part: PartDescriptor = Object.freeze<PartDescriptor>({
   part: "ads1115",
   bus: "i2c",
   addresses: ADDRESSES,
@@ -77,4 +77,4 @@ export const ads1115Part: PartDescriptor = {
       mode: d.options.mode as "single", clock: io.clock, ready, onError,
     });
   },
-};
+});

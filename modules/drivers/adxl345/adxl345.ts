@@ -122,3 +122,5 @@ function validate(o: ADXL345Settings, d: Required<ADXL345Settings>): Required<AD
     watermark: integerOption(NAME, "watermark", o.watermark, d.watermark, 1, 31),
   };
 }
+
+Object.freeze(ADXL345.prototype);

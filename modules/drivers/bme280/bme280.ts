@@ -3,7 +3,7 @@ import type { I2C, SensorIOOptions } from "telltale/io/io";
 import { ErrorReporter, checkOnError } from "telltale/drivers/report";
 import {
   parseCalibration, temperatureFine, fineToCentiCelsius, compensateHumidity, compensatePressure64, compensatePressure32,
-  CALIBRATION_LENGTH, HUMIDITY_CALIBRATION_LENGTH, type Calibration,
+  CALIBRATION_LENGTH, HUMIDITY_CALIBRATION_LENGTH, PRESSURE64_SCRATCH, type Calibration,
 } from "telltale/drivers/bme280/compensation";
 import { checkAddress } from "telltale/drivers/part";
 import {
@@ -55,8 +55,8 @@ interface Resolved {
   pressureFormula: "int64" | "int32";
 }
 
-const MODES: readonly ModeName[] = ["sleep", "forced", "normal"];
-const STANDBY_ANY = [0.5, 62.5, 125, 250, 500, 1000, 10, 20, 2000, 4000];
+const MODES: readonly ModeName[] = Object.freeze(["sleep", "forced", "normal"]);
+const STANDBY_ANY: readonly number[] = Object.freeze([0.5, 62.5, 125, 250, 500, 1000, 10, 20, 2000, 4000]);
 
 function choice(value: unknown, name: string, choices: readonly unknown[]): void {
   if (!choices.includes(value)) throw new RangeError("BME280: option \"" + name + "\" must be one of " + choices.join(", ") + ", got " + String(value));
@@ -114,6 +114,8 @@ export default class BME280 {
   readonly #trigger = new Uint8Array(2);
   /** status … hum_lsb (0xF3–0xFE; a BMP280 stops at temp_xlsb, 0xFC), read into once per sample. */
   readonly #burst: Uint8Array;
+  /** The 64-bit pressure formula's registers (compensation.ts), one set per instance. */
+  readonly #int64 = new Int32Array(PRESSURE64_SCRATCH);
 
   constructor(options: BME280Options) {
     const sensor = options?.sensor;
@@ -248,7 +250,7 @@ export default class BME280 {
     if (((this.#chipMeasurement >> 2) & 7) !== 0) { // the conversion read was made with the programmed settings
       if (adcP === Skipped.pressure) throw new Error("pressure out of range (skipped-measurement value 0x80000)");
       // Pascal, as ECMA-419's barometer reports it.
-      result.barometer = { pressure: this.#settings.pressureFormula === "int64" ? compensatePressure64(c, tFine, adcP) / 256 : compensatePressure32(c, tFine, adcP) };
+      result.barometer = { pressure: this.#settings.pressureFormula === "int64" ? compensatePressure64(c, tFine, adcP, this.#int64) / 256 : compensatePressure32(c, tFine, adcP) };
     }
     if (this.#humidity && this.#chipHumidity !== 0) {
       const adcH = (b[10] << 8) | b[11];
@@ -284,3 +286,5 @@ export default class BME280 {
 
   #check(): void { if (!this.#io) throw new Error("BME280: closed"); }
 }
+
+Object.freeze(BME280.prototype);

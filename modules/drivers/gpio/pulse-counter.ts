@@ -75,3 +75,5 @@ export default class PulseCounter {
     return this.#counter;
   }
 }
+
+Object.freeze(PulseCounter.prototype);

@@ -200,3 +200,5 @@ export default class INA219 {
 
   #check(): void { if (!this.#io) throw new Error("INA219: closed"); }
 }
+
+Object.freeze(INA219.prototype);

@@ -7,7 +7,7 @@ import { ADDRESSES, AVERAGES, currentLsbFor } from "telltale/drivers/ina219/regi
 
 
 
-export const ina219Part: PartDescriptor = {
+export const ina219Part: PartDescriptor = Object.freeze<PartDescriptor>({
   part: "ina219",
   bus: "i2c",
   addresses: ADDRESSES,
@@ -31,4 +31,4 @@ export const ina219Part: PartDescriptor = {
     const o = d.options as Omit<INA219Options, "sensor" | "onError">;
     return new INA219({ sensor: { io: io.i2c, address: d.address }, ...o, onError });
   },
-};
+});

@@ -210,3 +210,5 @@ export default class INA226 {
 
   #check(): void { if (!this.#io) throw new Error("INA226: closed"); }
 }
+
+Object.freeze(INA226.prototype);

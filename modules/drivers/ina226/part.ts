@@ -7,7 +7,7 @@ import { ADDRESSES, AVERAGES, CONVERSION_MS, ShuntFullScale, calibrationValue, c
 
 
 
-export const ina226Part: PartDescriptor = {
+export const ina226Part: PartDescriptor = Object.freeze<PartDescriptor>({
   part: "ina226",
   bus: "i2c",
   addresses: ADDRESSES,
@@ -34,4 +34,4 @@ export const ina226Part: PartDescriptor = {
     const o = d.options as { shunt: number; maxCurrent: number; currentLsb: number; averaging: number; busConversionTime: number; shuntConversionTime: number; mode: "continuous" };
     return new INA226({ sensor: { io: io.i2c, address: d.address }, ...o, onError });
   },
-};
+});

@@ -138,3 +138,5 @@ function validate(o: MPU6050Settings, d: Required<MPU6050Settings>): Required<MP
       + (dlpf === 0 ? "8000, 4000, 2000, 1600, 1000, 800, 500" : "1000, 500, 250, 200, 100") + "), got " + String(o.rate));
   return { range, rate, dlpf };
 }
+
+Object.freeze(MPU6050.prototype);

@@ -18,10 +18,10 @@ export interface SHT3xModelOptions {
   environment: Environment;
 }
 
-const MEASURE: Record<number, Repeatability> = {
+const MEASURE: Readonly<Record<number, Repeatability>> = Object.freeze({
   [Command.singleShotHigh]: "high", [Command.singleShotMedium]: "medium", [Command.singleShotLow]: "low",
   [Command.stretchHigh]: "high", [Command.stretchMedium]: "medium", [Command.stretchLow]: "low",
-};
+});
 
 function toTicks(value: number, offset: number, span: number): number {
   const t = Math.round(((value + offset) * 65535) / span);
@@ -124,3 +124,5 @@ export class SHT3xModel implements I2CDeviceModel {
     return out;
   }
 }
+
+Object.freeze(SHT3xModel.prototype);

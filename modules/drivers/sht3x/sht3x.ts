@@ -18,9 +18,9 @@ export interface SHT3xSample {
   hygrometer: { humidity: number };
 }
 
-const REPEATABILITY: Record<Repeatability, number> = {
+const REPEATABILITY: Readonly<Record<Repeatability, number>> = Object.freeze({
   high: Command.singleShotHigh, medium: Command.singleShotMedium, low: Command.singleShotLow,
-};
+});
 
 function validRepeatability(value: unknown): value is Repeatability {
   return value === "high" || value === "medium" || value === "low";
@@ -144,3 +144,5 @@ export default class SHT3x {
     return word;
   }
 }
+
+Object.freeze(SHT3x.prototype);

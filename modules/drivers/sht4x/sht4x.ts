@@ -28,7 +28,7 @@ export interface SHT4xSample {
   hygrometer: { humidity: number };
 }
 
-const PRECISIONS: readonly Precision[] = ["high", "medium", "low"];
+const PRECISIONS: readonly Precision[] = Object.freeze(["high", "medium", "low"]);
 
 function checkPrecision(value: unknown): asserts value is Precision {
   if (!PRECISIONS.includes(value as Precision)) throw new RangeError("SHT4x: option \"precision\" must be \"high\", \"medium\" or \"low\", got " + String(value));
@@ -166,3 +166,5 @@ export default class SHT4x {
     return word;
   }
 }
+
+Object.freeze(SHT4x.prototype);
