@@ -36,6 +36,13 @@ function fail(name: string, option: string, what: string, value: unknown): never
   throw new RangeError(name + ": option \"" + option + "\" must be " + what + ", got " + String(value));
 }
 
+/** `count` views of `bytes`, view i covering `size(i)` bytes from `start(i)`: made once, at construction. */
+export function views(bytes: Uint8Array, count: number, start: (i: number) => number, size: (i: number) => number): readonly Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) out.push(bytes.subarray(start(i), start(i) + size(i)));
+  return out;
+}
+
 /** Checks an integer option (undefined → fallback). */
 export function integerOption(name: string, option: string, value: unknown, fallback: number, min: number, max: number): number {
   const v = value ?? fallback;
@@ -78,8 +85,6 @@ export abstract class FifoAccelerometer {
   #lastSampleAt = 0;
   #rate = 1;
   readonly #reg = new Uint8Array(1);
-  /** Read buffers by byte count, made once each (see readInto). */
-  readonly #scratch: Uint8Array[] = [];
   readonly #one = new Uint8Array(1);
   readonly #two = new Uint8Array(2);
   readonly #pair = new Uint8Array(2);
@@ -291,18 +296,15 @@ export abstract class FifoAccelerometer {
   }
 
   /**
-   * Reads `count` bytes starting at `register` into `target` at `offset`, allocating nothing per call: the bytes land in
-   * a scratch buffer of exactly `count` bytes (made once per distinct count, so at most a few) through ECMA-419
-   * read(buffer), then are copied into place.
+   * Reads `block.length` bytes starting at `register` straight into `block` (ECMA-419 read(buffer) fills the whole
+   * view). Drivers pass views of their burst buffer that they made once (see views()), so nothing is allocated or
+   * copied per call.
    */
-  protected readInto(register: number, count: number, target: Uint8Array, offset: number): void {
+  protected readBlock(register: number, block: Uint8Array): void {
     const io = this.#io!;
-    let scratch = this.#scratch[count];
-    if (scratch === undefined) scratch = this.#scratch[count] = new Uint8Array(count);
     this.#reg[0] = register;
     io.write(this.#reg, false);
-    io.read(scratch);
-    target.set(scratch, offset);
+    io.read(block);
   }
 
   protected report(error: Error): void { this.#reporter.report(error); }

@@ -2,7 +2,7 @@
 import type { AccelWindow } from "telltale/drivers/accelerometer/window";
 import { checkAddress } from "telltale/drivers/part";
 import {
-  FifoAccelerometer, integerOption, choiceOption, type FifoAccelerometerOptions,
+  FifoAccelerometer, integerOption, choiceOption, views, type FifoAccelerometerOptions,
 } from "telltale/drivers/accelerometer/fifo-accelerometer";
 import {
   Register, DEVICE_ID, ADDRESSES, AFS_SHIFT, FifoEn, IntPinCfg, Int, UserCtrl, PwrMgmt1, FIFO_BYTES, RANGES,
@@ -41,6 +41,8 @@ export default class MPU6050 extends FifoAccelerometer {
   #rateHz: number;
   #dlpf: number;
   readonly #burst = new Uint8Array(BURST_FRAMES * FRAME);
+  /** The burst's first n frames as a view, for n = 1 … 32 (index n − 1): a burst of any length is read in place. */
+  readonly #bursts = views(this.#burst, BURST_FRAMES, () => 0, (i) => (i + 1) * FRAME);
 
   constructor(options: MPU6050Options) {
     const s = validate(options ?? ({} as MPU6050Options), { range: 4, rate: 1600, dlpf: 0 });
@@ -98,7 +100,7 @@ export default class MPU6050 extends FifoAccelerometer {
     let moved = 0;
     while (frames > 0) {
       const n = frames < BURST_FRAMES ? frames : BURST_FRAMES;
-      this.readInto(Register.fifoRW, n * FRAME, burst, 0);
+      this.readBlock(Register.fifoRW, this.#bursts[n - 1]);
       window.writeBE(burst, 0, n);
       frames -= n;
       moved += n;
