@@ -16,7 +16,6 @@ const HUMIDITY: Channel = Object.freeze<Channel>({ key: "humidity", unit: "%RH",
 const WITH_HUMIDITY: readonly Channel[] = frozenChannels([TEMPERATURE, PRESSURE, HUMIDITY]);
 const WITHOUT_HUMIDITY: readonly Channel[] = frozenChannels([TEMPERATURE, PRESSURE]);
 
-/** A number from `choices`, or `fallback` when absent; the error names `path + key`. */
 export const bme280Part: PartDescriptor = Object.freeze<PartDescriptor>({
   part: "bme280",
   bus: "i2c",
