@@ -1,6 +1,7 @@
 // Every portable suite: run by tests/node/portable.test.ts in Node and by tests/xs/entry.ts in XS.
 import "./modules/sim/i2c-bus.suite.js";
 import "./modules/crc/crc8.suite.js";
+import "./modules/drivers/report.suite.js";
 import "./modules/drivers/sht3x/sht3x.suite.js";
 import "./modules/drivers/bme280/bme280.suite.js";
 import "./modules/drivers/sht4x/sht4x.suite.js";
@@ -28,6 +29,7 @@ import "./modules/drivers/adxl345/adxl345.suite.js";
 import "./modules/drivers/mpu6050/mpu6050.suite.js";
 import "./modules/drivers/gpio/gpio.suite.js";
 import "./modules/sim/gpio.suite.js";
+import "./modules/sim/world.suite.js";
 import "./modules/config/reliability.suite.js";
 import "./modules/mqtt/codec5.suite.js";
 import "./modules/mqtt/fuzz.suite.js";
