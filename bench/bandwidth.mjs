@@ -13,7 +13,7 @@ const { App } = await import(join(build, "src/app.js"));
 const { createNodeHost } = await import(join(build, "hosts/node/host.js"));
 const { parseConfig } = await import(join(build, "modules/config/config.js"));
 const { ManualClock } = await import(join(build, "tests/support/manual-clock.js"));
-const { encodePublish, encodePuback } = await import(join(build, "modules/mqtt/codec.js"));
+const { encodePublish, encodePuback } = await import(join(build, "modules/mqtt/encode.js"));
 
 const HOUR_MS = 3_600_000;
 const TLS_RECORD = 29, TCP_IP = 40;
@@ -81,7 +81,7 @@ function line(name, mqttBytes, packets) {
 
 /** A raw stream: `perHour` PUBLISH packets of `payload` bytes (QoS 1 adds a PUBACK each). */
 function rawStream(topic, payload, perHour, qos) {
-  const publish = encodePublish(topic, new Uint8Array(payload), qos, qos ? 1 : 0).length;
+  const publish = encodePublish({ topic, payload: new Uint8Array(payload), qos, id: qos ? 1 : 0 }).length;
   const ack = qos ? encodePuback(1).length : 0;
   return { bytes: perHour * (publish + ack), packets: perHour * (qos ? 2 : 1), publish };
 }

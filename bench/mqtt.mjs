@@ -99,17 +99,18 @@ async function xsCost() {
   if (!existsSync(xsnapBenchPath)) { console.log("2. skipped: " + xsnapBenchPath + " is missing (npm install builds it)"); return; }
   if (spawnSync("valgrind", ["--version"]).status !== 0) { console.log("2. skipped: valgrind is not installed"); return; }
   const dir = stage();
-  const codec = join(dir, "modules/mqtt/codec.js");
-  const program = (op, version, n) => `import { encodePublish, PacketDecoder } from "${codec}";
+  const encode = join(dir, "modules/mqtt/encode.js"), decode = join(dir, "modules/mqtt/decode.js");
+  const program = (op, version, n) => `import { encodePublish } from "${encode}";
+import { PacketDecoder } from "${decode}";
 const payload = new Uint8Array(${PAYLOAD});
 for (let i = 0; i < payload.length; i++) payload[i] = 32 + (i % 90);
 const topic = "telltale/pump-3/telemetry";
-const wire = encodePublish(topic, payload, 1, 1, false, false, ${version});
+const wire = encodePublish({ topic, payload, qos: 1, id: 1, version: ${version} });
 const decoder = new PacketDecoder({ protocolVersion: ${version} });
 let check = 0;
 for (let i = 0; i < ${n}; i++) {
   ${op === "encode"
-    ? `const p = encodePublish(topic, payload, 1, (i & 0xFFFF) || 1, false, false, ${version}); check += p.length;`
+    ? `const p = encodePublish({ topic, payload, qos: 1, id: (i & 0xFFFF) || 1, version: ${version} }); check += p.length;`
     : `decoder.push(wire); const p = decoder.next(); check += p.payload.length;`}
 }
 print("${op} " + check);

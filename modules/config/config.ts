@@ -102,11 +102,10 @@ function str(raw: Raw, key: string, path: string, pattern?: RegExp, what?: strin
 }
 
 
-const URL_PATTERN = /^(mqtts?):\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+)(?::(\d{1,5}))?\/?$/;
-
 /** Parses "mqtt://host:port" or "mqtts://host:port" (no URL class on devices). */
 export function parseBrokerUrl(url: string, path = "broker.url"): { scheme: "mqtt" | "mqtts"; host: string; port: number } {
-  const m = URL_PATTERN.exec(url);
+  // Made per call: as a module-level constant of this preloaded module it crashed the simulator in XS's RegExp engine.
+  const m = /^(mqtts?):\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+)(?::(\d{1,5}))?\/?$/.exec(url);
   if (!m) throw new ConfigError(path, "expected mqtt://host[:port] or mqtts://host[:port], got " + describe(url));
   const scheme = m[1] as "mqtt" | "mqtts";
   const port = m[3] === undefined ? (scheme === "mqtts" ? 8883 : 1883) : Number(m[3]);

@@ -82,6 +82,33 @@ export interface PartDescriptor {
   create(declaration: SensorDeclaration, io: SensorIO, onError: (error: Error) => void): SensorInstance;
 }
 
+/** A constant channel table, frozen with each of its channels (a preloaded module's tables then stay in flash). */
+export function frozenChannels(channels: readonly Channel[]): readonly Channel[] {
+  for (const channel of channels) Object.freeze(channel);
+  return Object.freeze(channels);
+}
+
+/** A part's I2C addresses in words: "0x44 or 0x45", "0x44, 0x45 or 0x46", or "0x40 to 0x4f" for a run of four or more. */
+export function describeAddresses(addresses: readonly number[]): string {
+  const hex = (a: number) => "0x" + a.toString(16);
+  const n = addresses.length;
+  let run = n >= 4;
+  for (let i = 1; run && i < n; i++) run = addresses[i] === addresses[0] + i;
+  if (run) return hex(addresses[0]) + " to " + hex(addresses[n - 1]);
+  return n === 1 ? hex(addresses[0]) : addresses.slice(0, -1).map(hex).join(", ") + " or " + hex(addresses[n - 1]);
+}
+
+/**
+ * The `sensor.address` option of a driver, checked against the part's addresses (declared once, in its registers.ts);
+ * undefined gives the first. Throws a RangeError naming the option.
+ */
+export function checkAddress(name: string, address: unknown, addresses: readonly number[]): number {
+  const value = address ?? addresses[0];
+  if (!addresses.includes(value as number))
+    throw new RangeError(name + ": option \"sensor.address\" must be " + describeAddresses(addresses) + ", got " + String(address));
+  return value as number;
+}
+
 /** Helpers for `options()`: each throws an Error naming `path + key`. */
 export function optionOneOf<T extends string>(raw: Record<string, unknown>, key: string, path: string, choices: readonly T[], fallback: T): T {
   const value = raw[key] ?? fallback;

@@ -3,10 +3,14 @@ import type { Clock, TCPSocket, TCPSocketConstructor, TCPSocketOptions, TLSOptio
 import {
   CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT,
   DEFAULT_MAX_PACKET_SIZE, MAX_PACKET_SIZE,
-  PacketDecoder, connackReason, packetName, reasonName, topicNameProblem,
-  encodeAck, encodeConnect, encodeDisconnect, encodePingreq, encodePuback, encodePublish, encodeSubscribe, markDuplicate,
+  connackReason, packetName, reasonName,
   type IncomingPacket, type Properties, type ProtocolVersion, type SubscribeFilter, type Will,
-} from "telltale/mqtt/codec";
+} from "telltale/mqtt/packets";
+import { topicNameProblem } from "telltale/mqtt/topic";
+import {
+  encodeAck, encodeConnect, encodeDisconnect, encodePingreq, encodePuback, encodePublish, encodeSubscribe, markDuplicate,
+} from "telltale/mqtt/encode";
+import { PacketDecoder } from "telltale/mqtt/decode";
 
 export interface MQTTWill {
   topic: string;
@@ -73,7 +77,8 @@ export const DISCONNECT_TIMEOUT_MS = 5000;
 
 const NO_TIMER = -1;
 
-// Shared by every client: the queue never modifies a packet other than a QoS 1 PUBLISH (markDuplicate).
+// Shared by every client, and read-only once preloaded: the queue never modifies a packet other than an in-flight
+// PUBLISH (markDuplicate), which each publish() encodes anew.
 const PINGREQ_PACKET = encodePingreq();
 const DISCONNECT_PACKET = encodeDisconnect();
 
@@ -339,7 +344,7 @@ export class MQTTClient {
     const connected = this.#state === CONNECTED;
     if (qos === 0) {
       if (!connected) throw new Error("MQTT: not connected");
-      const packet = encodePublish(topic, payload, 0, 0, retain === true, false, this.#version, properties);
+      const packet = encodePublish({ topic, payload, retain: retain === true, version: this.#version, properties });
       this.#checkSize(packet);
       this.#checkRoom(packet.length);
       this.#enqueue(packet);
@@ -350,7 +355,7 @@ export class MQTTClient {
       throw new Error("MQTT: " + this.#inFlight.size + " messages already in flight (" +
         (this.#window < this.#maxInFlight ? "the broker's Receive Maximum" : 'option "maxInFlight"') + ")");
     const id = this.#allocateId();
-    const packet = encodePublish(topic, payload, qos, id, retain === true, false, this.#version, properties);
+    const packet = encodePublish({ topic, payload, qos, id, retain: retain === true, version: this.#version, properties });
     this.#checkSize(packet);
     if (connected) this.#checkRoom(packet.length);
     this.#inFlight.set(id, packet);
@@ -730,3 +735,5 @@ export class MQTTClient {
     this.#eventsScheduled = false;
   }
 }
+// Frozen so that, preloaded, the prototype stays in flash.
+Object.freeze(MQTTClient.prototype);

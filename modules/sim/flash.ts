@@ -111,3 +111,6 @@ export class SimFlash implements Flash {
     if (!this.#powered) throw new PowerCut("SimFlash: no power");
   }
 }
+
+Object.freeze(PowerCut.prototype);
+Object.freeze(SimFlash.prototype);

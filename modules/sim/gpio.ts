@@ -244,3 +244,5 @@ export class SimGPIO {
     };
   }
 }
+
+Object.freeze(SimGPIO.prototype);

@@ -49,6 +49,8 @@ export class SimI2CBus {
         const bytes = bus.#device(this.#address).read(count, bus.#clock.now());
         const out = typeof what === "number" ? new Uint8Array(count) : what;
         out.set(bytes.subarray(0, count));
+        // A model that answers short leaves zeros, whichever form the driver reads with (not the previous read's bytes).
+        if (bytes.length < count && typeof what !== "number") out.fill(0, bytes.length);
         if (typeof what === "number") return out.buffer as ArrayBuffer;
       }
       write(buffer: ArrayBuffer | ArrayBufferView): void {
@@ -70,3 +72,6 @@ export class SimI2CBus {
     return device;
   }
 }
+
+Object.freeze(I2CNack.prototype);
+Object.freeze(SimI2CBus.prototype);

@@ -1,5 +1,5 @@
 // A simulated pump-and-motor: temperature, humidity, pressure, current, vibration and speed, with injectable faults.
-import type { Environment } from "telltale/drivers/sht3x/model";
+import type { Environment } from "telltale/sim/environment";
 
 /**
  * step / drift: the temperature jumps by `size` °C, or climbs `size` °C per minute (cooling failure);
@@ -110,3 +110,5 @@ export class MachineEnvironment implements Environment {
     return (sum - 2) * Math.sqrt(3);
   }
 }
+
+Object.freeze(MachineEnvironment.prototype);

@@ -1,12 +1,13 @@
 // The simulated world a simulator or Node host builds: a machine, a clock, an I2C bus with chip models on it.
+// Dependencies run one way: world → models (the table of chip models) → drivers' models → sim's bus and environment.
 import type { Clock } from "telltale/io/io";
 import type { SensorDeclaration } from "telltale/drivers/part";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { SimGPIO } from "telltale/sim/gpio";
 import { MachineEnvironment, type MachineOptions } from "telltale/sim/machine";
-import { models } from "telltale/sim/models";
+import { models as standardModels, type ModelContext, type ModelTable } from "telltale/sim/models";
 
-export interface SimWorld {
+export interface SimWorld extends ModelContext {
   readonly clock: Clock;
   readonly bus: SimI2CBus;
   /** GPIO pins: switches, pulse trains and interrupt lines the world drives, outputs it records. */
@@ -18,8 +19,11 @@ export interface SimWorld {
   readonly attached: Map<string, unknown>;
 }
 
-/** Builds the world and attaches a model for every declared sensor that has one. */
-export function createSimWorld(clock: Clock, sensors: readonly SensorDeclaration[], machine: MachineOptions = {}): SimWorld {
+/**
+ * Builds the world and attaches, for every declared sensor whose part `table` lists, its model (default: every chip
+ * model the firmware has, from sim/models).
+ */
+export function createSimWorld(clock: Clock, sensors: readonly SensorDeclaration[], machine: MachineOptions = {}, table: ModelTable = standardModels): SimWorld {
   const start = clock.now();
   const world: SimWorld = {
     clock,
@@ -30,7 +34,7 @@ export function createSimWorld(clock: Clock, sensors: readonly SensorDeclaration
     attached: new Map(),
   };
   for (const declaration of sensors) {
-    const attach = models[declaration.part];
+    const attach = table[declaration.part];
     if (attach) world.attached.set(declaration.name, attach(world, declaration));
   }
   return world;

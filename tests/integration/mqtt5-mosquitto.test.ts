@@ -8,7 +8,7 @@ import { waitFor } from "./support/firmware.js";
 import { NodeTCPSocket } from "../../hosts/node/tcp.js";
 import { nodeClock } from "../../hosts/node/host.js";
 import { MQTTClient, type MQTTClientOptions } from "../../modules/mqtt/client.js";
-import { utf8Decode } from "../../modules/mqtt/codec.js";
+import { utf8Decode } from "../../modules/text/utf8.js";
 
 let pki: Pki;
 let broker: Mosquitto;

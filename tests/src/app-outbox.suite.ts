@@ -6,8 +6,9 @@ import { parseConfig } from "telltale/config/config";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { SHT3xModel } from "telltale/drivers/sht3x/model";
 import { SimFlash } from "telltale/sim/flash";
-import { encodePuback, utf8Decode } from "telltale/mqtt/codec";
-import type { TCPSocket, TCPSocketOptions } from "telltale/io/io";
+import { encodePuback } from "telltale/mqtt/encode";
+import { utf8Decode } from "telltale/text/utf8";
+import type { Flash, TCPSocket, TCPSocketOptions } from "telltale/io/io";
 import { ManualClock } from "../support/manual-clock.js";
 
 interface Sent { type: number; topic: string; id: number; payload: string; at: number; }
@@ -109,7 +110,7 @@ class BrokerSocket implements TCPSocket {
   close(): void { this.closed = true; }
 }
 
-function rig(extra: Record<string, unknown> = {}, flash?: SimFlash) {
+function rig(extra: Record<string, unknown> = {}, flash?: Flash, flashProblem?: string) {
   const clock = new ManualClock();
   const broker = new Broker(clock);
   BrokerSocket.broker = broker;
@@ -119,7 +120,7 @@ function rig(extra: Record<string, unknown> = {}, flash?: SimFlash) {
   const log: string[] = [];
   const store = new Map<string, string>();
   const host: Host = {
-    name: "test", clock, i2c: bus.ioClass(), tcp: BrokerSocket, deviceId: "t1", flash,
+    name: "test", clock, i2c: bus.ioClass(), tcp: BrokerSocket, deviceId: "t1", flash, flashProblem,
     store: { get: (k) => store.get(k), set: (k, v) => { store.set(k, v); }, delete: (k) => { store.delete(k); } },
     log: (line) => log.push(line), connectNetwork: async () => {},
   };
@@ -137,6 +138,10 @@ async function run(clock: ManualClock, ms: number, step = 50): Promise<void> {
 
 function seqs(sent: Sent[], topic: string): number[] {
   return sent.filter((m) => m.topic.endsWith(topic)).map((m) => JSON.parse(m.payload).seq);
+}
+
+function lastTelemetry(sent: Sent[]) {
+  return JSON.parse(sent.filter((m) => m.topic.endsWith("telemetry")).pop()!.payload);
 }
 
 suite("app/outbox", () => {
@@ -237,7 +242,44 @@ suite("app/outbox", () => {
     r.broker.online = true;
     await run(r.clock, 3000);
     const third = r.broker.sent.filter((m) => m.topic.endsWith("telemetry")).map((m) => JSON.parse(m.payload)).find((m) => m.seq === 3);
-    deepEqual(third.health.outbox, { pending: 2, dropped: 0 }, "built while two earlier messages waited");
+    deepEqual(third.health.outbox, { pending: 2, dropped: 0, durable: false }, "built while two earlier messages waited");
+    r.app.stop();
+  });
+
+  test("flash-outbox-is-reported-durable", async () => {
+    const r = rig({}, new SimFlash({ byteLength: 8 * 4096, blockSize: 4096 }));
+    await r.app.start();
+    await run(r.clock, 1100);
+    equal(r.app.durable, true);
+    ok(r.log.includes("outbox: 0 message(s) pending"), r.log.join("\n"));
+    deepEqual(lastTelemetry(r.broker.sent).health.outbox, { pending: 0, dropped: 0, durable: true });
+    r.app.stop();
+  });
+
+  test("host-flash-problem-is-reported-at-start-and-in-health", async () => {
+    const problem = 'no "storage" partition in the partition table';
+    const r = rig({}, undefined, problem);
+    await r.app.start();
+    await run(r.clock, 1100);
+    equal(r.app.durable, false);
+    ok(r.log.includes("outbox: 0 message(s) pending (RAM only: " + problem + ")"), r.log.join("\n"));
+    deepEqual(lastTelemetry(r.broker.sent).health.outbox, { pending: 0, dropped: 0, durable: false, error: problem });
+    r.app.stop();
+  });
+
+  test("unusable-flash-keeps-the-outbox-in-ram-and-says-why", async () => {
+    const broken: Flash = {
+      byteLength: 16 * 4096, blockSize: 4096,
+      read() { throw new Error("SPI flash: read timeout"); }, write() {}, erase() {},
+    };
+    const r = rig({}, broken);
+    await r.app.start();
+    await run(r.clock, 2100);
+    equal(r.app.durable, false);
+    ok(r.log.includes("outbox: 0 message(s) pending (RAM only: flash unusable: SPI flash: read timeout)"), r.log.join("\n"));
+    const health = lastTelemetry(r.broker.sent).health.outbox;
+    deepEqual(health, { pending: 0, dropped: 0, durable: false, error: "flash unusable: SPI flash: read timeout" });
+    equal(seqs(r.broker.sent, "telemetry").length, 2, "telemetry still flows through the RAM outbox");
     r.app.stop();
   });
 

@@ -1,5 +1,5 @@
 // The app with no reachable broker: sensor faults are logged, the part is marked failed, re-probed and recovers.
-import { suite, test, equal, ok, settle } from "../harness.js";
+import { suite, test, equal, deepEqual, ok, settle } from "../harness.js";
 import { App } from "../../src/app.js";
 import type { Host } from "telltale/io/host";
 import { parseConfig } from "telltale/config/config";
@@ -91,6 +91,17 @@ suite("app", () => {
     ok(r.log.some((l) => /telemetry #5: sht3x temperature=30/.test(l)), "sampling goes on: " + r.log.join("\n"));
     ok(attempts >= 2, "the network is retried: " + attempts);
     r.app.stop();
+  });
+
+  test("service-runs-with-the-app-and-sees-every-round", async () => {
+    const r = rig();
+    const seen: string[] = [];
+    r.app.use({ start: () => seen.push("start"), round: (round) => seen.push("round " + round.seq + " " + round.readings.sht3x?.temperature), stop: () => seen.push("stop") });
+    await r.app.start();
+    await ticks(r.clock, 2);
+    r.app.use({ start: () => seen.push("late start"), stop: () => seen.push("late stop") });
+    r.app.stop();
+    deepEqual(seen, ["start", "round 1 30", "round 2 30", "late start", "late stop", "stop"], "started with the app or at once, stopped in reverse order");
   });
 
   test("stop-twice-is-harmless-and-silences-timers", async () => {

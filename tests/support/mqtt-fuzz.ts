@@ -1,8 +1,10 @@
 // Fuzzing the MQTT decoder with random and mutated bytes: shared by the portable suite and bench:mqtt (a million inputs).
 import {
-  CONNECT, CONNACK, PUBLISH, PUBACK, PUBREL, SUBSCRIBE, SUBACK, UNSUBACK, DISCONNECT, AUTH,
-  PacketDecoder, encodePacket, type Packet, type ProtocolVersion,
-} from "telltale/mqtt/codec";
+  CONNECT, CONNACK, PUBLISH, PUBACK, PUBREL, SUBSCRIBE, SUBACK, UNSUBACK, DISCONNECT, AUTH, type Packet, type ProtocolVersion,
+} from "telltale/mqtt/packets";
+import { encodePacket } from "telltale/mqtt/encode";
+import { PacketDecoder } from "telltale/mqtt/decode";
+import { BrokerDecoder } from "./mqtt-broker.js";
 
 export interface FuzzResult {
   inputs: number;
@@ -45,10 +47,10 @@ export function fuzzDecoder(count: number, seed = 0x1F2E3D4C): FuzzResult {
   const samples = seeds();
   const result: FuzzResult = { inputs: 0, decoded: 0, rejected: 0, failures: [], maxSteps: 0 };
   const decoders = [
-    new PacketDecoder({ protocolVersion: 4, role: "client", maxPacketSize: 4096 }),
-    new PacketDecoder({ protocolVersion: 5, role: "client", maxPacketSize: 4096 }),
-    new PacketDecoder({ protocolVersion: 4, role: "server", maxPacketSize: 4096 }),
-    new PacketDecoder({ protocolVersion: 5, role: "server", maxPacketSize: 4096 }),
+    new PacketDecoder({ protocolVersion: 4, maxPacketSize: 4096 }),
+    new PacketDecoder({ protocolVersion: 5, maxPacketSize: 4096 }),
+    new BrokerDecoder({ protocolVersion: 4, maxPacketSize: 4096 }),
+    new BrokerDecoder({ protocolVersion: 5, maxPacketSize: 4096 }),
   ];
   const buffer = new Uint8Array(512);
   for (let i = 0; i < count; i++) {

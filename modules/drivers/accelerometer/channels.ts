@@ -1,5 +1,5 @@
 // Declared-part helpers shared by the accelerometers: per-axis RMS channels, the INT pin, numeric choices.
-import type { Channel, SensorDeclaration, SensorIO } from "telltale/drivers/part";
+import { frozenChannels, type Channel, type SensorDeclaration, type SensorIO } from "telltale/drivers/part";
 import type { DigitalConstructor } from "telltale/io/io";
 
 type Summary = { vibration?: { rms?: { x: number; y: number; z: number } } } | undefined;
@@ -9,7 +9,7 @@ type Summary = { vibration?: { rms?: { x: number; y: number; z: number } } } | u
  * ADXL345's 1-LSB step (3.9 mg = 38 mm/s²) and a third of the MPU-6050's noise (400 µg/√Hz over 260 Hz ≈ 63 mm/s² RMS).
  */
 export function vibrationChannels(): readonly Channel[] {
-  return Object.freeze([
+  return frozenChannels([
     { key: "rmsX", unit: "m/s²", scale: 1000, floor: 20, read: (s: unknown) => (s as Summary)?.vibration?.rms?.x },
     { key: "rmsY", unit: "m/s²", scale: 1000, floor: 20, read: (s: unknown) => (s as Summary)?.vibration?.rms?.y },
     { key: "rmsZ", unit: "m/s²", scale: 1000, floor: 20, read: (s: unknown) => (s as Summary)?.vibration?.rms?.z },

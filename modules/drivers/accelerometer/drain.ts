@@ -71,3 +71,5 @@ export class DrainScheduler {
     pin?.close();
   }
 }
+
+Object.freeze(DrainScheduler.prototype);

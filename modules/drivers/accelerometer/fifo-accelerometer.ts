@@ -1,6 +1,7 @@
 // What the FIFO accelerometer drivers share: option checks, lifecycle, fault reporting, the drain schedule and the window.
 import type { Clock, DigitalConstructor, I2C, SensorIOOptions } from "telltale/io/io";
 import type { FrameSink, StreamInfo } from "telltale/drivers/part";
+import { ErrorReporter, checkOnError } from "telltale/drivers/report";
 import { AccelWindow, millisScale, STANDARD_GRAVITY, type MillisScale, type VibrationSummary } from "telltale/drivers/accelerometer/window";
 import { DrainScheduler } from "telltale/drivers/accelerometer/drain";
 
@@ -35,6 +36,13 @@ function fail(name: string, option: string, what: string, value: unknown): never
   throw new RangeError(name + ": option \"" + option + "\" must be " + what + ", got " + String(value));
 }
 
+/** `count` views of `bytes`, view i covering `size(i)` bytes from `start(i)`: made once, at construction. */
+export function views(bytes: Uint8Array, count: number, start: (i: number) => number, size: (i: number) => number): readonly Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) out.push(bytes.subarray(start(i), start(i) + size(i)));
+  return out;
+}
+
 /** Checks an integer option (undefined → fallback). */
 export function integerOption(name: string, option: string, value: unknown, fallback: number, min: number, max: number): number {
   const v = value ?? fallback;
@@ -64,7 +72,7 @@ export abstract class FifoAccelerometer {
   readonly #clock: Clock;
   readonly #interrupt: { io: DigitalConstructor; pin: number } | undefined;
   readonly #pollOption: number | undefined;
-  #onError: ((error: Error) => void) | undefined;
+  readonly #reporter: ErrorReporter;
   #io: I2C | undefined;
   #scheduler: DrainScheduler | undefined;
   readonly #window: AccelWindow;
@@ -73,13 +81,10 @@ export abstract class FifoAccelerometer {
   #low = -32768;
   #high = 32767;
   #failing = false;
-  #errors = 0;
   #overflows = 0;
   #lastSampleAt = 0;
   #rate = 1;
   readonly #reg = new Uint8Array(1);
-  /** Read buffers by byte count, made once each (see readInto). */
-  readonly #scratch: Uint8Array[] = [];
   readonly #one = new Uint8Array(1);
   readonly #two = new Uint8Array(2);
   readonly #pair = new Uint8Array(2);
@@ -102,11 +107,11 @@ export abstract class FifoAccelerometer {
     }
     const ring = integerOption(name, "ringFrames", options.ringFrames, 512, 32, 8192);
     if (options.pollMs !== undefined) integerOption(name, "pollMs", options.pollMs, 0, 1, 1000);
-    if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError(name + ": option \"onError\" must be a function");
+    checkOnError(name, options.onError);
     this.#clock = clock;
     this.#interrupt = interrupt;
     this.#pollOption = options.pollMs;
-    this.#onError = options.onError;
+    this.#reporter = new ErrorReporter(name, options.onError);
     this.#window = new AccelWindow(ring);
   }
 
@@ -156,7 +161,7 @@ export abstract class FifoAccelerometer {
   /** The counts → mm/s² conversion now in force (int32 multiply and shift). */
   get scale(): MillisScale { return this.#scale; }
   /** Transient errors reported since construction. */
-  get errors(): number { return this.#errors; }
+  get errors(): number { return this.#reporter.count; }
   /** FIFO overflows detected since construction. */
   get overflows(): number { return this.#overflows; }
 
@@ -241,7 +246,7 @@ export abstract class FifoAccelerometer {
     this.#scheduler = undefined;
     this.#io?.close();
     this.#io = undefined;
-    this.#onError = undefined;
+    this.#reporter.close();
   }
 
   protected get closed(): boolean { return this.#io === undefined; }
@@ -291,26 +296,18 @@ export abstract class FifoAccelerometer {
   }
 
   /**
-   * Reads `count` bytes starting at `register` into `target` at `offset`, allocating nothing per call: the bytes land in
-   * a scratch buffer of exactly `count` bytes (made once per distinct count, so at most a few) through ECMA-419
-   * read(buffer), then are copied into place.
+   * Reads `block.length` bytes starting at `register` straight into `block` (ECMA-419 read(buffer) fills the whole
+   * view). Drivers pass views of their burst buffer that they made once (see views()), so nothing is allocated or
+   * copied per call.
    */
-  protected readInto(register: number, count: number, target: Uint8Array, offset: number): void {
+  protected readBlock(register: number, block: Uint8Array): void {
     const io = this.#io!;
-    let scratch = this.#scratch[count];
-    if (scratch === undefined) scratch = this.#scratch[count] = new Uint8Array(count);
     this.#reg[0] = register;
     io.write(this.#reg, false);
-    io.read(scratch);
-    target.set(scratch, offset);
+    io.read(block);
   }
 
-  protected report(error: Error): void {
-    this.#errors++;
-    const onError = this.#onError;
-    const message = error.message.startsWith(this.#name + ":") ? error.message : this.#name + ": " + error.message;
-    if (onError) Promise.resolve().then(() => { if (this.#io) onError(new Error(message)); });
-  }
+  protected report(error: Error): void { this.#reporter.report(error); }
 
   #drainOnce(): number {
     if (!this.#io) return 0;
@@ -342,3 +339,5 @@ export abstract class FifoAccelerometer {
 
   #check(): void { if (!this.#io) throw new Error(this.#name + ": closed"); }
 }
+
+Object.freeze(FifoAccelerometer.prototype);

@@ -41,9 +41,6 @@ function shiftRound(product: number, shift: number): number {
   return shift > 0 ? (product + (1 << (shift - 1))) >> shift : product;
 }
 
-/** Whether this host stores an Int16Array's values little-endian (ESP32 and x86 do). */
-const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
-
 /** Accumulator slots per axis: Σx² low (< 2^30) and high words, min, max (Σx lives in #sums). */
 const SQ_LO = 0, SQ_HI = 1, MIN = 2, MAX = 3, SLOTS = 4;
 
@@ -60,6 +57,9 @@ export class AccelWindow {
   readonly #acc = new Int32Array(3 * SLOTS);
   /** Σx per axis as doubles, folded once per write() call (not per sample), so no window length overflows. */
   readonly #sums = new Float64Array(3);
+  /** summary()'s per-axis mean and RMS before they go into the result (scratch, so only the result is allocated). */
+  readonly #mean = new Float64Array(3);
+  readonly #rms = new Float64Array(3);
   #head = 0;
   #unread = 0;
   #frames = 0;
@@ -71,6 +71,12 @@ export class AccelWindow {
   #words: Int16Array<ArrayBufferLike> = new Int16Array(0);
   /** Frames written since construction. */
   total = 0;
+
+  /**
+   * Whether this machine stores an Int16Array's values little-endian (ESP32 and x86 do). Asked at construction, on the
+   * device: a module-level constant would be computed when the module is preloaded, on the build machine.
+   */
+  readonly #littleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -97,12 +103,12 @@ export class AccelWindow {
    * (bytes.byteOffset + offset must be even: the values are read through an Int16Array view of the same buffer).
    */
   writeLE(bytes: Uint8Array, offset: number, frames: number): void {
-    this.#write(this.#view(bytes), (bytes.byteOffset + offset) >> 1, frames, !LITTLE_ENDIAN);
+    this.#write(this.#view(bytes), (bytes.byteOffset + offset) >> 1, frames, !this.#littleEndian);
   }
 
   /** Appends `frames` frames of big-endian int16 x, y, z (MPU-6050 ACCEL_XOUT_H…ACCEL_ZOUT_L) from `bytes` at `offset`. */
   writeBE(bytes: Uint8Array, offset: number, frames: number): void {
-    this.#write(this.#view(bytes), (bytes.byteOffset + offset) >> 1, frames, LITTLE_ENDIAN);
+    this.#write(this.#view(bytes), (bytes.byteOffset + offset) >> 1, frames, this.#littleEndian);
   }
 
   /** An Int16Array over the caller's burst buffer, made once per buffer (a driver passes the same one every time). */
@@ -226,7 +232,7 @@ export class AccelWindow {
     const n = this.#frames;
     if (n === 0) return undefined;
     const acc = this.#acc, k = gPerCount * STANDARD_GRAVITY;
-    const mean = [0, 0, 0], rms = [0, 0, 0];
+    const mean = this.#mean, rms = this.#rms;
     let peak = 0;
     for (let a = 0; a < 3; a++) {
       const m = this.#sums[a] / n;
@@ -256,3 +262,5 @@ export class AccelWindow {
     this.#overflows = 0;
   }
 }
+
+Object.freeze(AccelWindow.prototype);

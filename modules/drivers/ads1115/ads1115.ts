@@ -1,6 +1,8 @@
 // TI ADS1115 4-channel 16-bit ADC driver in the ECMA-419 sensor class pattern: each declared input is its own reading.
 import type { Clock, Digital, DigitalConstructor, I2C, SensorIOOptions } from "telltale/io/io";
-import { Register, Config, Threshold, MUX, FULL_SCALE, DATA_RATES, conversionMs } from "telltale/drivers/ads1115/registers";
+import { ErrorReporter, checkOnError } from "telltale/drivers/report";
+import { checkAddress } from "telltale/drivers/part";
+import { ADDRESSES, Register, Config, Threshold, MUX, FULL_SCALE, DATA_RATES, conversionMs } from "telltale/drivers/ads1115/registers";
 
 /** A linear transducer: volts in `from` map to `to` (e.g. 0.5–4.5 V → 0–10 bar); extrapolated outside. */
 export interface ADS1115Scale { from: readonly [number, number]; to: readonly [number, number]; unit?: string }
@@ -32,7 +34,7 @@ export interface ADS1115Options {
 /** Per input: volts and the scaled value (equal to volts without a scale). */
 export type ADS1115Sample = Record<string, { voltage: number; value: number }>;
 
-const CHANNELS = Object.keys(MUX);
+const CHANNELS: readonly string[] = Object.freeze(Object.keys(MUX));
 const POLLS = 4;
 
 function fail(message: string): never { throw new RangeError("ADS1115: " + message); }
@@ -45,7 +47,7 @@ function fail(message: string): never { throw new RangeError("ADS1115: " + messa
 export default class ADS1115 {
   #io: I2C | undefined;
   #ready: Digital | undefined;
-  #onError: ((error: Error) => void) | undefined;
+  readonly #reporter: ErrorReporter;
   readonly #clock: Clock | undefined;
   readonly #names: readonly string[];
   /** Per input: config word (without OS), volts per code, scale slope and offset, saturation check. */
@@ -63,15 +65,17 @@ export default class ADS1115 {
   #polls = 0;
   #fresh = false;
   #timer: unknown;
-  #errors = 0;
+  /** The conversion timer's callback, made once rather than a closure per conversion. */
+  readonly #onTimer = (): void => { this.#timer = undefined; this.#poll(); };
   readonly #pointer = new Uint8Array(1);
   readonly #write = new Uint8Array(3);
+  /** A register's two bytes, read into (ECMA-419 read(buffer)) rather than allocated per read. */
+  readonly #two = new Uint8Array(2);
 
   constructor(options: ADS1115Options) {
     const sensor = options?.sensor;
     if (!sensor || typeof sensor.io !== "function") throw new TypeError("ADS1115: option \"sensor.io\" must be an I2C class");
-    const address = sensor.address ?? 0x48;
-    if (address !== 0x48 && address !== 0x49 && address !== 0x4A && address !== 0x4B) fail("option \"sensor.address\" must be 0x48 to 0x4b, got " + String(address));
+    const address = checkAddress("ADS1115", sensor.address, ADDRESSES);
     const inputs = options.inputs;
     if (!Array.isArray(inputs) || inputs.length < 1 || inputs.length > 8) fail("option \"inputs\" must be an array of 1 to 8 inputs");
     const dataRate = options.dataRate ?? 128;
@@ -82,7 +86,7 @@ export default class ADS1115 {
     if (mode === "single" && (!options.clock || typeof options.clock.setTimeout !== "function")) fail("option \"clock\" is needed to time single-shot conversions");
     const ready = options.ready;
     if (ready !== undefined && (typeof ready?.io !== "function" || typeof ready.pin !== "number")) fail("option \"ready\" must be {io: Digital class, pin}");
-    if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("ADS1115: option \"onError\" must be a function");
+    checkOnError("ADS1115", options.onError);
     const n = inputs.length;
     const names: string[] = [];
     this.#config = new Uint16Array(n);
@@ -120,6 +124,7 @@ export default class ADS1115 {
     this.#continuous = mode === "continuous";
     this.#clock = options.clock;
 
+    this.#reporter = new ErrorReporter("ADS1115", options.onError);
     const io = new sensor.io({ hz: 400_000, ...sensor, address });
     this.#io = io;
     try {
@@ -138,10 +143,9 @@ export default class ADS1115 {
       this.#io = undefined;
       throw new Error("ADS1115: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")");
     }
-    this.#onError = options.onError;
   }
 
-  get errors(): number { return this.#errors; }
+  get errors(): number { return this.#reporter.count; }
   /** Time one round of conversions takes (inputs × 1/DR), ms. */
   get roundTime(): number { return this.#names.length * this.#conversionMs; }
 
@@ -191,7 +195,7 @@ export default class ADS1115 {
     }
     if (this.#continuous) {
       this.#fresh = false;
-      try { this.#writeRegister(Register.config, this.#config[0]); } catch (e) { this.#report(e as Error); }
+      try { this.#writeRegister(Register.config, this.#config[0]); } catch (e) { this.#reporter.report(e as Error); }
     }
   }
 
@@ -199,7 +203,7 @@ export default class ADS1115 {
     this.#check();
     if (this.#continuous) return this.#sampleContinuous();
     if (this.#index >= 0) {
-      this.#report(new Error("conversion round still running (sampled sooner than its " + this.roundTime.toFixed(1) + " ms)"));
+      this.#reporter.report(new Error("conversion round still running (sampled sooner than its " + this.roundTime.toFixed(1) + " ms)"));
       return undefined;
     }
     const result = this.#fresh ? this.#result(this.#latest) : undefined;
@@ -217,7 +221,7 @@ export default class ADS1115 {
     this.#ready = undefined;
     this.#io?.close();
     this.#io = undefined;
-    this.#onError = undefined;
+    this.#reporter.close();
   }
 
   #sampleContinuous(): ADS1115Sample | undefined {
@@ -227,7 +231,7 @@ export default class ADS1115 {
       this.#latest[0] = this.#readRegister(Register.conversion);
       return this.#result(this.#latest);
     } catch (e) {
-      this.#report(e as Error);
+      this.#reporter.report(e as Error);
       return undefined;
     }
   }
@@ -246,7 +250,7 @@ export default class ADS1115 {
   }
 
   #arm(ms: number): void {
-    this.#timer = this.#clock!.setTimeout(() => { this.#timer = undefined; this.#poll(); }, ms);
+    this.#timer = this.#clock!.setTimeout(this.#onTimer, ms);
   }
 
   #conversionReady(): void {
@@ -278,7 +282,7 @@ export default class ADS1115 {
 
   #abort(error: Error): void {
     this.#index = -1;
-    this.#report(error);
+    this.#reporter.report(error);
   }
 
   #result(codes: Int16Array): ADS1115Sample | undefined {
@@ -287,7 +291,7 @@ export default class ADS1115 {
     for (let i = 0; i < names.length; i++) {
       const code = codes[i];
       if (code === 0x7FFF || code === -0x8000) {
-        this.#report(new Error("input \"" + names[i] + "\" beyond its ±" + (this.#voltsPerCode[i] * 32768) + " V full-scale range"));
+        this.#reporter.report(new Error("input \"" + names[i] + "\" beyond its ±" + (this.#voltsPerCode[i] * 32768) + " V full-scale range"));
         continue;
       }
       const voltage = code * this.#voltsPerCode[i];
@@ -300,7 +304,8 @@ export default class ADS1115 {
   #readRegister(register: number): number {
     this.#pointer[0] = register;
     this.#io!.write(this.#pointer);
-    const b = new Uint8Array(this.#io!.read(2));
+    const b = this.#two;
+    this.#io!.read(b);
     const value = (b[0] << 8) | b[1];
     return register === Register.conversion ? (value << 16) >> 16 : value;
   }
@@ -312,11 +317,6 @@ export default class ADS1115 {
   }
 
   #check(): void { if (!this.#io) throw new Error("ADS1115: closed"); }
-
-  #report(error: Error): void {
-    this.#errors++;
-    const onError = this.#onError;
-    const message = error.message.startsWith("ADS1115:") ? error.message : "ADS1115: " + error.message;
-    if (onError) Promise.resolve().then(() => { if (this.#io) onError(new Error(message)); });
-  }
 }
+
+Object.freeze(ADS1115.prototype);

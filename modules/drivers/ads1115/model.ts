@@ -26,7 +26,8 @@ export interface ADS1115ModelOptions {
 }
 
 /** (positive, negative) inputs by MUX value; -1 is GND. */
-const PAIRS: readonly (readonly [number, number])[] = [[0, 1], [0, 3], [1, 3], [2, 3], [0, -1], [1, -1], [2, -1], [3, -1]];
+const PAIRS: readonly (readonly [number, number])[] = Object.freeze(([[0, 1], [0, 3], [1, 3], [2, 3], [0, -1], [1, -1], [2, -1], [3, -1]] as const)
+  .map((pair) => Object.freeze(pair)));
 
 export class ADS1115Model implements I2CDeviceModel {
   readonly faults: ADS1115Faults = { nack: false, frozen: false, outOfRange: false, stalled: false };
@@ -157,3 +158,5 @@ export class ADS1115Model implements I2CDeviceModel {
     this.registers[Register.conversion] = code & 0xFFFF;
   }
 }
+
+Object.freeze(ADS1115Model.prototype);

@@ -2,7 +2,7 @@
 import type { Channel, PartDescriptor, SensorDeclaration, SensorIO } from "telltale/drivers/part";
 import { optionNumber, optionOneOf, rejectUnknown, optionNumberChoice } from "telltale/drivers/part";
 import ADS1115, { type ADS1115Input } from "telltale/drivers/ads1115/ads1115";
-import { DATA_RATES, FULL_SCALE, MUX, lsbVolts } from "telltale/drivers/ads1115/registers";
+import { ADDRESSES, DATA_RATES, FULL_SCALE, MUX, lsbVolts } from "telltale/drivers/ads1115/registers";
 
 type Inputs = Record<string, { value: number } | undefined>;
 
@@ -52,10 +52,10 @@ function channels(d: SensorDeclaration): readonly Channel[] {
   });
 }
 
-export const ads1115Part: PartDescriptor = {
+export const ads1115Part: PartDescriptor = Object.freeze<PartDescriptor>({
   part: "ads1115",
   bus: "i2c",
-  addresses: [0x48, 0x49, 0x4A, 0x4B],
+  addresses: ADDRESSES,
   channels,
   options(raw, path) {
     rejectUnknown(raw, path, ["inputs", "dataRate", "mode"]);
@@ -77,4 +77,4 @@ export const ads1115Part: PartDescriptor = {
       mode: d.options.mode as "single", clock: io.clock, ready, onError,
     });
   },
-};
+});

@@ -1,5 +1,8 @@
 // TI ADS1115 register map, config fields, scaling and timing (datasheet SBAS444: §9.3.2 Table 3, §9.6 registers); shared by driver and model.
 
+/** I2C addresses: ADDR tied to GND, VDD, SDA or SCL → 0x48 to 0x4B (datasheet, "ADDR Pin Connection" table). The first is the default. */
+export const ADDRESSES: readonly number[] = Object.freeze([0x48, 0x49, 0x4A, 0x4B]);
+
 /** Address pointer values (§9.6.1, Table 6). */
 export const Register = Object.freeze({ conversion: 0, config: 1, lowThreshold: 2, highThreshold: 3 });
 

@@ -1,7 +1,8 @@
 // Analog Devices ADXL345 accelerometer driver (ECMA-419 sensor class pattern): FIFO in stream mode, drained without loss.
 import type { AccelWindow } from "telltale/drivers/accelerometer/window";
+import { checkAddress } from "telltale/drivers/part";
 import {
-  FifoAccelerometer, integerOption, choiceOption, booleanOption, type FifoAccelerometerOptions,
+  FifoAccelerometer, integerOption, choiceOption, booleanOption, views, type FifoAccelerometerOptions,
 } from "telltale/drivers/accelerometer/fifo-accelerometer";
 import {
   Register, DEVICE_ID, ADDRESSES, DataFormat, FifoCtl, Int, PowerCtl, FIFO_DEPTH, RANGES, RATES,
@@ -36,11 +37,12 @@ export default class ADXL345 extends FifoAccelerometer {
   #watermark: number;
   /** One drain's worth of entries, 6 bytes each (the FIFO holds 32; FIFO_STATUS can report one more in the output stage). */
   readonly #burst = new Uint8Array((FIFO_DEPTH + 1) * 6);
+  /** Entry i of the burst as its own 6-byte view, so each entry is read in place. */
+  readonly #entries = views(this.#burst, FIFO_DEPTH + 1, (i) => i * 6, () => 6);
 
   constructor(options: ADXL345Options) {
     const s = validate(options ?? ({} as ADXL345Options), { range: 16, rate: 1600, fullResolution: true, watermark: 16 });
-    const address = options?.sensor?.address ?? ADDRESSES[0];
-    if (!ADDRESSES.includes(address)) throw new RangeError(NAME + ": option \"sensor.address\" must be 0x53 or 0x1d, got " + String(address));
+    const address = checkAddress(NAME, options?.sensor?.address, ADDRESSES);
     super(NAME, options);
     this.#range = s.range;
     this.#rateHz = s.rate;
@@ -91,7 +93,8 @@ export default class ADXL345 extends FifoAccelerometer {
     let n = this.readRegister(Register.fifoStatus) & 0x3F;
     if (n > FIFO_DEPTH + 1) n = FIFO_DEPTH + 1;
     const burst = this.#burst;
-    for (let i = 0, o = 0; i < n; i++, o += 6) this.readInto(Register.dataX0, 6, burst, o);
+    const entries = this.#entries;
+    for (let i = 0; i < n; i++) this.readBlock(Register.dataX0, entries[i]);
     if (n > 0) window.writeLE(burst, 0, n);
     return n;
   }
@@ -122,3 +125,5 @@ function validate(o: ADXL345Settings, d: Required<ADXL345Settings>): Required<AD
     watermark: integerOption(NAME, "watermark", o.watermark, d.watermark, 1, 31),
   };
 }
+
+Object.freeze(ADXL345.prototype);

@@ -289,3 +289,5 @@ export class ADXL345Model implements I2CDeviceModel {
     }, Math.max(0, at - now));
   }
 }
+
+Object.freeze(ADXL345Model.prototype);

@@ -7,7 +7,7 @@ import { ADDRESSES, RANGES, RATES, type Range } from "telltale/drivers/adxl345/r
 
 const CHANNELS: readonly Channel[] = vibrationChannels();
 
-export const adxl345Part: PartDescriptor = {
+export const adxl345Part: PartDescriptor = Object.freeze<PartDescriptor>({
   part: "adxl345",
   bus: "i2c",
   addresses: ADDRESSES,
@@ -32,4 +32,4 @@ export const adxl345Part: PartDescriptor = {
       watermark: o.watermark as number, ringFrames: o.ringFrames as number, pollMs: o.pollMs as number | undefined, onError,
     });
   },
-};
+});

@@ -1,11 +1,13 @@
 // Bosch BME280 (and BMP280) temperature/pressure/humidity driver in the ECMA-419 sensor class pattern, without blocking delays.
 import type { I2C, SensorIOOptions } from "telltale/io/io";
+import { ErrorReporter, checkOnError } from "telltale/drivers/report";
 import {
   parseCalibration, temperatureFine, fineToCentiCelsius, compensateHumidity, compensatePressure64, compensatePressure32,
-  CALIBRATION_LENGTH, HUMIDITY_CALIBRATION_LENGTH, type Calibration,
+  CALIBRATION_LENGTH, HUMIDITY_CALIBRATION_LENGTH, PRESSURE64_SCRATCH, type Calibration,
 } from "telltale/drivers/bme280/compensation";
+import { checkAddress } from "telltale/drivers/part";
 import {
-  Register, ChipId, ResetCommand, Status, Mode, FILTER, STANDBY_BME280, STANDBY_BMP280, Skipped,
+  ADDRESSES, Register, ChipId, ResetCommand, Status, Mode, FILTER, STANDBY_BME280, STANDBY_BMP280, Skipped,
   measurementTimeMs, oversamplingCode, type ModeName,
 } from "telltale/drivers/bme280/registers";
 
@@ -53,9 +55,8 @@ interface Resolved {
   pressureFormula: "int64" | "int32";
 }
 
-const ADDRESSES = [0x76, 0x77];
-const MODES: readonly ModeName[] = ["sleep", "forced", "normal"];
-const STANDBY_ANY = [0.5, 62.5, 125, 250, 500, 1000, 10, 20, 2000, 4000];
+const MODES: readonly ModeName[] = Object.freeze(["sleep", "forced", "normal"]);
+const STANDBY_ANY: readonly number[] = Object.freeze([0.5, 62.5, 125, 250, 500, 1000, 10, 20, 2000, 4000]);
 
 function choice(value: unknown, name: string, choices: readonly unknown[]): void {
   if (!choices.includes(value)) throw new RangeError("BME280: option \"" + name + "\" must be one of " + choices.join(", ") + ", got " + String(value));
@@ -90,7 +91,7 @@ const DEFAULTS: Resolved = Object.freeze({
  */
 export default class BME280 {
   #io: I2C | undefined;
-  #onError: ((error: Error) => void) | undefined;
+  readonly #reporter: ErrorReporter;
   #settings: Resolved;
   readonly #calibration: Calibration;
   readonly #humidity: boolean;
@@ -107,20 +108,23 @@ export default class BME280 {
   #dirty = true;
   /** A forced conversion was started and not yet read. */
   #pending = false;
-  #errors = 0;
   readonly #pointer = new Uint8Array(1);
   /** The register writes that program the current settings. */
   #program = new Uint8Array(0);
   readonly #trigger = new Uint8Array(2);
+  /** status … hum_lsb (0xF3–0xFE; a BMP280 stops at temp_xlsb, 0xFC), read into once per sample. */
+  readonly #burst: Uint8Array;
+  /** The 64-bit pressure formula's registers (compensation.ts), one set per instance. */
+  readonly #int64 = new Int32Array(PRESSURE64_SCRATCH);
 
   constructor(options: BME280Options) {
     const sensor = options?.sensor;
     if (!sensor || typeof sensor.io !== "function") throw new TypeError("BME280: option \"sensor.io\" must be an I2C class");
-    const address = sensor.address ?? 0x76;
-    if (!ADDRESSES.includes(address)) throw new RangeError("BME280: option \"sensor.address\" must be 0x76 or 0x77, got " + String(address));
-    if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("BME280: option \"onError\" must be a function");
+    const address = checkAddress("BME280", sensor.address, ADDRESSES);
+    checkOnError("BME280", options.onError);
     const settings = resolve(options, DEFAULTS);
 
+    this.#reporter = new ErrorReporter("BME280", options.onError);
     const io = new sensor.io({ hz: 400_000, ...sensor, address });
     let id = 0, calibration: Calibration;
     try {
@@ -146,16 +150,16 @@ export default class BME280 {
       throw new RangeError("BME280: option \"standby\" " + settings.standby + " ms is only available on a BMP280 (a BME280 has 10 and 20)");
     }
     this.#io = io;
-    this.#onError = options.onError;
     this.#chipId = id;
     this.#humidity = id === ChipId.bme280;
+    this.#burst = new Uint8Array(this.#humidity ? 12 : 10);
     this.#calibration = calibration;
     this.#settings = settings;
     this.#encode();
   }
 
   /** Errors counted since construction (health telemetry). */
-  get errors(): number { return this.#errors; }
+  get errors(): number { return this.#reporter.count; }
   /** 0x60 (BME280) or 0x58 (BMP280). */
   get chipId(): number { return this.#chipId; }
   /** Maximum time one conversion takes with the current settings, ms (§9.1). */
@@ -186,7 +190,10 @@ export default class BME280 {
     const chip = this.#chipMeasurement;
     if (chip >= 0 && (this.#pending || (chip & 3) === Mode.normal)) {
       try {
-        const bytes = new Uint8Array(this.#readAt(this.#io!, Register.status, this.#humidity ? 12 : 10));
+        const bytes = this.#burst;
+        this.#pointer[0] = Register.status;
+        this.#io!.write(this.#pointer);
+        this.#io!.read(bytes);
         if ((bytes[1] & 0xFC) !== (chip & 0xFC) || (bytes[2] & 0xFC) !== (this.#chipConfig & 0xFC)) {
           // A brown-out or a foreign write reset the chip: program it again below.
           this.#chipMeasurement = -1;
@@ -197,13 +204,13 @@ export default class BME280 {
         if ((chip & 3) !== Mode.normal && ((bytes[0] & Status.measuring) !== 0 || (bytes[1] & 3) !== Mode.sleep)) {
           // A forced conversion still running: leave it and read it next time. (In normal mode the data
           // registers are shadowed during a conversion and always hold the last complete one, §4.)
-          this.#report(new Error("measurement in progress (sampled sooner than the " + this.measurementTime.toFixed(1) + " ms conversion time)"));
+          this.#reporter.report(new Error("measurement in progress (sampled sooner than the " + this.measurementTime.toFixed(1) + " ms conversion time)"));
           return undefined;
         }
         this.#pending = false;
         result = this.#convert(bytes);
       } catch (e) {
-        this.#report(e as Error);
+        this.#reporter.report(e as Error);
         reported = true;
       }
     }
@@ -221,7 +228,7 @@ export default class BME280 {
       }
       this.#pending = forced;
     } catch (e) {
-      if (!reported) this.#report(e as Error); // one report per call is enough when both steps fail
+      if (!reported) this.#reporter.report(e as Error); // one report per call is enough when both steps fail
     }
     return result;
   }
@@ -229,7 +236,7 @@ export default class BME280 {
   close(): void {
     this.#io?.close();
     this.#io = undefined;
-    this.#onError = undefined;
+    this.#reporter.close();
   }
 
   /** Turns a 12-byte (or 10-byte) burst from 0xF3 into a sample; throws on skipped-measurement values. */
@@ -243,7 +250,7 @@ export default class BME280 {
     if (((this.#chipMeasurement >> 2) & 7) !== 0) { // the conversion read was made with the programmed settings
       if (adcP === Skipped.pressure) throw new Error("pressure out of range (skipped-measurement value 0x80000)");
       // Pascal, as ECMA-419's barometer reports it.
-      result.barometer = { pressure: this.#settings.pressureFormula === "int64" ? compensatePressure64(c, tFine, adcP) / 256 : compensatePressure32(c, tFine, adcP) };
+      result.barometer = { pressure: this.#settings.pressureFormula === "int64" ? compensatePressure64(c, tFine, adcP, this.#int64) / 256 : compensatePressure32(c, tFine, adcP) };
     }
     if (this.#humidity && this.#chipHumidity !== 0) {
       const adcH = (b[10] << 8) | b[11];
@@ -278,11 +285,6 @@ export default class BME280 {
   }
 
   #check(): void { if (!this.#io) throw new Error("BME280: closed"); }
-
-  #report(error: Error): void {
-    this.#errors++;
-    const onError = this.#onError;
-    const message = error.message.startsWith("BME280:") ? error.message : "BME280: " + error.message;
-    if (onError) Promise.resolve().then(() => { if (this.#io) onError(new Error(message)); });
-  }
 }
+
+Object.freeze(BME280.prototype);

@@ -67,48 +67,50 @@ export function compensateHumidity(c: Calibration, tFine: number, adcH: number):
   return v >> 12;
 }
 
-// 64-bit two's complement integers as (hi, lo) int32 words in one preallocated array: register k is
-// R[2k] (high word) and R[2k + 1] (low word, its bits unsigned). Every operation wraps modulo 2^64 like
-// int64_t arithmetic, and no intermediate leaves the int32 range, so XS never boxes a double.
-const R = new Int32Array(8);
-/** Registers: two variables, the pressure, and a scratch register for integer operands. */
-const V1 = 0, V2 = 1, P = 2, SCRATCH = 3;
+// 64-bit two's complement integers as (hi, lo) int32 words in a caller's scratch array `r`: register k is
+// r[2k] (high word) and r[2k + 1] (low word, its bits unsigned). Every operation wraps modulo 2^64 like
+// int64_t arithmetic, and no intermediate leaves the int32 range, so XS never boxes a double. The scratch belongs to
+// the caller (a driver keeps one per instance): module-level state would be frozen in a preloaded module.
+/** Registers: two variables, the pressure, and a scratch register for integer operands; then negate()'s result. */
+const V1 = 0, V2 = 1, P = 2, SCRATCH = 3, NEG = 8;
+/** Length of the scratch compensatePressure64() works in (int32 words). */
+export const PRESSURE64_SCRATCH = 10;
 const SIGN = 1 << 31;
 
-function load(k: number, value: number): void { R[2 * k] = value >> 31; R[2 * k + 1] = value; }
+function load(r: Int32Array, k: number, value: number): void { r[2 * k] = value >> 31; r[2 * k + 1] = value; }
 
-function add(d: number, a: number, b: number): void {
-  const al = R[2 * a + 1], lo = (al + R[2 * b + 1]) | 0;
+function add(r: Int32Array, d: number, a: number, b: number): void {
+  const al = r[2 * a + 1], lo = (al + r[2 * b + 1]) | 0;
   const carry = (lo ^ SIGN) < (al ^ SIGN) ? 1 : 0;
-  R[2 * d] = (R[2 * a] + R[2 * b] + carry) | 0;
-  R[2 * d + 1] = lo;
+  r[2 * d] = (r[2 * a] + r[2 * b] + carry) | 0;
+  r[2 * d + 1] = lo;
 }
 
-function sub(d: number, a: number, b: number): void {
-  const al = R[2 * a + 1], bl = R[2 * b + 1];
+function sub(r: Int32Array, d: number, a: number, b: number): void {
+  const al = r[2 * a + 1], bl = r[2 * b + 1];
   const borrow = (al ^ SIGN) < (bl ^ SIGN) ? 1 : 0;
-  R[2 * d] = (R[2 * a] - R[2 * b] - borrow) | 0;
-  R[2 * d + 1] = (al - bl) | 0;
+  r[2 * d] = (r[2 * a] - r[2 * b] - borrow) | 0;
+  r[2 * d + 1] = (al - bl) | 0;
 }
 
-function shl(d: number, a: number, n: number): void {
-  const hi = R[2 * a], lo = R[2 * a + 1];
-  if (n === 0) { R[2 * d] = hi; R[2 * d + 1] = lo; }
-  else if (n < 32) { R[2 * d] = (hi << n) | (lo >>> (32 - n)); R[2 * d + 1] = lo << n; }
-  else { R[2 * d] = lo << (n - 32); R[2 * d + 1] = 0; }
+function shl(r: Int32Array, d: number, a: number, n: number): void {
+  const hi = r[2 * a], lo = r[2 * a + 1];
+  if (n === 0) { r[2 * d] = hi; r[2 * d + 1] = lo; }
+  else if (n < 32) { r[2 * d] = (hi << n) | (lo >>> (32 - n)); r[2 * d + 1] = lo << n; }
+  else { r[2 * d] = lo << (n - 32); r[2 * d + 1] = 0; }
 }
 
 /** Arithmetic shift right, as int64_t >> n on the compilers Bosch's code targets. */
-function sar(d: number, a: number, n: number): void {
-  const hi = R[2 * a], lo = R[2 * a + 1];
-  if (n === 0) { R[2 * d] = hi; R[2 * d + 1] = lo; }
-  else if (n < 32) { R[2 * d + 1] = (lo >>> n) | (hi << (32 - n)); R[2 * d] = hi >> n; }
-  else { R[2 * d + 1] = hi >> (n - 32); R[2 * d] = hi >> 31; }
+function sar(r: Int32Array, d: number, a: number, n: number): void {
+  const hi = r[2 * a], lo = r[2 * a + 1];
+  if (n === 0) { r[2 * d] = hi; r[2 * d + 1] = lo; }
+  else if (n < 32) { r[2 * d + 1] = (lo >>> n) | (hi << (32 - n)); r[2 * d] = hi >> n; }
+  else { r[2 * d + 1] = hi >> (n - 32); r[2 * d] = hi >> 31; }
 }
 
 /** Low 64 bits of a·b, from 16-bit limbs: each partial product is split at once so column sums stay small. */
-function mul(d: number, a: number, b: number): void {
-  const ah = R[2 * a], al = R[2 * a + 1], bh = R[2 * b], bl = R[2 * b + 1];
+function mul(r: Int32Array, d: number, a: number, b: number): void {
+  const ah = r[2 * a], al = r[2 * a + 1], bh = r[2 * b], bl = r[2 * b + 1];
   const a0 = al & 0xFFFF, a1 = al >>> 16, a2 = ah & 0xFFFF, a3 = ah >>> 16;
   const b0 = bl & 0xFFFF, b1 = bl >>> 16, b2 = bh & 0xFFFF, b3 = bh >>> 16;
   let p = Math.imul(a0, b0);
@@ -122,26 +124,25 @@ function mul(d: number, a: number, b: number): void {
   c3 += (Math.imul(a0, b3) & 0xFFFF) + (Math.imul(a1, b2) & 0xFFFF) + (Math.imul(a2, b1) & 0xFFFF) + (Math.imul(a3, b0) & 0xFFFF);
   c2 += c1 >>> 16;
   c3 += c2 >>> 16;
-  R[2 * d + 1] = c0 | (c1 << 16);
-  R[2 * d] = (c2 & 0xFFFF) | (c3 << 16);
+  r[2 * d + 1] = c0 | (c1 << 16);
+  r[2 * d] = (c2 & 0xFFFF) | (c3 << 16);
 }
 
-function mulInt(d: number, a: number, value: number): void { load(SCRATCH, value); mul(d, a, SCRATCH); }
+function mulInt(r: Int32Array, d: number, a: number, value: number): void { load(r, SCRATCH, value); mul(r, d, a, SCRATCH); }
 
-const NEG = new Int32Array(2);
-/** Two's complement negation of (hi, lo) into NEG. */
-function negate(hi: number, lo: number): void {
+/** Two's complement negation of (hi, lo) into r[NEG], r[NEG + 1]. */
+function negate(r: Int32Array, hi: number, lo: number): void {
   const nl = (~lo + 1) | 0;
-  NEG[0] = (~hi + (nl === 0 ? 1 : 0)) | 0;
-  NEG[1] = nl;
+  r[NEG] = (~hi + (nl === 0 ? 1 : 0)) | 0;
+  r[NEG + 1] = nl;
 }
 
 /** Quotient a / b truncated toward zero (C99 §6.5.5), by shift-and-subtract on the magnitudes. b ≠ 0. */
-function div(d: number, a: number, b: number): void {
-  let nh = R[2 * a], nl = R[2 * a + 1], dh = R[2 * b], dl = R[2 * b + 1];
+function div(r: Int32Array, d: number, a: number, b: number): void {
+  let nh = r[2 * a], nl = r[2 * a + 1], dh = r[2 * b], dl = r[2 * b + 1];
   const negative = (nh < 0) !== (dh < 0);
-  if (nh < 0) { negate(nh, nl); nh = NEG[0]; nl = NEG[1]; }
-  if (dh < 0) { negate(dh, dl); dh = NEG[0]; dl = NEG[1]; }
+  if (nh < 0) { negate(r, nh, nl); nh = r[NEG]; nl = r[NEG + 1]; }
+  if (dh < 0) { negate(r, dh, dl); dh = r[NEG]; dl = r[NEG + 1]; }
   let qh = 0, ql = 0, rh = 0, rl = 0;
   const top = nh !== 0 ? 63 - Math.clz32(nh) : 31 - Math.clz32(nl);
   for (let i = top; i >= 0; i--) {
@@ -156,32 +157,33 @@ function div(d: number, a: number, b: number): void {
       if (i >= 32) qh |= 1 << (i - 32); else ql |= 1 << i;
     }
   }
-  if (negative) { negate(qh, ql); qh = NEG[0]; ql = NEG[1]; }
-  R[2 * d] = qh;
-  R[2 * d + 1] = ql;
+  if (negative) { negate(r, qh, ql); qh = r[NEG]; ql = r[NEG + 1]; }
+  r[2 * d] = qh;
+  r[2 * d + 1] = ql;
 }
 
 /**
  * Pressure in Q24.8 Pa (§4.2.3, "BME280_compensate_P_int64"; 24674867 means 96386.2 Pa), bit-exact with the
  * int64_t reference. Returns the low 32 bits (the reference's uint32 cast) as an int32; any real pressure
- * (< 8388608 Pa) is positive.
+ * (< 8388608 Pa) is positive. `r` is the int64 scratch (PRESSURE64_SCRATCH words): hot callers pass one made once; the
+ * default makes one per call.
  */
-export function compensatePressure64(c: Calibration, tFine: number, adcP: number): number {
-  load(V1, tFine); load(SCRATCH, -128000); add(V1, V1, SCRATCH);
-  mul(V2, V1, V1); mulInt(V2, V2, c.digP6);
-  mulInt(P, V1, c.digP5); shl(P, P, 17); add(V2, V2, P);
-  load(P, c.digP4); shl(P, P, 35); add(V2, V2, P);
-  mul(P, V1, V1); mulInt(P, P, c.digP3); sar(P, P, 8);
-  mulInt(V1, V1, c.digP2); shl(V1, V1, 12); add(V1, P, V1);
-  R[2 * P] = 1 << 15; R[2 * P + 1] = 0; // 1 << 47
-  add(V1, P, V1); mulInt(V1, V1, c.digP1); sar(V1, V1, 33);
-  if (R[2 * V1] === 0 && R[2 * V1 + 1] === 0) return 0; // the reference's guard against division by zero
-  load(P, (1048576 - adcP) | 0); shl(P, P, 31); sub(P, P, V2); mulInt(P, P, 3125); div(P, P, V1);
-  sar(V2, P, 13); mul(V1, V2, V2); mulInt(V1, V1, c.digP9); sar(V1, V1, 25);
-  mulInt(V2, P, c.digP8); sar(V2, V2, 19);
-  add(P, P, V1); add(P, P, V2); sar(P, P, 8);
-  load(V1, c.digP7); shl(V1, V1, 4); add(P, P, V1);
-  return R[2 * P + 1];
+export function compensatePressure64(c: Calibration, tFine: number, adcP: number, r: Int32Array = new Int32Array(PRESSURE64_SCRATCH)): number {
+  load(r, V1, tFine); load(r, SCRATCH, -128000); add(r, V1, V1, SCRATCH);
+  mul(r, V2, V1, V1); mulInt(r, V2, V2, c.digP6);
+  mulInt(r, P, V1, c.digP5); shl(r, P, P, 17); add(r, V2, V2, P);
+  load(r, P, c.digP4); shl(r, P, P, 35); add(r, V2, V2, P);
+  mul(r, P, V1, V1); mulInt(r, P, P, c.digP3); sar(r, P, P, 8);
+  mulInt(r, V1, V1, c.digP2); shl(r, V1, V1, 12); add(r, V1, P, V1);
+  r[2 * P] = 1 << 15; r[2 * P + 1] = 0; // 1 << 47
+  add(r, V1, P, V1); mulInt(r, V1, V1, c.digP1); sar(r, V1, V1, 33);
+  if (r[2 * V1] === 0 && r[2 * V1 + 1] === 0) return 0; // the reference's guard against division by zero
+  load(r, P, (1048576 - adcP) | 0); shl(r, P, P, 31); sub(r, P, P, V2); mulInt(r, P, P, 3125); div(r, P, P, V1);
+  sar(r, V2, P, 13); mul(r, V1, V2, V2); mulInt(r, V1, V1, c.digP9); sar(r, V1, V1, 25);
+  mulInt(r, V2, P, c.digP8); sar(r, V2, V2, 19);
+  add(r, P, P, V1); add(r, P, P, V2); sar(r, P, P, 8);
+  load(r, V1, c.digP7); shl(r, V1, V1, 4); add(r, P, P, V1);
+  return r[2 * P + 1];
 }
 
 /** Unsigned 32-bit division of bit patterns held in int32s (n / d, d ≠ 0), without leaving int32. */

@@ -267,3 +267,5 @@ export class BME280Model implements I2CDeviceModel {
     r[d + 6] = adcH >> 8; r[d + 7] = adcH & 0xFF;
   }
 }
+
+Object.freeze(BME280Model.prototype);

@@ -1,25 +1,25 @@
 // The BME280 (or BMP280) as a declared part: its options, channels and construction.
 import type { Channel, PartDescriptor, SensorDeclaration, SensorIO } from "telltale/drivers/part";
-import { optionBoolean, optionOneOf, rejectUnknown, optionNumberChoice } from "telltale/drivers/part";
+import { frozenChannels, optionBoolean, optionOneOf, rejectUnknown, optionNumberChoice } from "telltale/drivers/part";
 import BME280, { type BME280Options } from "telltale/drivers/bme280/bme280";
+import { ADDRESSES } from "telltale/drivers/bme280/registers";
 
 type Nested = Record<string, Record<string, number> | undefined>;
 
-const TEMPERATURE: Channel = { key: "temperature", unit: "°C", scale: 100, floor: 5, read: (s) => (s as Nested).thermometer?.temperature };
+const TEMPERATURE: Channel = Object.freeze<Channel>({ key: "temperature", unit: "°C", scale: 100, floor: 5, read: (s) => (s as Nested).thermometer?.temperature });
 /** Telemetry in hPa; the detector sees whole Pa (the sample's barometer reports Pa, as ECMA-419 does). */
-const PRESSURE: Channel = {
+const PRESSURE: Channel = Object.freeze<Channel>({
   key: "pressure", unit: "hPa", scale: 100, floor: 3,
   read: (s) => { const p = (s as Nested).barometer?.pressure; return p === undefined ? undefined : p / 100; },
-};
-const HUMIDITY: Channel = { key: "humidity", unit: "%RH", scale: 100, floor: 20, read: (s) => (s as Nested).hygrometer?.humidity };
-const WITH_HUMIDITY: readonly Channel[] = Object.freeze([TEMPERATURE, PRESSURE, HUMIDITY]);
-const WITHOUT_HUMIDITY: readonly Channel[] = Object.freeze([TEMPERATURE, PRESSURE]);
+});
+const HUMIDITY: Channel = Object.freeze<Channel>({ key: "humidity", unit: "%RH", scale: 100, floor: 20, read: (s) => (s as Nested).hygrometer?.humidity });
+const WITH_HUMIDITY: readonly Channel[] = frozenChannels([TEMPERATURE, PRESSURE, HUMIDITY]);
+const WITHOUT_HUMIDITY: readonly Channel[] = frozenChannels([TEMPERATURE, PRESSURE]);
 
-/** A number from `choices`, or `fallback` when absent; the error names `path + key`. */
-export const bme280Part: PartDescriptor = {
+export const bme280Part: PartDescriptor = Object.freeze<PartDescriptor>({
   part: "bme280",
   bus: "i2c",
-  addresses: [0x76, 0x77],
+  addresses: ADDRESSES,
   // A BMP280 answers as the same part: its sample has no hygrometer, so the humidity channel reads undefined;
   // `humidity: false` drops the channel from telemetry altogether.
   channels: (d: SensorDeclaration) => (d.options.humidity === false ? WITHOUT_HUMIDITY : WITH_HUMIDITY),
@@ -51,4 +51,4 @@ export const bme280Part: PartDescriptor = {
       standby: o.standby, pressureFormula: o.pressureFormula, onError,
     });
   },
-};
+});

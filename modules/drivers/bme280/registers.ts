@@ -1,5 +1,8 @@
 // BME280/BMP280 register map, fields and timing (Bosch BME280 datasheet BST-BME280-DS002 §5, §9; BMP280 BST-BMP280-DS001 §4); shared by driver and model.
 
+/** I2C addresses: SDO to GND → 0x76, to VDDIO → 0x77 (datasheet §6.2, I2C interface). The first is the default. */
+export const ADDRESSES: readonly number[] = Object.freeze([0x76, 0x77]);
+
 /** Register addresses (§5.3, Table 18). */
 export const Register = Object.freeze({
   /** 0x88..0xA1: dig_T1..dig_P9 and dig_H1 (§4.2.2, Table 16). */

@@ -108,3 +108,5 @@ export default class DigitalInput {
 
   #check(): void { if (!this.#pin) throw new Error("digital-input: closed"); }
 }
+
+Object.freeze(DigitalInput.prototype);

@@ -1,6 +1,6 @@
 // The GPIO parts as declared parts: "digital-input", "pulse-counter" and "relay" (bus "gpio"; the declaration's pin).
 import type { Channel, PartDescriptor, SensorDeclaration, SensorIO } from "telltale/drivers/part";
-import { optionBoolean, optionNumber, optionOneOf, rejectUnknown } from "telltale/drivers/part";
+import { frozenChannels, optionBoolean, optionNumber, optionOneOf, rejectUnknown } from "telltale/drivers/part";
 import DigitalInput, { type Pull } from "telltale/drivers/gpio/digital-input";
 import PulseCounter from "telltale/drivers/gpio/pulse-counter";
 import Relay from "telltale/drivers/gpio/relay";
@@ -13,12 +13,12 @@ function digital(part: string, io: SensorIO): DigitalConstructor {
   return io.digital;
 }
 
-const INPUT_CHANNELS: readonly Channel[] = Object.freeze([
+const INPUT_CHANNELS: readonly Channel[] = frozenChannels([
   { key: "state", unit: "", scale: 1, floor: 1, read: (s: unknown) => (s as Nested)?.input?.state },
   { key: "changes", unit: "", scale: 1, floor: 1, read: (s: unknown) => (s as Nested)?.input?.changes },
 ]);
 
-export const digitalInputPart: PartDescriptor = {
+export const digitalInputPart: PartDescriptor = Object.freeze<PartDescriptor>({
   part: "digital-input",
   bus: "gpio",
   channels: () => INPUT_CHANNELS,
@@ -36,14 +36,14 @@ export const digitalInputPart: PartDescriptor = {
       debounceMs: d.options.debounceMs as number, pull: d.options.pull as Pull, invert: d.options.invert as boolean,
     });
   },
-};
+});
 
-const COUNTER_CHANNELS: readonly Channel[] = Object.freeze([
+const COUNTER_CHANNELS: readonly Channel[] = frozenChannels([
   { key: "frequency", unit: "Hz", scale: 100, floor: 5, read: (s: unknown) => (s as Nested)?.tachometer?.frequency },
   { key: "rpm", unit: "rpm", scale: 10, floor: 10, read: (s: unknown) => (s as Nested)?.tachometer?.rpm },
 ]);
 
-export const pulseCounterPart: PartDescriptor = {
+export const pulseCounterPart: PartDescriptor = Object.freeze<PartDescriptor>({
   part: "pulse-counter",
   bus: "gpio",
   channels: () => COUNTER_CHANNELS,
@@ -58,9 +58,9 @@ export const pulseCounterPart: PartDescriptor = {
       pulsesPerRevolution: d.options.pulsesPerRevolution as number, onError,
     });
   },
-};
+});
 
-export const relayPart: PartDescriptor = {
+export const relayPart: PartDescriptor = Object.freeze<PartDescriptor>({
   part: "relay",
   bus: "gpio",
   // An output feeds nothing to the detector (its own alarm would feed back); its state is in health telemetry.
@@ -78,4 +78,4 @@ export const relayPart: PartDescriptor = {
       followAlarm: d.options.followAlarm as boolean, activeLow: d.options.activeLow as boolean,
     });
   },
-};
+});

@@ -1,5 +1,6 @@
 // A pulse counter (tachometer, flow meter) on an ECMA-419 pulse count: frequency and RPM over each sampling window.
 import type { Clock, PulseCount, PulseCountConstructor } from "telltale/io/io";
+import { ErrorReporter, checkOnError } from "telltale/drivers/report";
 
 export interface PulseCounterOptions {
   sensor: { io: PulseCountConstructor; pin: number };
@@ -23,10 +24,9 @@ export default class PulseCounter {
   #counter: PulseCount | undefined;
   readonly #clock: Clock;
   readonly #perRevolution: number;
-  #onError: ((error: Error) => void) | undefined;
+  readonly #reporter: ErrorReporter;
   #last: number;
   #lastAt: number;
-  #errors = 0;
 
   constructor(options: PulseCounterOptions) {
     const sensor = options?.sensor;
@@ -36,17 +36,17 @@ export default class PulseCounter {
     if (!options.clock || typeof options.clock.now !== "function") throw new TypeError("pulse-counter: option \"clock\" must be a clock");
     const ppr = options.pulsesPerRevolution ?? 1;
     if (typeof ppr !== "number" || ppr !== Math.floor(ppr) || ppr < 1 || ppr > 1000) throw new RangeError("pulse-counter: option \"pulsesPerRevolution\" must be an integer 1–1000, got " + String(ppr));
-    if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("pulse-counter: option \"onError\" must be a function");
+    checkOnError("pulse-counter", options.onError);
     this.#clock = options.clock;
     this.#perRevolution = ppr;
-    this.#onError = options.onError;
+    this.#reporter = new ErrorReporter("pulse-counter", options.onError);
     const io = sensor.io;
     this.#counter = new io({ signal: pin });
     this.#last = this.#counter.read() | 0;
     this.#lastAt = this.#clock.now();
   }
 
-  get errors(): number { return this.#errors; }
+  get errors(): number { return this.#reporter.count; }
 
   /** Pulses, frequency (Hz) and rpm since the previous call; undefined when no time has passed or the count ran backwards. */
   sample(): PulseCounterSample | undefined {
@@ -57,7 +57,7 @@ export default class PulseCounter {
     this.#last = count;
     this.#lastAt = now;
     if (pulses < 0) {
-      this.#report(new Error("pulse-counter: the count went back by " + -pulses + " (a quadrature counter, or a reset)"));
+      this.#reporter.report(new Error("pulse-counter: the count went back by " + -pulses + " (a quadrature counter, or a reset)"));
       return undefined;
     }
     const frequency = (pulses * 1000) / elapsed;
@@ -67,17 +67,13 @@ export default class PulseCounter {
   close(): void {
     this.#counter?.close();
     this.#counter = undefined;
-    this.#onError = undefined;
+    this.#reporter.close();
   }
 
   #check(): PulseCount {
     if (!this.#counter) throw new Error("pulse-counter: closed");
     return this.#counter;
   }
-
-  #report(error: Error): void {
-    this.#errors++;
-    const onError = this.#onError;
-    if (onError) Promise.resolve().then(() => { if (this.#counter) onError(error); });
-  }
 }
+
+Object.freeze(PulseCounter.prototype);

@@ -72,3 +72,5 @@ export default class Relay {
     return this.#pin;
   }
 }
+
+Object.freeze(Relay.prototype);

@@ -1,7 +1,9 @@
 // TI INA219 current/voltage/power monitor driver in the ECMA-419 sensor class pattern, without blocking delays.
 import type { I2C, SensorIOOptions } from "telltale/io/io";
+import { ErrorReporter, checkOnError } from "telltale/drivers/report";
+import { checkAddress } from "telltale/drivers/part";
 import {
-  Register, Configuration, BusFlags, Mode, SHUNT_RANGES, AVERAGES, ADC_MS, ShuntLsb, BusLsb, PowerRatio,
+  ADDRESSES, Register, Configuration, BusFlags, Mode, SHUNT_RANGES, AVERAGES, ADC_MS, ShuntLsb, BusLsb, PowerRatio,
   adcCode, currentLsbFor, calibrationValue,
 } from "telltale/drivers/ina219/registers";
 
@@ -58,7 +60,7 @@ function positive(value: unknown, name: string): number {
  */
 export default class INA219 {
   #io: I2C | undefined;
-  #onError: ((error: Error) => void) | undefined;
+  readonly #reporter: ErrorReporter;
   #settings: Resolved;
   readonly #currentLsb: number;
   readonly #calibration: number;
@@ -68,16 +70,15 @@ export default class INA219 {
   #fresh = false;
   #pending = false;
   #hasData = false;
-  #errors = 0;
   readonly #pointer = new Uint8Array(1);
   readonly #write = new Uint8Array(3);
+  /** A register's two bytes, read into (ECMA-419 read(buffer)) rather than allocated per read. */
+  readonly #two = new Uint8Array(2);
 
   constructor(options: INA219Options) {
     const sensor = options?.sensor;
     if (!sensor || typeof sensor.io !== "function") throw new TypeError("INA219: option \"sensor.io\" must be an I2C class");
-    const address = sensor.address ?? 0x40;
-    if (typeof address !== "number" || address < 0x40 || address > 0x4F || address !== Math.floor(address))
-      throw new RangeError("INA219: option \"sensor.address\" must be 0x40 to 0x4f, got " + String(address));
+    const address = checkAddress("INA219", sensor.address, ADDRESSES);
     const shunt = positive(options.shunt ?? 0.1, "shunt");
     const maxCurrent = positive(options.maxCurrent ?? 2, "maxCurrent");
     const range = SHUNT_RANGES.findIndex((r) => maxCurrent * shunt <= r * 1.000001);
@@ -90,13 +91,14 @@ export default class INA219 {
     if (calibration < 2 || calibration > 0xFFFE) throw new RangeError("INA219: options \"currentLsb\" and \"shunt\" give a calibration value of " + calibration + ", outside 2–65534");
     const busRange = options.busRange ?? 32;
     if (busRange !== 16 && busRange !== 32) throw new RangeError("INA219: option \"busRange\" must be 16 or 32, got " + String(busRange));
-    if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("INA219: option \"onError\" must be a function");
+    checkOnError("INA219", options.onError);
     this.#settings = resolve(options, { averaging: 16, mode: "continuous" });
     this.#currentLsb = currentLsb;
     this.#calibration = calibration;
     this.#fixed = (busRange === 32 ? Configuration.busRange32V : 0) | (range << 11);
     this.#encode();
 
+    this.#reporter = new ErrorReporter("INA219", options.onError);
     const io = new sensor.io({ hz: 400_000, ...sensor, address });
     this.#io = io;
     try {
@@ -110,10 +112,9 @@ export default class INA219 {
       this.#io = undefined;
       throw new Error("INA219: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")");
     }
-    this.#onError = options.onError;
   }
 
-  get errors(): number { return this.#errors; }
+  get errors(): number { return this.#reporter.count; }
   get currentLsb(): number { return this.#currentLsb; }
   get calibration(): number { return this.#calibration; }
   /** Shunt full-scale range chosen from maxCurrent × shunt, V (PGA, Table 4). */
@@ -126,7 +127,7 @@ export default class INA219 {
     this.#check();
     this.#settings = resolve(options ?? {}, this.#settings);
     this.#encode();
-    try { this.#program(); } catch (e) { this.#report(e as Error); }
+    try { this.#program(); } catch (e) { this.#reporter.report(e as Error); }
   }
 
   sample(): INA219Sample | undefined {
@@ -138,7 +139,7 @@ export default class INA219 {
       try {
         const bus = this.#read(Register.busVoltage);
         if ((bus & BusFlags.conversionReady) === 0 && (triggered || !this.#hasData))
-          return this.#report(new Error("conversion in progress (sampled sooner than the " + this.conversionTime.toFixed(1) + " ms averaging time)"));
+          return this.#reporter.report(new Error("conversion in progress (sampled sooner than the " + this.conversionTime.toFixed(1) + " ms averaging time)"));
         this.#pending = false;
         if (bus & BusFlags.overflow) throw new Error("current out of range: the shunt voltage or the current/power arithmetic overflowed (OVF)");
         const shunt = (this.#read(Register.shuntVoltage) << 16) >> 16;
@@ -151,13 +152,13 @@ export default class INA219 {
           wattmeter: { power: power * PowerRatio * this.#currentLsb },
         };
       } catch (e) {
-        this.#report(e as Error);
+        this.#reporter.report(e as Error);
         reported = true;
       }
     }
     this.#fresh = false;
     if (!this.#programmed || (triggered && !this.#pending)) {
-      try { this.#program(); } catch (e) { if (!reported) this.#report(e as Error); }
+      try { this.#program(); } catch (e) { if (!reported) this.#reporter.report(e as Error); }
     }
     return result;
   }
@@ -165,7 +166,7 @@ export default class INA219 {
   close(): void {
     this.#io?.close();
     this.#io = undefined;
-    this.#onError = undefined;
+    this.#reporter.close();
   }
 
   #encode(): void {
@@ -186,7 +187,8 @@ export default class INA219 {
   #read(register: number): number {
     this.#pointer[0] = register;
     this.#io!.write(this.#pointer);
-    const b = new Uint8Array(this.#io!.read(2));
+    const b = this.#two;
+    this.#io!.read(b);
     return (b[0] << 8) | b[1];
   }
 
@@ -197,12 +199,6 @@ export default class INA219 {
   }
 
   #check(): void { if (!this.#io) throw new Error("INA219: closed"); }
-
-  #report(error: Error): undefined {
-    this.#errors++;
-    const onError = this.#onError;
-    const message = error.message.startsWith("INA219:") ? error.message : "INA219: " + error.message;
-    if (onError) Promise.resolve().then(() => { if (this.#io) onError(new Error(message)); });
-    return undefined;
-  }
 }
+
+Object.freeze(INA219.prototype);

@@ -107,3 +107,5 @@ export class INA219Model implements I2CDeviceModel {
     r[Register.power] = cal ? power : 0;
   }
 }
+
+Object.freeze(INA219Model.prototype);

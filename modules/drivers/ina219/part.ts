@@ -3,14 +3,14 @@ import type { PartDescriptor, SensorDeclaration, SensorIO } from "telltale/drive
 import { POWER_MONITOR_CHANNELS } from "telltale/drivers/power-monitor";
 import { optionNumber, optionOneOf, rejectUnknown, optionNumberChoice } from "telltale/drivers/part";
 import INA219, { type INA219Options } from "telltale/drivers/ina219/ina219";
-import { AVERAGES, currentLsbFor } from "telltale/drivers/ina219/registers";
+import { ADDRESSES, AVERAGES, currentLsbFor } from "telltale/drivers/ina219/registers";
 
 
 
-export const ina219Part: PartDescriptor = {
+export const ina219Part: PartDescriptor = Object.freeze<PartDescriptor>({
   part: "ina219",
   bus: "i2c",
-  addresses: [0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F],
+  addresses: ADDRESSES,
   channels: () => POWER_MONITOR_CHANNELS,
   options(raw, path) {
     rejectUnknown(raw, path, ["shunt", "maxCurrent", "currentLsb", "busRange", "averaging", "mode"]);
@@ -31,4 +31,4 @@ export const ina219Part: PartDescriptor = {
     const o = d.options as Omit<INA219Options, "sensor" | "onError">;
     return new INA219({ sensor: { io: io.i2c, address: d.address }, ...o, onError });
   },
-};
+});

@@ -1,7 +1,9 @@
 // TI INA226 current/voltage/power monitor driver in the ECMA-419 sensor class pattern, without blocking delays.
 import type { I2C, SensorIOOptions } from "telltale/io/io";
+import { ErrorReporter, checkOnError } from "telltale/drivers/report";
+import { checkAddress } from "telltale/drivers/part";
 import {
-  Register, Configuration, MaskEnable, Ids, Mode, AVERAGES, CONVERSION_MS, ShuntLsb, BusLsb, ShuntFullScale, PowerRatio,
+  ADDRESSES, Register, Configuration, MaskEnable, Ids, Mode, AVERAGES, CONVERSION_MS, ShuntLsb, BusLsb, ShuntFullScale, PowerRatio,
   currentLsbFor, calibrationValue, conversionTimeMs,
 } from "telltale/drivers/ina226/registers";
 
@@ -60,7 +62,7 @@ function positive(value: unknown, name: string): number {
  */
 export default class INA226 {
   #io: I2C | undefined;
-  #onError: ((error: Error) => void) | undefined;
+  readonly #reporter: ErrorReporter;
   #settings: Resolved;
   readonly #currentLsb: number;
   readonly #calibration: number;
@@ -73,16 +75,15 @@ export default class INA226 {
   #pending = false;
   /** A result has been read since programming (continuous mode keeps the last one in its registers). */
   #hasData = false;
-  #errors = 0;
   readonly #pointer = new Uint8Array(1);
   readonly #write = new Uint8Array(3);
+  /** A register's two bytes, read into (ECMA-419 read(buffer)) rather than allocated per read. */
+  readonly #two = new Uint8Array(2);
 
   constructor(options: INA226Options) {
     const sensor = options?.sensor;
     if (!sensor || typeof sensor.io !== "function") throw new TypeError("INA226: option \"sensor.io\" must be an I2C class");
-    const address = sensor.address ?? 0x40;
-    if (typeof address !== "number" || address < 0x40 || address > 0x4F || address !== Math.floor(address))
-      throw new RangeError("INA226: option \"sensor.address\" must be 0x40 to 0x4f, got " + String(address));
+    const address = checkAddress("INA226", sensor.address, ADDRESSES);
     const shunt = positive(options.shunt ?? 0.1, "shunt");
     const maxCurrent = positive(options.maxCurrent ?? 0.8, "maxCurrent");
     if (maxCurrent * shunt > ShuntFullScale * 1.000001)
@@ -94,13 +95,14 @@ export default class INA226 {
     const calibration = calibrationValue(currentLsb, shunt);
     if (calibration < 1 || calibration > 0x7FFF)
       throw new RangeError("INA226: options \"currentLsb\" and \"shunt\" give a calibration value of " + calibration + ", outside 1–32767");
-    if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("INA226: option \"onError\" must be a function");
+    checkOnError("INA226", options.onError);
     const settings = resolve(options, { averaging: 16, busConversionTime: 1.1, shuntConversionTime: 1.1, mode: "continuous" });
 
     this.#currentLsb = currentLsb;
     this.#calibration = calibration;
     this.#settings = settings;
     this.#encode();
+    this.#reporter = new ErrorReporter("INA226", options.onError);
     const io = new sensor.io({ hz: 400_000, ...sensor, address });
     this.#io = io;
     try {
@@ -116,10 +118,9 @@ export default class INA226 {
       this.#io = undefined;
       throw new Error("INA226: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")");
     }
-    this.#onError = options.onError;
   }
 
-  get errors(): number { return this.#errors; }
+  get errors(): number { return this.#reporter.count; }
   /** Current_LSB in A/bit and the calibration register value (§7.5, Equations 1–2). */
   get currentLsb(): number { return this.#currentLsb; }
   get calibration(): number { return this.#calibration; }
@@ -132,7 +133,7 @@ export default class INA226 {
     this.#check();
     this.#settings = resolve(options ?? {}, this.#settings);
     this.#encode();
-    try { this.#program(); } catch (e) { this.#report(e as Error); } // left unprogrammed: the next sample() retries
+    try { this.#program(); } catch (e) { this.#reporter.report(e as Error); } // left unprogrammed: the next sample() retries
   }
 
   sample(): INA226Sample | undefined {
@@ -144,7 +145,7 @@ export default class INA226 {
       try {
         const flags = this.#read(io, Register.maskEnable);
         if ((flags & MaskEnable.conversionReady) === 0 && (triggered || !this.#hasData))
-          return this.#report(new Error("conversion in progress (sampled sooner than the " + this.conversionTime.toFixed(1) + " ms averaging time)"));
+          return this.#reporter.report(new Error("conversion in progress (sampled sooner than the " + this.conversionTime.toFixed(1) + " ms averaging time)"));
         // (In continuous mode a clear CVRF only means no newer result: the registers keep the last one.)
         this.#pending = false;
         if (flags & MaskEnable.overflow) throw new Error("current out of range: the shunt voltage or the current/power arithmetic overflowed (OVF)");
@@ -159,14 +160,14 @@ export default class INA226 {
           wattmeter: { power: power * PowerRatio * this.#currentLsb },
         };
       } catch (e) {
-        this.#report(e as Error);
+        this.#reporter.report(e as Error);
         reported = true;
       }
     }
     this.#fresh = false;
     if (!this.#programmed || (triggered && !this.#pending)) {
       // Writing the configuration programs the chip and, in triggered mode, starts one conversion.
-      try { this.#program(); } catch (e) { if (!reported) this.#report(e as Error); }
+      try { this.#program(); } catch (e) { if (!reported) this.#reporter.report(e as Error); }
     }
     return result;
   }
@@ -174,7 +175,7 @@ export default class INA226 {
   close(): void {
     this.#io?.close();
     this.#io = undefined;
-    this.#onError = undefined;
+    this.#reporter.close();
   }
 
   #encode(): void {
@@ -196,7 +197,8 @@ export default class INA226 {
   #read(io: I2C, register: number): number {
     this.#pointer[0] = register;
     io.write(this.#pointer);
-    const b = new Uint8Array(io.read(2));
+    const b = this.#two;
+    io.read(b);
     return (b[0] << 8) | b[1];
   }
 
@@ -207,12 +209,6 @@ export default class INA226 {
   }
 
   #check(): void { if (!this.#io) throw new Error("INA226: closed"); }
-
-  #report(error: Error): undefined {
-    this.#errors++;
-    const onError = this.#onError;
-    const message = error.message.startsWith("INA226:") ? error.message : "INA226: " + error.message;
-    if (onError) Promise.resolve().then(() => { if (this.#io) onError(new Error(message)); });
-    return undefined;
-  }
 }
+
+Object.freeze(INA226.prototype);

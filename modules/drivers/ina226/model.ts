@@ -144,3 +144,5 @@ export class INA226Model implements I2CDeviceModel {
     if (overflow) r[Register.maskEnable] |= MaskEnable.overflow; else r[Register.maskEnable] &= ~MaskEnable.overflow;
   }
 }
+
+Object.freeze(INA226Model.prototype);

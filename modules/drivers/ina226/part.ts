@@ -3,14 +3,14 @@ import type { PartDescriptor, SensorDeclaration, SensorIO } from "telltale/drive
 import { POWER_MONITOR_CHANNELS } from "telltale/drivers/power-monitor";
 import { optionNumber, optionOneOf, rejectUnknown, optionNumberChoice } from "telltale/drivers/part";
 import INA226 from "telltale/drivers/ina226/ina226";
-import { AVERAGES, CONVERSION_MS, ShuntFullScale, calibrationValue, currentLsbFor } from "telltale/drivers/ina226/registers";
+import { ADDRESSES, AVERAGES, CONVERSION_MS, ShuntFullScale, calibrationValue, currentLsbFor } from "telltale/drivers/ina226/registers";
 
 
 
-export const ina226Part: PartDescriptor = {
+export const ina226Part: PartDescriptor = Object.freeze<PartDescriptor>({
   part: "ina226",
   bus: "i2c",
-  addresses: [0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F],
+  addresses: ADDRESSES,
   channels: () => POWER_MONITOR_CHANNELS,
   options(raw, path) {
     rejectUnknown(raw, path, ["shunt", "maxCurrent", "currentLsb", "averaging", "busConversionTime", "shuntConversionTime", "mode"]);
@@ -34,4 +34,4 @@ export const ina226Part: PartDescriptor = {
     const o = d.options as { shunt: number; maxCurrent: number; currentLsb: number; averaging: number; busConversionTime: number; shuntConversionTime: number; mode: "continuous" };
     return new INA226({ sensor: { io: io.i2c, address: d.address }, ...o, onError });
   },
-};
+});

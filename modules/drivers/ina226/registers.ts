@@ -1,5 +1,8 @@
 // TI INA226 register map, fields, timing and calibration (datasheet SBOS547: registers §7.6, programming §7.5); shared by driver and model.
 
+/** I2C addresses: A0 and A1 each tied to GND, VS, SDA or SCL → 0x40 to 0x4F (datasheet, "Address Pins" table). The first is the default. */
+export const ADDRESSES: readonly number[] = Object.freeze([0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F]);
+
 /** Register pointers (§7.6, Table 2 "Register Map"); each register is 16 bits, MSB first. */
 export const Register = Object.freeze({
   /** RST[15], AVG[11:9], VBUSCT[8:6], VSHCT[5:3], MODE[2:0] (§7.6.1). Reset value 0x4127. */

@@ -264,3 +264,5 @@ export class MPU6050Model implements I2CDeviceModel {
     }, Math.max(0, at - now));
   }
 }
+
+Object.freeze(MPU6050Model.prototype);

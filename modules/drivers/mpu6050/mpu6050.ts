@@ -1,7 +1,8 @@
 // InvenSense MPU-6050 accelerometer driver (ECMA-419 sensor class pattern): accelerometer frames through the FIFO, burst-read.
 import type { AccelWindow } from "telltale/drivers/accelerometer/window";
+import { checkAddress } from "telltale/drivers/part";
 import {
-  FifoAccelerometer, integerOption, choiceOption, type FifoAccelerometerOptions,
+  FifoAccelerometer, integerOption, choiceOption, views, type FifoAccelerometerOptions,
 } from "telltale/drivers/accelerometer/fifo-accelerometer";
 import {
   Register, DEVICE_ID, ADDRESSES, AFS_SHIFT, FifoEn, IntPinCfg, Int, UserCtrl, PwrMgmt1, FIFO_BYTES, RANGES,
@@ -40,11 +41,12 @@ export default class MPU6050 extends FifoAccelerometer {
   #rateHz: number;
   #dlpf: number;
   readonly #burst = new Uint8Array(BURST_FRAMES * FRAME);
+  /** The burst's first n frames as a view, for n = 1 … 32 (index n − 1): a burst of any length is read in place. */
+  readonly #bursts = views(this.#burst, BURST_FRAMES, () => 0, (i) => (i + 1) * FRAME);
 
   constructor(options: MPU6050Options) {
     const s = validate(options ?? ({} as MPU6050Options), { range: 4, rate: 1600, dlpf: 0 });
-    const address = options?.sensor?.address ?? ADDRESSES[0];
-    if (!ADDRESSES.includes(address)) throw new RangeError(NAME + ": option \"sensor.address\" must be 0x68 or 0x69, got " + String(address));
+    const address = checkAddress(NAME, options?.sensor?.address, ADDRESSES);
     super(NAME, options);
     this.#range = s.range;
     this.#rateHz = s.rate;
@@ -98,7 +100,7 @@ export default class MPU6050 extends FifoAccelerometer {
     let moved = 0;
     while (frames > 0) {
       const n = frames < BURST_FRAMES ? frames : BURST_FRAMES;
-      this.readInto(Register.fifoRW, n * FRAME, burst, 0);
+      this.readBlock(Register.fifoRW, this.#bursts[n - 1]);
       window.writeBE(burst, 0, n);
       frames -= n;
       moved += n;
@@ -138,3 +140,5 @@ function validate(o: MPU6050Settings, d: Required<MPU6050Settings>): Required<MP
       + (dlpf === 0 ? "8000, 4000, 2000, 1600, 1000, 800, 500" : "1000, 500, 250, 200, 100") + "), got " + String(o.rate));
   return { range, rate, dlpf };
 }
+
+Object.freeze(MPU6050.prototype);

@@ -7,7 +7,7 @@ import { ADDRESSES, RANGES, dividerFor, type Range } from "telltale/drivers/mpu6
 
 const CHANNELS: readonly Channel[] = vibrationChannels();
 
-export const mpu6050Part: PartDescriptor = {
+export const mpu6050Part: PartDescriptor = Object.freeze<PartDescriptor>({
   part: "mpu6050",
   bus: "i2c",
   addresses: ADDRESSES,
@@ -33,4 +33,4 @@ export const mpu6050Part: PartDescriptor = {
       ringFrames: o.ringFrames as number, pollMs: o.pollMs as number | undefined, onError,
     });
   },
-};
+});

@@ -1,15 +1,8 @@
 // Register-level model of a Sensirion SHT3x on a simulated I2C bus: commands, timing, CRC and faults.
 import { I2CNack, type I2CDeviceModel } from "telltale/sim/i2c-bus";
 import { crc8Word } from "telltale/crc/crc8";
+import type { Environment } from "telltale/sim/environment";
 import { Command, Status, MeasurementMs, ResetMs, type Repeatability } from "telltale/drivers/sht3x/registers";
-
-/** The physical world the chip measures. */
-export interface Environment {
-  /** °C at time `now` (ms). */
-  temperature(now: number): number;
-  /** %RH at time `now` (ms). */
-  humidity(now: number): number;
-}
 
 /** Faults a test or the simulator can inject. */
 export interface SHT3xFaults {
@@ -25,10 +18,10 @@ export interface SHT3xModelOptions {
   environment: Environment;
 }
 
-const MEASURE: Record<number, Repeatability> = {
+const MEASURE: Readonly<Record<number, Repeatability>> = Object.freeze({
   [Command.singleShotHigh]: "high", [Command.singleShotMedium]: "medium", [Command.singleShotLow]: "low",
   [Command.stretchHigh]: "high", [Command.stretchMedium]: "medium", [Command.stretchLow]: "low",
-};
+});
 
 function toTicks(value: number, offset: number, span: number): number {
   const t = Math.round(((value + offset) * 65535) / span);
@@ -131,3 +124,5 @@ export class SHT3xModel implements I2CDeviceModel {
     return out;
   }
 }
+
+Object.freeze(SHT3xModel.prototype);

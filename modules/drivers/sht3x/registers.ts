@@ -1,5 +1,8 @@
 // SHT3x command set and status bits (Sensirion SHT3x-DIS datasheet §4.3–4.11); shared by driver and model.
 
+/** I2C addresses: ADDR pin low → 0x44, high → 0x45 (datasheet, "I2C device address" table). The first is the default. */
+export const ADDRESSES: readonly number[] = Object.freeze([0x44, 0x45]);
+
 export const Command = Object.freeze({
   /** Single shot, clock stretching disabled (§4.3, Table 9): repeatability high / medium / low. */
   singleShotHigh: 0x2400,

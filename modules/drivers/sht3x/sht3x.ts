@@ -1,7 +1,9 @@
 // Sensirion SHT3x temperature/humidity driver in the ECMA-419 sensor class pattern, without blocking delays.
 import type { I2C, SensorIOOptions } from "telltale/io/io";
 import { crc8Word } from "telltale/crc/crc8";
-import { Command, ticksToCelsius, ticksToPercent, type Repeatability } from "telltale/drivers/sht3x/registers";
+import { ErrorReporter, checkOnError } from "telltale/drivers/report";
+import { checkAddress } from "telltale/drivers/part";
+import { ADDRESSES, Command, ticksToCelsius, ticksToPercent, type Repeatability } from "telltale/drivers/sht3x/registers";
 
 export interface SHT3xOptions {
   sensor: SensorIOOptions;
@@ -16,10 +18,9 @@ export interface SHT3xSample {
   hygrometer: { humidity: number };
 }
 
-const ADDRESSES = [0x44, 0x45];
-const REPEATABILITY: Record<Repeatability, number> = {
+const REPEATABILITY: Readonly<Record<Repeatability, number>> = Object.freeze({
   high: Command.singleShotHigh, medium: Command.singleShotMedium, low: Command.singleShotLow,
-};
+});
 
 function validRepeatability(value: unknown): value is Repeatability {
   return value === "high" || value === "medium" || value === "low";
@@ -31,23 +32,23 @@ function validRepeatability(value: unknown): value is Repeatability {
  */
 export default class SHT3x {
   #io: I2C | undefined;
-  #onError: ((error: Error) => void) | undefined;
+  readonly #reporter: ErrorReporter;
   #command: number;
   #pending = false;
   #heater = false;
-  /** Transient errors seen since construction (health telemetry). */
-  #errors = 0;
   readonly #word = new Uint8Array(2);
+  /** Read buffers, made once: the status word and the measurement's two words, each with its CRC. */
+  readonly #status = new Uint8Array(3);
+  readonly #measurement = new Uint8Array(6);
 
   constructor(options: SHT3xOptions) {
     const sensor = options?.sensor;
     if (!sensor || typeof sensor.io !== "function") throw new TypeError("SHT3x: option \"sensor.io\" must be an I2C class");
-    const address = sensor.address ?? 0x44;
-    if (!ADDRESSES.includes(address)) throw new RangeError("SHT3x: option \"sensor.address\" must be 0x44 or 0x45, got " + String(address));
+    const address = checkAddress("SHT3x", sensor.address, ADDRESSES);
     const repeatability = options.repeatability ?? "high";
     if (!validRepeatability(repeatability)) throw new RangeError("SHT3x: option \"repeatability\" must be \"high\", \"medium\" or \"low\"");
-    if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("SHT3x: option \"onError\" must be a function");
-    this.#onError = options.onError;
+    checkOnError("SHT3x", options.onError);
+    this.#reporter = new ErrorReporter("SHT3x", options.onError);
     this.#command = REPEATABILITY[repeatability];
 
     const io = new sensor.io({ hz: 100_000, ...sensor, address });
@@ -55,7 +56,8 @@ export default class SHT3x {
     try {
       // Reading the status register proves a part answers at this address with valid CRCs.
       this.#send(Command.readStatus);
-      this.#readWords(io.read(3), 1, "status");
+      io.read(this.#status);
+      this.#readWord(this.#status, 0, "status");
       this.#send(Command.softReset);
     } catch (e) {
       io.close();
@@ -64,8 +66,8 @@ export default class SHT3x {
     }
   }
 
-  /** Errors counted since construction. */
-  get errors(): number { return this.#errors; }
+  /** Transient errors counted since construction (health telemetry). */
+  get errors(): number { return this.#reporter.count; }
 
   configure(options: { repeatability?: Repeatability; heater?: boolean }): void {
     this.#check();
@@ -89,7 +91,8 @@ export default class SHT3x {
   readStatus(): number {
     this.#check();
     this.#send(Command.readStatus);
-    return this.#readWords(this.#io!.read(3), 1, "status")[0];
+    this.#io!.read(this.#status);
+    return this.#readWord(this.#status, 0, "status");
   }
 
   sample(): SHT3xSample | undefined {
@@ -99,18 +102,20 @@ export default class SHT3x {
     try {
       if (this.#pending) {
         this.#pending = false;
-        const [t, h] = this.#readWords(this.#io!.read(6), 2, "measurement");
+        const bytes = this.#measurement;
+        this.#io!.read(bytes);
+        const t = this.#readWord(bytes, 0, "measurement"), h = this.#readWord(bytes, 1, "measurement");
         result = { thermometer: { temperature: ticksToCelsius(t) }, hygrometer: { humidity: ticksToPercent(h) } };
       }
     } catch (e) {
-      this.#report(e as Error);
+      this.#reporter.report(e as Error);
       reported = true;
     }
     try {
       this.#send(this.#command);
       this.#pending = true;
     } catch (e) {
-      if (!reported) this.#report(e as Error); // one report per call is enough when both steps fail
+      if (!reported) this.#reporter.report(e as Error); // one report per call is enough when both steps fail
     }
     return result;
   }
@@ -118,7 +123,7 @@ export default class SHT3x {
   close(): void {
     this.#io?.close();
     this.#io = undefined;
-    this.#onError = undefined;
+    this.#reporter.close();
   }
 
   #check(): void { if (!this.#io) throw new Error("SHT3x: closed"); }
@@ -129,24 +134,15 @@ export default class SHT3x {
     this.#io!.write(this.#word);
   }
 
-  #readWords(buffer: ArrayBuffer, count: number, what: string): number[] {
-    const bytes = new Uint8Array(buffer);
-    const words: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const word = (bytes[i * 3] << 8) | bytes[i * 3 + 1];
-      const crc = bytes[i * 3 + 2];
-      const expected = crc8Word(word);
-      if (crc !== expected)
-        throw new Error("SHT3x: CRC mismatch in " + what + " word " + i + " (got 0x" + crc.toString(16) + ", expected 0x" + expected.toString(16) + ")");
-      words.push(word);
-    }
-    return words;
-  }
-
-  #report(error: Error): void {
-    this.#errors++;
-    const onError = this.#onError;
-    const message = error.message.startsWith("SHT3x:") ? error.message : "SHT3x: " + error.message;
-    if (onError) Promise.resolve().then(() => { if (this.#io) onError(new Error(message)); });
+  /** Word `index` of `bytes` (big-endian), after checking the CRC that follows it (§4.12). */
+  #readWord(bytes: Uint8Array, index: number, what: string): number {
+    const word = (bytes[index * 3] << 8) | bytes[index * 3 + 1];
+    const crc = bytes[index * 3 + 2];
+    const expected = crc8Word(word);
+    if (crc !== expected)
+      throw new Error("SHT3x: CRC mismatch in " + what + " word " + index + " (got 0x" + crc.toString(16) + ", expected 0x" + expected.toString(16) + ")");
+    return word;
   }
 }
+
+Object.freeze(SHT3x.prototype);

@@ -2,7 +2,7 @@
 import { I2CNack, type I2CDeviceModel } from "telltale/sim/i2c-bus";
 import { crc8Word } from "telltale/crc/crc8";
 import { Command, MeasurementMs, HeaterMs, ResetMs, type Precision } from "telltale/drivers/sht4x/registers";
-import type { Environment } from "telltale/drivers/sht3x/model";
+import type { Environment } from "telltale/sim/environment";
 
 /** Faults a test or the simulator can inject. */
 export interface SHT4xFaults {
@@ -22,13 +22,13 @@ export interface SHT4xModelOptions {
   serialNumber?: number;
 }
 
-const MEASURE: Record<number, Precision> = { [Command.measureHigh]: "high", [Command.measureMedium]: "medium", [Command.measureLow]: "low" };
+const MEASURE: Readonly<Record<number, Precision>> = Object.freeze({ [Command.measureHigh]: "high", [Command.measureMedium]: "medium", [Command.measureLow]: "low" });
 /** Heater commands: power (mW) and pulse (ms). */
-const HEAT: Record<number, [number, 1000 | 100]> = {
-  [Command.heater200mW1s]: [200, 1000], [Command.heater200mW100ms]: [200, 100],
-  [Command.heater110mW1s]: [110, 1000], [Command.heater110mW100ms]: [110, 100],
-  [Command.heater20mW1s]: [20, 1000], [Command.heater20mW100ms]: [20, 100],
-};
+const HEAT: Readonly<Record<number, readonly [number, 1000 | 100]>> = Object.freeze({
+  [Command.heater200mW1s]: Object.freeze([200, 1000] as const), [Command.heater200mW100ms]: Object.freeze([200, 100] as const),
+  [Command.heater110mW1s]: Object.freeze([110, 1000] as const), [Command.heater110mW100ms]: Object.freeze([110, 100] as const),
+  [Command.heater20mW1s]: Object.freeze([20, 1000] as const), [Command.heater20mW100ms]: Object.freeze([20, 100] as const),
+});
 
 function toTicks(value: number, offset: number, span: number): number {
   const t = Math.round(((value + offset) * 65535) / span);
@@ -126,3 +126,5 @@ export class SHT4xModel implements I2CDeviceModel {
     return out;
   }
 }
+
+Object.freeze(SHT4xModel.prototype);

@@ -1,5 +1,8 @@
 // SHT4x command set, timing and conversions (Sensirion SHT4x datasheet: command overview §4.5, timing Table 4, conversion §4.6); shared by driver and model.
 
+/** I2C addresses: 0x44, 0x45 or 0x46, fixed by the product variant ordered (datasheet, I2C address per variant). The first is the default. */
+export const ADDRESSES: readonly number[] = Object.freeze([0x44, 0x45, 0x46]);
+
 /** One-byte commands (§4.5, Table 9 "Overview of I2C commands"). */
 export const Command = Object.freeze({
   /** Measure T and RH with high / medium / low precision (repeatability). */

@@ -1,8 +1,10 @@
 // Sensirion SHT4x temperature/humidity driver in the ECMA-419 sensor class pattern, without blocking delays.
 import type { I2C, SensorIOOptions } from "telltale/io/io";
+import { ErrorReporter, checkOnError } from "telltale/drivers/report";
 import { crc8Word } from "telltale/crc/crc8";
+import { checkAddress } from "telltale/drivers/part";
 import {
-  Command, MEASURE, MeasurementMs, HEATER_POWERS, HEATER_DURATIONS, TemperatureRange, heaterCommand, ticksToCelsius, ticksToPercent,
+  ADDRESSES, Command, MEASURE, MeasurementMs, HEATER_POWERS, HEATER_DURATIONS, TemperatureRange, heaterCommand, ticksToCelsius, ticksToPercent,
   type Precision, type HeaterPower, type HeaterDuration,
 } from "telltale/drivers/sht4x/registers";
 
@@ -26,8 +28,7 @@ export interface SHT4xSample {
   hygrometer: { humidity: number };
 }
 
-const ADDRESSES = [0x44, 0x45, 0x46];
-const PRECISIONS: readonly Precision[] = ["high", "medium", "low"];
+const PRECISIONS: readonly Precision[] = Object.freeze(["high", "medium", "low"]);
 
 function checkPrecision(value: unknown): asserts value is Precision {
   if (!PRECISIONS.includes(value as Precision)) throw new RangeError("SHT4x: option \"precision\" must be \"high\", \"medium\" or \"low\", got " + String(value));
@@ -47,30 +48,32 @@ function checkHeater(value: unknown): asserts value is SHT4xHeater {
  */
 export default class SHT4x {
   #io: I2C | undefined;
-  #onError: ((error: Error) => void) | undefined;
+  readonly #reporter: ErrorReporter;
   #precision: Precision;
   #command: number;
   #heaterCommand = -1;
   #pending = false;
   #pendingHeated = false;
-  #errors = 0;
   readonly #serialNumber: number;
   readonly #byte = new Uint8Array(1);
+  /** Two words, each followed by its CRC: the serial number or a measurement (read into, never allocated per read). */
+  readonly #bytes = new Uint8Array(6);
 
   constructor(options: SHT4xOptions) {
     const sensor = options?.sensor;
     if (!sensor || typeof sensor.io !== "function") throw new TypeError("SHT4x: option \"sensor.io\" must be an I2C class");
-    const address = sensor.address ?? 0x44;
-    if (!ADDRESSES.includes(address)) throw new RangeError("SHT4x: option \"sensor.address\" must be 0x44, 0x45 or 0x46, got " + String(address));
+    const address = checkAddress("SHT4x", sensor.address, ADDRESSES);
     const precision = options.precision ?? "high";
     checkPrecision(precision);
-    if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("SHT4x: option \"onError\" must be a function");
+    checkOnError("SHT4x", options.onError);
 
+    this.#reporter = new ErrorReporter("SHT4x", options.onError);
     const io = new sensor.io({ hz: 400_000, ...sensor, address });
     try {
       // The serial number, with valid CRCs, proves an SHT4x answers here (it has no id register).
       this.#send(io, Command.serialNumber);
-      const bytes = new Uint8Array(io.read(6));
+      const bytes = this.#bytes;
+      io.read(bytes);
       this.#serialNumber = this.#word(bytes, 0, "serial number") * 65536 + this.#word(bytes, 3, "serial number");
       this.#send(io, Command.softReset);
     } catch (e) {
@@ -78,13 +81,12 @@ export default class SHT4x {
       throw new Error("SHT4x: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")");
     }
     this.#io = io;
-    this.#onError = options.onError;
     this.#precision = precision;
     this.#command = MEASURE[precision];
   }
 
   /** Errors counted since construction (health telemetry). */
-  get errors(): number { return this.#errors; }
+  get errors(): number { return this.#reporter.count; }
   /** The 32-bit serial number read at construction (§4.8). */
   get serialNumber(): number { return this.#serialNumber; }
   get configuration(): { precision: Precision } { return { precision: this.#precision }; }
@@ -106,9 +108,10 @@ export default class SHT4x {
     if (this.#pending) {
       let bytes: Uint8Array | undefined;
       try {
-        bytes = new Uint8Array(this.#io!.read(6));
+        this.#io!.read(this.#bytes);
+        bytes = this.#bytes;
       } catch (e) {
-        this.#report(e as Error);
+        this.#reporter.report(e as Error);
         reported = readFailed = true;
       }
       if (bytes) {
@@ -121,7 +124,7 @@ export default class SHT4x {
           // A reading taken right after a heater pulse measures the heater, not the air.
           if (!this.#pendingHeated) result = { thermometer: { temperature }, hygrometer: { humidity: ticksToPercent(h) } };
         } catch (e) {
-          this.#report(e as Error);
+          this.#reporter.report(e as Error);
           reported = true;
         }
       }
@@ -135,7 +138,7 @@ export default class SHT4x {
     } catch (e) {
       // When the read failed too, the chip is most likely still converting (it NACKs both): #pending stays
       // set and the next call reads that conversion.
-      if (!reported) this.#report(e as Error);
+      if (!reported) this.#reporter.report(e as Error);
       if (!readFailed) this.#pending = false;
     }
     return result;
@@ -144,7 +147,7 @@ export default class SHT4x {
   close(): void {
     this.#io?.close();
     this.#io = undefined;
-    this.#onError = undefined;
+    this.#reporter.close();
   }
 
   #check(): void { if (!this.#io) throw new Error("SHT4x: closed"); }
@@ -162,11 +165,6 @@ export default class SHT4x {
       throw new Error("CRC mismatch in " + what + " word " + offset / 3 + " (got 0x" + crc.toString(16) + ", expected 0x" + expected.toString(16) + ")");
     return word;
   }
-
-  #report(error: Error): void {
-    this.#errors++;
-    const onError = this.#onError;
-    const message = error.message.startsWith("SHT4x:") ? error.message : "SHT4x: " + error.message;
-    if (onError) Promise.resolve().then(() => { if (this.#io) onError(new Error(message)); });
-  }
 }
+
+Object.freeze(SHT4x.prototype);

@@ -3,7 +3,8 @@ import { suite, test, equal, deepEqual, ok, throws, settle } from "../../harness
 import { ManualClock } from "../../support/manual-clock.js";
 import type { TCPSocket, TCPSocketConstructor, TCPSocketOptions } from "telltale/io/io";
 import { MQTTClient, type MQTTClientOptions } from "telltale/mqtt/client";
-import { encodeConnect, encodePublish, encodePuback, encodeSubscribe, utf8Decode } from "telltale/mqtt/codec";
+import { encodeConnect, encodePublish, encodePuback, encodeSubscribe } from "telltale/mqtt/encode";
+import { utf8Decode } from "telltale/text/utf8";
 
 const CONNACK_OK = Uint8Array.of(0x20, 2, 0, 0);
 const PINGRESP = Uint8Array.of(0xD0, 0);
@@ -170,7 +171,7 @@ suite("mqtt/client", () => {
   test("publish-qos0-writes-packet-and-returns-zero", async () => {
     const t = await connected();
     equal(t.client.publish("dev1/t", "21.5", { retain: true }), 0);
-    deepEqual(t.socket.written, encodePublish("dev1/t", "21.5", 0, 0, true));
+    deepEqual(t.socket.written, encodePublish({ topic: "dev1/t", payload: "21.5", qos: 0, id: 0, retain: true }));
     equal(t.client.inFlight, 0);
   });
 
@@ -178,7 +179,7 @@ suite("mqtt/client", () => {
     const t = await connected();
     const id = t.client.publish("dev1/t", Uint8Array.of(1, 2), { qos: 1 });
     equal(id, 1);
-    deepEqual(t.socket.written, encodePublish("dev1/t", Uint8Array.of(1, 2), 1, 1));
+    deepEqual(t.socket.written, encodePublish({ topic: "dev1/t", payload: Uint8Array.of(1, 2), qos: 1, id: 1 }));
     equal(t.client.inFlight, 1);
     t.socket.send(encodePuback(1));
     equal(t.client.inFlight, 0);
@@ -199,8 +200,8 @@ suite("mqtt/client", () => {
     equal(t.socket.packets().length, 1, "only CONNECT before CONNACK");
     t.socket.send(CONNACK_OK);
     const [, first, second] = t.socket.packets();
-    deepEqual(first, encodePublish("a", "1", 1, 1, false, true));
-    deepEqual(second, encodePublish("b", "2", 1, 2, false, true));
+    deepEqual(first, encodePublish({ topic: "a", payload: "1", qos: 1, id: 1, retain: false, dup: true }));
+    deepEqual(second, encodePublish({ topic: "b", payload: "2", qos: 1, id: 2, retain: false, dup: true }));
     t.socket.send(encodePuback(1), encodePuback(2));
     equal(t.client.inFlight, 0);
   });
@@ -211,7 +212,7 @@ suite("mqtt/client", () => {
     t.client.connect();
     t.socket.writable(4096);
     t.socket.send(CONNACK_OK);
-    deepEqual(t.socket.packets()[1], encodePublish("a", "x", 1, 1));
+    deepEqual(t.socket.packets()[1], encodePublish({ topic: "a", payload: "x", qos: 1, id: 1 }));
   });
 
   test("subscribe-suback-reports-granted-including-failure", async () => {
@@ -226,7 +227,7 @@ suite("mqtt/client", () => {
 
   test("incoming-publish-delivered-and-qos1-acknowledged", async () => {
     const t = await connected();
-    t.socket.send(encodePublish("cmd/reboot", "now", 1, 42, true, true), encodePublish("cmd/x", "y"));
+    t.socket.send(encodePublish({ topic: "cmd/reboot", payload: "now", qos: 1, id: 42, retain: true, dup: true }), encodePublish({ topic: "cmd/x", payload: "y" }));
     deepEqual(t.socket.written, encodePuback(42));
     await settle();
     deepEqual(t.log, [
@@ -313,7 +314,7 @@ suite("mqtt/client", () => {
     t.socket.writable(4096);
     t.socket.send(CONNACK_OK.subarray(0, 1), CONNACK_OK.subarray(1, 3));
     equal(t.client.connected, false, "half a CONNACK is not a CONNACK");
-    const a = encodePublish("x", "1"), b = encodePublish("y", "2");
+    const a = encodePublish({ topic: "x", payload: "1" }), b = encodePublish({ topic: "y", payload: "2" });
     const tail = new Uint8Array(1 + a.length + 3);
     tail.set(CONNACK_OK.subarray(3));
     tail.set(a, 1);
@@ -356,7 +357,7 @@ suite("mqtt/client", () => {
 
   test("close-twice-is-harmless-and-silences-callbacks", async () => {
     const t = await connected();
-    t.socket.send(encodePublish("t", "pending"));
+    t.socket.send(encodePublish({ topic: "t", payload: "pending" }));
     t.client.close();
     t.client.close();
     ok(t.socket.closed);
@@ -411,7 +412,7 @@ suite("mqtt/client", () => {
     t.client.publish("b", "2");
     equal(t.socket.writes.length, 0);
     t.socket.writable(4096);
-    deepEqual(t.socket.packets(), [encodePublish("a", "1"), encodePublish("b", "2")]);
+    deepEqual(t.socket.packets(), [encodePublish({ topic: "a", payload: "1" }), encodePublish({ topic: "b", payload: "2" })]);
   });
 
   test("max-queued-bounds-the-output-queue", async () => {

@@ -3,21 +3,20 @@ import { suite, test, equal, deepEqual, ok, throws, settle } from "../../harness
 import { ManualClock } from "../../support/manual-clock.js";
 import type { TCPSocket, TCPSocketOptions } from "telltale/io/io";
 import { MQTTClient, type MQTTClientOptions } from "telltale/mqtt/client";
-import {
-  CONNECT, PUBLISH, PUBREL, PUBCOMP, PUBREC, PINGREQ, PacketDecoder, encodeAck, encodePacket, encodePublish,
-  type Packet, type ProtocolVersion,
-} from "telltale/mqtt/codec";
+import { CONNECT, PUBLISH, PUBREL, PUBCOMP, PUBREC, PINGREQ, type Packet, type ProtocolVersion } from "telltale/mqtt/packets";
+import { encodeAck, encodePacket, encodePublish } from "telltale/mqtt/encode";
+import { BrokerDecoder } from "../../support/mqtt-broker.js";
 
 /** The broker's end: decodes what the client writes (as a server would) and injects what the broker sends. */
 class BrokerSocket implements TCPSocket {
   readonly options: TCPSocketOptions;
   readonly received: Packet[] = [];
-  readonly #decoder: PacketDecoder;
+  readonly #decoder: BrokerDecoder;
   #inbox: Uint8Array[] = [];
   closed = false;
   constructor(options: TCPSocketOptions, version: ProtocolVersion) {
     this.options = options;
-    this.#decoder = new PacketDecoder({ role: "server", protocolVersion: version });
+    this.#decoder = new BrokerDecoder({ protocolVersion: version });
   }
   read(): ArrayBuffer | undefined { const c = this.#inbox.shift(); return c ? c.slice().buffer : undefined; }
   write(buffer: ArrayBuffer | ArrayBufferView): void {
@@ -95,8 +94,8 @@ suite("mqtt/client5", () => {
   test("incoming-qos2-is-delivered-once-and-completed", async () => {
     const t = setup();
     await connect(t);
-    t.socket.send(encodePublish("in", "m", 2, 5, false, false, 5));
-    t.socket.send(encodePublish("in", "m", 2, 5, false, true, 5)); // resent before our PUBREC arrived
+    t.socket.send(encodePublish({ topic: "in", payload: "m", qos: 2, id: 5, retain: false, dup: false, version: 5 }));
+    t.socket.send(encodePublish({ topic: "in", payload: "m", qos: 2, id: 5, retain: false, dup: true, version: 5 })); // resent before our PUBREC arrived
     t.socket.send(encodeAck(PUBREL, 5));
     await settle();
     deepEqual(t.log.filter((e) => e[0] === "message"), [["message", "in", 2, false]]);

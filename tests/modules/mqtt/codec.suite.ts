@@ -1,11 +1,14 @@
 // MQTT codec: byte-exact encodings checked against hand-assembled MQTT 3.1.1 packets, streaming decode, and every malformed-input rejection.
 import { suite, test, equal, deepEqual, ok, throws } from "../../harness.js";
 import {
-  CONNACK, PUBLISH, PUBACK, SUBACK, UNSUBACK, PINGRESP,
-  PacketDecoder, encodeConnect, encodePublish, encodePuback, encodeSubscribe, encodePingreq, encodeDisconnect,
-  markDuplicate, utf8Encode, utf8Decode, topicFilterProblem, connackReason,
-  type IncomingPacket, type PublishPacket,
-} from "telltale/mqtt/codec";
+  CONNACK, PUBLISH, PUBACK, SUBACK, UNSUBACK, PINGRESP, connackReason, type IncomingPacket, type PublishPacket,
+} from "telltale/mqtt/packets";
+import { topicFilterProblem } from "telltale/mqtt/topic";
+import {
+  encodeConnect, encodePublish, encodePuback, encodeSubscribe, encodePingreq, encodeDisconnect, markDuplicate,
+} from "telltale/mqtt/encode";
+import { PacketDecoder } from "telltale/mqtt/decode";
+import { utf8Decode } from "telltale/text/utf8";
 
 // Bytes from numbers and ASCII strings, so expected packets read like the spec's tables.
 function bytes(...parts: (number | string)[]): Uint8Array {
@@ -79,48 +82,48 @@ suite("mqtt/codec", () => {
 
   test("publish-qos0-matches-spec-3.3", () => {
     // §3.3.1 flags 0, §3.3.2.1 topic, no packet id at QoS 0 (§3.3.2.2), §3.3.3 payload.
-    deepEqual(encodePublish("a/b", "hi"), bytes(0x30, 7, 0, 3, "a/b", "hi"));
+    deepEqual(encodePublish({ topic: "a/b", payload: "hi" }), bytes(0x30, 7, 0, 3, "a/b", "hi"));
   });
 
   test("publish-qos1-retain-dup-matches-spec-3.3", () => {
     // DUP 0x08, QoS 1 0x02, RETAIN 0x01 (§3.3.1.1-3), packet id after the topic (§3.3.2.2).
-    deepEqual(encodePublish("t", Uint8Array.of(9), 1, 0x1234, true, true), bytes(0x3B, 6, 0, 1, "t", 0x12, 0x34, 9));
+    deepEqual(encodePublish({ topic: "t", payload: Uint8Array.of(9), qos: 1, id: 0x1234, retain: true, dup: true }), bytes(0x3B, 6, 0, 1, "t", 0x12, 0x34, 9));
   });
 
   test("publish-remaining-length-uses-two-byte-varint", () => {
     // §2.2.3: 205 = 0x4D + 1 * 128 is encoded as 0xCD 0x01.
-    const packet = encodePublish("abc", new Uint8Array(200));
+    const packet = encodePublish({ topic: "abc", payload: new Uint8Array(200) });
     deepEqual(packet.subarray(0, 3), Uint8Array.of(0x30, 0xCD, 0x01));
     equal(packet.length, 208);
   });
 
   test("publish-string-payload-is-utf8", () => {
-    deepEqual(encodePublish("t", "é").subarray(5), Uint8Array.of(0xC3, 0xA9));
+    deepEqual(encodePublish({ topic: "t", payload: "é" }).subarray(5), Uint8Array.of(0xC3, 0xA9));
   });
 
   test("mark-duplicate-sets-dup-on-qos1-only", () => {
-    const qos1 = encodePublish("t", "", 1, 1);
+    const qos1 = encodePublish({ topic: "t", payload: "", qos: 1, id: 1 });
     markDuplicate(qos1);
     equal(qos1[0], 0x3A);
-    const qos0 = encodePublish("t", "");
+    const qos0 = encodePublish({ topic: "t", payload: "" });
     markDuplicate(qos0);
     equal(qos0[0], 0x30);
   });
 
   test("publish-rejects-wildcard-topic", () => {
-    throws(() => encodePublish("a/+", "x"), /topic "a\/\+" contains a wildcard/);
-    throws(() => encodePublish("a/#", "x"), /contains a wildcard/);
+    throws(() => encodePublish({ topic: "a/+", payload: "x" }), /topic "a\/\+" contains a wildcard/);
+    throws(() => encodePublish({ topic: "a/#", payload: "x" }), /contains a wildcard/);
   });
 
   test("publish-rejects-empty-topic-and-lone-surrogate", () => {
-    throws(() => encodePublish("", "x"), /is empty/);
-    throws(() => encodePublish("a\uD800", "x"), /lone surrogate/);
-    throws(() => encodePublish("a\u0000", "x"), /U\+0000/);
+    throws(() => encodePublish({ topic: "", payload: "x" }), /is empty/);
+    throws(() => encodePublish({ topic: "a\uD800", payload: "x" }), /lone surrogate/);
+    throws(() => encodePublish({ topic: "a\u0000", payload: "x" }), /U\+0000/);
   });
 
   test("publish-qos1-needs-packet-id", () => {
-    throws(() => encodePublish("t", "x", 1, 0), /packet id must be an integer 1-65535/);
-    throws(() => encodePublish("t", "x", 0, 0, false, true), /DUP must be 0 for QoS 0/);
+    throws(() => encodePublish({ topic: "t", payload: "x", qos: 1, id: 0 }), /packet id must be an integer 1-65535/);
+    throws(() => encodePublish({ topic: "t", payload: "x", qos: 0, id: 0, retain: false, dup: true }), /DUP must be 0 for QoS 0/);
   });
 
   test("puback-pingreq-disconnect-match-spec", () => {
@@ -146,19 +149,6 @@ suite("mqtt/codec", () => {
     for (const filter of ["#", "+", "a/#", "+/b/+", "/+", "a//#"]) equal(topicFilterProblem(filter), undefined, filter);
   });
 
-  test("utf8-round-trip-is-byte-exact", () => {
-    // 2-, 3- and 4-byte forms (RFC 3629, §1.5.3): é U+00E9, € U+20AC, 😀 U+1F600.
-    const encoded = utf8Encode("é€😀");
-    deepEqual(encoded, Uint8Array.of(0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80));
-    equal(utf8Decode(encoded), "é€😀");
-  });
-
-  test("utf8-decode-rejects-overlong-and-surrogates", () => {
-    throws(() => utf8Decode(Uint8Array.of(0xC0, 0xAF)), /not valid UTF-8/);
-    throws(() => utf8Decode(Uint8Array.of(0xED, 0xA0, 0x80)), /not valid UTF-8/);
-    throws(() => utf8Decode(Uint8Array.of(0xE2, 0x82)), /not valid UTF-8/);
-  });
-
   test("connack-reason-names-match-spec-table", () => {
     equal(connackReason(5), "not authorized");
     equal(connackReason(1), "unacceptable protocol version");
@@ -172,7 +162,7 @@ suite("mqtt/codec", () => {
   });
 
   test("decodes-what-encode-publish-wrote", () => {
-    const p = decodeOne(encodePublish("x/€", Uint8Array.of(1, 2, 3), 1, 77, true, true)) as PublishPacket;
+    const p = decodeOne(encodePublish({ topic: "x/€", payload: Uint8Array.of(1, 2, 3), qos: 1, id: 77, retain: true, dup: true })) as PublishPacket;
     deepEqual(p, { type: PUBLISH, topic: "x/€", payload: Uint8Array.of(1, 2, 3), qos: 1, retain: true, dup: true, id: 77 });
   });
 
@@ -187,7 +177,7 @@ suite("mqtt/codec", () => {
   });
 
   test("decodes-byte-at-a-time", () => {
-    const wire = encodePublish("a/b", "hello", 1, 5);
+    const wire = encodePublish({ topic: "a/b", payload: "hello", qos: 1, id: 5 });
     const decoder = new PacketDecoder();
     const packets: IncomingPacket[] = [];
     for (let i = 0; i < wire.length; i++) packets.push(...decodeAll(decoder, wire.subarray(i, i + 1)));
@@ -198,7 +188,7 @@ suite("mqtt/codec", () => {
   });
 
   test("decodes-several-packets-per-chunk-and-split-tail", () => {
-    const a = Uint8Array.of(0x20, 2, 0, 0), b = Uint8Array.of(0xD0, 0), c = encodePublish("t", "xyz");
+    const a = Uint8Array.of(0x20, 2, 0, 0), b = Uint8Array.of(0xD0, 0), c = encodePublish({ topic: "t", payload: "xyz" });
     const wire = new Uint8Array(a.length + b.length + c.length);
     wire.set(a); wire.set(b, a.length); wire.set(c, a.length + b.length);
     const decoder = new PacketDecoder();
@@ -213,7 +203,7 @@ suite("mqtt/codec", () => {
     // 20000 bytes of payload needs a 3-byte remaining length (§2.2.3) and body buffering across chunks.
     const payload = new Uint8Array(20000);
     for (let i = 0; i < payload.length; i++) payload[i] = i & 0xFF;
-    const wire = encodePublish("big", payload);
+    const wire = encodePublish({ topic: "big", payload });
     equal(wire[3] & 0x80, 0, "third length byte ends the varint");
     const decoder = new PacketDecoder({ maxPacketSize: 32768 });
     const packets: IncomingPacket[] = [];
@@ -224,9 +214,9 @@ suite("mqtt/codec", () => {
 
   test("payload-survives-decoder-reuse", () => {
     const decoder = new PacketDecoder();
-    const wire = encodePublish("t", "first");
+    const wire = encodePublish({ topic: "t", payload: "first" });
     const [p] = decodeAll(decoder, wire.subarray(0, 3), wire.subarray(3)) as PublishPacket[];
-    decodeAll(decoder, encodePublish("t", "other").subarray(0, 4));
+    decodeAll(decoder, encodePublish({ topic: "t", payload: "other" }).subarray(0, 4));
     equal(utf8Decode(p.payload), "first");
   });
 
@@ -243,7 +233,7 @@ suite("mqtt/codec", () => {
   test("rejects-packet-over-size-limit-before-buffering", () => {
     // Remaining length 299996 (0xDC 0xA7 0x12) + 4 header bytes = 300000; only the header is supplied.
     rejects(Uint8Array.of(0x30, 0xDC, 0xA7, 0x12), /^MQTT: packet of 300000 bytes exceeds the 65536-byte limit$/);
-    rejects(encodePublish("t", new Uint8Array(100)), /packet of 105 bytes exceeds the 100-byte limit/, 100);
+    rejects(encodePublish({ topic: "t", payload: new Uint8Array(100) }), /packet of 105 bytes exceeds the 100-byte limit/, 100);
   });
 
   test("rejects-reserved-packet-types", () => {

@@ -2,9 +2,13 @@
 import { suite, test, equal, deepEqual, throws } from "../../harness.js";
 import {
   CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, UNSUBSCRIBE, DISCONNECT, AUTH, SUBACK, UNSUBACK,
-  PacketDecoder, encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeDisconnect, encodePacket, markDuplicate,
   connackReason, type Packet, type ProtocolVersion,
-} from "telltale/mqtt/codec";
+} from "telltale/mqtt/packets";
+import {
+  encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeDisconnect, encodePacket, markDuplicate,
+} from "telltale/mqtt/encode";
+import { PacketDecoder } from "telltale/mqtt/decode";
+import { BrokerDecoder } from "../../support/mqtt-broker.js";
 
 function bytes(...parts: (number | string)[]): Uint8Array {
   const out: number[] = [];
@@ -16,7 +20,8 @@ function bytes(...parts: (number | string)[]): Uint8Array {
 }
 
 function decode(input: Uint8Array, version: ProtocolVersion = 5, role: "client" | "server" = "client"): Packet {
-  const d = new PacketDecoder({ protocolVersion: version, role });
+  // The server role is the broker's decoder (tests/support), the client role the device's.
+  const d = role === "server" ? new BrokerDecoder({ protocolVersion: version }) : new PacketDecoder({ protocolVersion: version });
   d.push(input);
   const p = d.nextPacket();
   if (p === undefined) throw new Error("incomplete");
@@ -64,7 +69,7 @@ suite("mqtt/codec5", () => {
   });
 
   test("qos2-publish-and-its-three-acknowledgements", () => {
-    const wire = encodePublish("t", "x", 2, 7);
+    const wire = encodePublish({ topic: "t", payload: "x", qos: 2, id: 7 });
     deepEqual(wire, bytes(0x34, 6, 0, 1, "t", 0, 7, "x"));
     deepEqual(decode(wire, 4), { type: PUBLISH, topic: "t", payload: bytes("x"), qos: 2, retain: false, dup: false, id: 7 });
     markDuplicate(wire);
@@ -89,7 +94,7 @@ suite("mqtt/codec5", () => {
   test("publish-v5-properties-round-trip", () => {
     const properties = { payloadFormatIndicator: 1, messageExpiryInterval: 60, contentType: "application/json",
       correlationData: bytes(1, 2), userProperties: [["a", "1"], ["a", "2"]] as [string, string][], subscriptionIdentifiers: [1, 300] };
-    const wire = encodePublish("a/b", "{}", 1, 3, true, false, 5, properties);
+    const wire = encodePublish({ topic: "a/b", payload: "{}", qos: 1, id: 3, retain: true, dup: false, version: 5, properties });
     deepEqual(decode(wire), { type: PUBLISH, topic: "a/b", payload: bytes("{}"), qos: 1, retain: true, dup: false, id: 3, properties });
   });
 

@@ -22,6 +22,17 @@ suite("sim/i2c-bus", () => {
     io.write(Uint8Array.of(7, 8, 9));
     deepEqual(new Uint8Array(io.read(2)), Uint8Array.of(7, 8));
   });
+  test("short-answer-reads-the-same-into-a-buffer", () => {
+    // A model answering fewer bytes than asked leaves zeros in both read forms, not a previous read's bytes.
+    const bus = new SimI2CBus(new ManualClock());
+    bus.attach(0x10, new Echo());
+    const io = new (bus.ioClass())({ address: 0x10 });
+    const buffer = Uint8Array.of(0xAA, 0xBB, 0xCC);
+    io.write(Uint8Array.of(7));
+    io.read(buffer);
+    deepEqual(buffer, Uint8Array.of(7, 0, 0));
+    deepEqual(new Uint8Array(io.read(3)), Uint8Array.of(7, 0, 0));
+  });
   test("stuck-bus-fails-every-transfer", () => {
     const bus = new SimI2CBus(new ManualClock());
     bus.attach(0x10, new Echo());

@@ -1,0 +1,138 @@
+// Telemetry: pure builders from one round's readings and detector state to the MQTT payloads and the log lines.
+import type { Detector } from "telltale/detector/select";
+
+/** A reported value: two decimals, as readings and scores appear in telemetry and the log. */
+export function round2(v: number): number { return Math.round(v * 100) / 100; }
+
+/** One round's readings in physical units (two decimals): sensor name → channel key → value. Absent when not read. */
+export type Readings = Record<string, Record<string, number>>;
+/** One round's health per sensor: its state, its error count and the part's own figures. */
+export type SensorHealth = Record<string, Record<string, unknown>>;
+
+/** What a vibration stream saw in the latest round (see src/monitor.ts). */
+export interface StreamReport {
+  /** The sensor whose raw stream this is. */
+  readonly sensor: string;
+  readonly calibrated: boolean;
+  /** Windows scored since the previous round, their highest score (Q8) and whether the alarm was on meanwhile. */
+  readonly windows: number;
+  readonly peakScore: number;
+  readonly alarmSeen: boolean;
+  /** The latest window's features by axis, in physical units; the feature contributing most ("z.kurtosis"). */
+  readonly features: Record<string, Record<string, number>>;
+  readonly top: string | undefined;
+}
+
+/** The MQTT counters in health telemetry. */
+export interface Counters { published: number; dropped: number; reconnects: number; alarms: number; }
+
+/** The outbox as health telemetry reports it: `durable` false when it lives in RAM, with the reason in `error`. */
+export interface OutboxStatus {
+  readonly pending: number;
+  readonly dropped: number;
+  readonly durable: boolean;
+  readonly error: string | undefined;
+}
+
+/**
+ * One round as telemetry reports it. The app keeps one and refills it every tick (so a tick allocates no frame);
+ * the builders only read it.
+ */
+export interface Round {
+  boot: number;
+  seq: number;
+  uptimeMs: number;
+  readings: Readings;
+  health: SensorHealth;
+  readonly detector: Detector;
+  /** "sensor.key" of each detector channel. */
+  readonly channelNames: readonly string[];
+  /** Per sensor, its vibration stream's report (undefined for a sensor without one). */
+  readonly streams: readonly (StreamReport | undefined)[];
+  /** The device's alarm this round: the slow detector's or any stream's. */
+  alarm: boolean;
+  readonly counters: Counters;
+  readonly outbox: OutboxStatus;
+}
+
+/** A change of the device's alarm, as published on the alarm topic (key order is the payload's). */
+export interface AlarmEvent {
+  state: "raised" | "cleared";
+  boot: number;
+  seq: number;
+  score: number;
+  channel: string;
+  value: number | null;
+}
+
+function score(detector: Detector): number { return round2(detector.score / 256); }
+
+function streamScore(s: StreamReport): number { return round2(s.peakScore / 256); }
+
+/** The telemetry payload (JSON) of a round. */
+export function telemetryPayload(r: Round): string {
+  const det = r.detector, top = det.topChannel();
+  const t: Record<string, unknown> = {
+    boot: r.boot, seq: r.seq, uptimeMs: r.uptimeMs, sensors: r.readings,
+    detector: { model: det.model, calibrated: det.calibrated, score: score(det), alarm: det.alarm, changePoint: det.changePoint, top: top >= 0 ? r.channelNames[top] : null },
+  };
+  let vibration: Record<string, unknown> | undefined;
+  for (let i = 0; i < r.streams.length; i++) {
+    const s = r.streams[i];
+    if (!s) continue;
+    vibration ??= {};
+    vibration[s.sensor] = { calibrated: s.calibrated, windows: s.windows, score: streamScore(s), alarm: s.alarmSeen, top: s.top ?? null, features: s.features };
+  }
+  if (vibration) t.vibration = vibration;
+  const c = r.counters, o = r.outbox;
+  t.health = {
+    sensors: r.health,
+    mqtt: { published: c.published, dropped: c.dropped, reconnects: c.reconnects, alarms: c.alarms },
+    outbox: o.error === undefined ? { pending: o.pending, dropped: o.dropped, durable: o.durable } : { pending: o.pending, dropped: o.dropped, durable: o.durable, error: o.error },
+  };
+  return JSON.stringify(t);
+}
+
+/** The log line of a round: "telemetry #12: sht3x temperature=30 humidity=50; score 0.4 (calibrating)". */
+export function telemetryLine(r: Round): string {
+  let line = "";
+  for (const name in r.readings) {
+    const values = r.readings[name];
+    let part = "";
+    for (const key in values) part += (part === "" ? name + " " : " ") + key + "=" + values[key];
+    if (part !== "") line += (line === "" ? "" : ", ") + part;
+  }
+  const det = r.detector;
+  return "telemetry #" + r.seq + ": " + (line || "no readings") + "; score " + score(det) + (det.calibrated ? "" : " (calibrating)") + (r.alarm ? " ALARM" : "");
+}
+
+/**
+ * The alarm change of a round (its `alarm` is the new state). It names the slow detector's top channel and its reading,
+ * or, when only a vibration stream alarmed, the first such stream's top feature ("pump.z.kurtosis") and its value.
+ */
+export function alarmEvent(r: Round): AlarmEvent {
+  const det = r.detector;
+  let cause: StreamReport | undefined;
+  if (!det.alarm) for (let i = 0; i < r.streams.length && !cause; i++) if (r.streams[i]?.alarmSeen) cause = r.streams[i];
+  let channel: string, value: number | null, alarmScore: number;
+  if (!cause) {
+    const top = det.topChannel();
+    channel = top >= 0 ? r.channelNames[top] : "";
+    const [sensorName, key] = channel.split(".");
+    value = r.readings[sensorName]?.[key] ?? null;
+    alarmScore = score(det);
+  } else {
+    const [axis, feature] = (cause.top ?? ".").split(".");
+    channel = cause.sensor + "." + (cause.top ?? "");
+    value = cause.features[axis]?.[feature] ?? null;
+    alarmScore = streamScore(cause);
+  }
+  return { state: r.alarm ? "raised" : "cleared", boot: r.boot, seq: r.seq, score: alarmScore, channel, value };
+}
+
+export function alarmPayload(e: AlarmEvent): string { return JSON.stringify(e); }
+
+/** "ALARM raised: sht3x.temperature = 60.45 (score 253)". */
+export function alarmLine(e: AlarmEvent): string {
+  return "ALARM " + e.state + ": " + e.channel + " = " + e.value + " (score " + e.score + ")";
+}
