@@ -14,7 +14,7 @@ export const xsnapBenchPath = join(project, ".xsnap", "xsnap-bench");
 const pkg = JSON.parse(readFileSync(join(project, "package.json"), "utf8"));
 const pattern = /((?:from|import)\s*\(?\s*)(["'])((?:\.{1,2}\/|telltale\/)[^"']+)\2/g;
 
-/** The build file a bare specifier names, by the package's own "exports" (an exact key, else the longest pattern). */
+/** The build file a bare specifier names by the package's own "exports" (an exact key, else the longest pattern), or "". */
 export function resolveBare(specifier) {
   const sub = "." + specifier.slice(pkg.name.length);
   let target = pkg.exports[sub];
@@ -34,19 +34,18 @@ export function resolveBare(specifier) {
       }
     }
   }
-  if (target === undefined) throw new Error(`xs-stage: package.json "exports" has no entry for ${specifier}`);
-  return join(project, target);
+  return target === undefined ? "" : join(project, target);
 }
 
-/** The staged path that an import of `specifier` from the build file `file` loads. */
+/**
+ * The staged path that an import of `specifier` from the build file `file` loads. A bare specifier that names no
+ * built file (text that only looks like an import, e.g. in a comment) stays as written: a real import of it fails
+ * in xsnap, naming it.
+ */
 function staged(file, specifier) {
   if (specifier.startsWith(".")) return join(stageDir, relative(buildDir, resolve(dirname(file), specifier)));
   const built = resolveBare(specifier);
-  if (!existsSync(built))
-    throw new Error(
-      `xs-stage: ${relative(project, file)} imports ${specifier}, but ${relative(project, built)} is not built`,
-    );
-  return join(stageDir, relative(buildDir, built));
+  return existsSync(built) ? join(stageDir, relative(buildDir, built)) : specifier;
 }
 
 function walk(dir, fn) {
@@ -58,15 +57,30 @@ function walk(dir, fn) {
 }
 
 /**
- * The modules a preloaded host freezes: every module under modules/ (telltale/<path>) and the app (telltale/app),
- * as [specifier, staged path] pairs.
+ * The modules a preloaded host freezes, as [specifier, staged path] pairs: every module under modules/ (telltale/<path>),
+ * and every other built module that a project manifest preloads for esp32 or the simulator (the app's, under src/).
  */
 function preloadedModules() {
   const list = [];
   walk(join(stageDir, "modules"), (file) =>
     list.push(["telltale/" + relative(join(stageDir, "modules"), file).replace(/\.js$/, ""), file]),
   );
-  list.push(["telltale/app", join(stageDir, "src/app.js")]);
+  const listed = new Set(list.map(([, file]) => file));
+  for (const platform of ["esp32", "lin"]) {
+    for (const manifest of manifests(join(project, "manifest.json"), platform)) {
+      const block = manifest.platforms?.[platform];
+      const paths = { ...manifest.modules, ...block?.modules };
+      for (const specifier of [manifest.preload ?? [], block?.preload ?? []].flat()) {
+        const path = paths[specifier];
+        if (typeof path !== "string" || path.includes("$(")) continue;
+        const file = join(stageDir, relative(project, resolve(manifest.directory, path)) + ".js");
+        if (existsSync(join(buildDir, relative(stageDir, file))) && !listed.has(file)) {
+          listed.add(file);
+          list.push([specifier, file]);
+        }
+      }
+    }
+  }
   return list;
 }
 
@@ -88,7 +102,7 @@ function merge(target, source) {
 function manifests(path, platform, order = [], seen = new Set()) {
   if (seen.has(path)) return order;
   seen.add(path);
-  const manifest = JSON.parse(readFileSync(path, "utf8"));
+  const manifest = { ...JSON.parse(readFileSync(path, "utf8")), directory: dirname(path) };
   const block = manifest.platforms?.[platform];
   const includes = [manifest.include ?? [], block?.include ?? []].flat();
   for (const include of includes)
