@@ -12,9 +12,18 @@ import { stage, xsnapBenchPath, buildDir } from "../scripts/xs-stage.mjs";
 const FRAMES = 12800; // per pass: 8 s at 1600 Hz, 50 windows of 256, 8 slow samples
 const WARM = 4; // passes before the measured ones: the vibration model (calibration 128 windows) is calibrated by then
 const SLOW_EVERY = 1600;
-if (!existsSync(xsnapBenchPath)) { console.error("bench:detector: " + xsnapBenchPath + " is missing: run `npm install`"); process.exit(2); }
-if (!existsSync(join(buildDir, "modules/detector/multivariate.js"))) { console.error("bench:detector: run `npm run build` first"); process.exit(2); }
-if (spawnSync("valgrind", ["--version"]).status !== 0) { console.error("bench:detector: valgrind is not installed"); process.exit(2); }
+if (!existsSync(xsnapBenchPath)) {
+  console.error("bench:detector: " + xsnapBenchPath + " is missing: run `npm install`");
+  process.exit(2);
+}
+if (!existsSync(join(buildDir, "modules/detector/multivariate.js"))) {
+  console.error("bench:detector: run `npm run build` first");
+  process.exit(2);
+}
+if (spawnSync("valgrind", ["--version"]).status !== 0) {
+  console.error("bench:detector: valgrind is not installed");
+  process.exit(2);
+}
 const dir = stage();
 copyFileSync(new URL("./reference.mjs", import.meta.url), join(dir, "reference.js"));
 
@@ -63,7 +72,9 @@ main();
 `;
 
 const programs = {
-  read: (passes) => common(passes) + `
+  read: (passes) =>
+    common(passes) +
+    `
 function main() {
   let sum = 0;
   for (let p = 0; p < PASSES; p++) {
@@ -78,19 +89,37 @@ function main() {
 }
 main();
 `,
-  fixed: (passes) => `import { VibrationFrontEnd as Front } from "${join(dir, "modules/detector/vibration.js")}";
+  fixed: (passes) =>
+    `import { VibrationFrontEnd as Front } from "${join(dir, "modules/detector/vibration.js")}";
 import { MultivariateDetector as Detector } from "${join(dir, "modules/detector/multivariate.js")}";
-` + common(passes) + pipeline("Int32Array", `"fixed " + alarms + " " + vib.score + " " + model.score + " state " + (front.stateBytes + vib.stateBytes + model.stateBytes) + " " + front.stateBytes + " " + vib.stateBytes + " " + model.stateBytes`),
-  float: (passes) => `import { FloatVibrationFrontEnd as Front, FloatMultivariateDetector as Detector } from "${join(dir, "reference.js")}";
-` + common(passes) + pipeline("Float64Array", `"float " + alarms + " " + vib.score + " " + model.score`),
+` +
+    common(passes) +
+    pipeline(
+      "Int32Array",
+      `"fixed " + alarms + " " + vib.score + " " + model.score + " state " + (front.stateBytes + vib.stateBytes + model.stateBytes) + " " + front.stateBytes + " " + vib.stateBytes + " " + model.stateBytes`,
+    ),
+  float: (passes) =>
+    `import { FloatVibrationFrontEnd as Front, FloatMultivariateDetector as Detector } from "${join(dir, "reference.js")}";
+` +
+    common(passes) +
+    pipeline("Float64Array", `"float " + alarms + " " + vib.score + " " + model.score`),
 };
 
 function callgrind(file) {
   return new Promise((resolve, reject) => {
-    const child = spawn("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", xsnapBenchPath, "-m", file], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "", err = "";
-    child.stdout.on("data", (d) => { out = (out + d).slice(-65536); });
-    child.stderr.on("data", (d) => { err = (err + d).slice(-65536); });
+    const child = spawn(
+      "valgrind",
+      ["--tool=callgrind", "--callgrind-out-file=/dev/null", xsnapBenchPath, "-m", file],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "",
+      err = "";
+    child.stdout.on("data", (d) => {
+      out = (out + d).slice(-65536);
+    });
+    child.stderr.on("data", (d) => {
+      err = (err + d).slice(-65536);
+    });
     child.on("close", () => {
       const m = /refs:\s+([\d,]+)/.exec(err);
       if (!m) reject(new Error("no instruction count for " + file + "\n" + out + err.slice(-2000)));
@@ -100,25 +129,40 @@ function callgrind(file) {
 }
 
 const jobs = [];
-for (const name of Object.keys(programs)) for (const passes of [WARM + 1, WARM + 3]) {
-  const file = join(dir, `bench-detector-${name}-${passes}.js`);
-  writeFileSync(file, programs[name](passes));
-  jobs.push({ name, passes, file });
-}
+for (const name of Object.keys(programs))
+  for (const passes of [WARM + 1, WARM + 3]) {
+    const file = join(dir, `bench-detector-${name}-${passes}.js`);
+    writeFileSync(file, programs[name](passes));
+    jobs.push({ name, passes, file });
+  }
 // Two at a time (the machine has two cores).
 const results = {};
 for (let i = 0; i < jobs.length; i += 2) {
   const batch = jobs.slice(i, i + 2);
   const done = await Promise.all(batch.map((j) => callgrind(j.file)));
-  batch.forEach((j, k) => { (results[j.name] ??= {})[j.passes] = done[k]; });
+  batch.forEach((j, k) => {
+    (results[j.name] ??= {})[j.passes] = done[k];
+  });
 }
 const perFrame = (name) => (results[name][WARM + 3].refs - results[name][WARM + 1].refs) / (2 * FRAMES);
-const read = perFrame("read"), fixed = perFrame("fixed"), float = perFrame("float");
+const read = perFrame("read"),
+  fixed = perFrame("fixed"),
+  float = perFrame("float");
 const state = results.fixed[WARM + 3].out.split(" state ")[1].split(" ").map(Number);
-console.log(`bench:detector — XS engine ${xsnapBenchPath.replace(/.*\/\.xsnap/, ".xsnap")} (unmetered), valgrind callgrind, ${FRAMES} frames × 2 passes difference`);
-console.log(`pipeline: 3 axes × 1600 Hz → windows of 256 (RMS, peak, crest, kurtosis, 4 Goertzel bands per axis) → 24-channel model; 8 slow channels at 1 Hz → 8-channel model`);
+console.log(
+  `bench:detector — XS engine ${xsnapBenchPath.replace(/.*\/\.xsnap/, ".xsnap")} (unmetered), valgrind callgrind, ${FRAMES} frames × 2 passes difference`,
+);
+console.log(
+  `pipeline: 3 axes × 1600 Hz → windows of 256 (RMS, peak, crest, kurtosis, 4 Goertzel bands per axis) → 24-channel model; 8 slow channels at 1 Hz → 8-channel model`,
+);
 console.log(`read-only loop:        ${read.toFixed(1)} instructions per raw sample (3-axis frame)`);
-console.log(`fixed-point pipeline:  ${fixed.toFixed(1)} instructions per raw sample  (${(fixed / read).toFixed(2)}× the read-only loop, ${(fixed / 3).toFixed(1)} per axis value)`);
-console.log(`float64 twin:          ${float.toFixed(1)} instructions per raw sample  (fixed / float = ${(fixed / float).toFixed(3)})`);
-console.log(`detector state: ${state[0]} bytes (vibration front end ${state[1]}, 24-channel vibration model ${state[2]}, 8-channel slow model ${state[3]})`);
+console.log(
+  `fixed-point pipeline:  ${fixed.toFixed(1)} instructions per raw sample  (${(fixed / read).toFixed(2)}× the read-only loop, ${(fixed / 3).toFixed(1)} per axis value)`,
+);
+console.log(
+  `float64 twin:          ${float.toFixed(1)} instructions per raw sample  (fixed / float = ${(fixed / float).toFixed(3)})`,
+);
+console.log(
+  `detector state: ${state[0]} bytes (vibration front end ${state[1]}, 24-channel vibration model ${state[2]}, 8-channel slow model ${state[3]})`,
+);
 console.log(`check outputs: ${results.fixed[WARM + 3].out.split(" state ")[0]} | ${results.float[WARM + 3].out}`);

@@ -9,13 +9,22 @@ import { csvFiles } from "./lib/skab.mjs";
 import { loadNabSeries, nabScore, noveltyDetections, parseNabTime, probationLength } from "./lib/nab.mjs";
 
 const args = process.argv.slice(2);
-const arg = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : fallback; };
+const arg = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
 const data = arg("--data", "../shared/data/nab/data");
 const labelsPath = arg("--labels", "../shared/data/nab/labels/combined_windows.json");
 const perFile = args.includes("--per-file");
-if (!existsSync(data) || !existsSync(labelsPath)) { console.error("bench:nab: need --data DIR and --labels combined_windows.json"); process.exit(2); }
+if (!existsSync(data) || !existsSync(labelsPath)) {
+  console.error("bench:nab: need --data DIR and --labels combined_windows.json");
+  process.exit(2);
+}
 const built = new URL("../build/modules/detector/novelty.js", import.meta.url);
-if (!existsSync(built)) { console.error("bench:nab: run `npm run build` first"); process.exit(2); }
+if (!existsSync(built)) {
+  console.error("bench:nab: run `npm run build` first");
+  process.exit(2);
+}
 const { NoveltyDetector } = await import(built);
 const labels = JSON.parse(readFileSync(labelsPath, "utf8"));
 
@@ -35,15 +44,32 @@ function detect(file, threshold) {
   return { time: file.time, detected, windows: file.windows, period };
 }
 
-const run = (threshold) => nabScore(files.map((f) => detect(f, threshold)), { probation: true });
+const run = (threshold) =>
+  nabScore(
+    files.map((f) => detect(f, threshold)),
+    { probation: true },
+  );
 const fixed = run(2);
-const fmt = (s) => `standard ${s.standard.toFixed(2)}  reward_low_FP ${s.reward_low_FP.toFixed(2)}  reward_low_FN ${s.reward_low_FN.toFixed(2)}`;
-console.log(`NAB (${files.length} files, ${files.reduce((a, f) => a + f.windows.length, 0)} windows), univariate novelty model (integer), calibration = probationary rows`);
+const fmt = (s) =>
+  `standard ${s.standard.toFixed(2)}  reward_low_FP ${s.reward_low_FP.toFixed(2)}  reward_low_FN ${s.reward_low_FN.toFixed(2)}`;
+console.log(
+  `NAB (${files.length} files, ${files.reduce((a, f) => a + f.windows.length, 0)} windows), univariate novelty model (integer), calibration = probationary rows`,
+);
 console.log(`threshold fixed in advance (2): ${fmt(fixed)}`);
-if (perFile) for (const f of files) { const r = detect(f, 2); let d = 0; for (let i = probationLength(r.detected.length); i < r.detected.length; i++) d += r.detected[i]; console.log(`  ${f.key.padEnd(58)} period ${String(r.period).padStart(3)}  detections ${d}`); }
+if (perFile)
+  for (const f of files) {
+    const r = detect(f, 2);
+    let d = 0;
+    for (let i = probationLength(r.detected.length); i < r.detected.length; i++) d += r.detected[i];
+    console.log(`  ${f.key.padEnd(58)} period ${String(r.period).padStart(3)}  detections ${d}`);
+  }
 const best = { standard: [-Infinity], reward_low_FP: [-Infinity], reward_low_FN: [-Infinity] };
 for (const threshold of [0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8]) {
   const s = run(threshold);
   for (const k of Object.keys(best)) if (s[k] > best[k][0]) best[k] = [s[k], threshold];
 }
-console.log(`threshold optimised per profile on this corpus: ${Object.entries(best).map(([k, [v, t]]) => `${k} ${v.toFixed(2)} (threshold ${t})`).join("  ")}`);
+console.log(
+  `threshold optimised per profile on this corpus: ${Object.entries(best)
+    .map(([k, [v, t]]) => `${k} ${v.toFixed(2)} (threshold ${t})`)
+    .join("  ")}`,
+);

@@ -3,46 +3,100 @@
 
 function schedule(n, cap) {
   let k = 0;
-  while (k < cap && (2 << k) <= n + 1) k++;
+  while (k < cap && 2 << k <= n + 1) k++;
   return k;
 }
 
 /** log2(v) as log2Q8 in modules/detector/fixed.ts computes it: 2^e·(1 + f) ↦ e + f + 0.34·f·(1 − f). */
 export function log2Linear(v) {
-  const e = Math.floor(Math.log2(v)), f = v / 2 ** e - 1;
+  const e = Math.floor(Math.log2(v)),
+    f = v / 2 ** e - 1;
   return e + f + (87 / 256) * f * (1 - f);
 }
 
 export class FloatMultivariateDetector {
-  constructor({ channels, calibrationSamples = 400, warmupSamples, fastShift = 4, slowShift = 8, scaling = "channel", ridge, on = 5, off = on / 2,
-    holdSamples = 1, clearSamples = 1, floor = 1, freezeSamples = 240, rampSamples = 64, adaptShift = 12, changeDrift = 0.25, changeThreshold = 4,
-    changeRefractory = 15 }) {
-    this.freeze = freezeSamples; this.delta = changeDrift; this.lambda = changeThreshold; this.refractory = changeRefractory;
-    this.perChannel = scaling === "channel"; this.ramp = rampSamples; this.adapt = adaptShift;
+  constructor({
+    channels,
+    calibrationSamples = 400,
+    warmupSamples,
+    fastShift = 4,
+    slowShift = 8,
+    scaling = "channel",
+    ridge,
+    on = 5,
+    off = on / 2,
+    holdSamples = 1,
+    clearSamples = 1,
+    floor = 1,
+    freezeSamples = 240,
+    rampSamples = 64,
+    adaptShift = 12,
+    changeDrift = 0.25,
+    changeThreshold = 4,
+    changeRefractory = 15,
+  }) {
+    this.freeze = freezeSamples;
+    this.delta = changeDrift;
+    this.lambda = changeThreshold;
+    this.refractory = changeRefractory;
+    this.perChannel = scaling === "channel";
+    this.ramp = rampSamples;
+    this.adapt = adaptShift;
     ridge ??= this.perChannel ? 1 : 0.05;
-    this.inAlarm = 0; this.phMean = 0; this.gUp = 0; this.gDown = 0; this.left = 0; this.primed = false;
-    const p = this.channels = channels;
-    this.cal = calibrationSamples; this.warm = warmupSamples ?? Math.max(2 << fastShift, calibrationSamples >> 2);
-    this.fastShift = fastShift; this.slowShift = slowShift; this.ridge = ridge;
-    this.on = on; this.off = off; this.hold = holdSamples; this.clear = clearSamples;
+    this.inAlarm = 0;
+    this.phMean = 0;
+    this.gUp = 0;
+    this.gDown = 0;
+    this.left = 0;
+    this.primed = false;
+    const p = (this.channels = channels);
+    this.cal = calibrationSamples;
+    this.warm = warmupSamples ?? Math.max(2 << fastShift, calibrationSamples >> 2);
+    this.fastShift = fastShift;
+    this.slowShift = slowShift;
+    this.ridge = ridge;
+    this.on = on;
+    this.off = off;
+    this.hold = holdSamples;
+    this.clear = clearSamples;
     this.floor = new Float64Array(p).fill(typeof floor === "number" ? floor : 0);
     if (typeof floor !== "number") for (let c = 0; c < p; c++) this.floor[c] = floor[c];
-    this.fast = new Float64Array(p); this.slow = new Float64Array(p); this.mean = new Float64Array(p); this.var = new Float64Array(p);
-    this.sigma = new Float64Array(p); this.cov = new Float64Array(p * p); this.l = new Float64Array(p * p);
-    this.u = new Float64Array(p); this.y = new Float64Array(p); this.w = new Float64Array(p);
+    this.fast = new Float64Array(p);
+    this.slow = new Float64Array(p);
+    this.mean = new Float64Array(p);
+    this.var = new Float64Array(p);
+    this.sigma = new Float64Array(p);
+    this.cov = new Float64Array(p * p);
+    this.l = new Float64Array(p * p);
+    this.u = new Float64Array(p);
+    this.y = new Float64Array(p);
+    this.w = new Float64Array(p);
     this.contributions = new Float64Array(p);
-    this.gains = new Float64Array(p); this.va = new Float64Array(p); this.ia = new Float64Array(p);
-    this.n = 0; this.run = 0; this.alarm = false; this.changePoint = false; this.score = 0;
+    this.gains = new Float64Array(p);
+    this.va = new Float64Array(p);
+    this.ia = new Float64Array(p);
+    this.n = 0;
+    this.run = 0;
+    this.alarm = false;
+    this.changePoint = false;
+    this.score = 0;
   }
 
   update(values) {
-    const p = this.channels, n = this.n, cal = this.cal, warm = this.warm;
+    const p = this.channels,
+      n = this.n,
+      cal = this.cal,
+      warm = this.warm;
     const a = n < cal ? 2 ** -schedule(n, this.fastShift) : 2 ** -this.fastShift;
     const b = n < cal ? 2 ** -schedule(n, this.slowShift) : !this.alarm ? 2 ** -this.slowShift : this.#alarmRate();
     const wa = 2 ** -schedule(n, 30);
     for (let c = 0; c < p; c++) {
       const x = values[c];
-      if (n === 0) { this.fast[c] = this.slow[c] = this.mean[c] = x; this.var[c] = 0; continue; }
+      if (n === 0) {
+        this.fast[c] = this.slow[c] = this.mean[c] = x;
+        this.var[c] = 0;
+        continue;
+      }
       this.fast[c] += (x - this.fast[c]) * a;
       this.slow[c] += (x - this.slow[c]) * b;
       if (n < warm) {
@@ -61,7 +115,8 @@ export class FloatMultivariateDetector {
     for (let c = 0; c < p; c++) u[c] = Math.max(-32, Math.min(32, (this.fast[c] - this.slow[c]) / this.sigma[c]));
     if (n < cal) {
       const k = 2 ** -schedule(n - warm, 30);
-      for (let i = 0; i < p; i++) for (let j = 0; j <= i; j++) this.cov[i * p + j] += (u[i] * u[j] - this.cov[i * p + j]) * k;
+      for (let i = 0; i < p; i++)
+        for (let j = 0; j <= i; j++) this.cov[i * p + j] += (u[i] * u[j] - this.cov[i * p + j]) * k;
       if (n === cal - 1) this.#factor();
       return false;
     }
@@ -74,7 +129,9 @@ export class FloatMultivariateDetector {
       u[c] = z;
     }
     if (this.adapt > 0) this.ia[n % p] = 1 / Math.sqrt(this.va[n % p]);
-    const l = this.l, y = this.y, w = this.w;
+    const l = this.l,
+      y = this.y,
+      w = this.w;
     let t2 = 0;
     for (let i = 0; i < p; i++) {
       let r = u[i];
@@ -91,8 +148,19 @@ export class FloatMultivariateDetector {
     this.t2 = t2;
     this.score = t2 / p;
     const previous = this.alarm;
-    if (!previous) { this.run = this.score >= this.on ? this.run + 1 : 0; if (this.run >= this.hold) { this.alarm = true; this.run = 0; } }
-    else { this.run = this.score < this.off ? this.run + 1 : 0; if (this.run >= this.clear) { this.alarm = false; this.run = 0; } }
+    if (!previous) {
+      this.run = this.score >= this.on ? this.run + 1 : 0;
+      if (this.run >= this.hold) {
+        this.alarm = true;
+        this.run = 0;
+      }
+    } else {
+      this.run = this.score < this.off ? this.run + 1 : 0;
+      if (this.run >= this.clear) {
+        this.alarm = false;
+        this.run = 0;
+      }
+    }
     this.inAlarm = this.alarm ? this.inAlarm + 1 : 0;
     this.changePoint = this.#pageHinkley(this.alarm !== previous);
     return this.alarm;
@@ -107,74 +175,122 @@ export class FloatMultivariateDetector {
 
   #pageHinkley(edge) {
     const l = log2Linear(1024 * (this.t2 + this.channels)) - log2Linear(1024 * this.channels);
-    if (!this.primed) { this.phMean = l; this.primed = true; }
+    if (!this.primed) {
+      this.phMean = l;
+      this.primed = true;
+    }
     const m = this.phMean;
     this.gUp = Math.max(0, this.gUp + l - m - this.delta);
     this.gDown = Math.max(0, this.gDown + m - l - this.delta);
     this.phMean += (l - m) / 32;
     if (this.left > 0) this.left--;
     let change = false;
-    if (edge) { change = this.left === 0; this.left = this.refractory; }
+    if (edge) {
+      change = this.left === 0;
+      this.left = this.refractory;
+    }
     if (this.gUp > this.lambda || this.gDown > this.lambda) {
       if (this.left === 0) change = true;
-      this.left = this.refractory; this.gUp = 0; this.gDown = 0; this.phMean = l;
+      this.left = this.refractory;
+      this.gUp = 0;
+      this.gDown = 0;
+      this.phMean = l;
     }
     return change;
   }
 
   #factor() {
-    const p = this.channels, cov = this.cov, l = this.l;
-    let gmax = 1e-12, sum = 0;
-    for (let i = 0; i < p; i++) { gmax = Math.max(gmax, cov[i * p + i]); sum += cov[i * p + i]; }
+    const p = this.channels,
+      cov = this.cov,
+      l = this.l;
+    let gmax = 1e-12,
+      sum = 0;
+    for (let i = 0; i < p; i++) {
+      gmax = Math.max(gmax, cov[i * p + i]);
+      sum += cov[i * p + i];
+    }
     const ridge = this.perChannel ? this.ridge : this.ridge * Math.min(1, sum / p / gmax);
     const minPivot = Math.max(ridge / 2, 2 ** -8);
     // sd_i = sqrt(C_ii) (or sqrt(max diag) for every channel), at least 1/16 (a gain of at most 16), then its reciprocal.
     const sd = this.gains;
     for (let i = 0; i < p; i++) sd[i] = Math.max(Math.sqrt(this.perChannel ? cov[i * p + i] : gmax), 1 / 16);
-    for (let i = 0; i < p; i++) for (let j = 0; j <= i; j++) {
-      let acc = cov[i * p + j] / (this.perChannel ? sd[i] * sd[j] : gmax) + (i === j ? ridge : 0);
-      for (let k = 0; k < j; k++) acc -= l[i * p + k] * l[j * p + k];
-      if (i === j) l[i * p + i] = Math.sqrt(Math.max(acc, minPivot));
-      else l[i * p + j] = acc / l[j * p + j];
+    for (let i = 0; i < p; i++)
+      for (let j = 0; j <= i; j++) {
+        let acc = cov[i * p + j] / (this.perChannel ? sd[i] * sd[j] : gmax) + (i === j ? ridge : 0);
+        for (let k = 0; k < j; k++) acc -= l[i * p + k] * l[j * p + k];
+        if (i === j) l[i * p + i] = Math.sqrt(Math.max(acc, minPivot));
+        else l[i * p + j] = acc / l[j * p + j];
+      }
+    for (let i = 0; i < p; i++) {
+      sd[i] = 1 / sd[i];
+      this.va[i] = 1;
+      this.ia[i] = 1;
     }
-    for (let i = 0; i < p; i++) { sd[i] = 1 / sd[i]; this.va[i] = 1; this.ia[i] = 1; }
   }
 }
 
 export class FloatVibrationFrontEnd {
   constructor({ axes = 3, windowShift = 8, sampleRate = 1600, bands = [50, 100, 200, 400], dcShift = 7 } = {}) {
-    this.axes = axes; this.windowSamples = 1 << windowShift; this.bandCount = bands.length;
+    this.axes = axes;
+    this.windowSamples = 1 << windowShift;
+    this.bandCount = bands.length;
     this.dcAlpha = 2 ** -dcShift;
-    this.coef = Float64Array.from(bands, (f) => 2 * Math.cos(2 * Math.PI * f / sampleRate));
+    this.coef = Float64Array.from(bands, (f) => 2 * Math.cos((2 * Math.PI * f) / sampleRate));
     this.stride = 5 + 2 * bands.length; // dc, Σd², peak, Σd⁴, (unused), s1/s2 per band
     this.acc = new Float64Array(this.stride * axes);
     this.features = new Float64Array(axes * (4 + bands.length));
-    this.n = 0; this.primed = false; this.windows = 0; this.ready = false;
+    this.n = 0;
+    this.primed = false;
+    this.windows = 0;
+    this.ready = false;
     this.block = new Float64Array(64);
   }
 
   /** Same block structure as the integer write(): per quantity over up to 64 frames, with locals. */
   write(samples, start, frames) {
-    const axes = this.axes, acc = this.acc, stride = this.stride, bands = this.bandCount, coef = this.coef, block = this.block;
+    const axes = this.axes,
+      acc = this.acc,
+      stride = this.stride,
+      bands = this.bandCount,
+      coef = this.coef,
+      block = this.block;
     let count = Math.min(this.windowSamples - this.n, frames, 64);
-    if (!this.primed && count > 0) { for (let a = 0; a < axes; a++) acc[a * stride] = samples[start * axes + a]; this.primed = true; }
+    if (!this.primed && count > 0) {
+      for (let a = 0; a < axes; a++) acc[a * stride] = samples[start * axes + a];
+      this.primed = true;
+    }
     for (let a = 0, o = 0; a < axes; a++, o += stride) {
-      let dc = acc[o], sq = acc[o + 1], peak = acc[o + 2], s4 = acc[o + 3];
+      let dc = acc[o],
+        sq = acc[o + 1],
+        peak = acc[o + 2],
+        s4 = acc[o + 3];
       const alpha = this.dcAlpha;
       for (let i = 0, j = start * axes + a; i < count; i++, j += axes) {
         const v = samples[j];
         dc += (v - dc) * alpha;
-        const d = v - dc, d2 = d * d;
+        const d = v - dc,
+          d2 = d * d;
         block[i] = d;
-        sq += d2; s4 += d2 * d2;
-        if (d > peak) peak = d; else if (-d > peak) peak = -d;
+        sq += d2;
+        s4 += d2 * d2;
+        if (d > peak) peak = d;
+        else if (-d > peak) peak = -d;
       }
-      acc[o] = dc; acc[o + 1] = sq; acc[o + 2] = peak; acc[o + 3] = s4;
+      acc[o] = dc;
+      acc[o + 1] = sq;
+      acc[o + 2] = peak;
+      acc[o + 3] = s4;
       for (let k = 0, b = o + 5; k < bands; k++, b += 2) {
-        let s1 = acc[b], s2 = acc[b + 1];
+        let s1 = acc[b],
+          s2 = acc[b + 1];
         const c = coef[k];
-        for (let i = 0; i < count; i++) { const s0 = block[i] + c * s1 - s2; s2 = s1; s1 = s0; }
-        acc[b] = s1; acc[b + 1] = s2;
+        for (let i = 0; i < count; i++) {
+          const s0 = block[i] + c * s1 - s2;
+          s2 = s1;
+          s1 = s0;
+        }
+        acc[b] = s1;
+        acc[b + 1] = s2;
       }
     }
     this.n += count;
@@ -184,18 +300,28 @@ export class FloatVibrationFrontEnd {
   }
 
   push(x, y = 0, z = 0) {
-    const acc = this.acc, stride = this.stride, coef = this.coef, bands = this.bandCount;
-    if (!this.primed) { acc[0] = x; if (this.axes > 1) acc[stride] = y; if (this.axes > 2) acc[2 * stride] = z; this.primed = true; }
+    const acc = this.acc,
+      stride = this.stride,
+      coef = this.coef,
+      bands = this.bandCount;
+    if (!this.primed) {
+      acc[0] = x;
+      if (this.axes > 1) acc[stride] = y;
+      if (this.axes > 2) acc[2 * stride] = z;
+      this.primed = true;
+    }
     for (let a = 0, o = 0; a < this.axes; a++, o += stride) {
       const v = a === 0 ? x : a === 1 ? y : z;
       acc[o] += (v - acc[o]) * this.dcAlpha;
-      const d = v - acc[o], d2 = d * d;
+      const d = v - acc[o],
+        d2 = d * d;
       acc[o + 1] += d2;
       if (Math.abs(d) > acc[o + 2]) acc[o + 2] = Math.abs(d);
       acc[o + 3] += d2 * d2;
       for (let k = 0, b = o + 5; k < bands; k++, b += 2) {
         const s0 = d + coef[k] * acc[b] - acc[b + 1];
-        acc[b + 1] = acc[b]; acc[b] = s0;
+        acc[b + 1] = acc[b];
+        acc[b] = s0;
       }
     }
     if (++this.n < this.windowSamples) return false;
@@ -204,21 +330,33 @@ export class FloatVibrationFrontEnd {
   }
 
   #finish() {
-    const acc = this.acc, stride = this.stride, coef = this.coef, bands = this.bandCount;
-    const N = this.windowSamples, per = 4 + bands, out = this.features;
+    const acc = this.acc,
+      stride = this.stride,
+      coef = this.coef,
+      bands = this.bandCount;
+    const N = this.windowSamples,
+      per = 4 + bands,
+      out = this.features;
     for (let a = 0, o = 0; a < this.axes; a++, o += stride) {
-      const ms = acc[o + 1] / N, rms = Math.sqrt(ms);
+      const ms = acc[o + 1] / N,
+        rms = Math.sqrt(ms);
       // Same units as the integer front end (rms × 2^4, crest and kurtosis × 2^8), so both models see the same numbers.
-      out[a * per] = rms * 16; out[a * per + 1] = acc[o + 2];
-      out[a * per + 2] = rms > 0 ? 256 * acc[o + 2] / rms : 0;
-      out[a * per + 3] = ms > 0 ? 256 * (acc[o + 3] / N) / (ms * ms) : 0;
+      out[a * per] = rms * 16;
+      out[a * per + 1] = acc[o + 2];
+      out[a * per + 2] = rms > 0 ? (256 * acc[o + 2]) / rms : 0;
+      out[a * per + 3] = ms > 0 ? (256 * (acc[o + 3] / N)) / (ms * ms) : 0;
       for (let k = 0, b = o + 5; k < bands; k++, b += 2) {
-        const s1 = acc[b], s2 = acc[b + 1];
-        out[a * per + 4 + k] = 2 * Math.sqrt(Math.max(0, s1 * s1 + s2 * s2 - coef[k] * s1 * s2)) / N;
-        acc[b] = 0; acc[b + 1] = 0;
+        const s1 = acc[b],
+          s2 = acc[b + 1];
+        out[a * per + 4 + k] = (2 * Math.sqrt(Math.max(0, s1 * s1 + s2 * s2 - coef[k] * s1 * s2))) / N;
+        acc[b] = 0;
+        acc[b + 1] = 0;
       }
-      acc[o + 1] = 0; acc[o + 2] = 0; acc[o + 3] = 0;
+      acc[o + 1] = 0;
+      acc[o + 2] = 0;
+      acc[o + 3] = 0;
     }
-    this.n = 0; this.windows++;
+    this.n = 0;
+    this.windows++;
   }
 }

@@ -7,14 +7,23 @@ import { csvFiles, loadSkab, outlierMetrics, changepointNab, SKAB_CHANNELS } fro
 import { FloatMultivariateDetector } from "./reference.mjs";
 
 const args = process.argv.slice(2);
-const arg = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : fallback; };
+const arg = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
 const data = arg("--data", "../shared/data/skab");
 const useReference = args.includes("--reference");
 const perFile = args.includes("--per-file");
 const CAL = 400;
-if (!existsSync(data)) { console.error("bench:skab: no such directory: " + data); process.exit(2); }
+if (!existsSync(data)) {
+  console.error("bench:skab: no such directory: " + data);
+  process.exit(2);
+}
 const built = new URL("../build/modules/detector/multivariate.js", import.meta.url);
-if (!existsSync(built)) { console.error("bench:skab: run `npm run build` first"); process.exit(2); }
+if (!existsSync(built)) {
+  console.error("bench:skab: run `npm run build` first");
+  process.exit(2);
+}
 const { MultivariateDetector } = await import(built);
 
 /** Runs a fresh detector over one file: alarm and change-point flags per row. */
@@ -24,7 +33,8 @@ function run(f) {
     ? new FloatMultivariateDetector({ channels: p, calibrationSamples: CAL })
     : new MultivariateDetector({ channels: p, calibrationSamples: CAL });
   const v = useReference ? new Float64Array(p) : new Int32Array(p);
-  const alarms = new Uint8Array(f.rows), changes = new Uint8Array(f.rows);
+  const alarms = new Uint8Array(f.rows),
+    changes = new Uint8Array(f.rows);
   for (let r = 0; r < f.rows; r++) {
     for (let c = 0; c < p; c++) v[c] = Math.round(f.values[c][r] * SKAB_CHANNELS[c][1]);
     alarms[r] = det.update(v) ? 1 : 0;
@@ -36,16 +46,20 @@ function run(f) {
 const cm = { tp: 0, fp: 0, tn: 0, fn: 0 };
 const cpFiles = [];
 const unlabelled = [];
-let scored = 0, skipped = 0;
+let scored = 0,
+  skipped = 0;
 for (const path of csvFiles(data)) {
   const f = loadSkab(path, data);
-  if (!f || f.rows <= CAL) { skipped++; continue; }
+  if (!f || f.rows <= CAL) {
+    skipped++;
+    continue;
+  }
   if (!f.anomaly || !f.changepoint) {
     // Not scored: a false-alarm check only (SKAB's anomaly-free.csv is normal running throughout).
     const { alarms } = run(f);
     let on = 0;
     for (let r = CAL; r < f.rows; r++) on += alarms[r];
-    unlabelled.push(`${f.name} ${(100 * on / (f.rows - CAL)).toFixed(2)} % of ${f.rows - CAL} rows`);
+    unlabelled.push(`${f.name} ${((100 * on) / (f.rows - CAL)).toFixed(2)} % of ${f.rows - CAL} rows`);
     skipped++;
     continue;
   }
@@ -53,15 +67,35 @@ for (const path of csvFiles(data)) {
   const { alarms, changes } = run(f);
   const fc = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (let r = CAL; r < f.rows; r++) {
-    const alarm = alarms[r] === 1, t = f.anomaly[r];
-    for (const m of [cm, fc]) { if (alarm && t) m.tp++; else if (alarm) m.fp++; else if (t) m.fn++; else m.tn++; }
+    const alarm = alarms[r] === 1,
+      t = f.anomaly[r];
+    for (const m of [cm, fc]) {
+      if (alarm && t) m.tp++;
+      else if (alarm) m.fp++;
+      else if (t) m.fn++;
+      else m.tn++;
+    }
   }
   cpFiles.push({ time: f.time, truth: f.changepoint, detected: changes, from: CAL });
-  if (perFile) { const m = outlierMetrics(fc); console.log(`  ${f.name.padEnd(24)} F1 ${m.f1.toFixed(3)} FAR ${(100 * m.far).toFixed(1)} MAR ${(100 * m.mar).toFixed(1)}`); }
+  if (perFile) {
+    const m = outlierMetrics(fc);
+    console.log(
+      `  ${f.name.padEnd(24)} F1 ${m.f1.toFixed(3)} FAR ${(100 * m.far).toFixed(1)} MAR ${(100 * m.mar).toFixed(1)}`,
+    );
+  }
 }
 const m = outlierMetrics(cm);
 const nab = changepointNab(cpFiles);
-console.log(`SKAB (${useReference ? "float64 reference" : "fixed-point detector"}) — ${scored} files scored, ${skipped} without labels not scored, calibration rows 0–${CAL - 1}`);
-console.log(`outliers (pooled over ${cm.tp + cm.fp + cm.tn + cm.fn} test points): F1 ${m.f1.toFixed(3)}  FAR ${(100 * m.far).toFixed(2)} %  MAR ${(100 * m.mar).toFixed(2)} %`);
-console.log(`changepoints (NAB, 60 s right window): standard ${nab.standard.toFixed(2)}  low-FP ${nab.reward_low_FP.toFixed(2)}  low-FN ${nab.reward_low_FN.toFixed(2)}`);
-if (unlabelled.length) console.log(`unlabelled files, in alarm after calibration (a false-alarm check, not in the figures above): ${unlabelled.join("; ")}`);
+console.log(
+  `SKAB (${useReference ? "float64 reference" : "fixed-point detector"}) — ${scored} files scored, ${skipped} without labels not scored, calibration rows 0–${CAL - 1}`,
+);
+console.log(
+  `outliers (pooled over ${cm.tp + cm.fp + cm.tn + cm.fn} test points): F1 ${m.f1.toFixed(3)}  FAR ${(100 * m.far).toFixed(2)} %  MAR ${(100 * m.mar).toFixed(2)} %`,
+);
+console.log(
+  `changepoints (NAB, 60 s right window): standard ${nab.standard.toFixed(2)}  low-FP ${nab.reward_low_FP.toFixed(2)}  low-FN ${nab.reward_low_FN.toFixed(2)}`,
+);
+if (unlabelled.length)
+  console.log(
+    `unlabelled files, in alarm after calibration (a false-alarm check, not in the figures above): ${unlabelled.join("; ")}`,
+  );

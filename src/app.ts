@@ -8,12 +8,27 @@ import { SensorBank } from "./sensor-bank.js";
 import { Monitor } from "./monitor.js";
 import { Uplink } from "./uplink.js";
 import { Commands } from "./commands.js";
-import { alarmEvent, alarmLine, alarmPayload, telemetryLine, telemetryPayload, type Readings, type Round, type SensorHealth } from "./telemetry.js";
+import {
+  alarmEvent,
+  alarmLine,
+  alarmPayload,
+  telemetryLine,
+  telemetryPayload,
+  type Readings,
+  type Round,
+  type SensorHealth,
+} from "./telemetry.js";
 
 export { backoffDelay } from "./uplink.js";
 
 /** The device's topics: `<prefix>/<deviceId>/telemetry`, `…/alarm`, `…/status`, `…/command` and `…/command/result`. */
-export interface Topics { telemetry: string; alarm: string; status: string; command: string; result: string; }
+export interface Topics {
+  telemetry: string;
+  alarm: string;
+  status: string;
+  command: string;
+  result: string;
+}
 
 /**
  * A feature that runs with the app (a dashboard, OTA, Home Assistant discovery): it may register commands
@@ -32,7 +47,11 @@ export interface Service {
 function countBoot(host: Host): number {
   const boots = Number(host.store.get("boot"));
   const boot = (Number.isInteger(boots) && boots > 0 ? boots : 0) + 1;
-  try { host.store.set("boot", String(boot)); } catch (e) { host.log("store: " + (e as Error).message); }
+  try {
+    host.store.set("boot", String(boot));
+  } catch (e) {
+    host.log("store: " + (e as Error).message);
+  }
   return boot;
 }
 
@@ -58,37 +77,88 @@ export class App {
     this.host = host;
     this.config = config;
     this.deviceId = config.deviceId ?? host.deviceId;
-    const base = config.topicPrefix + "/" + this.deviceId + "/", log = (line: string) => host.log(line);
-    this.topics = { telemetry: base + "telemetry", alarm: base + "alarm", status: base + "status", command: base + "command", result: base + "command/result" };
-    this.uplink = new Uplink({ host, broker: config.broker, clientId: "telltale-" + this.deviceId, topics: this.topics, counters: this.stats });
+    const base = config.topicPrefix + "/" + this.deviceId + "/",
+      log = (line: string) => host.log(line);
+    this.topics = {
+      telemetry: base + "telemetry",
+      alarm: base + "alarm",
+      status: base + "status",
+      command: base + "command",
+      result: base + "command/result",
+    };
+    this.uplink = new Uplink({
+      host,
+      broker: config.broker,
+      clientId: "telltale-" + this.deviceId,
+      topics: this.topics,
+      counters: this.stats,
+    });
     this.sensors = new SensorBank({
-      sensors: config.sensors, log, io: { i2c: host.i2c, digital: host.digital, pulseCount: host.pulseCount, clock: host.clock },
+      sensors: config.sensors,
+      log,
+      io: { i2c: host.i2c, digital: host.digital, pulseCount: host.pulseCount, clock: host.clock },
       onProbed: (index, sensor, instance) => this.monitor.attach(index, sensor, instance),
     });
-    this.monitor = new Monitor({ settings: config.detector, floors: this.sensors.floors, sensors: config.sensors.length, store: host.store, log });
+    this.monitor = new Monitor({
+      settings: config.detector,
+      floors: this.sensors.floors,
+      sensors: config.sensors.length,
+      store: host.store,
+      log,
+    });
     this.commands = new Commands({ log });
-    this.commands.register("recalibrate", () => { this.monitor.recalibrate(); log("detector: recalibrating on command"); });
+    this.commands.register("recalibrate", () => {
+      this.monitor.recalibrate();
+      log("detector: recalibrating on command");
+    });
     this.commands.register("ping", () => ({ uptimeMs: this.#uptimeMs() }));
-    this.uplink.subscribe(this.topics.command, (payload) => this.uplink.reply(this.topics.result, this.commands.handle(payload)));
+    this.uplink.subscribe(this.topics.command, (payload) =>
+      this.uplink.reply(this.topics.result, this.commands.handle(payload)),
+    );
     this.#round = {
-      boot: 0, seq: 0, uptimeMs: 0, readings: {}, health: {}, detector: this.monitor.detector, channelNames: this.sensors.channelNames,
-      streams: this.monitor.streams, alarm: false, counters: this.stats, outbox: this.uplink.delivery,
+      boot: 0,
+      seq: 0,
+      uptimeMs: 0,
+      readings: {},
+      health: {},
+      detector: this.monitor.detector,
+      channelNames: this.sensors.channelNames,
+      streams: this.monitor.streams,
+      alarm: false,
+      counters: this.stats,
+      outbox: this.uplink.delivery,
     };
   }
 
-  get running(): boolean { return this.#running; }
-  get connected(): boolean { return this.uplink.connected; }
-  get detector(): Detector { return this.monitor.detector; }
+  get running(): boolean {
+    return this.#running;
+  }
+  get connected(): boolean {
+    return this.uplink.connected;
+  }
+  get detector(): Detector {
+    return this.monitor.detector;
+  }
   /** The device's alarm state as last published: the slow detector's or any vibration stream's. */
-  get alarm(): boolean { return this.monitor.alarm; }
+  get alarm(): boolean {
+    return this.monitor.alarm;
+  }
   /** The vibration detector of a sensor with a raw stream, once it has been attached. */
-  vibration(sensor: string): VibrationMonitor | undefined { return this.monitor.vibration(sensor); }
+  vibration(sensor: string): VibrationMonitor | undefined {
+    return this.monitor.vibration(sensor);
+  }
   /** Starts of this device so far (kept in the store): with `seq`, telemetry and alarms are unique across reboots. */
-  get boot(): number { return this.#round.boot; }
+  get boot(): number {
+    return this.#round.boot;
+  }
   /** Every QoS 1 message is here, in flash when the host has it, from before it is sent until its PUBACK. */
-  get outbox(): Outbox { return this.uplink.outbox; }
+  get outbox(): Outbox {
+    return this.uplink.outbox;
+  }
   /** False when the outbox lives in RAM (health telemetry says why). */
-  get durable(): boolean { return this.uplink.delivery.durable; }
+  get durable(): boolean {
+    return this.uplink.delivery.durable;
+  }
 
   /** Adds a feature that runs with the app (started at once if the app is running). */
   use(service: Service): void {
@@ -100,11 +170,14 @@ export class App {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
-    const host = this.host, c = this.config;
+    const host = this.host,
+      c = this.config;
     this.#startedAt = host.clock.now();
     this.#round.boot = countBoot(host);
     host.log(this.uplink.delivery.summary());
-    host.log(`telltale ${this.deviceId} on ${host.name}: ${c.sensors.length} sensor(s), every ${c.intervalMs} ms, broker ${c.broker.scheme}://${c.broker.host}:${c.broker.port}`);
+    host.log(
+      `telltale ${this.deviceId} on ${host.name}: ${c.sensors.length} sensor(s), every ${c.intervalMs} ms, broker ${c.broker.scheme}://${c.broker.host}:${c.broker.port}`,
+    );
     this.sensors.probe();
     // Sampling does not wait for the network: a device without Wi-Fi still monitors (and logs) locally.
     this.#schedule();
@@ -124,7 +197,10 @@ export class App {
 
   /** One sampling round: read every sensor, score, publish telemetry and alarm changes. */
   tick(): void {
-    const round = this.#round, seq = ++round.seq, readings: Readings = {}, health: SensorHealth = {};
+    const round = this.#round,
+      seq = ++round.seq,
+      readings: Readings = {},
+      health: SensorHealth = {};
     const valid = this.sensors.sample(readings, health);
     const changed = this.monitor.update(this.sensors.values, valid, seq);
     round.uptimeMs = this.#uptimeMs();
@@ -141,13 +217,19 @@ export class App {
     for (let i = 0; i < this.#services.length; i++) this.#services[i].round?.(round);
   }
 
-  #uptimeMs(): number { return Math.round(this.host.clock.now() - this.#startedAt); }
+  #uptimeMs(): number {
+    return Math.round(this.host.clock.now() - this.#startedAt);
+  }
 
   #schedule(): void {
     this.#tickTimer = this.host.clock.setTimeout(() => {
       if (!this.#running) return;
       this.#schedule();
-      try { this.tick(); } catch (e) { this.host.log("error: tick failed: " + (e as Error).message); }
+      try {
+        this.tick();
+      } catch (e) {
+        this.host.log("error: tick failed: " + (e as Error).message);
+      }
     }, this.config.intervalMs);
   }
 }

@@ -29,11 +29,14 @@ export class Commands {
   }
 
   /** Names of the registered commands, in registration order. */
-  get names(): string[] { return [...this.#handlers.keys()]; }
+  get names(): string[] {
+    return [...this.#handlers.keys()];
+  }
 
   /** Adds a command; a name registered twice is a programming error and throws. */
   register(name: string, handler: CommandHandler): void {
-    if (name === "" || name.trim() !== name || name.startsWith("{")) throw new Error("Commands: bad command name " + JSON.stringify(name));
+    if (name === "" || name.trim() !== name || name.startsWith("{"))
+      throw new Error("Commands: bad command name " + JSON.stringify(name));
     if (this.#handlers.has(name)) throw new Error("Commands: command " + JSON.stringify(name) + " registered twice");
     this.#handlers.set(name, handler);
   }
@@ -42,23 +45,34 @@ export class Commands {
   handle(payload: Uint8Array): string {
     let text = "";
     for (let i = 0; i < payload.length && i < MAX_COMMAND_BYTES; i++) text += String.fromCharCode(payload[i]);
-    let name: unknown = text.trim(), request: Readonly<Record<string, unknown>> = {};
+    let name: unknown = text.trim(),
+      request: Readonly<Record<string, unknown>> = {};
     if (text.trim().startsWith("{")) {
       try {
         request = JSON.parse(text) as Record<string, unknown>;
         name = request.command;
-      } catch { name = undefined; }
+      } catch {
+        name = undefined;
+      }
     }
     const handler = typeof name === "string" ? this.#handlers.get(name) : undefined;
     if (handler) {
       let result: CommandResult | void;
-      try { result = handler(request); } catch (e) { return this.#reject((e as Error).message, name as string); }
+      try {
+        result = handler(request);
+      } catch (e) {
+        return this.#reject((e as Error).message, name as string);
+      }
       return JSON.stringify({ command: name, ok: true, ...result });
     }
     const names = this.names;
-    return this.#reject(payload.length > MAX_COMMAND_BYTES ? "command longer than " + MAX_COMMAND_BYTES + " bytes"
-      : typeof name === "string" && name !== "" ? "unknown command " + JSON.stringify(name.slice(0, 40)) + " (known: " + names.join(", ") + ")"
-      : "expected " + names.map((n) => JSON.stringify(n)).join(", ") + " or {\"command\": …}");
+    return this.#reject(
+      payload.length > MAX_COMMAND_BYTES
+        ? "command longer than " + MAX_COMMAND_BYTES + " bytes"
+        : typeof name === "string" && name !== ""
+          ? "unknown command " + JSON.stringify(name.slice(0, 40)) + " (known: " + names.join(", ") + ")"
+          : "expected " + names.map((n) => JSON.stringify(n)).join(", ") + ' or {"command": …}',
+    );
   }
 
   #reject(error: string, command?: string): string {

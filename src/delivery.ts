@@ -20,7 +20,10 @@ export interface Publisher {
 }
 
 /** Counters delivery keeps (shared with the app's health telemetry). */
-export interface DeliveryCounters { published: number; dropped: number; }
+export interface DeliveryCounters {
+  published: number;
+  dropped: number;
+}
 
 export interface DeliveryOptions {
   /** The host's flash for a durable outbox; without one (or when it is unusable) the outbox lives in RAM. */
@@ -68,19 +71,31 @@ export class Delivery implements OutboxStatus {
     this.#telemetryQos = options.telemetryQos;
     this.#rate = options.drainPerSecond;
     this.#counters = options.counters;
-    let outbox: Outbox | undefined, error = options.flashProblem;
+    let outbox: Outbox | undefined,
+      error = options.flashProblem;
     if (options.flash) {
-      try { outbox = new Outbox({ flash: options.flash }); } catch (e) { error = "flash unusable: " + (e as Error).message; }
+      try {
+        outbox = new Outbox({ flash: options.flash });
+      } catch (e) {
+        error = "flash unusable: " + (e as Error).message;
+      }
     }
     this.durable = outbox !== undefined;
     this.error = outbox ? undefined : error;
-    this.outbox = outbox ?? new Outbox({ flash: new MemoryFlash({ byteLength: RAM_OUTBOX_BYTES, blockSize: RAM_OUTBOX_BLOCK }) });
+    this.outbox =
+      outbox ?? new Outbox({ flash: new MemoryFlash({ byteLength: RAM_OUTBOX_BYTES, blockSize: RAM_OUTBOX_BLOCK }) });
   }
 
-  get pending(): number { return this.outbox.pending; }
-  get dropped(): number { return this.outbox.dropped; }
+  get pending(): number {
+    return this.outbox.pending;
+  }
+  get dropped(): number {
+    return this.outbox.dropped;
+  }
   /** Messages handed to the client and not yet acknowledged. */
-  get inFlight(): number { return this.#inFlight.size; }
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
 
   /** The start log line: what recovery found, and where the outbox lives when not in flash. */
   summary(): string {
@@ -89,7 +104,9 @@ export class Delivery implements OutboxStatus {
   }
 
   /** The session's client from its creation; nothing is sent through it before `resume()`. */
-  attach(client: Publisher): void { this.#client = client; }
+  attach(client: Publisher): void {
+    this.#client = client;
+  }
 
   /** The session is up: everything unacknowledged is due again, from the start of the outbox. */
   resume(): void {
@@ -110,7 +127,8 @@ export class Delivery implements OutboxStatus {
 
   /** QoS 1 messages go to the outbox first and are sent from there; QoS 0 telemetry is sent only while connected. */
   publish(kind: number, payload: string, line: string): void {
-    const client = this.#client, counters = this.#counters;
+    const client = this.#client,
+      counters = this.#counters;
     if (kind === TELEMETRY && this.#telemetryQos === 0) {
       if (client?.connected) {
         client.publish(this.#topics.telemetry, payload, { qos: 0 });
@@ -124,7 +142,13 @@ export class Delivery implements OutboxStatus {
     }
     let seq: number;
     try {
-      seq = this.outbox.append(kind, 1, false, kind === ALARM ? this.#topicBytes.alarm : this.#topicBytes.telemetry, utf8Encode(payload));
+      seq = this.outbox.append(
+        kind,
+        1,
+        false,
+        kind === ALARM ? this.#topicBytes.alarm : this.#topicBytes.telemetry,
+        utf8Encode(payload),
+      );
     } catch (e) {
       // A flash that fails to write must not cost the message while the broker is there to take it.
       this.#log("outbox: " + (e as Error).message);
@@ -148,7 +172,11 @@ export class Delivery implements OutboxStatus {
     const seq = this.#inFlight.get(id);
     if (seq === undefined) return;
     this.#inFlight.delete(id);
-    try { this.outbox.ack(seq); } catch (e) { this.#log("outbox: " + (e as Error).message); }
+    try {
+      this.outbox.ack(seq);
+    } catch (e) {
+      this.#log("outbox: " + (e as Error).message);
+    }
     this.#pump();
   }
 
@@ -159,7 +187,8 @@ export class Delivery implements OutboxStatus {
   #pump(): void {
     const client = this.#client;
     if (!client?.connected) return;
-    const outbox = this.outbox, inFlight = this.#inFlight;
+    const outbox = this.outbox,
+      inFlight = this.#inFlight;
     while (inFlight.size < WINDOW) {
       const seq = outbox.next(ALARM);
       if (seq < 0) break;
@@ -175,11 +204,19 @@ export class Delivery implements OutboxStatus {
       if (!this.#send(client, seq)) return;
       this.#tokens -= 1;
     }
-    if (this.#tokens < 1 && this.#pumpTimer === undefined && inFlight.size < WINDOW - ALARM_RESERVE && outbox.peek(TELEMETRY) >= 0) {
-      this.#pumpTimer = this.#clock.setTimeout(() => {
-        this.#pumpTimer = undefined;
-        this.#pump();
-      }, Math.ceil(((1 - this.#tokens) * 1000) / rate));
+    if (
+      this.#tokens < 1 &&
+      this.#pumpTimer === undefined &&
+      inFlight.size < WINDOW - ALARM_RESERVE &&
+      outbox.peek(TELEMETRY) >= 0
+    ) {
+      this.#pumpTimer = this.#clock.setTimeout(
+        () => {
+          this.#pumpTimer = undefined;
+          this.#pump();
+        },
+        Math.ceil(((1 - this.#tokens) * 1000) / rate),
+      );
     }
   }
 
@@ -191,7 +228,11 @@ export class Delivery implements OutboxStatus {
     } catch (e) {
       // Flash that rotted after the write: the record cannot be sent, so it must not block the ones behind it.
       this.#log("outbox: " + (e as Error).message + "; dropped");
-      try { this.outbox.ack(seq); } catch { /* reported by the next append */ }
+      try {
+        this.outbox.ack(seq);
+      } catch {
+        /* reported by the next append */
+      }
       this.#counters.dropped++;
       return true;
     }

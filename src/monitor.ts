@@ -12,7 +12,9 @@ export const BASELINE_SAVE_TICKS = 600;
 /** Store keys of the saved baselines, base64 text (NVS keys are at most 15 characters, strings at most 4000 bytes):
  *  the slow channels' model, and each vibration stream's as "vib<sensor index>", prefixed with what it was learned on. */
 export const BASELINE_KEY = "baseline";
-export function vibrationKey(index: number): string { return "vib" + index; }
+export function vibrationKey(index: number): string {
+  return "vib" + index;
+}
 
 export interface MonitorOptions {
   readonly settings: DetectorConfig;
@@ -72,12 +74,16 @@ export class Monitor {
     this.#log = options.log;
     for (let i = 0; i < options.sensors; i++) this.#streams.push(undefined);
     this.streams = this.#streams;
-    this.detector = options.detector ?? createDetector(settings, Math.max(1, floors.length), floors.length ? floors : [1]);
-    if (this.detector.model === "multivariate") this.#restoreImage(BASELINE_KEY, "detector", "baseline", "", (bytes) => this.detector.importState(bytes));
+    this.detector =
+      options.detector ?? createDetector(settings, Math.max(1, floors.length), floors.length ? floors : [1]);
+    if (this.detector.model === "multivariate")
+      this.#restoreImage(BASELINE_KEY, "detector", "baseline", "", (bytes) => this.detector.importState(bytes));
   }
 
   /** The device's alarm after the latest round: the slow detector's, or any stream's since the round before. */
-  get alarm(): boolean { return this.#alarm; }
+  get alarm(): boolean {
+    return this.#alarm;
+  }
 
   /** The vibration detector of a sensor with a raw stream, once it has been attached. */
   vibration(sensor: string): VibrationMonitor | undefined {
@@ -92,11 +98,20 @@ export class Monitor {
     let current = this.#streams[index];
     if (!current || current.info.rate !== info.rate || current.info.axes !== info.axes) {
       const monitor = new VibrationMonitor({ ...v, axes: info.axes, sampleRate: info.rate });
-      if (monitor.bands.length < v.bands.length) this.#log(`sensor ${sensor.name}: vibration bands at or above ${info.rate / 2} Hz (half its rate) left out`);
+      if (monitor.bands.length < v.bands.length)
+        this.#log(`sensor ${sensor.name}: vibration bands at or above ${info.rate / 2} Hz (half its rate) left out`);
       current = this.#streams[index] = new Stream(sensor, monitor, info);
-      this.#log(`sensor ${sensor.name}: vibration detector on ${info.axes} axes at ${info.rate} Hz, ${monitor.names.length} features per window of ${monitor.front.windowSamples} (${monitor.stateBytes} bytes of state)`);
+      this.#log(
+        `sensor ${sensor.name}: vibration detector on ${info.axes} axes at ${info.rate} Hz, ${monitor.names.length} features per window of ${monitor.front.windowSamples} (${monitor.stateBytes} bytes of state)`,
+      );
       const stream = current;
-      stream.saved = this.#restoreImage(vibrationKey(index), "sensor " + stream.sensor, "vibration baseline", stream.prefix, (bytes) => stream.monitor.model.importState(bytes));
+      stream.saved = this.#restoreImage(
+        vibrationKey(index),
+        "sensor " + stream.sensor,
+        "vibration baseline",
+        stream.prefix,
+        (bytes) => stream.monitor.model.importState(bytes),
+      );
     } else {
       current.monitor.front.reset(); // a new window; the model keeps what it learned
       current.info = info;
@@ -110,7 +125,8 @@ export class Monitor {
    * when the device's alarm changed.
    */
   update(values: Int32Array, valid: number, seq: number): boolean {
-    const det = this.detector, due = seq % BASELINE_SAVE_TICKS === 0;
+    const det = this.detector,
+      due = seq % BASELINE_SAVE_TICKS === 0;
     const wasCalibrated = det.calibrated;
     if (valid !== 0) det.update(values, valid);
     if (det.calibrated && (!wasCalibrated || due)) {
@@ -123,7 +139,13 @@ export class Monitor {
       if (!s) continue;
       const monitor = s.monitor;
       if (monitor.model.calibrated && (!s.saved || due)) {
-        this.#saveImage(vibrationKey(i), "sensor " + s.sensor, "vibration baseline", s.prefix, monitor.model.exportState());
+        this.#saveImage(
+          vibrationKey(i),
+          "sensor " + s.sensor,
+          "vibration baseline",
+          s.prefix,
+          monitor.model.exportState(),
+        );
         s.saved = true;
       }
       const seen = monitor.take();
@@ -155,7 +177,11 @@ export class Monitor {
 
   /** Stores a learned baseline as `prefix` + base64; a store that refuses it (full, too long) costs a log line, not the round. */
   #saveImage(key: string, who: string, noun: string, prefix: string, bytes: Uint8Array): void {
-    try { this.#store.set(key, prefix + encodeBase64(bytes)); } catch (e) { this.#log(`${who}: ${noun} not saved: ${(e as Error).message}`); }
+    try {
+      this.#store.set(key, prefix + encodeBase64(bytes));
+    } catch (e) {
+      this.#log(`${who}: ${noun} not saved: ${(e as Error).message}`);
+    }
   }
 
   /**
@@ -166,8 +192,12 @@ export class Monitor {
     const text = this.#store.get(key);
     if (text === undefined) return false;
     try {
-      const cut = prefix === "" ? 0 : text.lastIndexOf(" ") + 1, made = text.slice(0, cut);
-      if (made !== prefix) throw new Error("learned on " + (made === "" ? "an unknown stream" : made.trim()) + ", this stream is " + prefix.trim());
+      const cut = prefix === "" ? 0 : text.lastIndexOf(" ") + 1,
+        made = text.slice(0, cut);
+      if (made !== prefix)
+        throw new Error(
+          "learned on " + (made === "" ? "an unknown stream" : made.trim()) + ", this stream is " + prefix.trim(),
+        );
       const bytes = decodeBase64(text.slice(cut));
       load(bytes);
       this.#log(`${who}: restored the learned ${noun} (${bytes.length} bytes)`);

@@ -56,12 +56,27 @@ export class SensorBank {
     this.#io = options.io;
     this.#log = options.log;
     this.#onProbed = options.onProbed;
-    const names: string[] = [], floors: number[] = [];
+    const names: string[] = [],
+      floors: number[] = [];
     let first = 0;
     options.sensors.forEach((declaration, index) => {
       const channels = this.#parts[declaration.part].channels(declaration);
-      this.#slots.push({ index, declaration, channels, first, instance: undefined, state: "failed", errors: 0, consecutive: 0, reprobeIn: 0, lastError: "" });
-      for (const ch of channels) { names.push(declaration.name + "." + ch.key); floors.push(ch.floor); }
+      this.#slots.push({
+        index,
+        declaration,
+        channels,
+        first,
+        instance: undefined,
+        state: "failed",
+        errors: 0,
+        consecutive: 0,
+        reprobeIn: 0,
+        lastError: "",
+      });
+      for (const ch of channels) {
+        names.push(declaration.name + "." + ch.key);
+        floors.push(ch.floor);
+      }
       first += channels.length;
     });
     this.values = new Int32Array(first);
@@ -97,9 +112,11 @@ export class SensorBank {
           }
         } else {
           slot.consecutive = 0;
-          const out: Record<string, number> = {}, channels = slot.channels;
+          const out: Record<string, number> = {},
+            channels = slot.channels;
           for (let i = 0; i < channels.length; i++) {
-            const ch = channels[i], v = ch.read(sample);
+            const ch = channels[i],
+              v = ch.read(sample);
             if (v === undefined || !Number.isFinite(v)) continue;
             out[ch.key] = round2(v);
             values[slot.first + i] = Math.round(v * ch.scale);
@@ -120,26 +137,38 @@ export class SensorBank {
 
   /** Closes every driver; `probe()` builds them again. */
   close(): void {
-    for (const slot of this.#slots) { slot.instance?.close(); slot.instance = undefined; }
+    for (const slot of this.#slots) {
+      slot.instance?.close();
+      slot.instance = undefined;
+    }
   }
 
   #probe(slot: Slot): void {
     const name = slot.declaration.name;
     try {
-      const instance = this.#parts[slot.declaration.part].create(slot.declaration, this.#io, (error) => this.#sensorError(slot, error));
+      const instance = this.#parts[slot.declaration.part].create(slot.declaration, this.#io, (error) =>
+        this.#sensorError(slot, error),
+      );
       slot.instance = instance;
       if (slot.state === "failed" && slot.lastError) this.#log(`sensor ${name}: recovered`);
       slot.state = "ok";
       slot.consecutive = 0;
       this.#onProbed?.(slot.index, slot.declaration, instance);
-      this.#io.clock.setTimeout(() => { try { slot.instance?.sample(); } catch { /* closed meanwhile */ } }, FIRST_SAMPLE_MS);
+      this.#io.clock.setTimeout(() => {
+        try {
+          slot.instance?.sample();
+        } catch {
+          /* closed meanwhile */
+        }
+      }, FIRST_SAMPLE_MS);
     } catch (e) {
       slot.instance = undefined;
       slot.state = "failed";
       slot.errors++;
       slot.reprobeIn = REPROBE_TICKS;
       const message = (e as Error).message;
-      if (message !== slot.lastError) this.#log(`sensor ${name}: failed: ${message} (re-probing every ${REPROBE_TICKS} samples)`);
+      if (message !== slot.lastError)
+        this.#log(`sensor ${name}: failed: ${message} (re-probing every ${REPROBE_TICKS} samples)`);
       slot.lastError = message;
     }
   }

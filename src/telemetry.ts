@@ -2,7 +2,9 @@
 import type { Detector } from "telltale/detector/select";
 
 /** A reported value: two decimals, as readings and scores appear in telemetry and the log. */
-export function round2(v: number): number { return Math.round(v * 100) / 100; }
+export function round2(v: number): number {
+  return Math.round(v * 100) / 100;
+}
 
 /** One round's readings in physical units (two decimals): sensor name → channel key → value. Absent when not read. */
 export type Readings = Record<string, Record<string, number>>;
@@ -24,7 +26,12 @@ export interface StreamReport {
 }
 
 /** The MQTT counters in health telemetry. */
-export interface Counters { published: number; dropped: number; reconnects: number; alarms: number; }
+export interface Counters {
+  published: number;
+  dropped: number;
+  reconnects: number;
+  alarms: number;
+}
 
 /** The outbox as health telemetry reports it: `durable` false when it lives in RAM, with the reason in `error`. */
 export interface OutboxStatus {
@@ -65,30 +72,56 @@ export interface AlarmEvent {
   value: number | null;
 }
 
-function score(detector: Detector): number { return round2(detector.score / 256); }
+function score(detector: Detector): number {
+  return round2(detector.score / 256);
+}
 
-function streamScore(s: StreamReport): number { return round2(s.peakScore / 256); }
+function streamScore(s: StreamReport): number {
+  return round2(s.peakScore / 256);
+}
 
 /** The telemetry payload (JSON) of a round. */
 export function telemetryPayload(r: Round): string {
-  const det = r.detector, top = det.topChannel();
+  const det = r.detector,
+    top = det.topChannel();
   const t: Record<string, unknown> = {
-    boot: r.boot, seq: r.seq, uptimeMs: r.uptimeMs, sensors: r.readings,
-    detector: { model: det.model, calibrated: det.calibrated, score: score(det), alarm: det.alarm, changePoint: det.changePoint, top: top >= 0 ? r.channelNames[top] : null },
+    boot: r.boot,
+    seq: r.seq,
+    uptimeMs: r.uptimeMs,
+    sensors: r.readings,
+    detector: {
+      model: det.model,
+      calibrated: det.calibrated,
+      score: score(det),
+      alarm: det.alarm,
+      changePoint: det.changePoint,
+      top: top >= 0 ? r.channelNames[top] : null,
+    },
   };
   let vibration: Record<string, unknown> | undefined;
   for (let i = 0; i < r.streams.length; i++) {
     const s = r.streams[i];
     if (!s) continue;
     vibration ??= {};
-    vibration[s.sensor] = { calibrated: s.calibrated, windows: s.windows, score: streamScore(s), alarm: s.alarmSeen, top: s.top ?? null, features: s.features };
+    vibration[s.sensor] = {
+      calibrated: s.calibrated,
+      windows: s.windows,
+      score: streamScore(s),
+      alarm: s.alarmSeen,
+      top: s.top ?? null,
+      features: s.features,
+    };
   }
   if (vibration) t.vibration = vibration;
-  const c = r.counters, o = r.outbox;
+  const c = r.counters,
+    o = r.outbox;
   t.health = {
     sensors: r.health,
     mqtt: { published: c.published, dropped: c.dropped, reconnects: c.reconnects, alarms: c.alarms },
-    outbox: o.error === undefined ? { pending: o.pending, dropped: o.dropped, durable: o.durable } : { pending: o.pending, dropped: o.dropped, durable: o.durable, error: o.error },
+    outbox:
+      o.error === undefined
+        ? { pending: o.pending, dropped: o.dropped, durable: o.durable }
+        : { pending: o.pending, dropped: o.dropped, durable: o.durable, error: o.error },
   };
   return JSON.stringify(t);
 }
@@ -103,7 +136,16 @@ export function telemetryLine(r: Round): string {
     if (part !== "") line += (line === "" ? "" : ", ") + part;
   }
   const det = r.detector;
-  return "telemetry #" + r.seq + ": " + (line || "no readings") + "; score " + score(det) + (det.calibrated ? "" : " (calibrating)") + (r.alarm ? " ALARM" : "");
+  return (
+    "telemetry #" +
+    r.seq +
+    ": " +
+    (line || "no readings") +
+    "; score " +
+    score(det) +
+    (det.calibrated ? "" : " (calibrating)") +
+    (r.alarm ? " ALARM" : "")
+  );
 }
 
 /**
@@ -113,7 +155,8 @@ export function telemetryLine(r: Round): string {
 export function alarmEvent(r: Round): AlarmEvent {
   const det = r.detector;
   let cause: StreamReport | undefined;
-  if (!det.alarm) for (let i = 0; i < r.streams.length && !cause; i++) if (r.streams[i]?.alarmSeen) cause = r.streams[i];
+  if (!det.alarm)
+    for (let i = 0; i < r.streams.length && !cause; i++) if (r.streams[i]?.alarmSeen) cause = r.streams[i];
   let channel: string, value: number | null, alarmScore: number;
   if (!cause) {
     const top = det.topChannel();
@@ -130,7 +173,9 @@ export function alarmEvent(r: Round): AlarmEvent {
   return { state: r.alarm ? "raised" : "cleared", boot: r.boot, seq: r.seq, score: alarmScore, channel, value };
 }
 
-export function alarmPayload(e: AlarmEvent): string { return JSON.stringify(e); }
+export function alarmPayload(e: AlarmEvent): string {
+  return JSON.stringify(e);
+}
 
 /** "ALARM raised: sht3x.temperature = 60.45 (score 253)". */
 export function alarmLine(e: AlarmEvent): string {

@@ -13,14 +13,22 @@ export const HEALTHY_SESSION_MS = 10_000;
  * its broker together does not come back together. After a refusal (bad credentials, not authorised) at least half
  * the window passes, so a refusal is never retried in a tight loop. `random` returning 1 gives plain exponential backoff.
  */
-export function backoffDelay(attempt: number, baseMs: number, capMs: number, refused = false, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  baseMs: number,
+  capMs: number,
+  refused = false,
+  random: () => number = Math.random,
+): number {
   const window = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 20));
   const floor = refused ? window / 2 : 0;
   return Math.floor(floor + random() * (window - floor)) + 100;
 }
 
 /** Counters the uplink keeps (shared with the app's health telemetry). */
-export interface UplinkCounters extends DeliveryCounters { reconnects: number; }
+export interface UplinkCounters extends DeliveryCounters {
+  reconnects: number;
+}
 
 /** A message on a subscribed topic. */
 export type MessageHandler = (payload: Uint8Array) => void;
@@ -64,22 +72,38 @@ export class Uplink {
     this.#status = topics.status;
     this.#counters = options.counters;
     this.delivery = new Delivery({
-      flash: host.flash, flashProblem: host.flashProblem, clock: host.clock, log: (line) => host.log(line),
-      topics, telemetryQos: broker.telemetryQos, drainPerSecond: broker.drainPerSecond, counters: options.counters,
+      flash: host.flash,
+      flashProblem: host.flashProblem,
+      clock: host.clock,
+      log: (line) => host.log(line),
+      topics,
+      telemetryQos: broker.telemetryQos,
+      drainPerSecond: broker.drainPerSecond,
+      counters: options.counters,
     });
     this.announce(topics.status, "online");
   }
 
-  get running(): boolean { return this.#running; }
-  get connected(): boolean { return this.#client?.connected ?? false; }
-  get outbox(): Outbox { return this.delivery.outbox; }
+  get running(): boolean {
+    return this.#running;
+  }
+  get connected(): boolean {
+    return this.#client?.connected ?? false;
+  }
+  get outbox(): Outbox {
+    return this.delivery.outbox;
+  }
 
   /** Publishes `payload` retained (QoS 1) on every connection, in the order announced. */
   announce(topic: string, payload: string): void {
     this.#announced.set(topic, payload);
     const client = this.#client;
     if (!client?.connected) return;
-    try { client.publish(topic, payload, { qos: 1, retain: true }); } catch { /* the next connection announces it */ }
+    try {
+      client.publish(topic, payload, { qos: 1, retain: true });
+    } catch {
+      /* the next connection announces it */
+    }
   }
 
   /** Subscribes (QoS 1) to `topic` on every connection; its messages go to `handler`. */
@@ -90,11 +114,17 @@ export class Uplink {
   }
 
   /** Telemetry or an alarm: stored, then sent (see Delivery). */
-  publish(kind: number, payload: string, line: string): void { this.delivery.publish(kind, payload, line); }
+  publish(kind: number, payload: string, line: string): void {
+    this.delivery.publish(kind, payload, line);
+  }
 
   /** A best-effort answer (QoS 0), lost when the session cannot take it now. */
   reply(topic: string, payload: string): void {
-    try { this.#client?.publish(topic, payload, { qos: 0 }); } catch { /* answered on the next request */ }
+    try {
+      this.#client?.publish(topic, payload, { qos: 0 });
+    } catch {
+      /* answered on the next request */
+    }
   }
 
   /** Brings up the network and connects; keeps retrying both until stop(). */
@@ -125,7 +155,9 @@ export class Uplink {
       if (!this.#running) return;
       const delay = this.#backoff();
       this.#host.log(`network: ${(e as Error).message}; retrying in ${delay} ms`);
-      this.#reconnectTimer = this.#host.clock.setTimeout(() => { if (this.#running) void this.#bringUpNetwork(); }, delay);
+      this.#reconnectTimer = this.#host.clock.setTimeout(() => {
+        if (this.#running) void this.#bringUpNetwork();
+      }, delay);
       return;
     }
     this.#attempt = 0;
@@ -138,12 +170,22 @@ export class Uplink {
   }
 
   #connect(): void {
-    const b = this.#broker, host = this.#host, delivery = this.delivery;
+    const b = this.#broker,
+      host = this.#host,
+      delivery = this.delivery;
     const client = new MQTTClient({
-      host: b.host, port: b.port, clientId: this.#clientId,
-      username: b.username, password: b.password, keepalive: b.keepalive, clean: true,
+      host: b.host,
+      port: b.port,
+      clientId: this.#clientId,
+      username: b.username,
+      password: b.password,
+      keepalive: b.keepalive,
+      clean: true,
       will: { topic: this.#status, payload: "offline", qos: 1, retain: true },
-      socket: { io: host.tcp, secure: b.scheme === "mqtts" ? { ca: b.ca, certificate: b.certificate, key: b.key } : undefined },
+      socket: {
+        io: host.tcp,
+        secure: b.scheme === "mqtts" ? { ca: b.ca, certificate: b.certificate, key: b.key } : undefined,
+      },
       clock: host.clock,
       onConnect: () => {
         if (client !== this.#client) return;
@@ -151,7 +193,8 @@ export class Uplink {
         const backlog = delivery.pending;
         host.log(`mqtt: connected to ${b.host}:${b.port}${backlog ? `; sending ${backlog} stored message(s)` : ""}`);
         for (const [topic, payload] of this.#announced) client.publish(topic, payload, { qos: 1, retain: true });
-        if (this.#subscribed.size > 0) client.subscribe([...this.#subscribed.keys()].map((topic) => ({ topic, qos: 1 as const })));
+        if (this.#subscribed.size > 0)
+          client.subscribe([...this.#subscribed.keys()].map((topic) => ({ topic, qos: 1 as const })));
         delivery.resume();
       },
       onMessage: (topic: string, payload: Uint8Array) => {
@@ -175,7 +218,9 @@ export class Uplink {
         this.#connectedAt = -1;
         const delay = this.#backoff(reason instanceof ConnectionRefusedError);
         host.log(`mqtt: connection lost${reason ? " (" + reason.message + ")" : ""}; retrying in ${delay} ms`);
-        this.#reconnectTimer = host.clock.setTimeout(() => { if (this.#running) this.#connect(); }, delay);
+        this.#reconnectTimer = host.clock.setTimeout(() => {
+          if (this.#running) this.#connect();
+        }, delay);
       },
     });
     this.#client = client;

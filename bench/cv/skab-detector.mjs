@@ -7,16 +7,25 @@ import { csvFiles, loadSkab, outlierMetrics, SKAB_CHANNELS } from "../lib/skab.m
 
 const root = process.env.SKAB ?? "../shared/data/skab";
 const { MultivariateDetector } = await import(new URL("../../build/modules/detector/multivariate.js", import.meta.url));
-const all = csvFiles(root).map((p) => loadSkab(p, root)).filter(Boolean);
-const files = all.filter((f) => f.anomaly), free = all.filter((f) => !f.anomaly);
-const CAL = 400, FREE_MAX = 0.08;
+const all = csvFiles(root)
+  .map((p) => loadSkab(p, root))
+  .filter(Boolean);
+const files = all.filter((f) => f.anomaly),
+  free = all.filter((f) => !f.anomaly);
+const CAL = 400,
+  FREE_MAX = 0.08;
 
 const grid = [];
-for (const slowShift of [7, 8]) for (const rampSamples of [0, 64]) for (const adaptShift of [0, 12]) for (const ridge of [0.5, 1])
-  for (const on of [4, 5, 6, 8]) grid.push({ slowShift, rampSamples, adaptShift, ridge, on });
+for (const slowShift of [7, 8])
+  for (const rampSamples of [0, 64])
+    for (const adaptShift of [0, 12])
+      for (const ridge of [0.5, 1])
+        for (const on of [4, 5, 6, 8]) grid.push({ slowShift, rampSamples, adaptShift, ridge, on });
 
 function alarms(f, o) {
-  const det = new MultivariateDetector({ channels: 8, calibrationSamples: CAL, ...o }), v = new Int32Array(8), out = new Uint8Array(f.rows);
+  const det = new MultivariateDetector({ channels: 8, calibrationSamples: CAL, ...o }),
+    v = new Int32Array(8),
+    out = new Uint8Array(f.rows);
   for (let r = 0; r < f.rows; r++) {
     for (let c = 0; c < 8; c++) v[c] = Math.round(f.values[c][r] * SKAB_CHANNELS[c][1]);
     out[r] = det.update(v) ? 1 : 0;
@@ -27,31 +36,71 @@ const add = (a, b) => ({ tp: a.tp + b.tp, fp: a.fp + b.fp, tn: a.tn + b.tn, fn: 
 const none = () => ({ tp: 0, fp: 0, tn: 0, fn: 0 });
 const results = grid.map((o) => {
   const cms = files.map((f) => {
-    const a = alarms(f, o), cm = none();
-    for (let r = CAL; r < f.rows; r++) { const t = f.anomaly[r]; if (a[r] && t) cm.tp++; else if (a[r]) cm.fp++; else if (t) cm.fn++; else cm.tn++; }
+    const a = alarms(f, o),
+      cm = none();
+    for (let r = CAL; r < f.rows; r++) {
+      const t = f.anomaly[r];
+      if (a[r] && t) cm.tp++;
+      else if (a[r]) cm.fp++;
+      else if (t) cm.fn++;
+      else cm.tn++;
+    }
     return cm;
   });
-  let on = 0, n = 0;
-  for (const f of free) { const a = alarms(f, o); for (let r = CAL; r < f.rows; r++) { on += a[r]; n++; } }
+  let on = 0,
+    n = 0;
+  for (const f of free) {
+    const a = alarms(f, o);
+    for (let r = CAL; r < f.rows; r++) {
+      on += a[r];
+      n++;
+    }
+  }
   return { o, cms, free: n ? on / n : 0 };
 });
 const pool = (res, idx) => idx.reduce((m, i) => add(m, res.cms[i]), none());
-const obj = (cm) => { const m = outlierMetrics(cm); return m.f1 - 2 * Math.max(0, m.far - 0.13); };
+const obj = (cm) => {
+  const m = outlierMetrics(cm);
+  return m.f1 - 2 * Math.max(0, m.far - 0.13);
+};
 const allowed = results.filter((r) => r.free <= FREE_MAX);
 const pick = (idx) => allowed.reduce((b, r) => (obj(pool(r, idx)) > obj(pool(b, idx)) ? r : b));
-const label = (r) => Object.entries(r.o).map(([k, v]) => k + " " + v).join(", ");
-const fmt = (cm) => { const m = outlierMetrics(cm); return `F1 ${m.f1.toFixed(3)} FAR ${(100 * m.far).toFixed(1)} % MAR ${(100 * m.mar).toFixed(1)} %`; };
+const label = (r) =>
+  Object.entries(r.o)
+    .map(([k, v]) => k + " " + v)
+    .join(", ");
+const fmt = (cm) => {
+  const m = outlierMetrics(cm);
+  return `F1 ${m.f1.toFixed(3)} FAR ${(100 * m.far).toFixed(1)} % MAR ${(100 * m.mar).toFixed(1)} %`;
+};
 const idx = files.map((_, i) => i);
 const best = pick(idx);
-console.log(`${grid.length} settings, ${allowed.length} keep anomaly-free.csv in alarm ≤ ${100 * FREE_MAX} % of its rows`);
+console.log(
+  `${grid.length} settings, ${allowed.length} keep anomaly-free.csv in alarm ≤ ${100 * FREE_MAX} % of its rows`,
+);
 console.log(`in-sample best (${label(best)}; anomaly-free ${(100 * best.free).toFixed(2)} %): ${fmt(pool(best, idx))}`);
-let held = none(); const picks = new Map();
-for (const i of idx) { const b = pick(idx.filter((j) => j !== i)); held = add(held, b.cms[i]); picks.set(label(b), (picks.get(label(b)) ?? 0) + 1); }
+let held = none();
+const picks = new Map();
+for (const i of idx) {
+  const b = pick(idx.filter((j) => j !== i));
+  held = add(held, b.cms[i]);
+  picks.set(label(b), (picks.get(label(b)) ?? 0) + 1);
+}
 console.log(`leave-one-file-out: ${fmt(held)}   picks: ${[...picks].map(([k, v]) => `[${k}]×${v}`).join(" ")}`);
-const even = idx.filter((i) => i % 2 === 0), odd = idx.filter((i) => i % 2 === 1);
+const even = idx.filter((i) => i % 2 === 0),
+  odd = idx.filter((i) => i % 2 === 1);
 let half = none();
 const halfPicks = [];
-for (const [train, test] of [[even, odd], [odd, even]]) { const b = pick(train); halfPicks.push(`[${label(b)}]`); half = add(half, pool(b, test)); }
+for (const [train, test] of [
+  [even, odd],
+  [odd, even],
+]) {
+  const b = pick(train);
+  halfPicks.push(`[${label(b)}]`);
+  half = add(half, pool(b, test));
+}
 console.log(`split-half (even/odd files, both ways): ${fmt(half)}   picks: ${halfPicks.join(" ")}`);
-const shipped = results.find((r) => r.o.slowShift === 8 && r.o.rampSamples === 64 && r.o.adaptShift === 12 && r.o.ridge === 1 && r.o.on === 5);
+const shipped = results.find(
+  (r) => r.o.slowShift === 8 && r.o.rampSamples === 64 && r.o.adaptShift === 12 && r.o.ridge === 1 && r.o.on === 5,
+);
 console.log(`shipped defaults: ${fmt(pool(shipped, idx))}; anomaly-free ${(100 * shipped.free).toFixed(2)} %`);

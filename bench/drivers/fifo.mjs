@@ -14,9 +14,18 @@ import { stage, stageDir, xsnapBenchPath, buildDir } from "../../scripts/xs-stag
 
 const FRAMES_PER_DRAIN = 32;
 const DRAINS = [500, 2500];
-if (!existsSync(xsnapBenchPath)) { console.error("bench:drivers: " + xsnapBenchPath + " is missing: run `npm install`"); process.exit(2); }
-if (!existsSync(join(buildDir, "modules/drivers/adxl345/adxl345.js"))) { console.error("bench:drivers: run `npm run build` first"); process.exit(2); }
-if (spawnSync("valgrind", ["--version"]).status !== 0) { console.error("bench:drivers: valgrind is not installed"); process.exit(2); }
+if (!existsSync(xsnapBenchPath)) {
+  console.error("bench:drivers: " + xsnapBenchPath + " is missing: run `npm install`");
+  process.exit(2);
+}
+if (!existsSync(join(buildDir, "modules/drivers/adxl345/adxl345.js"))) {
+  console.error("bench:drivers: run `npm run build` first");
+  process.exit(2);
+}
+if (spawnSync("valgrind", ["--version"]).status !== 0) {
+  console.error("bench:drivers: valgrind is not installed");
+  process.exit(2);
+}
 // A private copy of the stage (other benches and the XS test run re-create .xsnap/stage while they run).
 const staged = stage();
 const dir = join(dirname(stageDir), "bench-drivers");
@@ -24,7 +33,10 @@ rmSync(dir, { recursive: true, force: true });
 (function copy(from) {
   for (const name of readdirSync(from)) {
     const path = join(from, name);
-    if (statSync(path).isDirectory()) { copy(path); continue; }
+    if (statSync(path).isDirectory()) {
+      copy(path);
+      continue;
+    }
     if (!name.endsWith(".js")) continue;
     const target = join(dir, relative(staged, path));
     mkdirSync(dirname(target), { recursive: true });
@@ -86,7 +98,9 @@ class MPUBus {
 `;
 
 const programs = {
-  copy: (drains) => common(drains) + `
+  copy: (drains) =>
+    common(drains) +
+    `
 function drainCopy(burst, src, o) {
   for (let i = 0, n = FRAMES * 6; i < n; i++) burst[i] = src[o + i];
 }
@@ -98,7 +112,9 @@ function main() {
 }
 try { main(); } catch (e) { print("error " + e + " " + (e && e.stack)); }
 `,
-  copyNative: (drains) => common(drains) + `
+  copyNative: (drains) =>
+    common(drains) +
+    `
 function main() {
   const burst = new Uint8Array(FRAMES * 6);
   const halves = [source.subarray(0, FRAMES * 6), source.subarray(FRAMES * 6, 2 * FRAMES * 6)];
@@ -108,8 +124,11 @@ function main() {
 }
 try { main(); } catch (e) { print("error " + e + " " + (e && e.stack)); }
 `,
-  window: (drains) => `import { AccelWindow } from ${mod("drivers/accelerometer/window")};
-` + common(drains) + `
+  window: (drains) =>
+    `import { AccelWindow } from ${mod("drivers/accelerometer/window")};
+` +
+    common(drains) +
+    `
 function main() {
   const w = new AccelWindow(512);
   const burst = new Uint8Array(FRAMES * 6);
@@ -119,8 +138,12 @@ function main() {
 }
 try { main(); } catch (e) { print("error " + e + " " + (e && e.stack)); }
 `,
-  adxl345: (drains) => `import ADXL345 from ${mod("drivers/adxl345/adxl345")};
-` + common(drains) + stubs + `
+  adxl345: (drains) =>
+    `import ADXL345 from ${mod("drivers/adxl345/adxl345")};
+` +
+    common(drains) +
+    stubs +
+    `
 function main() {
   const s = new ADXL345({ sensor: { io: ADXLBus, address: 0x53 }, clock, rate: 1600 });
   let frames = 0;
@@ -129,8 +152,12 @@ function main() {
 }
 try { main(); } catch (e) { print("error " + e + " " + (e && e.stack)); }
 `,
-  mpu6050: (drains) => `import MPU6050 from ${mod("drivers/mpu6050/mpu6050")};
-` + common(drains) + stubs + `
+  mpu6050: (drains) =>
+    `import MPU6050 from ${mod("drivers/mpu6050/mpu6050")};
+` +
+    common(drains) +
+    stubs +
+    `
 function main() {
   const s = new MPU6050({ sensor: { io: MPUBus, address: 0x68 }, clock, rate: 1600 });
   let frames = 0;
@@ -143,13 +170,26 @@ try { main(); } catch (e) { print("error " + e + " " + (e && e.stack)); }
 
 function callgrind(file) {
   return new Promise((resolve, reject) => {
-    const child = spawn("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", xsnapBenchPath, "-m", file], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "", err = "";
+    const child = spawn(
+      "valgrind",
+      ["--tool=callgrind", "--callgrind-out-file=/dev/null", xsnapBenchPath, "-m", file],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "",
+      err = "";
     // xsnap repeats an unhandled exception forever: stop at the first one.
-    const stop = (text) => { if (/Unhandled exception|stack overflow/.test(text)) child.kill("SIGKILL"); };
+    const stop = (text) => {
+      if (/Unhandled exception|stack overflow/.test(text)) child.kill("SIGKILL");
+    };
     const timer = setTimeout(() => child.kill("SIGKILL"), 300_000);
-    child.stdout.on("data", (d) => { out += d; stop(out); });
-    child.stderr.on("data", (d) => { err += d; stop(err); });
+    child.stdout.on("data", (d) => {
+      out += d;
+      stop(out);
+    });
+    child.stderr.on("data", (d) => {
+      err += d;
+      stop(err);
+    });
     child.on("close", () => {
       clearTimeout(timer);
       const m = /refs:\s+([\d,]+)/.exec(err);
@@ -160,16 +200,19 @@ function callgrind(file) {
 }
 
 const jobs = [];
-for (const name of Object.keys(programs)) for (const drains of DRAINS) {
-  const file = join(dir, `bench-drivers-${name}-${drains}.js`);
-  writeFileSync(file, programs[name](drains));
-  jobs.push({ name, drains, file });
-}
+for (const name of Object.keys(programs))
+  for (const drains of DRAINS) {
+    const file = join(dir, `bench-drivers-${name}-${drains}.js`);
+    writeFileSync(file, programs[name](drains));
+    jobs.push({ name, drains, file });
+  }
 const results = {};
 for (let i = 0; i < jobs.length; i += 2) {
   const batch = jobs.slice(i, i + 2);
   const done = await Promise.all(batch.map((j) => callgrind(j.file)));
-  batch.forEach((j, k) => { (results[j.name] ??= {})[j.drains] = done[k]; });
+  batch.forEach((j, k) => {
+    (results[j.name] ??= {})[j.drains] = done[k];
+  });
 }
 const extra = (DRAINS[1] - DRAINS[0]) * FRAMES_PER_DRAIN;
 for (const name of Object.keys(programs)) {
@@ -179,12 +222,26 @@ for (const name of Object.keys(programs)) {
     throw new Error("bench:drivers: " + name + " did not drain every frame cleanly: " + results[name][DRAINS[1]].out);
 }
 const per = (name) => (results[name][DRAINS[1]].refs - results[name][DRAINS[0]].refs) / extra;
-const copy = per("copy"), native = per("copyNative"), window = per("window"), adxl = per("adxl345"), mpu = per("mpu6050");
+const copy = per("copy"),
+  native = per("copyNative"),
+  window = per("window"),
+  adxl = per("adxl345"),
+  mpu = per("mpu6050");
 const fmt = (v) => v.toFixed(0).padStart(6);
-console.log(`bench:drivers — XS ${xsnapBenchPath.replace(/.*\/\.xsnap/, ".xsnap")} (unmetered), valgrind callgrind I refs; ${DRAINS[0]} vs ${DRAINS[1]} drains of ${FRAMES_PER_DRAIN} frames, difference per frame (3 axes, 6 bytes)`);
+console.log(
+  `bench:drivers — XS ${xsnapBenchPath.replace(/.*\/\.xsnap/, ".xsnap")} (unmetered), valgrind callgrind I refs; ${DRAINS[0]} vs ${DRAINS[1]} drains of ${FRAMES_PER_DRAIN} frames, difference per frame (3 axes, 6 bytes)`,
+);
 console.log(`copy only, byte loop (6 bytes)            ${fmt(copy)} instructions per frame`);
 console.log(`copy only, TypedArray.set per 192 bytes   ${fmt(native)} instructions per frame`);
-console.log(`AccelWindow.writeLE (decode + ring + sums) ${fmt(window)} instructions per frame  (${(window / copy).toFixed(2)}× copy)`);
-console.log(`ADXL345 drain(), 6-byte read per entry    ${fmt(adxl)} instructions per frame  (${(adxl / copy).toFixed(2)}× copy)`);
-console.log(`MPU-6050 drain(), 192-byte burst          ${fmt(mpu)} instructions per frame  (${(mpu / copy).toFixed(2)}× copy)`);
-console.log(`at 1600 Hz: ADXL345 ${(adxl * 1600 / 1e6).toFixed(2)} M, MPU-6050 ${(mpu * 1600 / 1e6).toFixed(2)} M instructions per second of vibration (x86-64 counts)`);
+console.log(
+  `AccelWindow.writeLE (decode + ring + sums) ${fmt(window)} instructions per frame  (${(window / copy).toFixed(2)}× copy)`,
+);
+console.log(
+  `ADXL345 drain(), 6-byte read per entry    ${fmt(adxl)} instructions per frame  (${(adxl / copy).toFixed(2)}× copy)`,
+);
+console.log(
+  `MPU-6050 drain(), 192-byte burst          ${fmt(mpu)} instructions per frame  (${(mpu / copy).toFixed(2)}× copy)`,
+);
+console.log(
+  `at 1600 Hz: ADXL345 ${((adxl * 1600) / 1e6).toFixed(2)} M, MPU-6050 ${((mpu * 1600) / 1e6).toFixed(2)} M instructions per second of vibration (x86-64 counts)`,
+);

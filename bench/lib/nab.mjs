@@ -41,26 +41,34 @@ export function fileScore({ time, detected, windows }, profile, probation) {
   const maxTP = scaledSigmoid(-1);
   const start = probation ? probationLength(n) : 0;
   const credited = new Float64Array(windows.length).fill(NaN);
-  let fp = 0, prevRight = -1, prevWidth = 0;
+  let fp = 0,
+    prevRight = -1,
+    prevWidth = 0;
   for (let i = 0; i < n; i++) {
     const k = win[i];
     if (k >= 0) {
       const [left, right] = spans[k];
-      if (i === right) { prevRight = right; prevWidth = right - left + 1; }
+      if (i === right) {
+        prevRight = right;
+        prevWidth = right - left + 1;
+      }
       if (i >= start && detected[i] && Number.isNaN(credited[k])) {
         const position = -(right - i + 1) / (right - left + 1);
-        credited[k] = profile.tp * scaledSigmoid(position) / maxTP;
+        credited[k] = (profile.tp * scaledSigmoid(position)) / maxTP;
       }
     } else if (i >= start && detected[i]) {
       const unweighted = prevRight < 0 ? -1 : scaledSigmoid(Math.abs(prevRight - i) / Math.max(1, prevWidth - 1));
       fp += unweighted * profile.fp;
     }
   }
-  let tp = 0, fn = 0, counted = 0;
+  let tp = 0,
+    fn = 0,
+    counted = 0;
   for (let k = 0; k < windows.length; k++) {
     if (spans[k][1] < 0) continue; // a window with no rows (outside the file) is not counted
     counted++;
-    if (Number.isNaN(credited[k])) fn -= profile.fn; else tp += credited[k];
+    if (Number.isNaN(credited[k])) fn -= profile.fn;
+    else tp += credited[k];
   }
   return { score: tp + fp + fn, windows: counted };
 }
@@ -69,10 +77,16 @@ export function fileScore({ time, detected, windows }, profile, probation) {
 export function nabScore(series, { probation = true } = {}) {
   const out = {};
   for (const [name, profile] of Object.entries(PROFILES)) {
-    let raw = 0, nWindows = 0;
-    for (const s of series) { const r = fileScore(s, profile, probation); raw += r.score; nWindows += r.windows; }
-    const nullScore = -profile.fn * nWindows, perfect = profile.tp * nWindows;
-    out[name] = perfect === nullScore ? 0 : 100 * (raw - nullScore) / (perfect - nullScore);
+    let raw = 0,
+      nWindows = 0;
+    for (const s of series) {
+      const r = fileScore(s, profile, probation);
+      raw += r.score;
+      nWindows += r.windows;
+    }
+    const nullScore = -profile.fn * nWindows,
+      perfect = profile.tp * nWindows;
+    out[name] = perfect === nullScore ? 0 : (100 * (raw - nullScore)) / (perfect - nullScore);
   }
   return out;
 }
@@ -85,11 +99,15 @@ export function parseNabTime(text) {
 
 /** A NAB data file: { time: number[], value: Float64Array }. */
 export function loadNabSeries(path) {
-  const lines = readFileSync(path, "utf8").split(/\r?\n/).filter((l) => l.trim() !== "");
-  const time = [], value = [];
+  const lines = readFileSync(path, "utf8")
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== "");
+  const time = [],
+    value = [];
   for (let i = 1; i < lines.length; i++) {
     const [t, v] = lines[i].split(",");
-    time.push(parseNabTime(t)); value.push(Number(v));
+    time.push(parseNabTime(t));
+    value.push(Number(v));
   }
   return { time, value: Float64Array.from(value) };
 }
@@ -106,9 +124,12 @@ export function unitScale(values, cal) {
  * { detected: 0/1 per row, period }. Values are fed in the unit unitScale() picks from those rows, clamped to ±(2^22 − 1).
  */
 export function noveltyDetections(NoveltyDetector, values, options = {}) {
-  const n = values.length, cal = Math.max(64, probationLength(n));
+  const n = values.length,
+    cal = Math.max(64, probationLength(n));
   const det = new NoveltyDetector({ calibrationSamples: cal, ...options });
-  const scale = unitScale(values, cal), detected = new Uint8Array(n);
-  for (let i = 0; i < n; i++) detected[i] = det.update(Math.max(-0x3FFFFF, Math.min(0x3FFFFF, Math.round(values[i] * scale)))) ? 1 : 0;
+  const scale = unitScale(values, cal),
+    detected = new Uint8Array(n);
+  for (let i = 0; i < n; i++)
+    detected[i] = det.update(Math.max(-0x3fffff, Math.min(0x3fffff, Math.round(values[i] * scale)))) ? 1 : 0;
   return { detected, period: det.period };
 }

@@ -6,8 +6,14 @@ import { nabScore } from "./nab.mjs";
 /** The eight SKAB sensor columns and the integer unit the bench feeds the detector (value × scale, rounded),
  *  chosen from each sensor's resolution, the way a device reports its own units — not fitted to the data. */
 export const SKAB_CHANNELS = Object.freeze([
-  ["Accelerometer1RMS", 1e6], ["Accelerometer2RMS", 1e6], ["Current", 1e4], ["Pressure", 1e4],
-  ["Temperature", 1e4], ["Thermocouple", 1e4], ["Voltage", 1e3], ["Volume Flow RateRMS", 1e4],
+  ["Accelerometer1RMS", 1e6],
+  ["Accelerometer2RMS", 1e6],
+  ["Current", 1e4],
+  ["Pressure", 1e4],
+  ["Temperature", 1e4],
+  ["Thermocouple", 1e4],
+  ["Voltage", 1e3],
+  ["Volume Flow RateRMS", 1e4],
 ]);
 
 /** Every .csv under dir, recursively, sorted for a stable order. */
@@ -34,15 +40,20 @@ export function parseTime(text) {
 
 /** Reads one SKAB-format file: { name, time[], values: Float64Array[] per channel, anomaly?, changepoint? }. */
 export function loadSkab(path, root) {
-  const lines = readFileSync(path, "utf8").split(/\r?\n/).filter((l) => l.trim() !== "");
+  const lines = readFileSync(path, "utf8")
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== "");
   const header = lines[0].split(";").map((s) => s.trim());
   const idx = SKAB_CHANNELS.map(([name]) => header.indexOf(name));
   if (idx.some((i) => i < 0)) return null;
-  const ia = header.indexOf("anomaly"), ic = header.indexOf("changepoint"), it = header.indexOf("datetime");
+  const ia = header.indexOf("anomaly"),
+    ic = header.indexOf("changepoint"),
+    it = header.indexOf("datetime");
   const n = lines.length - 1;
   const values = SKAB_CHANNELS.map(() => new Float64Array(n));
   const time = new Float64Array(n);
-  const anomaly = ia >= 0 ? new Uint8Array(n) : null, changepoint = ic >= 0 ? new Uint8Array(n) : null;
+  const anomaly = ia >= 0 ? new Uint8Array(n) : null,
+    changepoint = ic >= 0 ? new Uint8Array(n) : null;
   for (let r = 0; r < n; r++) {
     const f = lines[r + 1].split(";");
     time[r] = it >= 0 ? parseTime(f[it]) : r * 1000;
@@ -63,7 +74,8 @@ export function changepointNab(files, windowMs = 60_000) {
   const series = files.map(({ time, truth, detected, from }) => {
     const windows = [];
     for (let r = from; r < truth.length; r++) if (truth[r]) windows.push([time[r], time[r] + windowMs]);
-    const t = Array.from(time.subarray(from)), d = Array.from(detected.subarray(from));
+    const t = Array.from(time.subarray(from)),
+      d = Array.from(detected.subarray(from));
     return { time: t, detected: d, windows };
   });
   return nabScore(series, { probation: false });

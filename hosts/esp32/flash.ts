@@ -20,12 +20,26 @@ export class PartitionFlash implements Flash {
 
   constructor(options: PartitionFlashOptions) {
     const partition = options?.partition;
-    if (typeof partition !== "string" || partition.length === 0) throw new TypeError('PartitionFlash: option "partition" must be a partition label');
+    if (typeof partition !== "string" || partition.length === 0)
+      throw new TypeError('PartitionFlash: option "partition" must be a partition label');
     const flash = new ModdableFlash(partition);
     const blockSize = flash.blockSize;
     const byteLength = options.byteLength ?? flash.byteLength - (flash.byteLength % blockSize);
-    if (!Number.isInteger(byteLength) || byteLength < blockSize || byteLength % blockSize !== 0 || byteLength > flash.byteLength)
-      throw new RangeError('PartitionFlash: option "byteLength" must be a multiple of ' + blockSize + " up to " + flash.byteLength + " (partition " + partition + ")");
+    if (
+      !Number.isInteger(byteLength) ||
+      byteLength < blockSize ||
+      byteLength % blockSize !== 0 ||
+      byteLength > flash.byteLength
+    )
+      throw new RangeError(
+        'PartitionFlash: option "byteLength" must be a multiple of ' +
+          blockSize +
+          " up to " +
+          flash.byteLength +
+          " (partition " +
+          partition +
+          ")",
+      );
     this.#flash = flash;
     this.blockSize = blockSize;
     this.byteLength = byteLength;
@@ -39,7 +53,8 @@ export class PartitionFlash implements Flash {
   write(offset: number, bytes: ArrayBuffer | ArrayBufferView): void {
     let buffer: ArrayBuffer;
     if (!ArrayBuffer.isView(bytes)) buffer = bytes;
-    else if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) buffer = bytes.buffer as ArrayBuffer;
+    else if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)
+      buffer = bytes.buffer as ArrayBuffer;
     // The native write takes a whole ArrayBuffer, so a view into a larger one is copied out.
     else buffer = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice().buffer;
     this.#check(offset, buffer.byteLength);

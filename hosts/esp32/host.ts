@@ -27,7 +27,9 @@ const OUTBOX_PARTITION = "storage";
 function outboxFlash(): { flash?: PartitionFlash; flashProblem?: string } {
   try {
     const flash = new PartitionFlash({ partition: OUTBOX_PARTITION });
-    log(`esp32 host: outbox on partition "${OUTBOX_PARTITION}", ${flash.byteLength} bytes (${flash.byteLength / flash.blockSize} sectors of ${flash.blockSize})`);
+    log(
+      `esp32 host: outbox on partition "${OUTBOX_PARTITION}", ${flash.byteLength} bytes (${flash.byteLength / flash.blockSize} sectors of ${flash.blockSize})`,
+    );
     return { flash };
   } catch (e) {
     const flashProblem = `no "${OUTBOX_PARTITION}" partition for the outbox (${e instanceof Error ? e.message : String(e)}); messages are kept in RAM only`;

@@ -33,7 +33,8 @@ function defaultBus(): Bus | undefined {
   const fallback: unknown = config.i2c;
   for (const source of [target, fallback]) {
     if (typeof source !== "object" || source === null || !("data" in source) || !("clock" in source)) continue;
-    const data = pin(source.data), clock = pin(source.clock);
+    const data = pin(source.data),
+      clock = pin(source.clock);
     if (data === undefined || clock === undefined) continue;
     const hz = "hz" in source && typeof source.hz === "number" && source.hz > 0 ? source.hz : DEFAULT_HZ;
     const bus: Bus = { data, clock, hz };
@@ -57,9 +58,11 @@ export function boardI2C(): I2CConstructor {
 
     constructor(options: I2COptions) {
       if (bus === undefined)
-        throw new RangeError('I2C: this target defines no default bus; set "i2c": {"data": <pin>, "clock": <pin>} in the manifest config');
+        throw new RangeError(
+          'I2C: this target defines no default bus; set "i2c": {"data": <pin>, "clock": <pin>} in the manifest config',
+        );
       const address = options?.address;
-      if (typeof address !== "number" || address !== Math.floor(address) || address < 0 || address > 0x7F)
+      if (typeof address !== "number" || address !== Math.floor(address) || address < 0 || address > 0x7f)
         throw new RangeError('I2C: option "address" must be a 7-bit address, got ' + String(address));
       const hz = options.hz ?? bus.hz;
       if (typeof hz !== "number" || !(hz > 0)) throw new RangeError('I2C: option "hz" must be a positive number');

@@ -35,7 +35,9 @@ function start(log: (line: string) => void): Promise<void> {
   const password: unknown = config.password;
   if (typeof ssid !== "string" || ssid.length === 0) {
     if (hasAddress()) return Promise.resolve();
-    return Promise.reject(new Error('Wi-Fi: no "ssid" configured; build with mcconfig ... ssid=<name> password=<secret>'));
+    return Promise.reject(
+      new Error('Wi-Fi: no "ssid" configured; build with mcconfig ... ssid=<name> password=<secret>'),
+    );
   }
   const options: WiFiOptions = typeof password === "string" && password.length > 0 ? { ssid, password } : { ssid };
   Timer.repeat(() => {

@@ -49,7 +49,8 @@ function pemToDER(pem: string, option: string): ArrayBuffer {
 }
 
 function checkString(value: unknown, option: string): void {
-  if (value !== undefined && typeof value !== "string") throw new TypeError('TCP: option "' + option + '" must be a string');
+  if (value !== undefined && typeof value !== "string")
+    throw new TypeError('TCP: option "' + option + '" must be a string');
 }
 
 /** Validates `secure` and converts its PEM text to the DER that Moddable's TLS needs. */
@@ -59,7 +60,8 @@ function sessionOptions(tls: TLSOptions, address: string): SessionOptions {
   checkString(tls.serverName, "secure.serverName");
   checkString(tls.certificate, "secure.certificate");
   checkString(tls.key, "secure.key");
-  if (tls.verify !== undefined && typeof tls.verify !== "boolean") throw new TypeError('TCP: option "secure.verify" must be a boolean');
+  if (tls.verify !== undefined && typeof tls.verify !== "boolean")
+    throw new TypeError('TCP: option "secure.verify" must be a boolean');
   if ((tls.certificate === undefined) !== (tls.key === undefined))
     throw new TypeError('TCP: options "secure.certificate" and "secure.key" go together');
 
@@ -115,11 +117,17 @@ export class HostSocket implements TCPSocket {
   constructor(options: TCPSocketOptions) {
     if (typeof options !== "object" || options === null) throw new TypeError("TCP: options must be an object");
     const { address, port, secure, onReadable, onWritable, onError } = options;
-    if (typeof address !== "string" || address.length === 0) throw new TypeError('TCP: option "address" must be a non-empty string');
+    if (typeof address !== "string" || address.length === 0)
+      throw new TypeError('TCP: option "address" must be a non-empty string');
     if (typeof port !== "number" || port !== Math.floor(port) || port < 1 || port > 65535)
       throw new RangeError('TCP: option "port" must be an integer 1-65535');
-    for (const [name, callback] of [["onReadable", onReadable], ["onWritable", onWritable], ["onError", onError]] as const)
-      if (callback !== undefined && typeof callback !== "function") throw new TypeError('TCP: option "' + name + '" must be a function');
+    for (const [name, callback] of [
+      ["onReadable", onReadable],
+      ["onWritable", onWritable],
+      ["onError", onError],
+    ] as const)
+      if (callback !== undefined && typeof callback !== "function")
+        throw new TypeError('TCP: option "' + name + '" must be a function');
     this.#secure = secure === undefined ? undefined : sessionOptions(secure, address);
     this.#port = port;
     this.#onReadable = onReadable;

@@ -17,7 +17,9 @@ const MAX_NAME = 15;
 
 function checkName(name: unknown, what: string): string {
   if (typeof name !== "string" || name.length === 0 || name.length > MAX_NAME)
-    throw new RangeError("Store: " + what + " must be a string of 1-" + MAX_NAME + " characters, got " + JSON.stringify(name));
+    throw new RangeError(
+      "Store: " + what + " must be a string of 1-" + MAX_NAME + " characters, got " + JSON.stringify(name),
+    );
   return name;
 }
 
@@ -44,7 +46,14 @@ export class PreferenceStore implements Store {
     if (typeof value !== "string") throw new TypeError("Store: value of " + JSON.stringify(key) + " must be a string");
     const bytes = ArrayBuffer.fromString(value).byteLength;
     if (bytes > this.#maxValueBytes)
-      throw new RangeError("Store: value of " + JSON.stringify(key) + " is " + bytes + " bytes; this host keeps at most " + this.#maxValueBytes);
+      throw new RangeError(
+        "Store: value of " +
+          JSON.stringify(key) +
+          " is " +
+          bytes +
+          " bytes; this host keeps at most " +
+          this.#maxValueBytes,
+      );
     // Flash has a limited number of erase cycles: an unchanged value is not written again.
     if (Preference.get(this.#domain, key) === value) return;
     Preference.set(this.#domain, key, value);

@@ -2,7 +2,11 @@
 import net from "node:net";
 import { Aedes } from "aedes";
 
-export interface EmbeddedBroker { url: string; port: number; close(): Promise<void>; }
+export interface EmbeddedBroker {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
 
 export async function startEmbeddedBroker(port = 0): Promise<EmbeddedBroker> {
   const aedes = await Aedes.createBroker();
@@ -15,6 +19,9 @@ export async function startEmbeddedBroker(port = 0): Promise<EmbeddedBroker> {
   return {
     url: `mqtt://127.0.0.1:${actual}`,
     port: actual,
-    close: () => new Promise<void>((resolve) => { server.close(() => aedes.close(() => resolve())); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => aedes.close(() => resolve()));
+      }),
   };
 }

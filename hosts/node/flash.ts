@@ -38,19 +38,25 @@ export class FileFlash implements Flash {
 
   constructor(options: FileFlashOptions) {
     const { path, byteLength = 65536, blockSize = 4096, sync = false } = options;
-    if (typeof path !== "string" || path.length === 0) throw new TypeError('FileFlash: option "path" must be a file path');
-    if (!Number.isInteger(blockSize) || blockSize < 64) throw new RangeError('FileFlash: option "blockSize" must be an integer of at least 64');
+    if (typeof path !== "string" || path.length === 0)
+      throw new TypeError('FileFlash: option "path" must be a file path');
+    if (!Number.isInteger(blockSize) || blockSize < 64)
+      throw new RangeError('FileFlash: option "blockSize" must be an integer of at least 64');
     if (!Number.isInteger(byteLength) || byteLength < blockSize || byteLength % blockSize !== 0)
-      throw new RangeError('FileFlash: option "byteLength" must be a positive multiple of blockSize (' + blockSize + ")");
+      throw new RangeError(
+        'FileFlash: option "byteLength" must be a positive multiple of blockSize (' + blockSize + ")",
+      );
     mkdirSync(dirname(path), { recursive: true });
     this.#fd = openSync(path, "a+");
     closeSync(this.#fd);
     this.#fd = openSync(path, "r+");
     const size = fstatSync(this.#fd).size;
-    if (size === 0) writeSync(this.#fd, Buffer.alloc(byteLength, 0xFF), 0, byteLength, 0);
+    if (size === 0) writeSync(this.#fd, Buffer.alloc(byteLength, 0xff), 0, byteLength, 0);
     else if (size !== byteLength) {
       closeSync(this.#fd);
-      throw new Error(`FileFlash: ${path} holds ${size} bytes, not ${byteLength}: remove it or open it with byteLength ${size}`);
+      throw new Error(
+        `FileFlash: ${path} holds ${size} bytes, not ${byteLength}: remove it or open it with byteLength ${size}`,
+      );
     }
     this.path = path;
     this.byteLength = byteLength;
@@ -71,7 +77,9 @@ export class FileFlash implements Flash {
   }
 
   write(offset: number, bytes: ArrayBuffer | ArrayBufferView): void {
-    const source = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
+    const source = ArrayBuffer.isView(bytes)
+      ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      : new Uint8Array(bytes);
     this.#check(offset, source.length, "write");
     const merged = new Uint8Array(this.read(offset, source.length));
     for (let i = 0; i < merged.length; i++) merged[i] &= source[i];
@@ -88,7 +96,7 @@ export class FileFlash implements Flash {
 
   erase(sector: number): void {
     this.#check(sector * this.blockSize, this.blockSize, "erase");
-    this.#put(new Uint8Array(this.blockSize).fill(0xFF), sector * this.blockSize);
+    this.#put(new Uint8Array(this.blockSize).fill(0xff), sector * this.blockSize);
   }
 
   /** Test hook: the chosen write stops after `at` bytes, as if power failed there. */
@@ -110,7 +118,13 @@ export class FileFlash implements Flash {
 
   #check(offset: number, length: number, what: string): void {
     if (this.#fd < 0) throw new Error("FileFlash: closed");
-    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > this.byteLength)
+    if (
+      !Number.isInteger(offset) ||
+      !Number.isInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > this.byteLength
+    )
       throw new RangeError(`FileFlash: ${what} of ${length} bytes at ${offset} is outside 0-${this.byteLength}`);
   }
 }

@@ -40,14 +40,25 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
   const world = createSimWorld(clock, options.sensors, options.machine);
   const store: Store = new FileStore(options.storePath);
   const i2c: I2CConstructor = world.bus.ioClass();
-  const flash = options.flash === false ? undefined : options.flash ?? new FileFlash({ path: join(dirname(options.storePath), "outbox.flash") });
+  const flash =
+    options.flash === false
+      ? undefined
+      : (options.flash ?? new FileFlash({ path: join(dirname(options.storePath), "outbox.flash") }));
   return {
     name: "node",
-    clock, i2c, store, world, flash,
+    clock,
+    i2c,
+    store,
+    world,
+    flash,
     tcp: NodeTCPSocket,
     digital: world.gpio.ioDigital(),
     pulseCount: world.gpio.ioPulseCount(),
-    deviceId: options.deviceId ?? hostname().replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 32),
+    deviceId:
+      options.deviceId ??
+      hostname()
+        .replace(/[^A-Za-z0-9_-]/g, "-")
+        .slice(0, 32),
     log: options.log ?? ((line) => console.log(line)),
     connectNetwork: async () => {},
   };

@@ -28,14 +28,26 @@ async function main(): Promise<void> {
   try {
     args = parseArgs({
       options: {
-        broker: { type: "string" }, ca: { type: "string" }, config: { type: "string" },
-        interval: { type: "string" }, fault: { type: "string" }, "fault-at": { type: "string" }, cycle: { type: "string" },
-        "device-id": { type: "string" }, flash: { type: "string" }, duration: { type: "string" },
+        broker: { type: "string" },
+        ca: { type: "string" },
+        config: { type: "string" },
+        interval: { type: "string" },
+        fault: { type: "string" },
+        "fault-at": { type: "string" },
+        cycle: { type: "string" },
+        "device-id": { type: "string" },
+        flash: { type: "string" },
+        duration: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
-  } catch (e) { fail((e as Error).message); }
-  if (args.help) { console.log(USAGE); return; }
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
 
   const number = (name: string, value: string | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
@@ -44,11 +56,16 @@ async function main(): Promise<void> {
     return n;
   };
   const fault = args.fault ?? "step";
-  if (fault !== "step" && fault !== "drift" && fault !== "none") fail(`--fault expects step, drift or none, got "${fault}"`);
+  if (fault !== "step" && fault !== "drift" && fault !== "none")
+    fail(`--fault expects step, drift or none, got "${fault}"`);
 
   let config: Record<string, unknown> = {};
   if (args.config) {
-    try { config = JSON.parse(readFileSync(args.config, "utf8")); } catch (e) { fail(`cannot read --config ${args.config}: ${(e as Error).message}`); }
+    try {
+      config = JSON.parse(readFileSync(args.config, "utf8"));
+    } catch (e) {
+      fail(`cannot read --config ${args.config}: ${(e as Error).message}`);
+    }
   }
   let broker: { close(): Promise<void> } | undefined;
   let url = args.broker;
@@ -56,11 +73,17 @@ async function main(): Promise<void> {
     const embedded = await startEmbeddedBroker();
     broker = embedded;
     url = embedded.url;
-    console.log(`embedded broker (aedes) listening on ${url}; watch it with: mosquitto_sub -p ${embedded.port} -t 'telltale/#' -v`);
+    console.log(
+      `embedded broker (aedes) listening on ${url}; watch it with: mosquitto_sub -p ${embedded.port} -t 'telltale/#' -v`,
+    );
   }
   const brokerConfig: Record<string, unknown> = { ...(config.broker as object), url };
   if (args.ca) {
-    try { brokerConfig.ca = readFileSync(args.ca, "utf8"); } catch (e) { fail(`cannot read --ca ${args.ca}: ${(e as Error).message}`); }
+    try {
+      brokerConfig.ca = readFileSync(args.ca, "utf8");
+    } catch (e) {
+      fail(`cannot read --ca ${args.ca}: ${(e as Error).message}`);
+    }
   }
   config = {
     intervalMs: number("interval", args.interval, 1000),
@@ -78,7 +101,11 @@ async function main(): Promise<void> {
   if (cycleMs < 1000) fail(`--cycle expects at least 1 second, got "${args.cycle}"`);
   // The simulated bus holds a chip for each declared sensor (none if the configuration is bad: the app says why).
   let sensors: ReturnType<typeof parseConfig>["sensors"] = [];
-  try { sensors = parseConfig(config).sensors; } catch { /* reported by startApp */ }
+  try {
+    sensors = parseConfig(config).sensors;
+  } catch {
+    /* reported by startApp */
+  }
   const host = createNodeHost({
     storePath: (args.flash ?? "telltale-flash") + "/store.json",
     deviceId: args["device-id"],
@@ -88,7 +115,11 @@ async function main(): Promise<void> {
   if (fault !== "none") console.log(`simulated machine: ${fault} fault at ${faultAt / 1000} s`);
 
   let app: ReturnType<typeof startApp>;
-  try { app = startApp(host, config); } catch (e) { fail((e as Error).message); }
+  try {
+    app = startApp(host, config);
+  } catch (e) {
+    fail((e as Error).message);
+  }
   const shutdown = async () => {
     app.stop();
     await new Promise((r) => setTimeout(r, 200));
@@ -100,4 +131,7 @@ async function main(): Promise<void> {
   if (args.duration) setTimeout(shutdown, number("duration", args.duration, 0) * 1000);
 }
 
-main().catch((e) => { console.error("telltale: " + (e as Error).stack); process.exit(1); });
+main().catch((e) => {
+  console.error("telltale: " + (e as Error).stack);
+  process.exit(1);
+});

@@ -17,9 +17,17 @@ export class FileStore implements Store {
     }
   }
 
-  get(key: string): string | undefined { return Object.hasOwn(this.#data, key) ? this.#data[key] : undefined; }
-  set(key: string, value: string): void { this.#data[key] = value; this.#flush(); }
-  delete(key: string): void { delete this.#data[key]; this.#flush(); }
+  get(key: string): string | undefined {
+    return Object.hasOwn(this.#data, key) ? this.#data[key] : undefined;
+  }
+  set(key: string, value: string): void {
+    this.#data[key] = value;
+    this.#flush();
+  }
+  delete(key: string): void {
+    delete this.#data[key];
+    this.#flush();
+  }
 
   #flush(): void {
     // Write then rename, so a crash mid-write leaves the previous file intact.

@@ -22,7 +22,12 @@ const TLS_REASONS: Record<string, string> = {
 };
 
 /** Turns Node's error into one sentence naming the cause. */
-export function describeSocketError(error: NodeJS.ErrnoException, address: string, port: number, secure: boolean): Error {
+export function describeSocketError(
+  error: NodeJS.ErrnoException,
+  address: string,
+  port: number,
+  secure: boolean,
+): Error {
   const code = error.code ?? "";
   if (TLS_REASONS[code]) return new Error(`TLS: ${TLS_REASONS[code]} (${code}) at ${address}:${port}`);
   if (code === "ECONNREFUSED") return new Error(`TCP: connection refused by ${address}:${port}`);
@@ -44,14 +49,19 @@ export class NodeTCPSocket implements TCPSocket {
 
   constructor(options: TCPSocketOptions) {
     const { address, port, secure } = options;
-    if (typeof address !== "string" || address.length === 0) throw new TypeError("TCP: option \"address\" must be a host name or IP address");
-    if (port !== (port | 0) || port < 1 || port > 65535) throw new RangeError("TCP: option \"port\" must be an integer 1–65535");
+    if (typeof address !== "string" || address.length === 0)
+      throw new TypeError('TCP: option "address" must be a host name or IP address');
+    if (port !== (port | 0) || port < 1 || port > 65535)
+      throw new RangeError('TCP: option "port" must be an integer 1–65535');
     this.#options = options;
     if (secure) {
       const serverName = secure.serverName ?? address;
       this.#socket = tls.connect({
-        host: address, port,
-        ca: secure.ca, cert: secure.certificate, key: secure.key,
+        host: address,
+        port,
+        ca: secure.ca,
+        cert: secure.certificate,
+        key: secure.key,
         servername: net.isIP(serverName) ? undefined : serverName,
         rejectUnauthorized: secure.verify !== false,
         checkServerIdentity: (host, cert) => tls.checkServerIdentity(serverName || host, cert),
@@ -105,7 +115,9 @@ export class NodeTCPSocket implements TCPSocket {
 
   write(buffer: ArrayBuffer | ArrayBufferView): void {
     if (this.#closed) throw new Error("TCP: socket is closed");
-    const bytes = ArrayBuffer.isView(buffer) ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) : new Uint8Array(buffer);
+    const bytes = ArrayBuffer.isView(buffer)
+      ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+      : new Uint8Array(buffer);
     // Below Node's buffer mark no 'drain' will come: report the space again once this write is queued,
     // so a writer that spends its onWritable allowance is told it may go on (ECMA-419 semantics).
     if (this.#socket.write(Buffer.from(bytes))) this.#scheduleWritable();

@@ -17,7 +17,13 @@ export class FileFlash implements Flash {
 
   constructor(options: FileFlashOptions) {
     const { path, byteLength, blockSize } = options;
-    if (!Number.isInteger(blockSize) || blockSize < 64 || !Number.isInteger(byteLength) || byteLength < 2 * blockSize || byteLength % blockSize !== 0)
+    if (
+      !Number.isInteger(blockSize) ||
+      blockSize < 64 ||
+      !Number.isInteger(byteLength) ||
+      byteLength < 2 * blockSize ||
+      byteLength % blockSize !== 0
+    )
       throw new RangeError("FileFlash: byteLength must be a multiple of blockSize (>= 64) holding at least 2 blocks");
     const fresh = !File.exists(path);
     this.#file = new File(path, true);
@@ -33,7 +39,9 @@ export class FileFlash implements Flash {
   }
 
   write(offset: number, bytes: ArrayBuffer | ArrayBufferView): void {
-    const source = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
+    const source = ArrayBuffer.isView(bytes)
+      ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      : new Uint8Array(bytes);
     this.#check(offset, source.length);
     // NOR flash can only clear bits: what is written is ANDed with what is there.
     const merged = new Uint8Array(this.read(offset, source.length));

@@ -35,16 +35,25 @@ function declaredSensors(): readonly SensorDeclaration[] {
 function fault(): { kind: FaultKind; atMs: number; size: number } | undefined {
   const sim: unknown = config.sim;
   let f: unknown = typeof sim === "object" && sim !== null && "fault" in sim ? sim.fault : undefined;
-  if (f !== undefined && (typeof f !== "object" || f === null)) throw new TypeError("sim host: config.sim.fault must be an object");
+  if (f !== undefined && (typeof f !== "object" || f === null))
+    throw new TypeError("sim host: config.sim.fault must be an object");
   const flat = (key: string): unknown => config[key];
-  if (flat("fault") !== undefined) f = { kind: flat("fault"), atMs: Number(flat("faultAtMs") ?? 0), size: Number(flat("faultSize") ?? 4) };
+  if (flat("fault") !== undefined)
+    f = { kind: flat("fault"), atMs: Number(flat("faultAtMs") ?? 0), size: Number(flat("faultSize") ?? 4) };
   if (f === undefined) return undefined;
   const o = f as { kind?: unknown; atMs?: unknown; size?: unknown };
-  const kind = o.kind, atMs = o.atMs ?? 0, size = o.size;
+  const kind = o.kind,
+    atMs = o.atMs ?? 0,
+    size = o.size;
   const kinds: readonly FaultKind[] = ["none", "step", "drift", "wear", "pressure-drop", "overcurrent"];
-  if (!kinds.includes(kind as FaultKind)) throw new RangeError("sim host: config.sim.fault.kind (or fault) must be one of " + kinds.join(", ") + ", got " + String(kind));
-  if (typeof atMs !== "number" || !(atMs >= 0)) throw new RangeError("sim host: config.sim.fault.atMs (or faultAtMs) must be a number of ms >= 0");
-  if (typeof size !== "number" || !Number.isFinite(size)) throw new RangeError("sim host: config.sim.fault.size (or faultSize) must be a number (°C)");
+  if (!kinds.includes(kind as FaultKind))
+    throw new RangeError(
+      "sim host: config.sim.fault.kind (or fault) must be one of " + kinds.join(", ") + ", got " + String(kind),
+    );
+  if (typeof atMs !== "number" || !(atMs >= 0))
+    throw new RangeError("sim host: config.sim.fault.atMs (or faultAtMs) must be a number of ms >= 0");
+  if (typeof size !== "number" || !Number.isFinite(size))
+    throw new RangeError("sim host: config.sim.fault.size (or faultSize) must be a number (°C)");
   return { kind: kind as FaultKind, atMs, size };
 }
 
@@ -57,7 +66,12 @@ function outboxFlash(): { flash?: FileFlash; flashProblem?: string } {
     log("sim host: outbox in " + path + ", " + flash.byteLength + " bytes");
     return { flash };
   } catch (e) {
-    const flashProblem = "no outbox file " + path + " (" + (e instanceof Error ? e.message : String(e)) + "); messages are kept in RAM only";
+    const flashProblem =
+      "no outbox file " +
+      path +
+      " (" +
+      (e instanceof Error ? e.message : String(e)) +
+      "); messages are kept in RAM only";
     log("sim host: " + flashProblem);
     return { flashProblem };
   }

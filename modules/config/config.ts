@@ -75,7 +75,8 @@ function describe(value: unknown): string {
 }
 
 function object(value: unknown, path: string): Raw {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ConfigError(path, "expected an object, got " + describe(value));
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new ConfigError(path, "expected an object, got " + describe(value));
   return value as Raw;
 }
 
@@ -97,13 +98,16 @@ function str(raw: Raw, key: string, path: string, pattern?: RegExp, what?: strin
   const value = raw[key];
   if (value === undefined) return undefined;
   if (typeof value !== "string") throw new ConfigError(path + key, "expected a string, got " + describe(value));
-  if (pattern && !pattern.test(value)) throw new ConfigError(path + key, "expected " + what + ", got " + describe(value));
+  if (pattern && !pattern.test(value))
+    throw new ConfigError(path + key, "expected " + what + ", got " + describe(value));
   return value;
 }
 
-
 /** Parses "mqtt://host:port" or "mqtts://host:port" (no URL class on devices). */
-export function parseBrokerUrl(url: string, path = "broker.url"): { scheme: "mqtt" | "mqtts"; host: string; port: number } {
+export function parseBrokerUrl(
+  url: string,
+  path = "broker.url",
+): { scheme: "mqtt" | "mqtts"; host: string; port: number } {
   // Made per call: as a module-level constant of this preloaded module it crashed the simulator in XS's RegExp engine.
   const m = /^(mqtts?):\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+)(?::(\d{1,5}))?\/?$/.exec(url);
   if (!m) throw new ConfigError(path, "expected mqtt://host[:port] or mqtts://host[:port], got " + describe(url));
@@ -119,17 +123,37 @@ function sensor(value: unknown, index: number, names: Set<string>): SensorConfig
   const known = Object.keys(parts);
   const part = raw.part;
   if (typeof part !== "string" || !Object.hasOwn(parts, part))
-    throw new ConfigError(path + "part", "expected one of " + known.map((c) => JSON.stringify(c)).join(", ") + ", got " + describe(part));
+    throw new ConfigError(
+      path + "part",
+      "expected one of " + known.map((c) => JSON.stringify(c)).join(", ") + ", got " + describe(part),
+    );
   const descriptor = parts[part];
   let address: number | undefined, pin: number | undefined;
   if (descriptor.addresses) {
-    address = int(raw, "address", path, descriptor.addresses[0], 0, 0x7F);
+    address = int(raw, "address", path, descriptor.addresses[0], 0, 0x7f);
     if (!descriptor.addresses.includes(address))
-      throw new ConfigError(path + "address", "a " + part + " answers at " + descriptor.addresses.map((a) => "0x" + a.toString(16)).join(" or ") + ", got 0x" + address.toString(16));
+      throw new ConfigError(
+        path + "address",
+        "a " +
+          part +
+          " answers at " +
+          descriptor.addresses.map((a) => "0x" + a.toString(16)).join(" or ") +
+          ", got 0x" +
+          address.toString(16),
+      );
   }
   if (raw.pin !== undefined || descriptor.bus === "gpio") pin = int(raw, "pin", path, undefined, 0, 255);
-  let name = str(raw, "name", path, /^[a-z][a-z0-9_]{0,31}$/, "a lower-case name of letters, digits and _ (at most 32)");
-  if (name === undefined) { name = part; for (let n = 2; names.has(name); n++) name = part + "_" + n; }
+  let name = str(
+    raw,
+    "name",
+    path,
+    /^[a-z][a-z0-9_]{0,31}$/,
+    "a lower-case name of letters, digits and _ (at most 32)",
+  );
+  if (name === undefined) {
+    name = part;
+    for (let n = 2; names.has(name); n++) name = part + "_" + n;
+  }
   if (names.has(name)) throw new ConfigError(path + "name", "the name " + JSON.stringify(name) + " is used twice");
   names.add(name);
   let options: Record<string, unknown>;
@@ -152,12 +176,29 @@ export function parseConfig(value: unknown): Config {
   const url = str(brokerRaw, "url", "broker.") ?? "mqtt://127.0.0.1:1883";
   const endpoint = parseBrokerUrl(url);
   const ca = str(brokerRaw, "ca", "broker.", /-----BEGIN CERTIFICATE-----/, "PEM text containing a certificate");
-  if (ca !== undefined && endpoint.scheme !== "mqtts") throw new ConfigError("broker.ca", "a CA is only used with mqtts:// URLs");
-  const certificate = str(brokerRaw, "certificate", "broker.", /-----BEGIN CERTIFICATE-----/, "PEM text containing a certificate");
-  const key = str(brokerRaw, "key", "broker.", /-----BEGIN (?:EC |RSA )?PRIVATE KEY-----/, "PEM text containing a private key");
+  if (ca !== undefined && endpoint.scheme !== "mqtts")
+    throw new ConfigError("broker.ca", "a CA is only used with mqtts:// URLs");
+  const certificate = str(
+    brokerRaw,
+    "certificate",
+    "broker.",
+    /-----BEGIN CERTIFICATE-----/,
+    "PEM text containing a certificate",
+  );
+  const key = str(
+    brokerRaw,
+    "key",
+    "broker.",
+    /-----BEGIN (?:EC |RSA )?PRIVATE KEY-----/,
+    "PEM text containing a private key",
+  );
   if ((certificate === undefined) !== (key === undefined))
-    throw new ConfigError(certificate === undefined ? "broker.certificate" : "broker.key", "a client certificate and its key go together");
-  if (certificate !== undefined && endpoint.scheme !== "mqtts") throw new ConfigError("broker.certificate", "a client certificate is only used with mqtts:// URLs");
+    throw new ConfigError(
+      certificate === undefined ? "broker.certificate" : "broker.key",
+      "a client certificate and its key go together",
+    );
+  if (certificate !== undefined && endpoint.scheme !== "mqtts")
+    throw new ConfigError("broker.certificate", "a client certificate is only used with mqtts:// URLs");
   const broker: BrokerConfig = {
     ...endpoint,
     ca,
@@ -172,16 +213,24 @@ export function parseConfig(value: unknown): Config {
     drainPerSecond: int(brokerRaw, "drainPerSecond", "broker.", 20, 1, 1000),
   };
   if (broker.backoffCapMs < broker.backoffBaseMs)
-    throw new ConfigError("broker.backoffCapMs", "must be at least broker.backoffBaseMs (" + broker.backoffBaseMs + "), got " + broker.backoffCapMs);
+    throw new ConfigError(
+      "broker.backoffCapMs",
+      "must be at least broker.backoffBaseMs (" + broker.backoffBaseMs + "), got " + broker.backoffCapMs,
+    );
   const sensorsRaw = raw.sensors ?? [{ part: "sht3x", address: 0x44 }];
   if (!Array.isArray(sensorsRaw) || sensorsRaw.length === 0 || sensorsRaw.length > 16)
     throw new ConfigError("sensors", "expected an array of 1 to 16 sensor declarations, got " + describe(sensorsRaw));
   const names = new Set<string>();
   const sensors = sensorsRaw.map((s, i) => sensor(s, i, names));
-  const addresses = new Set<number>(), pins = new Set<number>();
+  const addresses = new Set<number>(),
+    pins = new Set<number>();
   sensors.forEach((s, i) => {
     if (s.address !== undefined) {
-      if (addresses.has(s.address)) throw new ConfigError("sensors[" + i + "].address", "0x" + s.address.toString(16) + " is declared twice on the bus");
+      if (addresses.has(s.address))
+        throw new ConfigError(
+          "sensors[" + i + "].address",
+          "0x" + s.address.toString(16) + " is declared twice on the bus",
+        );
       addresses.add(s.address);
     }
     if (s.pin !== undefined) {
@@ -191,7 +240,8 @@ export function parseConfig(value: unknown): Config {
   });
   const detRaw = object(raw.detector ?? {}, "detector");
   const model = detRaw.model ?? "multivariate";
-  if (model !== "zscore" && model !== "multivariate") throw new ConfigError("detector.model", "expected \"zscore\" or \"multivariate\", got " + describe(model));
+  if (model !== "zscore" && model !== "multivariate")
+    throw new ConfigError("detector.model", 'expected "zscore" or "multivariate", got ' + describe(model));
   const d = DETECTOR_DEFAULTS[model as DetectorModel];
   const on = num(detRaw, "on", "detector.", d.on, 0.5, 64);
   const detector: DetectorConfig = {
@@ -204,16 +254,26 @@ export function parseConfig(value: unknown): Config {
     clearSamples: int(detRaw, "clearSamples", "detector.", d.clearSamples, 1, 1000),
     vibration: vibrationConfig(detRaw.vibration),
   };
-  if (detector.off > detector.on) throw new ConfigError("detector.off", "must not exceed detector.on (" + detector.on + ")");
+  if (detector.off > detector.on)
+    throw new ConfigError("detector.off", "must not exceed detector.on (" + detector.on + ")");
   checkDetectorFits(detector, sensors);
   const intervalMs = int(raw, "intervalMs", "", 5000, 100, 3_600_000);
   // A backlog only shrinks when it drains faster than new telemetry arrives.
   if (broker.telemetryQos === 1 && broker.drainPerSecond * intervalMs <= 1000)
-    throw new ConfigError("broker.drainPerSecond", "must exceed the telemetry rate (" + 1000 / intervalMs + " per second at intervalMs " + intervalMs + "), got " + broker.drainPerSecond);
+    throw new ConfigError(
+      "broker.drainPerSecond",
+      "must exceed the telemetry rate (" +
+        1000 / intervalMs +
+        " per second at intervalMs " +
+        intervalMs +
+        "), got " +
+        broker.drainPerSecond,
+    );
   return {
     deviceId,
     intervalMs,
-    topicPrefix: str(raw, "topicPrefix", "", /^[A-Za-z0-9_\-/]{1,64}$/, "a topic prefix without wildcards") ?? "telltale",
+    topicPrefix:
+      str(raw, "topicPrefix", "", /^[A-Za-z0-9_\-/]{1,64}$/, "a topic prefix without wildcards") ?? "telltale",
     broker,
     sensors,
     detector,
@@ -221,17 +281,28 @@ export function parseConfig(value: unknown): Config {
 }
 
 function vibrationConfig(value: unknown): VibrationConfig {
-  const raw = object(value ?? {}, "detector.vibration"), path = "detector.vibration.";
+  const raw = object(value ?? {}, "detector.vibration"),
+    path = "detector.vibration.";
   const enabled = raw.enabled ?? true;
-  if (typeof enabled !== "boolean") throw new ConfigError(path + "enabled", "expected true or false, got " + describe(enabled));
+  if (typeof enabled !== "boolean")
+    throw new ConfigError(path + "enabled", "expected true or false, got " + describe(enabled));
   const bandsRaw = raw.bands ?? [50, 100, 200, 400];
-  if (!Array.isArray(bandsRaw) || bandsRaw.length > 8) throw new ConfigError(path + "bands", "expected an array of at most 8 frequencies in Hz, got " + describe(bandsRaw));
+  if (!Array.isArray(bandsRaw) || bandsRaw.length > 8)
+    throw new ConfigError(
+      path + "bands",
+      "expected an array of at most 8 frequencies in Hz, got " + describe(bandsRaw),
+    );
   const bands = bandsRaw.map((f, i) => {
-    if (typeof f !== "number" || !(f > 0 && f <= 20000)) throw new ConfigError(path + "bands[" + i + "]", "expected a frequency above 0 and at most 20000 Hz, got " + describe(f));
+    if (typeof f !== "number" || !(f > 0 && f <= 20000))
+      throw new ConfigError(
+        path + "bands[" + i + "]",
+        "expected a frequency above 0 and at most 20000 Hz, got " + describe(f),
+      );
     return f;
   });
   const v: VibrationConfig = {
-    enabled, bands,
+    enabled,
+    bands,
     windowShift: int(raw, "windowShift", path, 8, 6, 12),
     calibrationWindows: int(raw, "calibrationWindows", path, 128, 128, 1_000_000),
     on: num(raw, "on", path, 16, 0.5, 64),
@@ -255,7 +326,11 @@ function vibrationConfig(value: unknown): VibrationConfig {
 function checkDetectorFits(detector: DetectorSettings, sensors: readonly SensorConfig[]): void {
   let channels = 0;
   for (const s of sensors) channels += parts[s.part].channels(s).length;
-  if (channels > 32) throw new ConfigError("sensors", "the declared sensors give " + channels + " channels; the detector takes at most 32");
+  if (channels > 32)
+    throw new ConfigError(
+      "sensors",
+      "the declared sensors give " + channels + " channels; the detector takes at most 32",
+    );
   try {
     createDetector(detector, Math.max(1, channels), new Array(Math.max(1, channels)).fill(1));
   } catch (e) {
@@ -280,8 +355,10 @@ function plainCopy(value: unknown): unknown {
  * Chooses the configuration to run: `candidate` when it is valid (and it becomes the stored last good one),
  * otherwise the last good configuration from `store`, with the candidate's error reported.
  */
-export function chooseConfig(candidate: unknown, store: { get(key: string): string | undefined; set(key: string, value: string): void }):
-  { config: Config; error?: Error } {
+export function chooseConfig(
+  candidate: unknown,
+  store: { get(key: string): string | undefined; set(key: string, value: string): void },
+): { config: Config; error?: Error } {
   try {
     const config = parseConfig(candidate);
     // A copy: XS's JSON.stringify throws on the read-only objects of a preloaded mc/config.

@@ -44,7 +44,9 @@ function fromText(key: string, value: unknown): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new DeviceConfigError("config." + key + ": not valid JSON (" + (e instanceof Error ? e.message : String(e)) + ")");
+    throw new DeviceConfigError(
+      "config." + key + ": not valid JSON (" + (e instanceof Error ? e.message : String(e)) + ")",
+    );
   }
 }
 
@@ -69,13 +71,17 @@ export function appConfigFromDevice(config: Readonly<Record<string, unknown>>): 
   for (const flat of Object.keys(BROKER_KEYS) as (keyof typeof BROKER_KEYS)[]) {
     const value = config[flat];
     if (value === undefined) continue;
-    if (typeof value !== "string") throw new DeviceConfigError("config." + flat + ": expected text, got " + typeof value);
+    if (typeof value !== "string")
+      throw new DeviceConfigError("config." + flat + ": expected text, got " + typeof value);
     const broker = result.broker;
     if (broker !== undefined && !isRecord(broker))
-      throw new DeviceConfigError("config." + flat + ": sets broker." + BROKER_KEYS[flat] + ", but config.broker is not an object or a URL");
+      throw new DeviceConfigError(
+        "config." + flat + ": sets broker." + BROKER_KEYS[flat] + ", but config.broker is not an object or a URL",
+      );
     const target: Record<string, unknown> = (result.broker as Record<string, unknown> | undefined) ?? {};
     // PEM typed on a command line often carries its line breaks as the two characters "\n".
-    target[BROKER_KEYS[flat]] = flat === "brokerCa" || flat === "brokerCertificate" || flat === "brokerKey" ? value.replace(/\\n/g, "\n") : value;
+    target[BROKER_KEYS[flat]] =
+      flat === "brokerCa" || flat === "brokerCertificate" || flat === "brokerKey" ? value.replace(/\\n/g, "\n") : value;
     result.broker = target;
   }
   return result;

@@ -2,7 +2,8 @@
 
 /** floor(sqrt(x)) for 0 ≤ x < 2^31, bit by bit (no double arithmetic). */
 export function isqrt(x: number): number {
-  let op = x | 0, result = 0;
+  let op = x | 0,
+    result = 0;
   if (op <= 0) return 0;
   let one = 1 << ((31 - Math.clz32(op)) & ~1); // the largest power of 4 ≤ op
   while (one !== 0) {
@@ -19,10 +20,10 @@ export function isqrt(x: number): number {
 
 /** min(floor(num / den), 65535) for 0 ≤ num < 2^31, 0 < den < 2^16: restoring division, 16 steps. */
 export function udivSat16(num: number, den: number): number {
-  if ((num >> 16) >= den) return 65535;
+  if (num >> 16 >= den) return 65535;
   let q = 0;
   for (let b = 15; b >= 0; b--) {
-    if ((num >> b) >= den) {
+    if (num >> b >= den) {
       num = (num - (den << b)) | 0;
       q |= 1 << b;
     }
@@ -36,13 +37,17 @@ export function udivSat16(num: number, den: number): number {
  * About 31 + frac steps: meant for calibration-time and per-window work, not per raw sample.
  */
 export function udivFrac(num: number, den: number, frac: number): number {
-  let q = 0, r = 0;
+  let q = 0,
+    r = 0;
   // Steps above num's top bit leave r and q at 0: start at it.
   for (let b = frac + 31 - Math.clz32(num); b >= 0; b--) {
     r = (r << 1) | (b >= frac ? (num >> (b - frac)) & 1 : 0);
-    if (q >= 0x40000000) return 0x7FFFFFFF; // the next shift would leave int32: saturate
+    if (q >= 0x40000000) return 0x7fffffff; // the next shift would leave int32: saturate
     q <<= 1;
-    if (r >= den) { r = (r - den) | 0; q |= 1; }
+    if (r >= den) {
+      r = (r - den) | 0;
+      q |= 1;
+    }
   }
   return q;
 }
@@ -63,6 +68,6 @@ export function clamp(x: number, lo: number, hi: number): number {
  */
 export function log2Q8(v: number): number {
   const e = bitLength(v) - 1;
-  const f = e >= 8 ? (v >> (e - 8)) & 0xFF : (v << (8 - e)) & 0xFF;
+  const f = e >= 8 ? (v >> (e - 8)) & 0xff : (v << (8 - e)) & 0xff;
   return (e << 8) + f + ((f * (256 - f) * 87) >> 16); // f·(256 − f) ≤ 2^14, × 87 < 2^21
 }

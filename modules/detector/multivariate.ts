@@ -84,10 +84,10 @@ export interface MultivariateOptions {
   changeRefractory?: number;
 }
 
-const X_MAX = 0x3FFFFF;
+const X_MAX = 0x3fffff;
 const SAT = 46340; // largest |d| with d² < 2^31
-const Q15 = 0x7FFF;
-const MAGIC = 0x564D5454; // "TTMV" little-endian
+const Q15 = 0x7fff;
+const MAGIC = 0x564d5454; // "TTMV" little-endian
 const VERSION = 3;
 const HEADER = 28;
 // Scalars after the per-channel arrays: updates, alarm, hysteresis run, updates in alarm, ph mean (Q16), g⁺, g⁻,
@@ -96,20 +96,31 @@ const SCALARS = 9;
 
 function integer(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || value !== Math.floor(value) || value < min || value > max)
-    throw new RangeError("MultivariateDetector: option \"" + name + "\" must be an integer " + min + "–" + max + ", got " + String(value));
+    throw new RangeError(
+      'MultivariateDetector: option "' + name + '" must be an integer ' + min + "–" + max + ", got " + String(value),
+    );
   return value;
 }
 
 function real(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || !(value > min) || value > max)
-    throw new RangeError("MultivariateDetector: option \"" + name + "\" must be a number above " + min + " and at most " + max + ", got " + String(value));
+    throw new RangeError(
+      'MultivariateDetector: option "' +
+        name +
+        '" must be a number above ' +
+        min +
+        " and at most " +
+        max +
+        ", got " +
+        String(value),
+    );
   return value;
 }
 
 /** Shift of the running-average schedule: weight 2^-k with 2^k ≤ n + 1 (1, 1/2, 1/2, 1/4 …), capped at `cap`. */
 function schedule(n: number, cap: number): number {
   let k = 0;
-  while (k < cap && (2 << k) <= n + 1) k++;
+  while (k < cap && 2 << k <= n + 1) k++;
   return k;
 }
 
@@ -136,8 +147,16 @@ export class MultivariateDetector {
 
   // Learned state (serialised): offsets into #s.
   readonly #s: Int32Array;
-  readonly #fast: number; readonly #slow: number; readonly #mean: number; readonly #var: number;
-  readonly #shift: number; readonly #mant: number; readonly #sig: number; readonly #tri: number; readonly #invl: number; readonly #gain: number;
+  readonly #fast: number;
+  readonly #slow: number;
+  readonly #mean: number;
+  readonly #var: number;
+  readonly #shift: number;
+  readonly #mant: number;
+  readonly #sig: number;
+  readonly #tri: number;
+  readonly #invl: number;
+  readonly #gain: number;
   readonly #scalars: number;
   // Scratch, allocated once (not serialised).
   readonly #u: Int32Array;
@@ -161,60 +180,101 @@ export class MultivariateDetector {
   changePoint = false;
 
   constructor(options: MultivariateOptions) {
-    const p = this.channels = integer("channels", options?.channels, 1, 32);
-    this.calibrationSamples = integer("calibrationSamples", options.calibrationSamples ?? 400, 32, 0x3FFFFFFF);
+    const p = (this.channels = integer("channels", options?.channels, 1, 32));
+    this.calibrationSamples = integer("calibrationSamples", options.calibrationSamples ?? 400, 32, 0x3fffffff);
     this.fastShift = integer("fastShift", options.fastShift ?? 4, 0, 10);
     // A default warm-up that does not fit is reported below as too short a calibration, the option the user sets.
-    this.warmupSamples = options.warmupSamples === undefined ? Math.max(2 << this.fastShift, this.calibrationSamples >> 2)
-      : integer("warmupSamples", options.warmupSamples, 8, this.calibrationSamples - 16);
+    this.warmupSamples =
+      options.warmupSamples === undefined
+        ? Math.max(2 << this.fastShift, this.calibrationSamples >> 2)
+        : integer("warmupSamples", options.warmupSamples, 8, this.calibrationSamples - 16);
     this.slowShift = integer("slowShift", options.slowShift ?? 8, this.fastShift + 1, 16);
     // The fast filter must settle before the covariance is learned, or fast − slow is ~0 there and every later score explodes.
     if (this.warmupSamples < 2 << this.fastShift)
-      throw new RangeError("MultivariateDetector: option \"warmupSamples\" must be at least 2^(fastShift + 1) = " + (2 << this.fastShift) + ", got " + this.warmupSamples);
+      throw new RangeError(
+        'MultivariateDetector: option "warmupSamples" must be at least 2^(fastShift + 1) = ' +
+          (2 << this.fastShift) +
+          ", got " +
+          this.warmupSamples,
+      );
     if (this.calibrationSamples - this.warmupSamples < 2 * p + 16)
-      throw new RangeError("MultivariateDetector: option \"calibrationSamples\" must be at least warmupSamples + 2 × channels + 16 = " + (this.warmupSamples + 2 * p + 16) + " (" + p + " channels), got " + this.calibrationSamples);
+      throw new RangeError(
+        'MultivariateDetector: option "calibrationSamples" must be at least warmupSamples + 2 × channels + 16 = ' +
+          (this.warmupSamples + 2 * p + 16) +
+          " (" +
+          p +
+          " channels), got " +
+          this.calibrationSamples,
+      );
     const scaling = options.scaling ?? "channel";
     if (scaling !== "channel" && scaling !== "global")
-      throw new RangeError("MultivariateDetector: option \"scaling\" must be \"channel\" or \"global\", got " + String(scaling));
+      throw new RangeError(
+        'MultivariateDetector: option "scaling" must be "channel" or "global", got ' + String(scaling),
+      );
     this.#perChannel = scaling === "channel";
     this.#ridgeQ16 = Math.round(real("ridge", options.ridge ?? (this.#perChannel ? 1 : 0.05), 0, 1) * 65536);
-    const on = real("on", options.on ?? 5, 0, 255), off = real("off", options.off ?? on / 2, 0, 255);
-    if (off > on) throw new RangeError("MultivariateDetector: option \"off\" must not exceed \"on\"");
-    this.#onQ8 = Math.round(on * 256); this.#offQ8 = Math.round(off * 256);
+    const on = real("on", options.on ?? 5, 0, 255),
+      off = real("off", options.off ?? on / 2, 0, 255);
+    if (off > on) throw new RangeError('MultivariateDetector: option "off" must not exceed "on"');
+    this.#onQ8 = Math.round(on * 256);
+    this.#offQ8 = Math.round(off * 256);
     this.#hold = integer("holdSamples", options.holdSamples ?? 1, 1, 1000);
     this.#clear = integer("clearSamples", options.clearSamples ?? 1, 1, 1000);
     const k = integer("topChannels", options.topChannels ?? Math.min(3, p), 1, p);
-    this.#freeze = integer("freezeSamples", options.freezeSamples ?? 240, 0, 0x3FFFFFFF);
+    this.#freeze = integer("freezeSamples", options.freezeSamples ?? 240, 0, 0x3fffffff);
     const ramp = integer("rampSamples", options.rampSamples ?? 64, 0, 1 << 20);
-    if ((ramp & (ramp - 1)) !== 0) throw new RangeError("MultivariateDetector: option \"rampSamples\" must be 0 or a power of two, got " + ramp);
+    if ((ramp & (ramp - 1)) !== 0)
+      throw new RangeError('MultivariateDetector: option "rampSamples" must be 0 or a power of two, got ' + ramp);
     this.#rampShift = ramp === 0 ? -1 : bitLength(ramp) - 1;
     this.#adapt = integer("adaptShift", options.adaptShift ?? 12, 0, 20);
     this.#deltaQ8 = Math.round(real("changeDrift", options.changeDrift ?? 0.25, 0, 16) * 256);
     this.#lambdaQ8 = Math.round(real("changeThreshold", options.changeThreshold ?? 4, 0, 4096) * 256);
-    this.#refractory = integer("changeRefractory", options.changeRefractory ?? 15, 1, 0x3FFFFFFF);
+    this.#refractory = integer("changeRefractory", options.changeRefractory ?? 15, 1, 0x3fffffff);
     this.#logP = log2Q8(p << 10);
     const floor = options.floor ?? 1;
     const floors = typeof floor === "number" ? null : floor;
     if (floors !== null && (!Array.isArray(floors) || floors.length !== p))
-      throw new RangeError("MultivariateDetector: option \"floor\" must be a number or one number per channel");
+      throw new RangeError('MultivariateDetector: option "floor" must be a number or one number per channel');
     const floorValues: number[] = [];
-    for (let c = 0; c < p; c++) floorValues.push(integer(floors ? "floor[" + c + "]" : "floor", floors ? floors[c] : floor, 1, SAT));
+    for (let c = 0; c < p; c++)
+      floorValues.push(integer(floors ? "floor[" + c + "]" : "floor", floors ? floors[c] : floor, 1, SAT));
     // Everything validated: allocate once.
     this.#floor = Int32Array.from(floorValues);
-    this.#fast = 0; this.#slow = p; this.#mean = 2 * p; this.#var = 3 * p; this.#shift = 4 * p; this.#mant = 5 * p; this.#sig = 6 * p;
-    this.#tri = 7 * p; this.#invl = this.#tri + ((p * (p + 1)) >> 1); this.#gain = this.#invl + p; this.#scalars = this.#gain + p;
+    this.#fast = 0;
+    this.#slow = p;
+    this.#mean = 2 * p;
+    this.#var = 3 * p;
+    this.#shift = 4 * p;
+    this.#mant = 5 * p;
+    this.#sig = 6 * p;
+    this.#tri = 7 * p;
+    this.#invl = this.#tri + ((p * (p + 1)) >> 1);
+    this.#gain = this.#invl + p;
+    this.#scalars = this.#gain + p;
     this.#s = new Int32Array(this.#scalars + SCALARS);
-    this.#u = new Int32Array(p); this.#y = new Int32Array(p); this.#w = new Int32Array(p);
+    this.#u = new Int32Array(p);
+    this.#y = new Int32Array(p);
+    this.#w = new Int32Array(p);
     this.contributions = new Int32Array(p);
     this.top = new Uint8Array(k);
   }
 
   /** Updates seen so far (saturates at 2^30). */
-  get samples(): number { return this.#s[this.#scalars]; }
-  get calibrated(): boolean { return this.#s[this.#scalars] >= this.calibrationSamples; }
+  get samples(): number {
+    return this.#s[this.#scalars];
+  }
+  get calibrated(): boolean {
+    return this.#s[this.#scalars] >= this.calibrationSamples;
+  }
   /** Bytes of state: the learned state, the scratch vectors and the outputs (typed arrays only). */
   get stateBytes(): number {
-    return this.#s.byteLength + this.#floor.byteLength + this.#u.byteLength * 3 + this.contributions.byteLength + this.top.byteLength;
+    return (
+      this.#s.byteLength +
+      this.#floor.byteLength +
+      this.#u.byteLength * 3 +
+      this.contributions.byteLength +
+      this.top.byteLength
+    );
   }
   /** Declared state bytes for a channel count, without building a detector (what `stateBytes` will return, top = 3). */
   static stateBytesFor(channels: number, top = Math.min(3, channels)): number {
@@ -226,10 +286,16 @@ export class MultivariateDetector {
    * keeps its previous filter state this round (a sensor that failed). Returns the alarm state. Allocates nothing.
    */
   update(values: Int32Array, validMask = -1): boolean {
-    const s = this.#s, p = this.channels, sc = this.#scalars;
+    const s = this.#s,
+      p = this.channels,
+      sc = this.#scalars;
     const n = s[sc];
-    const cal = this.calibrationSamples, warm = this.warmupSamples;
-    const fastBase = this.#fast, slowBase = this.#slow, meanBase = this.#mean, varBase = this.#var;
+    const cal = this.calibrationSamples,
+      warm = this.warmupSamples;
+    const fastBase = this.#fast,
+      slowBase = this.#slow,
+      meanBase = this.#mean,
+      varBase = this.#var;
     const fs = n < cal ? schedule(n, this.fastShift) : this.fastShift;
     // The baseline learns as a running average during calibration, then at 2^-slowShift, not at all during the first
     // freezeSamples updates of an alarm, and from 2^-(slowShift + 3) after that, faster by a step per ramp.
@@ -245,21 +311,32 @@ export class MultivariateDetector {
     for (let c = 0; c < p; c++) {
       if (((validMask >> c) & 1) === 0) continue;
       let x = values[c] | 0;
-      if (x > X_MAX) x = X_MAX; else if (x < -X_MAX) x = -X_MAX;
+      if (x > X_MAX) x = X_MAX;
+      else if (x < -X_MAX) x = -X_MAX;
       const xq8 = x << 8;
-      if (n === 0) { s[fastBase + c] = xq8; s[slowBase + c] = xq8; s[meanBase + c] = xq8; s[varBase + c] = 0; continue; }
+      if (n === 0) {
+        s[fastBase + c] = xq8;
+        s[slowBase + c] = xq8;
+        s[meanBase + c] = xq8;
+        s[varBase + c] = 0;
+        continue;
+      }
       s[fastBase + c] = (s[fastBase + c] + ((xq8 - s[fastBase + c]) >> fs)) | 0;
       if (ss >= 0) s[slowBase + c] = (s[slowBase + c] + ((xq8 - s[slowBase + c]) >> ss)) | 0;
       if (n < warm) {
         s[meanBase + c] = (s[meanBase + c] + ((xq8 - s[meanBase + c]) >> ws)) | 0;
         let d = (xq8 - s[meanBase + c]) >> 8;
-        if (d > SAT) d = SAT; else if (d < -SAT) d = -SAT;
-        s[varBase + c] = (s[varBase + c] + (((d * d) - s[varBase + c]) >> ws)) | 0;
+        if (d > SAT) d = SAT;
+        else if (d < -SAT) d = -SAT;
+        s[varBase + c] = (s[varBase + c] + ((d * d - s[varBase + c]) >> ws)) | 0;
       }
     }
     if (n < 0x40000000) s[sc] = n + 1;
     this.changePoint = false;
-    if (n < warm) { if (n === warm - 1) this.#finishWarmup(); return false; }
+    if (n < warm) {
+      if (n === warm - 1) this.#finishWarmup();
+      return false;
+    }
     this.#standardise();
     if (n < cal) {
       this.#accumulate(n - warm);
@@ -282,43 +359,63 @@ export class MultivariateDetector {
 
   /** Scores #u, runs the alarm hysteresis and the change-point test. */
   #scoreAndAlarm(): boolean {
-    const s = this.#s, sc = this.#scalars;
+    const s = this.#s,
+      sc = this.#scalars;
     this.#score();
     const previous = this.alarm;
     const run = s[sc + 2];
     if (!previous) {
       const r = this.score >= this.#onQ8 ? run + 1 : 0;
-      if (r >= this.#hold) { this.alarm = true; s[sc + 2] = 0; } else s[sc + 2] = r;
+      if (r >= this.#hold) {
+        this.alarm = true;
+        s[sc + 2] = 0;
+      } else s[sc + 2] = r;
     } else {
       const r = this.score < this.#offQ8 ? run + 1 : 0;
-      if (r >= this.#clear) { this.alarm = false; s[sc + 2] = 0; } else s[sc + 2] = r;
+      if (r >= this.#clear) {
+        this.alarm = false;
+        s[sc + 2] = 0;
+      } else s[sc + 2] = r;
     }
     s[sc + 1] = this.alarm ? 1 : 0;
-    s[sc + 3] = this.alarm ? (s[sc + 3] < 0x3FFFFFFF ? s[sc + 3] + 1 : s[sc + 3]) : 0;
+    s[sc + 3] = this.alarm ? (s[sc + 3] < 0x3fffffff ? s[sc + 3] + 1 : s[sc + 3]) : 0;
     this.changePoint = this.#pageHinkley(this.alarm !== previous);
     return this.alarm;
   }
 
   /** Two-sided Page–Hinkley on log2(1 + score); `edge` (an alarm edge) also counts; one change per refractory period. */
   #pageHinkley(edge: boolean): boolean {
-    const s = this.#s, sc = this.#scalars;
+    const s = this.#s,
+      sc = this.#scalars;
     // log2(1 + score) in Q8 from T² (not the score, which saturates at 256): log2(T² + p) − log2(p), both Q10.
     const l = (log2Q8(this.t2 + (this.channels << 10)) - this.#logP) | 0;
-    if (s[sc + 8] === 0) { s[sc + 4] = l << 8; s[sc + 8] = 1; }
+    if (s[sc + 8] === 0) {
+      s[sc + 4] = l << 8;
+      s[sc + 8] = 1;
+    }
     const m = s[sc + 4] >> 8;
-    let up = (s[sc + 5] + l - m - this.#deltaQ8) | 0, down = (s[sc + 6] + m - l - this.#deltaQ8) | 0;
+    let up = (s[sc + 5] + l - m - this.#deltaQ8) | 0,
+      down = (s[sc + 6] + m - l - this.#deltaQ8) | 0;
     if (up < 0) up = 0;
     if (down < 0) down = 0;
     s[sc + 4] = (s[sc + 4] + (((l << 8) - s[sc + 4]) >> 5)) | 0;
     let left = s[sc + 7];
     if (left > 0) left--;
     let change = false;
-    if (edge) { change = left === 0; left = this.#refractory; }
+    if (edge) {
+      change = left === 0;
+      left = this.#refractory;
+    }
     if (up > this.#lambdaQ8 || down > this.#lambdaQ8) {
       if (left === 0) change = true;
-      left = this.#refractory; up = 0; down = 0; s[sc + 4] = l << 8;
+      left = this.#refractory;
+      up = 0;
+      down = 0;
+      s[sc + 4] = l << 8;
     }
-    s[sc + 5] = up; s[sc + 6] = down; s[sc + 7] = left;
+    s[sc + 5] = up;
+    s[sc + 6] = down;
+    s[sc + 7] = left;
     return change;
   }
 
@@ -342,27 +439,53 @@ export class MultivariateDetector {
    * ten arithmetic operations).
    */
   #filterStandardise(values: Int32Array, validMask: number, fs: number, ss: number): void {
-    const s = this.#s, u = this.#u, p = this.channels;
-    const fastBase = this.#fast, slowBase = this.#slow, shiftBase = this.#shift, sigBase = this.#sig, mantBase = this.#mant;
-    const gainBase = this.#gain, vaBase = this.#var, iaBase = this.#mean, adapt = this.#adapt, learn = adapt > 0 && !this.alarm;
-    let c = 0, x = 0, f = 0, sl = 0, d = 0, lim = 0, z = 0, zz = 0, va = 0;
+    const s = this.#s,
+      u = this.#u,
+      p = this.channels;
+    const fastBase = this.#fast,
+      slowBase = this.#slow,
+      shiftBase = this.#shift,
+      sigBase = this.#sig,
+      mantBase = this.#mant;
+    const gainBase = this.#gain,
+      vaBase = this.#var,
+      iaBase = this.#mean,
+      adapt = this.#adapt,
+      learn = adapt > 0 && !this.alarm;
+    let c = 0,
+      x = 0,
+      f = 0,
+      sl = 0,
+      d = 0,
+      lim = 0,
+      z = 0,
+      zz = 0,
+      va = 0;
     for (; c < p; c++) {
-      f = s[fastBase + c]; sl = s[slowBase + c];
+      f = s[fastBase + c];
+      sl = s[slowBase + c];
       if (((validMask >> c) & 1) !== 0) {
         x = values[c] | 0;
-        if (x > X_MAX) x = X_MAX; else if (x < -X_MAX) x = -X_MAX;
+        if (x > X_MAX) x = X_MAX;
+        else if (x < -X_MAX) x = -X_MAX;
         x = x << 8;
         f = (f + ((x - f) >> fs)) | 0;
         s[fastBase + c] = f;
-        if (ss >= 0) { sl = (sl + ((x - sl) >> ss)) | 0; s[slowBase + c] = sl; }
+        if (ss >= 0) {
+          sl = (sl + ((x - sl) >> ss)) | 0;
+          s[slowBase + c] = sl;
+        }
       }
       d = ((f - sl) | 0) >> s[shiftBase + c];
       lim = s[sigBase + c] << 5;
-      if (d > lim) d = lim; else if (d < -lim) d = -lim;
+      if (d > lim) d = lim;
+      else if (d < -lim) d = -lim;
       z = (d * s[mantBase + c]) >> 14;
-      if (z > 0x3FFF) z = 0x3FFF; else if (z < -0x3FFF) z = -0x3FFF;
+      if (z > 0x3fff) z = 0x3fff;
+      else if (z < -0x3fff) z = -0x3fff;
       z = (z * s[gainBase + c]) >> 12; // |z| < 2^14, gain ≤ 2^16: product < 2^30
-      if (z > Q15) z = Q15; else if (z < -Q15) z = -Q15;
+      if (z > Q15) z = Q15;
+      else if (z < -Q15) z = -Q15;
       if (adapt > 0) {
         if (learn) {
           zz = z > 4096 || z < -4096 ? 0x100000 : (z * z) >> 4; // min(z², 16) in Q16
@@ -383,19 +506,23 @@ export class MultivariateDetector {
 
   /** z_q10 into #u during calibration (after it, #filterStandardise does this and applies the gains). */
   #standardise(): void {
-    const s = this.#s, u = this.#u;
+    const s = this.#s,
+      u = this.#u;
     for (let c = 0; c < this.channels; c++) {
       const shift = s[this.#shift + c];
       let d = ((s[this.#fast + c] - s[this.#slow + c]) | 0) >> shift;
       const lim = s[this.#sig + c] << 5; // ±32σ
-      if (d > lim) d = lim; else if (d < -lim) d = -lim;
+      if (d > lim) d = lim;
+      else if (d < -lim) d = -lim;
       u[c] = (d * s[this.#mant + c]) >> 14; // |d| ≤ 32·511, mant ≤ 65535: product < 2^30
     }
   }
 
   /** Running second moments of z during calibration (EWMA with the running-average schedule). */
   #accumulate(nb: number): void {
-    const s = this.#s, u = this.#u, k = schedule(nb, 30);
+    const s = this.#s,
+      u = this.#u,
+      k = schedule(nb, 30);
     let t = this.#tri;
     for (let i = 0; i < this.channels; i++) {
       const ui = u[i];
@@ -411,11 +538,15 @@ export class MultivariateDetector {
    * factors the matrix in place (Q18 → Q13) and stores 1/l_ii and the gains; starts the sensitivity adaptation.
    */
   #finishCalibration(): void {
-    const s = this.#s, p = this.channels, tri = this.#tri, gainBase = this.#gain;
-    let gmax = 1, sum = 0;
+    const s = this.#s,
+      p = this.channels,
+      tri = this.#tri,
+      gainBase = this.#gain;
+    let gmax = 1,
+      sum = 0;
     for (let i = 0; i < p; i++) {
       let d = s[tri + ((i * (i + 1)) >> 1) + i];
-      if (d >= 0x40000000) d = 0x3FFFFFFF;
+      if (d >= 0x40000000) d = 0x3fffffff;
       if (d > gmax) gmax = d;
       sum = (sum + (d >> 5)) | 0;
       // sd_i = sqrt(C_ii) in Q9, at least 2^5 (a gain of at most 16); the gain 1/sd in Q12.
@@ -436,11 +567,12 @@ export class MultivariateDetector {
       ridgeQ26 = ((ratioQ12 * this.#ridgeQ16) >> 2) | 0; // Q12·Q16 = Q28 → Q26; ≤ 2^28 / 4
     }
     if (ridgeQ26 < 1) ridgeQ26 = 1;
-    const minPivot = ridgeQ26 >> 1 > (1 << 18) ? ridgeQ26 >> 1 : 1 << 18; // ≥ 2^-8: keeps invl < 2^16
+    const minPivot = ridgeQ26 >> 1 > 1 << 18 ? ridgeQ26 >> 1 : 1 << 18; // ≥ 2^-8: keeps invl < 2^16
     // a_q26 = C_ij / (sd_i·sd_j) (sd ≤ 2^15: the product < 2^30) or C_ij / gmax, saturated at 2, plus the ridge.
     for (let i = 0, t = tri; i < p; i++) {
       for (let j = 0; j <= i; j++, t++) {
-        const v = s[t], den = this.#perChannel ? s[gainBase + i] * s[gainBase + j] : gmax;
+        const v = s[t],
+          den = this.#perChannel ? s[gainBase + i] * s[gainBase + j] : gmax;
         const mag = udivFrac(v < 0 ? -v : v, den, 26);
         let a = mag > 0x8000000 ? 0x8000000 : mag;
         if (v < 0) a = -a;
@@ -466,7 +598,8 @@ export class MultivariateDetector {
           s[ri + i] = l;
           s[this.#invl + i] = udivFrac(1, l, 25); // 2^25 / l_q13 = (1/l) in Q12
         } else {
-          const ljj = s[rj + j], mag = udivFrac(acc < 0 ? -acc : acc, ljj, 0);
+          const ljj = s[rj + j],
+            mag = udivFrac(acc < 0 ? -acc : acc, ljj, 0);
           const l = mag > 0x4000 ? 0x4000 : mag; // |l_ij| ≤ sqrt(a_ii) ≤ ~1.05: saturate at 2.0
           s[ri + j] = acc < 0 ? -l : l;
         }
@@ -479,9 +612,23 @@ export class MultivariateDetector {
    * each y_k (w_k) is read once for two products; the sums are exact int32 (mod 2^32, so their order does not matter).
    */
   #score(): void {
-    const s = this.#s, p = this.channels, tri = this.#tri, invl = this.#invl;
-    const u = this.#u, y = this.#y, w = this.#w, contrib = this.contributions;
-    let t2 = 0, i = 0, k = 0, ri = 0, r = 0, r1 = 0, yk = 0, yi = 0, t = 0;
+    const s = this.#s,
+      p = this.channels,
+      tri = this.#tri,
+      invl = this.#invl;
+    const u = this.#u,
+      y = this.#y,
+      w = this.#w,
+      contrib = this.contributions;
+    let t2 = 0,
+      i = 0,
+      k = 0,
+      ri = 0,
+      r = 0,
+      r1 = 0,
+      yk = 0,
+      yi = 0,
+      t = 0;
     // Forward: rows i and i + 1 (row i starts at tri + i(i + 1)/2, row i + 1 right after it).
     for (; i < p; i += 2) {
       ri = tri + ((i * (i + 1)) >> 1);
@@ -496,16 +643,20 @@ export class MultivariateDetector {
       } else {
         for (k = 0; k < i; k++) r = (r - ((s[ri + k] * y[k]) >> 13)) | 0;
       }
-      if (r > Q15) r = Q15; else if (r < -Q15) r = -Q15;
+      if (r > Q15) r = Q15;
+      else if (r < -Q15) r = -Q15;
       yi = (r * s[invl + i]) >> 12; // |r| ≤ 2^15, invl < 2^16: < 2^31
-      if (yi > Q15) yi = Q15; else if (yi < -Q15) yi = -Q15;
+      if (yi > Q15) yi = Q15;
+      else if (yi < -Q15) yi = -Q15;
       y[i] = yi;
       t2 = (t2 + ((yi * yi) >> 10)) | 0;
       if (i + 1 < p) {
         r = (r1 - ((s[ri + i + 1 + i] * yi) >> 13)) | 0;
-        if (r > Q15) r = Q15; else if (r < -Q15) r = -Q15;
+        if (r > Q15) r = Q15;
+        else if (r < -Q15) r = -Q15;
         yi = (r * s[invl + i + 1]) >> 12;
-        if (yi > Q15) yi = Q15; else if (yi < -Q15) yi = -Q15;
+        if (yi > Q15) yi = Q15;
+        else if (yi < -Q15) yi = -Q15;
         y[i + 1] = yi;
         t2 = (t2 + ((yi * yi) >> 10)) | 0;
       }
@@ -525,30 +676,41 @@ export class MultivariateDetector {
           t += k + 1;
         }
       } else {
-        for (k = i + 1; k < p; k++) { r = (r - ((s[t + i] * w[k]) >> 13)) | 0; t += k + 1; }
+        for (k = i + 1; k < p; k++) {
+          r = (r - ((s[t + i] * w[k]) >> 13)) | 0;
+          t += k + 1;
+        }
       }
-      if (r > Q15) r = Q15; else if (r < -Q15) r = -Q15;
+      if (r > Q15) r = Q15;
+      else if (r < -Q15) r = -Q15;
       yi = (r * s[invl + i]) >> 12;
-      if (yi > Q15) yi = Q15; else if (yi < -Q15) yi = -Q15;
+      if (yi > Q15) yi = Q15;
+      else if (yi < -Q15) yi = -Q15;
       w[i] = yi;
       contrib[i] = (u[i] * yi) >> 10;
       if (i > 0) {
         r = (r1 - ((s[tri + ((i * (i + 1)) >> 1) + i - 1] * yi) >> 13)) | 0;
-        if (r > Q15) r = Q15; else if (r < -Q15) r = -Q15;
+        if (r > Q15) r = Q15;
+        else if (r < -Q15) r = -Q15;
         yi = (r * s[invl + i - 1]) >> 12;
-        if (yi > Q15) yi = Q15; else if (yi < -Q15) yi = -Q15;
+        if (yi > Q15) yi = Q15;
+        else if (yi < -Q15) yi = -Q15;
         w[i - 1] = yi;
         contrib[i - 1] = (u[i - 1] * yi) >> 10;
       }
     }
     const top = this.top;
     for (let j = 0; j < top.length; j++) {
-      let best = -1, bestValue = 0;
+      let best = -1,
+        bestValue = 0;
       for (let c = 0; c < p; c++) {
         if (contrib[c] <= bestValue) continue;
         let taken = false;
         for (let q = 0; q < j; q++) if (top[q] === c) taken = true;
-        if (!taken) { best = c; bestValue = contrib[c]; }
+        if (!taken) {
+          best = c;
+          bestValue = contrib[c];
+        }
       }
       top[j] = best < 0 ? 255 : best;
     }
@@ -556,9 +718,16 @@ export class MultivariateDetector {
 
   /** Forgets everything learned and starts calibrating again. */
   reset(): void {
-    this.#s.fill(0); this.#u.fill(0); this.#y.fill(0); this.#w.fill(0);
-    this.contributions.fill(0); this.top.fill(255);
-    this.score = 0; this.t2 = 0; this.alarm = false; this.changePoint = false;
+    this.#s.fill(0);
+    this.#u.fill(0);
+    this.#y.fill(0);
+    this.#w.fill(0);
+    this.contributions.fill(0);
+    this.top.fill(255);
+    this.score = 0;
+    this.t2 = 0;
+    this.alarm = false;
+    this.changePoint = false;
   }
 
   /** The learned state as bytes: header (magic, version, shape, options that give it meaning), int32 payload, checksum. */
@@ -575,19 +744,26 @@ export class MultivariateDetector {
   /** Restores a state made by exportState() of a detector with the same channels and learning options; throws otherwise. */
   importState(bytes: Uint8Array): void {
     const s = this.#s;
-    const fail = (why: string): never => { throw new RangeError("MultivariateDetector.importState: " + why); };
+    const fail = (why: string): never => {
+      throw new RangeError("MultivariateDetector.importState: " + why);
+    };
     if (!(bytes instanceof Uint8Array)) fail("expected a Uint8Array");
-    if (bytes.length !== HEADER + s.length * 4 + 4) fail("expected " + (HEADER + s.length * 4 + 4) + " bytes, got " + bytes.length);
+    if (bytes.length !== HEADER + s.length * 4 + 4)
+      fail("expected " + (HEADER + s.length * 4 + 4) + " bytes, got " + bytes.length);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (view.getUint32(0, true) !== MAGIC) fail("not a detector state (bad magic)");
     if (view.getUint8(4) !== VERSION) fail("unsupported version " + view.getUint8(4));
-    if (view.getUint32(bytes.length - 4, true) !== checksum(bytes, bytes.length - 4)) fail("checksum mismatch (corrupt image)");
+    if (view.getUint32(bytes.length - 4, true) !== checksum(bytes, bytes.length - 4))
+      fail("checksum mismatch (corrupt image)");
     const expected = new Uint8Array(HEADER);
     this.#header(new DataView(expected.buffer), s.length);
-    for (let i = 5; i < HEADER; i++) if (bytes[i] !== expected[i]) fail("made with different channels or learning options (header byte " + i + ")");
+    for (let i = 5; i < HEADER; i++)
+      if (bytes[i] !== expected[i]) fail("made with different channels or learning options (header byte " + i + ")");
     for (let i = 0; i < s.length; i++) s[i] = view.getInt32(HEADER + i * 4, true);
     this.alarm = s[this.#scalars + 1] === 1;
-    this.changePoint = false; this.score = 0; this.t2 = 0;
+    this.changePoint = false;
+    this.score = 0;
+    this.t2 = 0;
   }
 
   #header(view: DataView, words: number): void {
@@ -607,7 +783,7 @@ export class MultivariateDetector {
 
 /** FNV-1a over the first `length` bytes. */
 function checksum(bytes: Uint8Array, length: number): number {
-  let h = 0x811C9DC5 | 0;
+  let h = 0x811c9dc5 | 0;
   for (let i = 0; i < length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
   return h >>> 0;
 }

@@ -39,14 +39,20 @@ export interface NoveltyOptions {
   seasonal?: boolean;
 }
 
-const X_MAX = 0x3FFFFF;
+const X_MAX = 0x3fffff;
 const BLOCKS = 256;
 const MAX_PERIOD = 512;
-const SLOW = 6, SCALE = 8, SHORT = 3, LONG = 11, DECAY = 12;
+const SLOW = 6,
+  SCALE = 8,
+  SHORT = 3,
+  LONG = 11,
+  DECAY = 12;
 
 function integer(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || value !== Math.floor(value) || value < min || value > max)
-    throw new RangeError("NoveltyDetector: option \"" + name + "\" must be an integer " + min + "–" + max + ", got " + String(value));
+    throw new RangeError(
+      'NoveltyDetector: option "' + name + '" must be an integer ' + min + "–" + max + ", got " + String(value),
+    );
   return value;
 }
 
@@ -83,38 +89,54 @@ export class NoveltyDetector {
   detections = 0;
 
   constructor(options: NoveltyOptions = {}) {
-    this.calibrationSamples = integer("calibrationSamples", options.calibrationSamples ?? 400, 64, 0x3FFFFFFF);
+    this.calibrationSamples = integer("calibrationSamples", options.calibrationSamples ?? 400, 64, 0x3fffffff);
     const thr = options.threshold ?? 2;
-    if (typeof thr !== "number" || !(thr > 0) || thr > 8) throw new RangeError("NoveltyDetector: option \"threshold\" must be a number above 0 and at most 8, got " + String(thr));
+    if (typeof thr !== "number" || !(thr > 0) || thr > 8)
+      throw new RangeError(
+        'NoveltyDetector: option "threshold" must be a number above 0 and at most 8, got ' + String(thr),
+      );
     this.#thrSqQ8 = Math.max(1, Math.round(thr * thr * 256));
-    this.refractory = integer("refractory", options.refractory ?? 200, 1, 0x3FFFFFFF);
+    this.refractory = integer("refractory", options.refractory ?? 200, 1, 0x3fffffff);
     const seasonal = options.seasonal ?? true;
-    if (typeof seasonal !== "boolean") throw new RangeError("NoveltyDetector: option \"seasonal\" must be true or false, got " + String(seasonal));
+    if (typeof seasonal !== "boolean")
+      throw new RangeError('NoveltyDetector: option "seasonal" must be true or false, got ' + String(seasonal));
     this.seasonalSearch = seasonal;
     this.#blockSize = Math.ceil(this.calibrationSamples / BLOCKS);
   }
 
-  get calibrated(): boolean { return this.#n >= this.calibrationSamples; }
+  get calibrated(): boolean {
+    return this.#n >= this.calibrationSamples;
+  }
   /** The short score, log2(1 + z²) averaged, Q12 (bits × 4096); 0 while the scorer (re)starts. */
-  get score(): number { return this.#sm; }
+  get score(): number {
+    return this.#sm;
+  }
   /** Bytes of state: the buffer and about 20 scalars. */
-  get stateBytes(): number { return this.#buffer.byteLength + 20 * 4; }
+  get stateBytes(): number {
+    return this.#buffer.byteLength + 20 * 4;
+  }
 
   /** Feeds one sample (an int32 in the channel's unit). Returns true on a detection. Allocates nothing. */
   update(value: number): boolean {
     let x = value | 0;
-    if (x > X_MAX) x = X_MAX; else if (x < -X_MAX) x = -X_MAX;
-    const n = this.#n, cal = this.calibrationSamples;
-    if (n < 0x3FFFFFFF) this.#n = n + 1;
+    if (x > X_MAX) x = X_MAX;
+    else if (x < -X_MAX) x = -X_MAX;
+    const n = this.#n,
+      cal = this.calibrationSamples;
+    if (n < 0x3fffffff) this.#n = n + 1;
     this.detection = false;
     let u = x;
     if (n < cal) {
       if (n === 0 || x < this.#lo) this.#lo = x;
       if (n === 0 || x > this.#hi) this.#hi = x;
-      const d = this.#blockSize, block = (n / d) | 0;
+      const d = this.#blockSize,
+        block = (n / d) | 0;
       if (block < BLOCKS) {
         this.#blockSum += x;
-        if ((n + 1) % d === 0) { this.#buffer[block] = Math.round(this.#blockSum / d); this.#blockSum = 0; }
+        if ((n + 1) % d === 0) {
+          this.#buffer[block] = Math.round(this.#blockSum / d);
+          this.#blockSum = 0;
+        }
       }
       this.#score(u);
       if (n === cal - 1) this.#finishCalibration();
@@ -122,29 +144,44 @@ export class NoveltyDetector {
     }
     const p = this.period;
     if (p > 0) {
-      const k = n - cal, phase = k % p, buffer = this.#buffer;
+      const k = n - cal,
+        phase = k % p,
+        buffer = this.#buffer;
       if (k >= p) {
         if (k === p) this.#restartScorer();
         u = (x - buffer[phase]) | 0;
-        if (u > X_MAX) u = X_MAX; else if (u < -X_MAX) u = -X_MAX;
+        if (u > X_MAX) u = X_MAX;
+        else if (u < -X_MAX) u = -X_MAX;
       }
       buffer[phase] = x;
     }
     const hit = this.#score(u);
     if (this.#left > 0) this.#left--;
-    if (hit && this.#left === 0) { this.detection = true; this.#left = this.refractory; this.detections++; }
+    if (hit && this.#left === 0) {
+      this.detection = true;
+      this.#left = this.refractory;
+      this.detections++;
+    }
     return this.detection;
   }
 
   /** One scorer step; returns the likelihood-and-gate condition. */
   #score(u: number): boolean {
-    const t = ++this.#t, uq8 = u << 8;
-    if (t === 1) { this.#slow = uq8; this.#scale = this.#floorQ8; return false; }
+    const t = ++this.#t,
+      uq8 = u << 8;
+    if (t === 1) {
+      this.#slow = uq8;
+      this.#scale = this.#floorQ8;
+      return false;
+    }
     this.#slow = (this.#slow + ((uq8 - this.#slow) >> SLOW)) | 0;
     let bp = (uq8 - this.#slow) | 0;
     if (bp < 0) bp = -bp;
     if (bp > 0x40000000) bp = 0x40000000;
-    if (t < 16) { if (bp > this.#scale) this.#scale = bp; return false; }
+    if (t < 16) {
+      if (bp > this.#scale) this.#scale = bp;
+      return false;
+    }
     const scale = this.#scale > this.#floorQ8 ? this.#scale : this.#floorQ8;
     let r = udivFrac(bp, scale, 8);
     if (r > 46340) r = 46340;
@@ -152,7 +189,11 @@ export class NoveltyDetector {
     const a = (log2Q8((65536 + r * r) | 0) - 4096) | 0; // log2(1 + (r/256)²), Q8
     this.#sm = (this.#sm + (((a << 4) - this.#sm) >> SHORT)) | 0;
     const sm = this.#sm;
-    if (t < 32) { this.#lm = sm << 8; this.#lv = 1 << 20; return false; }
+    if (t < 32) {
+      this.#lm = sm << 8;
+      this.#lv = 1 << 20;
+      return false;
+    }
     const d = ((sm << 8) - this.#lm) >> 12; // (sm − lm) in Q8, |d| < 2^14
     const likely = d > 0 && ((d * d) | 0) > this.#thrSqQ8 * ((this.#lv + 10486) >> 12);
     this.#lm = (this.#lm + (((sm << 8) - this.#lm) >> LONG)) | 0;
@@ -165,7 +206,13 @@ export class NoveltyDetector {
   }
 
   #restartScorer(): void {
-    this.#t = 0; this.#slow = 0; this.#scale = 0; this.#sm = 0; this.#lm = 0; this.#lv = 0; this.#peak = 0;
+    this.#t = 0;
+    this.#slow = 0;
+    this.#scale = 0;
+    this.#sm = 0;
+    this.#lm = 0;
+    this.#lv = 0;
+    this.#peak = 0;
   }
 
   /** The one-off analysis at the end of calibration: the floor, the period, and the seasonal decision. */
@@ -173,7 +220,9 @@ export class NoveltyDetector {
     const range = this.#hi - this.#lo;
     this.#floorQ8 = Math.max(1, Math.floor((range * 256) / 1000));
     if (!this.seasonalSearch) return;
-    const d = this.#blockSize, m = Math.min(BLOCKS, Math.floor(this.calibrationSamples / d)), b = this.#buffer;
+    const d = this.#blockSize,
+      m = Math.min(BLOCKS, Math.floor(this.calibrationSamples / d)),
+      b = this.#buffer;
     let mu = 0;
     for (let j = 0; j < m; j++) mu += b[j];
     mu /= m;
@@ -183,17 +232,28 @@ export class NoveltyDetector {
     if (!(v > 0)) return;
     const half = m >> 1;
     // r(k) for k = 1 … half + 1; the candidate is the largest local maximum past the first zero crossing.
-    let previous = 1, current = this.#acf(1, m, mu, v), k0 = 0, best = 0, lag = 0;
+    let previous = 1,
+      current = this.#acf(1, m, mu, v),
+      k0 = 0,
+      best = 0,
+      lag = 0;
     for (let k = 1; k <= half; k++) {
       const next = k + 1 < m ? this.#acf(k + 1, m, mu, v) : -1;
       if (k0 === 0 && current <= 0) k0 = k;
-      if (k0 !== 0 && k >= 2 && current >= previous && current >= next && current > best) { best = current; lag = k; }
-      previous = current; current = next;
+      if (k0 !== 0 && k >= 2 && current >= previous && current >= next && current > best) {
+        best = current;
+        lag = k;
+      }
+      previous = current;
+      current = next;
     }
     if (lag < 2 || best < 0.5 || lag * d > MAX_PERIOD || 2 * lag * d > this.calibrationSamples) return;
     // Band-passed energy of the block means against that of their seasonal difference (the scorer's slow EWMA, per block).
     const a = Math.min(1, d / (1 << SLOW));
-    let m1 = b[lag], m2 = b[lag] - b[0], e1 = 0, e2 = 0;
+    let m1 = b[lag],
+      m2 = b[lag] - b[0],
+      e1 = 0,
+      e2 = 0;
     for (let j = lag + 1; j < m; j++) {
       m1 += (b[j] - m1) * a;
       const diff = b[j] - b[j - lag];
@@ -215,9 +275,18 @@ export class NoveltyDetector {
 
   /** Forgets everything and calibrates again. */
   reset(): void {
-    this.#buffer.fill(0); this.#blockSum = 0; this.#n = 0; this.#lo = 0; this.#hi = 0; this.#floorQ8 = 1;
-    this.period = 0; this.periodicity = 0; this.energyRatio = 0; this.#left = 0;
-    this.detection = false; this.detections = 0;
+    this.#buffer.fill(0);
+    this.#blockSum = 0;
+    this.#n = 0;
+    this.#lo = 0;
+    this.#hi = 0;
+    this.#floorQ8 = 1;
+    this.period = 0;
+    this.periodicity = 0;
+    this.energyRatio = 0;
+    this.#left = 0;
+    this.detection = false;
+    this.detections = 0;
     this.#restartScorer();
   }
 }

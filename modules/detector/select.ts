@@ -37,44 +37,95 @@ export interface Detector {
 /** Defaults that differ by model (the multivariate score is T²/channels, not |z|). */
 export const DETECTOR_DEFAULTS: Readonly<Record<DetectorModel, Omit<DetectorSettings, "model">>> = Object.freeze({
   zscore: Object.freeze({ calibrationSamples: 30, on: 6, off: 3, holdSamples: 2, clearSamples: 3, alphaShift: 5 }),
-  multivariate: Object.freeze({ calibrationSamples: 400, on: 5, off: 2.5, holdSamples: 1, clearSamples: 1, alphaShift: 5 }),
+  multivariate: Object.freeze({
+    calibrationSamples: 400,
+    on: 5,
+    off: 2.5,
+    holdSamples: 1,
+    clearSamples: 1,
+    alphaShift: 5,
+  }),
 });
 
 class ZScoreAdapter implements Detector {
   readonly model = "zscore" as const;
   readonly changePoint = false;
   readonly #d: ZScoreDetector;
-  constructor(d: ZScoreDetector) { this.#d = d; }
-  update(values: Int32Array, validMask: number): boolean { return this.#d.update(values, validMask); }
-  get alarm(): boolean { return this.#d.alarm; }
-  get calibrated(): boolean { return this.#d.calibrated; }
-  get score(): number { return this.#d.score; }
-  topChannel(): number { return this.#d.channel; }
-  exportState(): undefined { return undefined; }
-  importState(): void { throw new Error("the z-score detector keeps no saved state"); }
-  reset(): void { this.#d.reset(); }
+  constructor(d: ZScoreDetector) {
+    this.#d = d;
+  }
+  update(values: Int32Array, validMask: number): boolean {
+    return this.#d.update(values, validMask);
+  }
+  get alarm(): boolean {
+    return this.#d.alarm;
+  }
+  get calibrated(): boolean {
+    return this.#d.calibrated;
+  }
+  get score(): number {
+    return this.#d.score;
+  }
+  topChannel(): number {
+    return this.#d.channel;
+  }
+  exportState(): undefined {
+    return undefined;
+  }
+  importState(): void {
+    throw new Error("the z-score detector keeps no saved state");
+  }
+  reset(): void {
+    this.#d.reset();
+  }
 }
 
 class MultivariateAdapter implements Detector {
   readonly model = "multivariate" as const;
   readonly #d: MultivariateDetector;
-  constructor(d: MultivariateDetector) { this.#d = d; }
-  update(values: Int32Array, validMask: number): boolean { return this.#d.update(values, validMask); }
-  get alarm(): boolean { return this.#d.alarm; }
-  get calibrated(): boolean { return this.#d.calibrated; }
-  get score(): number { return this.#d.score; }
-  get changePoint(): boolean { return this.#d.changePoint; }
-  topChannel(): number { const c = this.#d.top[0]; return c === 255 ? -1 : c; }
-  exportState(): Uint8Array { return this.#d.exportState(); }
-  importState(bytes: Uint8Array): void { this.#d.importState(bytes); }
-  reset(): void { this.#d.reset(); }
+  constructor(d: MultivariateDetector) {
+    this.#d = d;
+  }
+  update(values: Int32Array, validMask: number): boolean {
+    return this.#d.update(values, validMask);
+  }
+  get alarm(): boolean {
+    return this.#d.alarm;
+  }
+  get calibrated(): boolean {
+    return this.#d.calibrated;
+  }
+  get score(): number {
+    return this.#d.score;
+  }
+  get changePoint(): boolean {
+    return this.#d.changePoint;
+  }
+  topChannel(): number {
+    const c = this.#d.top[0];
+    return c === 255 ? -1 : c;
+  }
+  exportState(): Uint8Array {
+    return this.#d.exportState();
+  }
+  importState(bytes: Uint8Array): void {
+    this.#d.importState(bytes);
+  }
+  reset(): void {
+    this.#d.reset();
+  }
 }
 
 /** Builds the chosen detector for `channels` channels; throws (naming the option) when the settings do not fit. */
 export function createDetector(settings: DetectorSettings, channels: number, floors: readonly number[]): Detector {
   const common = {
-    channels, floor: floors, calibrationSamples: settings.calibrationSamples,
-    on: settings.on, off: settings.off, holdSamples: settings.holdSamples, clearSamples: settings.clearSamples,
+    channels,
+    floor: floors,
+    calibrationSamples: settings.calibrationSamples,
+    on: settings.on,
+    off: settings.off,
+    holdSamples: settings.holdSamples,
+    clearSamples: settings.clearSamples,
   };
   if (settings.model === "multivariate") return new MultivariateAdapter(new MultivariateDetector(common));
   return new ZScoreAdapter(new ZScoreDetector({ ...common, alphaShift: settings.alphaShift }));

@@ -43,7 +43,10 @@ const AXES = "xyz";
 /** The model's channel limit. */
 const MAX_FEATURES = 32;
 const OPTION_NAMES: Readonly<Record<string, string>> = Object.freeze({
-  calibrationSamples: "calibrationWindows", warmupSamples: "calibrationWindows", holdSamples: "holdWindows", clearSamples: "clearWindows",
+  calibrationSamples: "calibrationWindows",
+  warmupSamples: "calibrationWindows",
+  holdSamples: "holdWindows",
+  clearSamples: "clearWindows",
 });
 
 export class VibrationMonitor {
@@ -61,54 +64,89 @@ export class VibrationMonitor {
 
   constructor(options: VibrationMonitorOptions) {
     const rate = options?.sampleRate;
-    if (typeof rate !== "number" || !(rate > 0)) throw new RangeError("VibrationMonitor: option \"sampleRate\" must be a number above 0, got " + String(rate));
+    if (typeof rate !== "number" || !(rate > 0))
+      throw new RangeError('VibrationMonitor: option "sampleRate" must be a number above 0, got ' + String(rate));
     // Only bands below half the rate exist in the stream; the caller compares `bands` with what it asked for.
     const asked = options.bands ?? [50, 100, 200, 400];
     const bands = Array.isArray(asked) ? asked.filter((f) => !(f >= rate / 2)) : asked;
     const axes = options.axes ?? 3;
     if (Array.isArray(bands) && typeof axes === "number" && axes * (FEATURE_NAMES.length + bands.length) > MAX_FEATURES)
-      throw new RangeError("VibrationMonitor: option \"bands\": at most " + Math.floor(MAX_FEATURES / axes - FEATURE_NAMES.length) + " bands fit "
-        + axes + " axes (axes × (4 + bands) features ≤ " + MAX_FEATURES + "), got " + bands.length);
+      throw new RangeError(
+        'VibrationMonitor: option "bands": at most ' +
+          Math.floor(MAX_FEATURES / axes - FEATURE_NAMES.length) +
+          " bands fit " +
+          axes +
+          " axes (axes × (4 + bands) features ≤ " +
+          MAX_FEATURES +
+          "), got " +
+          bands.length,
+      );
     this.front = new VibrationFrontEnd({ axes, windowShift: options.windowShift ?? 8, sampleRate: rate, bands });
     this.bands = bands.slice();
-    const names: string[] = [], floors: number[] = [];
+    const names: string[] = [],
+      floors: number[] = [];
     const shifts: number[] = [];
     for (let a = 0; a < this.front.axes; a++) {
-      for (let f = 0; f < FEATURE_NAMES.length; f++) { names.push(AXES[a] + "." + FEATURE_NAMES[f]); floors.push(FEATURE_FLOORS[f]); shifts.push(FEATURE_SHIFTS[f]); }
-      for (const b of bands) { names.push(AXES[a] + ".band" + b + "Hz"); floors.push(FEATURE_FLOORS[4]); shifts.push(FEATURE_SHIFTS[4]); }
+      for (let f = 0; f < FEATURE_NAMES.length; f++) {
+        names.push(AXES[a] + "." + FEATURE_NAMES[f]);
+        floors.push(FEATURE_FLOORS[f]);
+        shifts.push(FEATURE_SHIFTS[f]);
+      }
+      for (const b of bands) {
+        names.push(AXES[a] + ".band" + b + "Hz");
+        floors.push(FEATURE_FLOORS[4]);
+        shifts.push(FEATURE_SHIFTS[4]);
+      }
     }
     this.names = names;
     this.#shifts = Int32Array.from(shifts);
     this.#input = new Int32Array(names.length);
     const windows = options.calibrationWindows ?? 128;
     // The model spends a quarter of its calibration learning each feature's scale with its smoothing filter (≥ 32 updates).
-    if (typeof windows !== "number" || windows !== Math.floor(windows) || windows < 128 || windows > 0x3FFFFFFF)
-      throw new RangeError("VibrationMonitor: option \"calibrationWindows\" must be an integer of at least 128, got " + String(windows));
+    if (typeof windows !== "number" || windows !== Math.floor(windows) || windows < 128 || windows > 0x3fffffff)
+      throw new RangeError(
+        'VibrationMonitor: option "calibrationWindows" must be an integer of at least 128, got ' + String(windows),
+      );
     try {
       this.model = new MultivariateDetector({
-        channels: names.length, calibrationSamples: windows, floor: floors,
-        on: options.on ?? 16, off: options.off ?? 8, holdSamples: options.holdWindows ?? 2, clearSamples: options.clearWindows ?? 4,
+        channels: names.length,
+        calibrationSamples: windows,
+        floor: floors,
+        on: options.on ?? 16,
+        off: options.off ?? 8,
+        holdSamples: options.holdWindows ?? 2,
+        clearSamples: options.clearWindows ?? 4,
         // The features' floors and shifts were chosen for one global gain; window features keep that model.
-        scaling: "global", slowShift: 7, rampSamples: 0, adaptShift: 0,
+        scaling: "global",
+        slowShift: 7,
+        rampSamples: 0,
+        adaptShift: 0,
       });
     } catch (e) {
       // Name this class's option: the model counts samples, which here are windows.
-      const renamed = (e as Error).message.replace(/^MultivariateDetector: option "([A-Za-z]+)"/, (_, name: string) =>
-        "VibrationMonitor: option \"" + (OPTION_NAMES[name] ?? name) + "\" (" + names.length + " features per window)");
+      const renamed = (e as Error).message.replace(
+        /^MultivariateDetector: option "([A-Za-z]+)"/,
+        (_, name: string) =>
+          'VibrationMonitor: option "' + (OPTION_NAMES[name] ?? name) + '" (' + names.length + " features per window)",
+      );
       throw new RangeError(renamed);
     }
   }
 
   /** FrameSink: feeds frames to the front end and scores every completed window. Allocates nothing. */
   write(samples: Int16Array, start: number, frames: number): number {
-    const front = this.front, model = this.model;
+    const front = this.front,
+      model = this.model;
     let done = 0;
     while (done < frames) {
       const used = front.write(samples, start + done, frames - done);
       if (used <= 0) break;
       done += used;
       if (!front.ready) continue;
-      const was = model.alarm, features = front.features, input = this.#input, shifts = this.#shifts;
+      const was = model.alarm,
+        features = front.features,
+        input = this.#input,
+        shifts = this.#shifts;
       for (let c = 0; c < input.length; c++) input[c] = features[c] << shifts[c]; // < 2^22: the model's input range
       model.update(input);
       this.#windows++;
@@ -121,8 +159,16 @@ export class VibrationMonitor {
 
   /** Windows scored, highest score (Q8), and whether the alarm was on at any point since the previous take(); then resets those. */
   take(): { windows: number; peakScore: number; alarmSeen: boolean; alarmChanged: boolean } {
-    const out = { windows: this.#windows, peakScore: this.#peakScore, alarmSeen: this.#raised || this.model.alarm, alarmChanged: this.#changed };
-    this.#windows = 0; this.#peakScore = 0; this.#raised = false; this.#changed = false;
+    const out = {
+      windows: this.#windows,
+      peakScore: this.#peakScore,
+      alarmSeen: this.#raised || this.model.alarm,
+      alarmChanged: this.#changed,
+    };
+    this.#windows = 0;
+    this.#peakScore = 0;
+    this.#raised = false;
+    this.#changed = false;
     return out;
   }
 
@@ -137,12 +183,18 @@ export class VibrationMonitor {
    * band amplitudes in that unit, crest and kurtosis as plain ratios. Runs once per tick, so it may allocate.
    */
   features(unitPerCount: number): Record<string, Record<string, number>> {
-    const f = this.front.features, per = this.front.featuresPerAxis, out: Record<string, Record<string, number>> = {};
+    const f = this.front.features,
+      per = this.front.featuresPerAxis,
+      out: Record<string, Record<string, number>> = {};
     const r = (v: number) => Math.round(v * 1000) / 1000;
     for (let a = 0; a < this.front.axes; a++) {
-      const o = a * per, axis: Record<string, number> = {
-        rms: r((f[o] / 16) * unitPerCount), peak: r(f[o + 1] * unitPerCount), crest: r(f[o + 2] / 256), kurtosis: r(f[o + 3] / 256),
-      };
+      const o = a * per,
+        axis: Record<string, number> = {
+          rms: r((f[o] / 16) * unitPerCount),
+          peak: r(f[o + 1] * unitPerCount),
+          crest: r(f[o + 2] / 256),
+          kurtosis: r(f[o + 3] / 256),
+        };
       for (let k = 0; k < this.bands.length; k++) axis["band" + this.bands[k] + "Hz"] = r(f[o + 4 + k] * unitPerCount);
       out[AXES[a]] = axis;
     }
@@ -150,8 +202,14 @@ export class VibrationMonitor {
   }
 
   /** Bytes of state: the front end's and the model's typed arrays. */
-  get stateBytes(): number { return this.front.stateBytes + this.model.stateBytes; }
+  get stateBytes(): number {
+    return this.front.stateBytes + this.model.stateBytes;
+  }
 
   /** Forgets the learned baseline and the current window. */
-  reset(): void { this.front.reset(); this.model.reset(); this.take(); }
+  reset(): void {
+    this.front.reset();
+    this.model.reset();
+    this.take();
+  }
 }

@@ -34,17 +34,18 @@ export interface VibrationOptions {
 const FEATURES = 4; // rms, peak, crest, kurtosis
 
 function fail(name: string, what: string, value: unknown): never {
-  throw new RangeError("VibrationFrontEnd: option \"" + name + "\" must be " + what + ", got " + String(value));
+  throw new RangeError('VibrationFrontEnd: option "' + name + '" must be ' + what + ", got " + String(value));
 }
 
 function integer(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== "number" || value !== Math.floor(value) || value < min || value > max) fail(name, "an integer " + min + "–" + max, value);
+  if (typeof value !== "number" || value !== Math.floor(value) || value < min || value > max)
+    fail(name, "an integer " + min + "–" + max, value);
   return value as number;
 }
 
 /** 2cos(2π f / fs) in Q14: the only double arithmetic, once per band at construction. */
 function coefficientQ14(f: number, fs: number): number {
-  return Math.round(2 * Math.cos(2 * Math.PI * f / fs) * 16384);
+  return Math.round(2 * Math.cos((2 * Math.PI * f) / fs) * 16384);
 }
 
 export class VibrationFrontEnd {
@@ -73,12 +74,14 @@ export class VibrationFrontEnd {
     this.axes = integer("axes", options.axes ?? 3, 1, 3);
     this.windowShift = integer("windowShift", options.windowShift ?? 8, 6, 12);
     const fs = options.sampleRate ?? 1600;
-    if (typeof fs !== "number" || !(fs > 0) || fs > 100000) fail("sampleRate", "a number above 0 and at most 100000", fs);
+    if (typeof fs !== "number" || !(fs > 0) || fs > 100000)
+      fail("sampleRate", "a number above 0 and at most 100000", fs);
     const bands = options.bands ?? [50, 100, 200, 400];
     if (!Array.isArray(bands) || bands.length > 8) fail("bands", "an array of at most 8 frequencies", bands);
     for (let k = 0; k < bands.length; k++) {
       const f = bands[k];
-      if (typeof f !== "number" || !(f > 0) || !(f < fs / 2)) fail("bands[" + k + "]", "a frequency above 0 and below sampleRate / 2", f);
+      if (typeof f !== "number" || !(f > 0) || !(f < fs / 2))
+        fail("bands[" + k + "]", "a frequency above 0 and below sampleRate / 2", f);
     }
     this.dcShift = integer("dcShift", options.dcShift ?? 7, 1, 14);
     this.windowSamples = 1 << this.windowShift;
@@ -93,9 +96,19 @@ export class VibrationFrontEnd {
   }
 
   /** Features per axis (4 + bands). */
-  get featuresPerAxis(): number { return FEATURES + this.bandCount; }
+  get featuresPerAxis(): number {
+    return FEATURES + this.bandCount;
+  }
   /** Bytes of state (typed arrays only). */
-  get stateBytes(): number { return this.#coef.byteLength + this.#acc.byteLength + this.features.byteLength + this.#block.byteLength + this.#one.byteLength; }
+  get stateBytes(): number {
+    return (
+      this.#coef.byteLength +
+      this.#acc.byteLength +
+      this.features.byteLength +
+      this.#block.byteLength +
+      this.#one.byteLength
+    );
+  }
 
   /** Frames consumed by one write() at most: the DC-removed block is kept in a small scratch buffer. */
   static readonly BLOCK = 64;
@@ -103,7 +116,9 @@ export class VibrationFrontEnd {
   /** Feeds one frame (one int16 count per axis). Returns true when it completed a window (`features` updated). */
   push(x: number, y = 0, z = 0): boolean {
     const one = this.#one;
-    one[0] = x; if (this.axes > 1) one[1] = y; if (this.axes > 2) one[2] = z;
+    one[0] = x;
+    if (this.axes > 1) one[1] = y;
+    if (this.axes > 2) one[2] = z;
     this.write(one, 0, 1);
     return this.ready;
   }
@@ -114,7 +129,10 @@ export class VibrationFrontEnd {
    * this call completed a window. This is the fast path (an accelerometer FIFO delivers blocks). Allocates nothing.
    */
   write(samples: Int16Array, start: number, frames: number): number {
-    const axes = this.axes, acc = this.#acc, stride = this.#stride, bands = this.bandCount;
+    const axes = this.axes,
+      acc = this.#acc,
+      stride = this.#stride,
+      bands = this.bandCount;
     let count = this.windowSamples - this.#n;
     if (count > frames) count = frames;
     if (count > VibrationFrontEnd.BLOCK) count = VibrationFrontEnd.BLOCK;
@@ -127,9 +145,9 @@ export class VibrationFrontEnd {
     const fused = bands >= 4 ? 4 : 0;
     for (let a = 0, o = 0; a < axes; a++, o += stride) {
       if (fused === 4) {
-        if (!this.#momentsFourFast(samples, start * axes + a, count, o, bands > 4)) this.#momentsFour(samples, start * axes + a, count, o, bands > 4);
-      }
-      else this.#moments(samples, start * axes + a, count, o);
+        if (!this.#momentsFourFast(samples, start * axes + a, count, o, bands > 4))
+          this.#momentsFour(samples, start * axes + a, count, o, bands > 4);
+      } else this.#moments(samples, start * axes + a, count, o);
       let k = fused;
       for (; k + 2 <= bands; k += 2) this.#twoBands(o + 8 + 2 * k, k, count);
       if (k < bands) this.#oneBand(o + 8 + 2 * k, k, count);
@@ -149,26 +167,54 @@ export class VibrationFrontEnd {
 
   /** DC removal and moments of one axis over `count` frames from samples[j], the DC-removed values into the block. */
   #moments(samples: Int16Array, j: number, count: number, o: number): void {
-    const acc = this.#acc, block = this.#block, axes = this.axes, dcShift = this.dcShift, kShift = acc[o + 6];
-    let dc = acc[o], lo = acc[o + 1], hi = acc[o + 2], peak2 = acc[o + 3], q1 = acc[o + 4], q2 = acc[o + 5], q2hi = acc[o + 7];
-    let i = 0, v = 0, d = 0, d2 = 0, q = 0;
+    const acc = this.#acc,
+      block = this.#block,
+      axes = this.axes,
+      dcShift = this.dcShift,
+      kShift = acc[o + 6];
+    let dc = acc[o],
+      lo = acc[o + 1],
+      hi = acc[o + 2],
+      peak2 = acc[o + 3],
+      q1 = acc[o + 4],
+      q2 = acc[o + 5],
+      q2hi = acc[o + 7];
+    let i = 0,
+      v = 0,
+      d = 0,
+      d2 = 0,
+      q = 0;
     for (; i < count; i++) {
-      v = samples[j]; j += axes; // int16: |v| ≤ 2^15
+      v = samples[j];
+      j += axes; // int16: |v| ≤ 2^15
       dc = dc + (((v << 8) - dc) >> dcShift);
       d = v - (dc >> 8);
-      if (d > 32767) d = 32767; else if (d < -32767) d = -32767;
+      if (d > 32767) d = 32767;
+      else if (d < -32767) d = -32767;
       block[i] = d;
       d2 = d * d; // < 2^30
       lo = lo + d2;
-      if (lo >= 0x40000000) { lo = lo - 0x40000000; hi++; }
+      if (lo >= 0x40000000) {
+        lo = lo - 0x40000000;
+        hi++;
+      }
       if (d2 > peak2) peak2 = d2;
       q = d2 >> kShift;
-      if (q > 0x7FFF) q = 0x7FFF;
+      if (q > 0x7fff) q = 0x7fff;
       q1 = q1 + q; // < 2^15 · 2^12
       q2 = q2 + ((q * q) >> 8); // each term < 2^22
     }
-    if (q2 >= 0x40000000) { q2 = q2 - 0x40000000; q2hi++; } // ≤ 64 terms: q2 < 2^30 + 2^28, one carry at most
-    acc[o] = dc; acc[o + 1] = lo; acc[o + 2] = hi; acc[o + 3] = peak2; acc[o + 4] = q1; acc[o + 5] = q2; acc[o + 7] = q2hi;
+    if (q2 >= 0x40000000) {
+      q2 = q2 - 0x40000000;
+      q2hi++;
+    } // ≤ 64 terms: q2 < 2^30 + 2^28, one carry at most
+    acc[o] = dc;
+    acc[o + 1] = lo;
+    acc[o + 2] = hi;
+    acc[o + 3] = peak2;
+    acc[o + 4] = q1;
+    acc[o + 5] = q2;
+    acc[o + 7] = q2hi;
   }
 
   /**
@@ -180,129 +226,268 @@ export class VibrationFrontEnd {
    */
   #momentsFourFast(samples: Int16Array, j: number, count: number, o: number, keep: boolean): boolean {
     const acc = this.#acc;
-    let a1 = acc[o + 8], a2 = acc[o + 9], b1 = acc[o + 10], b2 = acc[o + 11], e1 = acc[o + 12], e2 = acc[o + 13], f1 = acc[o + 14], f2 = acc[o + 15];
-    const bits = (a1 < 0 ? -a1 : a1) | (a2 < 0 ? -a2 : a2) | (b1 < 0 ? -b1 : b1) | (b2 < 0 ? -b2 : b2)
-      | (e1 < 0 ? -e1 : e1) | (e2 < 0 ? -e2 : e2) | (f1 < 0 ? -f1 : f1) | (f2 < 0 ? -f2 : f2); // ≥ max |s|, same bit length
+    let a1 = acc[o + 8],
+      a2 = acc[o + 9],
+      b1 = acc[o + 10],
+      b2 = acc[o + 11],
+      e1 = acc[o + 12],
+      e2 = acc[o + 13],
+      f1 = acc[o + 14],
+      f2 = acc[o + 15];
+    const bits =
+      (a1 < 0 ? -a1 : a1) |
+      (a2 < 0 ? -a2 : a2) |
+      (b1 < 0 ? -b1 : b1) |
+      (b2 < 0 ? -b2 : b2) |
+      (e1 < 0 ? -e1 : e1) |
+      (e2 < 0 ? -e2 : e2) |
+      (f1 < 0 ? -f1 : f1) |
+      (f2 < 0 ? -f2 : f2); // ≥ max |s|, same bit length
     if ((count & 1) !== 0 || bits >= (count <= 32 ? 0x100000 : 0x40000)) return false;
-    const block = this.#block, axes = this.axes, dcShift = this.dcShift, kShift = acc[o + 6], coef = this.#coef;
-    const c0 = coef[0], c1 = coef[1], c2 = coef[2], c3 = coef[3];
-    let dc = acc[o], lo = acc[o + 1], hi = acc[o + 2], peak2 = acc[o + 3], q1 = acc[o + 4], q2 = acc[o + 5], q2hi = acc[o + 7];
-    let i = 0, v = 0, d = 0, d2 = 0, q = 0;
+    const block = this.#block,
+      axes = this.axes,
+      dcShift = this.dcShift,
+      kShift = acc[o + 6],
+      coef = this.#coef;
+    const c0 = coef[0],
+      c1 = coef[1],
+      c2 = coef[2],
+      c3 = coef[3];
+    let dc = acc[o],
+      lo = acc[o + 1],
+      hi = acc[o + 2],
+      peak2 = acc[o + 3],
+      q1 = acc[o + 4],
+      q2 = acc[o + 5],
+      q2hi = acc[o + 7];
+    let i = 0,
+      v = 0,
+      d = 0,
+      d2 = 0,
+      q = 0;
     for (; i < count; i += 2) {
-      v = samples[j]; j += axes;
+      v = samples[j];
+      j += axes;
       dc = dc + (((v << 8) - dc) >> dcShift);
       d = v - (dc >> 8);
-      if (d > 32767) d = 32767; else if (d < -32767) d = -32767;
+      if (d > 32767) d = 32767;
+      else if (d < -32767) d = -32767;
       if (keep) block[i] = d;
       d2 = d * d;
       lo = lo + d2;
-      if (lo >= 0x40000000) { lo = lo - 0x40000000; hi++; }
+      if (lo >= 0x40000000) {
+        lo = lo - 0x40000000;
+        hi++;
+      }
       if (d2 > peak2) peak2 = d2;
       q = d2 >> kShift;
-      if (q > 0x7FFF) q = 0x7FFF;
+      if (q > 0x7fff) q = 0x7fff;
       q1 = q1 + q;
       q2 = q2 + ((q * q) >> 8);
-      a2 = d + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3FFF)) >> 14) - a2; // now a2 holds s1, a1 s2
-      b2 = d + c1 * (b1 >> 14) + ((c1 * (b1 & 0x3FFF)) >> 14) - b2;
-      e2 = d + c2 * (e1 >> 14) + ((c2 * (e1 & 0x3FFF)) >> 14) - e2;
-      f2 = d + c3 * (f1 >> 14) + ((c3 * (f1 & 0x3FFF)) >> 14) - f2;
-      v = samples[j]; j += axes;
+      a2 = d + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3fff)) >> 14) - a2; // now a2 holds s1, a1 s2
+      b2 = d + c1 * (b1 >> 14) + ((c1 * (b1 & 0x3fff)) >> 14) - b2;
+      e2 = d + c2 * (e1 >> 14) + ((c2 * (e1 & 0x3fff)) >> 14) - e2;
+      f2 = d + c3 * (f1 >> 14) + ((c3 * (f1 & 0x3fff)) >> 14) - f2;
+      v = samples[j];
+      j += axes;
       dc = dc + (((v << 8) - dc) >> dcShift);
       d = v - (dc >> 8);
-      if (d > 32767) d = 32767; else if (d < -32767) d = -32767;
+      if (d > 32767) d = 32767;
+      else if (d < -32767) d = -32767;
       if (keep) block[i + 1] = d;
       d2 = d * d;
       lo = lo + d2;
-      if (lo >= 0x40000000) { lo = lo - 0x40000000; hi++; }
+      if (lo >= 0x40000000) {
+        lo = lo - 0x40000000;
+        hi++;
+      }
       if (d2 > peak2) peak2 = d2;
       q = d2 >> kShift;
-      if (q > 0x7FFF) q = 0x7FFF;
+      if (q > 0x7fff) q = 0x7fff;
       q1 = q1 + q;
       q2 = q2 + ((q * q) >> 8);
-      a1 = d + c0 * (a2 >> 14) + ((c0 * (a2 & 0x3FFF)) >> 14) - a1; // back: a1 holds s1
-      b1 = d + c1 * (b2 >> 14) + ((c1 * (b2 & 0x3FFF)) >> 14) - b1;
-      e1 = d + c2 * (e2 >> 14) + ((c2 * (e2 & 0x3FFF)) >> 14) - e1;
-      f1 = d + c3 * (f2 >> 14) + ((c3 * (f2 & 0x3FFF)) >> 14) - f1;
+      a1 = d + c0 * (a2 >> 14) + ((c0 * (a2 & 0x3fff)) >> 14) - a1; // back: a1 holds s1
+      b1 = d + c1 * (b2 >> 14) + ((c1 * (b2 & 0x3fff)) >> 14) - b1;
+      e1 = d + c2 * (e2 >> 14) + ((c2 * (e2 & 0x3fff)) >> 14) - e1;
+      f1 = d + c3 * (f2 >> 14) + ((c3 * (f2 & 0x3fff)) >> 14) - f1;
     }
-    if (q2 >= 0x40000000) { q2 = q2 - 0x40000000; q2hi++; }
-    acc[o] = dc; acc[o + 1] = lo; acc[o + 2] = hi; acc[o + 3] = peak2; acc[o + 4] = q1; acc[o + 5] = q2; acc[o + 7] = q2hi;
-    acc[o + 8] = a1; acc[o + 9] = a2; acc[o + 10] = b1; acc[o + 11] = b2; acc[o + 12] = e1; acc[o + 13] = e2; acc[o + 14] = f1; acc[o + 15] = f2;
+    if (q2 >= 0x40000000) {
+      q2 = q2 - 0x40000000;
+      q2hi++;
+    }
+    acc[o] = dc;
+    acc[o + 1] = lo;
+    acc[o + 2] = hi;
+    acc[o + 3] = peak2;
+    acc[o + 4] = q1;
+    acc[o + 5] = q2;
+    acc[o + 7] = q2hi;
+    acc[o + 8] = a1;
+    acc[o + 9] = a2;
+    acc[o + 10] = b1;
+    acc[o + 11] = b2;
+    acc[o + 12] = e1;
+    acc[o + 13] = e2;
+    acc[o + 14] = f1;
+    acc[o + 15] = f2;
     return true;
   }
 
   /** #moments and the Goertzel recursions of bands 0–3 in one pass; the block is written only if more bands follow. */
   #momentsFour(samples: Int16Array, j: number, count: number, o: number, keep: boolean): void {
-    const acc = this.#acc, block = this.#block, axes = this.axes, dcShift = this.dcShift, kShift = acc[o + 6], coef = this.#coef;
-    const c0 = coef[0], c1 = coef[1], c2 = coef[2], c3 = coef[3];
-    let dc = acc[o], lo = acc[o + 1], hi = acc[o + 2], peak2 = acc[o + 3], q1 = acc[o + 4], q2 = acc[o + 5], q2hi = acc[o + 7];
-    let a1 = acc[o + 8], a2 = acc[o + 9], b1 = acc[o + 10], b2 = acc[o + 11], e1 = acc[o + 12], e2 = acc[o + 13], f1 = acc[o + 14], f2 = acc[o + 15];
-    let i = 0, v = 0, d = 0, d2 = 0, q = 0, s = 0;
+    const acc = this.#acc,
+      block = this.#block,
+      axes = this.axes,
+      dcShift = this.dcShift,
+      kShift = acc[o + 6],
+      coef = this.#coef;
+    const c0 = coef[0],
+      c1 = coef[1],
+      c2 = coef[2],
+      c3 = coef[3];
+    let dc = acc[o],
+      lo = acc[o + 1],
+      hi = acc[o + 2],
+      peak2 = acc[o + 3],
+      q1 = acc[o + 4],
+      q2 = acc[o + 5],
+      q2hi = acc[o + 7];
+    let a1 = acc[o + 8],
+      a2 = acc[o + 9],
+      b1 = acc[o + 10],
+      b2 = acc[o + 11],
+      e1 = acc[o + 12],
+      e2 = acc[o + 13],
+      f1 = acc[o + 14],
+      f2 = acc[o + 15];
+    let i = 0,
+      v = 0,
+      d = 0,
+      d2 = 0,
+      q = 0,
+      s = 0;
     for (; i < count; i++) {
-      v = samples[j]; j += axes;
+      v = samples[j];
+      j += axes;
       dc = dc + (((v << 8) - dc) >> dcShift);
       d = v - (dc >> 8);
-      if (d > 32767) d = 32767; else if (d < -32767) d = -32767;
+      if (d > 32767) d = 32767;
+      else if (d < -32767) d = -32767;
       if (keep) block[i] = d;
       d2 = d * d;
       lo = lo + d2;
-      if (lo >= 0x40000000) { lo = lo - 0x40000000; hi++; }
+      if (lo >= 0x40000000) {
+        lo = lo - 0x40000000;
+        hi++;
+      }
       if (d2 > peak2) peak2 = d2;
       q = d2 >> kShift;
-      if (q > 0x7FFF) q = 0x7FFF;
+      if (q > 0x7fff) q = 0x7fff;
       q1 = q1 + q;
       q2 = q2 + ((q * q) >> 8);
-      s = d + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3FFF)) >> 14) - a2;
-      if (s > 0x7FFFFFF) s = 0x7FFFFFF; else if (s < -0x7FFFFFF) s = -0x7FFFFFF;
-      a2 = a1; a1 = s;
-      s = d + c1 * (b1 >> 14) + ((c1 * (b1 & 0x3FFF)) >> 14) - b2;
-      if (s > 0x7FFFFFF) s = 0x7FFFFFF; else if (s < -0x7FFFFFF) s = -0x7FFFFFF;
-      b2 = b1; b1 = s;
-      s = d + c2 * (e1 >> 14) + ((c2 * (e1 & 0x3FFF)) >> 14) - e2;
-      if (s > 0x7FFFFFF) s = 0x7FFFFFF; else if (s < -0x7FFFFFF) s = -0x7FFFFFF;
-      e2 = e1; e1 = s;
-      s = d + c3 * (f1 >> 14) + ((c3 * (f1 & 0x3FFF)) >> 14) - f2;
-      if (s > 0x7FFFFFF) s = 0x7FFFFFF; else if (s < -0x7FFFFFF) s = -0x7FFFFFF;
-      f2 = f1; f1 = s;
+      s = d + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3fff)) >> 14) - a2;
+      if (s > 0x7ffffff) s = 0x7ffffff;
+      else if (s < -0x7ffffff) s = -0x7ffffff;
+      a2 = a1;
+      a1 = s;
+      s = d + c1 * (b1 >> 14) + ((c1 * (b1 & 0x3fff)) >> 14) - b2;
+      if (s > 0x7ffffff) s = 0x7ffffff;
+      else if (s < -0x7ffffff) s = -0x7ffffff;
+      b2 = b1;
+      b1 = s;
+      s = d + c2 * (e1 >> 14) + ((c2 * (e1 & 0x3fff)) >> 14) - e2;
+      if (s > 0x7ffffff) s = 0x7ffffff;
+      else if (s < -0x7ffffff) s = -0x7ffffff;
+      e2 = e1;
+      e1 = s;
+      s = d + c3 * (f1 >> 14) + ((c3 * (f1 & 0x3fff)) >> 14) - f2;
+      if (s > 0x7ffffff) s = 0x7ffffff;
+      else if (s < -0x7ffffff) s = -0x7ffffff;
+      f2 = f1;
+      f1 = s;
     }
-    if (q2 >= 0x40000000) { q2 = q2 - 0x40000000; q2hi++; }
-    acc[o] = dc; acc[o + 1] = lo; acc[o + 2] = hi; acc[o + 3] = peak2; acc[o + 4] = q1; acc[o + 5] = q2; acc[o + 7] = q2hi;
-    acc[o + 8] = a1; acc[o + 9] = a2; acc[o + 10] = b1; acc[o + 11] = b2; acc[o + 12] = e1; acc[o + 13] = e2; acc[o + 14] = f1; acc[o + 15] = f2;
+    if (q2 >= 0x40000000) {
+      q2 = q2 - 0x40000000;
+      q2hi++;
+    }
+    acc[o] = dc;
+    acc[o + 1] = lo;
+    acc[o + 2] = hi;
+    acc[o + 3] = peak2;
+    acc[o + 4] = q1;
+    acc[o + 5] = q2;
+    acc[o + 7] = q2hi;
+    acc[o + 8] = a1;
+    acc[o + 9] = a2;
+    acc[o + 10] = b1;
+    acc[o + 11] = b2;
+    acc[o + 12] = e1;
+    acc[o + 13] = e2;
+    acc[o + 14] = f1;
+    acc[o + 15] = f2;
   }
 
   /** Goertzel recursions of bands k and k + 1 over the block; their state starts at acc[b]. */
   #twoBands(b: number, k: number, count: number): void {
-    const acc = this.#acc, block = this.#block, c0 = this.#coef[k], c1 = this.#coef[k + 1];
-    let a1 = acc[b], a2 = acc[b + 1], b1 = acc[b + 2], b2 = acc[b + 3];
-    let i = 0, d = 0, s = 0;
+    const acc = this.#acc,
+      block = this.#block,
+      c0 = this.#coef[k],
+      c1 = this.#coef[k + 1];
+    let a1 = acc[b],
+      a2 = acc[b + 1],
+      b1 = acc[b + 2],
+      b2 = acc[b + 3];
+    let i = 0,
+      d = 0,
+      s = 0;
     for (; i < count; i++) {
       d = block[i];
-      s = d + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3FFF)) >> 14) - a2;
-      if (s > 0x7FFFFFF) s = 0x7FFFFFF; else if (s < -0x7FFFFFF) s = -0x7FFFFFF;
-      a2 = a1; a1 = s;
-      s = d + c1 * (b1 >> 14) + ((c1 * (b1 & 0x3FFF)) >> 14) - b2;
-      if (s > 0x7FFFFFF) s = 0x7FFFFFF; else if (s < -0x7FFFFFF) s = -0x7FFFFFF;
-      b2 = b1; b1 = s;
+      s = d + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3fff)) >> 14) - a2;
+      if (s > 0x7ffffff) s = 0x7ffffff;
+      else if (s < -0x7ffffff) s = -0x7ffffff;
+      a2 = a1;
+      a1 = s;
+      s = d + c1 * (b1 >> 14) + ((c1 * (b1 & 0x3fff)) >> 14) - b2;
+      if (s > 0x7ffffff) s = 0x7ffffff;
+      else if (s < -0x7ffffff) s = -0x7ffffff;
+      b2 = b1;
+      b1 = s;
     }
-    acc[b] = a1; acc[b + 1] = a2; acc[b + 2] = b1; acc[b + 3] = b2;
+    acc[b] = a1;
+    acc[b + 1] = a2;
+    acc[b + 2] = b1;
+    acc[b + 3] = b2;
   }
 
   /** Goertzel recursion of band k over the block; its state is acc[b], acc[b + 1]. */
   #oneBand(b: number, k: number, count: number): void {
-    const acc = this.#acc, block = this.#block, c0 = this.#coef[k];
-    let a1 = acc[b], a2 = acc[b + 1];
-    let i = 0, s = 0;
+    const acc = this.#acc,
+      block = this.#block,
+      c0 = this.#coef[k];
+    let a1 = acc[b],
+      a2 = acc[b + 1];
+    let i = 0,
+      s = 0;
     for (; i < count; i++) {
-      s = block[i] + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3FFF)) >> 14) - a2;
-      if (s > 0x7FFFFFF) s = 0x7FFFFFF; else if (s < -0x7FFFFFF) s = -0x7FFFFFF;
-      a2 = a1; a1 = s;
+      s = block[i] + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3fff)) >> 14) - a2;
+      if (s > 0x7ffffff) s = 0x7ffffff;
+      else if (s < -0x7ffffff) s = -0x7ffffff;
+      a2 = a1;
+      a1 = s;
     }
-    acc[b] = a1; acc[b + 1] = a2;
+    acc[b] = a1;
+    acc[b + 1] = a2;
   }
 
   /** Computes the window's features, resets the accumulators, picks the next kurtosis shift. */
   #finish(): void {
-    const acc = this.#acc, stride = this.#stride, ws = this.windowShift, bands = this.bandCount, coef = this.#coef;
-    const per = FEATURES + bands, out = this.features;
+    const acc = this.#acc,
+      stride = this.#stride,
+      ws = this.windowShift,
+      bands = this.bandCount,
+      coef = this.#coef;
+    const per = FEATURES + bands,
+      out = this.features;
     for (let a = 0, o = 0; a < this.axes; a++, o += stride) {
       // Mean square: hi·2^30/N + lo/N (counts², < 2^30).
       const ms = ((acc[o + 2] << (30 - ws)) + (acc[o + 1] >> ws)) | 0;
@@ -315,24 +500,33 @@ export class VibrationFrontEnd {
       const meanQ = acc[o + 4] >> ws; // < 2^15
       const meanQ2 = ((acc[o + 7] << (30 - ws)) + (acc[o + 5] >> ws)) | 0; // mean((q·q) >> 8) < 2^22
       const den = (meanQ * meanQ) | 0;
-      out[a * per + 3] = meanQ > 0 ? udivFrac(meanQ2, den < 0x40000000 ? den : 0x3FFFFFFF, 16) : 0;
+      out[a * per + 3] = meanQ > 0 ? udivFrac(meanQ2, den < 0x40000000 ? den : 0x3fffffff, 16) : 0;
       for (let k = 0, b = o + 8; k < bands; k++, b += 2) {
         // |X|² = s1² + s2² − c·s1·s2 on values scaled to 14 bits, then amplitude = 2·|X|·2^shift / N.
-        const s1 = acc[b], s2 = acc[b + 1];
-        const big = (s1 < 0 ? -s1 : s1) > (s2 < 0 ? -s2 : s2) ? (s1 < 0 ? -s1 : s1) : (s2 < 0 ? -s2 : s2);
-        const len = bitLength(big), shift = len > 14 ? len - 14 : 0;
-        const a1 = s1 >> shift, a2 = s2 >> shift; // |·| < 2^14
+        const s1 = acc[b],
+          s2 = acc[b + 1];
+        const big = (s1 < 0 ? -s1 : s1) > (s2 < 0 ? -s2 : s2) ? (s1 < 0 ? -s1 : s1) : s2 < 0 ? -s2 : s2;
+        const len = bitLength(big),
+          shift = len > 14 ? len - 14 : 0;
+        const a1 = s1 >> shift,
+          a2 = s2 >> shift; // |·| < 2^14
         let e = (a1 * a1 + a2 * a2 - ((((coef[k] * a1) >> 14) * a2) | 0)) | 0; // each term < 2^29: sum < 2^31
         if (e < 0) e = 0;
         const mag = isqrt(e); // < 2^15.6
         const shiftOut = shift + 1 - ws;
         out[a * per + FEATURES + k] = shiftOut >= 0 ? mag << shiftOut : mag >> -shiftOut;
-        acc[b] = 0; acc[b + 1] = 0;
+        acc[b] = 0;
+        acc[b + 1] = 0;
       }
       // Next window's q shift: q ≈ 2^8 at the mean square.
       const bits = bitLength(ms);
       acc[o + 6] = bits > 8 ? bits - 8 : 0;
-      acc[o + 1] = 0; acc[o + 2] = 0; acc[o + 3] = 0; acc[o + 4] = 0; acc[o + 5] = 0; acc[o + 7] = 0;
+      acc[o + 1] = 0;
+      acc[o + 2] = 0;
+      acc[o + 3] = 0;
+      acc[o + 4] = 0;
+      acc[o + 5] = 0;
+      acc[o + 7] = 0;
     }
     this.#n = 0;
     this.windows++;
@@ -340,6 +534,11 @@ export class VibrationFrontEnd {
 
   /** Restarts the current window and the DC estimate. */
   reset(): void {
-    this.#acc.fill(0); this.features.fill(0); this.#n = 0; this.#primed = false; this.windows = 0; this.ready = false;
+    this.#acc.fill(0);
+    this.features.fill(0);
+    this.#n = 0;
+    this.#primed = false;
+    this.windows = 0;
+    this.ready = false;
   }
 }

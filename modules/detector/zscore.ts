@@ -32,18 +32,20 @@ export interface ZScoreOptions {
 }
 
 const SAT = 46340; // largest |d| with d² < 2^31
-const X_MAX = 0x3FFFFF; // |x| < 2^22 units: x·2^8 and (x·2^8 − mean_q8) stay in int32
+const X_MAX = 0x3fffff; // |x| < 2^22 units: x·2^8 and (x·2^8 − mean_q8) stay in int32
 
 function integer(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || value !== Math.floor(value) || value < min || value > max)
-    throw new RangeError("ZScore: option \"" + name + "\" must be an integer " + min + "–" + max + ", got " + String(value));
+    throw new RangeError(
+      'ZScore: option "' + name + '" must be an integer ' + min + "–" + max + ", got " + String(value),
+    );
   return value;
 }
 
 function threshold(name: string, value: unknown): number {
   // At most 64 so that sd × threshold_q8 < 46340 × 2^14 < 2^31.
   if (typeof value !== "number" || !(value > 0) || value > 64)
-    throw new RangeError("ZScore: option \"" + name + "\" must be a number above 0 and at most 64, got " + String(value));
+    throw new RangeError('ZScore: option "' + name + '" must be a number above 0 and at most 64, got ' + String(value));
   return Math.round(value * 256); // Q8
 }
 
@@ -75,21 +77,28 @@ export class ZScoreDetector {
     this.varianceShift = integer("varianceShift", options.varianceShift ?? this.alphaShift + 3, 1, 15);
     this.#onQ8 = threshold("on", options.on ?? 6);
     this.#offQ8 = threshold("off", options.off ?? 3);
-    if (this.#offQ8 > this.#onQ8) throw new RangeError("ZScore: option \"off\" must not exceed \"on\"");
+    if (this.#offQ8 > this.#onQ8) throw new RangeError('ZScore: option "off" must not exceed "on"');
     this.#hold = integer("holdSamples", options.holdSamples ?? 2, 1, 1000);
     this.#clear = integer("clearSamples", options.clearSamples ?? 3, 1, 1000);
     const floor = options.floor ?? 1;
     const floors: readonly number[] = typeof floor === "number" ? new Array(this.channels).fill(floor) : floor;
-    if (!Array.isArray(floors) || floors.length !== this.channels) throw new RangeError("ZScore: option \"floor\" must be a number or one number per channel");
+    if (!Array.isArray(floors) || floors.length !== this.channels)
+      throw new RangeError('ZScore: option "floor" must be a number or one number per channel');
     this.#state = new Int32Array(this.channels * 3);
     this.scores = new Uint16Array(this.channels);
     for (let c = 0; c < this.channels; c++) this.#state[c * 3 + 2] = integer("floor[" + c + "]", floors[c], 1, 65535);
   }
 
-  get calibrated(): boolean { return this.#count >= this.calibrationSamples; }
-  get samples(): number { return this.#count; }
+  get calibrated(): boolean {
+    return this.#count >= this.calibrationSamples;
+  }
+  get samples(): number {
+    return this.#count;
+  }
   /** Bytes of state held per detector (typed arrays only). */
-  get stateBytes(): number { return this.#state.byteLength + this.scores.byteLength; }
+  get stateBytes(): number {
+    return this.#state.byteLength + this.scores.byteLength;
+  }
 
   /**
    * Feeds one sample vector (int32 per channel, in each channel's unit). Channels whose bit is clear
@@ -99,37 +108,55 @@ export class ZScoreDetector {
     const state = this.#state;
     const calibrating = this.#count < this.calibrationSamples;
     // Calibration: weight 2^-shift with 2^shift ≤ count+1, capped at alphaShift.
-    let shift = this.alphaShift, vshift = this.varianceShift;
+    let shift = this.alphaShift,
+      vshift = this.varianceShift;
     if (calibrating) {
       shift = 0;
-      while (shift < this.alphaShift && (2 << shift) <= this.#count + 1) shift++;
+      while (shift < this.alphaShift && 2 << shift <= this.#count + 1) shift++;
       vshift = shift;
     } else if (this.alarm) {
       shift += 4; // adapt 16× slower while in alarm, so a fault is not learned as normal at once
       vshift += 4;
     }
-    let best = 0, bestChannel = -1;
+    let best = 0,
+      bestChannel = -1;
     for (let c = 0; c < this.channels; c++) {
-      if (((validMask >> c) & 1) === 0) { this.scores[c] = 0; continue; }
+      if (((validMask >> c) & 1) === 0) {
+        this.scores[c] = 0;
+        continue;
+      }
       const i = c * 3;
       let x = values[c] | 0;
-      if (x > X_MAX) x = X_MAX; else if (x < -X_MAX) x = -X_MAX;
-      if (this.#count === 0) { state[i] = x << 8; state[i + 1] = 0; this.scores[c] = 0; continue; }
+      if (x > X_MAX) x = X_MAX;
+      else if (x < -X_MAX) x = -X_MAX;
+      if (this.#count === 0) {
+        state[i] = x << 8;
+        state[i + 1] = 0;
+        this.scores[c] = 0;
+        continue;
+      }
       const dq8 = ((x << 8) - state[i]) | 0; // deviation from the mean, Q8
       let d = dq8 >> 8;
-      if (d > SAT) d = SAT; else if (d < -SAT) d = -SAT;
+      if (d > SAT) d = SAT;
+      else if (d < -SAT) d = -SAT;
       let sd = isqrt(state[i + 1]);
       if (sd < state[i + 2]) sd = state[i + 2];
       const score = calibrating ? 0 : udivSat16((d < 0 ? -d : d) << 8, sd);
       this.scores[c] = score;
-      if (score > best) { best = score; bestChannel = c; }
+      if (score > best) {
+        best = score;
+        bestChannel = c;
+      }
       // Winsorised update: a deviation beyond the alarm threshold moves the baseline only as far as the threshold.
-      let uq8 = dq8, du = d;
+      let uq8 = dq8,
+        du = d;
       if (!calibrating) {
         const lim = (sd * this.#onQ8) >> 8;
-        if (du > lim) du = lim; else if (du < -lim) du = -lim;
+        if (du > lim) du = lim;
+        else if (du < -lim) du = -lim;
         const limQ8 = lim << 8;
-        if (uq8 > limQ8) uq8 = limQ8; else if (uq8 < -limQ8) uq8 = -limQ8;
+        if (uq8 > limQ8) uq8 = limQ8;
+        else if (uq8 < -limQ8) uq8 = -limQ8;
       }
       state[i] = (state[i] + (uq8 >> shift)) | 0;
       state[i + 1] = (state[i + 1] + ((du * du - state[i + 1]) >> vshift)) | 0;
@@ -140,23 +167,40 @@ export class ZScoreDetector {
     if (calibrating) return this.alarm;
     if (!this.alarm) {
       this.#run = best >= this.#onQ8 ? this.#run + 1 : 0;
-      if (this.#run >= this.#hold) { this.alarm = true; this.#run = 0; }
+      if (this.#run >= this.#hold) {
+        this.alarm = true;
+        this.#run = 0;
+      }
     } else {
       this.#run = best < this.#offQ8 ? this.#run + 1 : 0;
-      if (this.#run >= this.#clear) { this.alarm = false; this.#run = 0; }
+      if (this.#run >= this.#clear) {
+        this.alarm = false;
+        this.#run = 0;
+      }
     }
     return this.alarm;
   }
 
   /** Forgets the baseline and starts calibrating again. */
   reset(): void {
-    for (let c = 0; c < this.channels; c++) { this.#state[c * 3] = 0; this.#state[c * 3 + 1] = 0; }
+    for (let c = 0; c < this.channels; c++) {
+      this.#state[c * 3] = 0;
+      this.#state[c * 3 + 1] = 0;
+    }
     this.scores.fill(0);
-    this.#count = 0; this.#run = 0; this.alarm = false; this.score = 0; this.channel = -1;
+    this.#count = 0;
+    this.#run = 0;
+    this.alarm = false;
+    this.score = 0;
+    this.channel = -1;
   }
 
   /** The learned mean of channel `c`, in its input unit ×256 (Q8). */
-  meanQ8(c: number): number { return this.#state[c * 3]; }
+  meanQ8(c: number): number {
+    return this.#state[c * 3];
+  }
   /** The learned variance of channel `c`, in its input unit². */
-  variance(c: number): number { return this.#state[c * 3 + 1]; }
+  variance(c: number): number {
+    return this.#state[c * 3 + 1];
+  }
 }

@@ -105,34 +105,76 @@ export function describeAddresses(addresses: readonly number[]): string {
 export function checkAddress(name: string, address: unknown, addresses: readonly number[]): number {
   const value = address ?? addresses[0];
   if (!addresses.includes(value as number))
-    throw new RangeError(name + ": option \"sensor.address\" must be " + describeAddresses(addresses) + ", got " + String(address));
+    throw new RangeError(
+      name + ': option "sensor.address" must be ' + describeAddresses(addresses) + ", got " + String(address),
+    );
   return value as number;
 }
 
 /** Helpers for `options()`: each throws an Error naming `path + key`. */
-export function optionOneOf<T extends string>(raw: Record<string, unknown>, key: string, path: string, choices: readonly T[], fallback: T): T {
+export function optionOneOf<T extends string>(
+  raw: Record<string, unknown>,
+  key: string,
+  path: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
   const value = raw[key] ?? fallback;
   if (!choices.includes(value as T))
-    throw new Error(path + key + ": expected one of " + choices.map((c) => JSON.stringify(c)).join(", ") + ", got " + JSON.stringify(value));
+    throw new Error(
+      path +
+        key +
+        ": expected one of " +
+        choices.map((c) => JSON.stringify(c)).join(", ") +
+        ", got " +
+        JSON.stringify(value),
+    );
   return value as T;
 }
 
-export function optionNumber(raw: Record<string, unknown>, key: string, path: string, fallback: number, min: number, max: number, integer = false): number {
+export function optionNumber(
+  raw: Record<string, unknown>,
+  key: string,
+  path: string,
+  fallback: number,
+  min: number,
+  max: number,
+  integer = false,
+): number {
   const value = raw[key] ?? fallback;
   if (typeof value !== "number" || !(value >= min && value <= max) || (integer && value !== Math.floor(value)))
-    throw new Error(path + key + ": expected " + (integer ? "an integer" : "a number") + " from " + min + " to " + max + ", got " + JSON.stringify(value));
+    throw new Error(
+      path +
+        key +
+        ": expected " +
+        (integer ? "an integer" : "a number") +
+        " from " +
+        min +
+        " to " +
+        max +
+        ", got " +
+        JSON.stringify(value),
+    );
   return value;
 }
 
-export function optionNumberChoice(raw: Record<string, unknown>, key: string, path: string, choices: readonly number[], fallback: number): number {
+export function optionNumberChoice(
+  raw: Record<string, unknown>,
+  key: string,
+  path: string,
+  choices: readonly number[],
+  fallback: number,
+): number {
   const value = raw[key] ?? fallback;
-  if (!choices.includes(value as number)) throw new Error(path + key + ": expected one of " + choices.join(", ") + ", got " + JSON.stringify(value));
+  if (!choices.includes(value as number))
+    throw new Error(path + key + ": expected one of " + choices.join(", ") + ", got " + JSON.stringify(value));
   return value as number;
 }
 
 export function optionBoolean(raw: Record<string, unknown>, key: string, path: string, fallback: boolean): boolean {
   const value = raw[key] ?? fallback;
-  if (typeof value !== "boolean") throw new Error(path + key + ": expected true or false, got " + JSON.stringify(value));
+  if (typeof value !== "boolean")
+    throw new Error(path + key + ": expected true or false, got " + JSON.stringify(value));
   return value;
 }
 

@@ -24,4 +24,3 @@ export const parts: Readonly<Record<string, PartDescriptor>> = Object.freeze({
   "pulse-counter": pulseCounterPart,
   relay: relayPart,
 });
-

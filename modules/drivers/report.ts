@@ -2,7 +2,8 @@
 
 /** Checks the `onError` option with a driver's other options, before any IO. */
 export function checkOnError(name: string, onError: unknown): void {
-  if (onError !== undefined && typeof onError !== "function") throw new TypeError(name + ": option \"onError\" must be a function");
+  if (onError !== undefined && typeof onError !== "function")
+    throw new TypeError(name + ': option "onError" must be a function');
 }
 
 /**
@@ -21,13 +22,16 @@ export class ErrorReporter {
   }
 
   /** Faults reported since construction. */
-  get count(): number { return this.#count; }
+  get count(): number {
+    return this.#count;
+  }
 
   /** Returns undefined, so `return this.#reporter.report(e)` ends a sample() that has nothing to return. */
   report(error: Error): undefined {
     this.#count++;
     if (this.#onError === undefined) return undefined;
-    const name = this.#name, text = error.message;
+    const name = this.#name,
+      text = error.message;
     const message = text.startsWith(name + ":") ? text : name + ": " + text;
     Promise.resolve().then(() => {
       const onError = this.#onError; // undefined once the driver is closed
@@ -37,6 +41,8 @@ export class ErrorReporter {
   }
 
   /** After close no report is delivered, not even one already queued. */
-  close(): void { this.#onError = undefined; }
+  close(): void {
+    this.#onError = undefined;
+  }
 }
 Object.freeze(ErrorReporter.prototype);

@@ -1,5 +1,13 @@
 // The host contract: what a host (esp32, desktop simulator, Node) hands the application: IO classes, time, storage, logging.
-import type { Clock, DigitalConstructor, Flash, I2CConstructor, PulseCountConstructor, Store, TCPSocketConstructor } from "telltale/io/io";
+import type {
+  Clock,
+  DigitalConstructor,
+  Flash,
+  I2CConstructor,
+  PulseCountConstructor,
+  Store,
+  TCPSocketConstructor,
+} from "telltale/io/io";
 
 export interface Host {
   /** "esp32", "sim" or "node": shown in health telemetry. */

@@ -1,14 +1,36 @@
 // MQTT 3.1.1/5.0 client session state machine (QoS 0/1/2, keepalive, sessions resumed with in-flight resend) over an injected ECMA-419 TCP socket and clock.
 import type { Clock, TCPSocket, TCPSocketConstructor, TCPSocketOptions, TLSOptions } from "telltale/io/io";
 import {
-  CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT,
-  DEFAULT_MAX_PACKET_SIZE, MAX_PACKET_SIZE,
-  connackReason, packetName, reasonName,
-  type IncomingPacket, type Properties, type ProtocolVersion, type SubscribeFilter, type Will,
+  CONNACK,
+  PUBLISH,
+  PUBACK,
+  PUBREC,
+  PUBREL,
+  PUBCOMP,
+  SUBACK,
+  UNSUBACK,
+  DISCONNECT,
+  DEFAULT_MAX_PACKET_SIZE,
+  MAX_PACKET_SIZE,
+  connackReason,
+  packetName,
+  reasonName,
+  type IncomingPacket,
+  type Properties,
+  type ProtocolVersion,
+  type SubscribeFilter,
+  type Will,
 } from "telltale/mqtt/packets";
 import { topicNameProblem } from "telltale/mqtt/topic";
 import {
-  encodeAck, encodeConnect, encodeDisconnect, encodePingreq, encodePuback, encodePublish, encodeSubscribe, markDuplicate,
+  encodeAck,
+  encodeConnect,
+  encodeDisconnect,
+  encodePingreq,
+  encodePuback,
+  encodePublish,
+  encodeSubscribe,
+  markDuplicate,
 } from "telltale/mqtt/encode";
 import { PacketDecoder } from "telltale/mqtt/decode";
 
@@ -21,7 +43,12 @@ export interface MQTTWill {
   properties?: Properties;
 }
 
-export interface MQTTMessageInfo { qos: 0 | 1 | 2; retain: boolean; dup: boolean; /** MQTT 5.0 */ properties?: Properties; }
+export interface MQTTMessageInfo {
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  dup: boolean;
+  /** MQTT 5.0 */ properties?: Properties;
+}
 
 export interface MQTTClientOptions {
   /** Broker host name or address, handed to the socket unchanged. */
@@ -66,10 +93,18 @@ export interface MQTTClientOptions {
   onError?(this: MQTTClient, error: Error): void;
 }
 
-export interface MQTTPublishOptions { qos?: 0 | 1 | 2; retain?: boolean; /** MQTT 5.0 PUBLISH properties. */ properties?: Properties; }
+export interface MQTTPublishOptions {
+  qos?: 0 | 1 | 2;
+  retain?: boolean;
+  /** MQTT 5.0 PUBLISH properties. */ properties?: Properties;
+}
 
 // Connection states. CLOSED is final (close() was called); IDLE can connect() again.
-const IDLE = 0, CONNECTING = 1, CONNECTED = 2, DISCONNECTING = 3, CLOSED = 4;
+const IDLE = 0,
+  CONNECTING = 1,
+  CONNECTED = 2,
+  DISCONNECTING = 3,
+  CLOSED = 4;
 const STATE_NAMES = Object.freeze(["idle", "connecting", "connected", "disconnecting", "closed"]);
 
 /** How long disconnect() waits for queued bytes and DISCONNECT to be written before closing anyway. */
@@ -88,7 +123,13 @@ export class ConnectionRefusedError extends Error {
   readonly returnCode: number;
   override name = "ConnectionRefusedError";
   constructor(returnCode: number, version: ProtocolVersion = 4) {
-    super("MQTT: connection refused: " + connackReason(returnCode, version) + " (" + (version === 5 ? "0x" + returnCode.toString(16) : returnCode) + ")");
+    super(
+      "MQTT: connection refused: " +
+        connackReason(returnCode, version) +
+        " (" +
+        (version === 5 ? "0x" + returnCode.toString(16) : returnCode) +
+        ")",
+    );
     this.returnCode = returnCode;
   }
 }
@@ -188,13 +229,14 @@ export class MQTTClient {
     const maxInFlight = options.maxInFlight ?? 16;
     const maxQueued = options.maxQueued ?? 16384;
     const version = options.protocolVersion ?? 4;
-    const sessionExpiry = options.sessionExpiry ?? (clean ? 0 : 0xFFFFFFFF);
+    const sessionExpiry = options.sessionExpiry ?? (clean ? 0 : 0xffffffff);
 
     if (typeof host !== "string" || host.length === 0) throw optionError("host", "must be a non-empty string");
     if (!isInteger(port, 1, 65535)) throw optionError("port", "must be an integer 1-65535");
     if (typeof clean !== "boolean") throw optionError("clean", "must be a boolean");
     if (typeof clientId !== "string") throw optionError("clientId", "must be a string");
-    if (clientId.length === 0 && !clean) throw optionError("clientId", 'must not be empty when "clean" is false (§3.1.3.1)');
+    if (clientId.length === 0 && !clean)
+      throw optionError("clientId", 'must not be empty when "clean" is false (§3.1.3.1)');
     if (username !== undefined && typeof username !== "string") throw optionError("username", "must be a string");
     if (password !== undefined) {
       if (!isBinary(password)) throw optionError("password", "must be a string or a Uint8Array");
@@ -202,9 +244,13 @@ export class MQTTClient {
     }
     if (!isInteger(keepalive, 0, 65535)) throw optionError("keepalive", "must be an integer 0-65535 (seconds)");
     if (version !== 4 && version !== 5) throw optionError("protocolVersion", "must be 4 (3.1.1) or 5 (5.0)");
-    if (!isInteger(sessionExpiry, 0, 0xFFFFFFFF)) throw optionError("sessionExpiry", "must be an integer 0-4294967295 (seconds)");
+    if (!isInteger(sessionExpiry, 0, 0xffffffff))
+      throw optionError("sessionExpiry", "must be an integer 0-4294967295 (seconds)");
     if (version === 4 && (options.sessionExpiry !== undefined || options.connectProperties !== undefined))
-      throw optionError(options.sessionExpiry !== undefined ? "sessionExpiry" : "connectProperties", "needs protocolVersion 5");
+      throw optionError(
+        options.sessionExpiry !== undefined ? "sessionExpiry" : "connectProperties",
+        "needs protocolVersion 5",
+      );
     let willFields: Will | undefined;
     if (will !== undefined) {
       if (typeof will !== "object" || will === null) throw optionError("will", "must be an object");
@@ -222,12 +268,18 @@ export class MQTTClient {
       throw optionError("socket", "must be an object whose io is a TCP socket constructor");
     if (socket.secure !== undefined && (typeof socket.secure !== "object" || socket.secure === null))
       throw optionError("socket.secure", "must be an object of TLS options");
-    if (typeof clock !== "object" || clock === null || typeof clock.now !== "function" ||
-        typeof clock.setTimeout !== "function" || typeof clock.clearTimeout !== "function")
+    if (
+      typeof clock !== "object" ||
+      clock === null ||
+      typeof clock.now !== "function" ||
+      typeof clock.setTimeout !== "function" ||
+      typeof clock.clearTimeout !== "function"
+    )
       throw optionError("clock", "must provide now(), setTimeout() and clearTimeout()");
-    if (!isInteger(maxPacketSize, 2, MAX_PACKET_SIZE)) throw optionError("maxPacketSize", "must be an integer 2-" + MAX_PACKET_SIZE);
+    if (!isInteger(maxPacketSize, 2, MAX_PACKET_SIZE))
+      throw optionError("maxPacketSize", "must be an integer 2-" + MAX_PACKET_SIZE);
     if (!isInteger(maxInFlight, 1, 65535)) throw optionError("maxInFlight", "must be an integer 1-65535");
-    if (!isInteger(maxQueued, 1, 0x7FFFFFFF)) throw optionError("maxQueued", "must be a positive integer (bytes)");
+    if (!isInteger(maxQueued, 1, 0x7fffffff)) throw optionError("maxQueued", "must be a positive integer (bytes)");
     checkCallback(options, "onConnect");
     checkCallback(options, "onMessage");
     checkCallback(options, "onPublished");
@@ -241,8 +293,16 @@ export class MQTTClient {
       const properties: Properties | undefined = version === 5 ? { ...options.connectProperties } : undefined;
       if (properties && sessionExpiry > 0) properties.sessionExpiryInterval = sessionExpiry;
       if (properties && maxPacketSize !== MAX_PACKET_SIZE) properties.maximumPacketSize = maxPacketSize;
-      this.#connectPacket = encodeConnect({ clientId, clean, keepalive, username, password, will: willFields, protocolVersion: version,
-        properties: properties && Object.keys(properties).length ? properties : undefined });
+      this.#connectPacket = encodeConnect({
+        clientId,
+        clean,
+        keepalive,
+        username,
+        password,
+        will: willFields,
+        protocolVersion: version,
+        properties: properties && Object.keys(properties).length ? properties : undefined,
+      });
     } catch (e) {
       throw new Error("MQTTClient: invalid options: " + toError(e).message);
     }
@@ -308,7 +368,8 @@ export class MQTTClient {
         if (client.#socket) client.#flush();
       },
       onError(error) {
-        if (generation === client.#generation) client.#drop(error instanceof Error ? error : new Error("MQTT: connection lost"));
+        if (generation === client.#generation)
+          client.#drop(error instanceof Error ? error : new Error("MQTT: connection lost"));
       },
     };
     if (this.#secure) options.secure = this.#secure;
@@ -322,7 +383,11 @@ export class MQTTClient {
     }
     if (generation !== this.#generation) {
       // The socket failed from inside its constructor; #drop has already reported it.
-      try { socket.close(); } catch { /* already failed */ }
+      try {
+        socket.close();
+      } catch {
+        /* already failed */
+      }
       return;
     }
     this.#socket = socket;
@@ -340,7 +405,8 @@ export class MQTTClient {
     const retain = options?.retain ?? false;
     const properties = options?.properties;
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new Error("MQTT: publish qos must be 0, 1 or 2, got " + String(qos));
-    if (qos > this.#maximumQoS) throw new Error("MQTT: the broker accepts QoS up to " + this.#maximumQoS + " (CONNACK Maximum QoS)");
+    if (qos > this.#maximumQoS)
+      throw new Error("MQTT: the broker accepts QoS up to " + this.#maximumQoS + " (CONNACK Maximum QoS)");
     const connected = this.#state === CONNECTED;
     if (qos === 0) {
       if (!connected) throw new Error("MQTT: not connected");
@@ -352,10 +418,23 @@ export class MQTTClient {
       return 0;
     }
     if (this.#inFlight.size >= this.#window)
-      throw new Error("MQTT: " + this.#inFlight.size + " messages already in flight (" +
-        (this.#window < this.#maxInFlight ? "the broker's Receive Maximum" : 'option "maxInFlight"') + ")");
+      throw new Error(
+        "MQTT: " +
+          this.#inFlight.size +
+          " messages already in flight (" +
+          (this.#window < this.#maxInFlight ? "the broker's Receive Maximum" : 'option "maxInFlight"') +
+          ")",
+      );
     const id = this.#allocateId();
-    const packet = encodePublish({ topic, payload, qos, id, retain: retain === true, version: this.#version, properties });
+    const packet = encodePublish({
+      topic,
+      payload,
+      qos,
+      id,
+      retain: retain === true,
+      version: this.#version,
+      properties,
+    });
     this.#checkSize(packet);
     if (connected) this.#checkRoom(packet.length);
     this.#inFlight.set(id, packet);
@@ -412,7 +491,11 @@ export class MQTTClient {
     this.#events.length = 0;
     this.#decoder.reset();
     if (socket) {
-      try { socket.close(); } catch { /* the socket may already be closed by the peer; nothing is left to release */ }
+      try {
+        socket.close();
+      } catch {
+        /* the socket may already be closed by the peer; nothing is left to release */
+      }
     }
   }
 
@@ -441,7 +524,8 @@ export class MQTTClient {
     this.#pingOutstanding = false;
     if (this.#state === CONNECTING) {
       // The broker's first packet must be CONNACK (§3.2).
-      if (packet.type !== CONNACK) return this.#abort(new Error("MQTT: expected CONNACK, got " + packetName(packet.type)));
+      if (packet.type !== CONNACK)
+        return this.#abort(new Error("MQTT: expected CONNACK, got " + packetName(packet.type)));
       const code = packet.returnCode;
       if (code !== 0) return this.#abort(new ConnectionRefusedError(code, this.#version));
       const p = packet.properties;
@@ -471,7 +555,9 @@ export class MQTTClient {
         // message is redelivered by a persistent session.
         if (this.#state !== CONNECTED) return;
         if (packet.properties?.topicAlias !== undefined)
-          return this.#abort(new Error("MQTT: broker used a topic alias, which this client did not allow (§3.3.2.3.4)"));
+          return this.#abort(
+            new Error("MQTT: broker used a topic alias, which this client did not allow (§3.3.2.3.4)"),
+          );
         const { id, qos } = packet;
         if (qos === 1) this.#enqueue(encodePuback(id));
         else if (qos === 2) {
@@ -488,15 +574,24 @@ export class MQTTClient {
         }
         return;
       }
-      case PUBACK: case PUBREC: case PUBCOMP: {
+      case PUBACK:
+      case PUBREC:
+      case PUBCOMP: {
         const { id, type } = packet;
         const code = packet.reasonCode ?? 0;
         const sent = this.#inFlight.get(id);
         // What the entry holds must match the acknowledgement: a PUBLISH of QoS 1 for PUBACK, of QoS 2 for
         // PUBREC, a PUBREL for PUBCOMP. An unknown id harms nothing sent, but a broker bug should be visible.
-        const expected = sent === undefined ? -1 : sent[0] >> 4 === PUBREL ? PUBCOMP : ((sent[0] >> 1) & 3) === 2 ? PUBREC : PUBACK;
-        if (expected !== type) return this.#emitError(new Error("MQTT: " + packetName(type) + " for unknown packet id " + id));
-        if (code >= 0x80) this.#emitError(new Error("MQTT: broker refused message " + id + ": " + reasonName(code) + " (0x" + code.toString(16) + ")"));
+        const expected =
+          sent === undefined ? -1 : sent[0] >> 4 === PUBREL ? PUBCOMP : ((sent[0] >> 1) & 3) === 2 ? PUBREC : PUBACK;
+        if (expected !== type)
+          return this.#emitError(new Error("MQTT: " + packetName(type) + " for unknown packet id " + id));
+        if (code >= 0x80)
+          this.#emitError(
+            new Error(
+              "MQTT: broker refused message " + id + ": " + reasonName(code) + " (0x" + code.toString(16) + ")",
+            ),
+          );
         if (type === PUBREC && code < 0x80) {
           // Keeps its place in the map, so resends after a reconnect stay in publish order.
           const release = encodeAck(PUBREL, id);
@@ -517,11 +612,21 @@ export class MQTTClient {
       case DISCONNECT: {
         const code = packet.reasonCode ?? 0;
         const why = packet.properties?.reasonString;
-        return this.#abort(new Error("MQTT: broker disconnected: " + reasonName(code) + " (0x" + code.toString(16) + ")" + (why ? ": " + why : "")));
+        return this.#abort(
+          new Error(
+            "MQTT: broker disconnected: " +
+              reasonName(code) +
+              " (0x" +
+              code.toString(16) +
+              ")" +
+              (why ? ": " + why : ""),
+          ),
+        );
       }
       case SUBACK: {
         const { id, granted } = packet;
-        if (!this.#pendingSubscribes.delete(id)) return this.#emitError(new Error("MQTT: SUBACK for unknown packet id " + id));
+        if (!this.#pendingSubscribes.delete(id))
+          return this.#emitError(new Error("MQTT: SUBACK for unknown packet id " + id));
         if (this.#onSubscribed) this.#emit(() => this.#onSubscribed!.call(this, id, granted));
         return;
       }
@@ -593,7 +698,12 @@ export class MQTTClient {
 
   #checkSize(packet: Uint8Array): void {
     if (packet.length > this.#maximumPacketSize)
-      throw new Error("MQTT: a packet of " + packet.length + " bytes exceeds the broker's Maximum Packet Size " + this.#maximumPacketSize);
+      throw new Error(
+        "MQTT: a packet of " +
+          packet.length +
+          " bytes exceeds the broker's Maximum Packet Size " +
+          this.#maximumPacketSize,
+      );
   }
 
   #checkRoom(size: number): void {
@@ -621,7 +731,11 @@ export class MQTTClient {
     this.#pendingSubscribes.clear();
     this.#decoder.reset();
     if (socket) {
-      try { socket.close(); } catch { /* a socket that failed may refuse close(); it is gone either way */ }
+      try {
+        socket.close();
+      } catch {
+        /* a socket that failed may refuse close(); it is gone either way */
+      }
     }
     if (this.#onClose) this.#emit(() => this.#onClose!.call(this, reason));
   }
@@ -650,13 +764,16 @@ export class MQTTClient {
   #due(): number {
     const k = this.#keepaliveMs;
     switch (this.#state) {
-      case DISCONNECTING: return this.#disconnectDeadline;
-      case CONNECTING: return k > 0 ? this.#lastReceived + k + k / 2 : NO_TIMER;
+      case DISCONNECTING:
+        return this.#disconnectDeadline;
+      case CONNECTING:
+        return k > 0 ? this.#lastReceived + k + k / 2 : NO_TIMER;
       case CONNECTED:
         if (k === 0) return NO_TIMER;
         if (this.#pingOutstanding) return this.#lastReceived + k + k / 2;
         return (this.#lastSent < this.#lastReceived ? this.#lastSent : this.#lastReceived) + k;
-      default: return NO_TIMER;
+      default:
+        return NO_TIMER;
     }
   }
 
@@ -685,7 +802,9 @@ export class MQTTClient {
     const state = this.#state;
     if (state === DISCONNECTING) {
       if (now >= this.#disconnectDeadline)
-        return this.#drop(new Error("MQTT: DISCONNECT could not be written within " + DISCONNECT_TIMEOUT_MS / 1000 + " s"));
+        return this.#drop(
+          new Error("MQTT: DISCONNECT could not be written within " + DISCONNECT_TIMEOUT_MS / 1000 + " s"),
+        );
     } else if (state === CONNECTING || (state === CONNECTED && this.#pingOutstanding)) {
       if (now >= this.#lastReceived + k + k / 2)
         return this.#abort(new Error("MQTT: no response from broker within " + (k + k / 2) / 1000 + " s"));
@@ -716,7 +835,11 @@ export class MQTTClient {
     const onError = this.#onError;
     if (!onError) return;
     this.#emit(() => {
-      try { onError.call(this, error); } catch { /* an onError that throws has nowhere left to report to */ }
+      try {
+        onError.call(this, error);
+      } catch {
+        /* an onError that throws has nowhere left to report to */
+      }
     });
   }
 

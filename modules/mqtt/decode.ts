@@ -1,12 +1,48 @@
 // MQTT 3.1.1 and 5.0 streaming decoder for the packets a broker sends a client: bytes in, packets out; no IO, no timers.
 import { utf8Read } from "telltale/text/utf8";
 import {
-  CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, PINGREQ, PINGRESP,
-  DISCONNECT, AUTH, CONNECT, DEFAULT_MAX_PACKET_SIZE, MAX_PACKET_SIZE, MAX_RETURN_CODE, WILL_PROPERTIES,
-  P_BYTE, P_FLAG, P_U16, P_U32, P_VBI, P_STRING, P_BINARY, P_PAIR,
-  packetName, propertyById, validReasons,
-  type AckPacket, type AuthPacket, type ConnackPacket, type DisconnectPacket, type IncomingPacket, type Packet,
-  type PingrespPacket, type Properties, type ProtocolVersion, type PublishPacket, type SubackPacket, type UnsubackPacket,
+  CONNACK,
+  PUBLISH,
+  PUBACK,
+  PUBREC,
+  PUBREL,
+  PUBCOMP,
+  SUBSCRIBE,
+  SUBACK,
+  UNSUBSCRIBE,
+  UNSUBACK,
+  PINGREQ,
+  PINGRESP,
+  DISCONNECT,
+  AUTH,
+  CONNECT,
+  DEFAULT_MAX_PACKET_SIZE,
+  MAX_PACKET_SIZE,
+  MAX_RETURN_CODE,
+  WILL_PROPERTIES,
+  P_BYTE,
+  P_FLAG,
+  P_U16,
+  P_U32,
+  P_VBI,
+  P_STRING,
+  P_BINARY,
+  P_PAIR,
+  packetName,
+  propertyById,
+  validReasons,
+  type AckPacket,
+  type AuthPacket,
+  type ConnackPacket,
+  type DisconnectPacket,
+  type IncomingPacket,
+  type Packet,
+  type PingrespPacket,
+  type Properties,
+  type ProtocolVersion,
+  type PublishPacket,
+  type SubackPacket,
+  type UnsubackPacket,
 } from "telltale/mqtt/packets";
 
 export interface DecoderOptions {
@@ -21,11 +57,23 @@ const EMPTY = Object.freeze(new Uint8Array(0)) as Uint8Array;
 const PINGRESP_PACKET: PingrespPacket = Object.freeze({ type: PINGRESP });
 const DISCONNECT_PACKET: DisconnectPacket = Object.freeze({ type: DISCONNECT });
 
-const HEADER = 0, LENGTH = 1, BODY = 2;
+const HEADER = 0,
+  LENGTH = 1,
+  BODY = 2;
 
 // Packet types a broker may send (§2.2.1, table 2-1).
-const FROM_SERVER = (1 << CONNACK) | (1 << PUBLISH) | (1 << PUBACK) | (1 << PUBREC) | (1 << PUBREL) | (1 << PUBCOMP) |
-  (1 << SUBACK) | (1 << UNSUBACK) | (1 << PINGRESP) | (1 << DISCONNECT) | (1 << AUTH);
+const FROM_SERVER =
+  (1 << CONNACK) |
+  (1 << PUBLISH) |
+  (1 << PUBACK) |
+  (1 << PUBREC) |
+  (1 << PUBREL) |
+  (1 << PUBCOMP) |
+  (1 << SUBACK) |
+  (1 << UNSUBACK) |
+  (1 << PINGRESP) |
+  (1 << DISCONNECT) |
+  (1 << AUTH);
 
 /**
  * Streaming decoder of what a broker sends: `push()` a chunk as it arrives, then call `next()` until it returns
@@ -105,7 +153,7 @@ export class PacketDecoder {
         this.#lengthBytes = 0;
       } else if (this.#state === LENGTH) {
         const b = chunk[at++];
-        this.#length |= (b & 0x7F) << (7 * this.#lengthBytes);
+        this.#length |= (b & 0x7f) << (7 * this.#lengthBytes);
         this.#lengthBytes++;
         if (b & 0x80) {
           if (this.#lengthBytes === 4) throw this.fail("MQTT: malformed remaining length");
@@ -195,19 +243,30 @@ export class PacketDecoder {
   }
 
   // Bounded reads of the current packet: each names what it reads, for the error when the packet ends first.
-  protected u8(what: string): number { this.#need(1, what); return this.#b[this.#p++]; }
-  protected u16(what: string): number { this.#need(2, what); const b = this.#b, p = this.#p; this.#p = p + 2; return (b[p] << 8) | b[p + 1]; }
+  protected u8(what: string): number {
+    this.#need(1, what);
+    return this.#b[this.#p++];
+  }
+  protected u16(what: string): number {
+    this.#need(2, what);
+    const b = this.#b,
+      p = this.#p;
+    this.#p = p + 2;
+    return (b[p] << 8) | b[p + 1];
+  }
   protected u32(what: string): number {
     this.#need(4, what);
-    const b = this.#b, p = this.#p;
+    const b = this.#b,
+      p = this.#p;
     this.#p = p + 4;
     return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
   }
   protected vbi(what: string): number {
-    let value = 0, scale = 1;
+    let value = 0,
+      scale = 1;
     for (let i = 0; i < 4; i++) {
       const b = this.u8(what);
-      value += (b & 0x7F) * scale;
+      value += (b & 0x7f) * scale;
       if (!(b & 0x80)) return value;
       scale *= 128;
     }
@@ -243,19 +302,23 @@ export class PacketDecoder {
     if (length === 0) return undefined;
     const where = type === WILL_PROPERTIES ? "the Will" : packetName(type);
     const result: Properties = {};
-    let seen = 0, seenHigh = 0;
+    let seen = 0,
+      seenHigh = 0;
     const outer = this.#e;
     this.#e = end;
     while (this.#p < end) {
       const id = this.vbi("property identifier");
       const found = propertyById(id);
       if (!found) throw this.fail("MQTT: unknown property identifier 0x" + id.toString(16) + " in " + where);
-      if (!(found.packets & (1 << type))) throw this.fail("MQTT: property " + found.name + " is not allowed in " + where + " (§2.2.2.2)");
+      if (!(found.packets & (1 << type)))
+        throw this.fail("MQTT: property " + found.name + " is not allowed in " + where + " (§2.2.2.2)");
       const bit = 1 << (id & 31);
       const repeats = found.kind === P_PAIR || (found.kind === P_VBI && type === PUBLISH);
       if (!repeats) {
-        if (id < 32 ? seen & bit : seenHigh & bit) throw this.fail("MQTT: property " + found.name + " appears twice in " + where + " (§2.2.2.2)");
-        if (id < 32) seen |= bit; else seenHigh |= bit;
+        if (id < 32 ? seen & bit : seenHigh & bit)
+          throw this.fail("MQTT: property " + found.name + " appears twice in " + where + " (§2.2.2.2)");
+        if (id < 32) seen |= bit;
+        else seenHigh |= bit;
       }
       const name = found.name;
       switch (found.kind) {
@@ -265,21 +328,29 @@ export class PacketDecoder {
           (result as Record<string, unknown>)[name] = v;
           break;
         }
-        case P_BYTE: (result as Record<string, unknown>)[name] = this.u8(name); break;
+        case P_BYTE:
+          (result as Record<string, unknown>)[name] = this.u8(name);
+          break;
         case P_U16: {
           const v = this.u16(name);
-          if (v === 0 && (name === "receiveMaximum" || name === "topicAlias")) throw this.fail("MQTT: property " + name + " must not be 0");
+          if (v === 0 && (name === "receiveMaximum" || name === "topicAlias"))
+            throw this.fail("MQTT: property " + name + " must not be 0");
           (result as Record<string, unknown>)[name] = v;
           break;
         }
         case P_U32: {
           const v = this.u32(name);
-          if (v === 0 && name === "maximumPacketSize") throw this.fail("MQTT: property maximumPacketSize must not be 0");
+          if (v === 0 && name === "maximumPacketSize")
+            throw this.fail("MQTT: property maximumPacketSize must not be 0");
           (result as Record<string, unknown>)[name] = v;
           break;
         }
-        case P_STRING: (result as Record<string, unknown>)[name] = this.string("property " + name); break;
-        case P_BINARY: (result as Record<string, unknown>)[name] = this.binary("property " + name); break;
+        case P_STRING:
+          (result as Record<string, unknown>)[name] = this.string("property " + name);
+          break;
+        case P_BINARY:
+          (result as Record<string, unknown>)[name] = this.binary("property " + name);
+          break;
         case P_VBI: {
           const v = this.vbi("subscription identifier");
           if (v === 0) throw this.fail("MQTT: subscription identifier must not be 0 (§3.3.2.3.8)");
@@ -315,14 +386,14 @@ export class PacketDecoder {
   // Rejects a packet as soon as its first byte shows it is wrong (§2.2.1, §2.2.2).
   #checkHeader(first: number): void {
     const type = first >> 4;
-    const flags = first & 0x0F;
+    const flags = first & 0x0f;
     if (type === 0 || (type === AUTH && this.#version === 4)) throw this.fail("MQTT: reserved packet type " + type);
     const refusal = this.refusal(type);
     if (refusal !== undefined) throw this.fail(refusal);
     if (type === PUBLISH) {
       const qos = (flags >> 1) & 3;
       if (qos === 3) throw this.fail("MQTT: invalid QoS 3 in PUBLISH (§3.3.1.2)");
-      if (qos === 0 && (flags & 0x08)) throw this.fail("MQTT: PUBLISH has DUP set with QoS 0 (§3.3.1.1)");
+      if (qos === 0 && flags & 0x08) throw this.fail("MQTT: PUBLISH has DUP set with QoS 0 (§3.3.1.1)");
       return;
     }
     const expected = type === PUBREL || type === SUBSCRIBE || type === UNSUBSCRIBE ? 2 : 0;
@@ -338,23 +409,61 @@ export class PacketDecoder {
       throw this.fail("MQTT: packet of " + total + " bytes exceeds the " + this.#maxPacketSize + "-byte limit");
     const type = this.#first >> 4;
     const v5 = this.#version === 5;
-    let expected = 2, exact = true;
+    let expected = 2,
+      exact = true;
     switch (type) {
-      case PINGREQ: case PINGRESP: expected = 0; break;
-      case DISCONNECT: expected = 0; exact = !v5; break;
-      case AUTH: expected = 0; exact = false; break;
-      case CONNACK: expected = v5 ? 3 : 2; exact = !v5; break;
-      case PUBACK: case PUBREC: case PUBREL: case PUBCOMP: exact = !v5; break;
-      case UNSUBACK: expected = v5 ? 4 : 2; exact = !v5; break;
-      case SUBACK: expected = v5 ? 4 : 3; exact = false; break;
-      case SUBSCRIBE: expected = v5 ? 7 : 6; exact = false; break; // id, (properties), a 1-byte filter, options
-      case UNSUBSCRIBE: expected = v5 ? 6 : 5; exact = false; break;
-      case CONNECT: expected = 12; exact = false; break; // protocol name, level, flags, keepalive, client id length
+      case PINGREQ:
+      case PINGRESP:
+        expected = 0;
+        break;
+      case DISCONNECT:
+        expected = 0;
+        exact = !v5;
+        break;
+      case AUTH:
+        expected = 0;
+        exact = false;
+        break;
+      case CONNACK:
+        expected = v5 ? 3 : 2;
+        exact = !v5;
+        break;
+      case PUBACK:
+      case PUBREC:
+      case PUBREL:
+      case PUBCOMP:
+        exact = !v5;
+        break;
+      case UNSUBACK:
+        expected = v5 ? 4 : 2;
+        exact = !v5;
+        break;
+      case SUBACK:
+        expected = v5 ? 4 : 3;
+        exact = false;
+        break;
+      case SUBSCRIBE:
+        expected = v5 ? 7 : 6;
+        exact = false;
+        break; // id, (properties), a 1-byte filter, options
+      case UNSUBSCRIBE:
+        expected = v5 ? 6 : 5;
+        exact = false;
+        break;
+      case CONNECT:
+        expected = 12;
+        exact = false;
+        break; // protocol name, level, flags, keepalive, client id length
       // Topic length, a 1-byte topic (3.1.1) or an empty one and the property length (5.0), packet id.
-      case PUBLISH: expected = (this.#first & 0x06) ? 5 : 3; exact = false; break;
+      case PUBLISH:
+        expected = this.#first & 0x06 ? 5 : 3;
+        exact = false;
+        break;
     }
     if (exact ? length !== expected : length < expected)
-      throw this.fail("MQTT: " + packetName(type) + " has length " + length + ", expected " + (exact ? "" : "at least ") + expected);
+      throw this.fail(
+        "MQTT: " + packetName(type) + " has length " + length + ", expected " + (exact ? "" : "at least ") + expected,
+      );
   }
 
   #decode(bytes: Uint8Array, at: number): Packet {
@@ -366,18 +475,40 @@ export class PacketDecoder {
     this.#e = at + length;
     let packet: Packet;
     switch (type) {
-      case PUBLISH: packet = this.#decodePublish(first); break;
-      case CONNACK: packet = this.#decodeConnack(); break;
-      case PUBACK: case PUBREC: case PUBREL: case PUBCOMP: packet = this.#decodeAck(type); break;
-      case SUBACK: packet = this.#decodeSuback(); break;
-      case UNSUBACK: packet = this.#decodeUnsuback(); break;
-      case PINGRESP: packet = PINGRESP_PACKET; break;
-      case DISCONNECT: packet = this.#decodeDisconnect(DISCONNECT); break;
-      case AUTH: packet = this.#decodeDisconnect(AUTH); break;
-      default: packet = this.decodeOther(type); break;
+      case PUBLISH:
+        packet = this.#decodePublish(first);
+        break;
+      case CONNACK:
+        packet = this.#decodeConnack();
+        break;
+      case PUBACK:
+      case PUBREC:
+      case PUBREL:
+      case PUBCOMP:
+        packet = this.#decodeAck(type);
+        break;
+      case SUBACK:
+        packet = this.#decodeSuback();
+        break;
+      case UNSUBACK:
+        packet = this.#decodeUnsuback();
+        break;
+      case PINGRESP:
+        packet = PINGRESP_PACKET;
+        break;
+      case DISCONNECT:
+        packet = this.#decodeDisconnect(DISCONNECT);
+        break;
+      case AUTH:
+        packet = this.#decodeDisconnect(AUTH);
+        break;
+      default:
+        packet = this.decodeOther(type);
+        break;
     }
     // Every byte of the packet must have been consumed: trailing bytes mean the lengths disagree.
-    if (this.#p !== this.#e) throw this.fail("MQTT: " + packetName(type) + " has " + (this.#e - this.#p) + " unexpected trailing bytes");
+    if (this.#p !== this.#e)
+      throw this.fail("MQTT: " + packetName(type) + " has " + (this.#e - this.#p) + " unexpected trailing bytes");
     this.#b = EMPTY;
     return packet;
   }
@@ -397,7 +528,8 @@ export class PacketDecoder {
   #decodeConnack(): ConnackPacket {
     const acknowledge = this.u8("flags");
     const code = this.u8("return code");
-    if (acknowledge & 0xFE) throw this.fail("MQTT: CONNACK has reserved flags 0x" + acknowledge.toString(16) + " (§3.2.2.1)");
+    if (acknowledge & 0xfe)
+      throw this.fail("MQTT: CONNACK has reserved flags 0x" + acknowledge.toString(16) + " (§3.2.2.1)");
     if (this.#version === 4) {
       if (code > MAX_RETURN_CODE) throw this.fail("MQTT: CONNACK return code " + code + " is reserved (§3.2.2.3)");
       return { type: CONNACK, sessionPresent: (acknowledge & 1) === 1, returnCode: code };
@@ -433,7 +565,8 @@ export class PacketDecoder {
     for (let i = 0; i < count; i++) {
       const code = this.#b[this.#p++];
       if (v5) this.#reason(SUBACK, code);
-      else if (code > 2 && code !== 0x80) throw this.fail("MQTT: SUBACK return code 0x" + code.toString(16) + " is invalid (§3.9.3)");
+      else if (code > 2 && code !== 0x80)
+        throw this.fail("MQTT: SUBACK return code 0x" + code.toString(16) + " is invalid (§3.9.3)");
       granted[i] = code;
     }
     const packet: SubackPacket = { type: SUBACK, id, granted };
@@ -458,7 +591,8 @@ export class PacketDecoder {
   #decodeDisconnect(type: typeof DISCONNECT | typeof AUTH): DisconnectPacket | AuthPacket {
     if (this.#version === 4) return DISCONNECT_PACKET;
     const code = this.#p < this.#e ? this.#reason(type, this.u8("reason code")) : 0;
-    const packet: DisconnectPacket | AuthPacket = type === AUTH ? { type: AUTH, reasonCode: code } : { type: DISCONNECT, reasonCode: code };
+    const packet: DisconnectPacket | AuthPacket =
+      type === AUTH ? { type: AUTH, reasonCode: code } : { type: DISCONNECT, reasonCode: code };
     if (this.#p < this.#e) {
       const properties = this.properties(type);
       if (properties) packet.properties = properties;
@@ -475,11 +609,13 @@ export class PacketDecoder {
     at += 2;
     const v5 = this.#version === 5;
     if (topicSize === 0 && !v5) throw this.fail("MQTT: PUBLISH topic is empty (§4.7.3)");
-    if (at + topicSize + (qos ? 2 : 0) > end) throw this.fail("MQTT: PUBLISH topic length " + topicSize + " exceeds the packet");
+    if (at + topicSize + (qos ? 2 : 0) > end)
+      throw this.fail("MQTT: PUBLISH topic length " + topicSize + " exceeds the packet");
     const topic = utf8Read(bytes, at, at + topicSize);
     if (topic === undefined) throw this.fail("MQTT: topic is not valid UTF-8");
     if (topic.indexOf("\u0000") >= 0) throw this.fail("MQTT: topic contains U+0000 (§1.5.3)");
-    if (topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0) throw this.fail("MQTT: topic " + JSON.stringify(topic) + " contains a wildcard (§3.3.2.1)");
+    if (topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0)
+      throw this.fail("MQTT: topic " + JSON.stringify(topic) + " contains a wildcard (§3.3.2.1)");
     at += topicSize;
     let id = 0;
     if (qos) {
@@ -493,7 +629,8 @@ export class PacketDecoder {
       properties = this.properties(PUBLISH);
       at = this.#p;
       // An empty topic stands for the topic alias it carries (§3.3.2.3.4).
-      if (topicSize === 0 && properties?.topicAlias === undefined) throw this.fail("MQTT: PUBLISH topic is empty and has no topic alias (§3.3.2.3.4)");
+      if (topicSize === 0 && properties?.topicAlias === undefined)
+        throw this.fail("MQTT: PUBLISH topic is empty and has no topic alias (§3.3.2.3.4)");
     }
     this.#p = end;
     const packet: PublishPacket = {

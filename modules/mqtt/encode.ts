@@ -1,11 +1,42 @@
 // MQTT 3.1.1 and 5.0 packet encoders: each checks its fields, computes the packet's exact size, allocates it once and writes it.
 import { utf8Size, utf8Write } from "telltale/text/utf8";
 import {
-  CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, PINGREQ, PINGRESP,
-  DISCONNECT, AUTH, MAX_REMAINING_LENGTH, MAX_RETURN_CODE, MAX_VBI, PROPERTIES, WILL_PROPERTIES,
-  P_BYTE, P_FLAG, P_U16, P_U32, P_VBI, P_STRING, P_BINARY, P_PAIR,
-  packetName, validReasons,
-  type ConnectFields, type Packet, type Properties, type PropertySpec, type ProtocolVersion, type PublishFields,
+  CONNECT,
+  CONNACK,
+  PUBLISH,
+  PUBACK,
+  PUBREC,
+  PUBREL,
+  PUBCOMP,
+  SUBSCRIBE,
+  SUBACK,
+  UNSUBSCRIBE,
+  UNSUBACK,
+  PINGREQ,
+  PINGRESP,
+  DISCONNECT,
+  AUTH,
+  MAX_REMAINING_LENGTH,
+  MAX_RETURN_CODE,
+  MAX_VBI,
+  PROPERTIES,
+  WILL_PROPERTIES,
+  P_BYTE,
+  P_FLAG,
+  P_U16,
+  P_U32,
+  P_VBI,
+  P_STRING,
+  P_BINARY,
+  P_PAIR,
+  packetName,
+  validReasons,
+  type ConnectFields,
+  type Packet,
+  type Properties,
+  type PropertySpec,
+  type ProtocolVersion,
+  type PublishFields,
   type SubscribeFilter,
 } from "telltale/mqtt/packets";
 import { stringProblem, topicNameProblem, topicFilterProblem } from "telltale/mqtt/topic";
@@ -68,7 +99,8 @@ function checkInteger(value: unknown, min: number, max: number, what: string): n
 }
 
 function checkVersion(version: unknown): ProtocolVersion {
-  if (version !== 4 && version !== 5) throw new Error("MQTT: protocol version must be 4 (3.1.1) or 5 (5.0), got " + String(version));
+  if (version !== 4 && version !== 5)
+    throw new Error("MQTT: protocol version must be 4 (3.1.1) or 5 (5.0), got " + String(version));
   return version;
 }
 
@@ -79,7 +111,8 @@ function noProperties(properties: Properties | undefined, version: ProtocolVersi
 function checkReason(type: number, code: number | undefined, version: ProtocolVersion): number {
   if (code === undefined) return 0;
   if (version === 4) throw new Error("MQTT: " + packetName(type) + " reason codes need MQTT 5.0");
-  if (validReasons(type).indexOf(code) < 0) throw new Error("MQTT: reason code " + String(code) + " is not valid in " + packetName(type));
+  if (validReasons(type).indexOf(code) < 0)
+    throw new Error("MQTT: reason code " + String(code) + " is not valid in " + packetName(type));
   return code;
 }
 
@@ -91,7 +124,14 @@ function varintSize(n: number): number {
 // out.length - remaining.
 function allocate(first: number, remaining: number): Uint8Array {
   if (remaining > MAX_REMAINING_LENGTH)
-    throw new Error("MQTT: " + packetName(first >> 4) + " of " + remaining + " bytes exceeds the largest remaining length " + MAX_REMAINING_LENGTH);
+    throw new Error(
+      "MQTT: " +
+        packetName(first >> 4) +
+        " of " +
+        remaining +
+        " bytes exceeds the largest remaining length " +
+        MAX_REMAINING_LENGTH,
+    );
   const out = new Uint8Array(1 + varintSize(remaining) + remaining);
   out[0] = first;
   writeVbi(out, 1, remaining);
@@ -100,7 +140,7 @@ function allocate(first: number, remaining: number): Uint8Array {
 
 function writeVbi(out: Uint8Array, at: number, v: number): number {
   do {
-    const digit = v & 0x7F;
+    const digit = v & 0x7f;
     v >>= 7;
     out[at++] = v > 0 ? digit | 0x80 : digit;
   } while (v > 0);
@@ -109,15 +149,15 @@ function writeVbi(out: Uint8Array, at: number, v: number): number {
 
 function writeU16(out: Uint8Array, at: number, v: number): number {
   out[at] = v >> 8;
-  out[at + 1] = v & 0xFF;
+  out[at + 1] = v & 0xff;
   return at + 2;
 }
 
 function writeU32(out: Uint8Array, at: number, v: number): number {
   out[at] = v >>> 24;
-  out[at + 1] = (v >>> 16) & 0xFF;
-  out[at + 2] = (v >>> 8) & 0xFF;
-  out[at + 3] = v & 0xFF;
+  out[at + 1] = (v >>> 16) & 0xff;
+  out[at + 2] = (v >>> 8) & 0xff;
+  out[at + 3] = v & 0xff;
   return at + 4;
 }
 
@@ -156,7 +196,8 @@ function propertiesSize(properties: Properties | undefined | null, type: number)
     if (properties[name] === undefined) continue;
     const found = propertyByName(name);
     if (!found) throw new Error("MQTT: unknown property " + JSON.stringify(name));
-    if (!(found.packets & (1 << type))) throw new Error("MQTT: property " + name + " is not allowed in " + where + " (§2.2.2.2)");
+    if (!(found.packets & (1 << type)))
+      throw new Error("MQTT: property " + name + " is not allowed in " + where + " (§2.2.2.2)");
   }
   let size = 0;
   for (let i = 0; i < PROPERTIES.length; i++) {
@@ -164,11 +205,25 @@ function propertiesSize(properties: Properties | undefined | null, type: number)
     const value = properties[name];
     if (value === undefined) continue;
     switch (kind) {
-      case P_FLAG: checkInteger(value, 0, 1, "property " + name); size += 2; break;
-      case P_BYTE: checkInteger(value, 0, 255, "property " + name); size += 2; break;
-      case P_U16: checkInteger(value, name === "receiveMaximum" || name === "topicAlias" ? 1 : 0, 65535, "property " + name); size += 3; break;
-      case P_U32: checkInteger(value, name === "maximumPacketSize" ? 1 : 0, 0xFFFFFFFF, "property " + name); size += 5; break;
-      case P_STRING: size += 3 + checkedString(value as string, "property " + name); break;
+      case P_FLAG:
+        checkInteger(value, 0, 1, "property " + name);
+        size += 2;
+        break;
+      case P_BYTE:
+        checkInteger(value, 0, 255, "property " + name);
+        size += 2;
+        break;
+      case P_U16:
+        checkInteger(value, name === "receiveMaximum" || name === "topicAlias" ? 1 : 0, 65535, "property " + name);
+        size += 3;
+        break;
+      case P_U32:
+        checkInteger(value, name === "maximumPacketSize" ? 1 : 0, 0xffffffff, "property " + name);
+        size += 5;
+        break;
+      case P_STRING:
+        size += 3 + checkedString(value as string, "property " + name);
+        break;
       case P_BINARY:
         if (!(value instanceof Uint8Array)) throw new Error("MQTT: property " + name + " must be a Uint8Array");
         size += 3 + prefixedBinarySize(value, "property " + name);
@@ -176,15 +231,19 @@ function propertiesSize(properties: Properties | undefined | null, type: number)
       case P_VBI: {
         const ids = value as number[];
         if (!Array.isArray(ids) || ids.length === 0 || (type !== PUBLISH && ids.length > 1))
-          throw new Error("MQTT: property " + name + " must be an array of " + (type === PUBLISH ? "identifiers" : "one identifier"));
+          throw new Error(
+            "MQTT: property " + name + " must be an array of " + (type === PUBLISH ? "identifiers" : "one identifier"),
+          );
         for (const v of ids) size += 1 + varintSize(checkInteger(v, 1, MAX_VBI, "subscription identifier"));
         break;
       }
       case P_PAIR: {
         const pairs = value as [string, string][];
-        if (!Array.isArray(pairs)) throw new Error("MQTT: property userProperties must be an array of [name, value] pairs");
+        if (!Array.isArray(pairs))
+          throw new Error("MQTT: property userProperties must be an array of [name, value] pairs");
         for (const pair of pairs) {
-          if (!Array.isArray(pair) || pair.length !== 2) throw new Error("MQTT: a user property must be a [name, value] pair");
+          if (!Array.isArray(pair) || pair.length !== 2)
+            throw new Error("MQTT: a user property must be a [name, value] pair");
           size += 5 + checkedString(pair[0], "user property name") + checkedString(pair[1], "user property value");
         }
         break;
@@ -208,13 +267,32 @@ function writeProperties(out: Uint8Array, at: number, properties: Properties | u
     const value = properties[name];
     if (value === undefined) continue;
     switch (kind) {
-      case P_FLAG: case P_BYTE: out[at++] = id; out[at++] = value as number; break;
-      case P_U16: out[at++] = id; at = writeU16(out, at, value as number); break;
-      case P_U32: out[at++] = id; at = writeU32(out, at, value as number); break;
-      case P_STRING: out[at++] = id; at = writeString(out, at, value as string); break;
-      case P_BINARY: out[at++] = id; at = writeBinary(out, at, value as Uint8Array, (value as Uint8Array).length, true); break;
+      case P_FLAG:
+      case P_BYTE:
+        out[at++] = id;
+        out[at++] = value as number;
+        break;
+      case P_U16:
+        out[at++] = id;
+        at = writeU16(out, at, value as number);
+        break;
+      case P_U32:
+        out[at++] = id;
+        at = writeU32(out, at, value as number);
+        break;
+      case P_STRING:
+        out[at++] = id;
+        at = writeString(out, at, value as string);
+        break;
+      case P_BINARY:
+        out[at++] = id;
+        at = writeBinary(out, at, value as Uint8Array, (value as Uint8Array).length, true);
+        break;
       case P_VBI:
-        for (const v of value as number[]) { out[at++] = id; at = writeVbi(out, at, v); }
+        for (const v of value as number[]) {
+          out[at++] = id;
+          at = writeVbi(out, at, v);
+        }
         break;
       case P_PAIR:
         for (const [key, text] of value as [string, string][]) {
@@ -243,7 +321,8 @@ export function encodeConnect(fields: ConnectFields): Uint8Array {
   noProperties(fields.properties, version, "CONNECT");
   let flags = clean ? 0x02 : 0;
   if (will) {
-    if (will.qos !== 0 && will.qos !== 1 && will.qos !== 2) throw new Error("MQTT: Will QoS must be 0, 1 or 2, got " + String(will.qos));
+    if (will.qos !== 0 && will.qos !== 1 && will.qos !== 2)
+      throw new Error("MQTT: Will QoS must be 0, 1 or 2, got " + String(will.qos));
     noProperties(will.properties, version, "Will");
     flags |= 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
   }
@@ -254,7 +333,9 @@ export function encodeConnect(fields: ConnectFields): Uint8Array {
   const propertySize = version === 5 ? propertiesSize(fields.properties, CONNECT) : 0;
   if (version === 5) remaining += propertyBlockSize(propertySize);
   remaining += 2 + clientIdSize;
-  let willPropertySize = 0, willTopicSize = 0, willPayloadSize = 0;
+  let willPropertySize = 0,
+    willTopicSize = 0,
+    willPayloadSize = 0;
   if (will) {
     if (version === 5) {
       willPropertySize = propertiesSize(will.properties, WILL_PROPERTIES);
@@ -274,7 +355,10 @@ export function encodeConnect(fields: ConnectFields): Uint8Array {
   }
   const out = allocate(0x10, remaining);
   let at = writeU16(out, out.length - remaining, 4);
-  out[at++] = 0x4D; out[at++] = 0x51; out[at++] = 0x54; out[at++] = 0x54; // "MQTT" (§3.1.2.1)
+  out[at++] = 0x4d;
+  out[at++] = 0x51;
+  out[at++] = 0x54;
+  out[at++] = 0x54; // "MQTT" (§3.1.2.1)
   out[at++] = version;
   out[at++] = flags;
   at = writeU16(out, at, keepalive);
@@ -320,13 +404,20 @@ export function encodePublish(fields: PublishFields): Uint8Array {
 
 /** Sets the DUP flag on an encoded QoS 1 or 2 PUBLISH, for a resend (§3.3.1.1, §4.4). */
 export function markDuplicate(packet: Uint8Array): void {
-  if ((packet[0] & 0xF0) === 0x30 && (packet[0] & 0x06) !== 0) packet[0] |= 0x08;
+  if ((packet[0] & 0xf0) === 0x30 && (packet[0] & 0x06) !== 0) packet[0] |= 0x08;
 }
 
 // The packets whose body is `lead` bytes holding `leadValue` (a packet id: 2; a 5.0 CONNACK's flags: 1; none: 0),
 // a reason code, then, when `withProperties`, the property block: acknowledgements, DISCONNECT, AUTH, 5.0 CONNACK.
-function encodeCoded(first: number, type: number, lead: number, leadValue: number, code: number,
-  properties: Properties | undefined, withProperties: boolean): Uint8Array {
+function encodeCoded(
+  first: number,
+  type: number,
+  lead: number,
+  leadValue: number,
+  code: number,
+  properties: Properties | undefined,
+  withProperties: boolean,
+): Uint8Array {
   const propertySize = withProperties ? propertiesSize(properties, type) : 0;
   const remaining = lead + 1 + (withProperties ? propertyBlockSize(propertySize) : 0);
   const out = allocate(first, remaining);
@@ -342,26 +433,34 @@ function encodeCoded(first: number, type: number, lead: number, leadValue: numbe
  * PUBACK, PUBREC, PUBREL or PUBCOMP (§3.4-3.7). With MQTT 5.0 a reason code 0 without properties takes the
  * short 2-byte form the spec allows (§3.4.2.1).
  */
-export function encodeAck(type: number, id: number, version: ProtocolVersion = 4, reasonCode?: number, properties?: Properties): Uint8Array {
-  if (type !== PUBACK && type !== PUBREC && type !== PUBREL && type !== PUBCOMP) throw new Error("MQTT: " + packetName(type) + " is not an acknowledgement");
+export function encodeAck(
+  type: number,
+  id: number,
+  version: ProtocolVersion = 4,
+  reasonCode?: number,
+  properties?: Properties,
+): Uint8Array {
+  if (type !== PUBACK && type !== PUBREC && type !== PUBREL && type !== PUBCOMP)
+    throw new Error("MQTT: " + packetName(type) + " is not an acknowledgement");
   checkedId(id);
   const first = (type << 4) | (type === PUBREL ? 0x02 : 0);
   const code = checkReason(type, reasonCode, checkVersion(version));
   noProperties(properties, version, packetName(type));
-  if (code === 0 && properties === undefined) return Uint8Array.of(first, 2, id >> 8, id & 0xFF);
+  if (code === 0 && properties === undefined) return Uint8Array.of(first, 2, id >> 8, id & 0xff);
   return encodeCoded(first, type, 2, id, code, properties, properties !== undefined);
 }
 
 /** PUBACK (§3.4). */
 export function encodePuback(id: number): Uint8Array {
   checkedId(id);
-  return Uint8Array.of(0x40, 2, id >> 8, id & 0xFF);
+  return Uint8Array.of(0x40, 2, id >> 8, id & 0xff);
 }
 
 // The subscription options byte (§3.8.3.1) of `filter`, checked.
 function subscriptionOptions(filter: SubscribeFilter, version: ProtocolVersion): number {
   const { topic, qos, noLocal, retainAsPublished, retainHandling } = filter;
-  if (qos !== 0 && qos !== 1 && qos !== 2) throw new Error("MQTT: subscription QoS must be 0, 1 or 2, got " + String(qos) + " for " + JSON.stringify(topic));
+  if (qos !== 0 && qos !== 1 && qos !== 2)
+    throw new Error("MQTT: subscription QoS must be 0, 1 or 2, got " + String(qos) + " for " + JSON.stringify(topic));
   let options: number = qos;
   if (noLocal || retainAsPublished || retainHandling) {
     if (version === 4) throw new Error("MQTT: subscription options need MQTT 5.0");
@@ -373,11 +472,17 @@ function subscriptionOptions(filter: SubscribeFilter, version: ProtocolVersion):
 }
 
 /** SUBSCRIBE (§3.8): fixed-header flags 0b0010, packet id, (5.0: properties), then each filter with its options. */
-export function encodeSubscribe(id: number, filters: readonly SubscribeFilter[], version: ProtocolVersion = 4, properties?: Properties): Uint8Array {
+export function encodeSubscribe(
+  id: number,
+  filters: readonly SubscribeFilter[],
+  version: ProtocolVersion = 4,
+  properties?: Properties,
+): Uint8Array {
   checkedId(id);
   checkVersion(version);
   noProperties(properties, version, "SUBSCRIBE");
-  if (!Array.isArray(filters) || filters.length === 0) throw new Error("MQTT: SUBSCRIBE needs at least one topic filter (§3.8.3)");
+  if (!Array.isArray(filters) || filters.length === 0)
+    throw new Error("MQTT: SUBSCRIBE needs at least one topic filter (§3.8.3)");
   const propertySize = version === 5 ? propertiesSize(properties, SUBSCRIBE) : 0;
   let remaining = 2 + (version === 5 ? propertyBlockSize(propertySize) : 0);
   for (let i = 0; i < filters.length; i++) {
@@ -395,15 +500,21 @@ export function encodeSubscribe(id: number, filters: readonly SubscribeFilter[],
 }
 
 /** UNSUBSCRIBE (§3.10): flags 0b0010, packet id, (5.0: properties), topic filters. */
-export function encodeUnsubscribe(id: number, topics: readonly string[], version: ProtocolVersion = 4, properties?: Properties): Uint8Array {
+export function encodeUnsubscribe(
+  id: number,
+  topics: readonly string[],
+  version: ProtocolVersion = 4,
+  properties?: Properties,
+): Uint8Array {
   checkedId(id);
   checkVersion(version);
   noProperties(properties, version, "UNSUBSCRIBE");
-  if (!Array.isArray(topics) || topics.length === 0) throw new Error("MQTT: UNSUBSCRIBE needs at least one topic filter (§3.10.3)");
+  if (!Array.isArray(topics) || topics.length === 0)
+    throw new Error("MQTT: UNSUBSCRIBE needs at least one topic filter (§3.10.3)");
   const propertySize = version === 5 ? propertiesSize(properties, UNSUBSCRIBE) : 0;
   let remaining = 2 + (version === 5 ? propertyBlockSize(propertySize) : 0);
   for (let i = 0; i < topics.length; i++) remaining += 2 + checkedFilter(topics[i]);
-  const out = allocate(0xA2, remaining);
+  const out = allocate(0xa2, remaining);
   let at = writeU16(out, out.length - remaining, id);
   if (version === 5) at = writeProperties(out, at, properties, propertySize);
   for (let i = 0; i < topics.length; i++) at = writeString(out, at, topics[i]);
@@ -412,15 +523,19 @@ export function encodeUnsubscribe(id: number, topics: readonly string[], version
 
 /** PINGREQ (§3.12). */
 export function encodePingreq(): Uint8Array {
-  return Uint8Array.of(0xC0, 0);
+  return Uint8Array.of(0xc0, 0);
 }
 
 /** DISCONNECT (§3.14); with MQTT 5.0 a reason code and properties, omitted when 0 and none (§3.14.2.1). */
-export function encodeDisconnect(version: ProtocolVersion = 4, reasonCode?: number, properties?: Properties): Uint8Array {
+export function encodeDisconnect(
+  version: ProtocolVersion = 4,
+  reasonCode?: number,
+  properties?: Properties,
+): Uint8Array {
   const code = checkReason(DISCONNECT, reasonCode, checkVersion(version));
   noProperties(properties, version, "DISCONNECT");
-  if (code === 0 && properties === undefined) return Uint8Array.of(0xE0, 0);
-  return encodeCoded(0xE0, DISCONNECT, 0, 0, code, properties, properties !== undefined);
+  if (code === 0 && properties === undefined) return Uint8Array.of(0xe0, 0);
+  return encodeCoded(0xe0, DISCONNECT, 0, 0, code, properties, properties !== undefined);
 }
 
 /**
@@ -430,7 +545,8 @@ export function encodeDisconnect(version: ProtocolVersion = 4, reasonCode?: numb
 export function encodePacket(packet: Packet, version: ProtocolVersion = 4): Uint8Array {
   checkVersion(version);
   switch (packet.type) {
-    case CONNECT: return encodeConnect({ ...packet, protocolVersion: packet.protocolVersion ?? version });
+    case CONNECT:
+      return encodeConnect({ ...packet, protocolVersion: packet.protocolVersion ?? version });
     case CONNACK: {
       const code = packet.returnCode;
       if (version === 4) {
@@ -442,16 +558,35 @@ export function encodePacket(packet: Packet, version: ProtocolVersion = 4): Uint
       return encodeCoded(0x20, CONNACK, 1, packet.sessionPresent ? 1 : 0, code, packet.properties, true);
     }
     case PUBLISH:
-      return encodePublish({ topic: packet.topic, payload: packet.payload, qos: packet.qos, id: packet.id, retain: packet.retain,
-        dup: packet.dup, version, properties: packet.properties });
-    case PUBACK: case PUBREC: case PUBREL: case PUBCOMP:
-      return encodeAck(packet.type, packet.id, version, version === 5 ? packet.reasonCode : undefined, packet.properties);
-    case SUBSCRIBE: return encodeSubscribe(packet.id, packet.filters, version, packet.properties);
+      return encodePublish({
+        topic: packet.topic,
+        payload: packet.payload,
+        qos: packet.qos,
+        id: packet.id,
+        retain: packet.retain,
+        dup: packet.dup,
+        version,
+        properties: packet.properties,
+      });
+    case PUBACK:
+    case PUBREC:
+    case PUBREL:
+    case PUBCOMP:
+      return encodeAck(
+        packet.type,
+        packet.id,
+        version,
+        version === 5 ? packet.reasonCode : undefined,
+        packet.properties,
+      );
+    case SUBSCRIBE:
+      return encodeSubscribe(packet.id, packet.filters, version, packet.properties);
     case SUBACK: {
       checkedId(packet.id);
       noProperties(packet.properties, version, "SUBACK");
       const granted = packet.granted;
-      if (!Array.isArray(granted) || granted.length === 0) throw new Error("MQTT: SUBACK needs at least one return code");
+      if (!Array.isArray(granted) || granted.length === 0)
+        throw new Error("MQTT: SUBACK needs at least one return code");
       const propertySize = version === 5 ? propertiesSize(packet.properties, SUBACK) : 0;
       for (const code of granted) {
         if (version === 4 ? code > 2 && code !== 0x80 : validReasons(SUBACK).indexOf(code) < 0)
@@ -464,34 +599,40 @@ export function encodePacket(packet: Packet, version: ProtocolVersion = 4): Uint
       for (const code of granted) out[at++] = code;
       return out;
     }
-    case UNSUBSCRIBE: return encodeUnsubscribe(packet.id, packet.topics, version, packet.properties);
+    case UNSUBSCRIBE:
+      return encodeUnsubscribe(packet.id, packet.topics, version, packet.properties);
     case UNSUBACK: {
       checkedId(packet.id);
       noProperties(packet.properties, version, "UNSUBACK");
       const codes = packet.reasonCodes;
       if (version === 4) {
         if (codes !== undefined) throw new Error("MQTT: UNSUBACK reason codes need MQTT 5.0");
-        return Uint8Array.of(0xB0, 2, packet.id >> 8, packet.id & 0xFF);
+        return Uint8Array.of(0xb0, 2, packet.id >> 8, packet.id & 0xff);
       }
       const propertySize = propertiesSize(packet.properties, UNSUBACK);
-      if (!Array.isArray(codes) || codes.length === 0) throw new Error("MQTT: a 5.0 UNSUBACK needs one reason code per topic filter");
+      if (!Array.isArray(codes) || codes.length === 0)
+        throw new Error("MQTT: a 5.0 UNSUBACK needs one reason code per topic filter");
       for (const code of codes) checkReason(UNSUBACK, code, version);
       const remaining = 2 + propertyBlockSize(propertySize) + codes.length;
-      const out = allocate(0xB0, remaining);
+      const out = allocate(0xb0, remaining);
       let at = writeU16(out, out.length - remaining, packet.id);
       at = writeProperties(out, at, packet.properties, propertySize);
       for (const code of codes) out[at++] = code;
       return out;
     }
-    case PINGREQ: return encodePingreq();
-    case PINGRESP: return Uint8Array.of(0xD0, 0);
-    case DISCONNECT: return encodeDisconnect(version, version === 5 ? packet.reasonCode : undefined, packet.properties);
+    case PINGREQ:
+      return encodePingreq();
+    case PINGRESP:
+      return Uint8Array.of(0xd0, 0);
+    case DISCONNECT:
+      return encodeDisconnect(version, version === 5 ? packet.reasonCode : undefined, packet.properties);
     case AUTH: {
       if (version !== 5) throw new Error("MQTT: AUTH needs MQTT 5.0");
       const code = checkReason(AUTH, packet.reasonCode, version);
-      if (code === 0 && packet.properties === undefined) return Uint8Array.of(0xF0, 0);
-      return encodeCoded(0xF0, AUTH, 0, 0, code, packet.properties, true);
+      if (code === 0 && packet.properties === undefined) return Uint8Array.of(0xf0, 0);
+      return encodeCoded(0xf0, AUTH, 0, 0, code, packet.properties, true);
     }
-    default: throw new Error("MQTT: unknown packet type " + String((packet as { type: unknown }).type));
+    default:
+      throw new Error("MQTT: unknown packet type " + String((packet as { type: unknown }).type));
   }
 }

@@ -30,8 +30,22 @@ export const DEFAULT_MAX_PACKET_SIZE = 65536;
 
 // Frozen so that on a device these tables stay in flash rather than being copied to RAM.
 const NAMES: readonly string[] = Object.freeze([
-  "reserved type 0", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
-  "SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "AUTH",
+  "reserved type 0",
+  "CONNECT",
+  "CONNACK",
+  "PUBLISH",
+  "PUBACK",
+  "PUBREC",
+  "PUBREL",
+  "PUBCOMP",
+  "SUBSCRIBE",
+  "SUBACK",
+  "UNSUBSCRIBE",
+  "UNSUBACK",
+  "PINGREQ",
+  "PINGRESP",
+  "DISCONNECT",
+  "AUTH",
 ]);
 
 /** The highest MQTT 3.1.1 CONNACK return code; 6-255 are reserved (§3.2.2.3). */
@@ -39,8 +53,12 @@ export const MAX_RETURN_CODE = 5;
 
 // CONNACK return codes 0-5 (§3.2.2.3, table 3.1).
 const REFUSALS: readonly string[] = Object.freeze([
-  "accepted", "unacceptable protocol version", "identifier rejected", "server unavailable",
-  "bad user name or password", "not authorized",
+  "accepted",
+  "unacceptable protocol version",
+  "identifier rejected",
+  "server unavailable",
+  "bad user name or password",
+  "not authorized",
 ]);
 
 /** The packet type's name as the spec writes it, for error messages. */
@@ -56,18 +74,92 @@ export function connackReason(code: number, version: ProtocolVersion = 4): strin
 
 // MQTT 5.0 reason codes (§2.4, table 2-6), as code/name pairs.
 const REASONS: readonly (number | string)[] = Object.freeze([
-  0x00, "success", 0x01, "granted QoS 1", 0x02, "granted QoS 2", 0x04, "disconnect with Will message",
-  0x10, "no matching subscribers", 0x11, "no subscription existed", 0x18, "continue authentication", 0x19, "re-authenticate",
-  0x80, "unspecified error", 0x81, "malformed packet", 0x82, "protocol error", 0x83, "implementation specific error",
-  0x84, "unsupported protocol version", 0x85, "client identifier not valid", 0x86, "bad user name or password",
-  0x87, "not authorized", 0x88, "server unavailable", 0x89, "server busy", 0x8A, "banned", 0x8B, "server shutting down",
-  0x8C, "bad authentication method", 0x8D, "keep alive timeout", 0x8E, "session taken over", 0x8F, "topic filter invalid",
-  0x90, "topic name invalid", 0x91, "packet identifier in use", 0x92, "packet identifier not found",
-  0x93, "receive maximum exceeded", 0x94, "topic alias invalid", 0x95, "packet too large", 0x96, "message rate too high",
-  0x97, "quota exceeded", 0x98, "administrative action", 0x99, "payload format invalid", 0x9A, "retain not supported",
-  0x9B, "QoS not supported", 0x9C, "use another server", 0x9D, "server moved", 0x9E, "shared subscriptions not supported",
-  0x9F, "connection rate exceeded", 0xA0, "maximum connect time", 0xA1, "subscription identifiers not supported",
-  0xA2, "wildcard subscriptions not supported",
+  0x00,
+  "success",
+  0x01,
+  "granted QoS 1",
+  0x02,
+  "granted QoS 2",
+  0x04,
+  "disconnect with Will message",
+  0x10,
+  "no matching subscribers",
+  0x11,
+  "no subscription existed",
+  0x18,
+  "continue authentication",
+  0x19,
+  "re-authenticate",
+  0x80,
+  "unspecified error",
+  0x81,
+  "malformed packet",
+  0x82,
+  "protocol error",
+  0x83,
+  "implementation specific error",
+  0x84,
+  "unsupported protocol version",
+  0x85,
+  "client identifier not valid",
+  0x86,
+  "bad user name or password",
+  0x87,
+  "not authorized",
+  0x88,
+  "server unavailable",
+  0x89,
+  "server busy",
+  0x8a,
+  "banned",
+  0x8b,
+  "server shutting down",
+  0x8c,
+  "bad authentication method",
+  0x8d,
+  "keep alive timeout",
+  0x8e,
+  "session taken over",
+  0x8f,
+  "topic filter invalid",
+  0x90,
+  "topic name invalid",
+  0x91,
+  "packet identifier in use",
+  0x92,
+  "packet identifier not found",
+  0x93,
+  "receive maximum exceeded",
+  0x94,
+  "topic alias invalid",
+  0x95,
+  "packet too large",
+  0x96,
+  "message rate too high",
+  0x97,
+  "quota exceeded",
+  0x98,
+  "administrative action",
+  0x99,
+  "payload format invalid",
+  0x9a,
+  "retain not supported",
+  0x9b,
+  "QoS not supported",
+  0x9c,
+  "use another server",
+  0x9d,
+  "server moved",
+  0x9e,
+  "shared subscriptions not supported",
+  0x9f,
+  "connection rate exceeded",
+  0xa0,
+  "maximum connect time",
+  0xa1,
+  "subscription identifiers not supported",
+  0xa2,
+  "wildcard subscriptions not supported",
 ]);
 
 /** The MQTT 5.0 name of a reason code (§2.4). */
@@ -79,19 +171,27 @@ export function reasonName(code: number): string {
 // The reason codes each MQTT 5.0 packet may carry (§3.2.2.2, §3.4.2.1, §3.5.2.1, §3.6.2.1, §3.7.2.1, §3.9.3,
 // §3.11.3, §3.14.2.1, §3.15.2.1). Indexed by packet type.
 const VALID_REASONS: readonly (readonly number[] | undefined)[] = Object.freeze([
-  undefined, undefined,
-  Object.freeze([0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8C, 0x90, 0x95, 0x97, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9F]),
+  undefined,
+  undefined,
+  Object.freeze([
+    0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8c, 0x90, 0x95, 0x97, 0x99, 0x9a, 0x9b,
+    0x9c, 0x9d, 0x9f,
+  ]),
   undefined,
   Object.freeze([0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99]),
   Object.freeze([0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99]),
   Object.freeze([0x00, 0x92]),
   Object.freeze([0x00, 0x92]),
   undefined,
-  Object.freeze([0x00, 0x01, 0x02, 0x80, 0x83, 0x87, 0x8F, 0x91, 0x97, 0x9E, 0xA1, 0xA2]),
+  Object.freeze([0x00, 0x01, 0x02, 0x80, 0x83, 0x87, 0x8f, 0x91, 0x97, 0x9e, 0xa1, 0xa2]),
   undefined,
-  Object.freeze([0x00, 0x11, 0x80, 0x83, 0x87, 0x8F, 0x91]),
-  undefined, undefined,
-  Object.freeze([0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8B, 0x8D, 0x8E, 0x8F, 0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1, 0xA2]),
+  Object.freeze([0x00, 0x11, 0x80, 0x83, 0x87, 0x8f, 0x91]),
+  undefined,
+  undefined,
+  Object.freeze([
+    0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8b, 0x8d, 0x8e, 0x8f, 0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98,
+    0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f, 0xa0, 0xa1, 0xa2,
+  ]),
   Object.freeze([0x00, 0x18, 0x19]),
 ]);
 
@@ -136,12 +236,24 @@ export interface Properties {
 }
 
 /** Property value types (§1.5): byte, 0/1 byte, two-byte and four-byte integers, variable byte integer, string, binary, string pair. */
-export const P_BYTE = 0, P_FLAG = 1, P_U16 = 2, P_U32 = 3, P_VBI = 4, P_STRING = 5, P_BINARY = 6, P_PAIR = 7;
+export const P_BYTE = 0,
+  P_FLAG = 1,
+  P_U16 = 2,
+  P_U32 = 3,
+  P_VBI = 4,
+  P_STRING = 5,
+  P_BINARY = 6,
+  P_PAIR = 7;
 /** The Will's properties are checked as if they were a packet of this (reserved) type. */
 export const WILL_PROPERTIES = 0;
 
 /** One row of the property table: identifier, name, value type, and a bit mask of the packet types that may carry it. */
-export interface PropertySpec { readonly id: number; readonly name: keyof Properties; readonly kind: number; readonly packets: number; }
+export interface PropertySpec {
+  readonly id: number;
+  readonly name: keyof Properties;
+  readonly kind: number;
+  readonly packets: number;
+}
 
 function spec(id: number, name: keyof Properties, kind: number, ...packets: number[]): PropertySpec {
   let mask = 0;
@@ -159,7 +271,7 @@ export const PROPERTIES: readonly PropertySpec[] = Object.freeze([
   spec(0x03, "contentType", P_STRING, PUBLISH, WILL_PROPERTIES),
   spec(0x08, "responseTopic", P_STRING, PUBLISH, WILL_PROPERTIES),
   spec(0x09, "correlationData", P_BINARY, PUBLISH, WILL_PROPERTIES),
-  spec(0x0B, "subscriptionIdentifiers", P_VBI, PUBLISH, SUBSCRIBE),
+  spec(0x0b, "subscriptionIdentifiers", P_VBI, PUBLISH, SUBSCRIBE),
   spec(0x11, "sessionExpiryInterval", P_U32, CONNECT, CONNACK, DISCONNECT),
   spec(0x12, "assignedClientIdentifier", P_STRING, CONNACK),
   spec(0x13, "serverKeepAlive", P_U16, CONNACK),
@@ -168,20 +280,37 @@ export const PROPERTIES: readonly PropertySpec[] = Object.freeze([
   spec(0x17, "requestProblemInformation", P_FLAG, CONNECT),
   spec(0x18, "willDelayInterval", P_U32, WILL_PROPERTIES),
   spec(0x19, "requestResponseInformation", P_FLAG, CONNECT),
-  spec(0x1A, "responseInformation", P_STRING, CONNACK),
-  spec(0x1C, "serverReference", P_STRING, CONNACK, DISCONNECT),
-  spec(0x1F, "reasonString", P_STRING, CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT, AUTH),
+  spec(0x1a, "responseInformation", P_STRING, CONNACK),
+  spec(0x1c, "serverReference", P_STRING, CONNACK, DISCONNECT),
+  spec(0x1f, "reasonString", P_STRING, CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT, AUTH),
   spec(0x21, "receiveMaximum", P_U16, CONNECT, CONNACK),
   spec(0x22, "topicAliasMaximum", P_U16, CONNECT, CONNACK),
   spec(0x23, "topicAlias", P_U16, PUBLISH),
   spec(0x24, "maximumQoS", P_FLAG, CONNACK),
   spec(0x25, "retainAvailable", P_FLAG, CONNACK),
-  spec(0x26, "userProperties", P_PAIR, CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK,
-    UNSUBSCRIBE, UNSUBACK, DISCONNECT, AUTH, WILL_PROPERTIES),
+  spec(
+    0x26,
+    "userProperties",
+    P_PAIR,
+    CONNECT,
+    CONNACK,
+    PUBLISH,
+    PUBACK,
+    PUBREC,
+    PUBREL,
+    PUBCOMP,
+    SUBSCRIBE,
+    SUBACK,
+    UNSUBSCRIBE,
+    UNSUBACK,
+    DISCONNECT,
+    AUTH,
+    WILL_PROPERTIES,
+  ),
   spec(0x27, "maximumPacketSize", P_U32, CONNECT, CONNACK),
   spec(0x28, "wildcardSubscriptionAvailable", P_FLAG, CONNACK),
   spec(0x29, "subscriptionIdentifiersAvailable", P_FLAG, CONNACK),
-  spec(0x2A, "sharedSubscriptionAvailable", P_FLAG, CONNACK),
+  spec(0x2a, "sharedSubscriptionAvailable", P_FLAG, CONNACK),
 ]);
 
 /** The table row for property identifier `id`, or undefined for an unknown one. */
@@ -233,7 +362,12 @@ export interface AckPacket {
   properties?: Properties;
 }
 export type PubackPacket = AckPacket;
-export interface SubscribePacket { type: typeof SUBSCRIBE; id: number; filters: SubscribeFilter[]; properties?: Properties; }
+export interface SubscribePacket {
+  type: typeof SUBSCRIBE;
+  id: number;
+  filters: SubscribeFilter[];
+  properties?: Properties;
+}
 export interface SubackPacket {
   type: typeof SUBACK;
   id: number;
@@ -241,20 +375,60 @@ export interface SubackPacket {
   granted: number[];
   properties?: Properties;
 }
-export interface UnsubscribePacket { type: typeof UNSUBSCRIBE; id: number; topics: string[]; properties?: Properties; }
-export interface UnsubackPacket { type: typeof UNSUBACK; id: number; /** MQTT 5.0: one per topic filter. */ reasonCodes?: number[]; properties?: Properties; }
-export interface PingreqPacket { type: typeof PINGREQ; }
-export interface PingrespPacket { type: typeof PINGRESP; }
-export interface DisconnectPacket { type: typeof DISCONNECT; /** MQTT 5.0 only. */ reasonCode?: number; properties?: Properties; }
-export interface AuthPacket { type: typeof AUTH; reasonCode: number; properties?: Properties; }
+export interface UnsubscribePacket {
+  type: typeof UNSUBSCRIBE;
+  id: number;
+  topics: string[];
+  properties?: Properties;
+}
+export interface UnsubackPacket {
+  type: typeof UNSUBACK;
+  id: number;
+  /** MQTT 5.0: one per topic filter. */ reasonCodes?: number[];
+  properties?: Properties;
+}
+export interface PingreqPacket {
+  type: typeof PINGREQ;
+}
+export interface PingrespPacket {
+  type: typeof PINGRESP;
+}
+export interface DisconnectPacket {
+  type: typeof DISCONNECT;
+  /** MQTT 5.0 only. */ reasonCode?: number;
+  properties?: Properties;
+}
+export interface AuthPacket {
+  type: typeof AUTH;
+  reasonCode: number;
+  properties?: Properties;
+}
 
 /** Every control packet. */
-export type Packet = ConnectPacket | ConnackPacket | PublishPacket | AckPacket | SubscribePacket | SubackPacket |
-  UnsubscribePacket | UnsubackPacket | PingreqPacket | PingrespPacket | DisconnectPacket | AuthPacket;
+export type Packet =
+  | ConnectPacket
+  | ConnackPacket
+  | PublishPacket
+  | AckPacket
+  | SubscribePacket
+  | SubackPacket
+  | UnsubscribePacket
+  | UnsubackPacket
+  | PingreqPacket
+  | PingrespPacket
+  | DisconnectPacket
+  | AuthPacket;
 
 /** The packets a broker sends to a client (DISCONNECT and AUTH only with MQTT 5.0). */
-export type IncomingPacket = ConnackPacket | PublishPacket | AckPacket | SubackPacket | UnsubackPacket | PingrespPacket |
-  DisconnectPacket | AuthPacket;
+export type IncomingPacket =
+  | ConnackPacket
+  | PublishPacket
+  | AckPacket
+  | SubackPacket
+  | UnsubackPacket
+  | PingrespPacket
+  | DisconnectPacket
+  | AuthPacket;
 
 export interface Will {
   topic: string;
@@ -288,7 +462,6 @@ export interface SubscribeFilter {
   retainAsPublished?: boolean;
   retainHandling?: 0 | 1 | 2;
 }
-
 
 /** What encodePublish() sends (§3.3). */
 export interface PublishFields {

@@ -28,9 +28,12 @@ export function topicFilterProblem(filter: string, size?: number): string | unde
   for (let i = 0, length = filter.length; i < length; i++) {
     const c = filter.charCodeAt(i);
     // A wildcard occupies a whole level; '#' is also the last level (§4.7.1.2, §4.7.1.3).
-    if (c === 0x23 /* # */ && (i !== length - 1 || (i > 0 && filter.charCodeAt(i - 1) !== 0x2F)))
+    if (c === 0x23 /* # */ && (i !== length - 1 || (i > 0 && filter.charCodeAt(i - 1) !== 0x2f)))
       return "misplaces the multi-level wildcard '#' (§4.7.1.2)";
-    if (c === 0x2B /* + */ && ((i > 0 && filter.charCodeAt(i - 1) !== 0x2F) || (i + 1 < length && filter.charCodeAt(i + 1) !== 0x2F)))
+    if (
+      c === 0x2b /* + */ &&
+      ((i > 0 && filter.charCodeAt(i - 1) !== 0x2f) || (i + 1 < length && filter.charCodeAt(i + 1) !== 0x2f))
+    )
       return "misplaces the single-level wildcard '+' (§4.7.1.3)";
   }
   return stringProblem(filter, size);

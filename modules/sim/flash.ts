@@ -11,7 +11,9 @@ export interface SimFlashOptions {
 /** Thrown by the write or erase that the power cut interrupted, and by every call until powerOn(). */
 export class PowerCut extends Error {
   override name = "PowerCut";
-  constructor(message: string) { super(message); }
+  constructor(message: string) {
+    super(message);
+  }
 }
 
 /**
@@ -35,29 +37,37 @@ export class SimFlash implements Flash {
   constructor(options: SimFlashOptions) {
     const blockSize = options?.blockSize ?? 4096;
     const byteLength = options?.byteLength;
-    if (!Number.isInteger(blockSize) || blockSize < 16) throw new RangeError('SimFlash: option "blockSize" must be an integer of at least 16');
+    if (!Number.isInteger(blockSize) || blockSize < 16)
+      throw new RangeError('SimFlash: option "blockSize" must be an integer of at least 16');
     if (!Number.isInteger(byteLength) || byteLength < blockSize || byteLength % blockSize !== 0)
-      throw new RangeError('SimFlash: option "byteLength" must be a positive multiple of blockSize (' + blockSize + ")");
+      throw new RangeError(
+        'SimFlash: option "byteLength" must be a positive multiple of blockSize (' + blockSize + ")",
+      );
     this.byteLength = byteLength;
     this.blockSize = blockSize;
-    this.bytes = new Uint8Array(byteLength).fill(0xFF);
+    this.bytes = new Uint8Array(byteLength).fill(0xff);
     this.erases = new Uint32Array(byteLength / blockSize);
   }
 
-  get powered(): boolean { return this.#powered; }
+  get powered(): boolean {
+    return this.#powered;
+  }
 
   /**
    * Power fails once `bytes` more bytes have been programmed: the write in progress keeps that many of its bytes,
    * and the next byte gets only the bits of `partialBits` programmed (0, the default, programs none of it).
    */
   cutPowerAfter(bytes: number, partialBits = 0): void {
-    if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError("SimFlash: cutPowerAfter() needs a byte count >= 0");
+    if (!Number.isInteger(bytes) || bytes < 0)
+      throw new RangeError("SimFlash: cutPowerAfter() needs a byte count >= 0");
     this.#budget = bytes;
-    this.#partial = partialBits & 0xFF;
+    this.#partial = partialBits & 0xff;
   }
 
   /** Power fails in the middle of the next erase: the first half of the block is erased, the rest is not. */
-  cutPowerInNextErase(): void { this.#cutErase = true; }
+  cutPowerInNextErase(): void {
+    this.#cutErase = true;
+  }
 
   /** Restores power after a cut and cancels any cut still armed. */
   powerOn(): void {
@@ -86,7 +96,7 @@ export class SimFlash implements Flash {
     if (this.#budget >= 0) this.#budget -= n;
     if (cut) {
       // Bits to clear in the interrupted byte, of which only those in the partial mask made it.
-      target[offset + n] &= ~(~source[n] & this.#partial) & 0xFF;
+      target[offset + n] &= ~(~source[n] & this.#partial) & 0xff;
       this.#powered = false;
       this.#budget = -1;
       throw new PowerCut("SimFlash: power cut after " + n + " of " + source.length + " bytes written at " + offset);
@@ -99,12 +109,12 @@ export class SimFlash implements Flash {
     const from = sector * this.blockSize;
     this.erases[sector]++;
     if (this.#cutErase) {
-      this.bytes.fill(0xFF, from, from + this.blockSize / 2);
+      this.bytes.fill(0xff, from, from + this.blockSize / 2);
       this.#cutErase = false;
       this.#powered = false;
       throw new PowerCut("SimFlash: power cut while erasing block " + sector);
     }
-    this.bytes.fill(0xFF, from, from + this.blockSize);
+    this.bytes.fill(0xff, from, from + this.blockSize);
   }
 
   #checkPower(): void {

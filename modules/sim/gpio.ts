@@ -1,14 +1,31 @@
 // A simulated GPIO controller: pins the world drives (switches, pulse trains, INT lines), ECMA-419 Digital and PulseCount classes.
 import type {
-  Clock, Digital, DigitalConstructor, DigitalOptions, PulseCount, PulseCountConstructor, PulseCountOptions,
+  Clock,
+  Digital,
+  DigitalConstructor,
+  DigitalOptions,
+  PulseCount,
+  PulseCountConstructor,
+  PulseCountOptions,
 } from "telltale/io/io";
 
 /** Mode constants of the simulated Digital class (Moddable uses small integers too). */
-const Mode = Object.freeze({ Input: 0, InputPullUp: 1, InputPullDown: 2, InputPullUpDown: 3, Output: 4, OutputOpenDrain: 5 });
-const RISING = 1, FALLING = 2;
+const Mode = Object.freeze({
+  Input: 0,
+  InputPullUp: 1,
+  InputPullDown: 2,
+  InputPullUpDown: 3,
+  Output: 4,
+  OutputOpenDrain: 5,
+});
+const RISING = 1,
+  FALLING = 2;
 
 /** One recorded output write. */
-export interface PinWrite { at: number; value: number; }
+export interface PinWrite {
+  at: number;
+  value: number;
+}
 
 interface DigitalOwner {
   input: boolean;
@@ -16,7 +33,9 @@ interface DigitalOwner {
   notify: (() => void) | undefined;
 }
 
-interface CounterOwner { count: number; }
+interface CounterOwner {
+  count: number;
+}
 
 interface PinState {
   /** Level driven from outside the board (undefined: floating). */
@@ -38,7 +57,8 @@ interface PinState {
 }
 
 function checkPin(pin: unknown, what: string): number {
-  if (typeof pin !== "number" || pin !== Math.floor(pin) || pin < 0 || pin > 255) throw new RangeError(what + ": invalid pin " + String(pin));
+  if (typeof pin !== "number" || pin !== Math.floor(pin) || pin < 0 || pin > 255)
+    throw new RangeError(what + ": invalid pin " + String(pin));
   return pin;
 }
 
@@ -52,13 +72,26 @@ export class SimGPIO {
   readonly #clock: Clock;
   readonly #pins = new Map<number, PinState>();
 
-  constructor(clock: Clock) { this.#clock = clock; }
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
 
   #pin(pin: number): PinState {
     let p = this.#pins.get(pin);
     if (!p) {
-      p = { driven: undefined, output: undefined, pull: undefined, level: 0, digital: undefined, counter: undefined,
-        source: undefined, sourceAt: 0, sourceFraction: 0, writes: [], edges: 0 };
+      p = {
+        driven: undefined,
+        output: undefined,
+        pull: undefined,
+        level: 0,
+        digital: undefined,
+        counter: undefined,
+        source: undefined,
+        sourceAt: 0,
+        sourceFraction: 0,
+        writes: [],
+        edges: 0,
+      };
       this.#pins.set(pin, p);
     }
     return p;
@@ -72,15 +105,19 @@ export class SimGPIO {
   }
 
   /** The pin's level now. */
-  level(pin: number): number { return this.#pins.get(pin)?.level ?? 0; }
+  level(pin: number): number {
+    return this.#pins.get(pin)?.level ?? 0;
+  }
 
   /** `count` complete pulses (rise and fall) on a pin, at once: each rise counts and may raise an edge callback. */
   pulse(pin: number, count = 1): void {
     const p = this.#pin(checkPin(pin, "SimGPIO"));
     const rest = p.driven ?? 0;
     for (let i = 0; i < count; i++) {
-      p.driven = rest ? 0 : 1; this.#settle(p);
-      p.driven = rest; this.#settle(p);
+      p.driven = rest ? 0 : 1;
+      this.#settle(p);
+      p.driven = rest;
+      this.#settle(p);
     }
   }
 
@@ -101,15 +138,20 @@ export class SimGPIO {
   }
 
   /** Values written by an output on `pin`, with the time of each write. */
-  writes(pin: number): readonly PinWrite[] { return this.#pins.get(pin)?.writes ?? []; }
+  writes(pin: number): readonly PinWrite[] {
+    return this.#pins.get(pin)?.writes ?? [];
+  }
 
   #settle(p: PinState): void {
     const level = p.output ?? p.driven ?? p.pull ?? 0;
     if (level === p.level) return;
     p.level = level;
-    if (level === 1) { p.edges++; if (p.counter) p.counter.count++; }
+    if (level === 1) {
+      p.edges++;
+      if (p.counter) p.counter.count++;
+    }
     const d = p.digital;
-    if (d && d.input && d.notify && (d.edge & (level === 1 ? RISING : FALLING))) d.notify();
+    if (d && d.input && d.notify && d.edge & (level === 1 ? RISING : FALLING)) d.notify();
   }
 
   #integrate(p: PinState): void {
@@ -143,21 +185,31 @@ export class SimGPIO {
       constructor(options: DigitalOptions) {
         const pin = checkPin(options?.pin, "Digital");
         const mode = options.mode;
-        if (typeof mode !== "number" || mode < Mode.Input || mode > Mode.OutputOpenDrain) throw new RangeError("Digital: invalid mode " + String(mode));
+        if (typeof mode !== "number" || mode < Mode.Input || mode > Mode.OutputOpenDrain)
+          throw new RangeError("Digital: invalid mode " + String(mode));
         const edge = options.edge ?? 0;
-        if (typeof edge !== "number" || (edge & ~(RISING | FALLING)) !== 0) throw new RangeError("Digital: invalid edge " + String(edge));
+        if (typeof edge !== "number" || (edge & ~(RISING | FALLING)) !== 0)
+          throw new RangeError("Digital: invalid edge " + String(edge));
         const onReadable = options.onReadable;
-        if (onReadable !== undefined && typeof onReadable !== "function") throw new TypeError("Digital: onReadable must be a function");
+        if (onReadable !== undefined && typeof onReadable !== "function")
+          throw new TypeError("Digital: onReadable must be a function");
         const input = mode < Mode.Output;
-        if (onReadable && (!input || edge === 0)) throw new RangeError("Digital: onReadable needs an input mode and an edge");
+        if (onReadable && (!input || edge === 0))
+          throw new RangeError("Digital: onReadable needs an input mode and an edge");
         const p = gpio.#pin(pin);
         if (p.digital || p.counter) throw new Error("Digital: pin " + pin + " in use");
         this.#owner = {
-          input, edge,
-          notify: onReadable ? () => {
-            if (this.#pending !== undefined) return;
-            this.#pending = gpio.#clock.setTimeout(() => { this.#pending = undefined; if (this.#state) onReadable.call(this); }, 0);
-          } : undefined,
+          input,
+          edge,
+          notify: onReadable
+            ? () => {
+                if (this.#pending !== undefined) return;
+                this.#pending = gpio.#clock.setTimeout(() => {
+                  this.#pending = undefined;
+                  if (this.#state) onReadable.call(this);
+                }, 0);
+              }
+            : undefined,
         };
         p.digital = this.#owner;
         this.#state = p;

@@ -11,7 +11,9 @@ export interface I2CDeviceModel {
 
 export class I2CNack extends Error {
   override name = "I2CNack";
-  constructor(message: string) { super(message); }
+  constructor(message: string) {
+    super(message);
+  }
 }
 
 export class SimI2CBus {
@@ -20,14 +22,19 @@ export class SimI2CBus {
   /** A stuck bus (SDA held low) fails every transfer with a bus error. */
   stuck = false;
 
-  constructor(clock: Clock) { this.#clock = clock; }
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
 
   attach(address: number, model: I2CDeviceModel): void {
-    if (this.#devices.has(address)) throw new Error("SimI2CBus: address 0x" + address.toString(16) + " is already taken");
+    if (this.#devices.has(address))
+      throw new Error("SimI2CBus: address 0x" + address.toString(16) + " is already taken");
     this.#devices.set(address, model);
   }
 
-  detach(address: number): void { this.#devices.delete(address); }
+  detach(address: number): void {
+    this.#devices.delete(address);
+  }
 
   /** An I2C class (the shape of `embedded:io/i2c`) whose instances talk to this bus. */
   ioClass(): I2CConstructor {
@@ -37,7 +44,7 @@ export class SimI2CBus {
       #open = true;
       constructor(options: I2COptions) {
         const address = options?.address;
-        if (typeof address !== "number" || address !== (address | 0) || address < 0 || address > 0x7F)
+        if (typeof address !== "number" || address !== (address | 0) || address < 0 || address > 0x7f)
           throw new RangeError("I2C: invalid address " + String(address));
         this.#address = address;
       }
@@ -60,8 +67,12 @@ export class SimI2CBus {
           : new Uint8Array(buffer);
         bus.#device(this.#address).write(bytes.slice(), bus.#clock.now());
       }
-      close(): void { this.#open = false; }
-      #check(): void { if (!this.#open) throw new Error("I2C: closed"); }
+      close(): void {
+        this.#open = false;
+      }
+      #check(): void {
+        if (!this.#open) throw new Error("I2C: closed");
+      }
     };
   }
 

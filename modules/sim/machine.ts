@@ -31,17 +31,25 @@ export class MachineEnvironment implements Environment {
 
   constructor(options: MachineOptions = {}) {
     this.#options = {
-      temperature: options.temperature ?? 40, amplitude: options.amplitude ?? 1.5,
-      periodMs: options.periodMs ?? 600_000, noise: options.noise ?? 0.05,
-      humidity: options.humidity ?? 45, seed: options.seed ?? 1,
+      temperature: options.temperature ?? 40,
+      amplitude: options.amplitude ?? 1.5,
+      periodMs: options.periodMs ?? 600_000,
+      noise: options.noise ?? 0.05,
+      humidity: options.humidity ?? 45,
+      seed: options.seed ?? 1,
     };
     this.fault = options.fault ?? { kind: "none", atMs: 0, size: 0 };
-    this.#state = (this.#options.seed | 0) || 1;
+    this.#state = this.#options.seed | 0 || 1;
   }
 
   temperature(now: number): number {
     const o = this.#options;
-    return o.temperature + o.amplitude * Math.sin((2 * Math.PI * now) / o.periodMs) + this.#faultOffset(now) + o.noise * this.#gaussian();
+    return (
+      o.temperature +
+      o.amplitude * Math.sin((2 * Math.PI * now) / o.periodMs) +
+      this.#faultOffset(now) +
+      o.noise * this.#gaussian()
+    );
   }
 
   /** Ambient air pressure, hPa. */
@@ -78,10 +86,16 @@ export class MachineEnvironment implements Environment {
   vibration(now: number, axis: number): number {
     const shaftHz = this.rpm(now) / 60;
     const t = now / 1000;
-    const wear = 0.05 + (this.fault.kind === "wear" && now >= this.fault.atMs ? (this.fault.size * (now - this.fault.atMs)) / 60_000 : 0);
+    const wear =
+      0.05 +
+      (this.fault.kind === "wear" && now >= this.fault.atMs ? (this.fault.size * (now - this.fault.atMs)) / 60_000 : 0);
     const phase = axis * 2.1;
-    return (axis === 2 ? 9.80665 : 0) + 0.5 * Math.sin(2 * Math.PI * shaftHz * t + phase)
-      + wear * Math.sin(2 * Math.PI * 3.2 * shaftHz * t + 2 * phase) + 0.05 * this.#gaussian();
+    return (
+      (axis === 2 ? 9.80665 : 0) +
+      0.5 * Math.sin(2 * Math.PI * shaftHz * t + phase) +
+      wear * Math.sin(2 * Math.PI * 3.2 * shaftHz * t + 2 * phase) +
+      0.05 * this.#gaussian()
+    );
   }
 
   humidity(now: number): number {
@@ -103,9 +117,11 @@ export class MachineEnvironment implements Environment {
     let sum = 0;
     for (let i = 0; i < 4; i++) {
       let x = this.#state;
-      x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+      x ^= x << 13;
+      x ^= x >> 17;
+      x ^= x << 5;
       this.#state = x;
-      sum += (x & 0xFFFF) / 65536;
+      sum += (x & 0xffff) / 65536;
     }
     return (sum - 2) * Math.sqrt(3);
   }

@@ -33,36 +33,54 @@ export type ModelTable = Readonly<Record<string, AttachModel>>;
 export const models: ModelTable = Object.freeze({
   sht3x: (world: ModelContext, d: SensorDeclaration) => {
     const m = world.machine;
-    const model = new SHT3xModel({ environment: {
-      temperature: (now) => m.temperature(world.elapsed(now)),
-      humidity: (now) => m.humidity(world.elapsed(now)),
-    } });
+    const model = new SHT3xModel({
+      environment: {
+        temperature: (now) => m.temperature(world.elapsed(now)),
+        humidity: (now) => m.humidity(world.elapsed(now)),
+      },
+    });
     world.bus.attach(d.address!, model);
     return model;
   },
   bme280: (world: ModelContext, d: SensorDeclaration) => {
     const m = world.machine;
-    const model = new BME280Model({ environment: {
-      temperature: (now) => m.temperature(world.elapsed(now)),
-      pressure: (now) => m.pressure(world.elapsed(now)),
-      humidity: (now) => m.humidity(world.elapsed(now)),
-    } });
+    const model = new BME280Model({
+      environment: {
+        temperature: (now) => m.temperature(world.elapsed(now)),
+        pressure: (now) => m.pressure(world.elapsed(now)),
+        humidity: (now) => m.humidity(world.elapsed(now)),
+      },
+    });
     world.bus.attach(d.address!, model);
     return model;
   },
   adxl345: (world: ModelContext, d: SensorDeclaration) => {
     const m = world.machine;
     // With an INT pin the model keeps time on the world clock so its watermark interrupt rises on time.
-    const model = new ADXL345Model({ motion: { vibration: (now, axis) => m.vibration(world.elapsed(now), axis) }, clock: d.pin !== undefined ? world.clock : undefined });
+    const model = new ADXL345Model({
+      motion: { vibration: (now, axis) => m.vibration(world.elapsed(now), axis) },
+      clock: d.pin !== undefined ? world.clock : undefined,
+    });
     world.bus.attach(d.address!, model);
-    if (d.pin !== undefined) { const pin = d.pin; world.gpio.set(pin, 0); model.onInterrupt = (level) => world.gpio.set(pin, level ? 1 : 0); }
+    if (d.pin !== undefined) {
+      const pin = d.pin;
+      world.gpio.set(pin, 0);
+      model.onInterrupt = (level) => world.gpio.set(pin, level ? 1 : 0);
+    }
     return model;
   },
   mpu6050: (world: ModelContext, d: SensorDeclaration) => {
     const m = world.machine;
-    const model = new MPU6050Model({ motion: { vibration: (now, axis) => m.vibration(world.elapsed(now), axis) }, clock: d.pin !== undefined ? world.clock : undefined });
+    const model = new MPU6050Model({
+      motion: { vibration: (now, axis) => m.vibration(world.elapsed(now), axis) },
+      clock: d.pin !== undefined ? world.clock : undefined,
+    });
     world.bus.attach(d.address!, model);
-    if (d.pin !== undefined) { const pin = d.pin; world.gpio.set(pin, 0); model.onInterrupt = (level) => world.gpio.set(pin, level ? 1 : 0); }
+    if (d.pin !== undefined) {
+      const pin = d.pin;
+      world.gpio.set(pin, 0);
+      model.onInterrupt = (level) => world.gpio.set(pin, level ? 1 : 0);
+    }
     return model;
   },
   // A door or float switch: floating until a test or the simulator drives it (the input's pull decides meanwhile).
@@ -72,7 +90,9 @@ export const models: ModelTable = Object.freeze({
   },
   // A tachometer on the shaft: pulsesPerRevolution pulses per turn at the machine's speed.
   "pulse-counter": (world: ModelContext, d: SensorDeclaration) => {
-    const pin = d.pin!, m = world.machine, perTurn = (d.options.pulsesPerRevolution as number | undefined) ?? 1;
+    const pin = d.pin!,
+      m = world.machine,
+      perTurn = (d.options.pulsesPerRevolution as number | undefined) ?? 1;
     world.gpio.drivePulses(pin, (now) => (m.rpm(world.elapsed(now)) / 60) * perTurn);
     return { pin };
   },
@@ -82,20 +102,25 @@ export const models: ModelTable = Object.freeze({
   },
   sht4x: (world: ModelContext, d: SensorDeclaration) => {
     const m = world.machine;
-    const model = new SHT4xModel({ environment: {
-      temperature: (now) => m.temperature(world.elapsed(now)),
-      humidity: (now) => m.humidity(world.elapsed(now)),
-    } });
+    const model = new SHT4xModel({
+      environment: {
+        temperature: (now) => m.temperature(world.elapsed(now)),
+        humidity: (now) => m.humidity(world.elapsed(now)),
+      },
+    });
     world.bus.attach(d.address!, model);
     return model;
   },
   ina226: (world: ModelContext, d: SensorDeclaration) => {
     const m = world.machine;
     // The motor's supply through the shunt the declaration names.
-    const model = new INA226Model({ shunt: d.options.shunt as number, rail: {
-      current: (now) => m.current(world.elapsed(now)),
-      busVoltage: (now) => m.busVoltage(world.elapsed(now)),
-    } });
+    const model = new INA226Model({
+      shunt: d.options.shunt as number,
+      rail: {
+        current: (now) => m.current(world.elapsed(now)),
+        busVoltage: (now) => m.busVoltage(world.elapsed(now)),
+      },
+    });
     world.bus.attach(d.address!, model);
     return model;
   },
@@ -103,22 +128,38 @@ export const models: ModelTable = Object.freeze({
   // AIN2: the motor supply through a 1:11 divider; AIN3: grounded. With a pin, ALERT/RDY drives it.
   ads1115: (world: ModelContext, d: SensorDeclaration) => {
     const m = world.machine;
-    const model = new ADS1115Model({ clock: d.pin !== undefined ? world.clock : undefined, inputs: {
-      voltage: (now, input) => {
-        const t = world.elapsed(now);
-        return input === 0 ? 0.1 * m.current(t) : input === 1 ? 0.5 + 0.4 * m.pumpPressure(t) : input === 2 ? m.busVoltage(t) / 11 : 0;
+    const model = new ADS1115Model({
+      clock: d.pin !== undefined ? world.clock : undefined,
+      inputs: {
+        voltage: (now, input) => {
+          const t = world.elapsed(now);
+          return input === 0
+            ? 0.1 * m.current(t)
+            : input === 1
+              ? 0.5 + 0.4 * m.pumpPressure(t)
+              : input === 2
+                ? m.busVoltage(t) / 11
+                : 0;
+        },
       },
-    } });
+    });
     world.bus.attach(d.address!, model);
-    if (d.pin !== undefined) { const pin = d.pin; world.gpio.set(pin, 1); model.onAlert = (level) => world.gpio.set(pin, level); }
+    if (d.pin !== undefined) {
+      const pin = d.pin;
+      world.gpio.set(pin, 1);
+      model.onAlert = (level) => world.gpio.set(pin, level);
+    }
     return model;
   },
   ina219: (world: ModelContext, d: SensorDeclaration) => {
     const m = world.machine;
-    const model = new INA219Model({ shunt: d.options.shunt as number, rail: {
-      current: (now) => m.current(world.elapsed(now)),
-      busVoltage: (now) => m.busVoltage(world.elapsed(now)),
-    } });
+    const model = new INA219Model({
+      shunt: d.options.shunt as number,
+      rail: {
+        current: (now) => m.current(world.elapsed(now)),
+        busVoltage: (now) => m.busVoltage(world.elapsed(now)),
+      },
+    });
     world.bus.attach(d.address!, model);
     return model;
   },

@@ -23,7 +23,12 @@ export interface SimWorld extends ModelContext {
  * Builds the world and attaches, for every declared sensor whose part `table` lists, its model (default: every chip
  * model the firmware has, from sim/models).
  */
-export function createSimWorld(clock: Clock, sensors: readonly SensorDeclaration[], machine: MachineOptions = {}, table: ModelTable = standardModels): SimWorld {
+export function createSimWorld(
+  clock: Clock,
+  sensors: readonly SensorDeclaration[],
+  machine: MachineOptions = {},
+  table: ModelTable = standardModels,
+): SimWorld {
   const start = clock.now();
   const world: SimWorld = {
     clock,

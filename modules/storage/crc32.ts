@@ -3,8 +3,8 @@
 // Four bits at a time: a 16-entry table (64 bytes, frozen so it stays in flash) instead of a 1 KB one in RAM,
 // because outbox records are short and written at most a few times a second.
 const TABLE: readonly number[] = Object.freeze([
-  0x00000000, 0x1DB71064, 0x3B6E20C8, 0x26D930AC, 0x76DC4190, 0x6B6B51F4, 0x4DB26158, 0x5005713C,
-  0xEDB88320, 0xF00F9344, 0xD6D6A3E8, 0xCB61B38C, 0x9B64C2B0, 0x86D3D2D4, 0xA00AE278, 0xBDBDF21C,
+  0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c, 0xedb88320,
+  0xf00f9344, 0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
 ]);
 
 /** Feeds bytes[start, end) into a running CRC; start from `CRC32_INIT`, finish with `crc32Final`. */
@@ -17,11 +17,11 @@ export function crc32Update(crc: number, bytes: Uint8Array, start = 0, end = byt
   return crc;
 }
 
-export const CRC32_INIT = 0xFFFFFFFF;
+export const CRC32_INIT = 0xffffffff;
 
 /** The finished CRC as an unsigned 32-bit number. */
 export function crc32Final(crc: number): number {
-  return (crc ^ 0xFFFFFFFF) >>> 0;
+  return (crc ^ 0xffffffff) >>> 0;
 }
 
 /** CRC-32 of bytes[start, end). crc32("123456789") is 0xCBF43926 (the catalogue check value). */

@@ -16,7 +16,9 @@ export function checkRange(offset: number, length: number, size: number, what: s
 
 /** A view of `bytes` as a Uint8Array without copying. */
 export function byteView(bytes: ArrayBuffer | ArrayBufferView): Uint8Array {
-  return ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
+  return ArrayBuffer.isView(bytes)
+    ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    : new Uint8Array(bytes);
 }
 
 export class MemoryFlash implements Flash {
@@ -27,12 +29,15 @@ export class MemoryFlash implements Flash {
   constructor(options: MemoryFlashOptions) {
     const blockSize = options?.blockSize ?? 4096;
     const byteLength = options?.byteLength;
-    if (!Number.isInteger(blockSize) || blockSize < 64) throw new RangeError('MemoryFlash: option "blockSize" must be an integer of at least 64');
+    if (!Number.isInteger(blockSize) || blockSize < 64)
+      throw new RangeError('MemoryFlash: option "blockSize" must be an integer of at least 64');
     if (!Number.isInteger(byteLength) || byteLength < blockSize || byteLength % blockSize !== 0)
-      throw new RangeError('MemoryFlash: option "byteLength" must be a positive multiple of blockSize (' + blockSize + ")");
+      throw new RangeError(
+        'MemoryFlash: option "byteLength" must be a positive multiple of blockSize (' + blockSize + ")",
+      );
     this.byteLength = byteLength;
     this.blockSize = blockSize;
-    this.#bytes = new Uint8Array(byteLength).fill(0xFF);
+    this.#bytes = new Uint8Array(byteLength).fill(0xff);
   }
 
   read(offset: number, length: number): ArrayBuffer {
@@ -50,6 +55,6 @@ export class MemoryFlash implements Flash {
 
   erase(sector: number): void {
     checkRange(sector * this.blockSize, this.blockSize, this.byteLength, "erase");
-    this.#bytes.fill(0xFF, sector * this.blockSize, (sector + 1) * this.blockSize);
+    this.#bytes.fill(0xff, sector * this.blockSize, (sector + 1) * this.blockSize);
   }
 }

@@ -22,12 +22,16 @@ export const ALARM = 1;
  * that was torn), and nothing more is appended to that segment.
  */
 const HEADER = 16;
-const MAGIC0 = 0x7E, MAGIC1 = 0xB0;
-const PENDING = 0xFF;
+const MAGIC0 = 0x7e,
+  MAGIC1 = 0xb0;
+const PENDING = 0xff;
 
 // Segment states. DIRTY segments hold nothing live and are erased when next needed, so an acknowledgement never
 // waits for an erase (tens of milliseconds on ESP32).
-const FREE = 0, DIRTY = 1, ACTIVE = 2, SEALED = 3;
+const FREE = 0,
+  DIRTY = 1,
+  ACTIVE = 2,
+  SEALED = 3;
 
 // Index flags: bits 0-4 are the record's own flags; SENT is RAM-only, for the sender's cursor.
 const KIND_MASK = 0x03;
@@ -65,7 +69,7 @@ function align4(n: number): number {
 }
 
 function erased(bytes: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (bytes[i] !== 0xFF) return false;
+  for (let i = from; i < to; i++) if (bytes[i] !== 0xff) return false;
   return true;
 }
 
@@ -85,7 +89,7 @@ function recordCrc(bytes: Uint8Array, at: number, bodyLength: number): number {
 
 // The aligned size of a valid record at `at` in a segment image, or 0 when none is there (torn or garbage).
 function validRecord(bytes: Uint8Array, at: number, end: number): number {
-  if (bytes[at] !== MAGIC0 || bytes[at + 1] !== MAGIC1 || (bytes[at + 2] & 0xE0) !== 0) return 0;
+  if (bytes[at] !== MAGIC0 || bytes[at + 1] !== MAGIC1 || (bytes[at + 2] & 0xe0) !== 0) return 0;
   const length = u16(bytes, at + 8);
   if (u16(bytes, at + 10) > length || at + HEADER + length > end) return 0;
   if (recordCrc(bytes, at, length) !== u32(bytes, at + 12)) return 0;
@@ -129,15 +133,26 @@ export class Outbox {
 
   constructor(options: OutboxOptions) {
     const flash = options?.flash;
-    if (typeof flash !== "object" || flash === null || typeof flash.read !== "function" || typeof flash.write !== "function" || typeof flash.erase !== "function")
+    if (
+      typeof flash !== "object" ||
+      flash === null ||
+      typeof flash.read !== "function" ||
+      typeof flash.write !== "function" ||
+      typeof flash.erase !== "function"
+    )
       throw new TypeError('Outbox: option "flash" must provide read(), write() and erase()');
-    const blockSize = flash.blockSize, byteLength = flash.byteLength;
+    const blockSize = flash.blockSize,
+      byteLength = flash.byteLength;
     if (!Number.isInteger(blockSize) || blockSize < 64 || blockSize > 65536)
       throw new RangeError("Outbox: flash blockSize must be 64-65536 bytes, got " + String(blockSize));
     const segments = Math.floor(byteLength / blockSize);
-    if (!(segments >= 2)) throw new RangeError("Outbox: flash must hold at least 2 blocks of " + blockSize + " bytes, got " + String(byteLength));
+    if (!(segments >= 2))
+      throw new RangeError(
+        "Outbox: flash must hold at least 2 blocks of " + blockSize + " bytes, got " + String(byteLength),
+      );
     const maxRecords = options.maxRecords ?? Math.min(4096, Math.max(16, Math.floor(byteLength / 128)));
-    if (!Number.isInteger(maxRecords) || maxRecords < 1) throw new RangeError('Outbox: option "maxRecords" must be a positive integer');
+    if (!Number.isInteger(maxRecords) || maxRecords < 1)
+      throw new RangeError('Outbox: option "maxRecords" must be a positive integer');
     this.#flash = flash;
     this.#blockSize = blockSize;
     this.#segments = segments;
@@ -160,7 +175,11 @@ export class Outbox {
       const seq = found[3 * i];
       if (seq === last) {
         // The copy not indexed must not come back after the kept one is acknowledged.
-        try { flash.write(found[3 * i + 1] + 3, DONE_MARK); } catch { /* a failing flash shows up on the next append */ }
+        try {
+          flash.write(found[3 * i + 1] + 3, DONE_MARK);
+        } catch {
+          /* a failing flash shows up on the next append */
+        }
         continue;
       }
       last = seq;
@@ -172,35 +191,54 @@ export class Outbox {
   }
 
   /** Records appended and not yet acknowledged (or dropped). */
-  get pending(): number { return this.#pending; }
+  get pending(): number {
+    return this.#pending;
+  }
   /** Records lost to the capacity policy since the outbox was opened (old telemetry evicted, new records refused). */
-  get dropped(): number { return this.#dropped; }
+  get dropped(): number {
+    return this.#dropped;
+  }
   /** New alarms refused because every segment was full of pending alarms (never old ones evicted). */
-  get droppedAlarms(): number { return this.#droppedAlarms; }
+  get droppedAlarms(): number {
+    return this.#droppedAlarms;
+  }
   /** Segments that are erased or reclaimable. */
   get freeSegments(): number {
     let n = 0;
     for (let s = 0; s < this.#segments; s++) if (this.#state[s] <= DIRTY) n++;
     return n;
   }
-  get segments(): number { return this.#segments; }
+  get segments(): number {
+    return this.#segments;
+  }
   /** The sequence number the next record will get. */
-  get nextSeq(): number { return this.#nextSeq; }
+  get nextSeq(): number {
+    return this.#nextSeq;
+  }
 
   /** Pending records of one kind. */
-  pendingOf(kind: number): number { return this.#pendingOf[kind & KIND_MASK]; }
+  pendingOf(kind: number): number {
+    return this.#pendingOf[kind & KIND_MASK];
+  }
 
   /**
    * Appends a record and returns its sequence number once it is in flash, or -1 when the policy refused it
    * (counted in `dropped`). Throws when the record cannot fit in a segment, or when the flash fails.
    */
   append(kind: number, qos: number, retain: boolean, topic: Uint8Array, payload: Uint8Array): number {
-    if (kind !== TELEMETRY && kind !== ALARM) throw new RangeError("Outbox: kind must be TELEMETRY or ALARM, got " + String(kind));
+    if (kind !== TELEMETRY && kind !== ALARM)
+      throw new RangeError("Outbox: kind must be TELEMETRY or ALARM, got " + String(kind));
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new RangeError("Outbox: qos must be 0, 1 or 2, got " + String(qos));
     const bodyLength = topic.length + payload.length;
     const size = align4(HEADER + bodyLength);
-    if (topic.length > 0xFFFF || size > this.#blockSize)
-      throw new RangeError("Outbox: a record of " + (HEADER + bodyLength) + " bytes does not fit in a " + this.#blockSize + "-byte segment");
+    if (topic.length > 0xffff || size > this.#blockSize)
+      throw new RangeError(
+        "Outbox: a record of " +
+          (HEADER + bodyLength) +
+          " bytes does not fit in a " +
+          this.#blockSize +
+          "-byte segment",
+      );
     if (!this.#makeRoom(size)) {
       this.#dropped++;
       if (kind === ALARM) this.#droppedAlarms++;
@@ -213,13 +251,21 @@ export class Outbox {
     record[1] = MAGIC1;
     record[2] = flags;
     record[3] = PENDING;
-    record[4] = seq & 0xFF; record[5] = (seq >>> 8) & 0xFF; record[6] = (seq >>> 16) & 0xFF; record[7] = seq >>> 24;
-    record[8] = bodyLength & 0xFF; record[9] = bodyLength >> 8;
-    record[10] = topic.length & 0xFF; record[11] = topic.length >> 8;
+    record[4] = seq & 0xff;
+    record[5] = (seq >>> 8) & 0xff;
+    record[6] = (seq >>> 16) & 0xff;
+    record[7] = seq >>> 24;
+    record[8] = bodyLength & 0xff;
+    record[9] = bodyLength >> 8;
+    record[10] = topic.length & 0xff;
+    record[11] = topic.length >> 8;
     record.set(topic, HEADER);
     record.set(payload, HEADER + topic.length);
     const crc = recordCrc(record, 0, bodyLength);
-    record[12] = crc & 0xFF; record[13] = (crc >>> 8) & 0xFF; record[14] = (crc >>> 16) & 0xFF; record[15] = crc >>> 24;
+    record[12] = crc & 0xff;
+    record[13] = (crc >>> 8) & 0xff;
+    record[14] = (crc >>> 16) & 0xff;
+    record[15] = crc >>> 24;
     const offset = this.#active * this.#blockSize + this.#writeAt;
     this.#write(offset, record);
     this.#writeAt += size;
@@ -244,7 +290,8 @@ export class Outbox {
     if (i < 0) return undefined;
     const offset = this.#offsets[(this.#head + i) % this.#capacity];
     const header = new Uint8Array(this.#flash.read(offset, HEADER));
-    const length = u16(header, 8), topicLength = u16(header, 10);
+    const length = u16(header, 8),
+      topicLength = u16(header, 10);
     const bytes = new Uint8Array(HEADER + length);
     bytes.set(header, 0);
     bytes.set(new Uint8Array(this.#flash.read(offset + HEADER, length)), HEADER);
@@ -252,8 +299,12 @@ export class Outbox {
       throw new Error("Outbox: record " + seq + " at flash offset " + offset + " no longer matches its CRC");
     const flags = header[2];
     return {
-      seq, kind: flags & KIND_MASK, qos: (flags >> 2) & 3, retain: (flags & 0x10) !== 0,
-      topic: bytes.subarray(HEADER, HEADER + topicLength), payload: bytes.subarray(HEADER + topicLength),
+      seq,
+      kind: flags & KIND_MASK,
+      qos: (flags >> 2) & 3,
+      retain: (flags & 0x10) !== 0,
+      topic: bytes.subarray(HEADER, HEADER + topicLength),
+      payload: bytes.subarray(HEADER + topicLength),
     };
   }
 
@@ -295,22 +346,34 @@ export class Outbox {
   #scan(): number[] {
     const blockSize = this.#blockSize;
     const found: number[] = [];
-    let maxSeq = 0, bestSeq = -1, torn = 0;
+    let maxSeq = 0,
+      bestSeq = -1,
+      torn = 0;
     for (let s = 0; s < this.#segments; s++) {
       const bytes = new Uint8Array(this.#flash.read(s * blockSize, blockSize));
-      let at = 0, records = 0, highest = 0, open = true;
+      let at = 0,
+        records = 0,
+        highest = 0,
+        open = true;
       while (at + HEADER <= blockSize) {
         if (erased(bytes, at, at + HEADER)) {
           // Free space must be erased to its end; anything else is a torn erase or write.
-          if (!erased(bytes, at, blockSize)) { open = false; torn++; }
+          if (!erased(bytes, at, blockSize)) {
+            open = false;
+            torn++;
+          }
           break;
         }
         const size = validRecord(bytes, at, blockSize);
-        if (size === 0) { open = false; torn++; break; }
+        if (size === 0) {
+          open = false;
+          torn++;
+          break;
+        }
         const seq = u32(bytes, at + 4);
         records++;
         if (seq > highest) highest = seq;
-        if (bytes[at + 3] === PENDING) found.push(seq, s * blockSize + at, bytes[at + 2] & 0x1F);
+        if (bytes[at + 3] === PENDING) found.push(seq, s * blockSize + at, bytes[at + 2] & 0x1f);
         at += size;
       }
       if (highest > maxSeq) maxSeq = highest;
@@ -318,7 +381,11 @@ export class Outbox {
       else {
         this.#state[s] = SEALED;
         // Appends continue in the open segment holding the newest record.
-        if (open && highest > bestSeq) { bestSeq = highest; this.#active = s; this.#writeAt = at; }
+        if (open && highest > bestSeq) {
+          bestSeq = highest;
+          this.#active = s;
+          this.#writeAt = at;
+        }
       }
     }
     if (this.#active >= 0) this.#state[this.#active] = ACTIVE;
@@ -371,7 +438,8 @@ export class Outbox {
     for (let i = 0; i < this.#count; i++) {
       const p = (this.#head + i) % this.#capacity;
       const f = this.#flags[p];
-      if (!(f & REMOVED) && (f & KIND_MASK) !== TELEMETRY && Math.floor(this.#offsets[p] / this.#blockSize) === s) return true;
+      if (!(f & REMOVED) && (f & KIND_MASK) !== TELEMETRY && Math.floor(this.#offsets[p] / this.#blockSize) === s)
+        return true;
     }
     return false;
   }
@@ -415,7 +483,7 @@ export class Outbox {
       const p = (this.#head + i) % this.#capacity;
       const f = this.#flags[p];
       const offset = this.#offsets[p];
-      if ((f & REMOVED) || Math.floor(offset / blockSize) !== victim) continue;
+      if (f & REMOVED || Math.floor(offset / blockSize) !== victim) continue;
       if ((f & KIND_MASK) === TELEMETRY) {
         this.#remove(p);
         this.#dropped++;
@@ -453,7 +521,7 @@ export class Outbox {
     const p = (this.#head + this.#count) % this.#capacity;
     this.#seqs[p] = seq;
     this.#offsets[p] = offset;
-    this.#flags[p] = flags & 0x1F;
+    this.#flags[p] = flags & 0x1f;
     this.#count++;
     this.#pending++;
     this.#pendingOf[flags & KIND_MASK]++;
@@ -473,7 +541,7 @@ export class Outbox {
   // Drops removed entries from the head of the ring.
   #trim(): void {
     let n = 0;
-    while (this.#count > 0 && (this.#flags[this.#head] & REMOVED)) {
+    while (this.#count > 0 && this.#flags[this.#head] & REMOVED) {
       this.#head = (this.#head + 1) % this.#capacity;
       this.#count--;
       n++;
@@ -520,12 +588,13 @@ export class Outbox {
 
   // Logical index of a pending record by sequence number (binary search: the ring is in sequence order), or -1.
   #find(seq: number): number {
-    let lo = 0, hi = this.#count - 1;
+    let lo = 0,
+      hi = this.#count - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const p = (this.#head + mid) % this.#capacity;
       const s = this.#seqs[p];
-      if (s === seq) return (this.#flags[p] & REMOVED) ? -1 : mid;
+      if (s === seq) return this.#flags[p] & REMOVED ? -1 : mid;
       if (s < seq) lo = mid + 1;
       else hi = mid - 1;
     }

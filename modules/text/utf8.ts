@@ -17,9 +17,9 @@ export function utf8Size(text: string, refuseNull = false): number {
       if (c === 0 && refuseNull) return NULL_CHARACTER;
       size += 1;
     } else if (c < 0x800) size += 2;
-    else if (c >= 0xD800 && c <= 0xDFFF) {
-      const d = c <= 0xDBFF && i + 1 < length ? text.charCodeAt(i + 1) : 0;
-      if (d < 0xDC00 || d > 0xDFFF) return LONE_SURROGATE;
+    else if (c >= 0xd800 && c <= 0xdfff) {
+      const d = c <= 0xdbff && i + 1 < length ? text.charCodeAt(i + 1) : 0;
+      if (d < 0xdc00 || d > 0xdfff) return LONE_SURROGATE;
       i++;
       size += 4;
     } else size += 3;
@@ -33,18 +33,18 @@ export function utf8Write(text: string, out: Uint8Array, at: number): number {
     let c = text.charCodeAt(i);
     if (c < 0x80) out[at++] = c;
     else if (c < 0x800) {
-      out[at++] = 0xC0 | (c >> 6);
-      out[at++] = 0x80 | (c & 0x3F);
-    } else if (c >= 0xD800 && c <= 0xDBFF) {
-      c = 0x10000 + ((c - 0xD800) << 10) + (text.charCodeAt(++i) - 0xDC00);
-      out[at++] = 0xF0 | (c >> 18);
-      out[at++] = 0x80 | ((c >> 12) & 0x3F);
-      out[at++] = 0x80 | ((c >> 6) & 0x3F);
-      out[at++] = 0x80 | (c & 0x3F);
+      out[at++] = 0xc0 | (c >> 6);
+      out[at++] = 0x80 | (c & 0x3f);
+    } else if (c >= 0xd800 && c <= 0xdbff) {
+      c = 0x10000 + ((c - 0xd800) << 10) + (text.charCodeAt(++i) - 0xdc00);
+      out[at++] = 0xf0 | (c >> 18);
+      out[at++] = 0x80 | ((c >> 12) & 0x3f);
+      out[at++] = 0x80 | ((c >> 6) & 0x3f);
+      out[at++] = 0x80 | (c & 0x3f);
     } else {
-      out[at++] = 0xE0 | (c >> 12);
-      out[at++] = 0x80 | ((c >> 6) & 0x3F);
-      out[at++] = 0x80 | (c & 0x3F);
+      out[at++] = 0xe0 | (c >> 12);
+      out[at++] = 0x80 | ((c >> 6) & 0x3f);
+      out[at++] = 0x80 | (c & 0x3f);
     }
   }
   return at;
@@ -59,21 +59,33 @@ export function utf8Read(bytes: Uint8Array, start: number, end: number): string 
   let at = start;
   while (at < end) {
     const a = bytes[at++];
-    if (a < 0x80) { text += String.fromCharCode(a); continue; }
+    if (a < 0x80) {
+      text += String.fromCharCode(a);
+      continue;
+    }
     let code: number, more: number, min: number;
-    if (a >= 0xC2 && a <= 0xDF) { code = a & 0x1F; more = 1; min = 0x80; }
-    else if (a >= 0xE0 && a <= 0xEF) { code = a & 0x0F; more = 2; min = 0x800; }
-    else if (a >= 0xF0 && a <= 0xF4) { code = a & 0x07; more = 3; min = 0x10000; }
-    else return undefined;
+    if (a >= 0xc2 && a <= 0xdf) {
+      code = a & 0x1f;
+      more = 1;
+      min = 0x80;
+    } else if (a >= 0xe0 && a <= 0xef) {
+      code = a & 0x0f;
+      more = 2;
+      min = 0x800;
+    } else if (a >= 0xf0 && a <= 0xf4) {
+      code = a & 0x07;
+      more = 3;
+      min = 0x10000;
+    } else return undefined;
     if (at + more > end) return undefined;
     for (let i = 0; i < more; i++) {
       const b = bytes[at++];
-      if ((b & 0xC0) !== 0x80) return undefined;
-      code = (code << 6) | (b & 0x3F);
+      if ((b & 0xc0) !== 0x80) return undefined;
+      code = (code << 6) | (b & 0x3f);
     }
-    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return undefined;
+    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return undefined;
     if (code < 0x10000) text += String.fromCharCode(code);
-    else text += String.fromCharCode(0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF));
+    else text += String.fromCharCode(0xd800 + ((code - 0x10000) >> 10), 0xdc00 + ((code - 0x10000) & 0x3ff));
   }
   return text;
 }

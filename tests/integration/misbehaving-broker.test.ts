@@ -15,7 +15,12 @@ after(async () => {
 async function rig(id: string, first: Behaviour, broker: Record<string, unknown> = {}) {
   const fake = await FakeBroker.start((n) => (n === 1 ? first : {}));
   brokers.push(fake);
-  const fw = startFirmware(id, { url: `mqtt://127.0.0.1:${fake.port}`, backoffBaseMs: 200, backoffCapMs: 1000, ...broker });
+  const fw = startFirmware(id, {
+    url: `mqtt://127.0.0.1:${fake.port}`,
+    backoffBaseMs: 200,
+    backoffCapMs: 1000,
+    ...broker,
+  });
   running.push(fw);
   const dump = () => fw.log.slice(-20).join("\n");
   return { fake, fw, dump };
@@ -26,50 +31,110 @@ async function expectErrorThenRecovery(r: Awaited<ReturnType<typeof rig>>, error
   const line = await waitFor("error " + error, () => r.fw.log.find((l) => error.test(l)), 15_000, r.dump);
   await waitFor("telemetry on a new connection", () => r.fake.published(2) >= 2 && r.fw.app.connected, 15_000, r.dump);
   await waitFor("outbox drained", () => r.fw.app.outbox.pending <= 1, 10_000, r.dump);
-  assert.ok(r.fw.log.some((l) => /mqtt: connection lost \(.*\); retrying in \d+ ms/.test(l)), "the drop is logged");
+  assert.ok(
+    r.fw.log.some((l) => /mqtt: connection lost \(.*\); retrying in \d+ ms/.test(l)),
+    "the drop is logged",
+  );
   r.fw.app.stop();
   return line;
 }
 
 test("malformed-remaining-length-is-a-clear-error-then-reconnect", async () => {
-  const r = await rig("mis-a", { onPacket: (c, type) => { if (type === 1) { c.send([0x20, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]); return true; } } });
+  const r = await rig("mis-a", {
+    onPacket: (c, type) => {
+      if (type === 1) {
+        c.send([0x20, 0xff, 0xff, 0xff, 0xff, 0x01]);
+        return true;
+      }
+    },
+  });
   await expectErrorThenRecovery(r, /^mqtt: MQTT: malformed remaining length$/);
 });
 
 test("reserved-packet-type-is-a-clear-error-then-reconnect", async () => {
-  const r = await rig("mis-b", { onPacket: (c, type) => { if (type === 1) { c.send([0x20, 2, 0, 0, 0x00, 0x00]); return true; } } });
+  const r = await rig("mis-b", {
+    onPacket: (c, type) => {
+      if (type === 1) {
+        c.send([0x20, 2, 0, 0, 0x00, 0x00]);
+        return true;
+      }
+    },
+  });
   await expectErrorThenRecovery(r, /^mqtt: MQTT: reserved packet type 0$/);
 });
 
 test("publish-with-invalid-utf8-topic-is-a-clear-error-then-reconnect", async () => {
-  const r = await rig("mis-c", { onPacket: (c, type) => { if (type === 1) { c.send([0x20, 2, 0, 0, 0x30, 5, 0, 2, 0xC3, 0x28, 0x41]); return true; } } });
+  const r = await rig("mis-c", {
+    onPacket: (c, type) => {
+      if (type === 1) {
+        c.send([0x20, 2, 0, 0, 0x30, 5, 0, 2, 0xc3, 0x28, 0x41]);
+        return true;
+      }
+    },
+  });
   await expectErrorThenRecovery(r, /^mqtt: MQTT: topic is not valid UTF-8$/);
 });
 
 test("oversized-packet-is-refused-before-it-is-buffered-then-reconnect", async () => {
   // A PUBLISH announcing 100 000 bytes: refused from its header, with 64 KiB the device's limit.
-  const r = await rig("mis-d", { onPacket: (c, type) => { if (type === 1) { c.send([0x20, 2, 0, 0, 0x30, 0xA0, 0x8D, 0x06, 0, 1, 0x61]); return true; } } });
+  const r = await rig("mis-d", {
+    onPacket: (c, type) => {
+      if (type === 1) {
+        c.send([0x20, 2, 0, 0, 0x30, 0xa0, 0x8d, 0x06, 0, 1, 0x61]);
+        return true;
+      }
+    },
+  });
   await expectErrorThenRecovery(r, /^mqtt: MQTT: packet of 100004 bytes exceeds the 65536-byte limit$/);
 });
 
 test("puback-for-unknown-id-is-reported-and-the-session-goes-on", async () => {
   // A stray acknowledgement harms nothing already sent, so the connection is kept rather than dropped.
-  const fake = await FakeBroker.start(() => ({ onPacket: (c, type) => { if (type === 1) { c.send([0x20, 2, 0, 0, 0x40, 2, 0x10, 0x92]); return true; } } }));
+  const fake = await FakeBroker.start(() => ({
+    onPacket: (c, type) => {
+      if (type === 1) {
+        c.send([0x20, 2, 0, 0, 0x40, 2, 0x10, 0x92]);
+        return true;
+      }
+    },
+  }));
   brokers.push(fake);
   const fw = startFirmware("mis-e", { url: `mqtt://127.0.0.1:${fake.port}`, backoffBaseMs: 200, backoffCapMs: 1000 });
   running.push(fw);
-  await waitFor("unknown PUBACK reported", () => fw.log.find((l) => l === "mqtt: MQTT: PUBACK for unknown packet id 4242"), 10_000, () => fw.log.join("\n"));
-  await waitFor("telemetry acknowledged on the same connection", () => fake.published(1) >= 5 && fw.app.outbox.pending <= 1, 10_000, () => fw.log.join("\n"));
+  await waitFor(
+    "unknown PUBACK reported",
+    () => fw.log.find((l) => l === "mqtt: MQTT: PUBACK for unknown packet id 4242"),
+    10_000,
+    () => fw.log.join("\n"),
+  );
+  await waitFor(
+    "telemetry acknowledged on the same connection",
+    () => fake.published(1) >= 5 && fw.app.outbox.pending <= 1,
+    10_000,
+    () => fw.log.join("\n"),
+  );
   assert.equal(fake.connections.length, 1);
   fw.app.stop();
 });
 
 test("connack-refusal-is-reported-with-its-code-and-not-retried-in-a-tight-loop", async () => {
-  const fake = await FakeBroker.start(() => ({ onPacket: (c, type) => { if (type === 1) { c.send([0x20, 2, 0, 4]); return true; } } }));
+  const fake = await FakeBroker.start(() => ({
+    onPacket: (c, type) => {
+      if (type === 1) {
+        c.send([0x20, 2, 0, 4]);
+        return true;
+      }
+    },
+  }));
   brokers.push(fake);
   const fw = startFirmware("mis-f", { url: `mqtt://127.0.0.1:${fake.port}`, backoffBaseMs: 500, backoffCapMs: 4000 });
   running.push(fw);
-  await waitFor("refusal reported", () => fw.log.find((l) => l === "mqtt: MQTT: connection refused: bad user name or password (4)"), 10_000, () => fw.log.join("\n"));
+  await waitFor(
+    "refusal reported",
+    () => fw.log.find((l) => l === "mqtt: MQTT: connection refused: bad user name or password (4)"),
+    10_000,
+    () => fw.log.join("\n"),
+  );
   await new Promise((r) => setTimeout(r, 6000));
   fw.app.stop();
   const gaps = fake.times.slice(1).map((t, i) => t - fake.times[i]);
@@ -81,7 +146,16 @@ test("connack-refusal-is-reported-with-its-code-and-not-retried-in-a-tight-loop"
 
 test("broker-that-stops-answering-pingreq-is-detected-then-reconnect", async () => {
   // After CONNACK the broker reads everything and answers nothing (no PUBACK, no PINGRESP): a half-open link.
-  const r = await rig("mis-g", { onPacket: (c, type) => { if (type === 1) c.send([0x20, 2, 0, 0]); return true; } }, { keepalive: 5 });
+  const r = await rig(
+    "mis-g",
+    {
+      onPacket: (c, type) => {
+        if (type === 1) c.send([0x20, 2, 0, 0]);
+        return true;
+      },
+    },
+    { keepalive: 5 },
+  );
   const line = await expectErrorThenRecovery(r, /^mqtt: MQTT: no response from broker within 7\.5 s$/);
   assert.ok(r.fake.connections[0].received.includes(12), "a PINGREQ was sent before giving up: " + line);
 });

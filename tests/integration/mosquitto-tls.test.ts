@@ -8,7 +8,11 @@ import { Mosquitto } from "./support/mosquitto.js";
 import { startFirmware, waitFor, type Firmware } from "./support/firmware.js";
 import { NodeTCPSocket } from "../../hosts/node/tcp.js";
 
-interface Received { topic: string; payload: string; retain: boolean; }
+interface Received {
+  topic: string;
+  payload: string;
+  retain: boolean;
+}
 
 let pki: Pki;
 let broker: Mosquitto;
@@ -17,9 +21,18 @@ const clients: mqtt.MqttClient[] = [];
 
 async function subscribe(port: number, filter: string): Promise<Received[]> {
   const got: Received[] = [];
-  const client = mqtt.connect({ host: "127.0.0.1", port, protocol: "mqtts", ca: pki.caPem, servername: "localhost", reconnectPeriod: 200 });
+  const client = mqtt.connect({
+    host: "127.0.0.1",
+    port,
+    protocol: "mqtts",
+    ca: pki.caPem,
+    servername: "localhost",
+    reconnectPeriod: 200,
+  });
   clients.push(client);
-  client.on("message", (topic, payload, packet) => got.push({ topic, payload: payload.toString(), retain: packet.retain }));
+  client.on("message", (topic, payload, packet) =>
+    got.push({ topic, payload: payload.toString(), retain: packet.retain }),
+  );
   await new Promise<void>((resolve, reject) => {
     client.once("error", reject);
     client.once("connect", () => client.subscribe(filter, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
@@ -49,7 +62,12 @@ test("telemetry-availability-and-alarm-reach-mosquitto-over-tls", async () => {
   const got = await subscribe(broker.port, "telltale/dev-a/#");
   const fw = firmware("dev-a", broker.port, { periodMs: 3000, fault: { kind: "step", atMs: 9000, size: 4 } });
   const dump = () => fw.log.slice(-15).join("\n");
-  await waitFor("retained online status", () => got.find((m) => m.topic === "telltale/dev-a/status" && m.payload === "online"), 10_000, dump);
+  await waitFor(
+    "retained online status",
+    () => got.find((m) => m.topic === "telltale/dev-a/status" && m.payload === "online"),
+    10_000,
+    dump,
+  );
   // The default (multivariate) detector calibrates on 60 samples (6 s at 100 ms: two of the machine's 3 s cycles); the step comes after.
   const alarm = await waitFor("alarm raised", () => got.find((m) => m.topic === "telltale/dev-a/alarm"), 20_000, dump);
   const body = JSON.parse(alarm.payload);
@@ -59,14 +77,19 @@ test("telemetry-availability-and-alarm-reach-mosquitto-over-tls", async () => {
   assert.ok(telemetry.length >= 10, `telemetry messages: ${telemetry.length}`);
   const t = telemetry[telemetry.length - 1];
   assert.equal(typeof t.sensors.sht3x.temperature, "number");
-  assert.ok(t.sensors.sht3x.temperature > 30 && t.sensors.sht3x.temperature < 50, "temperature " + t.sensors.sht3x.temperature);
+  assert.ok(
+    t.sensors.sht3x.temperature > 30 && t.sensors.sht3x.temperature < 50,
+    "temperature " + t.sensors.sht3x.temperature,
+  );
   assert.equal(t.health.sensors.sht3x.state, "ok");
   // A subscriber arriving later still learns the availability: the status is retained.
   const late = await subscribe(broker.port, "telltale/dev-a/status");
   const retained = await waitFor("retained status for a late subscriber", () => late.find((m) => m.retain));
   assert.equal(retained.payload, "online");
   fw.app.stop();
-  await waitFor("offline on clean stop", () => got.some((m) => m.topic === "telltale/dev-a/status" && m.payload === "offline"));
+  await waitFor("offline on clean stop", () =>
+    got.some((m) => m.topic === "telltale/dev-a/status" && m.payload === "offline"),
+  );
 });
 
 test("last-will-marks-device-offline-when-connection-drops-then-recovers", async () => {
@@ -76,8 +99,16 @@ test("last-will-marks-device-offline-when-connection-drops-then-recovers", async
   const before = got.length;
   for (const s of NodeTCPSocket.open) s.destroy(); // a pulled cable: no DISCONNECT, so the broker sends the Will
   await waitFor("will (offline)", () => got.slice(before).find((m) => m.payload === "offline"));
-  await waitFor("online again after reconnect", () => got.slice(before).find((m) => m.payload === "online"), 15_000, () => fw.log.slice(-10).join("\n"));
-  assert.ok(fw.log.some((l) => /mqtt: connection lost/.test(l)), "the loss is logged");
+  await waitFor(
+    "online again after reconnect",
+    () => got.slice(before).find((m) => m.payload === "online"),
+    15_000,
+    () => fw.log.slice(-10).join("\n"),
+  );
+  assert.ok(
+    fw.log.some((l) => /mqtt: connection lost/.test(l)),
+    "the loss is logged",
+  );
   fw.app.stop();
 });
 
@@ -86,12 +117,28 @@ test("broker-restart-is-reported-and-telemetry-resumes", async () => {
   await waitFor("connected", () => fw.app.connected);
   await broker.stop();
   // How the loss shows depends on timing: a QoS 1 PUBLISH written after the kill may meet a reset (or EPIPE) first.
-  await waitFor("loss reported", () => fw.log.find((l) => /mqtt: connection lost \((connection closed by peer|TCP: .*127\.0\.0\.1:\d+|TCP: .*EPIPE.*)\)/.test(l)), 10_000,
-    () => fw.log.filter((l) => l.startsWith("mqtt")).slice(-10).join("\n"));
+  await waitFor(
+    "loss reported",
+    () =>
+      fw.log.find((l) =>
+        /mqtt: connection lost \((connection closed by peer|TCP: .*127\.0\.0\.1:\d+|TCP: .*EPIPE.*)\)/.test(l),
+      ),
+    10_000,
+    () =>
+      fw.log
+        .filter((l) => l.startsWith("mqtt"))
+        .slice(-10)
+        .join("\n"),
+  );
   await waitFor("telemetry kept in the outbox while down", () => fw.app.outbox.pending > 0);
   await broker.resume();
   const got = await subscribe(broker.port, "telltale/dev-c/telemetry");
-  await waitFor("telemetry resumes after restart", () => got.length >= 3, 20_000, () => fw.log.slice(-10).join("\n"));
+  await waitFor(
+    "telemetry resumes after restart",
+    () => got.length >= 3,
+    20_000,
+    () => fw.log.slice(-10).join("\n"),
+  );
   assert.ok(fw.app.running);
   fw.app.stop();
 });
@@ -101,12 +148,23 @@ test("commands-are-answered-and-bad-ones-refused-with-reason", async () => {
   const fw = firmware("dev-g", broker.port);
   await waitFor("connected", () => fw.app.connected);
   await new Promise((r) => setTimeout(r, 300)); // the device's SUBSCRIBE is sent right after CONNACK
-  const sender = mqtt.connect({ host: "127.0.0.1", port: broker.port, protocol: "mqtts", ca: pki.caPem, servername: "localhost" });
+  const sender = mqtt.connect({
+    host: "127.0.0.1",
+    port: broker.port,
+    protocol: "mqtts",
+    ca: pki.caPem,
+    servername: "localhost",
+  });
   clients.push(sender);
   await new Promise<void>((resolve) => sender.once("connect", () => resolve()));
   for (const command of ["ping", JSON.stringify({ command: "recalibrate" }), "reboot", "{broken"])
     sender.publish("telltale/dev-g/command", command, { qos: 1 });
-  await waitFor("four answers", () => results.length >= 4, 10_000, () => fw.log.slice(-10).join("\n"));
+  await waitFor(
+    "four answers",
+    () => results.length >= 4,
+    10_000,
+    () => fw.log.slice(-10).join("\n"),
+  );
   const answers = results.map((m) => JSON.parse(m.payload));
   assert.equal(answers[0].command, "ping");
   assert.equal(answers[0].ok, true);
@@ -123,22 +181,36 @@ test("untrusted-broker-certificate-is-refused-with-clear-error", async () => {
   const rogue = await Mosquitto.start({ tls: { cert: pki.rogueCert, key: pki.rogueKey, ca: pki.caCert } });
   try {
     const fw = firmware("dev-d", rogue.port);
-    const line = await waitFor("TLS refusal", () => fw.log.find((l) => /TLS: server certificate is not trusted/.test(l)), 10_000, () => fw.log.join("\n"));
+    const line = await waitFor(
+      "TLS refusal",
+      () => fw.log.find((l) => /TLS: server certificate is not trusted/.test(l)),
+      10_000,
+      () => fw.log.join("\n"),
+    );
     assert.match(line, /127\.0\.0\.1:\d+/);
     assert.equal(fw.app.connected, false);
     assert.ok(fw.app.running, "the device keeps running and retrying");
     fw.app.stop();
-  } finally { await rogue.stop(); }
+  } finally {
+    await rogue.stop();
+  }
 });
 
 test("wrong-host-certificate-is-refused", async () => {
   const wrong = await Mosquitto.start({ tls: { cert: pki.wrongHostCert, key: pki.wrongHostKey, ca: pki.caCert } });
   try {
     const fw = firmware("dev-e", wrong.port);
-    await waitFor("host name refusal", () => fw.log.find((l) => /TLS: server certificate does not match the host name/.test(l)), 10_000, () => fw.log.join("\n"));
+    await waitFor(
+      "host name refusal",
+      () => fw.log.find((l) => /TLS: server certificate does not match the host name/.test(l)),
+      10_000,
+      () => fw.log.join("\n"),
+    );
     assert.equal(fw.app.connected, false);
     fw.app.stop();
-  } finally { await wrong.stop(); }
+  } finally {
+    await wrong.stop();
+  }
 });
 
 test("malformed-packet-from-broker-gives-clear-error-and-reconnect", async () => {
@@ -146,7 +218,9 @@ test("malformed-packet-from-broker-gives-clear-error-and-reconnect", async () =>
   let connections = 0;
   const server = net.createServer((sock) => {
     const n = ++connections;
-    sock.once("data", () => sock.write(n === 1 ? Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]) : Buffer.from([0x20, 0x02, 0x00, 0x00])));
+    sock.once("data", () =>
+      sock.write(n === 1 ? Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]) : Buffer.from([0x20, 0x02, 0x00, 0x00])),
+    );
     sock.on("error", () => {});
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
@@ -154,9 +228,21 @@ test("malformed-packet-from-broker-gives-clear-error-and-reconnect", async () =>
   try {
     const fw = startFirmware("dev-f", { url: `mqtt://127.0.0.1:${port}` });
     running.push(fw);
-    const line = await waitFor("decode error logged", () => fw.log.find((l) => /^mqtt: .*CONNACK/.test(l)), 10_000, () => fw.log.join("\n"));
+    const line = await waitFor(
+      "decode error logged",
+      () => fw.log.find((l) => /^mqtt: .*CONNACK/.test(l)),
+      10_000,
+      () => fw.log.join("\n"),
+    );
     assert.match(line, /length/);
-    await waitFor("connected on the second attempt", () => fw.app.connected, 10_000, () => fw.log.join("\n"));
+    await waitFor(
+      "connected on the second attempt",
+      () => fw.app.connected,
+      10_000,
+      () => fw.log.join("\n"),
+    );
     fw.app.stop();
-  } finally { server.close(); }
+  } finally {
+    server.close();
+  }
 });

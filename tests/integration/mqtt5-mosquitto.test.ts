@@ -16,18 +16,37 @@ before(async () => {
   pki = makePki();
   broker = await Mosquitto.start({ tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert } });
 });
-after(async () => { await broker?.stop(); });
+after(async () => {
+  await broker?.stop();
+});
 
 function client(extra: Partial<MQTTClientOptions>, events: unknown[][]): MQTTClient {
   return new MQTTClient({
-    host: "127.0.0.1", port: broker.port, clientId: "v5-device", keepalive: 30, protocolVersion: 5,
-    socket: { io: NodeTCPSocket, secure: { ca: pki.caPem, serverName: "localhost" } }, clock: nodeClock,
-    onConnect(sessionPresent) { events.push(["connect", sessionPresent]); },
-    onSubscribed(id, granted) { events.push(["subscribed", granted]); },
-    onMessage(topic, payload, info) { events.push(["message", topic, utf8Decode(payload), info.qos]); },
-    onPublished(id, code) { events.push(["published", id, code]); },
-    onClose(reason) { events.push(["close", reason?.message]); },
-    onError(error) { events.push(["error", error.message]); },
+    host: "127.0.0.1",
+    port: broker.port,
+    clientId: "v5-device",
+    keepalive: 30,
+    protocolVersion: 5,
+    socket: { io: NodeTCPSocket, secure: { ca: pki.caPem, serverName: "localhost" } },
+    clock: nodeClock,
+    onConnect(sessionPresent) {
+      events.push(["connect", sessionPresent]);
+    },
+    onSubscribed(id, granted) {
+      events.push(["subscribed", granted]);
+    },
+    onMessage(topic, payload, info) {
+      events.push(["message", topic, utf8Decode(payload), info.qos]);
+    },
+    onPublished(id, code) {
+      events.push(["published", id, code]);
+    },
+    onClose(reason) {
+      events.push(["close", reason?.message]);
+    },
+    onError(error) {
+      events.push(["error", error.message]);
+    },
     ...extra,
   });
 }
@@ -37,10 +56,18 @@ test("mqtt5-qos2-round-trip-and-persistent-session-resume", async () => {
   const c = client({ clean: false, sessionExpiry: 300 }, events);
   try {
     c.connect();
-    await waitFor("CONNACK", () => events.find((e) => e[0] === "connect"), 10_000, () => JSON.stringify(events));
+    await waitFor(
+      "CONNACK",
+      () => events.find((e) => e[0] === "connect"),
+      10_000,
+      () => JSON.stringify(events),
+    );
     c.subscribe([{ topic: "v5/#", qos: 2 }]);
     await waitFor("SUBACK", () => events.find((e) => e[0] === "subscribed"));
-    assert.deepEqual(events.find((e) => e[0] === "subscribed"), ["subscribed", [2]]);
+    assert.deepEqual(
+      events.find((e) => e[0] === "subscribed"),
+      ["subscribed", [2]],
+    );
     const id = c.publish("v5/self", "exactly once", { qos: 2 });
     await waitFor("PUBCOMP", () => events.find((e) => e[0] === "published" && e[1] === id));
     await waitFor("own message back", () => events.find((e) => e[0] === "message"));
@@ -50,13 +77,31 @@ test("mqtt5-qos2-round-trip-and-persistent-session-resume", async () => {
     // The link drops; while the device is away a message is published to its subscription.
     for (const s of NodeTCPSocket.open) s.destroy();
     await waitFor("drop noticed", () => events.find((e) => e[0] === "close"));
-    const other = mqtt.connect({ host: "127.0.0.1", port: broker.port, protocol: "mqtts", ca: pki.caPem, servername: "localhost", protocolVersion: 5 });
-    await new Promise<void>((resolve, reject) => other.once("connect", () => other.publish("v5/cmd", "while away", { qos: 2 }, (e) => (e ? reject(e) : resolve()))));
+    const other = mqtt.connect({
+      host: "127.0.0.1",
+      port: broker.port,
+      protocol: "mqtts",
+      ca: pki.caPem,
+      servername: "localhost",
+      protocolVersion: 5,
+    });
+    await new Promise<void>((resolve, reject) =>
+      other.once("connect", () =>
+        other.publish("v5/cmd", "while away", { qos: 2 }, (e) => (e ? reject(e) : resolve())),
+      ),
+    );
     other.end(true);
     c.connect();
     await waitFor("session resumed", () => events.filter((e) => e[0] === "connect").length === 2);
     assert.deepEqual(events.filter((e) => e[0] === "connect")[1], ["connect", true], "the broker kept the session");
-    await waitFor("queued message delivered", () => events.find((e) => e[0] === "message" && e[2] === "while away"), 10_000, () => JSON.stringify(events));
+    await waitFor(
+      "queued message delivered",
+      () => events.find((e) => e[0] === "message" && e[2] === "while away"),
+      10_000,
+      () => JSON.stringify(events),
+    );
     assert.equal(events.filter((e) => e[0] === "error").length, 0, JSON.stringify(events));
-  } finally { c.close(); }
+  } finally {
+    c.close();
+  }
 });

@@ -17,17 +17,28 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // A fixed seed so a failure can be replayed; override with SOAK_SEED.
 let seed = Number(process.env.SOAK_SEED ?? 20240605) >>> 0 || 1;
-function random(n: number): number { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) % n; }
+function random(n: number): number {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return (seed >>> 0) % n;
+}
 
 const cleanup: (() => unknown)[] = [];
-after(async () => { for (const f of cleanup.reverse()) await f(); });
+after(async () => {
+  for (const f of cleanup.reverse()) await f();
+});
 
-interface Device { child: ChildProcess; exited: Promise<void>; }
+interface Device {
+  child: ChildProcess;
+  exited: Promise<void>;
+}
 
 test("soak-every-qos1-message-arrives-through-outages-and-reboots", { timeout: 240_000 }, async () => {
   const pki = makePki();
   const broker = await Mosquitto.start({
-    tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert }, persistence: true,
+    tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert },
+    persistence: true,
     extra: ["max_queued_messages 100000", "max_inflight_messages 100"],
   });
   cleanup.push(() => broker.stop());
@@ -37,8 +48,14 @@ test("soak-every-qos1-message-arrives-through-outages-and-reboots", { timeout: 2
   // Received messages by "boot/seq": the first arrival time and how many times each came.
   const arrivals = new Map<string, { at: number; count: number }>();
   const subscriber = mqtt.connect({
-    host: "127.0.0.1", port: broker.port, protocol: "mqtts", ca: pki.caPem, servername: "localhost",
-    clientId: "soak-subscriber", clean: false, reconnectPeriod: 100,
+    host: "127.0.0.1",
+    port: broker.port,
+    protocol: "mqtts",
+    ca: pki.caPem,
+    servername: "localhost",
+    clientId: "soak-subscriber",
+    clean: false,
+    reconnectPeriod: 100,
   });
   cleanup.push(() => subscriber.end(true));
   subscriber.on("message", (_topic, payload) => {
@@ -48,21 +65,35 @@ test("soak-every-qos1-message-arrives-through-outages-and-reboots", { timeout: 2
     if (seen) seen.count++;
     else arrivals.set(key, { at: Date.now(), count: 1 });
   });
-  subscriber.on("error", () => { /* reconnects on its own across broker restarts */ });
-  await new Promise<void>((resolve, reject) => subscriber.once("connect", () =>
-    subscriber.subscribe("telltale/soak/telemetry", { qos: 1 }, (e) => (e ? reject(e) : resolve()))));
+  subscriber.on("error", () => {
+    /* reconnects on its own across broker restarts */
+  });
+  await new Promise<void>((resolve, reject) =>
+    subscriber.once("connect", () =>
+      subscriber.subscribe("telltale/soak/telemetry", { qos: 1 }, (e) => (e ? reject(e) : resolve())),
+    ),
+  );
 
   // What the device made durable: "boot/seq" -> wall time of the append.
   const stored = new Map<string, number>();
   const dir = mkdtempSync(join(tmpdir(), "telltale-soak-"));
   const config = {
     intervalMs: 100,
-    broker: { url: `mqtts://127.0.0.1:${proxy.port}`, ca: pki.caPem, keepalive: 5, backoffBaseMs: 200, backoffCapMs: 2000, drainPerSecond: 100 },
+    broker: {
+      url: `mqtts://127.0.0.1:${proxy.port}`,
+      ca: pki.caPem,
+      keepalive: 5,
+      backoffBaseMs: 200,
+      backoffCapMs: 2000,
+      drainPerSecond: 100,
+    },
   };
   const logTail: string[] = [];
   let tornFound = 0;
   function boot(tear?: { at: number; skip: number; minLength: number }): Device {
-    const child = spawn(process.execPath, [DEVICE, JSON.stringify({ dir, deviceId: "soak", config, tear })], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [DEVICE, JSON.stringify({ dir, deviceId: "soak", config, tear })], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let buffer = "";
     child.stdout!.on("data", (d) => {
       buffer += d.toString();
@@ -70,8 +101,10 @@ test("soak-every-qos1-message-arrives-through-outages-and-reboots", { timeout: 2
       while ((nl = buffer.indexOf("\n")) >= 0) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
-        if (line.startsWith("S ")) { const [, b, s, at] = line.split(" "); stored.set(b + "/" + s, Number(at)); }
-        else {
+        if (line.startsWith("S ")) {
+          const [, b, s, at] = line.split(" ");
+          stored.set(b + "/" + s, Number(at));
+        } else {
           if (/torn write\(s\) skipped/.test(line)) tornFound++;
           logTail.push(line.slice(2));
           if (logTail.length > 40) logTail.shift();
@@ -88,10 +121,15 @@ test("soak-every-qos1-message-arrives-through-outages-and-reboots", { timeout: 2
 
   // 30 events, 2-3.5 s apart: 13 broker restarts and 11 dropped links (24 outages), 6 reboots (3 of them mid-write).
   const events = [
-    ...Array(13).fill("restart-broker"), ...Array(11).fill("drop-link"),
-    ...Array(3).fill("kill-device"), ...Array(3).fill("tear-write"),
+    ...Array(13).fill("restart-broker"),
+    ...Array(11).fill("drop-link"),
+    ...Array(3).fill("kill-device"),
+    ...Array(3).fill("tear-write"),
   ];
-  for (let i = events.length - 1; i > 0; i--) { const j = random(i + 1); [events[i], events[j]] = [events[j], events[i]]; }
+  for (let i = events.length - 1; i > 0; i--) {
+    const j = random(i + 1);
+    [events[i], events[j]] = [events[j], events[i]];
+  }
   const counts: Record<string, number> = {};
   const started = Date.now();
   for (const event of events) {
@@ -129,26 +167,49 @@ test("soak-every-qos1-message-arrives-through-outages-and-reboots", { timeout: 2
   }
   await sleep(3000);
   const expected = Array.from(stored.keys());
-  await waitFor("every stored message delivered", () => expected.every((k) => arrivals.has(k)), 60_000,
-    () => "missing " + expected.filter((k) => !arrivals.has(k)).slice(0, 20).join(", ") + "\n" + context());
+  await waitFor(
+    "every stored message delivered",
+    () => expected.every((k) => arrivals.has(k)),
+    60_000,
+    () =>
+      "missing " +
+      expected
+        .filter((k) => !arrivals.has(k))
+        .slice(0, 20)
+        .join(", ") +
+      "\n" +
+      context(),
+  );
   const soakMs = Date.now() - started;
 
   device.child.kill("SIGTERM");
   await device.exited;
   const lost = expected.filter((k) => !arrivals.has(k));
-  let duplicates = 0, worst = 0, worstKey = "";
+  let duplicates = 0,
+    worst = 0,
+    worstKey = "";
   for (const { count } of arrivals.values()) duplicates += count - 1;
   for (const key of expected) {
     const delay = arrivals.get(key)!.at - stored.get(key)!;
-    if (delay > worst) { worst = delay; worstKey = key; }
+    if (delay > worst) {
+      worst = delay;
+      worstKey = key;
+    }
   }
   const perBoot = new Map<string, number>();
-  for (const k of expected) { const b = k.split("/")[0]; perBoot.set(b, (perBoot.get(b) ?? 0) + 1); }
+  for (const k of expected) {
+    const b = k.split("/")[0];
+    perBoot.set(b, (perBoot.get(b) ?? 0) + 1);
+  }
   const boots = perBoot.size;
-  console.log(`# soak: ${Math.round(soakMs / 1000)} s, ${expected.length} QoS 1 messages stored over ${boots} boots; ` +
-    `outages: ${counts["restart-broker"]} broker restarts + ${counts["drop-link"]} dropped links; ` +
-    `reboots: ${counts["kill-device"]} kill -9 + ${counts["tear-write"]} torn writes`);
-  console.log(`# soak: lost ${lost.length}, duplicated ${duplicates}, worst delivery delay ${worst} ms (message ${worstKey})`);
+  console.log(
+    `# soak: ${Math.round(soakMs / 1000)} s, ${expected.length} QoS 1 messages stored over ${boots} boots; ` +
+      `outages: ${counts["restart-broker"]} broker restarts + ${counts["drop-link"]} dropped links; ` +
+      `reboots: ${counts["kill-device"]} kill -9 + ${counts["tear-write"]} torn writes`,
+  );
+  console.log(
+    `# soak: lost ${lost.length}, duplicated ${duplicates}, worst delivery delay ${worst} ms (message ${worstKey})`,
+  );
   assert.equal(lost.length, 0, "lost: " + lost.slice(0, 20).join(", "));
   console.log(`# soak: recovery found ${tornFound} torn write(s)`);
   assert.ok(tornFound >= counts["tear-write"], "each torn write is found when the device starts again");
@@ -156,7 +217,11 @@ test("soak-every-qos1-message-arrives-through-outages-and-reboots", { timeout: 2
   assert.ok(counts["kill-device"] + counts["tear-write"] >= 5, "the device rebooted at least 5 times");
   // Within each boot, sequence numbers have no gaps except where a torn write ended that boot.
   for (let b = 1; b <= boots; b++) {
-    const seqs = expected.filter((k) => k.startsWith(b + "/")).map((k) => Number(k.split("/")[1])).sort((x, y) => x - y);
-    for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1] + 1, `boot ${b}: stored seq ${seqs[i - 1]} then ${seqs[i]}`);
+    const seqs = expected
+      .filter((k) => k.startsWith(b + "/"))
+      .map((k) => Number(k.split("/")[1]))
+      .sort((x, y) => x - y);
+    for (let i = 1; i < seqs.length; i++)
+      assert.equal(seqs[i], seqs[i - 1] + 1, `boot ${b}: stored seq ${seqs[i - 1]} then ${seqs[i]}`);
   }
 });

@@ -53,7 +53,7 @@ print("parity " + scores + " " + (h >>> 0).toString(16) + " " + vib.score + " " 
 test("detector-scores-are-bit-identical-in-node-and-xs", async () => {
   const xsnap = join(root, ".xsnap/xsnap");
   assert.ok(existsSync(xsnap), "xsnap is built by npm install");
-  const { stage } = await import(pathToFileURL(join(root, "scripts/xs-stage.mjs")).href) as { stage: () => string };
+  const { stage } = (await import(pathToFileURL(join(root, "scripts/xs-stage.mjs")).href)) as { stage: () => string };
   const dir = stage();
   const xsFile = join(dir, "detector-parity.js");
   writeFileSync(xsFile, program(join(dir, "modules")));
@@ -66,11 +66,16 @@ test("detector-scores-are-bit-identical-in-node-and-xs", async () => {
   const nodeFile = join(nodeDir, "detector-parity.mjs");
   writeFileSync(nodeFile, program(join(root, "build/modules")));
   let nodeLine = "";
-  (globalThis as unknown as { print: (s: string) => void }).print = (s: string) => { nodeLine = s; };
+  (globalThis as unknown as { print: (s: string) => void }).print = (s: string) => {
+    nodeLine = s;
+  };
   await import(pathToFileURL(nodeFile).href);
   assert.ok(nodeLine.startsWith("parity "), "Node printed a result");
   assert.equal(xsLine, nodeLine);
   assert.match(nodeLine, /^parity 1800 /, "every window and slow sample was scored");
   const [period, detections] = nodeLine.split(" novelty ")[1].split(" ").map(Number);
-  assert.ok(period > 0 && period % 96 === 0 && detections > 0, "the novelty model found the cycle (or a multiple) and detected something: " + nodeLine);
+  assert.ok(
+    period > 0 && period % 96 === 0 && detections > 0,
+    "the novelty model found the cycle (or a multiple) and detected something: " + nodeLine,
+  );
 });

@@ -20,13 +20,15 @@ const DRIVERS = sources(join(root, "modules/drivers"));
 test("only-the-driver-kit-defers-errors", () => {
   // A driver with its own Promise-based report is a copy of drivers/report.ts's ErrorReporter.
   const copies = DRIVERS.filter((f) => !f.endsWith("/drivers/report.ts"))
-    .filter((f) => /Promise\.resolve\(|queueMicrotask\(|\.then\(/.test(readFileSync(f, "utf8"))).map((f) => relative(root, f));
+    .filter((f) => /Promise\.resolve\(|queueMicrotask\(|\.then\(/.test(readFileSync(f, "utf8")))
+    .map((f) => relative(root, f));
   assert.deepEqual(copies, []);
 });
 
 test("only-the-driver-kit-words-address-errors", () => {
   // Address checks go through part.ts checkAddress with the part's ADDRESSES, not a literal list per driver.
   const copies = DRIVERS.filter((f) => !f.endsWith("/drivers/part.ts"))
-    .filter((f) => /"sensor\.address\\?" must be/.test(readFileSync(f, "utf8").replace(/\\"/g, '"'))).map((f) => relative(root, f));
+    .filter((f) => /"sensor\.address\\?" must be/.test(readFileSync(f, "utf8").replace(/\\"/g, '"')))
+    .map((f) => relative(root, f));
   assert.deepEqual(copies, []);
 });

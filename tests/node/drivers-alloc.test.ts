@@ -24,7 +24,9 @@ const FRAMES = 32;
 const SAMPLES = 2000;
 
 /** Calls of the allocating form read(count) since the bus was made (each allocates an ArrayBuffer). */
-interface Counted { allocatingReads: number }
+interface Counted {
+  allocatingReads: number;
+}
 
 /** Register-addressed stub answering from preallocated bytes, rotated by one byte per read so no output looks frozen. */
 function stubBus(answers: Record<number, Uint8Array>, counted: Counted = { allocatingReads: 0 }) {
@@ -38,7 +40,10 @@ function stubBus(answers: Record<number, Uint8Array>, counted: Counted = { alloc
     }
     read(what: number | Uint8Array): ArrayBuffer | undefined {
       const bytes = answers[this.#register] ?? answers[-1];
-      if (typeof what === "number") { counted.allocatingReads++; return bytes.slice(0, what).buffer; }
+      if (typeof what === "number") {
+        counted.allocatingReads++;
+        return bytes.slice(0, what).buffer;
+      }
       const turn = bytes.length >= 6 ? this.#turn++ % 7 : 0;
       for (let i = 0; i < what.length; i++) what[i] = bytes[(i + turn) % bytes.length];
       return undefined;
@@ -52,10 +57,15 @@ function commandBus(answers: Record<number, Uint8Array>, counted: Counted) {
   return class CommandI2C {
     #command = 0;
     constructor(_options: I2COptions) {}
-    write(buffer: ArrayBuffer | ArrayBufferView): void { this.#command = (buffer as Uint8Array)[0]; }
+    write(buffer: ArrayBuffer | ArrayBufferView): void {
+      this.#command = (buffer as Uint8Array)[0];
+    }
     read(what: number | Uint8Array): ArrayBuffer | undefined {
       const bytes = answers[this.#command];
-      if (typeof what === "number") { counted.allocatingReads++; return bytes.slice(0, what).buffer; }
+      if (typeof what === "number") {
+        counted.allocatingReads++;
+        return bytes.slice(0, what).buffer;
+      }
       what.set(bytes.length === what.length ? bytes : bytes.subarray(0, what.length));
       return undefined;
     }
@@ -67,7 +77,13 @@ function commandBus(answers: Record<number, Uint8Array>, counted: Counted) {
  * Registers behind a pointer: `width` 2 for 16-bit big-endian registers (INA2xx, ADS1115; a 3-byte write stores one),
  * 1 for byte registers with auto-increment written as register/value pairs (BME280). `fixed` registers read a constant.
  */
-function registerBus(width: 1 | 2, init: Record<number, number>, counted: Counted, fixed: Record<number, number> = {}, onWrite?: (registers: Uint16Array, register: number) => void) {
+function registerBus(
+  width: 1 | 2,
+  init: Record<number, number>,
+  counted: Counted,
+  fixed: Record<number, number> = {},
+  onWrite?: (registers: Uint16Array, register: number) => void,
+) {
   const registers = new Uint16Array(256);
   for (const key of Object.keys(init)) registers[Number(key)] = init[Number(key)];
   return class RegisterI2C {
@@ -76,10 +92,19 @@ function registerBus(width: 1 | 2, init: Record<number, number>, counted: Counte
     write(buffer: ArrayBuffer | ArrayBufferView): void {
       const b = buffer as Uint8Array;
       this.#pointer = b[0];
-      if (width === 2 && b.length >= 3) { registers[b[0]] = (b[1] << 8) | b[2]; onWrite?.(registers, b[0]); }
-      if (width === 1) for (let i = 0; i + 1 < b.length; i += 2) { registers[b[i]] = b[i + 1]; onWrite?.(registers, b[i]); }
+      if (width === 2 && b.length >= 3) {
+        registers[b[0]] = (b[1] << 8) | b[2];
+        onWrite?.(registers, b[0]);
+      }
+      if (width === 1)
+        for (let i = 0; i + 1 < b.length; i += 2) {
+          registers[b[i]] = b[i + 1];
+          onWrite?.(registers, b[i]);
+        }
     }
-    #value(register: number): number { return fixed[register] ?? registers[register]; }
+    #value(register: number): number {
+      return fixed[register] ?? registers[register];
+    }
     read(what: number | Uint8Array): ArrayBuffer | undefined {
       if (typeof what === "number") {
         counted.allocatingReads++;
@@ -91,8 +116,13 @@ function registerBus(width: 1 | 2, init: Record<number, number>, counted: Counte
       return undefined;
     }
     #fill(out: Uint8Array): void {
-      if (width === 2) { const v = this.#value(this.#pointer); out[0] = v >> 8; out[1] = v & 0xFF; return; }
-      for (let i = 0; i < out.length; i++) out[i] = this.#value((this.#pointer + i) & 0xFF);
+      if (width === 2) {
+        const v = this.#value(this.#pointer);
+        out[0] = v >> 8;
+        out[1] = v & 0xff;
+        return;
+      }
+      for (let i = 0; i < out.length; i++) out[i] = this.#value((this.#pointer + i) & 0xff);
     }
     close(): void {}
   } as never;
@@ -100,19 +130,29 @@ function registerBus(width: 1 | 2, init: Record<number, number>, counted: Counte
 
 /** Two words of a Sensirion answer, each followed by its CRC. */
 function words(a: number, b: number): Uint8Array {
-  return Uint8Array.of(a >> 8, a & 0xFF, crc8Word(a), b >> 8, b & 0xFF, crc8Word(b));
+  return Uint8Array.of(a >> 8, a & 0xff, crc8Word(a), b >> 8, b & 0xff, crc8Word(b));
 }
 
 const clock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} };
 
 /** Samples `SAMPLES` times after a warm-up; asserts results came, no fault, no buffer and no allocating read. */
-function assertSamplesAllocateNoBuffers(name: string, sensor: { sample(): unknown; errors: number; close(): void }, counted: Counted, step: () => void = () => {}): void {
+function assertSamplesAllocateNoBuffers(
+  name: string,
+  sensor: { sample(): unknown; errors: number; close(): void },
+  counted: Counted,
+  step: () => void = () => {},
+): void {
   let results = 0;
-  const round = () => { if (sensor.sample() !== undefined) results++; step(); };
+  const round = () => {
+    if (sensor.sample() !== undefined) results++;
+    step();
+  };
   for (let i = 0; i < 200; i++) round();
   const readsBefore = counted.allocatingReads;
   results = 0;
-  const buffers = buffersAllocatedDuring(() => { for (let i = 0; i < SAMPLES; i++) round(); });
+  const buffers = buffersAllocatedDuring(() => {
+    for (let i = 0; i < SAMPLES; i++) round();
+  });
   assert.equal(sensor.errors, 0, name + ": no fault while sampling");
   assert.ok(results >= SAMPLES / 2, name + ": sample() returned results (" + results + ")");
   assert.equal(counted.allocatingReads - readsBefore, 0, name + ": read(count) calls during " + SAMPLES + " samples");
@@ -122,10 +162,18 @@ function assertSamplesAllocateNoBuffers(name: string, sensor: { sample(): unknow
 
 test("adxl345-drain-allocates-nothing", async () => {
   const entry = Uint8Array.of(10, 0, 20, 0, 0, 1);
-  const io = stubBus({ 0x00: Uint8Array.of(0xE5), 0x30: Uint8Array.of(0x02), 0x39: Uint8Array.of(FRAMES), 0x32: entry, [-1]: Uint8Array.of(0) });
+  const io = stubBus({
+    0x00: Uint8Array.of(0xe5),
+    0x30: Uint8Array.of(0x02),
+    0x39: Uint8Array.of(FRAMES),
+    0x32: entry,
+    [-1]: Uint8Array.of(0),
+  });
   const s = new ADXL345({ sensor: { io, address: 0x53 }, clock, rate: 1600 } as never);
   for (let i = 0; i < 2000; i++) s.drain();
-  const minor = await minorCollections(() => { for (let i = 0; i < 40_000; i++) s.drain(); });
+  const minor = await minorCollections(() => {
+    for (let i = 0; i < 40_000; i++) s.drain();
+  });
   assert.equal(s.errors, 0);
   assert.equal(minor, 0, `${minor} minor collections while draining ${40_000 * FRAMES} frames`);
   s.close();
@@ -133,11 +181,13 @@ test("adxl345-drain-allocates-nothing", async () => {
 
 test("mpu6050-drain-allocates-nothing", async () => {
   const burst = new Uint8Array(FRAMES * 6).fill(1);
-  const count = Uint8Array.of((FRAMES * 6) >> 8, (FRAMES * 6) & 0xFF);
+  const count = Uint8Array.of((FRAMES * 6) >> 8, (FRAMES * 6) & 0xff);
   const io = stubBus({ 0x75: Uint8Array.of(0x68), 0x72: count, 0x74: burst, [-1]: Uint8Array.of(0, 0) });
   const s = new MPU6050({ sensor: { io, address: 0x68 }, clock, rate: 1600 } as never);
   for (let i = 0; i < 2000; i++) s.drain();
-  const minor = await minorCollections(() => { for (let i = 0; i < 40_000; i++) s.drain(); });
+  const minor = await minorCollections(() => {
+    for (let i = 0; i < 40_000; i++) s.drain();
+  });
   assert.equal(s.errors, 0);
   assert.equal(minor, 0, `${minor} minor collections while draining ${40_000 * FRAMES} frames`);
   s.close();
@@ -145,33 +195,54 @@ test("mpu6050-drain-allocates-nothing", async () => {
 
 test("sht3x-sample-allocates-no-buffer", () => {
   const counted = { allocatingReads: 0 };
-  const io = commandBus({ 0xF3: words(0x8010, 0).subarray(0, 3), 0x24: words(0x6666, 0x8000) }, counted);
+  const io = commandBus({ 0xf3: words(0x8010, 0).subarray(0, 3), 0x24: words(0x6666, 0x8000) }, counted);
   assertSamplesAllocateNoBuffers("SHT3x", new SHT3x({ sensor: { io, address: 0x44 } }), counted);
 });
 
 test("sht4x-sample-allocates-no-buffer", () => {
   const counted = { allocatingReads: 0 };
-  const io = commandBus({ 0x89: words(0x1234, 0x5678), 0xFD: words(0x6666, 0x8000) }, counted);
+  const io = commandBus({ 0x89: words(0x1234, 0x5678), 0xfd: words(0x6666, 0x8000) }, counted);
   assertSamplesAllocateNoBuffers("SHT4x", new SHT4x({ sensor: { io, address: 0x44 } }), counted);
 });
 
 test("bme280-sample-allocates-no-buffer", () => {
   const counted = { allocatingReads: 0 };
   // Trimming from the datasheet's example (dig_T1 27504, dig_P1 36477); a forced conversion ends at once (mode → sleep).
-  const init: Record<number, number> = { 0xD0: 0x60, 0x88: 0x70, 0x89: 0x6B, 0x8E: 0x7D, 0x8F: 0x8E, 0xF7: 0x65, 0xF8: 0x5A, 0xF9: 0xC0, 0xFA: 0x7E, 0xFB: 0xED, 0xFD: 0x6A };
-  const io = registerBus(1, init, counted, {}, (r, register) => { if (register === 0xF4) r[0xF4] &= 0xFC; });
+  const init: Record<number, number> = {
+    0xd0: 0x60,
+    0x88: 0x70,
+    0x89: 0x6b,
+    0x8e: 0x7d,
+    0x8f: 0x8e,
+    0xf7: 0x65,
+    0xf8: 0x5a,
+    0xf9: 0xc0,
+    0xfa: 0x7e,
+    0xfb: 0xed,
+    0xfd: 0x6a,
+  };
+  const io = registerBus(1, init, counted, {}, (r, register) => {
+    if (register === 0xf4) r[0xf4] &= 0xfc;
+  });
   assertSamplesAllocateNoBuffers("BME280", new BME280({ sensor: { io, address: 0x76 } }), counted);
 });
 
 test("ina226-sample-allocates-no-buffer", () => {
   const counted = { allocatingReads: 0 };
-  const io = registerBus(2, { 0x01: 0x0100, 0x02: 0x2000, 0x03: 0x0100, 0x04: 0x0100 }, counted, { 0x06: 0x0008, 0xFE: 0x5449, 0xFF: 0x2260 });
+  const io = registerBus(2, { 0x01: 0x0100, 0x02: 0x2000, 0x03: 0x0100, 0x04: 0x0100 }, counted, {
+    0x06: 0x0008,
+    0xfe: 0x5449,
+    0xff: 0x2260,
+  });
   assertSamplesAllocateNoBuffers("INA226", new INA226({ sensor: { io, address: 0x40 } }), counted);
 });
 
 test("ina219-sample-allocates-no-buffer", () => {
   const counted = { allocatingReads: 0 };
-  const io = registerBus(2, { 0x01: 0x0100, 0x03: 0x0100, 0x04: 0x0100 }, counted, { 0x00: 0x399F, 0x02: (1500 << 3) | 0x2 });
+  const io = registerBus(2, { 0x01: 0x0100, 0x03: 0x0100, 0x04: 0x0100 }, counted, {
+    0x00: 0x399f,
+    0x02: (1500 << 3) | 0x2,
+  });
   assertSamplesAllocateNoBuffers("INA219", new INA219({ sensor: { io, address: 0x40 } }), counted);
 });
 
@@ -179,11 +250,34 @@ test("ads1115-sample-allocates-no-buffer", () => {
   // Single-shot rounds of two inputs on the clock's timers (run between samples), then continuous mode.
   const counted = { allocatingReads: 0 };
   let pending: (() => void) | undefined;
-  const timers = { now: () => 0, setTimeout: (f: () => void) => { pending = f; return 1; }, clearTimeout: () => { pending = undefined; } };
-  const runTimers = () => { while (pending) { const f = pending; pending = undefined; f(); } };
+  const timers = {
+    now: () => 0,
+    setTimeout: (f: () => void) => {
+      pending = f;
+      return 1;
+    },
+    clearTimeout: () => {
+      pending = undefined;
+    },
+  };
+  const runTimers = () => {
+    while (pending) {
+      const f = pending;
+      pending = undefined;
+      f();
+    }
+  };
   const io = registerBus(2, { 0x00: 0x1234 }, counted);
-  const inputs = [{ name: "a", channel: 0 }, { name: "b", channel: 1 }];
-  assertSamplesAllocateNoBuffers("ADS1115 single", new ADS1115({ sensor: { io, address: 0x48 }, inputs, clock: timers }), counted, runTimers);
+  const inputs = [
+    { name: "a", channel: 0 },
+    { name: "b", channel: 1 },
+  ];
+  assertSamplesAllocateNoBuffers(
+    "ADS1115 single",
+    new ADS1115({ sensor: { io, address: 0x48 }, inputs, clock: timers }),
+    counted,
+    runTimers,
+  );
   const continuous = new ADS1115({ sensor: { io, address: 0x48 }, inputs: [inputs[0]], mode: "continuous" });
   assertSamplesAllocateNoBuffers("ADS1115 continuous", continuous, counted);
 });
@@ -191,10 +285,27 @@ test("ads1115-sample-allocates-no-buffer", () => {
 test("fifo-accelerometers-sample-allocate-no-buffer", () => {
   const counted = { allocatingReads: 0 };
   const entry = Uint8Array.of(10, 0, 20, 0, 0, 1);
-  const adxl = stubBus({ 0x00: Uint8Array.of(0xE5), 0x30: Uint8Array.of(0x02), 0x39: Uint8Array.of(FRAMES), 0x32: entry, [-1]: Uint8Array.of(0) }, counted);
-  assertSamplesAllocateNoBuffers("ADXL345", new ADXL345({ sensor: { io: adxl, address: 0x53 }, clock, rate: 1600 } as never), counted);
-  const burst = new Uint8Array(FRAMES * 6).map((_, i) => (i * 37) & 0xFF);
-  const count = Uint8Array.of((FRAMES * 6) >> 8, (FRAMES * 6) & 0xFF);
+  const adxl = stubBus(
+    {
+      0x00: Uint8Array.of(0xe5),
+      0x30: Uint8Array.of(0x02),
+      0x39: Uint8Array.of(FRAMES),
+      0x32: entry,
+      [-1]: Uint8Array.of(0),
+    },
+    counted,
+  );
+  assertSamplesAllocateNoBuffers(
+    "ADXL345",
+    new ADXL345({ sensor: { io: adxl, address: 0x53 }, clock, rate: 1600 } as never),
+    counted,
+  );
+  const burst = new Uint8Array(FRAMES * 6).map((_, i) => (i * 37) & 0xff);
+  const count = Uint8Array.of((FRAMES * 6) >> 8, (FRAMES * 6) & 0xff);
   const mpu = stubBus({ 0x75: Uint8Array.of(0x68), 0x72: count, 0x74: burst, [-1]: Uint8Array.of(0, 0) }, counted);
-  assertSamplesAllocateNoBuffers("MPU-6050", new MPU6050({ sensor: { io: mpu, address: 0x68 }, clock, rate: 1600 } as never), counted);
+  assertSamplesAllocateNoBuffers(
+    "MPU-6050",
+    new MPU6050({ sensor: { io: mpu, address: 0x68 }, clock, rate: 1600 } as never),
+    counted,
+  );
 });

@@ -17,7 +17,8 @@ function sources(dir: string, out: string[] = []): string[] {
 }
 
 // Static imports and re-exports (type-only ones too: a cycle of types is still a cycle), side-effect imports, import().
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^"';]*?from\s*["']([^"']+)["']|(?:^|\n)\s*import\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\s[^"';]*?from\s*["']([^"']+)["']|(?:^|\n)\s*import\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 
 function importsOf(file: string): string[] {
   const text = readFileSync(file, "utf8");
@@ -28,7 +29,8 @@ function importsOf(file: string): string[] {
 function manifestSpecifiers(): Map<string, string[]> {
   const map = new Map<string, string[]>();
   const manifest = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8")) as {
-    modules?: Record<string, string>; platforms?: Record<string, { modules?: Record<string, string> }>;
+    modules?: Record<string, string>;
+    platforms?: Record<string, { modules?: Record<string, string> }>;
   };
   const blocks = [manifest.modules ?? {}, ...Object.values(manifest.platforms ?? {}).map((p) => p.modules ?? {})];
   for (const block of blocks)
@@ -67,7 +69,8 @@ function offenders(files: string[], allowed: (target: string, from: string) => b
     const from = relative(root, file);
     for (const spec of importsOf(file)) {
       const targets = resolveSpecifier(file, spec);
-      if (targets.length === 0 ? !external : targets.some((t) => !allowed(t, from))) out.push(`${from} imports "${spec}"` + (targets.length ? " (" + targets.join(", ") + ")" : ""));
+      if (targets.length === 0 ? !external : targets.some((t) => !allowed(t, from)))
+        out.push(`${from} imports "${spec}"` + (targets.length ? " (" + targets.join(", ") + ")" : ""));
     }
   }
   return out;
@@ -90,7 +93,11 @@ test("modules-import-only-portable-specifiers", () => {
 test("modules-import-only-modules", () => {
   // Not src/ (telltale/app), not a host (telltale/host, telltale/hosts/…), not node:*, not a Moddable platform module.
   assert.ok(MODULE_FILES.length > 40, "found the module sources");
-  const bad = offenders(MODULE_FILES, (target) => target.startsWith("modules/") && existsSync(join(root, target)), false);
+  const bad = offenders(
+    MODULE_FILES,
+    (target) => target.startsWith("modules/") && existsSync(join(root, target)),
+    false,
+  );
   assert.deepEqual(bad, []);
 });
 
@@ -102,10 +109,16 @@ const HOST_ENTRY_POINTS = ["hosts/node/main.ts"];
 
 test("hosts-never-import-src", () => {
   assert.ok(HOST_FILES.length > 5, "found the host sources");
-  const bad = offenders(HOST_FILES, (target, from) => !target.startsWith("src/") || HOST_ENTRY_POINTS.includes(from), true);
+  const bad = offenders(
+    HOST_FILES,
+    (target, from) => !target.startsWith("src/") || HOST_ENTRY_POINTS.includes(from),
+    true,
+  );
   assert.deepEqual(bad, []);
   for (const entry of HOST_ENTRY_POINTS) {
-    const usesSrc = importsOf(join(root, entry)).some((spec) => resolveSpecifier(join(root, entry), spec).some((t) => t.startsWith("src/")));
+    const usesSrc = importsOf(join(root, entry)).some((spec) =>
+      resolveSpecifier(join(root, entry), spec).some((t) => t.startsWith("src/")),
+    );
     assert.ok(usesSrc, entry + " no longer imports src/: drop it from HOST_ENTRY_POINTS");
   }
 });
@@ -113,19 +126,31 @@ test("hosts-never-import-src", () => {
 /** Every cycle in the import graph, each as the path that closes it (Tarjan's strongly connected components). */
 export function importCycles(graph: Map<string, string[]>): string[][] {
   let index = 0;
-  const order = new Map<string, number>(), low = new Map<string, number>(), stack: string[] = [], onStack = new Set<string>();
+  const order = new Map<string, number>(),
+    low = new Map<string, number>(),
+    stack: string[] = [],
+    onStack = new Set<string>();
   const cycles: string[][] = [];
   const visit = (v: string): void => {
-    order.set(v, index); low.set(v, index); index++;
-    stack.push(v); onStack.add(v);
+    order.set(v, index);
+    low.set(v, index);
+    index++;
+    stack.push(v);
+    onStack.add(v);
     for (const w of graph.get(v) ?? []) {
-      if (!order.has(w)) { visit(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)); }
-      else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, order.get(w)!));
+      if (!order.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, order.get(w)!));
     }
     if (low.get(v) === order.get(v)) {
       const component: string[] = [];
       let w: string;
-      do { w = stack.pop()!; onStack.delete(w); component.push(w); } while (w !== v);
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
       if (component.length > 1 || (graph.get(v) ?? []).includes(v)) cycles.push(component.reverse());
     }
   };
@@ -137,7 +162,9 @@ function moduleGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of MODULE_FILES) {
     const from = relative(root, file);
-    const edges = importsOf(file).flatMap((spec) => resolveSpecifier(file, spec)).filter((t) => t.startsWith("modules/"));
+    const edges = importsOf(file)
+      .flatMap((spec) => resolveSpecifier(file, spec))
+      .filter((t) => t.startsWith("modules/"));
     graph.set(from, [...new Set(edges)].sort());
   }
   return graph;
@@ -145,17 +172,33 @@ function moduleGraph(): Map<string, string[]> {
 
 test("modules-import-graph-has-no-cycle", () => {
   const graph = moduleGraph();
-  assert.ok([...graph.values()].some((edges) => edges.length > 0), "found imports between modules");
-  assert.deepEqual(importCycles(graph).map((c) => c.join(" → ")), []);
+  assert.ok(
+    [...graph.values()].some((edges) => edges.length > 0),
+    "found imports between modules",
+  );
+  assert.deepEqual(
+    importCycles(graph).map((c) => c.join(" → ")),
+    [],
+  );
 });
 
 test("cycle-detection-finds-a-cycle", () => {
   // The detector itself: a → b → c → a and a self-import are found, a diamond is not a cycle.
-  const graph = new Map([["a", ["b"]], ["b", ["c"]], ["c", ["a"]], ["d", ["d"]], ["e", ["f", "g"]], ["f", ["h"]], ["g", ["h"]], ["h", []]]);
+  const graph = new Map([
+    ["a", ["b"]],
+    ["b", ["c"]],
+    ["c", ["a"]],
+    ["d", ["d"]],
+    ["e", ["f", "g"]],
+    ["f", ["h"]],
+    ["g", ["h"]],
+    ["h", []],
+  ]);
   assert.deepEqual(importCycles(graph), [["a", "b", "c"], ["d"]]);
 });
 
-const SIMULATOR_ONLY = (file: string) => file.startsWith("modules/sim/") || /^modules\/drivers\/.*\/model\.ts$/.test(file);
+const SIMULATOR_ONLY = (file: string) =>
+  file.startsWith("modules/sim/") || /^modules\/drivers\/.*\/model\.ts$/.test(file);
 
 test("device-modules-never-import-simulator-modules", () => {
   // Chip models and modules/sim are in the simulator builds only (platforms lin, mac, win of their manifests): a module

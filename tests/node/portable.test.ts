@@ -3,4 +3,7 @@ import { test } from "node:test";
 import { registered } from "../harness.js";
 import "../suites.js";
 
-for (const c of registered()) test(`${c.suite} › ${c.name}`, async () => { await c.body(); });
+for (const c of registered())
+  test(`${c.suite} › ${c.name}`, async () => {
+    await c.body();
+  });

@@ -22,8 +22,14 @@ function walk(dir: string, test: (name: string) => boolean, out: string[] = []):
 const SOURCES = FOLDERS.flatMap((f) => walk(join(root, f), (n) => n.endsWith(".ts") && !n.endsWith(".d.ts")));
 const MANIFESTS = FOLDERS.flatMap((f) => walk(join(root, f), (n) => n === "manifest.json"));
 
-interface Block { modules?: Record<string, string>; preload?: string[]; "//"?: string }
-interface Manifest extends Block { platforms?: Record<string, Block> }
+interface Block {
+  modules?: Record<string, string>;
+  preload?: string[];
+  "//"?: string;
+}
+interface Manifest extends Block {
+  platforms?: Record<string, Block>;
+}
 
 test("manifests-preload-every-module", () => {
   const problems: string[] = [];
@@ -31,18 +37,26 @@ test("manifests-preload-every-module", () => {
   for (const path of MANIFESTS) {
     const m = JSON.parse(readFileSync(path, "utf8")) as Manifest;
     const where = relative(root, path);
-    const blocks: [string, Block][] = [["", m], ...Object.entries(m.platforms ?? {}).map(([p, b]) => ["platforms." + p + ".", b] as [string, Block])];
+    const blocks: [string, Block][] = [
+      ["", m],
+      ...Object.entries(m.platforms ?? {}).map(([p, b]) => ["platforms." + p + ".", b] as [string, Block]),
+    ];
     for (const [at, block] of blocks) {
-      const modules = Object.keys(block.modules ?? {}), preload = block.preload ?? [];
+      const modules = Object.keys(block.modules ?? {}),
+        preload = block.preload ?? [];
       for (const [spec, file] of Object.entries(block.modules ?? {})) {
         listed.add(join(path, "..", file.slice(2) + ".ts"));
         // A module left out must say why, naming itself, in the block's "//" comment.
-        if (!preload.includes(spec) && !(block["//"] ?? "").includes(spec)) problems.push(where + " " + at + "preload lacks " + spec);
+        if (!preload.includes(spec) && !(block["//"] ?? "").includes(spec))
+          problems.push(where + " " + at + "preload lacks " + spec);
       }
-      for (const spec of preload) if (!modules.includes(spec)) problems.push(where + " " + at + "preload names " + spec + ", which this block does not list");
+      for (const spec of preload)
+        if (!modules.includes(spec))
+          problems.push(where + " " + at + "preload names " + spec + ", which this block does not list");
     }
   }
-  for (const file of SOURCES) if (!listed.has(file)) problems.push(relative(root, file) + " is in no manifest's modules");
+  for (const file of SOURCES)
+    if (!listed.has(file)) problems.push(relative(root, file) + " is in no manifest's modules");
   assert.deepEqual(problems, []);
 });
 
@@ -50,11 +64,13 @@ test("no-mutable-state-at-module-level", () => {
   // Module scope holds constants only: no let/var, no unfrozen object or array literal, no buffer or collection.
   const problems: string[] = [];
   for (const file of SOURCES) {
-    readFileSync(file, "utf8").split("\n").forEach((line, i) => {
-      const at = relative(root, file) + ":" + (i + 1) + " " + line.trim();
-      if (/^(export\s+)?(let|var)\s/.test(line)) problems.push(at);
-      else if (/^(export\s+)?const\s+\w+(\s*:[^=]+)?=\s*(new\s|\[|\{)/.test(line)) problems.push(at);
-    });
+    readFileSync(file, "utf8")
+      .split("\n")
+      .forEach((line, i) => {
+        const at = relative(root, file) + ":" + (i + 1) + " " + line.trim();
+        if (/^(export\s+)?(let|var)\s/.test(line)) problems.push(at);
+        else if (/^(export\s+)?const\s+\w+(\s*:[^=]+)?=\s*(new\s|\[|\{)/.test(line)) problems.push(at);
+      });
   }
   assert.deepEqual(problems, []);
 });
@@ -65,8 +81,14 @@ const isClass = (f: unknown) => typeof f === "function" && /^class\b/.test(Funct
 function unfrozen(value: unknown, path: string, seen: Set<unknown>, out: string[]): void {
   if (value === null || typeof value !== "object" || seen.has(value)) return;
   seen.add(value);
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) { out.push(path + " is a buffer (mutable at module level)"); return; }
-  if (value instanceof Map || value instanceof Set) { out.push(path + " is a collection (mutable at module level)"); return; }
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+    out.push(path + " is a buffer (mutable at module level)");
+    return;
+  }
+  if (value instanceof Map || value instanceof Set) {
+    out.push(path + " is a collection (mutable at module level)");
+    return;
+  }
   if (!Object.isFrozen(value)) out.push(path);
   for (const key of Reflect.ownKeys(value)) {
     const d = Object.getOwnPropertyDescriptor(value, key)!;
@@ -81,8 +103,9 @@ test("exports-are-frozen", async () => {
     const exports = (await import(new URL("../../modules/" + rel, import.meta.url).href)) as Record<string, unknown>;
     for (const [name, value] of Object.entries(exports)) {
       const at = relative(root, file) + " " + name;
-      if (isClass(value)) { if (!Object.isFrozen((value as { prototype: object }).prototype)) problems.push(at + ".prototype"); }
-      else unfrozen(value, at, new Set(), problems);
+      if (isClass(value)) {
+        if (!Object.isFrozen((value as { prototype: object }).prototype)) problems.push(at + ".prototype");
+      } else unfrozen(value, at, new Set(), problems);
     }
   }
   assert.deepEqual(problems, []);

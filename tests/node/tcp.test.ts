@@ -6,21 +6,36 @@ import { NodeTCPSocket } from "../../hosts/node/tcp.js";
 
 test("writer-respecting-onwritable-never-stalls", async () => {
   let received = 0;
-  const server = net.createServer((s) => s.on("data", (d) => { received += d.length; }));
+  const server = net.createServer((s) =>
+    s.on("data", (d) => {
+      received += d.length;
+    }),
+  );
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const port = (server.address() as net.AddressInfo).port;
-  const total = 4 * 1024 * 1024, chunk = new Uint8Array(1000);
+  const total = 4 * 1024 * 1024,
+    chunk = new Uint8Array(1000);
   let sent = 0;
   await new Promise<void>((resolve, reject) => {
     const socket = new NodeTCPSocket({
-      address: "127.0.0.1", port,
+      address: "127.0.0.1",
+      port,
       onWritable(count) {
-        while (count >= chunk.length && sent < total) { this.write(chunk); sent += chunk.length; count -= chunk.length; }
+        while (count >= chunk.length && sent < total) {
+          this.write(chunk);
+          sent += chunk.length;
+          count -= chunk.length;
+        }
         if (sent >= total) resolve();
       },
-      onError(e) { reject(e); },
+      onError(e) {
+        reject(e);
+      },
     });
-    setTimeout(() => { socket.close(); reject(new Error(`stalled after ${sent} bytes`)); }, 20_000).unref();
+    setTimeout(() => {
+      socket.close();
+      reject(new Error(`stalled after ${sent} bytes`));
+    }, 20_000).unref();
   });
   const until = Date.now() + 10_000;
   while (received < sent && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
@@ -33,6 +48,8 @@ test("refused-connection-names-address", async () => {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const port = (server.address() as net.AddressInfo).port;
   await new Promise<void>((r) => server.close(() => r()));
-  const error = await new Promise<Error>((resolve) => { new NodeTCPSocket({ address: "127.0.0.1", port, onError: (e) => resolve(e!) }); });
+  const error = await new Promise<Error>((resolve) => {
+    new NodeTCPSocket({ address: "127.0.0.1", port, onError: (e) => resolve(e!) });
+  });
   assert.match(error.message, new RegExp(`TCP: connection refused by 127\\.0\\.0\\.1:${port}`));
 });

@@ -13,8 +13,12 @@ class RefusingSocket implements TCPSocket {
   constructor(options: TCPSocketOptions) {
     Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused")));
   }
-  read(): ArrayBuffer | undefined { return undefined; }
-  write(): void { throw new Error("not connected"); }
+  read(): ArrayBuffer | undefined {
+    return undefined;
+  }
+  write(): void {
+    throw new Error("not connected");
+  }
   close(): void {}
 }
 
@@ -22,29 +26,67 @@ class RefusingSocket implements TCPSocket {
 function boot(store: Map<string, string>, detector: Record<string, unknown>) {
   const clock = new ManualClock();
   const bus = new SimI2CBus(clock);
-  let n = 1, fault = 0;
-  const noise = () => { n ^= n << 13; n ^= n >> 17; n ^= n << 5; return ((n & 0xFFFF) - 32768) / 327680; };
-  bus.attach(0x44, new SHT3xModel({ environment: { temperature: () => 30 + fault + noise(), humidity: () => 50 + 2 * noise() } }));
+  let n = 1,
+    fault = 0;
+  const noise = () => {
+    n ^= n << 13;
+    n ^= n >> 17;
+    n ^= n << 5;
+    return ((n & 0xffff) - 32768) / 327680;
+  };
+  bus.attach(
+    0x44,
+    new SHT3xModel({ environment: { temperature: () => 30 + fault + noise(), humidity: () => 50 + 2 * noise() } }),
+  );
   const log: string[] = [];
   const host: Host = {
-    name: "test", clock, i2c: bus.ioClass(), tcp: RefusingSocket, deviceId: "t2",
-    store: { get: (k) => store.get(k), set: (k, v) => { store.set(k, v); }, delete: (k) => { store.delete(k); } },
-    log: (line) => log.push(line), connectNetwork: async () => {},
+    name: "test",
+    clock,
+    i2c: bus.ioClass(),
+    tcp: RefusingSocket,
+    deviceId: "t2",
+    store: {
+      get: (k) => store.get(k),
+      set: (k, v) => {
+        store.set(k, v);
+      },
+      delete: (k) => {
+        store.delete(k);
+      },
+    },
+    log: (line) => log.push(line),
+    connectNetwork: async () => {},
   };
   const app = new App(host, parseConfig({ intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" }, detector }));
-  return { clock, log, app, setFault: (v: number) => { fault = v; } };
+  return {
+    clock,
+    log,
+    app,
+    setFault: (v: number) => {
+      fault = v;
+    },
+  };
 }
 
 async function ticks(clock: ManualClock, count: number): Promise<void> {
-  for (let i = 0; i < count; i++) { clock.advance(1000); await settle(8); }
+  for (let i = 0; i < count; i++) {
+    clock.advance(1000);
+    await settle(8);
+  }
 }
 
 suite("app with the multivariate detector", () => {
   test("config-chooses-model-and-rejects-misfit-settings-by-field", () => {
     equal(parseConfig({ detector: { model: "multivariate" } }).detector.calibrationSamples, 400);
     equal(parseConfig({}).detector.model, "multivariate");
-    throws(() => parseConfig({ detector: { model: "lstm" } }), /^config\.detector\.model: expected "zscore" or "multivariate"/);
-    throws(() => parseConfig({ detector: { calibrationSamples: 40 } }), /^config\.detector\.calibrationSamples: option "calibrationSamples" must be at least warmupSamples \+ 2 × channels \+ 16 = 52 \(2 channels\), got 40$/);
+    throws(
+      () => parseConfig({ detector: { model: "lstm" } }),
+      /^config\.detector\.model: expected "zscore" or "multivariate"/,
+    );
+    throws(
+      () => parseConfig({ detector: { calibrationSamples: 40 } }),
+      /^config\.detector\.calibrationSamples: option "calibrationSamples" must be at least warmupSamples \+ 2 × channels \+ 16 = 52 \(2 channels\), got 40$/,
+    );
     throws(() => parseConfig({ detector: { calibrationSamples: 20 } }), /^config\.detector\.calibrationSamples: .*32/);
   });
 
@@ -69,23 +111,35 @@ suite("app with the multivariate detector", () => {
     first.app.stop();
     ok(store.has("baseline"), "baseline saved after calibration");
     const second = boot(store, { model: "multivariate", calibrationSamples: 160 });
-    ok(second.log.some((l) => /detector: restored the learned baseline/.test(l)), second.log.join("\n"));
+    ok(
+      second.log.some((l) => /detector: restored the learned baseline/.test(l)),
+      second.log.join("\n"),
+    );
     equal(second.app.detector.calibrated, true, "no second calibration after a reboot");
   });
 
   test("corrupt-baseline-is-refused-and-recalibrates", async () => {
     const store = new Map<string, string>([["baseline", "00ff"]]);
     const r = boot(store, { model: "multivariate", calibrationSamples: 160 });
-    ok(r.log.some((l) => /detector: saved baseline not used \(.+\); calibrating anew/.test(l)), r.log.join("\n"));
+    ok(
+      r.log.some((l) => /detector: saved baseline not used \(.+\); calibrating anew/.test(l)),
+      r.log.join("\n"),
+    );
     equal(r.app.detector.calibrated, false);
     const garbage = boot(new Map([["baseline", "not base64"]]), { model: "multivariate", calibrationSamples: 160 });
-    ok(garbage.log.some((l) => /saved baseline not used \(base64: length must be a multiple of 4\); calibrating anew/.test(l)), garbage.log.join("\n"));
+    ok(
+      garbage.log.some((l) =>
+        /saved baseline not used \(base64: length must be a multiple of 4\); calibrating anew/.test(l),
+      ),
+      garbage.log.join("\n"),
+    );
   });
 
   test("accelerometer-stream-feeds-vibration-detector-and-wear-raises-alarm", async () => {
     // An ADXL345 at 400 Hz on the simulated pump; its bearing tone starts growing (wear) 30 s after boot.
     const config = parseConfig({
-      intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" },
+      intervalMs: 1000,
+      broker: { url: "mqtt://192.0.2.1:1883" },
       sensors: [{ part: "adxl345", name: "pump", address: 0x53, rate: 400, range: 2 }],
       detector: { vibration: { windowShift: 6 } },
     });
@@ -93,9 +147,14 @@ suite("app with the multivariate detector", () => {
     const world = createSimWorld(clock, config.sensors, { fault: { kind: "wear", atMs: 30_000, size: 1.5 } });
     const log: string[] = [];
     const host: Host = {
-      name: "test", clock, i2c: world.bus.ioClass(), tcp: RefusingSocket, deviceId: "t3",
+      name: "test",
+      clock,
+      i2c: world.bus.ioClass(),
+      tcp: RefusingSocket,
+      deviceId: "t3",
       store: { get: () => undefined, set: () => {}, delete: () => {} },
-      log: (line) => log.push(line), connectNetwork: async () => {},
+      log: (line) => log.push(line),
+      connectNetwork: async () => {},
     };
     const app = new App(host, config);
     await app.start();
@@ -103,7 +162,10 @@ suite("app with the multivariate detector", () => {
     const monitor = app.vibration("pump");
     ok(monitor, "vibration detector attached: " + log.join("\n"));
     ok(monitor!.model.calibrated, "calibrated after 128 windows of 64 frames at 400 Hz");
-    ok(log.some((l) => /sensor pump: vibration detector on 3 axes at 400 Hz, 18 features per window of 64/.test(l)), log.join("\n"));
+    ok(
+      log.some((l) => /sensor pump: vibration detector on 3 axes at 400 Hz, 18 features per window of 64/.test(l)),
+      log.join("\n"),
+    );
     equal(app.alarm, false, "no alarm before the wear: " + log.filter((l) => /ALARM/.test(l)).join(" | "));
     const telemetry = log.filter((l) => /^telemetry/.test(l)).length;
     ok(telemetry >= 27, "telemetry every tick");
@@ -117,7 +179,8 @@ suite("app with the multivariate detector", () => {
     const store = new Map<string, string>();
     const run = async (rate: number, seconds: number) => {
       const config = parseConfig({
-        intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" },
+        intervalMs: 1000,
+        broker: { url: "mqtt://192.0.2.1:1883" },
         sensors: [{ part: "adxl345", name: "pump", address: 0x53, rate, range: 2 }],
         detector: { vibration: { windowShift: 6 } },
       });
@@ -125,9 +188,22 @@ suite("app with the multivariate detector", () => {
       const world = createSimWorld(clock, config.sensors, {});
       const log: string[] = [];
       const host: Host = {
-        name: "test", clock, i2c: world.bus.ioClass(), tcp: RefusingSocket, deviceId: "t4",
-        store: { get: (k) => store.get(k), set: (k, v) => { store.set(k, v); }, delete: (k) => { store.delete(k); } },
-        log: (line) => log.push(line), connectNetwork: async () => {},
+        name: "test",
+        clock,
+        i2c: world.bus.ioClass(),
+        tcp: RefusingSocket,
+        deviceId: "t4",
+        store: {
+          get: (k) => store.get(k),
+          set: (k, v) => {
+            store.set(k, v);
+          },
+          delete: (k) => {
+            store.delete(k);
+          },
+        },
+        log: (line) => log.push(line),
+        connectNetwork: async () => {},
       };
       const app = new App(host, config);
       await app.start();
@@ -138,13 +214,26 @@ suite("app with the multivariate detector", () => {
     const first = await run(400, 24);
     ok(first.app.vibration("pump")!.model.calibrated, "calibrated in the first run");
     const saved = store.get("vib0");
-    ok(saved !== undefined && saved.startsWith("pump/adxl345/3x400Hz/64/50,100 "), "saved with what it was learned on: " + saved?.slice(0, 40));
+    ok(
+      saved !== undefined && saved.startsWith("pump/adxl345/3x400Hz/64/50,100 "),
+      "saved with what it was learned on: " + saved?.slice(0, 40),
+    );
     ok(saved!.length < 3999, "fits an ESP32 NVS string: " + saved!.length);
     const second = await run(400, 2);
-    ok(second.log.some((l) => /sensor pump: restored the learned vibration baseline \(\d+ bytes\)/.test(l)), second.log.join("\n"));
+    ok(
+      second.log.some((l) => /sensor pump: restored the learned vibration baseline \(\d+ bytes\)/.test(l)),
+      second.log.join("\n"),
+    );
     ok(second.app.vibration("pump")!.model.calibrated, "scoring at once after the reboot");
     const third = await run(800, 2);
-    ok(third.log.some((l) => /saved vibration baseline not used \(learned on pump\/adxl345\/3x400Hz\/64\/50,100, this stream is pump\/adxl345\/3x800Hz\/64\/50,100,200\); calibrating anew/.test(l)), third.log.join("\n"));
+    ok(
+      third.log.some((l) =>
+        /saved vibration baseline not used \(learned on pump\/adxl345\/3x400Hz\/64\/50,100, this stream is pump\/adxl345\/3x800Hz\/64\/50,100,200\); calibrating anew/.test(
+          l,
+        ),
+      ),
+      third.log.join("\n"),
+    );
     equal(third.app.vibration("pump")!.model.calibrated, false);
   });
 });

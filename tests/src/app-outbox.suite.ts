@@ -11,7 +11,13 @@ import { utf8Decode } from "telltale/text/utf8";
 import type { Flash, TCPSocket, TCPSocketOptions } from "telltale/io/io";
 import { ManualClock } from "../support/manual-clock.js";
 
-interface Sent { type: number; topic: string; id: number; payload: string; at: number; }
+interface Sent {
+  type: number;
+  topic: string;
+  id: number;
+  payload: string;
+  at: number;
+}
 
 /** A broker the test drives: it answers CONNECT as told, records every PUBLISH, and acknowledges when told. */
 class Broker {
@@ -42,7 +48,9 @@ class BrokerSocket implements TCPSocket {
       return;
     }
     broker.socket = this;
-    Promise.resolve().then(() => { if (!this.closed) options.onWritable?.call(this, 65536); });
+    Promise.resolve().then(() => {
+      if (!this.closed) options.onWritable?.call(this, 65536);
+    });
   }
 
   read(): ArrayBuffer | undefined {
@@ -52,21 +60,32 @@ class BrokerSocket implements TCPSocket {
 
   write(buffer: ArrayBuffer | ArrayBufferView): void {
     if (this.closed) throw new Error("closed");
-    const bytes = ArrayBuffer.isView(buffer) ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) : new Uint8Array(buffer);
+    const bytes = ArrayBuffer.isView(buffer)
+      ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+      : new Uint8Array(buffer);
     const all = new Uint8Array(this.#pending.length + bytes.length);
     all.set(this.#pending, 0);
     all.set(bytes, this.#pending.length);
     let at = 0;
     for (;;) {
       if (at + 2 > all.length) break;
-      let length = 0, shift = 0, i = at + 1;
-      for (;;) { const b = all[i++]; length |= (b & 0x7F) << shift; shift += 7; if (!(b & 0x80)) break; }
+      let length = 0,
+        shift = 0,
+        i = at + 1;
+      for (;;) {
+        const b = all[i++];
+        length |= (b & 0x7f) << shift;
+        shift += 7;
+        if (!(b & 0x80)) break;
+      }
       if (i + length > all.length) break;
       this.#packet(all.subarray(at, i + length), all[at] >> 4, i);
       at = i + length;
     }
     this.#pending = all.slice(at);
-    Promise.resolve().then(() => { if (!this.closed) this.#options.onWritable?.call(this, 65536); });
+    Promise.resolve().then(() => {
+      if (!this.closed) this.#options.onWritable?.call(this, 65536);
+    });
   }
 
   #packet(packet: Uint8Array, type: number, body: number): void {
@@ -78,8 +97,12 @@ class BrokerSocket implements TCPSocket {
       const qos = (packet[0] >> 1) & 3;
       const topicLength = (packet[body] << 8) | packet[body + 1];
       const topic = utf8Decode(packet.subarray(body + 2, body + 2 + topicLength));
-      let at = body + 2 + topicLength, id = 0;
-      if (qos > 0) { id = (packet[at] << 8) | packet[at + 1]; at += 2; }
+      let at = body + 2 + topicLength,
+        id = 0;
+      if (qos > 0) {
+        id = (packet[at] << 8) | packet[at + 1];
+        at += 2;
+      }
       broker.sent.push({ type, topic, id, payload: utf8Decode(packet.subarray(at)), at: broker.clock.now() });
       if (qos > 0) {
         if (broker.autoAck) this.#reply(encodePuback(id));
@@ -107,7 +130,9 @@ class BrokerSocket implements TCPSocket {
     Promise.resolve().then(() => this.#options.onError?.call(this, new Error("connection reset")));
   }
 
-  close(): void { this.closed = true; }
+  close(): void {
+    this.closed = true;
+  }
 }
 
 function rig(extra: Record<string, unknown> = {}, flash?: Flash, flashProblem?: string) {
@@ -120,20 +145,49 @@ function rig(extra: Record<string, unknown> = {}, flash?: Flash, flashProblem?: 
   const log: string[] = [];
   const store = new Map<string, string>();
   const host: Host = {
-    name: "test", clock, i2c: bus.ioClass(), tcp: BrokerSocket, deviceId: "t1", flash, flashProblem,
-    store: { get: (k) => store.get(k), set: (k, v) => { store.set(k, v); }, delete: (k) => { store.delete(k); } },
-    log: (line) => log.push(line), connectNetwork: async () => {},
+    name: "test",
+    clock,
+    i2c: bus.ioClass(),
+    tcp: BrokerSocket,
+    deviceId: "t1",
+    flash,
+    flashProblem,
+    store: {
+      get: (k) => store.get(k),
+      set: (k, v) => {
+        store.set(k, v);
+      },
+      delete: (k) => {
+        store.delete(k);
+      },
+    },
+    log: (line) => log.push(line),
+    connectNetwork: async () => {},
   };
   const config = parseConfig({
-    intervalMs: 1000, broker: { url: "mqtt://broker.test:1883", backoffBaseMs: 500, backoffCapMs: 1000, drainPerSecond: 5 },
-    detector: { model: "zscore", calibrationSamples: 5, holdSamples: 1 }, ...extra,
+    intervalMs: 1000,
+    broker: { url: "mqtt://broker.test:1883", backoffBaseMs: 500, backoffCapMs: 1000, drainPerSecond: 5 },
+    detector: { model: "zscore", calibrationSamples: 5, holdSamples: 1 },
+    ...extra,
   });
   const app = new App(host, config);
-  return { clock, broker, log, app, store, setTemperature: (t: number) => { temperature = t; } };
+  return {
+    clock,
+    broker,
+    log,
+    app,
+    store,
+    setTemperature: (t: number) => {
+      temperature = t;
+    },
+  };
 }
 
 async function run(clock: ManualClock, ms: number, step = 50): Promise<void> {
-  for (let t = 0; t < ms; t += step) { clock.advance(step); await settle(12); }
+  for (let t = 0; t < ms; t += step) {
+    clock.advance(step);
+    await settle(12);
+  }
 }
 
 function seqs(sent: Sent[], topic: string): number[] {
@@ -225,10 +279,23 @@ suite("app/outbox", () => {
     for (const [k, v] of first.store) second.store.set(k, v);
     await second.app.start();
     equal(second.app.boot, 2);
-    ok(second.log.some((l) => l === "outbox: 5 message(s) pending"), second.log.join("\n"));
+    ok(
+      second.log.some((l) => l === "outbox: 5 message(s) pending"),
+      second.log.join("\n"),
+    );
     await run(second.clock, 3000);
     const sent = second.broker.sent.filter((m) => m.topic.endsWith("telemetry")).map((m) => JSON.parse(m.payload));
-    deepEqual(sent.slice(0, 5).map((m) => [m.boot, m.seq]), [[1, 1], [1, 2], [1, 3], [1, 4], [1, 5]], "the first boot's telemetry goes first");
+    deepEqual(
+      sent.slice(0, 5).map((m) => [m.boot, m.seq]),
+      [
+        [1, 1],
+        [1, 2],
+        [1, 3],
+        [1, 4],
+        [1, 5],
+      ],
+      "the first boot's telemetry goes first",
+    );
     equal(sent[5].boot, 2);
     equal(second.app.outbox.pending, 0);
     second.app.stop();
@@ -241,8 +308,15 @@ suite("app/outbox", () => {
     await run(r.clock, 3100);
     r.broker.online = true;
     await run(r.clock, 3000);
-    const third = r.broker.sent.filter((m) => m.topic.endsWith("telemetry")).map((m) => JSON.parse(m.payload)).find((m) => m.seq === 3);
-    deepEqual(third.health.outbox, { pending: 2, dropped: 0, durable: false }, "built while two earlier messages waited");
+    const third = r.broker.sent
+      .filter((m) => m.topic.endsWith("telemetry"))
+      .map((m) => JSON.parse(m.payload))
+      .find((m) => m.seq === 3);
+    deepEqual(
+      third.health.outbox,
+      { pending: 2, dropped: 0, durable: false },
+      "built while two earlier messages waited",
+    );
     r.app.stop();
   });
 
@@ -269,14 +343,22 @@ suite("app/outbox", () => {
 
   test("unusable-flash-keeps-the-outbox-in-ram-and-says-why", async () => {
     const broken: Flash = {
-      byteLength: 16 * 4096, blockSize: 4096,
-      read() { throw new Error("SPI flash: read timeout"); }, write() {}, erase() {},
+      byteLength: 16 * 4096,
+      blockSize: 4096,
+      read() {
+        throw new Error("SPI flash: read timeout");
+      },
+      write() {},
+      erase() {},
     };
     const r = rig({}, broken);
     await r.app.start();
     await run(r.clock, 2100);
     equal(r.app.durable, false);
-    ok(r.log.includes("outbox: 0 message(s) pending (RAM only: flash unusable: SPI flash: read timeout)"), r.log.join("\n"));
+    ok(
+      r.log.includes("outbox: 0 message(s) pending (RAM only: flash unusable: SPI flash: read timeout)"),
+      r.log.join("\n"),
+    );
     const health = lastTelemetry(r.broker.sent).health.outbox;
     deepEqual(health, { pending: 0, dropped: 0, durable: false, error: "flash unusable: SPI flash: read timeout" });
     equal(seqs(r.broker.sent, "telemetry").length, 2, "telemetry still flows through the RAM outbox");
@@ -288,11 +370,16 @@ suite("app/outbox", () => {
     r.broker.connack = 5;
     await r.app.start();
     await run(r.clock, 20_000, 100);
-    const delays = r.log.filter((l) => /connection refused: not authorized \(5\)\); retrying in/.test(l)).map((l) => Number(/retrying in (\d+) ms/.exec(l)![1]));
+    const delays = r.log
+      .filter((l) => /connection refused: not authorized \(5\)\); retrying in/.test(l))
+      .map((l) => Number(/retrying in (\d+) ms/.exec(l)![1]));
     ok(delays.length >= 3, r.log.join("\n"));
     // Windows 1, 2, 4, then 8 s (the cap); at least half of each passes, so 20 s hold at most 7 attempts
     // (the first at 0 s, then after waits of at least 0.6, 1.1, 2.1, 4.1, 4.1, 4.1 s), whatever the jitter draws.
-    delays.forEach((d, i) => { const window = Math.min(8000, 1000 * 2 ** i); ok(d >= window / 2 && d <= window + 100, "attempt " + i + " waited " + d + " ms"); });
+    delays.forEach((d, i) => {
+      const window = Math.min(8000, 1000 * 2 ** i);
+      ok(d >= window / 2 && d <= window + 100, "attempt " + i + " waited " + d + " ms");
+    });
     ok(r.broker.connects <= 7, "not a tight loop: " + r.broker.connects + " attempts in 20 s");
     r.app.stop();
   });

@@ -11,10 +11,16 @@ import { ManualClock } from "../support/manual-clock.js";
 /** A network where every connection is refused (reported after the constructor returns, as sockets do). */
 class RefusingSocket implements TCPSocket {
   constructor(options: TCPSocketOptions) {
-    Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused by " + options.address + ":" + options.port)));
+    Promise.resolve().then(() =>
+      options.onError?.call(this, new Error("TCP: connection refused by " + options.address + ":" + options.port)),
+    );
   }
-  read(): ArrayBuffer | undefined { return undefined; }
-  write(): void { throw new Error("not connected"); }
+  read(): ArrayBuffer | undefined {
+    return undefined;
+  }
+  write(): void {
+    throw new Error("not connected");
+  }
   close(): void {}
 }
 
@@ -26,16 +32,40 @@ function rig(extra: Record<string, unknown> = {}) {
   const log: string[] = [];
   const store = new Map<string, string>();
   const host: Host = {
-    name: "test", clock, i2c: bus.ioClass(), tcp: RefusingSocket, deviceId: "t1",
-    store: { get: (k) => store.get(k), set: (k, v) => { store.set(k, v); }, delete: (k) => { store.delete(k); } },
-    log: (line) => log.push(line), connectNetwork: async () => {},
+    name: "test",
+    clock,
+    i2c: bus.ioClass(),
+    tcp: RefusingSocket,
+    deviceId: "t1",
+    store: {
+      get: (k) => store.get(k),
+      set: (k, v) => {
+        store.set(k, v);
+      },
+      delete: (k) => {
+        store.delete(k);
+      },
+    },
+    log: (line) => log.push(line),
+    connectNetwork: async () => {},
   };
-  const app = new App(host, parseConfig({ intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" }, detector: { model: "zscore", calibrationSamples: 5 }, ...extra }));
+  const app = new App(
+    host,
+    parseConfig({
+      intervalMs: 1000,
+      broker: { url: "mqtt://192.0.2.1:1883" },
+      detector: { model: "zscore", calibrationSamples: 5 },
+      ...extra,
+    }),
+  );
   return { clock, model, log, app };
 }
 
 async function ticks(clock: ManualClock, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) { clock.advance(1000); await settle(8); }
+  for (let i = 0; i < n; i++) {
+    clock.advance(1000);
+    await settle(8);
+  }
 }
 
 suite("app", () => {
@@ -43,8 +73,16 @@ suite("app", () => {
     const r = rig();
     await r.app.start();
     await ticks(r.clock, 5);
-    ok(r.log.some((l) => /mqtt: connection lost \(TCP: connection refused by 192\.0\.2\.1:1883\); retrying in \d+ ms/.test(l)), r.log.join("\n"));
-    ok(r.log.some((l) => /telemetry #5: sht3x temperature=30 humidity=50/.test(l)), r.log.join("\n"));
+    ok(
+      r.log.some((l) =>
+        /mqtt: connection lost \(TCP: connection refused by 192\.0\.2\.1:1883\); retrying in \d+ ms/.test(l),
+      ),
+      r.log.join("\n"),
+    );
+    ok(
+      r.log.some((l) => /telemetry #5: sht3x temperature=30 humidity=50/.test(l)),
+      r.log.join("\n"),
+    );
     // Telemetry is QoS 1 by default: kept in the outbox for the broker's return, not dropped.
     ok(r.app.outbox.pending >= 5, "stored " + r.app.outbox.pending);
     equal(r.app.stats.dropped, 0);
@@ -56,7 +94,10 @@ suite("app", () => {
     const r = rig({ broker: { url: "mqtt://192.0.2.1:1883", telemetryQos: 0 } });
     await r.app.start();
     await ticks(r.clock, 5);
-    ok(r.log.some((l) => /telemetry #5: .*\(not sent: broker unreachable\)/.test(l)), r.log.join("\n"));
+    ok(
+      r.log.some((l) => /telemetry #5: .*\(not sent: broker unreachable\)/.test(l)),
+      r.log.join("\n"),
+    );
     ok(r.app.stats.dropped >= 5, "dropped " + r.app.stats.dropped);
     equal(r.app.outbox.pending, 0);
     r.app.stop();
@@ -68,11 +109,20 @@ suite("app", () => {
     await ticks(r.clock, 2);
     r.model.faults.nack = true;
     await ticks(r.clock, 4);
-    ok(r.log.some((l) => /sensor sht3x: SHT3x: .*NACK/.test(l)), "the fault is logged with its cause");
-    ok(r.log.some((l) => /sensor sht3x: marked failed after 3 failed samples/.test(l)), r.log.join("\n"));
+    ok(
+      r.log.some((l) => /sensor sht3x: SHT3x: .*NACK/.test(l)),
+      "the fault is logged with its cause",
+    );
+    ok(
+      r.log.some((l) => /sensor sht3x: marked failed after 3 failed samples/.test(l)),
+      r.log.join("\n"),
+    );
     r.model.faults.nack = false;
     await ticks(r.clock, 12);
-    ok(r.log.some((l) => /sensor sht3x: recovered/.test(l)), r.log.join("\n"));
+    ok(
+      r.log.some((l) => /sensor sht3x: recovered/.test(l)),
+      r.log.join("\n"),
+    );
     const last = r.log.filter((l) => l.startsWith("telemetry #")).pop() ?? "";
     ok(/sht3x temperature=30/.test(last), "readings resume: " + last);
     r.app.stop();
@@ -83,12 +133,18 @@ suite("app", () => {
     let attempts = 0;
     (r.app.host as { connectNetwork: () => Promise<void> }).connectNetwork = async () => {
       attempts++;
-      throw new Error("Wi-Fi: no access point named \"plant-7\"");
+      throw new Error('Wi-Fi: no access point named "plant-7"');
     };
     await r.app.start();
     await ticks(r.clock, 5);
-    ok(r.log.some((l) => /network: Wi-Fi: no access point named "plant-7"; retrying in \d+ ms/.test(l)), r.log.join("\n"));
-    ok(r.log.some((l) => /telemetry #5: sht3x temperature=30/.test(l)), "sampling goes on: " + r.log.join("\n"));
+    ok(
+      r.log.some((l) => /network: Wi-Fi: no access point named "plant-7"; retrying in \d+ ms/.test(l)),
+      r.log.join("\n"),
+    );
+    ok(
+      r.log.some((l) => /telemetry #5: sht3x temperature=30/.test(l)),
+      "sampling goes on: " + r.log.join("\n"),
+    );
     ok(attempts >= 2, "the network is retried: " + attempts);
     r.app.stop();
   });
@@ -96,12 +152,20 @@ suite("app", () => {
   test("service-runs-with-the-app-and-sees-every-round", async () => {
     const r = rig();
     const seen: string[] = [];
-    r.app.use({ start: () => seen.push("start"), round: (round) => seen.push("round " + round.seq + " " + round.readings.sht3x?.temperature), stop: () => seen.push("stop") });
+    r.app.use({
+      start: () => seen.push("start"),
+      round: (round) => seen.push("round " + round.seq + " " + round.readings.sht3x?.temperature),
+      stop: () => seen.push("stop"),
+    });
     await r.app.start();
     await ticks(r.clock, 2);
     r.app.use({ start: () => seen.push("late start"), stop: () => seen.push("late stop") });
     r.app.stop();
-    deepEqual(seen, ["start", "round 1 30", "round 2 30", "late start", "late stop", "stop"], "started with the app or at once, stopped in reverse order");
+    deepEqual(
+      seen,
+      ["start", "round 1 30", "round 2 30", "late start", "late stop", "stop"],
+      "started with the app or at once, stopped in reverse order",
+    );
   });
 
   test("stop-twice-is-harmless-and-silences-timers", async () => {

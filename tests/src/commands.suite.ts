@@ -2,12 +2,19 @@
 import { suite, test, equal, deepEqual, ok, throws } from "../harness.js";
 import { Commands } from "../../src/commands.js";
 
-const bytes = (text: string) => { const b = new Uint8Array(text.length); for (let i = 0; i < text.length; i++) b[i] = text.charCodeAt(i); return b; };
+const bytes = (text: string) => {
+  const b = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) b[i] = text.charCodeAt(i);
+  return b;
+};
 
 function registry() {
-  const log: string[] = [], runs: Record<string, unknown>[] = [];
+  const log: string[] = [],
+    runs: Record<string, unknown>[] = [];
   const commands = new Commands({ log: (line) => log.push(line) });
-  commands.register("recalibrate", (request) => { runs.push(request); });
+  commands.register("recalibrate", (request) => {
+    runs.push(request);
+  });
   commands.register("ping", () => ({ uptimeMs: 1234 }));
   return { commands, log, runs, answer: (text: string) => JSON.parse(commands.handle(bytes(text))) };
 }
@@ -34,7 +41,11 @@ suite("commands", () => {
     const r = registry();
     deepEqual(r.answer("reboot"), { ok: false, error: 'unknown command "reboot" (known: recalibrate, ping)' });
     deepEqual(r.log, ['command rejected: unknown command "reboot" (known: recalibrate, ping)']);
-    equal(r.answer("x".repeat(60)).error, 'unknown command "' + "x".repeat(40) + '" (known: recalibrate, ping)', "the name is cut to 40 characters");
+    equal(
+      r.answer("x".repeat(60)).error,
+      'unknown command "' + "x".repeat(40) + '" (known: recalibrate, ping)',
+      "the name is cut to 40 characters",
+    );
   });
 
   test("malformed-or-empty-message-is-refused-with-the-expected-forms", () => {
@@ -49,20 +60,33 @@ suite("commands", () => {
   test("message-longer-than-256-bytes-is-refused-unless-it-names-a-command-first", () => {
     const r = registry();
     deepEqual(r.answer("x".repeat(300)), { ok: false, error: "command longer than 256 bytes" });
-    deepEqual(r.answer("ping" + " ".repeat(300)), { command: "ping", ok: true, uptimeMs: 1234 }, "the first 256 bytes already name it");
+    deepEqual(
+      r.answer("ping" + " ".repeat(300)),
+      { command: "ping", ok: true, uptimeMs: 1234 },
+      "the first 256 bytes already name it",
+    );
   });
 
   test("a-command-refuses-a-bad-request-by-throwing", () => {
     const r = registry();
     r.commands.register("interval", (request) => {
       const ms = request.ms;
-      if (typeof ms !== "number" || !(ms >= 100)) throw new Error("interval: ms: expected a number of at least 100, got " + JSON.stringify(ms));
+      if (typeof ms !== "number" || !(ms >= 100))
+        throw new Error("interval: ms: expected a number of at least 100, got " + JSON.stringify(ms));
       return { ms };
     });
-    deepEqual(r.answer('{"command": "interval", "ms": 5}'), { command: "interval", ok: false, error: "interval: ms: expected a number of at least 100, got 5" });
+    deepEqual(r.answer('{"command": "interval", "ms": 5}'), {
+      command: "interval",
+      ok: false,
+      error: "interval: ms: expected a number of at least 100, got 5",
+    });
     ok(r.log.includes("command rejected: interval: ms: expected a number of at least 100, got 5"), r.log.join("\n"));
     deepEqual(r.answer('{"command": "interval", "ms": 500}'), { command: "interval", ok: true, ms: 500 });
-    equal(r.answer("reboot").error, 'unknown command "reboot" (known: recalibrate, ping, interval)', "a registered command is known at once");
+    equal(
+      r.answer("reboot").error,
+      'unknown command "reboot" (known: recalibrate, ping, interval)',
+      "a registered command is known at once",
+    );
   });
 
   test("registering-a-name-twice-or-a-bad-name-throws", () => {

@@ -6,7 +6,14 @@ import { MemoryFlash } from "telltale/storage/memory-flash";
 import type { Flash } from "telltale/io/io";
 import { ManualClock } from "../support/manual-clock.js";
 
-interface Sent { topic: string; payload: string; qos: number; retain: boolean; id: number; at: number; }
+interface Sent {
+  topic: string;
+  payload: string;
+  qos: number;
+  retain: boolean;
+  id: number;
+  at: number;
+}
 
 /** The session as delivery sees it: records what it is handed, and can refuse. */
 class FakeClient implements Publisher {
@@ -19,7 +26,14 @@ class FakeClient implements Publisher {
     if (this.refuse) throw new Error("MQTTClient: queue full");
     const text = typeof payload === "string" ? payload : String.fromCharCode(...payload);
     const id = options.qos ? ++this.#id : 0;
-    this.sent.push({ topic, payload: text, qos: options.qos, retain: options.retain ?? false, id, at: this.clock.now() });
+    this.sent.push({
+      topic,
+      payload: text,
+      qos: options.qos,
+      retain: options.retain ?? false,
+      id,
+      at: this.clock.now(),
+    });
     return id;
   }
 }
@@ -29,8 +43,12 @@ class FaultyFlash implements Flash {
   readonly #inner = new MemoryFlash({ byteLength: 8 * 4096, blockSize: 4096 });
   failWrites = false;
   failReads = false;
-  get byteLength(): number { return this.#inner.byteLength; }
-  get blockSize(): number { return this.#inner.blockSize; }
+  get byteLength(): number {
+    return this.#inner.byteLength;
+  }
+  get blockSize(): number {
+    return this.#inner.blockSize;
+  }
   read(offset: number, length: number): ArrayBuffer {
     if (this.failReads) throw new Error("flash: read failed");
     return this.#inner.read(offset, length);
@@ -39,18 +57,33 @@ class FaultyFlash implements Flash {
     if (this.failWrites) throw new Error("flash: write failed");
     this.#inner.write(offset, bytes);
   }
-  erase(sector: number): void { this.#inner.erase(sector); }
+  erase(sector: number): void {
+    this.#inner.erase(sector);
+  }
 }
 
 function rig(options: { telemetryQos?: 0 | 1; flash?: Flash; flashProblem?: string; drainPerSecond?: number } = {}) {
-  const clock = new ManualClock(), log: string[] = [], counters = { published: 0, dropped: 0 };
+  const clock = new ManualClock(),
+    log: string[] = [],
+    counters = { published: 0, dropped: 0 };
   const delivery = new Delivery({
-    flash: options.flash, flashProblem: options.flashProblem, clock, log: (line) => log.push(line),
-    topics: { telemetry: "t/telemetry", alarm: "t/alarm" }, telemetryQos: options.telemetryQos ?? 1, drainPerSecond: options.drainPerSecond ?? 5, counters,
+    flash: options.flash,
+    flashProblem: options.flashProblem,
+    clock,
+    log: (line) => log.push(line),
+    topics: { telemetry: "t/telemetry", alarm: "t/alarm" },
+    telemetryQos: options.telemetryQos ?? 1,
+    drainPerSecond: options.drainPerSecond ?? 5,
+    counters,
   });
   const client = new FakeClient(clock);
-  const connect = () => { delivery.attach(client); delivery.resume(); };
-  const ackAll = () => { for (const m of client.sent.splice(0)) delivery.acknowledged(m.id); };
+  const connect = () => {
+    delivery.attach(client);
+    delivery.resume();
+  };
+  const ackAll = () => {
+    for (const m of client.sent.splice(0)) delivery.acknowledged(m.id);
+  };
   return { clock, log, counters, delivery, client, connect, ackAll };
 }
 
@@ -60,7 +93,10 @@ suite("delivery", () => {
     r.connect();
     r.clock.advance(1000);
     r.delivery.publish(TELEMETRY, '{"seq":1}', "telemetry #1");
-    deepEqual(r.client.sent.map((m) => [m.topic, m.payload, m.qos]), [["t/telemetry", '{"seq":1}', 1]]);
+    deepEqual(
+      r.client.sent.map((m) => [m.topic, m.payload, m.qos]),
+      [["t/telemetry", '{"seq":1}', 1]],
+    );
     equal(r.delivery.pending, 1, "in the outbox until acknowledged");
     equal(r.delivery.inFlight, 1);
     deepEqual(r.log, ["telemetry #1"]);
@@ -76,7 +112,10 @@ suite("delivery", () => {
     equal(r.counters.dropped, 1);
     r.connect();
     r.delivery.publish(TELEMETRY, "{}", "telemetry #2");
-    deepEqual(r.client.sent.map((m) => m.qos), [0]);
+    deepEqual(
+      r.client.sent.map((m) => m.qos),
+      [0],
+    );
     equal(r.delivery.pending, 0);
     r.delivery.publish(ALARM, "{}", "ALARM raised");
     equal(r.client.sent[1].qos, 1, "alarms are QoS 1 whatever telemetry is");
@@ -88,7 +127,10 @@ suite("delivery", () => {
     equal(r.log[0], "telemetry #1 (stored: broker unreachable)");
     r.connect();
     r.clock.advance(1000);
-    deepEqual(r.client.sent.map((m) => m.payload), ["1", "2", "3"]);
+    deepEqual(
+      r.client.sent.map((m) => m.payload),
+      ["1", "2", "3"],
+    );
   });
 
   test("alarms-go-first-and-telemetry-drains-at-the-configured-rate", () => {
@@ -96,20 +138,34 @@ suite("delivery", () => {
     for (let i = 1; i <= 20; i++) r.delivery.publish(TELEMETRY, String(i), "");
     r.delivery.publish(ALARM, "alarm", "");
     r.connect();
-    deepEqual(r.client.sent.map((m) => m.payload), ["alarm"], "the alarm at once, telemetry waits for a token");
-    for (let t = 0; t < 2000; t += 50) { r.clock.advance(50); r.ackAll(); }
+    deepEqual(
+      r.client.sent.map((m) => m.payload),
+      ["alarm"],
+      "the alarm at once, telemetry waits for a token",
+    );
+    for (let t = 0; t < 2000; t += 50) {
+      r.clock.advance(50);
+      r.ackAll();
+    }
     equal(r.counters.published, 1 + 10, "5 per second for 2 s");
   });
 
   test("window-holds-eight-and-keeps-two-for-alarms", () => {
     const r = rig({ drainPerSecond: 1000 });
     r.connect();
-    for (let i = 1; i <= 12; i++) { r.clock.advance(10); r.delivery.publish(TELEMETRY, String(i), ""); }
+    for (let i = 1; i <= 12; i++) {
+      r.clock.advance(10);
+      r.delivery.publish(TELEMETRY, String(i), "");
+    }
     equal(r.delivery.inFlight, WINDOW - ALARM_RESERVE, "telemetry stops short of the window");
     for (let i = 1; i <= 4; i++) r.delivery.publish(ALARM, "a" + i, "");
     equal(r.delivery.inFlight, WINDOW, "alarms use the reserve");
     r.ackAll();
-    deepEqual(r.client.sent.map((m) => m.payload), ["a3", "a4", "7", "8", "9", "10"], "as PUBACKs free the window: the alarms left first, then telemetry up to its share");
+    deepEqual(
+      r.client.sent.map((m) => m.payload),
+      ["a3", "a4", "7", "8", "9", "10"],
+      "as PUBACKs free the window: the alarms left first, then telemetry up to its share",
+    );
     equal(r.delivery.inFlight, WINDOW - ALARM_RESERVE);
   });
 
@@ -123,7 +179,10 @@ suite("delivery", () => {
     r.client.refuse = false;
     r.clock.advance(1000);
     r.delivery.publish(TELEMETRY, "2", "");
-    deepEqual(r.client.sent.map((m) => m.payload), ["1", "2"]);
+    deepEqual(
+      r.client.sent.map((m) => m.payload),
+      ["1", "2"],
+    );
   });
 
   test("resume-sends-unacknowledged-messages-again", () => {
@@ -135,17 +194,24 @@ suite("delivery", () => {
     equal(r.delivery.inFlight, 0);
     r.connect();
     r.clock.advance(1000);
-    deepEqual(r.client.sent.map((m) => m.payload), ["1", "1"]);
+    deepEqual(
+      r.client.sent.map((m) => m.payload),
+      ["1", "1"],
+    );
     r.delivery.acknowledged(999);
     equal(r.delivery.pending, 1, "an id not in flight (the status message's) changes nothing");
   });
 
   test("flash-that-fails-a-write-costs-no-message-while-connected", () => {
-    const flash = new FaultyFlash(), r = rig({ flash });
+    const flash = new FaultyFlash(),
+      r = rig({ flash });
     r.connect();
     flash.failWrites = true;
     r.delivery.publish(ALARM, "a", "ALARM raised");
-    deepEqual(r.client.sent.map((m) => [m.topic, m.qos]), [["t/alarm", 1]]);
+    deepEqual(
+      r.client.sent.map((m) => [m.topic, m.qos]),
+      [["t/alarm", 1]],
+    );
     deepEqual(r.log, ["outbox: flash: write failed", "ALARM raised (sent without the outbox)"]);
     r.client.connected = false;
     r.delivery.publish(TELEMETRY, "t", "telemetry #2");
@@ -154,7 +220,8 @@ suite("delivery", () => {
   });
 
   test("record-that-rotted-in-flash-is-dropped-and-does-not-block-the-rest", () => {
-    const flash = new FaultyFlash(), r = rig({ flash, drainPerSecond: 100 });
+    const flash = new FaultyFlash(),
+      r = rig({ flash, drainPerSecond: 100 });
     r.delivery.publish(TELEMETRY, "1", "");
     flash.failReads = true;
     r.connect();
@@ -163,19 +230,31 @@ suite("delivery", () => {
     equal(r.counters.dropped, 1);
     flash.failReads = false;
     r.delivery.publish(TELEMETRY, "2", "");
-    deepEqual(r.client.sent.map((m) => m.payload), ["2"]);
+    deepEqual(
+      r.client.sent.map((m) => m.payload),
+      ["2"],
+    );
   });
 
   test("outbox-says-whether-it-is-durable-and-why-not", () => {
     const good = rig({ flash: new FaultyFlash() }).delivery;
     deepEqual([good.durable, good.error, good.summary()], [true, undefined, "outbox: 0 message(s) pending"]);
     const none = rig().delivery;
-    deepEqual([none.durable, none.error, none.summary()], [false, undefined, "outbox: 0 message(s) pending (RAM only: no flash)"]);
+    deepEqual(
+      [none.durable, none.error, none.summary()],
+      [false, undefined, "outbox: 0 message(s) pending (RAM only: no flash)"],
+    );
     const missing = rig({ flashProblem: 'no "storage" partition' }).delivery;
     deepEqual([missing.durable, missing.error], [false, 'no "storage" partition']);
     const tiny: Flash = new MemoryFlash({ byteLength: 4096, blockSize: 4096 });
     const unusable = rig({ flash: tiny }).delivery;
-    deepEqual([unusable.durable, unusable.error], [false, "flash unusable: Outbox: flash must hold at least 2 blocks of 4096 bytes, got 4096"]);
-    equal(unusable.summary(), "outbox: 0 message(s) pending (RAM only: flash unusable: Outbox: flash must hold at least 2 blocks of 4096 bytes, got 4096)");
+    deepEqual(
+      [unusable.durable, unusable.error],
+      [false, "flash unusable: Outbox: flash must hold at least 2 blocks of 4096 bytes, got 4096"],
+    );
+    equal(
+      unusable.summary(),
+      "outbox: 0 message(s) pending (RAM only: flash unusable: Outbox: flash must hold at least 2 blocks of 4096 bytes, got 4096)",
+    );
   });
 });

@@ -19,26 +19,53 @@ class FakeDetector implements Detector {
   refuseImport = "";
   /** The update on which it calibrates, as a real detector does inside update(). */
   calibrateOn = Infinity;
-  update(): boolean { if (++this.updates >= this.calibrateOn) this.calibrated = true; return false; }
-  topChannel(): number { return -1; }
-  exportState(): Uint8Array | undefined { return this.model === "multivariate" ? Uint8Array.of(1, 2, 3) : undefined; }
+  update(): boolean {
+    if (++this.updates >= this.calibrateOn) this.calibrated = true;
+    return false;
+  }
+  topChannel(): number {
+    return -1;
+  }
+  exportState(): Uint8Array | undefined {
+    return this.model === "multivariate" ? Uint8Array.of(1, 2, 3) : undefined;
+  }
   importState(bytes: Uint8Array): void {
     if (this.refuseImport) throw new Error(this.refuseImport);
     this.imported.push(Array.from(bytes));
   }
-  reset(): void { this.resets++; this.calibrated = false; }
+  reset(): void {
+    this.resets++;
+    this.calibrated = false;
+  }
 }
 
 /** A store over a Map that records writes and can refuse them. */
 function fakeStore(entries: [string, string][] = []) {
-  const map = new Map(entries), sets: string[] = [], deletes: string[] = [];
+  const map = new Map(entries),
+    sets: string[] = [],
+    deletes: string[] = [];
   let refuse = "";
   const store: Store = {
     get: (k) => map.get(k),
-    set: (k, v) => { if (refuse) throw new Error(refuse); sets.push(k); map.set(k, v); },
-    delete: (k) => { deletes.push(k); map.delete(k); },
+    set: (k, v) => {
+      if (refuse) throw new Error(refuse);
+      sets.push(k);
+      map.set(k, v);
+    },
+    delete: (k) => {
+      deletes.push(k);
+      map.delete(k);
+    },
   };
-  return { store, map, sets, deletes, refuse: (why: string) => { refuse = why; } };
+  return {
+    store,
+    map,
+    sets,
+    deletes,
+    refuse: (why: string) => {
+      refuse = why;
+    },
+  };
 }
 
 /** A part with a raw stream (an accelerometer FIFO): the test writes frames to whatever sink the monitor attached. */
@@ -47,18 +74,34 @@ class StreamingPart implements SensorInstance {
   /** xorshift state of the noise `feed` writes. */
   noise = 1;
   constructor(public info: StreamInfo) {}
-  sample(): unknown { return {}; }
+  sample(): unknown {
+    return {};
+  }
   close(): void {}
-  stream(sink: FrameSink | undefined): StreamInfo { this.sink = sink; return this.info; }
+  stream(sink: FrameSink | undefined): StreamInfo {
+    this.sink = sink;
+    return this.info;
+  }
 }
 
 const pump: SensorDeclaration = { part: "fake", name: "pump", options: {} };
 const info = (rate = 400): StreamInfo => ({ axes: 3, rate, unitPerCount: 0.01, unit: "m/s²" });
 
 function rig(options: { store?: ReturnType<typeof fakeStore>; vibration?: boolean; detector?: FakeDetector } = {}) {
-  const settings = parseConfig({ detector: { vibration: { windowShift: 6, enabled: options.vibration ?? true } } }).detector;
-  const detector = options.detector ?? new FakeDetector(), store = options.store ?? fakeStore(), log: string[] = [];
-  const monitor = new Monitor({ settings, floors: [5, 2], sensors: 2, store: store.store, log: (line) => log.push(line), detector });
+  const settings = parseConfig({
+    detector: { vibration: { windowShift: 6, enabled: options.vibration ?? true } },
+  }).detector;
+  const detector = options.detector ?? new FakeDetector(),
+    store = options.store ?? fakeStore(),
+    log: string[] = [];
+  const monitor = new Monitor({
+    settings,
+    floors: [5, 2],
+    sensors: 2,
+    store: store.store,
+    log: (line) => log.push(line),
+    detector,
+  });
   return { monitor, detector, store, log };
 }
 
@@ -68,9 +111,11 @@ function feed(part: StreamingPart, windows: number, size = 100): void {
   for (let w = 0; w < windows; w++) {
     for (let i = 0; i < frames.length; i++) {
       let n = part.noise;
-      n ^= n << 13; n ^= n >> 17; n ^= n << 5;
+      n ^= n << 13;
+      n ^= n >> 17;
+      n ^= n << 5;
       part.noise = n;
-      frames[i] = (((n & 0xFFFF) - 32768) * size) / 32768;
+      frames[i] = (((n & 0xffff) - 32768) * size) / 32768;
     }
     part.sink!.write(frames, 0, 64);
   }
@@ -134,11 +179,19 @@ suite("monitor", () => {
   });
 
   test("stream-is-attached-on-probe-and-reports-each-round", () => {
-    const r = rig(), part = new StreamingPart(info());
+    const r = rig(),
+      part = new StreamingPart(info());
     r.monitor.attach(1, pump, part);
     const monitor = r.monitor.vibration("pump");
     ok(monitor !== undefined && part.sink === monitor, "the part drains into the stream's detector");
-    ok(r.log.includes("sensor pump: vibration detector on 3 axes at 400 Hz, 18 features per window of 64 (" + monitor!.stateBytes + " bytes of state)"), r.log.join("\n"));
+    ok(
+      r.log.includes(
+        "sensor pump: vibration detector on 3 axes at 400 Hz, 18 features per window of 64 (" +
+          monitor!.stateBytes +
+          " bytes of state)",
+      ),
+      r.log.join("\n"),
+    );
     ok(r.log.includes("sensor pump: vibration bands at or above 200 Hz (half its rate) left out"), r.log.join("\n"));
     feed(part, 2);
     r.monitor.update(values, 1, 1);
@@ -152,7 +205,8 @@ suite("monitor", () => {
   });
 
   test("reprobe-at-the-same-rate-keeps-the-model-and-another-rate-replaces-it", () => {
-    const r = rig(), part = new StreamingPart(info());
+    const r = rig(),
+      part = new StreamingPart(info());
     r.monitor.attach(1, pump, part);
     const first = r.monitor.vibration("pump");
     r.monitor.attach(1, pump, new StreamingPart(info()));
@@ -162,7 +216,8 @@ suite("monitor", () => {
   });
 
   test("vibration-disabled-attaches-nothing", () => {
-    const r = rig({ vibration: false }), part = new StreamingPart(info());
+    const r = rig({ vibration: false }),
+      part = new StreamingPart(info());
     r.monitor.attach(1, pump, part);
     equal(r.monitor.vibration("pump"), undefined);
     equal(part.sink, undefined);
@@ -170,7 +225,9 @@ suite("monitor", () => {
   });
 
   test("stream-baseline-is-saved-with-what-it-was-learned-on-and-restored-for-the-same-stream", () => {
-    const store = fakeStore(), r = rig({ store }), part = new StreamingPart(info());
+    const store = fakeStore(),
+      r = rig({ store }),
+      part = new StreamingPart(info());
     r.monitor.attach(1, pump, part);
     feed(part, 130);
     r.monitor.update(values, 1, 1);
@@ -180,15 +237,26 @@ suite("monitor", () => {
     equal(store.sets.filter((k) => k === "vib1").length, 1, "saved once until the next periodic save");
     const again = rig({ store });
     again.monitor.attach(1, pump, new StreamingPart(info()));
-    ok(again.log.some((l) => /^sensor pump: restored the learned vibration baseline \(\d+ bytes\)$/.test(l)), again.log.join("\n"));
+    ok(
+      again.log.some((l) => /^sensor pump: restored the learned vibration baseline \(\d+ bytes\)$/.test(l)),
+      again.log.join("\n"),
+    );
     ok(again.monitor.vibration("pump")!.model.calibrated);
     const other = rig({ store });
     other.monitor.attach(1, pump, new StreamingPart(info(800)));
-    ok(other.log.some((l) => l.includes("saved vibration baseline not used (learned on pump/fake/3x400Hz/64/50,100, this stream is pump/fake/3x800Hz/64/50,100,200); calibrating anew")), other.log.join("\n"));
+    ok(
+      other.log.some((l) =>
+        l.includes(
+          "saved vibration baseline not used (learned on pump/fake/3x400Hz/64/50,100, this stream is pump/fake/3x800Hz/64/50,100,200); calibrating anew",
+        ),
+      ),
+      other.log.join("\n"),
+    );
   });
 
   test("a-stream-alarm-is-the-device-alarm", () => {
-    const r = rig(), part = new StreamingPart(info());
+    const r = rig(),
+      part = new StreamingPart(info());
     r.monitor.attach(1, pump, part);
     feed(part, 130);
     equal(r.monitor.update(values, 1, 1), false);
@@ -199,8 +267,14 @@ suite("monitor", () => {
   });
 
   test("recalibrate-forgets-every-baseline-in-the-detectors-and-the-store", () => {
-    const store = fakeStore([["baseline", "AQID"], ["vib0", "x"], ["vib1", "y"], ["boot", "3"]]);
-    const r = rig({ store }), part = new StreamingPart(info());
+    const store = fakeStore([
+      ["baseline", "AQID"],
+      ["vib0", "x"],
+      ["vib1", "y"],
+      ["boot", "3"],
+    ]);
+    const r = rig({ store }),
+      part = new StreamingPart(info());
     r.monitor.attach(1, pump, part);
     feed(part, 130);
     r.monitor.update(values, 1, 1);

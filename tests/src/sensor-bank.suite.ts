@@ -19,19 +19,35 @@ class FakeSensor implements SensorInstance {
   samples = 0;
   closed = 0;
   readonly alarms: boolean[] = [];
-  constructor(readonly behaviour: Behaviour, readonly onError: (error: Error) => void) {}
-  sample(): unknown { this.samples++; return this.behaviour.sample && { ...this.behaviour.sample }; }
-  close(): void { this.closed++; }
-  onAlarm(alarm: boolean): void { this.alarms.push(alarm); }
-  health(): Record<string, number> { return this.behaviour.health ?? {}; }
+  constructor(
+    readonly behaviour: Behaviour,
+    readonly onError: (error: Error) => void,
+  ) {}
+  sample(): unknown {
+    this.samples++;
+    return this.behaviour.sample && { ...this.behaviour.sample };
+  }
+  close(): void {
+    this.closed++;
+  }
+  onAlarm(alarm: boolean): void {
+    this.alarms.push(alarm);
+  }
+  health(): Record<string, number> {
+    return this.behaviour.health ?? {};
+  }
 }
 
 function rig(names: string[] = ["s1", "s2"]) {
   const clock = new ManualClock();
-  const behaviours: Record<string, Behaviour> = {}, built: FakeSensor[] = [], probed: string[] = [], log: string[] = [];
+  const behaviours: Record<string, Behaviour> = {},
+    built: FakeSensor[] = [],
+    probed: string[] = [],
+    log: string[] = [];
   for (const name of names) behaviours[name] = { failCreates: 0, sample: { a: 1.234, b: 2 } };
   const fake: PartDescriptor = {
-    part: "fake", bus: "i2c",
+    part: "fake",
+    bus: "i2c",
     channels: () => [
       { key: "a", unit: "°C", scale: 100, floor: 5, read: (s) => (s as { a?: number }).a },
       { key: "b", unit: "%", scale: 10, floor: 2, read: (s) => (s as { b?: number }).b },
@@ -39,7 +55,10 @@ function rig(names: string[] = ["s1", "s2"]) {
     options: (raw) => raw,
     create(d, _io, onError) {
       const b = behaviours[d.name];
-      if (b.failCreates > 0) { b.failCreates--; throw new Error("fake: no answer at 0x44"); }
+      if (b.failCreates > 0) {
+        b.failCreates--;
+        throw new Error("fake: no answer at 0x44");
+      }
       const s = new FakeSensor(b, onError);
       built.push(s);
       return s;
@@ -47,8 +66,19 @@ function rig(names: string[] = ["s1", "s2"]) {
   };
   const sensors: SensorDeclaration[] = names.map((name) => ({ part: "fake", name, options: {} }));
   const io: SensorIO = { i2c: undefined as unknown as I2CConstructor, clock };
-  const bank = new SensorBank({ sensors, io, log: (line) => log.push(line), parts: { fake }, onProbed: (i, d) => probed.push(i + ":" + d.name) });
-  const round = () => { const readings: Readings = {}, health: SensorHealth = {}; const valid = bank.sample(readings, health); return { readings, health, valid }; };
+  const bank = new SensorBank({
+    sensors,
+    io,
+    log: (line) => log.push(line),
+    parts: { fake },
+    onProbed: (i, d) => probed.push(i + ":" + d.name),
+  });
+  const round = () => {
+    const readings: Readings = {},
+      health: SensorHealth = {};
+    const valid = bank.sample(readings, health);
+    return { readings, health, valid };
+  };
   return { clock, bank, behaviours, built, probed, log, round };
 }
 
@@ -132,9 +162,19 @@ suite("sensor bank", () => {
     r.bank.probe();
     r.bank.alarm(true);
     r.bank.alarm(false);
-    deepEqual(r.built.map((s) => s.alarms), [[true, false], [true, false]]);
+    deepEqual(
+      r.built.map((s) => s.alarms),
+      [
+        [true, false],
+        [true, false],
+      ],
+    );
     r.bank.close();
     r.bank.close();
-    deepEqual(r.built.map((s) => s.closed), [1, 1], "closed once");
+    deepEqual(
+      r.built.map((s) => s.closed),
+      [1, 1],
+      "closed once",
+    );
   });
 });

@@ -1,29 +1,68 @@
 // The telemetry builders on hand-made rounds: payload key order and rounding, log lines, and which channel an alarm names.
 import { suite, test, equal, deepEqual } from "../harness.js";
-import { alarmEvent, alarmLine, alarmPayload, telemetryLine, telemetryPayload, type Round, type StreamReport } from "../../src/telemetry.js";
+import {
+  alarmEvent,
+  alarmLine,
+  alarmPayload,
+  telemetryLine,
+  telemetryPayload,
+  type Round,
+  type StreamReport,
+} from "../../src/telemetry.js";
 import type { Detector } from "telltale/detector/select";
 
 /** A detector whose state the test sets. */
-function fakeDetector(state: Partial<{ alarm: boolean; calibrated: boolean; score: number; changePoint: boolean; top: number }> = {}): Detector {
+function fakeDetector(
+  state: Partial<{ alarm: boolean; calibrated: boolean; score: number; changePoint: boolean; top: number }> = {},
+): Detector {
   const s = { alarm: false, calibrated: true, score: 0, changePoint: false, top: -1, ...state };
   return {
-    model: "multivariate", get alarm() { return s.alarm; }, get calibrated() { return s.calibrated; }, get score() { return s.score; },
-    get changePoint() { return s.changePoint; }, topChannel: () => s.top,
-    update: () => false, exportState: () => undefined, importState: () => {}, reset: () => {},
+    model: "multivariate",
+    get alarm() {
+      return s.alarm;
+    },
+    get calibrated() {
+      return s.calibrated;
+    },
+    get score() {
+      return s.score;
+    },
+    get changePoint() {
+      return s.changePoint;
+    },
+    topChannel: () => s.top,
+    update: () => false,
+    exportState: () => undefined,
+    importState: () => {},
+    reset: () => {},
   };
 }
 
 function stream(fields: Partial<StreamReport> = {}): StreamReport {
-  return { sensor: "pump", calibrated: true, windows: 6, peakScore: 512, alarmSeen: false, features: { z: { rms: 0.36, kurtosis: 1.92 } }, top: "z.kurtosis", ...fields };
+  return {
+    sensor: "pump",
+    calibrated: true,
+    windows: 6,
+    peakScore: 512,
+    alarmSeen: false,
+    features: { z: { rms: 0.36, kurtosis: 1.92 } },
+    top: "z.kurtosis",
+    ...fields,
+  };
 }
 
 function round(fields: Partial<Round> = {}): Round {
   return {
-    boot: 2, seq: 7, uptimeMs: 7000,
+    boot: 2,
+    seq: 7,
+    uptimeMs: 7000,
     readings: { sht3x: { temperature: 30.5, humidity: 50 } },
     health: { sht3x: { state: "ok", errors: 0 } },
-    detector: fakeDetector({ score: 389, top: 0 }), channelNames: ["sht3x.temperature", "sht3x.humidity"], streams: [undefined],
-    alarm: false, counters: { published: 3, dropped: 1, reconnects: 0, alarms: 0 },
+    detector: fakeDetector({ score: 389, top: 0 }),
+    channelNames: ["sht3x.temperature", "sht3x.humidity"],
+    streams: [undefined],
+    alarm: false,
+    counters: { published: 3, dropped: 1, reconnects: 0, alarms: 0 },
     outbox: { pending: 2, dropped: 0, durable: true, error: undefined },
     ...fields,
   };
@@ -31,24 +70,47 @@ function round(fields: Partial<Round> = {}): Round {
 
 suite("telemetry", () => {
   test("payload-keys-in-order-and-score-in-hundredths", () => {
-    equal(telemetryPayload(round()),
+    equal(
+      telemetryPayload(round()),
       '{"boot":2,"seq":7,"uptimeMs":7000,"sensors":{"sht3x":{"temperature":30.5,"humidity":50}},' +
-      '"detector":{"model":"multivariate","calibrated":true,"score":1.52,"alarm":false,"changePoint":false,"top":"sht3x.temperature"},' +
-      '"health":{"sensors":{"sht3x":{"state":"ok","errors":0}},"mqtt":{"published":3,"dropped":1,"reconnects":0,"alarms":0},' +
-      '"outbox":{"pending":2,"dropped":0,"durable":true}}}');
+        '"detector":{"model":"multivariate","calibrated":true,"score":1.52,"alarm":false,"changePoint":false,"top":"sht3x.temperature"},' +
+        '"health":{"sensors":{"sht3x":{"state":"ok","errors":0}},"mqtt":{"published":3,"dropped":1,"reconnects":0,"alarms":0},' +
+        '"outbox":{"pending":2,"dropped":0,"durable":true}}}',
+    );
   });
 
   test("payload-has-vibration-between-detector-and-health-only-with-a-stream", () => {
     const t = JSON.parse(telemetryPayload(round({ streams: [undefined, stream()] })));
     deepEqual(Object.keys(t), ["boot", "seq", "uptimeMs", "sensors", "detector", "vibration", "health"]);
-    deepEqual(t.vibration, { pump: { calibrated: true, windows: 6, score: 2, alarm: false, top: "z.kurtosis", features: { z: { rms: 0.36, kurtosis: 1.92 } } } });
-    equal(JSON.parse(telemetryPayload(round({ streams: [undefined, stream({ top: undefined })] }))).vibration.pump.top, null, "no top feature yet");
+    deepEqual(t.vibration, {
+      pump: {
+        calibrated: true,
+        windows: 6,
+        score: 2,
+        alarm: false,
+        top: "z.kurtosis",
+        features: { z: { rms: 0.36, kurtosis: 1.92 } },
+      },
+    });
+    equal(
+      JSON.parse(telemetryPayload(round({ streams: [undefined, stream({ top: undefined })] }))).vibration.pump.top,
+      null,
+      "no top feature yet",
+    );
   });
 
   test("outbox-error-is-reported-only-when-there-is-one", () => {
-    const ram = JSON.parse(telemetryPayload(round({ outbox: { pending: 0, dropped: 4, durable: false, error: "flash unusable: bad block" } })));
+    const ram = JSON.parse(
+      telemetryPayload(
+        round({ outbox: { pending: 0, dropped: 4, durable: false, error: "flash unusable: bad block" } }),
+      ),
+    );
     deepEqual(ram.health.outbox, { pending: 0, dropped: 4, durable: false, error: "flash unusable: bad block" });
-    deepEqual(JSON.parse(telemetryPayload(round({ outbox: { pending: 0, dropped: 0, durable: false, error: undefined } }))).health.outbox, { pending: 0, dropped: 0, durable: false });
+    deepEqual(
+      JSON.parse(telemetryPayload(round({ outbox: { pending: 0, dropped: 0, durable: false, error: undefined } })))
+        .health.outbox,
+      { pending: 0, dropped: 0, durable: false },
+    );
   });
 
   test("no-top-channel-is-null", () => {
@@ -57,27 +119,49 @@ suite("telemetry", () => {
 
   test("line-lists-readings-and-marks-calibration-and-alarm", () => {
     equal(telemetryLine(round()), "telemetry #7: sht3x temperature=30.5 humidity=50; score 1.52");
-    const r = round({ readings: { sht3x: { temperature: 30.5 }, broken: {}, pump: { rmsX: 0.36 } }, detector: fakeDetector({ calibrated: false }), alarm: true });
-    equal(telemetryLine(r), "telemetry #7: sht3x temperature=30.5, pump rmsX=0.36; score 0 (calibrating) ALARM", "a sensor without readings is left out");
+    const r = round({
+      readings: { sht3x: { temperature: 30.5 }, broken: {}, pump: { rmsX: 0.36 } },
+      detector: fakeDetector({ calibrated: false }),
+      alarm: true,
+    });
+    equal(
+      telemetryLine(r),
+      "telemetry #7: sht3x temperature=30.5, pump rmsX=0.36; score 0 (calibrating) ALARM",
+      "a sensor without readings is left out",
+    );
     equal(telemetryLine(round({ readings: { broken: {} } })), "telemetry #7: no readings; score 1.52");
   });
 
   test("alarm-names-the-slow-channel-and-its-reading", () => {
     const r = round({ alarm: true, detector: fakeDetector({ alarm: true, score: 64768, top: 0 }) });
     const e = alarmEvent(r);
-    equal(alarmPayload(e), '{"state":"raised","boot":2,"seq":7,"score":253,"channel":"sht3x.temperature","value":30.5}');
+    equal(
+      alarmPayload(e),
+      '{"state":"raised","boot":2,"seq":7,"score":253,"channel":"sht3x.temperature","value":30.5}',
+    );
     equal(alarmLine(e), "ALARM raised: sht3x.temperature = 30.5 (score 253)");
   });
 
   test("alarm-names-the-first-alarming-stream-when-only-vibration-alarms", () => {
-    const r = round({ alarm: true, streams: [stream({ sensor: "fan", alarmSeen: false }), stream({ alarmSeen: true, peakScore: 12339 }), stream({ sensor: "motor", alarmSeen: true })] });
+    const r = round({
+      alarm: true,
+      streams: [
+        stream({ sensor: "fan", alarmSeen: false }),
+        stream({ alarmSeen: true, peakScore: 12339 }),
+        stream({ sensor: "motor", alarmSeen: true }),
+      ],
+    });
     const e = alarmEvent(r);
     deepEqual(e, { state: "raised", boot: 2, seq: 7, score: 48.2, channel: "pump.z.kurtosis", value: 1.92 });
     equal(alarmLine(e), "ALARM raised: pump.z.kurtosis = 1.92 (score 48.2)");
   });
 
   test("slow-alarm-wins-over-a-stream-alarm", () => {
-    const r = round({ alarm: true, detector: fakeDetector({ alarm: true, score: 2560, top: 1 }), streams: [stream({ alarmSeen: true })] });
+    const r = round({
+      alarm: true,
+      detector: fakeDetector({ alarm: true, score: 2560, top: 1 }),
+      streams: [stream({ alarmSeen: true })],
+    });
     deepEqual(alarmEvent(r), { state: "raised", boot: 2, seq: 7, score: 10, channel: "sht3x.humidity", value: 50 });
   });
 

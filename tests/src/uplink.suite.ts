@@ -6,7 +6,15 @@ import { TELEMETRY } from "telltale/storage/outbox";
 import type { TCPSocket, TCPSocketConstructor, TCPSocketOptions } from "telltale/io/io";
 import { ManualClock } from "../support/manual-clock.js";
 
-interface Packet { type: number; flags: number; topic?: string; payload?: string; id?: number; topics?: string[]; will?: { topic: string; payload: string; qos: number; retain: boolean }; }
+interface Packet {
+  type: number;
+  flags: number;
+  topic?: string;
+  payload?: string;
+  id?: number;
+  topics?: string[];
+  will?: { topic: string; payload: string; qos: number; retain: boolean };
+}
 
 const text = (b: Uint8Array) => String.fromCharCode(...b);
 const u16 = (b: Uint8Array, at: number) => (b[at] << 8) | b[at + 1];
@@ -29,18 +37,30 @@ class Broker {
       if (flags & 4) {
         const topic = text(p.subarray(at + 2, at + 2 + u16(p, at)));
         at += 2 + u16(p, at);
-        packet.will = { topic, payload: text(p.subarray(at + 2, at + 2 + u16(p, at))), qos: (flags >> 3) & 3, retain: (flags & 32) !== 0 };
+        packet.will = {
+          topic,
+          payload: text(p.subarray(at + 2, at + 2 + u16(p, at))),
+          qos: (flags >> 3) & 3,
+          retain: (flags & 32) !== 0,
+        };
       }
     } else if (type === 3) {
       const length = u16(p, body);
       packet.topic = text(p.subarray(body + 2, body + 2 + length));
       let at = body + 2 + length;
-      if (p[0] & 6) { packet.id = u16(p, at); at += 2; }
+      if (p[0] & 6) {
+        packet.id = u16(p, at);
+        at += 2;
+      }
       packet.payload = text(p.subarray(at));
     } else if (type === 8) {
       packet.id = u16(p, body);
       packet.topics = [];
-      for (let at = body + 2; at < p.length;) { const n = u16(p, at); packet.topics.push(text(p.subarray(at + 2, at + 2 + n))); at += 3 + n; }
+      for (let at = body + 2; at < p.length;) {
+        const n = u16(p, at);
+        packet.topics.push(text(p.subarray(at + 2, at + 2 + n)));
+        at += 3 + n;
+      }
     }
     this.packets.push(packet);
     return packet;
@@ -48,11 +68,18 @@ class Broker {
 
   /** A message from another client to the device. */
   send(topic: string, payload: string): void {
-    const body = [topic.length >> 8, topic.length & 255, ...Array.from(topic, (c) => c.charCodeAt(0)), ...Array.from(payload, (c) => c.charCodeAt(0))];
+    const body = [
+      topic.length >> 8,
+      topic.length & 255,
+      ...Array.from(topic, (c) => c.charCodeAt(0)),
+      ...Array.from(payload, (c) => c.charCodeAt(0)),
+    ];
     this.socket!.deliver(Uint8Array.from([0x30, body.length, ...body]));
   }
 
-  of(type: number): Packet[] { return this.packets.filter((p) => p.type === type); }
+  of(type: number): Packet[] {
+    return this.packets.filter((p) => p.type === type);
+  }
 }
 
 function transport(broker: Broker): TCPSocketConstructor {
@@ -67,24 +94,44 @@ function transport(broker: Broker): TCPSocketConstructor {
         return;
       }
       broker.socket = { deliver: (bytes) => this.#deliver(bytes), drop: () => this.#drop() };
-      Promise.resolve().then(() => { if (!this.#closed) options.onWritable?.call(this, 65536); });
+      Promise.resolve().then(() => {
+        if (!this.#closed) options.onWritable?.call(this, 65536);
+      });
     }
-    read(): ArrayBuffer | undefined { return this.#inbox.shift()?.slice().buffer; }
+    read(): ArrayBuffer | undefined {
+      return this.#inbox.shift()?.slice().buffer;
+    }
     write(buffer: ArrayBuffer | ArrayBufferView): void {
       if (this.#closed) throw new Error("closed");
-      const all = ArrayBuffer.isView(buffer) ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) : new Uint8Array(buffer);
+      const all = ArrayBuffer.isView(buffer)
+        ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+        : new Uint8Array(buffer);
       for (let at = 0; at < all.length;) {
-        let length = 0, shift = 0, i = at + 1;
-        for (;;) { const b = all[i++]; length |= (b & 0x7F) << shift; shift += 7; if (!(b & 0x80)) break; }
+        let length = 0,
+          shift = 0,
+          i = at + 1;
+        for (;;) {
+          const b = all[i++];
+          length |= (b & 0x7f) << shift;
+          shift += 7;
+          if (!(b & 0x80)) break;
+        }
         const packet = broker.receive(all.slice(at, i + length), all[at] >> 4, i - at);
-        if (packet.type === 1) { broker.connects++; this.#deliver(Uint8Array.of(0x20, 2, 0, broker.connack)); }
+        if (packet.type === 1) {
+          broker.connects++;
+          this.#deliver(Uint8Array.of(0x20, 2, 0, broker.connack));
+        }
         if (packet.type === 3 && packet.id) this.#deliver(Uint8Array.of(0x40, 2, packet.id >> 8, packet.id & 255));
         if (packet.type === 8) this.#deliver(Uint8Array.of(0x90, 3, packet.id! >> 8, packet.id! & 255, 1));
         at = i + length;
       }
-      Promise.resolve().then(() => { if (!this.#closed) this.#options.onWritable?.call(this, 65536); });
+      Promise.resolve().then(() => {
+        if (!this.#closed) this.#options.onWritable?.call(this, 65536);
+      });
     }
-    close(): void { this.#closed = true; }
+    close(): void {
+      this.#closed = true;
+    }
     #deliver(bytes: Uint8Array): void {
       Promise.resolve().then(() => {
         if (this.#closed) return;
@@ -100,17 +147,46 @@ function transport(broker: Broker): TCPSocketConstructor {
 }
 
 function rig(broker: Record<string, unknown> = {}) {
-  const clock = new ManualClock(), log: string[] = [], fake = new Broker();
+  const clock = new ManualClock(),
+    log: string[] = [],
+    fake = new Broker();
   let networkFailures = 0;
   const host = {
-    clock, tcp: transport(fake), log: (line: string) => log.push(line),
-    connectNetwork: async () => { if (networkFailures-- > 0) throw new Error("Wi-Fi: no access point"); },
+    clock,
+    tcp: transport(fake),
+    log: (line: string) => log.push(line),
+    connectNetwork: async () => {
+      if (networkFailures-- > 0) throw new Error("Wi-Fi: no access point");
+    },
   };
-  const config = parseConfig({ broker: { url: "mqtt://broker.test:1883", backoffBaseMs: 1000, backoffCapMs: 8000, ...broker } });
+  const config = parseConfig({
+    broker: { url: "mqtt://broker.test:1883", backoffBaseMs: 1000, backoffCapMs: 8000, ...broker },
+  });
   const counters = { published: 0, dropped: 0, reconnects: 0 };
-  const uplink = new Uplink({ host, broker: config.broker, clientId: "telltale-u1", topics: { telemetry: "d/telemetry", alarm: "d/alarm", status: "d/status" }, counters });
-  const run = async (ms: number, step = 50) => { for (let t = 0; t < ms; t += step) { clock.advance(step); await settle(12); } };
-  return { clock, log, broker: fake, uplink, counters, run, failNetwork: (n: number) => { networkFailures = n; } };
+  const uplink = new Uplink({
+    host,
+    broker: config.broker,
+    clientId: "telltale-u1",
+    topics: { telemetry: "d/telemetry", alarm: "d/alarm", status: "d/status" },
+    counters,
+  });
+  const run = async (ms: number, step = 50) => {
+    for (let t = 0; t < ms; t += step) {
+      clock.advance(step);
+      await settle(12);
+    }
+  };
+  return {
+    clock,
+    log,
+    broker: fake,
+    uplink,
+    counters,
+    run,
+    failNetwork: (n: number) => {
+      networkFailures = n;
+    },
+  };
 }
 
 suite("uplink", () => {
@@ -120,9 +196,17 @@ suite("uplink", () => {
     await r.uplink.start();
     await r.run(100);
     ok(r.uplink.connected);
-    deepEqual(r.broker.packets.map((p) => p.type), [1, 3, 8], "CONNECT, PUBLISH, SUBSCRIBE");
+    deepEqual(
+      r.broker.packets.map((p) => p.type),
+      [1, 3, 8],
+      "CONNECT, PUBLISH, SUBSCRIBE",
+    );
     deepEqual(r.broker.packets[0].will, { topic: "d/status", payload: "offline", qos: 1, retain: true });
-    deepEqual([r.broker.packets[1].topic, r.broker.packets[1].payload, r.broker.packets[1].flags], ["d/status", "online", 0b0011], "retained, QoS 1");
+    deepEqual(
+      [r.broker.packets[1].topic, r.broker.packets[1].payload, r.broker.packets[1].flags],
+      ["d/status", "online", 0b0011],
+      "retained, QoS 1",
+    );
     deepEqual(r.broker.packets[2].topics, ["d/command"]);
     deepEqual(r.log, ["mqtt: connected to broker.test:1883"]);
     r.uplink.stop();
@@ -144,8 +228,12 @@ suite("uplink", () => {
   });
 
   test("messages-reach-the-handler-of-their-topic-and-replies-are-qos0", async () => {
-    const r = rig(), got: string[] = [];
-    r.uplink.subscribe("d/command", (payload) => { got.push(text(payload)); r.uplink.reply("d/command/result", "pong"); });
+    const r = rig(),
+      got: string[] = [];
+    r.uplink.subscribe("d/command", (payload) => {
+      got.push(text(payload));
+      r.uplink.reply("d/command/result", "pong");
+    });
     await r.uplink.start();
     await r.run(100);
     r.broker.send("d/command", "ping");
@@ -177,9 +265,13 @@ suite("uplink", () => {
     r.broker.online = false;
     r.broker.socket!.drop();
     await r.run(20_000);
-    const delays = r.log.filter((l) => l.startsWith("mqtt: connection lost")).map((l) => Number(/retrying in (\d+) ms/.exec(l)![1]));
+    const delays = r.log
+      .filter((l) => l.startsWith("mqtt: connection lost"))
+      .map((l) => Number(/retrying in (\d+) ms/.exec(l)![1]));
     ok(delays.length >= 3, r.log.join("\n"));
-    delays.forEach((d, i) => ok(d >= 100 && d <= Math.min(8000, 1000 * 2 ** i) + 100, "attempt " + i + " waited " + d + " ms"));
+    delays.forEach((d, i) =>
+      ok(d >= 100 && d <= Math.min(8000, 1000 * 2 ** i) + 100, "attempt " + i + " waited " + d + " ms"),
+    );
     equal(r.counters.reconnects, delays.length);
     r.broker.online = true;
     await r.run(9000);
@@ -193,7 +285,8 @@ suite("uplink", () => {
     r.broker.connack = 5;
     await r.uplink.start();
     await r.run(8000, 10);
-    const refused = () => r.log.filter((l) => /refused.*retrying in/.test(l)).map((l) => Number(/retrying in (\d+) ms/.exec(l)![1]));
+    const refused = () =>
+      r.log.filter((l) => /refused.*retrying in/.test(l)).map((l) => Number(/retrying in (\d+) ms/.exec(l)![1]));
     ok(refused().length >= 3, r.log.join("\n"));
     r.broker.connack = 0;
     await r.run(8000, 10);
@@ -205,7 +298,10 @@ suite("uplink", () => {
     await r.run(2000, 10);
     // The drop takes attempt 0 again; the refusal that follows is attempt 1 (window 2 s), not attempt 4 or more (8 s).
     const after = refused()[before];
-    ok(after >= 1100 && after <= 2100, "the first refusal after a healthy session waits within the second window: " + after);
+    ok(
+      after >= 1100 && after <= 2100,
+      "the first refusal after a healthy session waits within the second window: " + after,
+    );
     r.uplink.stop();
   });
 
@@ -214,7 +310,11 @@ suite("uplink", () => {
     r.failNetwork(2);
     await r.uplink.start();
     await r.run(5000);
-    equal(r.log.filter((l) => /^network: Wi-Fi: no access point; retrying in \d+ ms$/.test(l)).length, 2, r.log.join("\n"));
+    equal(
+      r.log.filter((l) => /^network: Wi-Fi: no access point; retrying in \d+ ms$/.test(l)).length,
+      2,
+      r.log.join("\n"),
+    );
     ok(r.uplink.connected);
     equal(r.broker.connects, 1);
     r.uplink.stop();
@@ -228,17 +328,36 @@ suite("uplink", () => {
     r.uplink.stop();
     await r.run(100);
     const last = r.broker.packets.slice(-2);
-    deepEqual(last.map((p) => [p.type, p.topic, p.payload, p.flags]), [[3, "d/status", "offline", 1], [14, undefined, undefined, 0]], "retained QoS 0 offline, then DISCONNECT");
+    deepEqual(
+      last.map((p) => [p.type, p.topic, p.payload, p.flags]),
+      [
+        [3, "d/status", "offline", 1],
+        [14, undefined, undefined, 0],
+      ],
+      "retained QoS 0 offline, then DISCONNECT",
+    );
     equal(r.uplink.connected, false);
-    const packets = r.broker.packets.length, lines = r.log.length;
+    const packets = r.broker.packets.length,
+      lines = r.log.length;
     await r.run(20_000, 500);
     equal(r.broker.packets.length, packets);
     equal(r.log.length, lines);
   });
 
   test("backoff-delay-is-exponential-capped-and-jittered", () => {
-    deepEqual([0, 1, 2, 3, 4].map((a) => backoffDelay(a, 1000, 8000, false, () => 1)), [1100, 2100, 4100, 8100, 8100]);
-    equal(backoffDelay(3, 1000, 8000, false, () => 0), 100, "full jitter reaches down to nothing");
-    equal(backoffDelay(3, 1000, 8000, true, () => 0), 4100, "a refusal waits at least half the window");
+    deepEqual(
+      [0, 1, 2, 3, 4].map((a) => backoffDelay(a, 1000, 8000, false, () => 1)),
+      [1100, 2100, 4100, 8100, 8100],
+    );
+    equal(
+      backoffDelay(3, 1000, 8000, false, () => 0),
+      100,
+      "full jitter reaches down to nothing",
+    );
+    equal(
+      backoffDelay(3, 1000, 8000, true, () => 0),
+      4100,
+      "a refusal waits at least half the window",
+    );
   });
 });

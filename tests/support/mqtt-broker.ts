@@ -1,17 +1,43 @@
 // The broker's end of the MQTT codec, for tests, the fuzzer and benches: decodes what a client sends. Not in the device build.
 import { PacketDecoder } from "telltale/mqtt/decode";
 import {
-  CONNECT, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT, AUTH, WILL_PROPERTIES,
+  CONNECT,
+  PUBLISH,
+  PUBACK,
+  PUBREC,
+  PUBREL,
+  PUBCOMP,
+  SUBSCRIBE,
+  UNSUBSCRIBE,
+  PINGREQ,
+  DISCONNECT,
+  AUTH,
+  WILL_PROPERTIES,
   packetName,
-  type ConnectPacket, type Packet, type PingreqPacket, type SubscribeFilter, type SubscribePacket, type UnsubscribePacket,
+  type ConnectPacket,
+  type Packet,
+  type PingreqPacket,
+  type SubscribeFilter,
+  type SubscribePacket,
+  type UnsubscribePacket,
 } from "telltale/mqtt/packets";
 import { topicFilterProblem, topicNameProblem } from "telltale/mqtt/topic";
 
 const PINGREQ_PACKET: PingreqPacket = Object.freeze({ type: PINGREQ });
 
 // Packet types a client may send (§2.2.1, table 2-1).
-const FROM_CLIENT = (1 << CONNECT) | (1 << PUBLISH) | (1 << PUBACK) | (1 << PUBREC) | (1 << PUBREL) | (1 << PUBCOMP) |
-  (1 << SUBSCRIBE) | (1 << UNSUBSCRIBE) | (1 << PINGREQ) | (1 << DISCONNECT) | (1 << AUTH);
+const FROM_CLIENT =
+  (1 << CONNECT) |
+  (1 << PUBLISH) |
+  (1 << PUBACK) |
+  (1 << PUBREC) |
+  (1 << PUBREL) |
+  (1 << PUBCOMP) |
+  (1 << SUBSCRIBE) |
+  (1 << UNSUBSCRIBE) |
+  (1 << PINGREQ) |
+  (1 << DISCONNECT) |
+  (1 << AUTH);
 
 /**
  * Decodes what a client sends a broker: CONNECT (whose protocol level then applies to the rest of the stream),
@@ -25,29 +51,47 @@ export class BrokerDecoder extends PacketDecoder {
 
   protected override decodeOther(type: number): Packet {
     switch (type) {
-      case CONNECT: return this.#decodeConnect();
-      case SUBSCRIBE: return this.#decodeSubscribe();
-      case UNSUBSCRIBE: return this.#decodeUnsubscribe();
-      case PINGREQ: return PINGREQ_PACKET;
-      default: return super.decodeOther(type);
+      case CONNECT:
+        return this.#decodeConnect();
+      case SUBSCRIBE:
+        return this.#decodeSubscribe();
+      case UNSUBSCRIBE:
+        return this.#decodeUnsubscribe();
+      case PINGREQ:
+        return PINGREQ_PACKET;
+      default:
+        return super.decodeOther(type);
     }
   }
 
   #decodeConnect(): ConnectPacket {
-    if (this.u16("protocol name") !== 4) throw this.fail("MQTT: CONNECT protocol name is not \"MQTT\" (§3.1.2.1)");
-    const m = this.u8("protocol name"), q = this.u8("protocol name"), t = this.u8("protocol name"), t2 = this.u8("protocol name");
-    if (m !== 0x4D || q !== 0x51 || t !== 0x54 || t2 !== 0x54) throw this.fail("MQTT: CONNECT protocol name is not \"MQTT\" (§3.1.2.1)");
+    if (this.u16("protocol name") !== 4) throw this.fail('MQTT: CONNECT protocol name is not "MQTT" (§3.1.2.1)');
+    const m = this.u8("protocol name"),
+      q = this.u8("protocol name"),
+      t = this.u8("protocol name"),
+      t2 = this.u8("protocol name");
+    if (m !== 0x4d || q !== 0x51 || t !== 0x54 || t2 !== 0x54)
+      throw this.fail('MQTT: CONNECT protocol name is not "MQTT" (§3.1.2.1)');
     const level = this.u8("protocol level");
-    if (level !== 4 && level !== 5) throw this.fail("MQTT: CONNECT protocol level " + level + " is not supported (4 or 5)");
+    if (level !== 4 && level !== 5)
+      throw this.fail("MQTT: CONNECT protocol level " + level + " is not supported (4 or 5)");
     this.switchVersion(level);
     const flags = this.u8("flags");
     if (flags & 0x01) throw this.fail("MQTT: CONNECT reserved flag is set (§3.1.2.3)");
     const willFlag = (flags & 0x04) !== 0;
     const willQos = (flags >> 3) & 3;
-    if (willQos === 3 || (!willFlag && (willQos !== 0 || (flags & 0x20)))) throw this.fail("MQTT: CONNECT Will flags are inconsistent (§3.1.2.6)");
-    if (level === 4 && (flags & 0x40) && !(flags & 0x80)) throw this.fail("MQTT: CONNECT has a password without a user name (§3.1.2.9)");
+    if (willQos === 3 || (!willFlag && (willQos !== 0 || flags & 0x20)))
+      throw this.fail("MQTT: CONNECT Will flags are inconsistent (§3.1.2.6)");
+    if (level === 4 && flags & 0x40 && !(flags & 0x80))
+      throw this.fail("MQTT: CONNECT has a password without a user name (§3.1.2.9)");
     const keepalive = this.u16("keepalive");
-    const packet: ConnectPacket = { type: CONNECT, protocolVersion: level, clientId: "", clean: (flags & 0x02) !== 0, keepalive };
+    const packet: ConnectPacket = {
+      type: CONNECT,
+      protocolVersion: level,
+      clientId: "",
+      clean: (flags & 0x02) !== 0,
+      keepalive,
+    };
     if (level === 5) {
       const properties = this.properties(CONNECT);
       if (properties) packet.properties = properties;
@@ -80,7 +124,7 @@ export class BrokerDecoder extends PacketDecoder {
       const options = this.u8("subscription options");
       const qos = options & 3;
       if (qos === 3) throw this.fail("MQTT: SUBSCRIBE asks for QoS 3 (§3.8.3.1)");
-      if (options & (v5 ? 0xC0 : 0xFC)) throw this.fail("MQTT: SUBSCRIBE options have reserved bits set (§3.8.3.1)");
+      if (options & (v5 ? 0xc0 : 0xfc)) throw this.fail("MQTT: SUBSCRIBE options have reserved bits set (§3.8.3.1)");
       const filter: SubscribeFilter = { topic, qos: qos as 0 | 1 | 2 };
       if (v5) {
         const handling = (options >> 4) & 3;

@@ -17,14 +17,25 @@ export function vibrationChannels(): readonly Channel[] {
 }
 
 /** The INT pin of a declaration, with the host's digital class; throws when a pin is declared on a host without GPIO. */
-export function interruptOf(name: string, d: SensorDeclaration, io: SensorIO): { io: DigitalConstructor; pin: number } | undefined {
+export function interruptOf(
+  name: string,
+  d: SensorDeclaration,
+  io: SensorIO,
+): { io: DigitalConstructor; pin: number } | undefined {
   if (d.pin === undefined) return undefined;
-  if (!io.digital) throw new Error(name + ": pin " + d.pin + " is declared for the interrupt, but this host provides no digital IO");
+  if (!io.digital)
+    throw new Error(name + ": pin " + d.pin + " is declared for the interrupt, but this host provides no digital IO");
   return { io: io.digital, pin: d.pin };
 }
 
 /** A number from a fixed set (`options()` helper): throws naming `path + key`. */
-export function optionNumberOf(raw: Record<string, unknown>, key: string, path: string, choices: readonly number[], fallback: number): number {
+export function optionNumberOf(
+  raw: Record<string, unknown>,
+  key: string,
+  path: string,
+  choices: readonly number[],
+  fallback: number,
+): number {
   const value = raw[key] ?? fallback;
   if (typeof value !== "number" || !choices.includes(value))
     throw new Error(path + key + ": expected one of " + choices.join(", ") + ", got " + JSON.stringify(value));

@@ -32,7 +32,10 @@ export class DrainScheduler {
   };
   readonly #onAgain = (): void => {
     this.#again = undefined;
-    if (this.#open) { this.#drain(); this.settle(); }
+    if (this.#open) {
+      this.#drain();
+      this.settle();
+    }
   };
 
   constructor(options: DrainSchedulerOptions) {
@@ -43,15 +46,24 @@ export class DrainScheduler {
     if (interrupt) {
       const io = interrupt.io;
       this.#pin = new io({
-        pin: interrupt.pin, mode: io.Input, edge: io.Rising,
-        onReadable: () => { if (this.#open) { this.#drain(); this.settle(); } },
+        pin: interrupt.pin,
+        mode: io.Input,
+        edge: io.Rising,
+        onReadable: () => {
+          if (this.#open) {
+            this.#drain();
+            this.settle();
+          }
+        },
       });
     }
     if (this.#pollMs > 0) this.#poll = this.#clock.setTimeout(this.#onPoll, this.#pollMs);
   }
 
   /** True when the interrupt pin is wired. */
-  get interrupt(): boolean { return this.#pin !== undefined; }
+  get interrupt(): boolean {
+    return this.#pin !== undefined;
+  }
 
   /** After a drain: if the interrupt line is still asserted, drain again from the event loop. */
   settle(): void {

@@ -2,7 +2,13 @@
 import type { Clock, DigitalConstructor, I2C, SensorIOOptions } from "telltale/io/io";
 import type { FrameSink, StreamInfo } from "telltale/drivers/part";
 import { ErrorReporter, checkOnError } from "telltale/drivers/report";
-import { AccelWindow, millisScale, STANDARD_GRAVITY, type MillisScale, type VibrationSummary } from "telltale/drivers/accelerometer/window";
+import {
+  AccelWindow,
+  millisScale,
+  STANDARD_GRAVITY,
+  type MillisScale,
+  type VibrationSummary,
+} from "telltale/drivers/accelerometer/window";
 import { DrainScheduler } from "telltale/drivers/accelerometer/drain";
 
 /** Frames per block handed to a stream sink. */
@@ -33,20 +39,33 @@ export interface FifoHealth extends Record<string, number> {
 }
 
 function fail(name: string, option: string, what: string, value: unknown): never {
-  throw new RangeError(name + ": option \"" + option + "\" must be " + what + ", got " + String(value));
+  throw new RangeError(name + ': option "' + option + '" must be ' + what + ", got " + String(value));
 }
 
 /** `count` views of `bytes`, view i covering `size(i)` bytes from `start(i)`: made once, at construction. */
-export function views(bytes: Uint8Array, count: number, start: (i: number) => number, size: (i: number) => number): readonly Uint8Array[] {
+export function views(
+  bytes: Uint8Array,
+  count: number,
+  start: (i: number) => number,
+  size: (i: number) => number,
+): readonly Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let i = 0; i < count; i++) out.push(bytes.subarray(start(i), start(i) + size(i)));
   return out;
 }
 
 /** Checks an integer option (undefined → fallback). */
-export function integerOption(name: string, option: string, value: unknown, fallback: number, min: number, max: number): number {
+export function integerOption(
+  name: string,
+  option: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const v = value ?? fallback;
-  if (typeof v !== "number" || v !== Math.floor(v) || v < min || v > max) fail(name, option, "an integer from " + min + " to " + max, value);
+  if (typeof v !== "number" || v !== Math.floor(v) || v < min || v > max)
+    fail(name, option, "an integer from " + min + " to " + max, value);
   return v;
 }
 
@@ -88,7 +107,9 @@ export abstract class FifoAccelerometer {
   readonly #one = new Uint8Array(1);
   readonly #two = new Uint8Array(2);
   readonly #pair = new Uint8Array(2);
-  readonly #drainSafe = (): void => { this.#drainOnce(); };
+  readonly #drainSafe = (): void => {
+    this.#drainOnce();
+  };
   #sink: FrameSink | undefined;
   /** Frames handed to the sink per write (made when a sink attaches). */
   #feed: Int16Array | undefined;
@@ -97,12 +118,15 @@ export abstract class FifoAccelerometer {
     this.#name = name;
     if (typeof options !== "object" || options === null) throw new TypeError(name + ": options must be an object");
     const sensor = options.sensor;
-    if (!sensor || typeof sensor.io !== "function") throw new TypeError(name + ": option \"sensor.io\" must be an I2C class");
+    if (!sensor || typeof sensor.io !== "function")
+      throw new TypeError(name + ': option "sensor.io" must be an I2C class');
     const clock = options.clock;
-    if (!clock || typeof clock.setTimeout !== "function" || typeof clock.now !== "function") throw new TypeError(name + ": option \"clock\" must be a clock (now, setTimeout, clearTimeout)");
+    if (!clock || typeof clock.setTimeout !== "function" || typeof clock.now !== "function")
+      throw new TypeError(name + ': option "clock" must be a clock (now, setTimeout, clearTimeout)');
     const interrupt = options.interrupt;
     if (interrupt !== undefined) {
-      if (typeof interrupt !== "object" || interrupt === null || typeof interrupt.io !== "function") throw new TypeError(name + ": option \"interrupt.io\" must be a digital IO class");
+      if (typeof interrupt !== "object" || interrupt === null || typeof interrupt.io !== "function")
+        throw new TypeError(name + ': option "interrupt.io" must be a digital IO class');
       integerOption(name, "interrupt.pin", interrupt.pin, -1, 0, 255);
     }
     const ring = integerOption(name, "ringFrames", options.ringFrames, 512, 32, 8192);
@@ -124,16 +148,25 @@ export abstract class FifoAccelerometer {
     } catch (e) {
       io.close();
       this.#io = undefined;
-      const message = (e as Error).message.startsWith(this.#name + ":") ? (e as Error).message.slice(this.#name.length + 2) : (e as Error).message;
+      const message = (e as Error).message.startsWith(this.#name + ":")
+        ? (e as Error).message.slice(this.#name.length + 2)
+        : (e as Error).message;
       throw new Error(this.#name + ": no working sensor at address 0x" + address.toString(16) + " (" + message + ")");
     }
     this.#lastSampleAt = this.#clock.now();
     try {
-      this.#scheduler = new DrainScheduler({ clock: this.#clock, pollMs: this.pollPeriod(), interrupt: this.#interrupt, drain: this.#drainSafe });
+      this.#scheduler = new DrainScheduler({
+        clock: this.#clock,
+        pollMs: this.pollPeriod(),
+        interrupt: this.#interrupt,
+        drain: this.#drainSafe,
+      });
     } catch (e) {
       io.close();
       this.#io = undefined;
-      throw new Error(this.#name + ": cannot open interrupt pin " + String(this.#interrupt?.pin) + " (" + (e as Error).message + ")");
+      throw new Error(
+        this.#name + ": cannot open interrupt pin " + String(this.#interrupt?.pin) + " (" + (e as Error).message + ")",
+      );
     }
     // The line may already be asserted (the FIFO filled during setup): no edge would come.
     this.#scheduler.settle();
@@ -149,21 +182,33 @@ export abstract class FifoAccelerometer {
   }
 
   /** The configured output data rate, Hz. */
-  get rate(): number { return this.#rate; }
+  get rate(): number {
+    return this.#rate;
+  }
   /** Whether the FIFO is drained on an interrupt pin. */
-  protected get interruptWired(): boolean { return this.#interrupt !== undefined; }
-  protected get pollOption(): number | undefined { return this.#pollOption; }
+  protected get interruptWired(): boolean {
+    return this.#interrupt !== undefined;
+  }
+  protected get pollOption(): number | undefined {
+    return this.#pollOption;
+  }
   /** The poll period, ms (0: interrupt only). */
   protected abstract pollPeriod(): number;
   /** Moves the FIFO's contents into `window`; returns frames moved. Throws on a bus fault. */
   protected abstract drainFifo(window: AccelWindow): number;
 
   /** The counts → mm/s² conversion now in force (int32 multiply and shift). */
-  get scale(): MillisScale { return this.#scale; }
+  get scale(): MillisScale {
+    return this.#scale;
+  }
   /** Transient errors reported since construction. */
-  get errors(): number { return this.#reporter.count; }
+  get errors(): number {
+    return this.#reporter.count;
+  }
   /** FIFO overflows detected since construction. */
-  get overflows(): number { return this.#overflows; }
+  get overflows(): number {
+    return this.#overflows;
+  }
 
   /** Moves whatever the FIFO holds into the window now; returns frames moved (0 after a fault, which goes to onError). */
   drain(): number {
@@ -194,19 +239,28 @@ export abstract class FifoAccelerometer {
     this.#check();
     this.#drainOnce();
     this.#scheduler?.settle();
-    const now = this.#clock.now(), elapsed = now - this.#lastSampleAt;
+    const now = this.#clock.now(),
+      elapsed = now - this.#lastSampleAt;
     const window = this.#window;
-    if (this.#failing) { window.clear(); this.#lastSampleAt = now; return undefined; }
+    if (this.#failing) {
+      window.clear();
+      this.#lastSampleAt = now;
+      return undefined;
+    }
     const frames = window.frames;
     if (frames === 0) {
       if (window.overflows > 0) {
         // The part samples, but every drain came too late: the poll period or the interrupt wiring is wrong.
-        this.report(new Error(this.#name + ": the FIFO overflowed " + window.overflows + " times and no sample was kept"));
+        this.report(
+          new Error(this.#name + ": the FIFO overflowed " + window.overflows + " times and no sample was kept"),
+        );
         window.clear();
         this.#lastSampleAt = now;
       } else if ((elapsed * this.#rate) / 1000 >= 8) {
         this.#lastSampleAt = now;
-        this.report(new Error(this.#name + ": no samples for " + Math.round(elapsed) + " ms (the part stopped sampling)"));
+        this.report(
+          new Error(this.#name + ": no samples for " + Math.round(elapsed) + " ms (the part stopped sampling)"),
+        );
       }
       return undefined;
     }
@@ -214,7 +268,16 @@ export abstract class FifoAccelerometer {
     const axis = window.railed(this.#low, this.#high);
     if (axis >= 0) {
       window.clear();
-      this.report(new Error(this.#name + ": " + "xyz"[axis] + " axis at the end of its range for all " + frames + " samples (out of range)"));
+      this.report(
+        new Error(
+          this.#name +
+            ": " +
+            "xyz"[axis] +
+            " axis at the end of its range for all " +
+            frames +
+            " samples (out of range)",
+        ),
+      );
       return undefined;
     }
     if (frames >= 32 && window.constant) {
@@ -249,9 +312,13 @@ export abstract class FifoAccelerometer {
     this.#reporter.close();
   }
 
-  protected get closed(): boolean { return this.#io === undefined; }
+  protected get closed(): boolean {
+    return this.#io === undefined;
+  }
 
-  protected check(): void { this.#check(); }
+  protected check(): void {
+    this.#check();
+  }
 
   /** After a change of rate or format: restarts the window (unread counts are in the old unit) and the poll period. */
   protected restartWindow(): void {
@@ -260,7 +327,12 @@ export abstract class FifoAccelerometer {
     this.#lastSampleAt = this.#clock.now();
     if (this.#scheduler) {
       this.#scheduler.close();
-      this.#scheduler = new DrainScheduler({ clock: this.#clock, pollMs: this.pollPeriod(), interrupt: this.#interrupt, drain: this.#drainSafe });
+      this.#scheduler = new DrainScheduler({
+        clock: this.#clock,
+        pollMs: this.pollPeriod(),
+        interrupt: this.#interrupt,
+        drain: this.#drainSafe,
+      });
       this.#scheduler.settle();
     }
   }
@@ -307,7 +379,9 @@ export abstract class FifoAccelerometer {
     io.read(block);
   }
 
-  protected report(error: Error): void { this.#reporter.report(error); }
+  protected report(error: Error): void {
+    this.#reporter.report(error);
+  }
 
   #drainOnce(): number {
     if (!this.#io) return 0;
@@ -337,7 +411,9 @@ export abstract class FifoAccelerometer {
     }
   }
 
-  #check(): void { if (!this.#io) throw new Error(this.#name + ": closed"); }
+  #check(): void {
+    if (!this.#io) throw new Error(this.#name + ": closed");
+  }
 }
 
 Object.freeze(FifoAccelerometer.prototype);

@@ -24,7 +24,10 @@ export interface VibrationSummary {
  * with the largest shift that keeps mul ≤ 65535, so |counts| ≤ 2^15 never overflows int32 (2^15 · 2^16 = 2^31 − 2^15).
  * The relative error of mul is below 2^-15 (< 0.004 %).
  */
-export interface MillisScale { mul: number; shift: number; }
+export interface MillisScale {
+  mul: number;
+  shift: number;
+}
 
 export function millisScale(countsPerG: number): MillisScale {
   let shift = 0;
@@ -42,7 +45,11 @@ function shiftRound(product: number, shift: number): number {
 }
 
 /** Accumulator slots per axis: Σx² low (< 2^30) and high words, min, max (Σx lives in #sums). */
-const SQ_LO = 0, SQ_HI = 1, MIN = 2, MAX = 3, SLOTS = 4;
+const SQ_LO = 0,
+  SQ_HI = 1,
+  MIN = 2,
+  MAX = 3,
+  SLOTS = 4;
 
 /**
  * The ring holds the newest `capacity` frames as interleaved int16 counts (x, y, z) for a consumer such as the
@@ -85,18 +92,28 @@ export class AccelWindow {
   }
 
   /** Frames in the ring that read() has not returned yet. */
-  get unread(): number { return this.#unread; }
+  get unread(): number {
+    return this.#unread;
+  }
   /** Frames since the last summary. */
-  get frames(): number { return this.#frames; }
+  get frames(): number {
+    return this.#frames;
+  }
 
   /** FIFO overflows noted since the last summary. */
-  get overflows(): number { return this.#overflows; }
+  get overflows(): number {
+    return this.#overflows;
+  }
 
   /** Starts a new window without summarising the current one. */
-  clear(): void { this.#clearSums(); }
+  clear(): void {
+    this.#clearSums();
+  }
 
   /** Notes a FIFO overflow (samples were lost before the driver could drain them). */
-  overflow(): void { this.#overflows++; }
+  overflow(): void {
+    this.#overflows++;
+  }
 
   /**
    * Appends `frames` frames of little-endian int16 x, y, z (ADXL345 DATAX0…DATAZ1) from `bytes` at `offset`
@@ -126,38 +143,84 @@ export class AccelWindow {
    * (two words), min and max in int32 locals.
    */
   #write(words: Int16Array<ArrayBufferLike>, start: number, frames: number, swap: boolean): void {
-    const ring = this.ring, acc = this.#acc, end = this.capacity * 3;
-    let sx = 0, sy = 0, sz = 0;
-    let qxl = acc[SQ_LO], qxh = acc[SQ_HI], nx = acc[MIN], mx = acc[MAX];
-    let qyl = acc[SLOTS + SQ_LO], qyh = acc[SLOTS + SQ_HI], ny = acc[SLOTS + MIN], my = acc[SLOTS + MAX];
-    let qzl = acc[2 * SLOTS + SQ_LO], qzh = acc[2 * SLOTS + SQ_HI], nz = acc[2 * SLOTS + MIN], mz = acc[2 * SLOTS + MAX];
-    let w = this.#head * 3, o = start | 0;
+    const ring = this.ring,
+      acc = this.#acc,
+      end = this.capacity * 3;
+    let sx = 0,
+      sy = 0,
+      sz = 0;
+    let qxl = acc[SQ_LO],
+      qxh = acc[SQ_HI],
+      nx = acc[MIN],
+      mx = acc[MAX];
+    let qyl = acc[SLOTS + SQ_LO],
+      qyh = acc[SLOTS + SQ_HI],
+      ny = acc[SLOTS + MIN],
+      my = acc[SLOTS + MAX];
+    let qzl = acc[2 * SLOTS + SQ_LO],
+      qzh = acc[2 * SLOTS + SQ_HI],
+      nz = acc[2 * SLOTS + MIN],
+      mz = acc[2 * SLOTS + MAX];
+    let w = this.#head * 3,
+      o = start | 0;
     for (let i = 0; i < frames; i++, o += 3) {
-      let x = words[o], y = words[o + 1], z = words[o + 2];
+      let x = words[o],
+        y = words[o + 1],
+        z = words[o + 2];
       if (swap) {
         // ((v & 0xFF) << 24) >> 16 puts the low byte on top, sign-extended; the high byte comes down unsigned.
-        x = (((x & 0xFF) << 24) >> 16) | ((x >> 8) & 0xFF);
-        y = (((y & 0xFF) << 24) >> 16) | ((y >> 8) & 0xFF);
-        z = (((z & 0xFF) << 24) >> 16) | ((z >> 8) & 0xFF);
+        x = (((x & 0xff) << 24) >> 16) | ((x >> 8) & 0xff);
+        y = (((y & 0xff) << 24) >> 16) | ((y >> 8) & 0xff);
+        z = (((z & 0xff) << 24) >> 16) | ((z >> 8) & 0xff);
       }
-      ring[w] = x; ring[w + 1] = y; ring[w + 2] = z;
+      ring[w] = x;
+      ring[w + 1] = y;
+      ring[w + 2] = z;
       w += 3;
       if (w === end) w = 0;
-      sx = (sx + x) | 0; sy = (sy + y) | 0; sz = (sz + z) | 0;
+      sx = (sx + x) | 0;
+      sy = (sy + y) | 0;
+      sz = (sz + z) | 0;
       // x² ≤ 2^30 and the low word stays below 2^30, so the sum stays in int32 before the carry.
-      qxl = (qxl + x * x) | 0; if (qxl >= 0x40000000) { qxl = (qxl - 0x40000000) | 0; qxh++; }
-      qyl = (qyl + y * y) | 0; if (qyl >= 0x40000000) { qyl = (qyl - 0x40000000) | 0; qyh++; }
-      qzl = (qzl + z * z) | 0; if (qzl >= 0x40000000) { qzl = (qzl - 0x40000000) | 0; qzh++; }
-      if (x < nx) nx = x; if (x > mx) mx = x;
-      if (y < ny) ny = y; if (y > my) my = y;
-      if (z < nz) nz = z; if (z > mz) mz = z;
+      qxl = (qxl + x * x) | 0;
+      if (qxl >= 0x40000000) {
+        qxl = (qxl - 0x40000000) | 0;
+        qxh++;
+      }
+      qyl = (qyl + y * y) | 0;
+      if (qyl >= 0x40000000) {
+        qyl = (qyl - 0x40000000) | 0;
+        qyh++;
+      }
+      qzl = (qzl + z * z) | 0;
+      if (qzl >= 0x40000000) {
+        qzl = (qzl - 0x40000000) | 0;
+        qzh++;
+      }
+      if (x < nx) nx = x;
+      if (x > mx) mx = x;
+      if (y < ny) ny = y;
+      if (y > my) my = y;
+      if (z < nz) nz = z;
+      if (z > mz) mz = z;
     }
-    acc[SQ_LO] = qxl; acc[SQ_HI] = qxh; acc[MIN] = nx; acc[MAX] = mx;
-    acc[SLOTS + SQ_LO] = qyl; acc[SLOTS + SQ_HI] = qyh; acc[SLOTS + MIN] = ny; acc[SLOTS + MAX] = my;
-    acc[2 * SLOTS + SQ_LO] = qzl; acc[2 * SLOTS + SQ_HI] = qzh; acc[2 * SLOTS + MIN] = nz; acc[2 * SLOTS + MAX] = mz;
+    acc[SQ_LO] = qxl;
+    acc[SQ_HI] = qxh;
+    acc[MIN] = nx;
+    acc[MAX] = mx;
+    acc[SLOTS + SQ_LO] = qyl;
+    acc[SLOTS + SQ_HI] = qyh;
+    acc[SLOTS + MIN] = ny;
+    acc[SLOTS + MAX] = my;
+    acc[2 * SLOTS + SQ_LO] = qzl;
+    acc[2 * SLOTS + SQ_HI] = qzh;
+    acc[2 * SLOTS + MIN] = nz;
+    acc[2 * SLOTS + MAX] = mz;
     // One double add per axis per call: a call holds at most a FIFO's worth of frames, so the int32 partial sums are exact.
     const sums = this.#sums;
-    sums[0] += sx; sums[1] += sy; sums[2] += sz;
+    sums[0] += sx;
+    sums[1] += sy;
+    sums[2] += sz;
     this.#head = (w / 3) | 0;
     this.#frames += frames;
     this.total += frames;
@@ -175,7 +238,10 @@ export class AccelWindow {
    */
   read(target: Int32Array, scale: MillisScale): number {
     this.#consumer = true;
-    const ring = this.ring, capacity3 = this.capacity * 3, mul = scale.mul, shift = scale.shift;
+    const ring = this.ring,
+      capacity3 = this.capacity * 3,
+      mul = scale.mul,
+      shift = scale.shift;
     const half = shift > 0 ? 1 << (shift - 1) : 0;
     let n = (target.length / 3) | 0;
     if (n > this.#unread) n = this.#unread;
@@ -192,7 +258,8 @@ export class AccelWindow {
   /** Same as read() but copies raw counts (the detector's vibration front end takes int16 counts). */
   readCounts(target: Int16Array): number {
     this.#consumer = true;
-    const ring = this.ring, capacity3 = this.capacity * 3;
+    const ring = this.ring,
+      capacity3 = this.capacity * 3;
     let n = (target.length / 3) | 0;
     if (n > this.#unread) n = this.#unread;
     let r = (this.#head - this.#unread) * 3;
@@ -206,20 +273,25 @@ export class AccelWindow {
   }
 
   /** Forgets unread frames (after a reconfiguration changes the unit of the counts). */
-  discard(): void { this.#unread = 0; }
+  discard(): void {
+    this.#unread = 0;
+  }
 
   /** True when every frame of the window had the same value on every axis (a frozen output). */
   get constant(): boolean {
     const acc = this.#acc;
-    return acc[MIN] === acc[MAX] && acc[SLOTS + MIN] === acc[SLOTS + MAX] && acc[2 * SLOTS + MIN] === acc[2 * SLOTS + MAX];
+    return (
+      acc[MIN] === acc[MAX] && acc[SLOTS + MIN] === acc[SLOTS + MAX] && acc[2 * SLOTS + MIN] === acc[2 * SLOTS + MAX]
+    );
   }
 
   /** The first axis (0 x, 1 y, 2 z) whose every sample in the window sat at `low` or `high`, or −1. */
   railed(low: number, high: number): number {
     const acc = this.#acc;
     for (let a = 0; a < 3; a++) {
-      const min = acc[a * SLOTS + MIN], max = acc[a * SLOTS + MAX];
-      if ((min === max && (min === low || min === high))) return a;
+      const min = acc[a * SLOTS + MIN],
+        max = acc[a * SLOTS + MAX];
+      if (min === max && (min === low || min === high)) return a;
     }
     return -1;
   }
@@ -231,8 +303,10 @@ export class AccelWindow {
   summary(gPerCount: number): VibrationSummary | undefined {
     const n = this.#frames;
     if (n === 0) return undefined;
-    const acc = this.#acc, k = gPerCount * STANDARD_GRAVITY;
-    const mean = this.#mean, rms = this.#rms;
+    const acc = this.#acc,
+      k = gPerCount * STANDARD_GRAVITY;
+    const mean = this.#mean,
+      rms = this.#rms;
     let peak = 0;
     for (let a = 0; a < 3; a++) {
       const m = this.#sums[a] / n;
@@ -254,8 +328,10 @@ export class AccelWindow {
   #clearSums(): void {
     const acc = this.#acc;
     for (let a = 0; a < 3; a++) {
-      acc[a * SLOTS + SQ_LO] = 0; acc[a * SLOTS + SQ_HI] = 0;
-      acc[a * SLOTS + MIN] = 0x7FFFFFFF; acc[a * SLOTS + MAX] = -0x80000000;
+      acc[a * SLOTS + SQ_LO] = 0;
+      acc[a * SLOTS + SQ_HI] = 0;
+      acc[a * SLOTS + MIN] = 0x7fffffff;
+      acc[a * SLOTS + MAX] = -0x80000000;
     }
     this.#sums.fill(0);
     this.#frames = 0;

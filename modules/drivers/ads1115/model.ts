@@ -26,8 +26,20 @@ export interface ADS1115ModelOptions {
 }
 
 /** (positive, negative) inputs by MUX value; -1 is GND. */
-const PAIRS: readonly (readonly [number, number])[] = Object.freeze(([[0, 1], [0, 3], [1, 3], [2, 3], [0, -1], [1, -1], [2, -1], [3, -1]] as const)
-  .map((pair) => Object.freeze(pair)));
+const PAIRS: readonly (readonly [number, number])[] = Object.freeze(
+  (
+    [
+      [0, 1],
+      [0, 3],
+      [1, 3],
+      [2, 3],
+      [0, -1],
+      [1, -1],
+      [2, -1],
+      [3, -1],
+    ] as const
+  ).map((pair) => Object.freeze(pair)),
+);
 
 export class ADS1115Model implements I2CDeviceModel {
   readonly faults: ADS1115Faults = { nack: false, frozen: false, outOfRange: false, stalled: false };
@@ -56,7 +68,9 @@ export class ADS1115Model implements I2CDeviceModel {
   }
 
   /** The level of ALERT/RDY now (pulled up: 1 unless asserted). */
-  get alert(): number { return this.#alert; }
+  get alert(): number {
+    return this.#alert;
+  }
 
   write(bytes: Uint8Array, now: number): void {
     this.#access(now);
@@ -64,19 +78,25 @@ export class ADS1115Model implements I2CDeviceModel {
     this.#pointer = bytes[0] & 3;
     if (bytes.length < 3) return;
     const value = (bytes[1] << 8) | bytes[2];
-    if (this.#pointer === Register.conversion) throw new I2CNack("ADS1115 model: NACK (the conversion register is read-only)");
-    if (this.#pointer !== Register.config) { this.registers[this.#pointer] = value; return; }
+    if (this.#pointer === Register.conversion)
+      throw new I2CNack("ADS1115 model: NACK (the conversion register is read-only)");
+    if (this.#pointer !== Register.config) {
+      this.registers[this.#pointer] = value;
+      return;
+    }
     const r = this.registers;
     const idle = this.#singleDoneAt < 0;
-    r[Register.config] = (value & 0x7FFF) | (r[Register.config] & Config.start);
+    r[Register.config] = (value & 0x7fff) | (r[Register.config] & Config.start);
     if ((value & Config.singleShot) === 0) {
       this.#singleDoneAt = -1;
-      this.#continuousStart = now; this.#continuousDone = 0;
+      this.#continuousStart = now;
+      this.#continuousDone = 0;
       r[Register.config] &= ~Config.start;
       this.#schedule(now + this.conversionMs);
     } else {
       this.#continuousStart = -1;
-      if (value & Config.start && idle) { // OS = 1 starts a conversion from power-down (§9.4.2)
+      if (value & Config.start && idle) {
+        // OS = 1 starts a conversion from power-down (§9.4.2)
         r[Register.config] &= ~Config.start;
         this.#singleDoneAt = now + this.conversionMs;
         this.#setAlert(1); // the conversion-ready pin deasserts while converting
@@ -90,11 +110,13 @@ export class ADS1115Model implements I2CDeviceModel {
     const value = this.registers[this.#pointer];
     const out = new Uint8Array(count);
     out[0] = value >> 8;
-    if (count > 1) out[1] = value & 0xFF;
+    if (count > 1) out[1] = value & 0xff;
     return out;
   }
 
-  get conversionMs(): number { return conversionMs(DATA_RATES[(this.registers[Register.config] >> 5) & 7]); }
+  get conversionMs(): number {
+    return conversionMs(DATA_RATES[(this.registers[Register.config] >> 5) & 7]);
+  }
 
   #access(now: number): void {
     if (this.faults.nack) throw new I2CNack("ADS1115 model: NACK (injected)");
@@ -105,11 +127,15 @@ export class ADS1115Model implements I2CDeviceModel {
     const clock = this.#clock;
     if (!clock) return;
     if (this.#timer !== undefined) clock.clearTimeout(this.#timer);
-    this.#timer = clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.#advance(clock.now());
-      if (this.#continuousStart >= 0) this.#schedule(this.#continuousStart + (this.#continuousDone + 1) * this.conversionMs);
-    }, Math.max(0, at - clock.now()));
+    this.#timer = clock.setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#advance(clock.now());
+        if (this.#continuousStart >= 0)
+          this.#schedule(this.#continuousStart + (this.#continuousDone + 1) * this.conversionMs);
+      },
+      Math.max(0, at - clock.now()),
+    );
   }
 
   #advance(now: number): void {
@@ -127,14 +153,21 @@ export class ADS1115Model implements I2CDeviceModel {
         this.#convert(this.#continuousStart + due * period);
         this.#continuousDone = due;
         // Continuous mode pulses ALERT/RDY for 8 µs per conversion (§9.3.8).
-        if (this.#readyMode()) { this.#setAlert(0); this.#setAlert(1); }
+        if (this.#readyMode()) {
+          this.#setAlert(0);
+          this.#setAlert(1);
+        }
       }
     }
   }
 
   #readyMode(): boolean {
     const r = this.registers;
-    return (r[Register.config] & 3) !== Config.comparatorDisabled && (r[Register.highThreshold] & 0x8000) !== 0 && (r[Register.lowThreshold] & 0x8000) === 0;
+    return (
+      (r[Register.config] & 3) !== Config.comparatorDisabled &&
+      (r[Register.highThreshold] & 0x8000) !== 0 &&
+      (r[Register.lowThreshold] & 0x8000) === 0
+    );
   }
 
   /** Sets ALERT/RDY by its active-low level (0 asserted); COMP_POL 1 inverts the pin. */
@@ -153,9 +186,9 @@ export class ADS1115Model implements I2CDeviceModel {
     const [positive, negative] = PAIRS[(config >> 12) & 7];
     const fullScale = FULL_SCALE[Math.min(5, (config >> 9) & 7)];
     const volts = this.#inputs.voltage(at, positive) - (negative < 0 ? 0 : this.#inputs.voltage(at, negative));
-    let code = this.faults.outOfRange ? 0x7FFF : Math.round((volts * 32768) / fullScale);
-    code = code > 0x7FFF ? 0x7FFF : code < -0x8000 ? -0x8000 : code;
-    this.registers[Register.conversion] = code & 0xFFFF;
+    let code = this.faults.outOfRange ? 0x7fff : Math.round((volts * 32768) / fullScale);
+    code = code > 0x7fff ? 0x7fff : code < -0x8000 ? -0x8000 : code;
+    this.registers[Register.conversion] = code & 0xffff;
   }
 }
 

@@ -2,11 +2,29 @@
 import type { AccelWindow } from "telltale/drivers/accelerometer/window";
 import { checkAddress } from "telltale/drivers/part";
 import {
-  FifoAccelerometer, integerOption, choiceOption, booleanOption, views, type FifoAccelerometerOptions,
+  FifoAccelerometer,
+  integerOption,
+  choiceOption,
+  booleanOption,
+  views,
+  type FifoAccelerometerOptions,
 } from "telltale/drivers/accelerometer/fifo-accelerometer";
 import {
-  Register, DEVICE_ID, ADDRESSES, DataFormat, FifoCtl, Int, PowerCtl, FIFO_DEPTH, RANGES, RATES,
-  rateCode, rangeCode, countsPerG, outputBits, type Range,
+  Register,
+  DEVICE_ID,
+  ADDRESSES,
+  DataFormat,
+  FifoCtl,
+  Int,
+  PowerCtl,
+  FIFO_DEPTH,
+  RANGES,
+  RATES,
+  rateCode,
+  rangeCode,
+  countsPerG,
+  outputBits,
+  type Range,
 } from "telltale/drivers/adxl345/registers";
 
 export interface ADXL345Settings {
@@ -38,10 +56,20 @@ export default class ADXL345 extends FifoAccelerometer {
   /** One drain's worth of entries, 6 bytes each (the FIFO holds 32; FIFO_STATUS can report one more in the output stage). */
   readonly #burst = new Uint8Array((FIFO_DEPTH + 1) * 6);
   /** Entry i of the burst as its own 6-byte view, so each entry is read in place. */
-  readonly #entries = views(this.#burst, FIFO_DEPTH + 1, (i) => i * 6, () => 6);
+  readonly #entries = views(
+    this.#burst,
+    FIFO_DEPTH + 1,
+    (i) => i * 6,
+    () => 6,
+  );
 
   constructor(options: ADXL345Options) {
-    const s = validate(options ?? ({} as ADXL345Options), { range: 16, rate: 1600, fullResolution: true, watermark: 16 });
+    const s = validate(options ?? ({} as ADXL345Options), {
+      range: 16,
+      rate: 1600,
+      fullResolution: true,
+      watermark: 16,
+    });
     const address = checkAddress(NAME, options?.sensor?.address, ADDRESSES);
     super(NAME, options);
     this.#range = s.range;
@@ -64,13 +92,24 @@ export default class ADXL345 extends FifoAccelerometer {
   }
 
   get configuration(): Required<ADXL345Settings> & { interrupt: boolean } {
-    return { range: this.#range, rate: this.#rateHz, fullResolution: this.#full, watermark: this.#watermark, interrupt: this.interruptWired };
+    return {
+      range: this.#range,
+      rate: this.#rateHz,
+      fullResolution: this.#full,
+      watermark: this.#watermark,
+      interrupt: this.interruptWired,
+    };
   }
 
   /** Changes only the settings given; a change of rate or format restarts the FIFO and the window. */
   configure(options: ADXL345Settings): void {
     this.check();
-    const s = validate(options ?? {}, { range: this.#range, rate: this.#rateHz, fullResolution: this.#full, watermark: this.#watermark });
+    const s = validate(options ?? {}, {
+      range: this.#range,
+      rate: this.#rateHz,
+      fullResolution: this.#full,
+      watermark: this.#watermark,
+    });
     this.#range = s.range;
     this.#rateHz = s.rate;
     this.#full = s.fullResolution;
@@ -90,7 +129,7 @@ export default class ADXL345 extends FifoAccelerometer {
   protected drainFifo(window: AccelWindow): number {
     // Overrun is cleared by reading the FIFO, so it is read first ("Register 0x30—INT_SOURCE").
     if (this.readRegister(Register.intSource) & Int.overrun) this.overflowed();
-    let n = this.readRegister(Register.fifoStatus) & 0x3F;
+    let n = this.readRegister(Register.fifoStatus) & 0x3f;
     if (n > FIFO_DEPTH + 1) n = FIFO_DEPTH + 1;
     const burst = this.#burst;
     const entries = this.#entries;

@@ -2,7 +2,18 @@
 import { I2CNack, type I2CDeviceModel } from "telltale/sim/i2c-bus";
 import type { Clock } from "telltale/io/io";
 import {
-  Register, DEVICE_ID, ResetValue, PowerCtl, Int, DataFormat, FifoCtl, FIFO_DEPTH, codeRate, countsPerG, outputBits, RANGES,
+  Register,
+  DEVICE_ID,
+  ResetValue,
+  PowerCtl,
+  Int,
+  DataFormat,
+  FifoCtl,
+  FIFO_DEPTH,
+  codeRate,
+  countsPerG,
+  outputBits,
+  RANGES,
 } from "telltale/drivers/adxl345/registers";
 
 /** The motion the chip feels. */
@@ -73,20 +84,28 @@ export class ADXL345Model implements I2CDeviceModel {
   }
 
   /** Electrical level of INT1 / INT2 (INT_INVERT makes them active low). */
-  get interrupt(): boolean { return this.#int1; }
-  get interrupt2(): boolean { return this.#int2; }
+  get interrupt(): boolean {
+    return this.#int1;
+  }
+  get interrupt2(): boolean {
+    return this.#int2;
+  }
   /** FIFO entries (for tests). */
-  get entries(): number { return this.#entries; }
+  get entries(): number {
+    return this.#entries;
+  }
   /** The output data rate now configured, Hz. */
-  get rate(): number { return codeRate(this.registers[Register.bwRate]); }
+  get rate(): number {
+    return codeRate(this.registers[Register.bwRate]);
+  }
 
   write(bytes: Uint8Array, now: number): void {
     if (this.faults.nack) throw new I2CNack("ADXL345 model: NACK (injected)");
     this.#advance(now);
     if (bytes.length === 0) return;
-    let address = bytes[0] & 0x3F;
+    let address = bytes[0] & 0x3f;
     this.#pointer = address;
-    for (let i = 1; i < bytes.length; i++, address = (address + 1) & 0x3F) this.#store(address, bytes[i], now);
+    for (let i = 1; i < bytes.length; i++, address = (address + 1) & 0x3f) this.#store(address, bytes[i], now);
     this.#update(now);
   }
 
@@ -94,8 +113,9 @@ export class ADXL345Model implements I2CDeviceModel {
     if (this.faults.nack) throw new I2CNack("ADXL345 model: NACK (injected)");
     this.#advance(now);
     const out = new Uint8Array(count);
-    let address = this.#pointer, touchedData = false;
-    for (let i = 0; i < count; i++, address = (address + 1) & 0x3F) {
+    let address = this.#pointer,
+      touchedData = false;
+    for (let i = 0; i < count; i++, address = (address + 1) & 0x3f) {
       if (address >= Register.dataX0 && address < Register.dataX0 + 6) touchedData = true;
       out[i] = this.#load(address);
     }
@@ -118,13 +138,16 @@ export class ADXL345Model implements I2CDeviceModel {
 
   #store(address: number, value: number, now: number): void {
     switch (address) {
-      case Register.devid: case Register.actTapStatus: case Register.intSource: case Register.fifoStatus:
+      case Register.devid:
+      case Register.actTapStatus:
+      case Register.intSource:
+      case Register.fifoStatus:
         return; // read-only
     }
     if (address >= Register.dataX0 && address < Register.dataX0 + 6) return; // read-only
     const before = this.registers[address];
     this.registers[address] = value;
-    if (address === Register.bwRate && ((before ^ value) & 0x0F) !== 0) this.#restart(now);
+    if (address === Register.bwRate && ((before ^ value) & 0x0f) !== 0) this.#restart(now);
     if (address === Register.powerCtl && ((before ^ value) & PowerCtl.measure) !== 0) this.#restart(now);
     if (address === Register.fifoCtl && ((before ^ value) & FifoCtl.modeMask) !== 0) {
       // Changing the FIFO mode clears the FIFO (bypass mode "clears FIFO", "Register 0x38—FIFO_CTL").
@@ -137,24 +160,33 @@ export class ADXL345Model implements I2CDeviceModel {
   #load(address: number): number {
     const r = this.registers;
     if (address >= Register.dataX0 && address < Register.dataX0 + 6) {
-      const v = this.#entries > 0 && this.#fifoMode() !== FifoCtl.bypass
-        ? this.#fifo[this.#fifoHead * 3 + ((address - Register.dataX0) >> 1)]
-        : this.#output[(address - Register.dataX0) >> 1];
-      return (address & 1) === 0 ? v & 0xFF : (v >> 8) & 0xFF;
+      const v =
+        this.#entries > 0 && this.#fifoMode() !== FifoCtl.bypass
+          ? this.#fifo[this.#fifoHead * 3 + ((address - Register.dataX0) >> 1)]
+          : this.#output[(address - Register.dataX0) >> 1];
+      return (address & 1) === 0 ? v & 0xff : (v >> 8) & 0xff;
     }
     if (address === Register.intSource) return this.#intSource();
-    if (address === Register.fifoStatus) return this.#entries & 0x3F;
+    if (address === Register.fifoStatus) return this.#entries & 0x3f;
     return r[address];
   }
 
-  #fifoMode(): number { return this.registers[Register.fifoCtl] & FifoCtl.modeMask; }
+  #fifoMode(): number {
+    return this.registers[Register.fifoCtl] & FifoCtl.modeMask;
+  }
 
   /** Reading the data registers pops the oldest entry into them; the overrun bit clears when the FIFO is read. */
   #pop(): void {
-    if (this.#fifoMode() === FifoCtl.bypass) { this.#overrun = false; this.#bypassFresh = false; return; }
+    if (this.#fifoMode() === FifoCtl.bypass) {
+      this.#overrun = false;
+      this.#bypassFresh = false;
+      return;
+    }
     if (this.#entries === 0) return;
     const h = this.#fifoHead * 3;
-    this.#output[0] = this.#fifo[h]; this.#output[1] = this.#fifo[h + 1]; this.#output[2] = this.#fifo[h + 2];
+    this.#output[0] = this.#fifo[h];
+    this.#output[1] = this.#fifo[h + 1];
+    this.#output[2] = this.#fifo[h + 2];
     this.#fifoHead = (this.#fifoHead + 1) % FIFO_DEPTH;
     this.#entries--;
     this.#overrun = false;
@@ -164,7 +196,8 @@ export class ADXL345Model implements I2CDeviceModel {
   /** INT_SOURCE, computed: DATA_READY (new data), watermark (entries ≥ samples), overrun ("Register 0x30—INT_SOURCE"). */
   #intSource(): number {
     let v = 0;
-    const mode = this.#fifoMode(), samples = this.registers[Register.fifoCtl] & FifoCtl.samplesMask;
+    const mode = this.#fifoMode(),
+      samples = this.registers[Register.fifoCtl] & FifoCtl.samplesMask;
     if (mode === FifoCtl.bypass ? this.#bypassFresh : this.#entries > 0) v |= Int.dataReady;
     // "A value of 0 in the samples bits immediately sets the watermark status bit, regardless of which FIFO mode is
     // selected" (hence the INT_SOURCE reset value 0x02).
@@ -172,7 +205,6 @@ export class ADXL345Model implements I2CDeviceModel {
     if (this.#overrun) v |= Int.overrun;
     return v;
   }
-
 
   #restart(now: number): void {
     this.#running = (this.registers[Register.powerCtl] & PowerCtl.measure) !== 0;
@@ -200,7 +232,10 @@ export class ADXL345Model implements I2CDeviceModel {
       }
     }
     for (; k <= due; k++) {
-      if (this.#fifoMode() === FifoCtl.fifo && this.#entries === FIFO_DEPTH) { this.#overrun = true; break; } // FIFO mode stops when full
+      if (this.#fifoMode() === FifoCtl.fifo && this.#entries === FIFO_DEPTH) {
+        this.#overrun = true;
+        break;
+      } // FIFO mode stops when full
       this.#produce(this.#runStart + (k * 1000) / rate);
     }
     this.#runSamples = due;
@@ -212,7 +247,8 @@ export class ADXL345Model implements I2CDeviceModel {
     const range = RANGES[format & DataFormat.rangeMask];
     const full = (format & DataFormat.fullResolution) !== 0;
     const bits = outputBits(range, full);
-    const high = (1 << (bits - 1)) - 1, low = -(1 << (bits - 1));
+    const high = (1 << (bits - 1)) - 1,
+      low = -(1 << (bits - 1));
     const perG = countsPerG(range, full);
     // At 3200 and 1600 Hz the LSB is always 0 in full resolution and in ±2 g 10-bit mode ("Data Formatting of Upper Data Rates").
     const rate = this.rate;
@@ -230,11 +266,12 @@ export class ADXL345Model implements I2CDeviceModel {
         else {
           const g = this.#motion.vibration(at, axis) / STANDARD_GRAVITY;
           counts = Math.round(g * perG);
-          if (counts > high) counts = high; else if (counts < low) counts = low;
+          if (counts > high) counts = high;
+          else if (counts < low) counts = low;
           if (dropLsb) counts &= ~1;
         }
         // Left-justified output puts the MSB at bit 15 (DATA_FORMAT Justify bit).
-        if (justify) counts = (counts << (16 - bits)) << 16 >> 16;
+        if (justify) counts = ((counts << (16 - bits)) << 16) >> 16;
       }
       sample[axis] = counts;
     }
@@ -251,7 +288,9 @@ export class ADXL345Model implements I2CDeviceModel {
       this.#overrun = true;
     }
     const tail = ((this.#fifoHead + this.#entries) % FIFO_DEPTH) * 3;
-    this.#fifo[tail] = sample[0]; this.#fifo[tail + 1] = sample[1]; this.#fifo[tail + 2] = sample[2];
+    this.#fifo[tail] = sample[0];
+    this.#fifo[tail + 1] = sample[1];
+    this.#fifo[tail + 2] = sample[2];
     this.#entries++;
   }
 
@@ -272,7 +311,10 @@ export class ADXL345Model implements I2CDeviceModel {
   #arm(now: number): void {
     const clock = this.#clock;
     if (!clock) return;
-    if (this.#timer !== undefined) { clock.clearTimeout(this.#timer); this.#timer = undefined; }
+    if (this.#timer !== undefined) {
+      clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
     if (!this.#running || this.faults.stuck || this.#fifoMode() === FifoCtl.bypass) return;
     const enabled = this.registers[Register.intEnable] & ~this.#intSource();
     let needed = 0;
@@ -281,12 +323,15 @@ export class ADXL345Model implements I2CDeviceModel {
     else if (enabled & Int.overrun) needed = FIFO_DEPTH - this.#entries + 1;
     if (needed <= 0) return;
     const at = this.#runStart + ((this.#runSamples + needed) * 1000) / this.rate;
-    this.#timer = clock.setTimeout(() => {
-      this.#timer = undefined;
-      const t = clock.now();
-      this.#advance(t);
-      this.#update(t);
-    }, Math.max(0, at - now));
+    this.#timer = clock.setTimeout(
+      () => {
+        this.#timer = undefined;
+        const t = clock.now();
+        this.#advance(t);
+        this.#update(t);
+      },
+      Math.max(0, at - now),
+    );
   }
 }
 

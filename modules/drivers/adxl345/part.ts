@@ -27,9 +27,16 @@ export const adxl345Part: PartDescriptor = Object.freeze<PartDescriptor>({
   create(d: SensorDeclaration, io: SensorIO, onError) {
     const o = d.options;
     return new ADXL345({
-      sensor: { io: io.i2c, address: d.address }, clock: io.clock, interrupt: interruptOf("ADXL345", d, io),
-      range: o.range as Range, rate: o.rate as number, fullResolution: o.fullResolution as boolean,
-      watermark: o.watermark as number, ringFrames: o.ringFrames as number, pollMs: o.pollMs as number | undefined, onError,
+      sensor: { io: io.i2c, address: d.address },
+      clock: io.clock,
+      interrupt: interruptOf("ADXL345", d, io),
+      range: o.range as Range,
+      rate: o.rate as number,
+      fullResolution: o.fullResolution as boolean,
+      watermark: o.watermark as number,
+      ringFrames: o.ringFrames as number,
+      pollMs: o.pollMs as number | undefined,
+      onError,
     });
   },
 });

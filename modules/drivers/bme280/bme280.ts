@@ -2,13 +2,32 @@
 import type { I2C, SensorIOOptions } from "telltale/io/io";
 import { ErrorReporter, checkOnError } from "telltale/drivers/report";
 import {
-  parseCalibration, temperatureFine, fineToCentiCelsius, compensateHumidity, compensatePressure64, compensatePressure32,
-  CALIBRATION_LENGTH, HUMIDITY_CALIBRATION_LENGTH, PRESSURE64_SCRATCH, type Calibration,
+  parseCalibration,
+  temperatureFine,
+  fineToCentiCelsius,
+  compensateHumidity,
+  compensatePressure64,
+  compensatePressure32,
+  CALIBRATION_LENGTH,
+  HUMIDITY_CALIBRATION_LENGTH,
+  PRESSURE64_SCRATCH,
+  type Calibration,
 } from "telltale/drivers/bme280/compensation";
 import { checkAddress } from "telltale/drivers/part";
 import {
-  ADDRESSES, Register, ChipId, ResetCommand, Status, Mode, FILTER, STANDBY_BME280, STANDBY_BMP280, Skipped,
-  measurementTimeMs, oversamplingCode, type ModeName,
+  ADDRESSES,
+  Register,
+  ChipId,
+  ResetCommand,
+  Status,
+  Mode,
+  FILTER,
+  STANDBY_BME280,
+  STANDBY_BMP280,
+  Skipped,
+  measurementTimeMs,
+  oversamplingCode,
+  type ModeName,
 } from "telltale/drivers/bme280/registers";
 
 export interface BME280Oversampling {
@@ -59,28 +78,56 @@ const MODES: readonly ModeName[] = Object.freeze(["sleep", "forced", "normal"]);
 const STANDBY_ANY: readonly number[] = Object.freeze([0.5, 62.5, 125, 250, 500, 1000, 10, 20, 2000, 4000]);
 
 function choice(value: unknown, name: string, choices: readonly unknown[]): void {
-  if (!choices.includes(value)) throw new RangeError("BME280: option \"" + name + "\" must be one of " + choices.join(", ") + ", got " + String(value));
+  if (!choices.includes(value))
+    throw new RangeError(
+      'BME280: option "' + name + '" must be one of ' + choices.join(", ") + ", got " + String(value),
+    );
 }
 
 /** Checks every given setting, returning `base` with them applied; throws naming the option before any change. */
 function resolve(options: BME280Settings, base: Resolved): Resolved {
   const next: Resolved = { ...base, oversampling: { ...base.oversampling } };
-  if (options.mode !== undefined) { choice(options.mode, "mode", MODES); next.mode = options.mode; }
+  if (options.mode !== undefined) {
+    choice(options.mode, "mode", MODES);
+    next.mode = options.mode;
+  }
   const o = options.oversampling;
   if (o !== undefined) {
-    if (o === null || typeof o !== "object") throw new TypeError("BME280: option \"oversampling\" must be an object");
-    if (o.temperature !== undefined) { choice(o.temperature, "oversampling.temperature", [1, 2, 4, 8, 16]); next.oversampling.temperature = o.temperature; }
-    if (o.pressure !== undefined) { choice(o.pressure, "oversampling.pressure", [0, 1, 2, 4, 8, 16]); next.oversampling.pressure = o.pressure; }
-    if (o.humidity !== undefined) { choice(o.humidity, "oversampling.humidity", [0, 1, 2, 4, 8, 16]); next.oversampling.humidity = o.humidity; }
+    if (o === null || typeof o !== "object") throw new TypeError('BME280: option "oversampling" must be an object');
+    if (o.temperature !== undefined) {
+      choice(o.temperature, "oversampling.temperature", [1, 2, 4, 8, 16]);
+      next.oversampling.temperature = o.temperature;
+    }
+    if (o.pressure !== undefined) {
+      choice(o.pressure, "oversampling.pressure", [0, 1, 2, 4, 8, 16]);
+      next.oversampling.pressure = o.pressure;
+    }
+    if (o.humidity !== undefined) {
+      choice(o.humidity, "oversampling.humidity", [0, 1, 2, 4, 8, 16]);
+      next.oversampling.humidity = o.humidity;
+    }
   }
-  if (options.filter !== undefined) { choice(options.filter, "filter", FILTER); next.filter = options.filter; }
-  if (options.standby !== undefined) { choice(options.standby, "standby", STANDBY_ANY); next.standby = options.standby; }
-  if (options.pressureFormula !== undefined) { choice(options.pressureFormula, "pressureFormula", ["int64", "int32"]); next.pressureFormula = options.pressureFormula; }
+  if (options.filter !== undefined) {
+    choice(options.filter, "filter", FILTER);
+    next.filter = options.filter;
+  }
+  if (options.standby !== undefined) {
+    choice(options.standby, "standby", STANDBY_ANY);
+    next.standby = options.standby;
+  }
+  if (options.pressureFormula !== undefined) {
+    choice(options.pressureFormula, "pressureFormula", ["int64", "int32"]);
+    next.pressureFormula = options.pressureFormula;
+  }
   return next;
 }
 
 const DEFAULTS: Resolved = Object.freeze({
-  mode: "forced", oversampling: Object.freeze({ temperature: 1, pressure: 1, humidity: 1 }), filter: 0, standby: 1000, pressureFormula: "int64",
+  mode: "forced",
+  oversampling: Object.freeze({ temperature: 1, pressure: 1, humidity: 1 }),
+  filter: 0,
+  standby: 1000,
+  pressureFormula: "int64",
 }) as Resolved;
 
 /**
@@ -119,35 +166,47 @@ export default class BME280 {
 
   constructor(options: BME280Options) {
     const sensor = options?.sensor;
-    if (!sensor || typeof sensor.io !== "function") throw new TypeError("BME280: option \"sensor.io\" must be an I2C class");
+    if (!sensor || typeof sensor.io !== "function")
+      throw new TypeError('BME280: option "sensor.io" must be an I2C class');
     const address = checkAddress("BME280", sensor.address, ADDRESSES);
     checkOnError("BME280", options.onError);
     const settings = resolve(options, DEFAULTS);
 
     this.#reporter = new ErrorReporter("BME280", options.onError);
     const io = new sensor.io({ hz: 400_000, ...sensor, address });
-    let id = 0, calibration: Calibration;
+    let id = 0,
+      calibration: Calibration;
     try {
       id = new Uint8Array(this.#readAt(io, Register.chipId, 1))[0];
       if (id !== ChipId.bme280 && id !== ChipId.bmp280)
         throw new Error("chip id 0x" + id.toString(16) + " is neither a BME280 (0x60) nor a BMP280 (0x58)");
       // The trimming NVM is copied to these registers at power-on, so it can be read before the reset.
       const tp = new Uint8Array(this.#readAt(io, Register.calibration, CALIBRATION_LENGTH));
-      const h = id === ChipId.bme280 ? new Uint8Array(this.#readAt(io, Register.humidityCalibration, HUMIDITY_CALIBRATION_LENGTH)) : undefined;
+      const h =
+        id === ChipId.bme280
+          ? new Uint8Array(this.#readAt(io, Register.humidityCalibration, HUMIDITY_CALIBRATION_LENGTH))
+          : undefined;
       calibration = parseCalibration(tp, h);
-      if (calibration.digT1 === 0 || calibration.digP1 === 0) throw new Error("trimming parameters are blank (dig_T1 or dig_P1 is 0)");
+      if (calibration.digT1 === 0 || calibration.digP1 === 0)
+        throw new Error("trimming parameters are blank (dig_T1 or dig_P1 is 0)");
       io.write(Uint8Array.of(Register.reset, ResetCommand));
     } catch (e) {
       io.close();
-      throw new Error("BME280: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")");
+      throw new Error(
+        "BME280: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")",
+      );
     }
     if (id === ChipId.bmp280 && (settings.standby === 10 || settings.standby === 20)) {
       io.close();
-      throw new RangeError("BME280: option \"standby\" " + settings.standby + " ms is not available on a BMP280 (it has 2000 and 4000)");
+      throw new RangeError(
+        'BME280: option "standby" ' + settings.standby + " ms is not available on a BMP280 (it has 2000 and 4000)",
+      );
     }
     if (id === ChipId.bme280 && (settings.standby === 2000 || settings.standby === 4000)) {
       io.close();
-      throw new RangeError("BME280: option \"standby\" " + settings.standby + " ms is only available on a BMP280 (a BME280 has 10 and 20)");
+      throw new RangeError(
+        'BME280: option "standby" ' + settings.standby + " ms is only available on a BMP280 (a BME280 has 10 and 20)",
+      );
     }
     this.#io = io;
     this.#chipId = id;
@@ -159,9 +218,13 @@ export default class BME280 {
   }
 
   /** Errors counted since construction (health telemetry). */
-  get errors(): number { return this.#reporter.count; }
+  get errors(): number {
+    return this.#reporter.count;
+  }
   /** 0x60 (BME280) or 0x58 (BMP280). */
-  get chipId(): number { return this.#chipId; }
+  get chipId(): number {
+    return this.#chipId;
+  }
   /** Maximum time one conversion takes with the current settings, ms (§9.1). */
   get measurementTime(): number {
     const o = this.#settings.oversampling;
@@ -169,7 +232,13 @@ export default class BME280 {
   }
   get configuration(): Required<BME280Settings> {
     const s = this.#settings;
-    return { mode: s.mode, oversampling: { ...s.oversampling }, filter: s.filter, standby: s.standby, pressureFormula: s.pressureFormula };
+    return {
+      mode: s.mode,
+      oversampling: { ...s.oversampling },
+      filter: s.filter,
+      standby: s.standby,
+      pressureFormula: s.pressureFormula,
+    };
   }
 
   /** Changes only the settings given; the next sample() programs the chip. */
@@ -177,7 +246,10 @@ export default class BME280 {
     this.#check();
     const next = resolve(options ?? {}, this.#settings);
     const table = this.#humidity ? STANDBY_BME280 : STANDBY_BMP280;
-    if (!table.includes(next.standby)) throw new RangeError("BME280: option \"standby\" " + next.standby + " ms is not available on this chip (" + table.join(", ") + ")");
+    if (!table.includes(next.standby))
+      throw new RangeError(
+        'BME280: option "standby" ' + next.standby + " ms is not available on this chip (" + table.join(", ") + ")",
+      );
     this.#settings = next;
     this.#encode();
     this.#dirty = true;
@@ -194,17 +266,29 @@ export default class BME280 {
         this.#pointer[0] = Register.status;
         this.#io!.write(this.#pointer);
         this.#io!.read(bytes);
-        if ((bytes[1] & 0xFC) !== (chip & 0xFC) || (bytes[2] & 0xFC) !== (this.#chipConfig & 0xFC)) {
+        if ((bytes[1] & 0xfc) !== (chip & 0xfc) || (bytes[2] & 0xfc) !== (this.#chipConfig & 0xfc)) {
           // A brown-out or a foreign write reset the chip: program it again below.
           this.#chipMeasurement = -1;
           this.#pending = false;
           this.#dirty = true;
-          throw new Error("configuration lost (ctrl_meas 0x" + bytes[1].toString(16) + ", config 0x" + bytes[2].toString(16) + "), reprogramming");
+          throw new Error(
+            "configuration lost (ctrl_meas 0x" +
+              bytes[1].toString(16) +
+              ", config 0x" +
+              bytes[2].toString(16) +
+              "), reprogramming",
+          );
         }
         if ((chip & 3) !== Mode.normal && ((bytes[0] & Status.measuring) !== 0 || (bytes[1] & 3) !== Mode.sleep)) {
           // A forced conversion still running: leave it and read it next time. (In normal mode the data
           // registers are shadowed during a conversion and always hold the last complete one, §4.)
-          this.#reporter.report(new Error("measurement in progress (sampled sooner than the " + this.measurementTime.toFixed(1) + " ms conversion time)"));
+          this.#reporter.report(
+            new Error(
+              "measurement in progress (sampled sooner than the " +
+                this.measurementTime.toFixed(1) +
+                " ms conversion time)",
+            ),
+          );
           return undefined;
         }
         this.#pending = false;
@@ -247,10 +331,16 @@ export default class BME280 {
     if (adcT === Skipped.temperature) throw new Error("temperature out of range (skipped-measurement value 0x80000)");
     const tFine = temperatureFine(c, adcT);
     const result: BME280Sample = { thermometer: { temperature: fineToCentiCelsius(tFine) / 100 } };
-    if (((this.#chipMeasurement >> 2) & 7) !== 0) { // the conversion read was made with the programmed settings
+    if (((this.#chipMeasurement >> 2) & 7) !== 0) {
+      // the conversion read was made with the programmed settings
       if (adcP === Skipped.pressure) throw new Error("pressure out of range (skipped-measurement value 0x80000)");
       // Pascal, as ECMA-419's barometer reports it.
-      result.barometer = { pressure: this.#settings.pressureFormula === "int64" ? compensatePressure64(c, tFine, adcP, this.#int64) / 256 : compensatePressure32(c, tFine, adcP) };
+      result.barometer = {
+        pressure:
+          this.#settings.pressureFormula === "int64"
+            ? compensatePressure64(c, tFine, adcP, this.#int64) / 256
+            : compensatePressure32(c, tFine, adcP),
+      };
     }
     if (this.#humidity && this.#chipHumidity !== 0) {
       const adcH = (b[10] << 8) | b[11];
@@ -261,7 +351,8 @@ export default class BME280 {
   }
 
   #encode(): void {
-    const s = this.#settings, o = s.oversampling;
+    const s = this.#settings,
+      o = s.oversampling;
     const table = this.#humidity ? STANDBY_BME280 : STANDBY_BMP280;
     const mode = s.mode === "normal" ? Mode.normal : s.mode === "forced" ? Mode.forced : Mode.sleep;
     this.#controlHumidity = oversamplingCode(o.humidity);
@@ -271,11 +362,26 @@ export default class BME280 {
     this.#trigger[1] = this.#controlMeasurement;
     // Register/data pairs in one write (§6.2.1): sleep first so the config write is taken (§5.4.6); ctrl_hum
     // before ctrl_meas, whose write latches it (§5.4.3).
-    const sleep = this.#controlMeasurement & 0xFC;
+    const sleep = this.#controlMeasurement & 0xfc;
     this.#program = this.#humidity
-      ? Uint8Array.of(Register.controlMeasurement, sleep, Register.controlHumidity, this.#controlHumidity,
-        Register.config, this.#config, Register.controlMeasurement, this.#controlMeasurement)
-      : Uint8Array.of(Register.controlMeasurement, sleep, Register.config, this.#config, Register.controlMeasurement, this.#controlMeasurement);
+      ? Uint8Array.of(
+          Register.controlMeasurement,
+          sleep,
+          Register.controlHumidity,
+          this.#controlHumidity,
+          Register.config,
+          this.#config,
+          Register.controlMeasurement,
+          this.#controlMeasurement,
+        )
+      : Uint8Array.of(
+          Register.controlMeasurement,
+          sleep,
+          Register.config,
+          this.#config,
+          Register.controlMeasurement,
+          this.#controlMeasurement,
+        );
   }
 
   #readAt(io: I2C, register: number, count: number): ArrayBuffer {
@@ -284,7 +390,9 @@ export default class BME280 {
     return io.read(count);
   }
 
-  #check(): void { if (!this.#io) throw new Error("BME280: closed"); }
+  #check(): void {
+    if (!this.#io) throw new Error("BME280: closed");
+  }
 }
 
 Object.freeze(BME280.prototype);

@@ -6,13 +6,31 @@ import { ADDRESSES } from "telltale/drivers/bme280/registers";
 
 type Nested = Record<string, Record<string, number> | undefined>;
 
-const TEMPERATURE: Channel = Object.freeze<Channel>({ key: "temperature", unit: "°C", scale: 100, floor: 5, read: (s) => (s as Nested).thermometer?.temperature });
+const TEMPERATURE: Channel = Object.freeze<Channel>({
+  key: "temperature",
+  unit: "°C",
+  scale: 100,
+  floor: 5,
+  read: (s) => (s as Nested).thermometer?.temperature,
+});
 /** Telemetry in hPa; the detector sees whole Pa (the sample's barometer reports Pa, as ECMA-419 does). */
 const PRESSURE: Channel = Object.freeze<Channel>({
-  key: "pressure", unit: "hPa", scale: 100, floor: 3,
-  read: (s) => { const p = (s as Nested).barometer?.pressure; return p === undefined ? undefined : p / 100; },
+  key: "pressure",
+  unit: "hPa",
+  scale: 100,
+  floor: 3,
+  read: (s) => {
+    const p = (s as Nested).barometer?.pressure;
+    return p === undefined ? undefined : p / 100;
+  },
 });
-const HUMIDITY: Channel = Object.freeze<Channel>({ key: "humidity", unit: "%RH", scale: 100, floor: 20, read: (s) => (s as Nested).hygrometer?.humidity });
+const HUMIDITY: Channel = Object.freeze<Channel>({
+  key: "humidity",
+  unit: "%RH",
+  scale: 100,
+  floor: 20,
+  read: (s) => (s as Nested).hygrometer?.humidity,
+});
 const WITH_HUMIDITY: readonly Channel[] = frozenChannels([TEMPERATURE, PRESSURE, HUMIDITY]);
 const WITHOUT_HUMIDITY: readonly Channel[] = frozenChannels([TEMPERATURE, PRESSURE]);
 
@@ -26,7 +44,12 @@ export const bme280Part: PartDescriptor = Object.freeze<PartDescriptor>({
   options(raw, path) {
     rejectUnknown(raw, path, ["mode", "oversampling", "filter", "standby", "humidity", "pressureFormula"]);
     const o = raw.oversampling ?? {};
-    if (o === null || typeof o !== "object" || Array.isArray(o)) throw new Error(path + "oversampling: expected an object like {temperature: 1, pressure: 1, humidity: 1}, got " + JSON.stringify(o));
+    if (o === null || typeof o !== "object" || Array.isArray(o))
+      throw new Error(
+        path +
+          "oversampling: expected an object like {temperature: 1, pressure: 1, humidity: 1}, got " +
+          JSON.stringify(o),
+      );
     const os = o as Record<string, unknown>;
     const at = path + "oversampling.";
     rejectUnknown(os, at, ["temperature", "pressure", "humidity"]);
@@ -47,8 +70,13 @@ export const bme280Part: PartDescriptor = Object.freeze<PartDescriptor>({
   create(d: SensorDeclaration, io: SensorIO, onError) {
     const o = d.options as Omit<BME280Options, "sensor" | "onError">;
     return new BME280({
-      sensor: { io: io.i2c, address: d.address }, mode: o.mode, oversampling: o.oversampling, filter: o.filter,
-      standby: o.standby, pressureFormula: o.pressureFormula, onError,
+      sensor: { io: io.i2c, address: d.address },
+      mode: o.mode,
+      oversampling: o.oversampling,
+      filter: o.filter,
+      standby: o.standby,
+      pressureFormula: o.pressureFormula,
+      onError,
     });
   },
 });

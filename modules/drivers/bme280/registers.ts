@@ -7,25 +7,25 @@ export const ADDRESSES: readonly number[] = Object.freeze([0x76, 0x77]);
 export const Register = Object.freeze({
   /** 0x88..0xA1: dig_T1..dig_P9 and dig_H1 (§4.2.2, Table 16). */
   calibration: 0x88,
-  chipId: 0xD0,
+  chipId: 0xd0,
   /** Write 0xB6 for a complete power-on reset (§5.4.2). */
-  reset: 0xE0,
+  reset: 0xe0,
   /** 0xE1..0xE7: dig_H2..dig_H6, BME280 only (§4.2.2, Table 16). */
-  humidityCalibration: 0xE1,
+  humidityCalibration: 0xe1,
   /** osrs_h[2:0]; takes effect only after the next write to ctrl_meas (§5.4.3). BME280 only. */
-  controlHumidity: 0xF2,
+  controlHumidity: 0xf2,
   /** measuring[3], im_update[0] (§5.4.4). */
-  status: 0xF3,
+  status: 0xf3,
   /** osrs_t[7:5], osrs_p[4:2], mode[1:0] (§5.4.5). */
-  controlMeasurement: 0xF4,
+  controlMeasurement: 0xf4,
   /** t_sb[7:5], filter[4:2], spi3w_en[0]; writes in normal mode may be ignored (§5.4.6). */
-  config: 0xF5,
+  config: 0xf5,
   /** press_msb..hum_lsb: 0xF7..0xFE (§5.4.7–5.4.9): pressure and temperature 20 bit, humidity 16 bit. */
-  data: 0xF7,
+  data: 0xf7,
 });
 
 export const ChipId = Object.freeze({ bme280: 0x60, bmp280: 0x58 });
-export const ResetCommand = 0xB6;
+export const ResetCommand = 0xb6;
 
 /** Status bits (§5.4.4). */
 export const Status = Object.freeze({ measuring: 1 << 3, imageUpdate: 1 << 0 });
@@ -53,8 +53,15 @@ export const StartupMs = 2;
  * t_max = 1.25 + 2.3·T + (2.3·P + 0.575) + (2.3·H + 0.575), the P and H terms only when measured.
  */
 export function measurementTimeMs(temperature: number, pressure: number, humidity: number): number {
-  return 1.25 + (temperature ? 2.3 * temperature : 0) + (pressure ? 2.3 * pressure + 0.575 : 0) + (humidity ? 2.3 * humidity + 0.575 : 0);
+  return (
+    1.25 +
+    (temperature ? 2.3 * temperature : 0) +
+    (pressure ? 2.3 * pressure + 0.575 : 0) +
+    (humidity ? 2.3 * humidity + 0.575 : 0)
+  );
 }
 
 /** Field value for an oversampling factor, -1 when it is not one (§5.4.3, Table 20). */
-export function oversamplingCode(factor: number): number { return OVERSAMPLING.indexOf(factor); }
+export function oversamplingCode(factor: number): number {
+  return OVERSAMPLING.indexOf(factor);
+}

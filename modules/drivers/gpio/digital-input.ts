@@ -42,24 +42,31 @@ export default class DigitalInput {
 
   constructor(options: DigitalInputOptions) {
     const sensor = options?.sensor;
-    if (!sensor || typeof sensor.io !== "function") throw new TypeError("digital-input: option \"sensor.io\" must be a digital IO class");
+    if (!sensor || typeof sensor.io !== "function")
+      throw new TypeError('digital-input: option "sensor.io" must be a digital IO class');
     const pin = sensor.pin;
-    if (typeof pin !== "number" || pin !== Math.floor(pin) || pin < 0 || pin > 255) throw new RangeError("digital-input: option \"sensor.pin\" must be a pin number 0–255, got " + String(pin));
-    if (!options.clock || typeof options.clock.setTimeout !== "function") throw new TypeError("digital-input: option \"clock\" must be a clock");
+    if (typeof pin !== "number" || pin !== Math.floor(pin) || pin < 0 || pin > 255)
+      throw new RangeError('digital-input: option "sensor.pin" must be a pin number 0–255, got ' + String(pin));
+    if (!options.clock || typeof options.clock.setTimeout !== "function")
+      throw new TypeError('digital-input: option "clock" must be a clock');
     const pull = options.pull ?? "up";
-    if (pull !== "up" && pull !== "down" && pull !== "none") throw new RangeError("digital-input: option \"pull\" must be \"up\", \"down\" or \"none\", got " + String(pull));
+    if (pull !== "up" && pull !== "down" && pull !== "none")
+      throw new RangeError('digital-input: option "pull" must be "up", "down" or "none", got ' + String(pull));
     const invert = options.invert ?? false;
-    if (typeof invert !== "boolean") throw new TypeError("digital-input: option \"invert\" must be true or false");
+    if (typeof invert !== "boolean") throw new TypeError('digital-input: option "invert" must be true or false');
     const debounceMs = options.debounceMs ?? 50;
-    if (typeof debounceMs !== "number" || !(debounceMs >= 0 && debounceMs <= 10000)) throw new RangeError("digital-input: option \"debounceMs\" must be 0–10000 ms, got " + String(debounceMs));
-    if (options.onChange !== undefined && typeof options.onChange !== "function") throw new TypeError("digital-input: option \"onChange\" must be a function");
+    if (typeof debounceMs !== "number" || !(debounceMs >= 0 && debounceMs <= 10000))
+      throw new RangeError('digital-input: option "debounceMs" must be 0–10000 ms, got ' + String(debounceMs));
+    if (options.onChange !== undefined && typeof options.onChange !== "function")
+      throw new TypeError('digital-input: option "onChange" must be a function');
     this.#clock = options.clock;
     this.#invert = invert ? 1 : 0;
     this.#debounceMs = debounceMs;
     this.#onChange = options.onChange;
     const io = sensor.io;
     this.#pin = new io({
-      pin, mode: pull === "up" ? io.InputPullUp : pull === "down" ? io.InputPullDown : io.Input,
+      pin,
+      mode: pull === "up" ? io.InputPullUp : pull === "down" ? io.InputPullDown : io.Input,
       edge: io.Rising | io.Falling,
       onReadable: () => this.#onEdge(),
     });
@@ -67,9 +74,14 @@ export default class DigitalInput {
   }
 
   /** The debounced state (level XOR invert). */
-  get state(): number { this.#check(); return this.#state; }
+  get state(): number {
+    this.#check();
+    return this.#state;
+  }
   /** Debounced changes since construction. */
-  get changes(): number { return this.#changes; }
+  get changes(): number {
+    return this.#changes;
+  }
 
   /** The state and the changes since the previous sample(): a new object each call. */
   sample(): DigitalInputSample {
@@ -79,7 +91,9 @@ export default class DigitalInput {
     return { input: { state: this.#state, changes } };
   }
 
-  health(): Record<string, number> { return { changes: this.#changes }; }
+  health(): Record<string, number> {
+    return { changes: this.#changes };
+  }
 
   close(): void {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
@@ -92,7 +106,10 @@ export default class DigitalInput {
   #onEdge(): void {
     const pin = this.#pin;
     if (!pin) return;
-    if (this.#debounceMs === 0) { this.#accept(pin.read()); return; }
+    if (this.#debounceMs === 0) {
+      this.#accept(pin.read());
+      return;
+    }
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = this.#clock.setTimeout(this.#settle, this.#debounceMs);
   }
@@ -106,7 +123,9 @@ export default class DigitalInput {
     this.#onChange?.(state);
   }
 
-  #check(): void { if (!this.#pin) throw new Error("digital-input: closed"); }
+  #check(): void {
+    if (!this.#pin) throw new Error("digital-input: closed");
+  }
 }
 
 Object.freeze(DigitalInput.prototype);

@@ -32,8 +32,11 @@ export const digitalInputPart: PartDescriptor = Object.freeze<PartDescriptor>({
   },
   create(d: SensorDeclaration, io: SensorIO) {
     return new DigitalInput({
-      sensor: { io: digital("digital-input", io), pin: d.pin! }, clock: io.clock,
-      debounceMs: d.options.debounceMs as number, pull: d.options.pull as Pull, invert: d.options.invert as boolean,
+      sensor: { io: digital("digital-input", io), pin: d.pin! },
+      clock: io.clock,
+      debounceMs: d.options.debounceMs as number,
+      pull: d.options.pull as Pull,
+      invert: d.options.invert as boolean,
     });
   },
 });
@@ -54,8 +57,10 @@ export const pulseCounterPart: PartDescriptor = Object.freeze<PartDescriptor>({
   create(d: SensorDeclaration, io: SensorIO, onError) {
     if (!io.pulseCount) throw new Error("pulse-counter: this host provides no pulse counter");
     return new PulseCounter({
-      sensor: { io: io.pulseCount, pin: d.pin! }, clock: io.clock,
-      pulsesPerRevolution: d.options.pulsesPerRevolution as number, onError,
+      sensor: { io: io.pulseCount, pin: d.pin! },
+      clock: io.clock,
+      pulsesPerRevolution: d.options.pulsesPerRevolution as number,
+      onError,
     });
   },
 });
@@ -75,7 +80,8 @@ export const relayPart: PartDescriptor = Object.freeze<PartDescriptor>({
   create(d: SensorDeclaration, io: SensorIO) {
     return new Relay({
       sensor: { io: digital("relay", io), pin: d.pin! },
-      followAlarm: d.options.followAlarm as boolean, activeLow: d.options.activeLow as boolean,
+      followAlarm: d.options.followAlarm as boolean,
+      activeLow: d.options.activeLow as boolean,
     });
   },
 });

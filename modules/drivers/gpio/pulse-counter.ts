@@ -30,12 +30,16 @@ export default class PulseCounter {
 
   constructor(options: PulseCounterOptions) {
     const sensor = options?.sensor;
-    if (!sensor || typeof sensor.io !== "function") throw new TypeError("pulse-counter: option \"sensor.io\" must be a pulse count class");
+    if (!sensor || typeof sensor.io !== "function")
+      throw new TypeError('pulse-counter: option "sensor.io" must be a pulse count class');
     const pin = sensor.pin;
-    if (typeof pin !== "number" || pin !== Math.floor(pin) || pin < 0 || pin > 255) throw new RangeError("pulse-counter: option \"sensor.pin\" must be a pin number 0–255, got " + String(pin));
-    if (!options.clock || typeof options.clock.now !== "function") throw new TypeError("pulse-counter: option \"clock\" must be a clock");
+    if (typeof pin !== "number" || pin !== Math.floor(pin) || pin < 0 || pin > 255)
+      throw new RangeError('pulse-counter: option "sensor.pin" must be a pin number 0–255, got ' + String(pin));
+    if (!options.clock || typeof options.clock.now !== "function")
+      throw new TypeError('pulse-counter: option "clock" must be a clock');
     const ppr = options.pulsesPerRevolution ?? 1;
-    if (typeof ppr !== "number" || ppr !== Math.floor(ppr) || ppr < 1 || ppr > 1000) throw new RangeError("pulse-counter: option \"pulsesPerRevolution\" must be an integer 1–1000, got " + String(ppr));
+    if (typeof ppr !== "number" || ppr !== Math.floor(ppr) || ppr < 1 || ppr > 1000)
+      throw new RangeError('pulse-counter: option "pulsesPerRevolution" must be an integer 1–1000, got ' + String(ppr));
     checkOnError("pulse-counter", options.onError);
     this.#clock = options.clock;
     this.#perRevolution = ppr;
@@ -46,18 +50,24 @@ export default class PulseCounter {
     this.#lastAt = this.#clock.now();
   }
 
-  get errors(): number { return this.#reporter.count; }
+  get errors(): number {
+    return this.#reporter.count;
+  }
 
   /** Pulses, frequency (Hz) and rpm since the previous call; undefined when no time has passed or the count ran backwards. */
   sample(): PulseCounterSample | undefined {
     const counter = this.#check();
-    const now = this.#clock.now(), count = counter.read() | 0;
-    const pulses = (count - this.#last) | 0, elapsed = now - this.#lastAt;
+    const now = this.#clock.now(),
+      count = counter.read() | 0;
+    const pulses = (count - this.#last) | 0,
+      elapsed = now - this.#lastAt;
     if (elapsed <= 0) return undefined;
     this.#last = count;
     this.#lastAt = now;
     if (pulses < 0) {
-      this.#reporter.report(new Error("pulse-counter: the count went back by " + -pulses + " (a quadrature counter, or a reset)"));
+      this.#reporter.report(
+        new Error("pulse-counter: the count went back by " + -pulses + " (a quadrature counter, or a reset)"),
+      );
       return undefined;
     }
     const frequency = (pulses * 1000) / elapsed;

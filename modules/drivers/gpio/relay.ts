@@ -9,7 +9,9 @@ export interface RelayOptions {
   followAlarm?: boolean;
 }
 
-export interface RelaySample { relay: { on: number }; }
+export interface RelaySample {
+  relay: { on: number };
+}
 
 /** Starts off: the pin is written to the off level right after it is opened. */
 export default class Relay {
@@ -20,13 +22,15 @@ export default class Relay {
 
   constructor(options: RelayOptions) {
     const sensor = options?.sensor;
-    if (!sensor || typeof sensor.io !== "function") throw new TypeError("relay: option \"sensor.io\" must be a digital IO class");
+    if (!sensor || typeof sensor.io !== "function")
+      throw new TypeError('relay: option "sensor.io" must be a digital IO class');
     const pin = sensor.pin;
-    if (typeof pin !== "number" || pin !== Math.floor(pin) || pin < 0 || pin > 255) throw new RangeError("relay: option \"sensor.pin\" must be a pin number 0–255, got " + String(pin));
+    if (typeof pin !== "number" || pin !== Math.floor(pin) || pin < 0 || pin > 255)
+      throw new RangeError('relay: option "sensor.pin" must be a pin number 0–255, got ' + String(pin));
     const activeLow = options.activeLow ?? false;
-    if (typeof activeLow !== "boolean") throw new TypeError("relay: option \"activeLow\" must be true or false");
+    if (typeof activeLow !== "boolean") throw new TypeError('relay: option "activeLow" must be true or false');
     const followAlarm = options.followAlarm ?? false;
-    if (typeof followAlarm !== "boolean") throw new TypeError("relay: option \"followAlarm\" must be true or false");
+    if (typeof followAlarm !== "boolean") throw new TypeError('relay: option "followAlarm" must be true or false');
     this.#activeLow = activeLow;
     this.#followAlarm = followAlarm;
     const io = sensor.io;
@@ -35,7 +39,10 @@ export default class Relay {
   }
 
   /** Whether the relay is energised. */
-  get on(): boolean { this.#check(); return this.#on; }
+  get on(): boolean {
+    this.#check();
+    return this.#on;
+  }
 
   /** Switches the relay. */
   write(on: boolean): void {
@@ -55,7 +62,9 @@ export default class Relay {
     return { relay: { on: this.#on ? 1 : 0 } };
   }
 
-  health(): Record<string, number> { return { on: this.#on ? 1 : 0 }; }
+  health(): Record<string, number> {
+    return { on: this.#on ? 1 : 0 };
+  }
 
   /** Leaves the relay off and releases the pin. */
   close(): void {

@@ -1,6 +1,14 @@
 // Register-level model of a TI INA219 on a simulated I2C bus: registers, calibration arithmetic, timing, CNVR/OVF flags and faults.
 import { I2CNack, type I2CDeviceModel } from "telltale/sim/i2c-bus";
-import { Register, Configuration, BusFlags, SHUNT_RANGES, ADC_MS, ShuntLsb, BusLsb } from "telltale/drivers/ina219/registers";
+import {
+  Register,
+  Configuration,
+  BusFlags,
+  SHUNT_RANGES,
+  ADC_MS,
+  ShuntLsb,
+  BusLsb,
+} from "telltale/drivers/ina219/registers";
 import type { PowerRail } from "telltale/drivers/ina226/model";
 
 export interface INA219Faults {
@@ -11,7 +19,10 @@ export interface INA219Faults {
   outOfRange: boolean;
 }
 
-export interface INA219ModelOptions { rail: PowerRail; shunt: number }
+export interface INA219ModelOptions {
+  rail: PowerRail;
+  shunt: number;
+}
 
 /** Samples and ms for a BADC/SADC field value (Table 5): 0xxx single samples of 9–12 bits, 1xxx averaged 12-bit. */
 function adc(field: number): number {
@@ -51,11 +62,16 @@ export class INA219Model implements I2CDeviceModel {
     if (bytes.length < 3) return;
     const value = (bytes[1] << 8) | bytes[2];
     if (this.#pointer === Register.configuration) {
-      if (value & Configuration.reset) { this.registers.fill(0); this.registers[0] = Configuration.resetValue; this.resets++; }
-      else this.registers[0] = value & 0x3FFF;
+      if (value & Configuration.reset) {
+        this.registers.fill(0);
+        this.registers[0] = Configuration.resetValue;
+        this.resets++;
+      } else this.registers[0] = value & 0x3fff;
       this.registers[Register.busVoltage] &= ~BusFlags.conversionReady;
-      this.#start = now; this.#done = 0; this.#single = false;
-    } else if (this.#pointer === Register.calibration) this.registers[Register.calibration] = value & 0xFFFE;
+      this.#start = now;
+      this.#done = 0;
+      this.#single = false;
+    } else if (this.#pointer === Register.calibration) this.registers[Register.calibration] = value & 0xfffe;
     else throw new I2CNack("INA219 model: NACK (register 0x" + this.#pointer.toString(16) + " is read-only)");
   }
 
@@ -67,7 +83,7 @@ export class INA219Model implements I2CDeviceModel {
     if (this.#pointer === Register.power) this.registers[Register.busVoltage] &= ~BusFlags.conversionReady;
     const out = new Uint8Array(count);
     out[0] = value >> 8;
-    if (count > 1) out[1] = value & 0xFF;
+    if (count > 1) out[1] = value & 0xff;
     return out;
   }
 
@@ -78,32 +94,47 @@ export class INA219Model implements I2CDeviceModel {
     const period = this.conversionMs;
     const due = Math.floor((now - this.#start) / period);
     if (due <= this.#done) return;
-    if (mode < 4) { if (this.#single) return; this.#single = true; this.#convert(this.#start + period); }
-    else this.#convert(this.#start + due * period);
+    if (mode < 4) {
+      if (this.#single) return;
+      this.#single = true;
+      this.#convert(this.#start + period);
+    } else this.#convert(this.#start + due * period);
     this.#done = due;
   }
 
   #convert(at: number): void {
     this.conversions++;
     const r = this.registers;
-    if (this.faults.frozen) { r[Register.busVoltage] |= BusFlags.conversionReady; return; }
+    if (this.faults.frozen) {
+      r[Register.busVoltage] |= BusFlags.conversionReady;
+      return;
+    }
     const c = r[Register.configuration];
     const range = SHUNT_RANGES[(c >> 11) & 3];
     const limit = Math.round(range / ShuntLsb);
     let shunt = Math.round((this.#rail.current(at) * this.#shunt) / ShuntLsb);
     if (this.faults.outOfRange) shunt = limit;
     let overflow = false;
-    if (shunt >= limit || shunt <= -limit) { shunt = shunt < 0 ? -limit : limit; overflow = true; }
+    if (shunt >= limit || shunt <= -limit) {
+      shunt = shunt < 0 ? -limit : limit;
+      overflow = true;
+    }
     const busMax = c & Configuration.busRange32V ? 8000 : 4000;
     const bus = Math.max(0, Math.min(busMax, Math.round(this.#rail.busVoltage(at) / BusLsb)));
     const cal = r[Register.calibration];
     let current = Math.trunc((shunt * cal) / 4096);
-    if (current > 32767 || current < -32768) { overflow = true; current = current < 0 ? -32768 : 32767; }
+    if (current > 32767 || current < -32768) {
+      overflow = true;
+      current = current < 0 ? -32768 : 32767;
+    }
     let power = Math.trunc((Math.abs(current) * bus) / 5000);
-    if (power > 0xFFFF) { overflow = true; power = 0xFFFF; }
-    r[Register.shuntVoltage] = shunt & 0xFFFF;
+    if (power > 0xffff) {
+      overflow = true;
+      power = 0xffff;
+    }
+    r[Register.shuntVoltage] = shunt & 0xffff;
     r[Register.busVoltage] = (bus << 3) | BusFlags.conversionReady | (overflow ? BusFlags.overflow : 0);
-    r[Register.current] = cal ? current & 0xFFFF : 0;
+    r[Register.current] = cal ? current & 0xffff : 0;
     r[Register.power] = cal ? power : 0;
   }
 }

@@ -1,7 +1,16 @@
 // Register-level model of a TI INA226 on a simulated I2C bus: registers, calibration arithmetic, averaging timing, flags and faults.
 import { I2CNack, type I2CDeviceModel } from "telltale/sim/i2c-bus";
 import {
-  Register, Configuration, MaskEnable, Ids, Mode, AVERAGES, CONVERSION_MS, ShuntLsb, BusLsb, conversionTimeMs,
+  Register,
+  Configuration,
+  MaskEnable,
+  Ids,
+  Mode,
+  AVERAGES,
+  CONVERSION_MS,
+  ShuntLsb,
+  BusLsb,
+  conversionTimeMs,
 } from "telltale/drivers/ina226/registers";
 
 /** The circuit the chip measures. */
@@ -65,16 +74,29 @@ export class INA226Model implements I2CDeviceModel {
     const value = (bytes[1] << 8) | bytes[2];
     switch (this.#pointer) {
       case Register.configuration:
-        if (value & Configuration.reset) { this.#reset(now); this.resets++; break; }
-        this.registers[Register.configuration] = (value & 0x0FFF) | Configuration.fixedBits;
+        if (value & Configuration.reset) {
+          this.#reset(now);
+          this.resets++;
+          break;
+        }
+        this.registers[Register.configuration] = (value & 0x0fff) | Configuration.fixedBits;
         // Writing the configuration clears CVRF and starts a new conversion sequence (§7.6.7).
         this.registers[Register.maskEnable] &= ~MaskEnable.conversionReady;
-        this.#start = now; this.#done = 0; this.#single = false;
+        this.#start = now;
+        this.#done = 0;
+        this.#single = false;
         break;
-      case Register.calibration: this.registers[Register.calibration] = value & 0x7FFF; break;
-      case Register.maskEnable: this.registers[Register.maskEnable] = (this.registers[Register.maskEnable] & 0x1F) | (value & 0xFC03); break;
-      case Register.alertLimit: this.registers[Register.alertLimit] = value; break;
-      default: throw new I2CNack("INA226 model: NACK (register 0x" + this.#pointer.toString(16) + " is read-only)");
+      case Register.calibration:
+        this.registers[Register.calibration] = value & 0x7fff;
+        break;
+      case Register.maskEnable:
+        this.registers[Register.maskEnable] = (this.registers[Register.maskEnable] & 0x1f) | (value & 0xfc03);
+        break;
+      case Register.alertLimit:
+        this.registers[Register.alertLimit] = value;
+        break;
+      default:
+        throw new I2CNack("INA226 model: NACK (register 0x" + this.#pointer.toString(16) + " is read-only)");
     }
   }
 
@@ -90,7 +112,7 @@ export class INA226Model implements I2CDeviceModel {
     } else throw new I2CNack("INA226 model: NACK (no register 0x" + this.#pointer.toString(16) + ")");
     const out = new Uint8Array(count);
     out[0] = value >> 8;
-    if (count > 1) out[1] = value & 0xFF;
+    if (count > 1) out[1] = value & 0xff;
     return out;
   }
 
@@ -102,7 +124,9 @@ export class INA226Model implements I2CDeviceModel {
   #reset(now: number): void {
     this.registers.fill(0);
     this.registers[Register.configuration] = Configuration.resetValue;
-    this.#start = now; this.#done = 0; this.#single = false;
+    this.#start = now;
+    this.#done = 0;
+    this.#single = false;
   }
 
   /** Delivers the results that have completed by `now`. */
@@ -112,7 +136,8 @@ export class INA226Model implements I2CDeviceModel {
     const period = this.conversionMs;
     const due = Math.floor((now - this.#start) / period);
     if (due <= this.#done) return;
-    if (mode < 4) { // triggered: one result, then the chip idles
+    if (mode < 4) {
+      // triggered: one result, then the chip idles
       if (this.#single) return;
       this.#single = true;
       this.#convert(this.#start + period);
@@ -129,19 +154,28 @@ export class INA226Model implements I2CDeviceModel {
     let shunt = Math.round((this.#rail.current(at) * this.#shunt) / ShuntLsb);
     let overflow = false;
     if (this.faults.outOfRange) shunt = shunt < 0 ? -32768 : 32767;
-    if (shunt > 32767 || shunt < -32768) { shunt = shunt < 0 ? -32768 : 32767; }
-    const bus = Math.max(0, Math.min(0x7FFF, Math.round(this.#rail.busVoltage(at) / BusLsb)));
+    if (shunt > 32767 || shunt < -32768) {
+      shunt = shunt < 0 ? -32768 : 32767;
+    }
+    const bus = Math.max(0, Math.min(0x7fff, Math.round(this.#rail.busVoltage(at) / BusLsb)));
     const cal = r[Register.calibration];
     let current = Math.trunc((shunt * cal) / 2048);
-    if (current > 32767 || current < -32768) { overflow = true; current = current < 0 ? -32768 : 32767; }
+    if (current > 32767 || current < -32768) {
+      overflow = true;
+      current = current < 0 ? -32768 : 32767;
+    }
     let power = Math.trunc((Math.abs(current) * bus) / 20000);
-    if (power > 0xFFFF) { overflow = true; power = 0xFFFF; }
+    if (power > 0xffff) {
+      overflow = true;
+      power = 0xffff;
+    }
     if (shunt === 32767 || shunt === -32768) overflow = true;
-    r[Register.shuntVoltage] = shunt & 0xFFFF;
+    r[Register.shuntVoltage] = shunt & 0xffff;
     r[Register.busVoltage] = bus;
-    r[Register.current] = current & 0xFFFF;
+    r[Register.current] = current & 0xffff;
     r[Register.power] = power;
-    if (overflow) r[Register.maskEnable] |= MaskEnable.overflow; else r[Register.maskEnable] &= ~MaskEnable.overflow;
+    if (overflow) r[Register.maskEnable] |= MaskEnable.overflow;
+    else r[Register.maskEnable] &= ~MaskEnable.overflow;
   }
 }
 

@@ -1,7 +1,9 @@
 // TI INA226 register map, fields, timing and calibration (datasheet SBOS547: registers §7.6, programming §7.5); shared by driver and model.
 
 /** I2C addresses: A0 and A1 each tied to GND, VS, SDA or SCL → 0x40 to 0x4F (datasheet, "Address Pins" table). The first is the default. */
-export const ADDRESSES: readonly number[] = Object.freeze([0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F]);
+export const ADDRESSES: readonly number[] = Object.freeze([
+  0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f,
+]);
 
 /** Register pointers (§7.6, Table 2 "Register Map"); each register is 16 bits, MSB first. */
 export const Register = Object.freeze({
@@ -20,18 +22,33 @@ export const Register = Object.freeze({
   /** Alert functions and flags (§7.6.7). */
   maskEnable: 0x06,
   alertLimit: 0x07,
-  manufacturerId: 0xFE,
-  dieId: 0xFF,
+  manufacturerId: 0xfe,
+  dieId: 0xff,
 });
 
 export const Configuration = Object.freeze({ reset: 1 << 15, resetValue: 0x4127, fixedBits: 0x4000 });
 /** Mask/Enable bits (§7.6.7). */
-export const MaskEnable = Object.freeze({ conversionReadyAlert: 1 << 10, alertFunctionFlag: 1 << 4, conversionReady: 1 << 3, overflow: 1 << 2, alertPolarity: 1 << 1, latch: 1 << 0 });
+export const MaskEnable = Object.freeze({
+  conversionReadyAlert: 1 << 10,
+  alertFunctionFlag: 1 << 4,
+  conversionReady: 1 << 3,
+  overflow: 1 << 2,
+  alertPolarity: 1 << 1,
+  latch: 1 << 0,
+});
 /** Manufacturer id "TI" and die id 0x226 with its revision in bits 3:0 (§7.6.9, §7.6.10). */
 export const Ids = Object.freeze({ manufacturer: 0x5449, die: 0x2260 });
 
 /** MODE[2:0] (§7.6.1, Table 9). */
-export const Mode = Object.freeze({ powerDown: 0, shuntTriggered: 1, busTriggered: 2, bothTriggered: 3, shuntContinuous: 5, busContinuous: 6, bothContinuous: 7 });
+export const Mode = Object.freeze({
+  powerDown: 0,
+  shuntTriggered: 1,
+  busTriggered: 2,
+  bothTriggered: 3,
+  shuntContinuous: 5,
+  busContinuous: 6,
+  bothContinuous: 7,
+});
 /** Samples averaged by AVG[11:9] (§7.6.1, Table 6). */
 export const AVERAGES: readonly number[] = Object.freeze([1, 4, 16, 64, 128, 256, 512, 1024]);
 /** Conversion time in ms by VBUSCT / VSHCT (§7.6.1, Tables 7 and 8). */
@@ -45,7 +62,9 @@ export const ShuntFullScale = 0.08192;
 export const PowerRatio = 25;
 
 /** Equation 2 (§7.5): the finest Current_LSB for a maximum expected current, A/bit. */
-export function currentLsbFor(maxCurrent: number): number { return maxCurrent / 32768; }
+export function currentLsbFor(maxCurrent: number): number {
+  return maxCurrent / 32768;
+}
 
 /**
  * Equation 1 (§7.5): CAL = trunc(0.00512 / (Current_LSB × R_SHUNT)). The tiny margin keeps results that

@@ -2,11 +2,27 @@
 import type { AccelWindow } from "telltale/drivers/accelerometer/window";
 import { checkAddress } from "telltale/drivers/part";
 import {
-  FifoAccelerometer, integerOption, choiceOption, views, type FifoAccelerometerOptions,
+  FifoAccelerometer,
+  integerOption,
+  choiceOption,
+  views,
+  type FifoAccelerometerOptions,
 } from "telltale/drivers/accelerometer/fifo-accelerometer";
 import {
-  Register, DEVICE_ID, ADDRESSES, AFS_SHIFT, FifoEn, IntPinCfg, Int, UserCtrl, PwrMgmt1, FIFO_BYTES, RANGES,
-  countsPerG, dividerFor, type Range,
+  Register,
+  DEVICE_ID,
+  ADDRESSES,
+  AFS_SHIFT,
+  FifoEn,
+  IntPinCfg,
+  Int,
+  UserCtrl,
+  PwrMgmt1,
+  FIFO_BYTES,
+  RANGES,
+  countsPerG,
+  dividerFor,
+  type Range,
 } from "telltale/drivers/mpu6050/registers";
 
 export interface MPU6050Settings {
@@ -42,7 +58,12 @@ export default class MPU6050 extends FifoAccelerometer {
   #dlpf: number;
   readonly #burst = new Uint8Array(BURST_FRAMES * FRAME);
   /** The burst's first n frames as a view, for n = 1 … 32 (index n − 1): a burst of any length is read in place. */
-  readonly #bursts = views(this.#burst, BURST_FRAMES, () => 0, (i) => (i + 1) * FRAME);
+  readonly #bursts = views(
+    this.#burst,
+    BURST_FRAMES,
+    () => 0,
+    (i) => (i + 1) * FRAME,
+  );
 
   constructor(options: MPU6050Options) {
     const s = validate(options ?? ({} as MPU6050Options), { range: 4, rate: 1600, dlpf: 0 });
@@ -84,7 +105,7 @@ export default class MPU6050 extends FifoAccelerometer {
   }
 
   protected pollPeriod(): number {
-    return this.pollOption ?? Math.max(1, Math.floor(((FIFO_BYTES / FRAME / 2) | 0) * 1000 / this.#rateHz));
+    return this.pollOption ?? Math.max(1, Math.floor((((FIFO_BYTES / FRAME / 2) | 0) * 1000) / this.#rateHz));
   }
 
   /** INT_STATUS (clears the latched pin), FIFO_COUNT (H then L in one burst, §4.30), then bursts from FIFO_R_W. */
@@ -136,8 +157,15 @@ function validate(o: MPU6050Settings, d: Required<MPU6050Settings>): Required<MP
   const dlpf = integerOption(NAME, "dlpf", o.dlpf, d.dlpf, 0, 6);
   const rate = o.rate ?? d.rate;
   if (typeof rate !== "number" || dividerFor(rate, dlpf) < 0)
-    throw new RangeError(NAME + ": option \"rate\" must divide " + (dlpf === 0 ? 8000 : 1000) + " Hz by an integer 1–256 (e.g. "
-      + (dlpf === 0 ? "8000, 4000, 2000, 1600, 1000, 800, 500" : "1000, 500, 250, 200, 100") + "), got " + String(o.rate));
+    throw new RangeError(
+      NAME +
+        ': option "rate" must divide ' +
+        (dlpf === 0 ? 8000 : 1000) +
+        " Hz by an integer 1–256 (e.g. " +
+        (dlpf === 0 ? "8000, 4000, 2000, 1600, 1000, 800, 500" : "1000, 500, 250, 200, 100") +
+        "), got " +
+        String(o.rate),
+    );
   return { range, rate, dlpf };
 }
 

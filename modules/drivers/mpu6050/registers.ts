@@ -4,20 +4,20 @@
 /** Register addresses (register map §3; decimal numbers in brackets are the datasheet's "Register N"). */
 export const Register = Object.freeze({
   smplrtDiv: 0x19, // [25] §4.2
-  config: 0x1A, // [26] §4.3
-  gyroConfig: 0x1B, // [27] §4.4
-  accelConfig: 0x1C, // [28] §4.5
+  config: 0x1a, // [26] §4.3
+  gyroConfig: 0x1b, // [27] §4.4
+  accelConfig: 0x1c, // [28] §4.5
   fifoEn: 0x23, // [35] §4.6
   intPinCfg: 0x37, // [55]
   intEnable: 0x38, // [56]
-  intStatus: 0x3A, // [58]
-  accelXoutH: 0x3B, // [59]–[64]: ACCEL_XOUT_H … ACCEL_ZOUT_L, big-endian two's complement
+  intStatus: 0x3a, // [58]
+  accelXoutH: 0x3b, // [59]–[64]: ACCEL_XOUT_H … ACCEL_ZOUT_L, big-endian two's complement
   tempOutH: 0x41, // [65]–[66]
   gyroXoutH: 0x43, // [67]–[72]
   signalPathReset: 0x68, // [104]
-  userCtrl: 0x6A, // [106]
-  pwrMgmt1: 0x6B, // [107]
-  pwrMgmt2: 0x6C, // [108]
+  userCtrl: 0x6a, // [106]
+  pwrMgmt1: 0x6b, // [107]
+  pwrMgmt2: 0x6c, // [108]
   fifoCountH: 0x72, // [114] §4.30
   fifoCountL: 0x73, // [115] §4.30
   fifoRW: 0x74, // [116] §4.31
@@ -49,10 +49,22 @@ export const IntPinCfg = Object.freeze({ activeLow: 1 << 7, openDrain: 1 << 6, l
 export const Int = Object.freeze({ fifoOverflow: 1 << 4, i2cMaster: 1 << 3, dataReady: 1 << 0 });
 
 /** USER_CTRL bits (Register 106): FIFO_RESET works while FIFO_EN is 0 and clears itself. */
-export const UserCtrl = Object.freeze({ fifoEnable: 1 << 6, i2cMasterEnable: 1 << 5, fifoReset: 1 << 2, i2cMasterReset: 1 << 1, signalReset: 1 << 0 });
+export const UserCtrl = Object.freeze({
+  fifoEnable: 1 << 6,
+  i2cMasterEnable: 1 << 5,
+  fifoReset: 1 << 2,
+  i2cMasterReset: 1 << 1,
+  signalReset: 1 << 0,
+});
 
 /** PWR_MGMT_1 bits (Register 107); CLKSEL 1 = PLL on the X gyroscope, InvenSense's recommended clock. */
-export const PwrMgmt1 = Object.freeze({ deviceReset: 1 << 7, sleep: 1 << 6, cycle: 1 << 5, tempDisable: 1 << 3, clockPllX: 1 });
+export const PwrMgmt1 = Object.freeze({
+  deviceReset: 1 << 7,
+  sleep: 1 << 6,
+  cycle: 1 << 5,
+  tempDisable: 1 << 3,
+  clockPllX: 1,
+});
 
 /** FIFO size, bytes (product specification §7.17). */
 export const FIFO_BYTES = 1024;
@@ -61,13 +73,19 @@ export type Range = 2 | 4 | 8 | 16;
 export const RANGES: readonly Range[] = Object.freeze([2, 4, 8, 16]);
 
 /** Counts per g by AFS_SEL (register map, Registers 59–64 table; product specification §6.2): 16384, 8192, 4096, 2048. */
-export function countsPerG(range: Range): number { return 32768 / range; }
+export function countsPerG(range: Range): number {
+  return 32768 / range;
+}
 
 /** Gyroscope output rate, Hz: 8 kHz with the DLPF bypassed (DLPF_CFG 0 or 7), else 1 kHz (§4.2). */
-export function gyroOutputRate(dlpf: number): number { return dlpf === 0 || dlpf === 7 ? 8000 : 1000; }
+export function gyroOutputRate(dlpf: number): number {
+  return dlpf === 0 || dlpf === 7 ? 8000 : 1000;
+}
 
 /** Sample rate = gyroscope output rate / (1 + SMPLRT_DIV) (§4.2). */
-export function sampleRate(dlpf: number, divider: number): number { return gyroOutputRate(dlpf) / (1 + divider); }
+export function sampleRate(dlpf: number, divider: number): number {
+  return gyroOutputRate(dlpf) / (1 + divider);
+}
 
 /** The SMPLRT_DIV giving `rate` exactly, or −1 when no divider 0–255 does. */
 export function dividerFor(rate: number, dlpf: number): number {

@@ -19,8 +19,12 @@ export interface SHT3xModelOptions {
 }
 
 const MEASURE: Readonly<Record<number, Repeatability>> = Object.freeze({
-  [Command.singleShotHigh]: "high", [Command.singleShotMedium]: "medium", [Command.singleShotLow]: "low",
-  [Command.stretchHigh]: "high", [Command.stretchMedium]: "medium", [Command.stretchLow]: "low",
+  [Command.singleShotHigh]: "high",
+  [Command.singleShotMedium]: "medium",
+  [Command.singleShotLow]: "low",
+  [Command.stretchHigh]: "high",
+  [Command.stretchMedium]: "medium",
+  [Command.stretchLow]: "low",
 });
 
 function toTicks(value: number, offset: number, span: number): number {
@@ -63,7 +67,7 @@ export class SHT3xModel implements I2CDeviceModel {
     const repeatability = MEASURE[command];
     if (repeatability) {
       this.#measureReadyAt = now + MeasurementMs[repeatability];
-      this.#stretch = (command >> 8) === 0x2C;
+      this.#stretch = command >> 8 === 0x2c;
       this.#output = null;
       return;
     }
@@ -75,14 +79,19 @@ export class SHT3xModel implements I2CDeviceModel {
         this.#output = null;
         break;
       case Command.readStatus:
-        this.#output = this.#words(this.status & 0xFFFF, -1);
+        this.#output = this.#words(this.status & 0xffff, -1);
         break;
       case Command.clearStatus:
         this.status &= ~(Status.alertPending | Status.humidityAlert | Status.temperatureAlert | Status.resetDetected);
         break;
-      case Command.heaterEnable: this.status |= Status.heaterOn; break;
-      case Command.heaterDisable: this.status &= ~Status.heaterOn; break;
-      case Command.break: break;
+      case Command.heaterEnable:
+        this.status |= Status.heaterOn;
+        break;
+      case Command.heaterDisable:
+        this.status &= ~Status.heaterOn;
+        break;
+      case Command.break:
+        break;
       default:
         this.status |= Status.commandFailed;
     }
@@ -92,7 +101,8 @@ export class SHT3xModel implements I2CDeviceModel {
     if (this.faults.nack) throw new I2CNack("SHT3x model: NACK (injected)");
     if (this.#measureReadyAt >= 0) {
       // Without clock stretching the chip NACKs the read header until the conversion is done (§4.4).
-      if (now < this.#measureReadyAt && !this.#stretch) throw new I2CNack("SHT3x model: NACK (measurement in progress)");
+      if (now < this.#measureReadyAt && !this.#stretch)
+        throw new I2CNack("SHT3x model: NACK (measurement in progress)");
       const at = Math.max(now, this.#measureReadyAt);
       this.#measureReadyAt = -1;
       this.#output = this.#measure(at);
@@ -110,7 +120,7 @@ export class SHT3xModel implements I2CDeviceModel {
     const t = toTicks(this.#environment.temperature(now) + heat, 45, 175);
     const h = toTicks(this.#environment.humidity(now), 0, 100);
     const out = this.#words(t, h);
-    if (this.faults.badCrc) out[2] ^= 0x5A;
+    if (this.faults.badCrc) out[2] ^= 0x5a;
     this.#last.set(out);
     this.#hasLast = true;
     return out;
@@ -119,8 +129,14 @@ export class SHT3xModel implements I2CDeviceModel {
   /** One or two big-endian words, each followed by its CRC (§4.12). */
   #words(first: number, second: number): Uint8Array {
     const out = new Uint8Array(second < 0 ? 3 : 6);
-    out[0] = first >> 8; out[1] = first & 0xFF; out[2] = crc8Word(first);
-    if (second >= 0) { out[3] = second >> 8; out[4] = second & 0xFF; out[5] = crc8Word(second); }
+    out[0] = first >> 8;
+    out[1] = first & 0xff;
+    out[2] = crc8Word(first);
+    if (second >= 0) {
+      out[3] = second >> 8;
+      out[4] = second & 0xff;
+      out[5] = crc8Word(second);
+    }
     return out;
   }
 }

@@ -7,7 +7,13 @@ import { ADDRESSES } from "telltale/drivers/sht3x/registers";
 type Nested = Record<string, Record<string, number> | undefined>;
 
 const CHANNELS = frozenChannels([
-  { key: "temperature", unit: "°C", scale: 100, floor: 5, read: (s: unknown) => (s as Nested).thermometer?.temperature },
+  {
+    key: "temperature",
+    unit: "°C",
+    scale: 100,
+    floor: 5,
+    read: (s: unknown) => (s as Nested).thermometer?.temperature,
+  },
   { key: "humidity", unit: "%RH", scale: 100, floor: 20, read: (s: unknown) => (s as Nested).hygrometer?.humidity },
 ]);
 
@@ -21,6 +27,10 @@ export const sht3xPart: PartDescriptor = Object.freeze<PartDescriptor>({
     return { repeatability: optionOneOf(raw, "repeatability", path, ["high", "medium", "low"] as const, "high") };
   },
   create(d: SensorDeclaration, io: SensorIO, onError) {
-    return new SHT3x({ sensor: { io: io.i2c, address: d.address }, repeatability: d.options.repeatability as "high", onError });
+    return new SHT3x({
+      sensor: { io: io.i2c, address: d.address },
+      repeatability: d.options.repeatability as "high",
+      onError,
+    });
   },
 });

@@ -6,19 +6,19 @@ export const ADDRESSES: readonly number[] = Object.freeze([0x44, 0x45]);
 export const Command = Object.freeze({
   /** Single shot, clock stretching disabled (§4.3, Table 9): repeatability high / medium / low. */
   singleShotHigh: 0x2400,
-  singleShotMedium: 0x240B,
+  singleShotMedium: 0x240b,
   singleShotLow: 0x2416,
   /** Single shot with clock stretching enabled (§4.3, Table 9). */
-  stretchHigh: 0x2C06,
-  stretchMedium: 0x2C0D,
-  stretchLow: 0x2C10,
+  stretchHigh: 0x2c06,
+  stretchMedium: 0x2c0d,
+  stretchLow: 0x2c10,
   /** Soft reset (§4.9). */
-  softReset: 0x30A2,
+  softReset: 0x30a2,
   /** Heater on / off (§4.10). */
-  heaterEnable: 0x306D,
+  heaterEnable: 0x306d,
   heaterDisable: 0x3066,
   /** Read and clear the status register (§4.11). */
-  readStatus: 0xF32D,
+  readStatus: 0xf32d,
   clearStatus: 0x3041,
   /** Stop periodic acquisition (§4.8). */
   break: 0x3093,
@@ -45,9 +45,17 @@ export const MeasurementMs = Object.freeze({ high: 15.5, medium: 6.5, low: 4.5 }
 export const ResetMs = 1.5;
 
 /** Raw 16-bit ticks to physical units (§4.13). */
-export function ticksToCelsius(ticks: number): number { return -45 + (175 * ticks) / 65535; }
-export function ticksToPercent(ticks: number): number { return (100 * ticks) / 65535; }
+export function ticksToCelsius(ticks: number): number {
+  return -45 + (175 * ticks) / 65535;
+}
+export function ticksToPercent(ticks: number): number {
+  return (100 * ticks) / 65535;
+}
 
 /** Raw ticks to fixed point: hundredths of °C and hundredths of %RH, integer math (exact ≤ 2^53). */
-export function ticksToCentiCelsius(ticks: number): number { return ((17500 * ticks + 32767) / 65535 | 0) - 4500; }
-export function ticksToCentiPercent(ticks: number): number { return (10000 * ticks + 32767) / 65535 | 0; }
+export function ticksToCentiCelsius(ticks: number): number {
+  return (((17500 * ticks + 32767) / 65535) | 0) - 4500;
+}
+export function ticksToCentiPercent(ticks: number): number {
+  return ((10000 * ticks + 32767) / 65535) | 0;
+}

@@ -3,7 +3,13 @@ import type { I2C, SensorIOOptions } from "telltale/io/io";
 import { crc8Word } from "telltale/crc/crc8";
 import { ErrorReporter, checkOnError } from "telltale/drivers/report";
 import { checkAddress } from "telltale/drivers/part";
-import { ADDRESSES, Command, ticksToCelsius, ticksToPercent, type Repeatability } from "telltale/drivers/sht3x/registers";
+import {
+  ADDRESSES,
+  Command,
+  ticksToCelsius,
+  ticksToPercent,
+  type Repeatability,
+} from "telltale/drivers/sht3x/registers";
 
 export interface SHT3xOptions {
   sensor: SensorIOOptions;
@@ -19,7 +25,9 @@ export interface SHT3xSample {
 }
 
 const REPEATABILITY: Readonly<Record<Repeatability, number>> = Object.freeze({
-  high: Command.singleShotHigh, medium: Command.singleShotMedium, low: Command.singleShotLow,
+  high: Command.singleShotHigh,
+  medium: Command.singleShotMedium,
+  low: Command.singleShotLow,
 });
 
 function validRepeatability(value: unknown): value is Repeatability {
@@ -43,10 +51,12 @@ export default class SHT3x {
 
   constructor(options: SHT3xOptions) {
     const sensor = options?.sensor;
-    if (!sensor || typeof sensor.io !== "function") throw new TypeError("SHT3x: option \"sensor.io\" must be an I2C class");
+    if (!sensor || typeof sensor.io !== "function")
+      throw new TypeError('SHT3x: option "sensor.io" must be an I2C class');
     const address = checkAddress("SHT3x", sensor.address, ADDRESSES);
     const repeatability = options.repeatability ?? "high";
-    if (!validRepeatability(repeatability)) throw new RangeError("SHT3x: option \"repeatability\" must be \"high\", \"medium\" or \"low\"");
+    if (!validRepeatability(repeatability))
+      throw new RangeError('SHT3x: option "repeatability" must be "high", "medium" or "low"');
     checkOnError("SHT3x", options.onError);
     this.#reporter = new ErrorReporter("SHT3x", options.onError);
     this.#command = REPEATABILITY[repeatability];
@@ -62,28 +72,35 @@ export default class SHT3x {
     } catch (e) {
       io.close();
       this.#io = undefined;
-      throw new Error("SHT3x: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")");
+      throw new Error(
+        "SHT3x: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")",
+      );
     }
   }
 
   /** Transient errors counted since construction (health telemetry). */
-  get errors(): number { return this.#reporter.count; }
+  get errors(): number {
+    return this.#reporter.count;
+  }
 
   configure(options: { repeatability?: Repeatability; heater?: boolean }): void {
     this.#check();
     if (options.repeatability !== undefined) {
-      if (!validRepeatability(options.repeatability)) throw new RangeError("SHT3x: option \"repeatability\" must be \"high\", \"medium\" or \"low\"");
+      if (!validRepeatability(options.repeatability))
+        throw new RangeError('SHT3x: option "repeatability" must be "high", "medium" or "low"');
       this.#command = REPEATABILITY[options.repeatability];
     }
     if (options.heater !== undefined) {
-      if (typeof options.heater !== "boolean") throw new TypeError("SHT3x: option \"heater\" must be a boolean");
+      if (typeof options.heater !== "boolean") throw new TypeError('SHT3x: option "heater" must be a boolean');
       this.#send(options.heater ? Command.heaterEnable : Command.heaterDisable);
       this.#heater = options.heater;
     }
   }
 
   get configuration(): { repeatability: Repeatability; heater: boolean } {
-    const repeatability = (Object.keys(REPEATABILITY) as Repeatability[]).find((k) => REPEATABILITY[k] === this.#command)!;
+    const repeatability = (Object.keys(REPEATABILITY) as Repeatability[]).find(
+      (k) => REPEATABILITY[k] === this.#command,
+    )!;
     return { repeatability, heater: this.#heater };
   }
 
@@ -104,7 +121,8 @@ export default class SHT3x {
         this.#pending = false;
         const bytes = this.#measurement;
         this.#io!.read(bytes);
-        const t = this.#readWord(bytes, 0, "measurement"), h = this.#readWord(bytes, 1, "measurement");
+        const t = this.#readWord(bytes, 0, "measurement"),
+          h = this.#readWord(bytes, 1, "measurement");
         result = { thermometer: { temperature: ticksToCelsius(t) }, hygrometer: { humidity: ticksToPercent(h) } };
       }
     } catch (e) {
@@ -126,11 +144,13 @@ export default class SHT3x {
     this.#reporter.close();
   }
 
-  #check(): void { if (!this.#io) throw new Error("SHT3x: closed"); }
+  #check(): void {
+    if (!this.#io) throw new Error("SHT3x: closed");
+  }
 
   #send(command: number): void {
     this.#word[0] = command >> 8;
-    this.#word[1] = command & 0xFF;
+    this.#word[1] = command & 0xff;
     this.#io!.write(this.#word);
   }
 
@@ -140,7 +160,17 @@ export default class SHT3x {
     const crc = bytes[index * 3 + 2];
     const expected = crc8Word(word);
     if (crc !== expected)
-      throw new Error("SHT3x: CRC mismatch in " + what + " word " + index + " (got 0x" + crc.toString(16) + ", expected 0x" + expected.toString(16) + ")");
+      throw new Error(
+        "SHT3x: CRC mismatch in " +
+          what +
+          " word " +
+          index +
+          " (got 0x" +
+          crc.toString(16) +
+          ", expected 0x" +
+          expected.toString(16) +
+          ")",
+      );
     return word;
   }
 }

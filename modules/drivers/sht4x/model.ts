@@ -22,12 +22,19 @@ export interface SHT4xModelOptions {
   serialNumber?: number;
 }
 
-const MEASURE: Readonly<Record<number, Precision>> = Object.freeze({ [Command.measureHigh]: "high", [Command.measureMedium]: "medium", [Command.measureLow]: "low" });
+const MEASURE: Readonly<Record<number, Precision>> = Object.freeze({
+  [Command.measureHigh]: "high",
+  [Command.measureMedium]: "medium",
+  [Command.measureLow]: "low",
+});
 /** Heater commands: power (mW) and pulse (ms). */
 const HEAT: Readonly<Record<number, readonly [number, 1000 | 100]>> = Object.freeze({
-  [Command.heater200mW1s]: Object.freeze([200, 1000] as const), [Command.heater200mW100ms]: Object.freeze([200, 100] as const),
-  [Command.heater110mW1s]: Object.freeze([110, 1000] as const), [Command.heater110mW100ms]: Object.freeze([110, 100] as const),
-  [Command.heater20mW1s]: Object.freeze([20, 1000] as const), [Command.heater20mW100ms]: Object.freeze([20, 100] as const),
+  [Command.heater200mW1s]: Object.freeze([200, 1000] as const),
+  [Command.heater200mW100ms]: Object.freeze([200, 100] as const),
+  [Command.heater110mW1s]: Object.freeze([110, 1000] as const),
+  [Command.heater110mW100ms]: Object.freeze([110, 100] as const),
+  [Command.heater20mW1s]: Object.freeze([20, 1000] as const),
+  [Command.heater20mW100ms]: Object.freeze([20, 100] as const),
 });
 
 function toTicks(value: number, offset: number, span: number): number {
@@ -56,7 +63,7 @@ export class SHT4xModel implements I2CDeviceModel {
 
   constructor(options: SHT4xModelOptions) {
     this.#environment = options.environment;
-    this.#serial = options.serialNumber ?? 0x0F5A93C1;
+    this.#serial = options.serialNumber ?? 0x0f5a93c1;
   }
 
   write(bytes: Uint8Array, now: number): void {
@@ -69,7 +76,11 @@ export class SHT4xModel implements I2CDeviceModel {
     this.#output = null;
     this.#readyAt = -1;
     const precision = MEASURE[command];
-    if (precision) { this.#readyAt = now + MeasurementMs[precision]; this.#heat = 0; return; }
+    if (precision) {
+      this.#readyAt = now + MeasurementMs[precision];
+      this.#heat = 0;
+      return;
+    }
     const heat = HEAT[command];
     if (heat) {
       const [power, duration] = heat;
@@ -81,9 +92,15 @@ export class SHT4xModel implements I2CDeviceModel {
       return;
     }
     switch (command) {
-      case Command.softReset: this.#busyUntil = now + ResetMs; this.#heat = 0; break;
-      case Command.serialNumber: this.#output = this.#words(this.#serial >>> 16, this.#serial & 0xFFFF); break;
-      default: throw new I2CNack("SHT4x model: NACK (unknown command 0x" + command.toString(16) + ")");
+      case Command.softReset:
+        this.#busyUntil = now + ResetMs;
+        this.#heat = 0;
+        break;
+      case Command.serialNumber:
+        this.#output = this.#words(this.#serial >>> 16, this.#serial & 0xffff);
+        break;
+      default:
+        throw new I2CNack("SHT4x model: NACK (unknown command 0x" + command.toString(16) + ")");
     }
   }
 
@@ -105,14 +122,15 @@ export class SHT4xModel implements I2CDeviceModel {
     this.measurements++;
     if (this.faults.frozen && this.#hasLast) return this.#last.slice();
     let out: Uint8Array;
-    if (this.faults.outOfRange) out = this.#words(0xFFFF, 0xFFFF);
+    if (this.faults.outOfRange) out = this.#words(0xffff, 0xffff);
     else {
-      const t = this.#environment.temperature(at), heat = this.#heat;
+      const t = this.#environment.temperature(at),
+        heat = this.#heat;
       // The same water in warmer air: relative humidity falls about 6 % per kelvin of heating.
       const rh = this.#environment.humidity(at) * Math.pow(0.94, heat);
       out = this.#words(toTicks(t + heat, 45, 175), toTicks(rh, 6, 125));
     }
-    if (this.faults.badCrc) out[2] ^= 0x5A;
+    if (this.faults.badCrc) out[2] ^= 0x5a;
     this.#last.set(out);
     this.#hasLast = true;
     return out;
@@ -121,8 +139,12 @@ export class SHT4xModel implements I2CDeviceModel {
   /** Two big-endian words, each followed by its CRC (§4.4). */
   #words(first: number, second: number): Uint8Array {
     const out = new Uint8Array(6);
-    out[0] = first >> 8; out[1] = first & 0xFF; out[2] = crc8Word(first);
-    out[3] = second >> 8; out[4] = second & 0xFF; out[5] = crc8Word(second);
+    out[0] = first >> 8;
+    out[1] = first & 0xff;
+    out[2] = crc8Word(first);
+    out[3] = second >> 8;
+    out[4] = second & 0xff;
+    out[5] = crc8Word(second);
     return out;
   }
 }

@@ -7,7 +7,13 @@ import { ADDRESSES } from "telltale/drivers/sht4x/registers";
 type Nested = Record<string, Record<string, number> | undefined>;
 
 const CHANNELS = frozenChannels([
-  { key: "temperature", unit: "°C", scale: 100, floor: 5, read: (s: unknown) => (s as Nested).thermometer?.temperature },
+  {
+    key: "temperature",
+    unit: "°C",
+    scale: 100,
+    floor: 5,
+    read: (s: unknown) => (s as Nested).thermometer?.temperature,
+  },
   { key: "humidity", unit: "%RH", scale: 100, floor: 20, read: (s: unknown) => (s as Nested).hygrometer?.humidity },
 ]);
 

@@ -4,8 +4,19 @@ import { ErrorReporter, checkOnError } from "telltale/drivers/report";
 import { crc8Word } from "telltale/crc/crc8";
 import { checkAddress } from "telltale/drivers/part";
 import {
-  ADDRESSES, Command, MEASURE, MeasurementMs, HEATER_POWERS, HEATER_DURATIONS, TemperatureRange, heaterCommand, ticksToCelsius, ticksToPercent,
-  type Precision, type HeaterPower, type HeaterDuration,
+  ADDRESSES,
+  Command,
+  MEASURE,
+  MeasurementMs,
+  HEATER_POWERS,
+  HEATER_DURATIONS,
+  TemperatureRange,
+  heaterCommand,
+  ticksToCelsius,
+  ticksToPercent,
+  type Precision,
+  type HeaterPower,
+  type HeaterDuration,
 } from "telltale/drivers/sht4x/registers";
 
 export interface SHT4xHeater {
@@ -31,14 +42,17 @@ export interface SHT4xSample {
 const PRECISIONS: readonly Precision[] = Object.freeze(["high", "medium", "low"]);
 
 function checkPrecision(value: unknown): asserts value is Precision {
-  if (!PRECISIONS.includes(value as Precision)) throw new RangeError("SHT4x: option \"precision\" must be \"high\", \"medium\" or \"low\", got " + String(value));
+  if (!PRECISIONS.includes(value as Precision))
+    throw new RangeError('SHT4x: option "precision" must be "high", "medium" or "low", got ' + String(value));
 }
 
 function checkHeater(value: unknown): asserts value is SHT4xHeater {
   const h = value as SHT4xHeater;
-  if (h === null || typeof h !== "object") throw new TypeError("SHT4x: option \"heater\" must be {power, duration}");
-  if (!HEATER_POWERS.includes(h.power)) throw new RangeError("SHT4x: option \"heater.power\" must be 200, 110 or 20 (mW), got " + String(h.power));
-  if (!HEATER_DURATIONS.includes(h.duration)) throw new RangeError("SHT4x: option \"heater.duration\" must be 1000 or 100 (ms), got " + String(h.duration));
+  if (h === null || typeof h !== "object") throw new TypeError('SHT4x: option "heater" must be {power, duration}');
+  if (!HEATER_POWERS.includes(h.power))
+    throw new RangeError('SHT4x: option "heater.power" must be 200, 110 or 20 (mW), got ' + String(h.power));
+  if (!HEATER_DURATIONS.includes(h.duration))
+    throw new RangeError('SHT4x: option "heater.duration" must be 1000 or 100 (ms), got ' + String(h.duration));
 }
 
 /**
@@ -61,7 +75,8 @@ export default class SHT4x {
 
   constructor(options: SHT4xOptions) {
     const sensor = options?.sensor;
-    if (!sensor || typeof sensor.io !== "function") throw new TypeError("SHT4x: option \"sensor.io\" must be an I2C class");
+    if (!sensor || typeof sensor.io !== "function")
+      throw new TypeError('SHT4x: option "sensor.io" must be an I2C class');
     const address = checkAddress("SHT4x", sensor.address, ADDRESSES);
     const precision = options.precision ?? "high";
     checkPrecision(precision);
@@ -78,7 +93,9 @@ export default class SHT4x {
       this.#send(io, Command.softReset);
     } catch (e) {
       io.close();
-      throw new Error("SHT4x: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")");
+      throw new Error(
+        "SHT4x: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")",
+      );
     }
     this.#io = io;
     this.#precision = precision;
@@ -86,25 +103,38 @@ export default class SHT4x {
   }
 
   /** Errors counted since construction (health telemetry). */
-  get errors(): number { return this.#reporter.count; }
+  get errors(): number {
+    return this.#reporter.count;
+  }
   /** The 32-bit serial number read at construction (§4.8). */
-  get serialNumber(): number { return this.#serialNumber; }
-  get configuration(): { precision: Precision } { return { precision: this.#precision }; }
+  get serialNumber(): number {
+    return this.#serialNumber;
+  }
+  get configuration(): { precision: Precision } {
+    return { precision: this.#precision };
+  }
   /** Maximum conversion time with the current precision, ms. */
-  get measurementTime(): number { return MeasurementMs[this.#precision]; }
+  get measurementTime(): number {
+    return MeasurementMs[this.#precision];
+  }
 
   configure(options: { precision?: Precision; heater?: SHT4xHeater }): void {
     this.#check();
     if (options.precision !== undefined) checkPrecision(options.precision);
     if (options.heater !== undefined) checkHeater(options.heater);
-    if (options.precision !== undefined) { this.#precision = options.precision; this.#command = MEASURE[options.precision]; }
-    if (options.heater !== undefined) this.#heaterCommand = heaterCommand(options.heater.power, options.heater.duration);
+    if (options.precision !== undefined) {
+      this.#precision = options.precision;
+      this.#command = MEASURE[options.precision];
+    }
+    if (options.heater !== undefined)
+      this.#heaterCommand = heaterCommand(options.heater.power, options.heater.duration);
   }
 
   sample(): SHT4xSample | undefined {
     this.#check();
     let result: SHT4xSample | undefined;
-    let reported = false, readFailed = false;
+    let reported = false,
+      readFailed = false;
     if (this.#pending) {
       let bytes: Uint8Array | undefined;
       try {
@@ -117,12 +147,16 @@ export default class SHT4x {
       if (bytes) {
         this.#pending = false;
         try {
-          const t = this.#word(bytes, 0, "measurement"), h = this.#word(bytes, 3, "measurement");
+          const t = this.#word(bytes, 0, "measurement"),
+            h = this.#word(bytes, 3, "measurement");
           const temperature = ticksToCelsius(t);
           if (temperature < TemperatureRange.min || temperature > TemperatureRange.max)
-            throw new Error("temperature out of range (" + temperature.toFixed(1) + " °C, raw 0x" + t.toString(16) + ")");
+            throw new Error(
+              "temperature out of range (" + temperature.toFixed(1) + " °C, raw 0x" + t.toString(16) + ")",
+            );
           // A reading taken right after a heater pulse measures the heater, not the air.
-          if (!this.#pendingHeated) result = { thermometer: { temperature }, hygrometer: { humidity: ticksToPercent(h) } };
+          if (!this.#pendingHeated)
+            result = { thermometer: { temperature }, hygrometer: { humidity: ticksToPercent(h) } };
         } catch (e) {
           this.#reporter.report(e as Error);
           reported = true;
@@ -150,7 +184,9 @@ export default class SHT4x {
     this.#reporter.close();
   }
 
-  #check(): void { if (!this.#io) throw new Error("SHT4x: closed"); }
+  #check(): void {
+    if (!this.#io) throw new Error("SHT4x: closed");
+  }
 
   #send(io: I2C, command: number): void {
     this.#byte[0] = command;
@@ -160,9 +196,20 @@ export default class SHT4x {
   /** The big-endian word at `offset`, after checking the CRC that follows it (§4.4). */
   #word(bytes: Uint8Array, offset: number, what: string): number {
     const word = (bytes[offset] << 8) | bytes[offset + 1];
-    const crc = bytes[offset + 2], expected = crc8Word(word);
+    const crc = bytes[offset + 2],
+      expected = crc8Word(word);
     if (crc !== expected)
-      throw new Error("CRC mismatch in " + what + " word " + offset / 3 + " (got 0x" + crc.toString(16) + ", expected 0x" + expected.toString(16) + ")");
+      throw new Error(
+        "CRC mismatch in " +
+          what +
+          " word " +
+          offset / 3 +
+          " (got 0x" +
+          crc.toString(16) +
+          ", expected 0x" +
+          expected.toString(16) +
+          ")",
+      );
     return word;
   }
 }

@@ -9,7 +9,12 @@ import { FileFlash, type TearOptions } from "../../../hosts/node/flash.js";
 import { App } from "../../../src/app.js";
 import { parseConfig } from "../../../modules/config/config.js";
 
-interface DeviceArgs { dir: string; deviceId: string; config: Record<string, unknown>; tear?: TearOptions; }
+interface DeviceArgs {
+  dir: string;
+  deviceId: string;
+  config: Record<string, unknown>;
+  tear?: TearOptions;
+}
 
 const args = JSON.parse(process.argv[2]) as DeviceArgs;
 const out = (line: string) => writeSync(1, line + "\n");
@@ -19,7 +24,10 @@ const flash = new FileFlash({ path: join(args.dir, "outbox.flash") });
 if (args.tear) flash.tearWrite({ ...args.tear, onTear: () => process.kill(process.pid, "SIGKILL") });
 let app: App | undefined;
 const host = createNodeHost({
-  storePath: join(args.dir, "store.json"), deviceId: args.deviceId, sensors: config.sensors, flash,
+  storePath: join(args.dir, "store.json"),
+  deviceId: args.deviceId,
+  sensors: config.sensors,
+  flash,
   log: (line) => {
     const m = /^telemetry #(\d+):/.exec(line);
     if (m && !/\(dropped/.test(line)) out(`S ${app!.boot} ${m[1]} ${Date.now()}`);
@@ -28,4 +36,7 @@ const host = createNodeHost({
 });
 app = new App(host, config);
 void app.start();
-process.on("SIGTERM", () => { app!.stop(); setTimeout(() => process.exit(0), 300); });
+process.on("SIGTERM", () => {
+  app!.stop();
+  setTimeout(() => process.exit(0), 300);
+});

@@ -21,15 +21,22 @@ export class FakeBroker {
   readonly times: number[] = [];
   readonly #server: net.Server;
 
-  private constructor(server: net.Server, port: number) { this.#server = server; this.port = port; }
+  private constructor(server: net.Server, port: number) {
+    this.#server = server;
+    this.port = port;
+  }
 
   /** `behave(n)` chooses the behaviour of the n-th connection (1-based). */
   static async start(behave: (n: number) => Behaviour): Promise<FakeBroker> {
     let broker: FakeBroker | undefined;
     const server = net.createServer((socket) => {
       const conn: FakeConnection = {
-        n: broker!.connections.length + 1, socket, received: [],
-        send: (bytes) => { if (!socket.destroyed) socket.write(Buffer.from(bytes)); },
+        n: broker!.connections.length + 1,
+        socket,
+        received: [],
+        send: (bytes) => {
+          if (!socket.destroyed) socket.write(Buffer.from(bytes));
+        },
       };
       broker!.connections.push(conn);
       broker!.times.push(Date.now());
@@ -40,11 +47,13 @@ export class FakeBroker {
         pending = Buffer.concat([pending, chunk]);
         for (;;) {
           if (pending.length < 2) return;
-          let length = 0, shift = 0, i = 1;
+          let length = 0,
+            shift = 0,
+            i = 1;
           for (;;) {
             if (i >= pending.length) return;
             const b = pending[i++];
-            length |= (b & 0x7F) << shift;
+            length |= (b & 0x7f) << shift;
             shift += 7;
             if (!(b & 0x80)) break;
           }
@@ -55,11 +64,11 @@ export class FakeBroker {
           conn.received.push(type);
           if (behaviour.onPacket?.(conn, type, packet)) continue;
           if (type === 1) conn.send([0x20, 2, 0, 0]);
-          else if (type === 3 && (packet[0] & 0x06)) {
+          else if (type === 3 && packet[0] & 0x06) {
             const topicLength = packet.readUInt16BE(i);
             const id = packet.readUInt16BE(i + 2 + topicLength);
-            conn.send([0x40, 2, id >> 8, id & 0xFF]);
-          } else if (type === 12) conn.send([0xD0, 0]);
+            conn.send([0x40, 2, id >> 8, id & 0xff]);
+          } else if (type === 12) conn.send([0xd0, 0]);
           else if (type === 14) socket.end();
         }
       });

@@ -10,7 +10,10 @@ export class Proxy {
   accepted = 0;
   readonly times: number[] = [];
 
-  private constructor(server: net.Server, port: number) { this.#server = server; this.port = port; }
+  private constructor(server: net.Server, port: number) {
+    this.#server = server;
+    this.port = port;
+  }
 
   static async start(target: () => number): Promise<Proxy> {
     let proxy: Proxy | undefined;
@@ -23,11 +26,18 @@ export class Proxy {
   #accept(client: net.Socket, port: number): void {
     this.accepted++;
     this.times.push(Date.now());
-    if (!this.#up) { client.destroy(); return; }
+    if (!this.#up) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(port, "127.0.0.1");
     const pair: [net.Socket, net.Socket] = [client, upstream];
     this.#pairs.add(pair);
-    const end = () => { client.destroy(); upstream.destroy(); this.#pairs.delete(pair); };
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      this.#pairs.delete(pair);
+    };
     client.on("error", end).on("close", end);
     upstream.on("error", end).on("close", end);
     client.pipe(upstream);
@@ -37,13 +47,18 @@ export class Proxy {
   /** Resets every open connection, as a lost Wi-Fi link or NAT timeout would. */
   dropAll(): number {
     const n = this.#pairs.size;
-    for (const [a, b] of this.#pairs) { a.resetAndDestroy(); b.destroy(); }
+    for (const [a, b] of this.#pairs) {
+      a.resetAndDestroy();
+      b.destroy();
+    }
     this.#pairs.clear();
     return n;
   }
 
   /** While down, new connections are reset at once. */
-  set up(value: boolean) { this.#up = value; }
+  set up(value: boolean) {
+    this.#up = value;
+  }
 
   async close(): Promise<void> {
     this.dropAll();

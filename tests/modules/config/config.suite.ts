@@ -4,8 +4,12 @@ import { parseConfig, parseBrokerUrl, chooseConfig } from "telltale/config/confi
 
 class MemoryStore {
   map = new Map<string, string>();
-  get(k: string) { return this.map.get(k); }
-  set(k: string, v: string) { this.map.set(k, v); }
+  get(k: string) {
+    return this.map.get(k);
+  }
+  set(k: string, v: string) {
+    this.map.set(k, v);
+  }
 }
 
 suite("config", () => {
@@ -32,19 +36,45 @@ suite("config", () => {
   });
   test("bad-fields-named", () => {
     throws(() => parseConfig({ intervalMs: 5 }), /^config\.intervalMs: expected an integer from 100/);
-    throws(() => parseConfig({ sensors: [{ part: "bme999" }] }), /^config\.sensors\[0\]\.part: expected one of "sht3x", .*got "bme999"/);
-    throws(() => parseConfig({ sensors: [{ part: "sht3x", address: 0x40 }] }), /^config\.sensors\[0\]\.address: a sht3x answers at 0x44 or 0x45, got 0x40/);
-    throws(() => parseConfig({ sensors: [{ part: "sht3x" }, { part: "sht3x" }] }), /sensors\[1\]\.address: 0x44 is declared twice/);
-    throws(() => parseConfig({ broker: { url: "mqtt://h", ca: "-----BEGIN CERTIFICATE-----" } }), /broker\.ca: a CA is only used with mqtts/);
+    throws(
+      () => parseConfig({ sensors: [{ part: "bme999" }] }),
+      /^config\.sensors\[0\]\.part: expected one of "sht3x", .*got "bme999"/,
+    );
+    throws(
+      () => parseConfig({ sensors: [{ part: "sht3x", address: 0x40 }] }),
+      /^config\.sensors\[0\]\.address: a sht3x answers at 0x44 or 0x45, got 0x40/,
+    );
+    throws(
+      () => parseConfig({ sensors: [{ part: "sht3x" }, { part: "sht3x" }] }),
+      /sensors\[1\]\.address: 0x44 is declared twice/,
+    );
+    throws(
+      () => parseConfig({ broker: { url: "mqtt://h", ca: "-----BEGIN CERTIFICATE-----" } }),
+      /broker\.ca: a CA is only used with mqtts/,
+    );
     throws(() => parseConfig({ detector: { on: 2, off: 3 } }), /detector\.off: must not exceed/);
     throws(() => parseConfig([]), /^config\.root: expected an object, got an array/);
-    throws(() => parseConfig({ sensors: [{ part: "sht3x", repeatability: "ultra" }] }), /^config\.sensors\[0\]\.repeatability: expected one of "high", "medium", "low"/);
-    throws(() => parseConfig({ sensors: [{ part: "sht3x", heatr: true }] }), /^config\.sensors\[0\]\.heatr: unknown option for this part/);
+    throws(
+      () => parseConfig({ sensors: [{ part: "sht3x", repeatability: "ultra" }] }),
+      /^config\.sensors\[0\]\.repeatability: expected one of "high", "medium", "low"/,
+    );
+    throws(
+      () => parseConfig({ sensors: [{ part: "sht3x", heatr: true }] }),
+      /^config\.sensors\[0\]\.heatr: unknown option for this part/,
+    );
     throws(() => parseConfig({ deviceId: "a b" }), /config\.deviceId/);
   });
   test("sensor-names-unique", () => {
-    const c = parseConfig({ sensors: [{ part: "sht3x", address: 0x44 }, { part: "sht3x", address: 0x45 }] });
-    deepEqual(c.sensors.map((s) => s.name), ["sht3x", "sht3x_2"]);
+    const c = parseConfig({
+      sensors: [
+        { part: "sht3x", address: 0x44 },
+        { part: "sht3x", address: 0x45 },
+      ],
+    });
+    deepEqual(
+      c.sensors.map((s) => s.name),
+      ["sht3x", "sht3x_2"],
+    );
   });
   test("bad-config-keeps-last-good", () => {
     const store = new MemoryStore();
@@ -59,13 +89,31 @@ suite("config", () => {
 
   test("vibration-settings-defaulted-and-each-bad-field-named", () => {
     const v = parseConfig({}).detector.vibration;
-    equal(v.enabled, true); equal(v.windowShift, 8); equal(v.calibrationWindows, 128); equal(v.bands.join(","), "50,100,200,400");
+    equal(v.enabled, true);
+    equal(v.windowShift, 8);
+    equal(v.calibrationWindows, 128);
+    equal(v.bands.join(","), "50,100,200,400");
     throws(() => parseConfig({ detector: { vibration: "on" } }), /^config\.detector\.vibration: expected an object/);
     throws(() => parseConfig({ detector: { vibration: { enabled: 1 } } }), /^config\.detector\.vibration\.enabled: /);
-    throws(() => parseConfig({ detector: { vibration: { bands: [100, -5] } } }), /^config\.detector\.vibration\.bands\[1\]: /);
-    throws(() => parseConfig({ detector: { vibration: { bands: [10, 20, 30, 40, 50, 60, 70] } } }), /^config\.detector\.vibration\.bands: .*at most 6 bands fit/);
-    throws(() => parseConfig({ detector: { vibration: { calibrationWindows: 64 } } }), /^config\.detector\.vibration\.calibrationWindows: /);
-    throws(() => parseConfig({ detector: { vibration: { windowShift: 13 } } }), /^config\.detector\.vibration\.windowShift: /);
-    throws(() => parseConfig({ detector: { vibration: { on: 4, off: 6 } } }), /^config\.detector\.vibration\.off: must not exceed/);
+    throws(
+      () => parseConfig({ detector: { vibration: { bands: [100, -5] } } }),
+      /^config\.detector\.vibration\.bands\[1\]: /,
+    );
+    throws(
+      () => parseConfig({ detector: { vibration: { bands: [10, 20, 30, 40, 50, 60, 70] } } }),
+      /^config\.detector\.vibration\.bands: .*at most 6 bands fit/,
+    );
+    throws(
+      () => parseConfig({ detector: { vibration: { calibrationWindows: 64 } } }),
+      /^config\.detector\.vibration\.calibrationWindows: /,
+    );
+    throws(
+      () => parseConfig({ detector: { vibration: { windowShift: 13 } } }),
+      /^config\.detector\.vibration\.windowShift: /,
+    );
+    throws(
+      () => parseConfig({ detector: { vibration: { on: 4, off: 6 } } }),
+      /^config\.detector\.vibration\.off: must not exceed/,
+    );
   });
 });

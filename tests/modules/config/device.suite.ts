@@ -13,8 +13,14 @@ function frozen<T>(value: T): T {
 }
 
 const manifest = frozen({
-  deviceId: "", intervalMs: 5000, topicPrefix: "telltale", ssid: "wifi", password: "wifi-secret", sntp: "pool.ntp.org",
-  broker: { url: "mqtt://127.0.0.1:1883" }, sensors: [{ part: "sht3x", address: 68 }],
+  deviceId: "",
+  intervalMs: 5000,
+  topicPrefix: "telltale",
+  ssid: "wifi",
+  password: "wifi-secret",
+  sntp: "pool.ntp.org",
+  broker: { url: "mqtt://127.0.0.1:1883" },
+  sensors: [{ part: "sht3x", address: 68 }],
 });
 
 suite("config/device", () => {
@@ -30,12 +36,21 @@ suite("config/device", () => {
     ((c.sensors as Record<string, unknown>[])[0] as Record<string, unknown>).name = "x";
     equal(manifest.broker.url, "mqtt://127.0.0.1:1883");
     const store = new Map<string, string>();
-    chooseConfig(c, { get: (k) => store.get(k), set: (k, v) => { store.set(k, v); } });
+    chooseConfig(c, {
+      get: (k) => store.get(k),
+      set: (k, v) => {
+        store.set(k, v);
+      },
+    });
     ok(store.get("config")?.includes("mqtt://h:1"), "stored as the last good configuration");
   });
 
   test("broker-url-typed-flat", () => {
-    const c = parseConfig(appConfigFromDevice(frozen({ ...manifest, broker: "mqtts://broker.local:8883", deviceId: "pump-3", intervalMs: "2000" })));
+    const c = parseConfig(
+      appConfigFromDevice(
+        frozen({ ...manifest, broker: "mqtts://broker.local:8883", deviceId: "pump-3", intervalMs: "2000" }),
+      ),
+    );
     equal(c.broker.scheme, "mqtts");
     equal(c.broker.host, "broker.local");
     equal(c.broker.port, 8883);
@@ -47,29 +62,55 @@ suite("config/device", () => {
     const pem = "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----";
     const tls = { ...manifest, broker: { url: "mqtts://b.local:8883", keepalive: 20 } };
     const c = appConfigFromDevice(frozen({ ...tls, brokerCa: pem, brokerUsername: "u", brokerPassword: "p" }));
-    deepEqual(c.broker, { url: "mqtts://b.local:8883", keepalive: 20, ca: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", username: "u", password: "p" });
+    deepEqual(c.broker, {
+      url: "mqtts://b.local:8883",
+      keepalive: 20,
+      ca: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+      username: "u",
+      password: "p",
+    });
     equal(parseConfig(c).broker.username, "u");
     equal(parseConfig(c).broker.keepalive, 20);
     // Validated like the rest: a CA for a plain mqtt:// broker is refused, naming the field it set.
-    throws(() => parseConfig(appConfigFromDevice(frozen({ ...manifest, brokerCa: pem }))), /^config\.broker\.ca: a CA is only used with mqtts/);
+    throws(
+      () => parseConfig(appConfigFromDevice(frozen({ ...manifest, brokerCa: pem }))),
+      /^config\.broker\.ca: a CA is only used with mqtts/,
+    );
   });
 
   test("object-keys-as-json-text", () => {
-    const c = parseConfig(appConfigFromDevice(frozen({ ...manifest, sensors: '[{"part":"sht4x","address":68,"name":"cab"}]', detector: '{"model":"zscore"}' })));
+    const c = parseConfig(
+      appConfigFromDevice(
+        frozen({
+          ...manifest,
+          sensors: '[{"part":"sht4x","address":68,"name":"cab"}]',
+          detector: '{"model":"zscore"}',
+        }),
+      ),
+    );
     equal(c.sensors[0]?.part, "sht4x");
     equal(c.detector.model, "zscore");
   });
 
   test("malformed-json-names-the-key", () => {
-    throws(() => appConfigFromDevice(frozen({ ...manifest, sensors: "[{part: sht3x}]" })), /^config\.sensors: not valid JSON/);
+    throws(
+      () => appConfigFromDevice(frozen({ ...manifest, sensors: "[{part: sht3x}]" })),
+      /^config\.sensors: not valid JSON/,
+    );
   });
 
   test("bad-flat-values-are-rejected-by-the-schema-naming-the-field", () => {
-    throws(() => parseConfig(appConfigFromDevice(frozen({ ...manifest, broker: "http://x" }))), /config\.broker\.url: expected mqtt:\/\/host/);
+    throws(
+      () => parseConfig(appConfigFromDevice(frozen({ ...manifest, broker: "http://x" }))),
+      /config\.broker\.url: expected mqtt:\/\/host/,
+    );
     throws(() => parseConfig(appConfigFromDevice(frozen({ ...manifest, intervalMs: "fast" }))), /config\.intervalMs/);
   });
 
   test("flat-broker-field-on-a-non-object-broker-is-rejected", () => {
-    throws(() => appConfigFromDevice(frozen({ ...manifest, broker: 5, brokerUsername: "u" })), /config\.brokerUsername: sets broker\.username/);
+    throws(
+      () => appConfigFromDevice(frozen({ ...manifest, broker: 5, brokerUsername: "u" })),
+      /config\.brokerUsername: sets broker\.username/,
+    );
   });
 });

@@ -23,13 +23,23 @@ suite("config/reliability", () => {
   });
 
   test("backoff-cap-below-base-is-rejected", () => {
-    throws(() => broker({ backoffBaseMs: 5000, backoffCapMs: 1000 }), /^config\.broker\.backoffCapMs: must be at least broker\.backoffBaseMs \(5000\), got 1000$/);
+    throws(
+      () => broker({ backoffBaseMs: 5000, backoffCapMs: 1000 }),
+      /^config\.broker\.backoffCapMs: must be at least broker\.backoffBaseMs \(5000\), got 1000$/,
+    );
   });
 
   test("drain-rate-must-exceed-the-telemetry-rate", () => {
-    throws(() => broker({ drainPerSecond: 10 }, { intervalMs: 100 }), /^config\.broker\.drainPerSecond: must exceed the telemetry rate \(10 per second at intervalMs 100\), got 10$/);
+    throws(
+      () => broker({ drainPerSecond: 10 }, { intervalMs: 100 }),
+      /^config\.broker\.drainPerSecond: must exceed the telemetry rate \(10 per second at intervalMs 100\), got 10$/,
+    );
     equal(broker({ drainPerSecond: 11 }, { intervalMs: 100 }).drainPerSecond, 11);
-    equal(broker({ drainPerSecond: 1, telemetryQos: 0 }, { intervalMs: 100 }).drainPerSecond, 1, "irrelevant with QoS 0 telemetry");
+    equal(
+      broker({ drainPerSecond: 1, telemetryQos: 0 }, { intervalMs: 100 }).drainPerSecond,
+      1,
+      "irrelevant with QoS 0 telemetry",
+    );
   });
 
   test("client-certificate-and-key-go-together", () => {
@@ -38,10 +48,16 @@ suite("config/reliability", () => {
     equal(b.key, KEY);
     throws(() => broker({ certificate: CERT }), /^config\.broker\.key: a client certificate and its key go together$/);
     throws(() => broker({ key: KEY }), /^config\.broker\.certificate: a client certificate and its key go together$/);
-    throws(() => broker({ certificate: CERT, key: "secret" }), /^config\.broker\.key: expected PEM text containing a private key/);
+    throws(
+      () => broker({ certificate: CERT, key: "secret" }),
+      /^config\.broker\.key: expected PEM text containing a private key/,
+    );
   });
 
   test("client-certificate-needs-mqtts", () => {
-    throws(() => parseConfig({ broker: { url: "mqtt://b.test", certificate: CERT, key: KEY } }), /^config\.broker\.certificate: a client certificate is only used with mqtts:\/\/ URLs$/);
+    throws(
+      () => parseConfig({ broker: { url: "mqtt://b.test", certificate: CERT, key: KEY } }),
+      /^config\.broker\.certificate: a client certificate is only used with mqtts:\/\/ URLs$/,
+    );
   });
 });

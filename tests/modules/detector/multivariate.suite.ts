@@ -7,17 +7,29 @@ import { log2Q8 } from "telltale/detector/fixed";
 function noise(seed: number) {
   let s = seed | 0 || 1;
   return (amp: number): number => {
-    s ^= s << 13; s ^= s >> 17; s ^= s << 5;
-    return (((s & 0xFFFF) - 32768) * amp) >> 15;
+    s ^= s << 13;
+    s ^= s >> 17;
+    s ^= s << 5;
+    return (((s & 0xffff) - 32768) * amp) >> 15;
   };
 }
 
 /** Four channels: 0 and 1 move together (a shared load that cycles every 64 samples), 2 and 3 are independent. */
-function feed(det: MultivariateDetector, n: (amp: number) => number, v: Int32Array, count: number, mutate?: (v: Int32Array, i: number) => void): number {
+function feed(
+  det: MultivariateDetector,
+  n: (amp: number) => number,
+  v: Int32Array,
+  count: number,
+  mutate?: (v: Int32Array, i: number) => void,
+): number {
   let alarms = 0;
   for (let i = 0; i < count; i++) {
-    const ph = det.samples & 63, load = (ph < 32 ? ph : 64 - ph) * 25 - 400 + n(100);
-    v[0] = 5000 + load + n(40); v[1] = 8000 + load + n(40); v[2] = 2000 + n(100); v[3] = -3000 + n(100);
+    const ph = det.samples & 63,
+      load = (ph < 32 ? ph : 64 - ph) * 25 - 400 + n(100);
+    v[0] = 5000 + load + n(40);
+    v[1] = 8000 + load + n(40);
+    v[2] = 2000 + n(100);
+    v[3] = -3000 + n(100);
     if (mutate) mutate(v, i);
     if (det.update(v)) alarms++;
   }
@@ -32,8 +44,14 @@ suite("detector/multivariate", () => {
     throws(() => new MultivariateDetector({ channels: 2, on: 4, off: 5 }), /"off"/);
     throws(() => new MultivariateDetector({ channels: 2, floor: [1] }), /"floor"/);
     throws(() => new MultivariateDetector({ channels: 2, floor: [1, 0] }), /"floor\[1\]"/);
-    throws(() => new MultivariateDetector({ channels: 2, calibrationSamples: 100, warmupSamples: 16 }), /"warmupSamples"/);
-    throws(() => new MultivariateDetector({ channels: 8, calibrationSamples: 64, warmupSamples: 40 }), /"calibrationSamples"/);
+    throws(
+      () => new MultivariateDetector({ channels: 2, calibrationSamples: 100, warmupSamples: 16 }),
+      /"warmupSamples"/,
+    );
+    throws(
+      () => new MultivariateDetector({ channels: 8, calibrationSamples: 64, warmupSamples: 40 }),
+      /"calibrationSamples"/,
+    );
     throws(() => new MultivariateDetector({ channels: 2, topChannels: 3 }), /"topChannels"/);
     throws(() => new MultivariateDetector({ channels: 2, freezeSamples: -1 }), /"freezeSamples"/);
     throws(() => new MultivariateDetector({ channels: 2, changeDrift: 0 }), /"changeDrift"/);
@@ -42,8 +60,16 @@ suite("detector/multivariate", () => {
   });
 
   test("declared-state-bytes-match-and-fit-the-budget", () => {
-    for (const p of [1, 8, 24]) equal(new MultivariateDetector({ channels: p }).stateBytes, MultivariateDetector.stateBytesFor(p), "channels " + p);
-    ok(MultivariateDetector.stateBytesFor(8) + MultivariateDetector.stateBytesFor(24) < 4096 - 512, "two models leave room for the front end");
+    for (const p of [1, 8, 24])
+      equal(
+        new MultivariateDetector({ channels: p }).stateBytes,
+        MultivariateDetector.stateBytesFor(p),
+        "channels " + p,
+      );
+    ok(
+      MultivariateDetector.stateBytesFor(8) + MultivariateDetector.stateBytesFor(24) < 4096 - 512,
+      "two models leave room for the front end",
+    );
   });
 
   test("no-score-or-alarm-while-calibrating", () => {
@@ -56,7 +82,8 @@ suite("detector/multivariate", () => {
 
   test("stationary-noise-stays-quiet", () => {
     const det = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
-    const v = new Int32Array(4), n = noise(5);
+    const v = new Int32Array(4),
+      n = noise(5);
     feed(det, n, v, 200);
     equal(feed(det, n, v, 3000), 0);
     ok(det.score < 16 * 256, "score " + det.score);
@@ -64,9 +91,11 @@ suite("detector/multivariate", () => {
 
   test("step-raises-alarm-naming-the-channel-with-a-change-point", () => {
     const det = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
-    const v = new Int32Array(4), n = noise(9);
+    const v = new Int32Array(4),
+      n = noise(9);
     feed(det, n, v, 400);
-    let raisedAt = -1, edges = 0;
+    let raisedAt = -1,
+      edges = 0;
     feed(det, n, v, 100, (x, i) => {
       x[2] += 600; // six standard deviations of channel 2
       if (det.changePoint) edges++;
@@ -82,12 +111,18 @@ suite("detector/multivariate", () => {
   test("broken-correlation-is-detected-though-each-channel-stays-in-range", () => {
     // A small ridge keeps the correlation sharp: a 1σ move against the shared load is an alarm.
     const det = new MultivariateDetector({ channels: 4, calibrationSamples: 200, ridge: 0.05, on: 16 });
-    const v = new Int32Array(4), n = noise(13);
+    const v = new Int32Array(4),
+      n = noise(13);
     feed(det, n, v, 400);
     // Channel 1 stops following the shared load: it moves against it, within its usual range.
     let named = 0;
-    const alarms = feed(det, n, v, 200, (x) => { x[1] = 8000 - (x[0] - 5000); });
-    feed(det, n, v, 100, (x) => { x[1] = 8000 - (x[0] - 5000); if (det.alarm && (det.top[0] === 0 || det.top[0] === 1)) named++; });
+    const alarms = feed(det, n, v, 200, (x) => {
+      x[1] = 8000 - (x[0] - 5000);
+    });
+    feed(det, n, v, 100, (x) => {
+      x[1] = 8000 - (x[0] - 5000);
+      if (det.alarm && (det.top[0] === 0 || det.top[0] === 1)) named++;
+    });
     ok(alarms > 50, "alarms " + alarms);
     ok(named > 40, "updates in alarm naming channel 0 or 1 first: " + named);
   });
@@ -97,21 +132,31 @@ suite("detector/multivariate", () => {
     // yet moving against the load, with each channel's usual amplitude, still scores above normal running (1.7×).
     const mean = (mutate?: (x: Int32Array) => void): number => {
       const det = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
-      const v = new Int32Array(4), n = noise(13);
+      const v = new Int32Array(4),
+        n = noise(13);
       feed(det, n, v, 400);
       let sum = 0;
-      for (let i = 0; i < 200; i++) { feed(det, n, v, 1, mutate); sum += det.score; }
+      for (let i = 0; i < 200; i++) {
+        feed(det, n, v, 1, mutate);
+        sum += det.score;
+      }
       return sum / 200;
     };
-    const normal = mean(), against = mean((x) => { x[1] = 8000 - (x[0] - 5000); });
+    const normal = mean(),
+      against = mean((x) => {
+        x[1] = 8000 - (x[0] - 5000);
+      });
     ok(against > 1.5 * normal, "mean score against the load " + against + ", normal " + normal);
   });
 
   test("alarm-clears-with-hysteresis-after-the-fault-ends", () => {
     const det = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
-    const v = new Int32Array(4), n = noise(17);
+    const v = new Int32Array(4),
+      n = noise(17);
     feed(det, n, v, 400);
-    feed(det, n, v, 60, (x) => { x[3] -= 800; });
+    feed(det, n, v, 60, (x) => {
+      x[3] -= 800;
+    });
     ok(det.alarm);
     feed(det, n, v, 200);
     equal(det.alarm, false);
@@ -119,7 +164,8 @@ suite("detector/multivariate", () => {
 
   test("state-image-round-trip-continues-identically", () => {
     const a = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
-    const v = new Int32Array(4), n = noise(21);
+    const v = new Int32Array(4),
+      n = noise(21);
     feed(a, n, v, 300);
     // Thresholds are not part of the image, but they decide when the sensitivity adapts, so b uses a's.
     const b = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
@@ -127,8 +173,12 @@ suite("detector/multivariate", () => {
     deepEqual(b.exportState(), a.exportState());
     const m = noise(99);
     for (let i = 0; i < 200; i++) {
-      v[0] = 5000 + m(500); v[1] = 8000 + m(500); v[2] = 2000 + m(300); v[3] = -3000 + m(300);
-      a.update(v); b.update(v);
+      v[0] = 5000 + m(500);
+      v[1] = 8000 + m(500);
+      v[2] = 2000 + m(300);
+      v[3] = -3000 + m(300);
+      a.update(v);
+      b.update(v);
       equal(b.score, a.score, "score at " + i);
     }
   });
@@ -140,12 +190,17 @@ suite("detector/multivariate", () => {
     const image = a.exportState();
     const b = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
     throws(() => b.importState(image.subarray(0, image.length - 1)), /expected \d+ bytes/);
-    const flipped = image.slice(); flipped[40] ^= 1;
+    const flipped = image.slice();
+    flipped[40] ^= 1;
     throws(() => b.importState(flipped), /checksum/);
-    const magic = image.slice(); magic[0] = 0;
+    const magic = image.slice();
+    magic[0] = 0;
     throws(() => b.importState(magic), /magic/);
     throws(() => new MultivariateDetector({ channels: 5, calibrationSamples: 200 }).importState(image), /bytes/);
-    throws(() => new MultivariateDetector({ channels: 4, calibrationSamples: 200, fastShift: 3 }).importState(image), /learning options/);
+    throws(
+      () => new MultivariateDetector({ channels: 4, calibrationSamples: 200, fastShift: 3 }).importState(image),
+      /learning options/,
+    );
     throws(() => b.importState("nope" as unknown as Uint8Array), /Uint8Array/);
     equal(b.samples, 0, "a refused image leaves the detector untouched");
   });
@@ -161,9 +216,15 @@ suite("detector/multivariate", () => {
 
   test("extreme-inputs-saturate-without-overflow", () => {
     const det = new MultivariateDetector({ channels: 2, calibrationSamples: 128 });
-    const v = new Int32Array(2), n = noise(8);
-    for (let i = 0; i < 128; i++) { v[0] = n(10); v[1] = n(10); det.update(v); }
-    v[0] = 0x7FFFFFFF; v[1] = -0x80000000;
+    const v = new Int32Array(2),
+      n = noise(8);
+    for (let i = 0; i < 128; i++) {
+      v[0] = n(10);
+      v[1] = n(10);
+      det.update(v);
+    }
+    v[0] = 0x7fffffff;
+    v[1] = -0x80000000;
     for (let i = 0; i < 50; i++) det.update(v);
     ok(det.alarm);
     ok(det.score > 0 && det.score <= 65535, "score " + det.score);
@@ -171,7 +232,7 @@ suite("detector/multivariate", () => {
   });
 
   test("log2q8-is-within-a-fiftieth-of-log2", () => {
-    for (let v = 1; v < 0x7FFFFFFF; v = v * 3 + 1) {
+    for (let v = 1; v < 0x7fffffff; v = v * 3 + 1) {
       const err = Math.abs(log2Q8(v) / 256 - Math.log2(v));
       ok(err < 0.02, "v " + v + " error " + err);
     }
@@ -181,11 +242,18 @@ suite("detector/multivariate", () => {
 
   test("change-points-mark-the-start-and-the-end-of-a-fault-a-few-times-not-every-sample", () => {
     const det = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
-    const v = new Int32Array(4), n = noise(31);
+    const v = new Int32Array(4),
+      n = noise(31);
     feed(det, n, v, 600);
-    let during = 0, after = 0;
-    feed(det, n, v, 120, (x) => { x[2] += 900; if (det.changePoint) during++; });
-    feed(det, n, v, 200, () => { if (det.changePoint) after++; });
+    let during = 0,
+      after = 0;
+    feed(det, n, v, 120, (x) => {
+      x[2] += 900;
+      if (det.changePoint) during++;
+    });
+    feed(det, n, v, 200, () => {
+      if (det.changePoint) after++;
+    });
     ok(during >= 1 && during <= 3, "change points while the fault starts " + during);
     ok(after >= 1 && after <= 5, "change points when it ends " + after);
   });
@@ -193,13 +261,16 @@ suite("detector/multivariate", () => {
   test("bounded-freeze-lets-a-continuing-drift-clear-the-alarm", () => {
     const run = (freezeSamples: number): boolean => {
       const det = new MultivariateDetector({ channels: 4, calibrationSamples: 200, freezeSamples });
-      const v = new Int32Array(4), n = noise(37);
+      const v = new Int32Array(4),
+        n = noise(37);
       feed(det, n, v, 400);
       // A step on channel 3 to a new level that then creeps on slowly: frozen, the baseline never catches up.
-      feed(det, n, v, 4000, (x, i) => { x[3] += 1000 + (i >> 6); });
+      feed(det, n, v, 4000, (x, i) => {
+        x[3] += 1000 + (i >> 6);
+      });
       return det.alarm;
     };
-    equal(run(0x3FFFFFFF), true, "frozen for ever, the alarm latches");
+    equal(run(0x3fffffff), true, "frozen for ever, the alarm latches");
     equal(run(240), false, "re-adapting after 240 updates, it clears");
   });
 });

@@ -4,7 +4,12 @@ import { NoveltyDetector } from "telltale/detector/novelty";
 
 function noise(seed: number) {
   let s = seed | 0 || 1;
-  return (amp: number) => { s ^= s << 13; s ^= s >> 17; s ^= s << 5; return (((s & 0xFFFF) - 32768) * amp) >> 15; };
+  return (amp: number) => {
+    s ^= s << 13;
+    s ^= s >> 17;
+    s ^= s << 5;
+    return (((s & 0xffff) - 32768) * amp) >> 15;
+  };
 }
 
 /** Feeds `count` values from `f(t)`; returns the times of detections. */
@@ -39,7 +44,7 @@ suite("detector/novelty", () => {
     // calibrated range, so only the seasonal difference sees it.
     const d = new NoveltyDetector({ calibrationSamples: 600 });
     const n = noise(9);
-    const day = (t: number, broken: boolean) => ((t % 96) < 48 && !broken ? 5000 : 1000) + n(100);
+    const day = (t: number, broken: boolean) => (t % 96 < 48 && !broken ? 5000 : 1000) + n(100);
     feed(d, 0, 600, (t) => day(t, false));
     equal(d.period, 96, "period found");
     ok(d.energyRatio >= 2, "seasonal difference much quieter: " + d.energyRatio);
@@ -49,7 +54,7 @@ suite("detector/novelty", () => {
     // Without the period search the same broken day looks like any low half-day.
     const flat = new NoveltyDetector({ calibrationSamples: 600, seasonal: false });
     const m = noise(9);
-    const dayFlat = (t: number, broken: boolean) => ((t % 96) < 48 && !broken ? 5000 : 1000) + m(100);
+    const dayFlat = (t: number, broken: boolean) => (t % 96 < 48 && !broken ? 5000 : 1000) + m(100);
     feed(flat, 0, 3000, (t) => dayFlat(t, false));
     equal(feed(flat, 3000, 96, (t) => dayFlat(t, true)).length, 0, "the broken day is invisible without the season");
   });
@@ -58,7 +63,7 @@ suite("detector/novelty", () => {
     const d = new NoveltyDetector({ calibrationSamples: 200, refractory: 50 });
     const n = noise(3);
     feed(d, 0, 1200, () => n(100));
-    const hits = feed(d, 1200, 300, (t) => n(100) + ((t - 1200) % 20 === 0 ? 2000 * (1 + ((t - 1200) / 20 | 0)) : 0));
+    const hits = feed(d, 1200, 300, (t) => n(100) + ((t - 1200) % 20 === 0 ? 2000 * (1 + (((t - 1200) / 20) | 0)) : 0));
     ok(hits.length >= 2, "growing spikes give detections: " + hits.join(","));
     for (let i = 1; i < hits.length; i++) ok(hits[i] - hits[i - 1] >= 50, "refractory respected: " + hits.join(","));
     d.reset();

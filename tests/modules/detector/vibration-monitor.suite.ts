@@ -7,14 +7,20 @@ const FS = 1600;
 
 /** A shaft tone at 25 Hz on every axis, optional bearing tone at 100 Hz of amplitude `bearing`, and noise (counts). */
 function stream(seed: number) {
-  let s = seed | 0 || 1, i = 0;
-  const u = () => { s ^= s << 13; s ^= s >> 17; s ^= s << 5; return (s & 0xFFFF) - 32768; };
+  let s = seed | 0 || 1,
+    i = 0;
+  const u = () => {
+    s ^= s << 13;
+    s ^= s >> 17;
+    s ^= s << 5;
+    return (s & 0xffff) - 32768;
+  };
   const frames = new Int16Array(64 * 3);
   return (bearing: number): Int16Array => {
     for (let k = 0; k < 64; k++, i++) {
       for (let a = 0; a < 3; a++) {
-        const shaft = Math.round(600 * Math.sin(2 * Math.PI * 25 * i / FS + a));
-        const tone = Math.round(bearing * Math.sin(2 * Math.PI * 100 * i / FS + 2 * a));
+        const shaft = Math.round(600 * Math.sin((2 * Math.PI * 25 * i) / FS + a));
+        const tone = Math.round(bearing * Math.sin((2 * Math.PI * 100 * i) / FS + 2 * a));
         frames[k * 3 + a] = (a === 2 ? 256 : 0) + shaft + tone + (((u() + u()) >> 1) >> 9);
       }
     }
@@ -26,19 +32,30 @@ suite("detector/vibration-monitor", () => {
   test("options-are-validated-naming-the-option", () => {
     throws(() => new VibrationMonitor({ sampleRate: 0 }), /"sampleRate"/);
     throws(() => new VibrationMonitor({ sampleRate: FS, windowShift: 5 }), /"windowShift"/);
-    throws(() => new VibrationMonitor({ sampleRate: FS, calibrationWindows: 40 }), /"calibrationWindows" must be an integer of at least 128/);
-    throws(() => new VibrationMonitor({ sampleRate: FS, holdWindows: 0 }), /^RangeError: VibrationMonitor: option "holdWindows"|VibrationMonitor: option "holdWindows"/);
+    throws(
+      () => new VibrationMonitor({ sampleRate: FS, calibrationWindows: 40 }),
+      /"calibrationWindows" must be an integer of at least 128/,
+    );
+    throws(
+      () => new VibrationMonitor({ sampleRate: FS, holdWindows: 0 }),
+      /^RangeError: VibrationMonitor: option "holdWindows"|VibrationMonitor: option "holdWindows"/,
+    );
     // Bands at or above half the rate are left out by default.
     equal(new VibrationMonitor({ sampleRate: 400 }).bands.join(","), "50,100");
     equal(new VibrationMonitor({ sampleRate: 400, bands: [60, 200, 120] }).bands.join(","), "60,120");
     // 3 axes × (4 + 7 bands) = 33 features: more than the model takes, named as the bands.
-    throws(() => new VibrationMonitor({ sampleRate: FS, bands: [10, 20, 30, 40, 50, 60, 70] }), /"bands": at most 6 bands fit 3 axes/);
+    throws(
+      () => new VibrationMonitor({ sampleRate: FS, bands: [10, 20, 30, 40, 50, 60, 70] }),
+      /"bands": at most 6 bands fit 3 axes/,
+    );
   });
 
   test("names-and-state-bytes-match-the-model", () => {
     const m = new VibrationMonitor({ sampleRate: FS });
     equal(m.names.length, 24);
-    equal(m.names[0], "x.rms"); equal(m.names[4], "x.band50Hz"); equal(m.names[23], "z.band400Hz");
+    equal(m.names[0], "x.rms");
+    equal(m.names[4], "x.band50Hz");
+    equal(m.names[23], "z.band400Hz");
     equal(m.model.stateBytes, MultivariateDetector.stateBytesFor(24));
     ok(m.stateBytes === m.front.stateBytes + m.model.stateBytes);
   });
@@ -57,12 +74,18 @@ suite("detector/vibration-monitor", () => {
     seen = m.take();
     equal(seen.alarmSeen, false, "alarm on normal running after calibration, score " + seen.peakScore);
     // The bearing tone appears (a quarter of the shaft's amplitude).
-    for (let b = 0; b < 10 * 4; b++) { m.write(next(150), 0, 64); windows++; }
+    for (let b = 0; b < 10 * 4; b++) {
+      m.write(next(150), 0, 64);
+      windows++;
+    }
     seen = m.take();
     ok(seen.alarmSeen && seen.alarmChanged, "alarm raised by the bearing tone, score " + seen.peakScore);
     // The tone saturates several features at once (band, peak, RMS): its band is among the three named.
     const named = Array.from(m.model.top).map((c) => m.names[c]);
-    ok(named.some((n) => /band100Hz$/.test(n)), "top features " + named.join(", "));
+    ok(
+      named.some((n) => /band100Hz$/.test(n)),
+      "top features " + named.join(", "),
+    );
     ok(m.topName() === named[0]);
     const f = m.features(1);
     ok(f.x.band100Hz > 120 && f.x.band100Hz < 180, "x 100 Hz band amplitude " + f.x.band100Hz);

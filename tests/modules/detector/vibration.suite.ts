@@ -6,14 +6,20 @@ const FS = 1600;
 
 /** Integer triangle wave of amplitude `amp` and period `period` samples (exactly periodic, no floating point). */
 function triangle(i: number, amp: number, period: number): number {
-  const ph = i % period, q = period >> 2;
-  return ph < q ? (ph * amp / q) | 0 : ph < 3 * q ? (((2 * q - ph) * amp) / q) | 0 : (((ph - period) * amp) / q) | 0;
+  const ph = i % period,
+    q = period >> 2;
+  return ph < q ? ((ph * amp) / q) | 0 : ph < 3 * q ? (((2 * q - ph) * amp) / q) | 0 : (((ph - period) * amp) / q) | 0;
 }
 
 /** Sum of four xorshift uniforms: close to Gaussian (kurtosis 2.7). */
 function gauss(seed: number) {
   let s = seed | 0 || 1;
-  const u = () => { s ^= s << 13; s ^= s >> 17; s ^= s << 5; return (s & 0xFFFF) - 32768; };
+  const u = () => {
+    s ^= s << 13;
+    s ^= s >> 17;
+    s ^= s << 5;
+    return (s & 0xffff) - 32768;
+  };
   return (amp: number) => (((u() + u() + u() + u()) >> 2) * amp) >> 15;
 }
 
@@ -55,14 +61,20 @@ suite("detector/vibration", () => {
   });
 
   test("write-stops-at-the-window-boundary-and-matches-push", () => {
-    const a = new VibrationFrontEnd({ axes: 3 }), b = new VibrationFrontEnd({ axes: 3 });
-    const g = gauss(3), frames = new Int16Array(300 * 3);
+    const a = new VibrationFrontEnd({ axes: 3 }),
+      b = new VibrationFrontEnd({ axes: 3 });
+    const g = gauss(3),
+      frames = new Int16Array(300 * 3);
     for (let i = 0; i < frames.length; i++) frames[i] = g(5000);
-    let i = 0, windows = 0;
+    let i = 0,
+      windows = 0;
     while (i < 300) {
       const used = a.write(frames, i, 300 - i);
       ok(used > 0 && used <= VibrationFrontEnd.BLOCK, "used " + used);
-      if (a.ready) { windows++; equal(i + used, 256, "the window ends at frame 256"); }
+      if (a.ready) {
+        windows++;
+        equal(i + used, 256, "the window ends at frame 256");
+      }
       i += used;
     }
     equal(windows, 1);

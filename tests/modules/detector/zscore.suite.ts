@@ -7,8 +7,10 @@ import { ZScoreDetector } from "telltale/detector/zscore";
 function noise(seed: number) {
   let s = seed | 0 || 1;
   return (amp: number): number => {
-    s ^= s << 13; s ^= s >> 17; s ^= s << 5;
-    return (((s & 0xFFFF) - 32768) * amp) >> 15;
+    s ^= s << 13;
+    s ^= s >> 17;
+    s ^= s << 5;
+    return (((s & 0xffff) - 32768) * amp) >> 15;
   };
 }
 
@@ -18,12 +20,18 @@ suite("detector/fixed", () => {
       equal(isqrt(r * r), r, "square of " + r);
       if (r > 0) equal(isqrt(r * r - 1), r - 1, "below square of " + r);
     }
-    equal(isqrt(0x7FFFFFFF), 46340);
+    equal(isqrt(0x7fffffff), 46340);
   });
   test("udivsat16-matches-floor-and-saturates", () => {
-    for (const [n, d] of [[0, 1], [100, 7], [65535, 1], [1 << 24, 300], [12345678, 4321]])
+    for (const [n, d] of [
+      [0, 1],
+      [100, 7],
+      [65535, 1],
+      [1 << 24, 300],
+      [12345678, 4321],
+    ])
       equal(udivSat16(n, d), Math.min(65535, Math.floor(n / d)), n + "/" + d);
-    equal(udivSat16(0x7FFFFFFF, 1), 65535);
+    equal(udivSat16(0x7fffffff, 1), 65535);
   });
 });
 
@@ -33,7 +41,8 @@ suite("detector/zscore", () => {
     const n = noise(7);
     const v = new Int32Array(2);
     for (let i = 0; i < 2000; i++) {
-      v[0] = 4000 + n(20); v[1] = 4500 + n(50);
+      v[0] = 4000 + n(20);
+      v[1] = 4500 + n(50);
       equal(det.update(v), false, "sample " + i);
     }
     ok(det.calibrated);
@@ -41,18 +50,32 @@ suite("detector/zscore", () => {
   });
 
   test("step-raises-alarm-naming-channel-then-clears", () => {
-    const det = new ZScoreDetector({ channels: 2, calibrationSamples: 20, on: 6, off: 3, holdSamples: 2, clearSamples: 3, floor: 5 });
+    const det = new ZScoreDetector({
+      channels: 2,
+      calibrationSamples: 20,
+      on: 6,
+      off: 3,
+      holdSamples: 2,
+      clearSamples: 3,
+      floor: 5,
+    });
     const n = noise(3);
     const v = new Int32Array(2);
-    for (let i = 0; i < 100; i++) { v[0] = 4000 + n(20); v[1] = 4500 + n(20); det.update(v); }
+    for (let i = 0; i < 100; i++) {
+      v[0] = 4000 + n(20);
+      v[1] = 4500 + n(20);
+      det.update(v);
+    }
     equal(det.alarm, false);
-    v[0] = 4000; v[1] = 4900;
+    v[0] = 4000;
+    v[1] = 4900;
     equal(det.update(v), false, "one sample over the threshold is not enough (holdSamples 2)");
     equal(det.update(v), true);
     equal(det.channel, 1);
     ok(det.score > 6 * 256, "score " + det.score);
     v[1] = 4500;
-    det.update(v); det.update(v);
+    det.update(v);
+    det.update(v);
     equal(det.alarm, true, "still raised before clearSamples");
     det.update(v);
     equal(det.alarm, false);
@@ -83,7 +106,10 @@ suite("detector/zscore", () => {
   test("extreme-inputs-saturate-without-wrapping", () => {
     const det = new ZScoreDetector({ channels: 1, calibrationSamples: 2, floor: 1 });
     const v = new Int32Array(1);
-    for (let i = 0; i < 10; i++) { v[0] = -2147483648; det.update(v); }
+    for (let i = 0; i < 10; i++) {
+      v[0] = -2147483648;
+      det.update(v);
+    }
     v[0] = 2147483647;
     det.update(v);
     equal(det.score, 65535);

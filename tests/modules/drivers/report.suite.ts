@@ -24,7 +24,9 @@ suite("drivers/report", () => {
 
   test("nothing-is-delivered-after-close", async () => {
     let calls = 0;
-    const reporter = new ErrorReporter("BME280", () => { calls++; });
+    const reporter = new ErrorReporter("BME280", () => {
+      calls++;
+    });
     reporter.report(new Error("queued before close"));
     reporter.close();
     reporter.report(new Error("after close"));

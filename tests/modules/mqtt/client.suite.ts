@@ -7,7 +7,7 @@ import { encodeConnect, encodePublish, encodePuback, encodeSubscribe } from "tel
 import { utf8Decode } from "telltale/text/utf8";
 
 const CONNACK_OK = Uint8Array.of(0x20, 2, 0, 0);
-const PINGRESP = Uint8Array.of(0xD0, 0);
+const PINGRESP = Uint8Array.of(0xd0, 0);
 
 /** The broker's end of one connection: records what the client wrote and injects what the broker sends. */
 class BrokerSocket implements TCPSocket {
@@ -18,7 +18,9 @@ class BrokerSocket implements TCPSocket {
   #allowance = 0;
   #inbox: Uint8Array[] = [];
 
-  constructor(options: TCPSocketOptions) { this.options = options; }
+  constructor(options: TCPSocketOptions) {
+    this.options = options;
+  }
 
   read(count?: number): ArrayBuffer | undefined {
     const chunk = this.#inbox[0];
@@ -31,13 +33,18 @@ class BrokerSocket implements TCPSocket {
 
   write(buffer: ArrayBuffer | ArrayBufferView): void {
     if (this.closed) throw new Error("socket: write after close");
-    const bytes = ArrayBuffer.isView(buffer) ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) : new Uint8Array(buffer);
-    if (bytes.length > this.#allowance) throw new Error("socket: wrote " + bytes.length + " bytes, only " + this.#allowance + " writable");
+    const bytes = ArrayBuffer.isView(buffer)
+      ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+      : new Uint8Array(buffer);
+    if (bytes.length > this.#allowance)
+      throw new Error("socket: wrote " + bytes.length + " bytes, only " + this.#allowance + " writable");
     this.#allowance -= bytes.length;
     this.writes.push(bytes.slice());
   }
 
-  close(): void { this.closed = true; }
+  close(): void {
+    this.closed = true;
+  }
 
   // ---- the broker's side
   writable(count: number): void {
@@ -51,7 +58,9 @@ class BrokerSocket implements TCPSocket {
       this.options.onReadable?.call(this, chunk.length);
     }
   }
-  fail(message: string): void { this.options.onError?.call(this, new Error(message)); }
+  fail(message: string): void {
+    this.options.onError?.call(this, new Error(message));
+  }
 
   /** Everything written, concatenated. */
   get written(): Uint8Array {
@@ -59,7 +68,10 @@ class BrokerSocket implements TCPSocket {
     for (const w of this.writes) size += w.length;
     const out = new Uint8Array(size);
     let at = 0;
-    for (const w of this.writes) { out.set(w, at); at += w.length; }
+    for (const w of this.writes) {
+      out.set(w, at);
+      at += w.length;
+    }
     return out;
   }
   /** The written bytes split into whole MQTT packets (fixed header §2.2). */
@@ -67,20 +79,32 @@ class BrokerSocket implements TCPSocket {
     const all = this.written;
     const out: Uint8Array[] = [];
     for (let at = 0; at < all.length;) {
-      let length = 0, shift = 0, i = at + 1;
-      for (;;) { const b = all[i++]; length |= (b & 0x7F) << shift; shift += 7; if (!(b & 0x80)) break; }
+      let length = 0,
+        shift = 0,
+        i = at + 1;
+      for (;;) {
+        const b = all[i++];
+        length |= (b & 0x7f) << shift;
+        shift += 7;
+        if (!(b & 0x80)) break;
+      }
       out.push(all.slice(at, i + length));
       at = i + length;
     }
     return out;
   }
-  clear(): void { this.writes.length = 0; }
+  clear(): void {
+    this.writes.length = 0;
+  }
 }
 
 function network(): { io: TCPSocketConstructor; sockets: BrokerSocket[] } {
   const sockets: BrokerSocket[] = [];
   class Io extends BrokerSocket {
-    constructor(options: TCPSocketOptions) { super(options); sockets.push(this); }
+    constructor(options: TCPSocketOptions) {
+      super(options);
+      sockets.push(this);
+    }
   }
   return { io: Io, sockets };
 }
@@ -92,19 +116,40 @@ function setup(extra: Partial<MQTTClientOptions> = {}) {
   const net = network();
   const log: Log = [];
   const client = new MQTTClient({
-    host: "broker.test", port: 1883, clientId: "dev1", keepalive: 10,
-    socket: { io: net.io }, clock,
-    onConnect(sessionPresent) { log.push(["connect", sessionPresent]); },
-    onMessage(topic, payload, info) { log.push(["message", topic, utf8Decode(payload), info]); },
-    onPublished(id) { log.push(["published", id]); },
-    onSubscribed(id, granted) { log.push(["subscribed", id, granted]); },
-    onClose(reason) { log.push(["close", reason?.message]); },
-    onError(error) { log.push(["error", error.message]); },
+    host: "broker.test",
+    port: 1883,
+    clientId: "dev1",
+    keepalive: 10,
+    socket: { io: net.io },
+    clock,
+    onConnect(sessionPresent) {
+      log.push(["connect", sessionPresent]);
+    },
+    onMessage(topic, payload, info) {
+      log.push(["message", topic, utf8Decode(payload), info]);
+    },
+    onPublished(id) {
+      log.push(["published", id]);
+    },
+    onSubscribed(id, granted) {
+      log.push(["subscribed", id, granted]);
+    },
+    onClose(reason) {
+      log.push(["close", reason?.message]);
+    },
+    onError(error) {
+      log.push(["error", error.message]);
+    },
     ...extra,
   });
   return {
-    clock, net, log, client,
-    get socket(): BrokerSocket { return net.sockets[net.sockets.length - 1]; },
+    clock,
+    net,
+    log,
+    client,
+    get socket(): BrokerSocket {
+      return net.sockets[net.sockets.length - 1];
+    },
   };
 }
 
@@ -126,14 +171,25 @@ function validOptions(): MQTTClientOptions {
 
 suite("mqtt/client", () => {
   test("connect-sends-connect-once-writable", () => {
-    const t = setup({ username: "u", password: "p", will: { topic: "dev1/status", payload: "offline", qos: 1, retain: true } });
+    const t = setup({
+      username: "u",
+      password: "p",
+      will: { topic: "dev1/status", payload: "offline", qos: 1, retain: true },
+    });
     t.client.connect();
     equal(t.socket.writes.length, 0, "nothing written before onWritable");
     t.socket.writable(4096);
-    deepEqual(t.socket.written, encodeConnect({
-      clientId: "dev1", clean: true, keepalive: 10, username: "u", password: "p",
-      will: { topic: "dev1/status", payload: "offline", qos: 1, retain: true },
-    }));
+    deepEqual(
+      t.socket.written,
+      encodeConnect({
+        clientId: "dev1",
+        clean: true,
+        keepalive: 10,
+        username: "u",
+        password: "p",
+        will: { topic: "dev1/status", payload: "offline", qos: 1, retain: true },
+      }),
+    );
   });
 
   test("connect-passes-address-port-and-tls-options", () => {
@@ -163,7 +219,10 @@ suite("mqtt/client", () => {
     t.socket.send(Uint8Array.of(0x20, 2, 0, 5));
     await settle();
     const reason = "MQTT: connection refused: not authorized (5)";
-    deepEqual(t.log, [["error", reason], ["close", reason]]);
+    deepEqual(t.log, [
+      ["error", reason],
+      ["close", reason],
+    ]);
     ok(t.socket.closed, "socket closed");
     equal(t.client.connected, false);
   });
@@ -217,7 +276,10 @@ suite("mqtt/client", () => {
 
   test("subscribe-suback-reports-granted-including-failure", async () => {
     const t = await connected();
-    const filters = [{ topic: "cmd/+", qos: 1 as const }, { topic: "cfg/#", qos: 0 as const }];
+    const filters = [
+      { topic: "cmd/+", qos: 1 as const },
+      { topic: "cfg/#", qos: 0 as const },
+    ];
     const id = t.client.subscribe(filters);
     deepEqual(t.socket.written, encodeSubscribe(id, filters));
     t.socket.send(Uint8Array.of(0x90, 4, 0, id, 1, 0x80));
@@ -227,7 +289,10 @@ suite("mqtt/client", () => {
 
   test("incoming-publish-delivered-and-qos1-acknowledged", async () => {
     const t = await connected();
-    t.socket.send(encodePublish({ topic: "cmd/reboot", payload: "now", qos: 1, id: 42, retain: true, dup: true }), encodePublish({ topic: "cmd/x", payload: "y" }));
+    t.socket.send(
+      encodePublish({ topic: "cmd/reboot", payload: "now", qos: 1, id: 42, retain: true, dup: true }),
+      encodePublish({ topic: "cmd/x", payload: "y" }),
+    );
     deepEqual(t.socket.written, encodePuback(42));
     await settle();
     deepEqual(t.log, [
@@ -241,20 +306,23 @@ suite("mqtt/client", () => {
     t.clock.advance(9999);
     equal(t.socket.writes.length, 0, "no ping before keepalive");
     t.clock.advance(1);
-    deepEqual(t.socket.written, Uint8Array.of(0xC0, 0));
+    deepEqual(t.socket.written, Uint8Array.of(0xc0, 0));
     t.socket.send(PINGRESP);
     t.socket.clear();
     t.clock.advance(10000);
-    deepEqual(t.socket.written, Uint8Array.of(0xC0, 0), "the next ping one period later");
+    deepEqual(t.socket.written, Uint8Array.of(0xc0, 0), "the next ping one period later");
     await settle();
     deepEqual(t.log, []);
   });
 
   test("keepalive-pings-while-publishing-if-broker-silent", async () => {
     const t = await connected();
-    for (let i = 0; i < 10; i++) { t.clock.advance(1000); t.client.publish("t", "x"); }
+    for (let i = 0; i < 10; i++) {
+      t.clock.advance(1000);
+      t.client.publish("t", "x");
+    }
     // Sending every second, but nothing received for 10 s: probe for a half-open connection.
-    equal(t.socket.packets().filter((p) => p[0] === 0xC0).length, 1);
+    equal(t.socket.packets().filter((p) => p[0] === 0xc0).length, 1);
   });
 
   test("dead-connection-reported-without-pingresp", async () => {
@@ -266,7 +334,10 @@ suite("mqtt/client", () => {
     t.clock.advance(1);
     await settle();
     const reason = "MQTT: no response from broker within 15 s";
-    deepEqual(t.log, [["error", reason], ["close", reason]]);
+    deepEqual(t.log, [
+      ["error", reason],
+      ["close", reason],
+    ]);
     ok(t.socket.closed);
     equal(t.clock.pendingCount, 0, "no timer left behind");
   });
@@ -277,7 +348,10 @@ suite("mqtt/client", () => {
     t.socket.writable(4096);
     t.clock.advance(15000);
     await settle();
-    deepEqual(t.log, [["error", "MQTT: no response from broker within 15 s"], ["close", "MQTT: no response from broker within 15 s"]]);
+    deepEqual(t.log, [
+      ["error", "MQTT: no response from broker within 15 s"],
+      ["close", "MQTT: no response from broker within 15 s"],
+    ]);
   });
 
   test("keepalive-zero-sets-no-timer", async () => {
@@ -290,7 +364,10 @@ suite("mqtt/client", () => {
     t.socket.send(Uint8Array.of(0x40, 3, 0, 1, 0));
     await settle();
     const reason = "MQTT: PUBACK has length 3, expected 2";
-    deepEqual(t.log, [["error", reason], ["close", reason]]);
+    deepEqual(t.log, [
+      ["error", reason],
+      ["close", reason],
+    ]);
     ok(t.socket.closed);
     // The decoder was reset: a new connection works.
     t.client.connect();
@@ -314,14 +391,18 @@ suite("mqtt/client", () => {
     t.socket.writable(4096);
     t.socket.send(CONNACK_OK.subarray(0, 1), CONNACK_OK.subarray(1, 3));
     equal(t.client.connected, false, "half a CONNACK is not a CONNACK");
-    const a = encodePublish({ topic: "x", payload: "1" }), b = encodePublish({ topic: "y", payload: "2" });
+    const a = encodePublish({ topic: "x", payload: "1" }),
+      b = encodePublish({ topic: "y", payload: "2" });
     const tail = new Uint8Array(1 + a.length + 3);
     tail.set(CONNACK_OK.subarray(3));
     tail.set(a, 1);
     tail.set(b.subarray(0, 3), 1 + a.length);
     t.socket.send(tail, b.subarray(3));
     await settle();
-    deepEqual(t.log.map((e) => e[0] === "message" ? e[1] : e[0]), ["connect", "x", "y"]);
+    deepEqual(
+      t.log.map((e) => (e[0] === "message" ? e[1] : e[0])),
+      ["connect", "x", "y"],
+    );
   });
 
   test("socket-error-reports-close-without-onerror", async () => {
@@ -335,7 +416,7 @@ suite("mqtt/client", () => {
   test("disconnect-sends-disconnect-then-closes", async () => {
     const t = await connected();
     t.client.disconnect();
-    deepEqual(t.socket.written, Uint8Array.of(0xE0, 0));
+    deepEqual(t.socket.written, Uint8Array.of(0xe0, 0));
     ok(t.socket.closed);
     await settle();
     deepEqual(t.log, [["close", undefined]]);
@@ -352,7 +433,7 @@ suite("mqtt/client", () => {
     t.socket.writable(4096);
     ok(t.socket.closed);
     const packets = t.socket.packets();
-    deepEqual(packets[packets.length - 1], Uint8Array.of(0xE0, 0));
+    deepEqual(packets[packets.length - 1], Uint8Array.of(0xe0, 0));
   });
 
   test("close-twice-is-harmless-and-silences-callbacks", async () => {
@@ -382,11 +463,22 @@ suite("mqtt/client", () => {
     t.client.disconnect();
     equal(t.log.length, 0, "not from inside disconnect()");
     await settle();
-    deepEqual(t.log, [["error", "MQTT: PUBACK for unknown packet id 9"], ["close", undefined]]);
+    deepEqual(t.log, [
+      ["error", "MQTT: PUBACK for unknown packet id 9"],
+      ["close", undefined],
+    ]);
   });
 
   test("connect-failure-reported-through-onclose", async () => {
-    const t = setup({ socket: { io: class { constructor() { throw new Error("no route to host"); } } as unknown as TCPSocketConstructor } });
+    const t = setup({
+      socket: {
+        io: class {
+          constructor() {
+            throw new Error("no route to host");
+          }
+        } as unknown as TCPSocketConstructor,
+      },
+    });
     t.client.connect();
     equal(t.log.length, 0);
     await settle();
@@ -398,9 +490,15 @@ suite("mqtt/client", () => {
     const t = setup();
     t.client.connect();
     t.socket.writable(5);
-    deepEqual(t.socket.writes.map((w) => w.length), [5]);
+    deepEqual(
+      t.socket.writes.map((w) => w.length),
+      [5],
+    );
     t.socket.writable(3);
-    deepEqual(t.socket.writes.map((w) => w.length), [5, 3]);
+    deepEqual(
+      t.socket.writes.map((w) => w.length),
+      [5, 3],
+    );
     t.socket.writable(1000);
     deepEqual(t.socket.written, encodeConnect({ clientId: "dev1", clean: true, keepalive: 10 }));
   });
@@ -412,7 +510,10 @@ suite("mqtt/client", () => {
     t.client.publish("b", "2");
     equal(t.socket.writes.length, 0);
     t.socket.writable(4096);
-    deepEqual(t.socket.packets(), [encodePublish({ topic: "a", payload: "1" }), encodePublish({ topic: "b", payload: "2" })]);
+    deepEqual(t.socket.packets(), [
+      encodePublish({ topic: "a", payload: "1" }),
+      encodePublish({ topic: "b", payload: "2" }),
+    ]);
   });
 
   test("max-queued-bounds-the-output-queue", async () => {
@@ -442,7 +543,11 @@ suite("mqtt/client", () => {
   });
 
   test("throwing-callback-reported-to-onerror", async () => {
-    const t = setup({ onConnect() { throw new Error("boom"); } });
+    const t = setup({
+      onConnect() {
+        throw new Error("boom");
+      },
+    });
     t.client.connect();
     t.socket.writable(4096);
     t.socket.send(CONNACK_OK);
@@ -465,11 +570,16 @@ suite("mqtt/client", () => {
       [{ maxPacketSize: 1 }, /option "maxPacketSize"/],
       [{ onMessage: 5 as unknown as MQTTClientOptions["onMessage"] }, /option "onMessage" must be a function/],
     ];
-    for (const [change, pattern] of cases) throws(() => new MQTTClient({ ...validOptions(), ...change }), pattern, JSON.stringify(Object.keys(change)));
+    for (const [change, pattern] of cases)
+      throws(() => new MQTTClient({ ...validOptions(), ...change }), pattern, JSON.stringify(Object.keys(change)));
   });
 
   test("options-not-mutated-and-unknown-ignored", () => {
-    const options = Object.freeze({ ...validOptions(), unknownOption: 1, will: Object.freeze({ topic: "w", payload: "x" }) });
+    const options = Object.freeze({
+      ...validOptions(),
+      unknownOption: 1,
+      will: Object.freeze({ topic: "w", payload: "x" }),
+    });
     const client = new MQTTClient(options);
     equal(client.connected, false);
     deepEqual(Object.keys(options), ["host", "port", "clientId", "socket", "clock", "unknownOption", "will"]);

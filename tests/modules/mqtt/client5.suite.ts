@@ -3,7 +3,16 @@ import { suite, test, equal, deepEqual, ok, throws, settle } from "../../harness
 import { ManualClock } from "../../support/manual-clock.js";
 import type { TCPSocket, TCPSocketOptions } from "telltale/io/io";
 import { MQTTClient, type MQTTClientOptions } from "telltale/mqtt/client";
-import { CONNECT, PUBLISH, PUBREL, PUBCOMP, PUBREC, PINGREQ, type Packet, type ProtocolVersion } from "telltale/mqtt/packets";
+import {
+  CONNECT,
+  PUBLISH,
+  PUBREL,
+  PUBCOMP,
+  PUBREC,
+  PINGREQ,
+  type Packet,
+  type ProtocolVersion,
+} from "telltale/mqtt/packets";
 import { encodeAck, encodePacket, encodePublish } from "telltale/mqtt/encode";
 import { BrokerDecoder } from "../../support/mqtt-broker.js";
 
@@ -18,42 +27,87 @@ class BrokerSocket implements TCPSocket {
     this.options = options;
     this.#decoder = new BrokerDecoder({ protocolVersion: version });
   }
-  read(): ArrayBuffer | undefined { const c = this.#inbox.shift(); return c ? c.slice().buffer : undefined; }
+  read(): ArrayBuffer | undefined {
+    const c = this.#inbox.shift();
+    return c ? c.slice().buffer : undefined;
+  }
   write(buffer: ArrayBuffer | ArrayBufferView): void {
-    const bytes = ArrayBuffer.isView(buffer) ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) : new Uint8Array(buffer);
+    const bytes = ArrayBuffer.isView(buffer)
+      ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+      : new Uint8Array(buffer);
     this.#decoder.push(bytes.slice());
     for (let p = this.#decoder.nextPacket(); p; p = this.#decoder.nextPacket()) this.received.push(p);
   }
-  close(): void { this.closed = true; }
-  writable(): void { this.options.onWritable?.call(this, 65536); }
+  close(): void {
+    this.closed = true;
+  }
+  writable(): void {
+    this.options.onWritable?.call(this, 65536);
+  }
   send(packet: Packet | Uint8Array, version: ProtocolVersion = 5): void {
     const bytes = packet instanceof Uint8Array ? packet : encodePacket(packet, version);
     this.#inbox.push(bytes);
     this.options.onReadable?.call(this, bytes.length);
   }
-  fail(message: string): void { this.options.onError?.call(this, new Error(message)); }
-  types(): number[] { return this.received.map((p) => p.type); }
+  fail(message: string): void {
+    this.options.onError?.call(this, new Error(message));
+  }
+  types(): number[] {
+    return this.received.map((p) => p.type);
+  }
 }
 
 function setup(extra: Partial<MQTTClientOptions> = {}) {
   const clock = new ManualClock();
   const sockets: BrokerSocket[] = [];
   const version = extra.protocolVersion ?? 5;
-  class Io extends BrokerSocket { constructor(o: TCPSocketOptions) { super(o, version); sockets.push(this); } }
+  class Io extends BrokerSocket {
+    constructor(o: TCPSocketOptions) {
+      super(o, version);
+      sockets.push(this);
+    }
+  }
   const log: unknown[][] = [];
   const client = new MQTTClient({
-    host: "b", port: 1883, clientId: "dev", keepalive: 10, protocolVersion: 5, socket: { io: Io }, clock,
-    onConnect(sp) { log.push(["connect", sp]); },
-    onMessage(topic, _payload, info) { log.push(["message", topic, info.qos, info.dup]); },
-    onPublished(id, code) { log.push(["published", id, code]); },
-    onClose(reason) { log.push(["close", reason?.message]); },
-    onError(error) { log.push(["error", error.message]); },
+    host: "b",
+    port: 1883,
+    clientId: "dev",
+    keepalive: 10,
+    protocolVersion: 5,
+    socket: { io: Io },
+    clock,
+    onConnect(sp) {
+      log.push(["connect", sp]);
+    },
+    onMessage(topic, _payload, info) {
+      log.push(["message", topic, info.qos, info.dup]);
+    },
+    onPublished(id, code) {
+      log.push(["published", id, code]);
+    },
+    onClose(reason) {
+      log.push(["close", reason?.message]);
+    },
+    onError(error) {
+      log.push(["error", error.message]);
+    },
     ...extra,
   });
-  return { clock, log, client, get socket(): BrokerSocket { return sockets[sockets.length - 1]; } };
+  return {
+    clock,
+    log,
+    client,
+    get socket(): BrokerSocket {
+      return sockets[sockets.length - 1];
+    },
+  };
 }
 
-async function connect(t: ReturnType<typeof setup>, connack: Packet = { type: 2, sessionPresent: false, returnCode: 0 }, version: ProtocolVersion = 5) {
+async function connect(
+  t: ReturnType<typeof setup>,
+  connack: Packet = { type: 2, sessionPresent: false, returnCode: 0 },
+  version: ProtocolVersion = 5,
+) {
   t.client.connect();
   t.socket.writable();
   t.socket.send(connack, version);
@@ -84,11 +138,18 @@ suite("mqtt/client5", () => {
     await settle();
     await connect(t, { type: 2, sessionPresent: true, returnCode: 0 });
     const resent = t.socket.received.slice(1);
-    deepEqual(resent.map((p) => p.type), [PUBREL, PUBLISH], "PUBREL for the message past PUBREC, then the other PUBLISH");
+    deepEqual(
+      resent.map((p) => p.type),
+      [PUBREL, PUBLISH],
+      "PUBREL for the message past PUBREC, then the other PUBLISH",
+    );
     equal(resent[0].type === PUBREL && resent[0].id, a);
     ok(resent[1].type === PUBLISH && resent[1].dup && resent[1].id === b, "resent with DUP and its packet id");
     const connect5 = t.socket.received[0];
-    ok(connect5.type === CONNECT && !connect5.clean && connect5.properties?.sessionExpiryInterval === 0xFFFFFFFF, "session kept by the broker");
+    ok(
+      connect5.type === CONNECT && !connect5.clean && connect5.properties?.sessionExpiryInterval === 0xffffffff,
+      "session kept by the broker",
+    );
   });
 
   test("incoming-qos2-is-delivered-once-and-completed", async () => {
@@ -98,16 +159,27 @@ suite("mqtt/client5", () => {
     t.socket.send(encodePublish({ topic: "in", payload: "m", qos: 2, id: 5, retain: false, dup: true, version: 5 })); // resent before our PUBREC arrived
     t.socket.send(encodeAck(PUBREL, 5));
     await settle();
-    deepEqual(t.log.filter((e) => e[0] === "message"), [["message", "in", 2, false]]);
+    deepEqual(
+      t.log.filter((e) => e[0] === "message"),
+      [["message", "in", 2, false]],
+    );
     deepEqual(t.socket.types().slice(1), [PUBREC, PUBREC, PUBCOMP]);
   });
 
   test("broker-receive-maximum-limits-the-window", async () => {
     const t = setup();
-    await connect(t, { type: 2, sessionPresent: false, returnCode: 0, properties: { receiveMaximum: 2, maximumQoS: 1 } });
+    await connect(t, {
+      type: 2,
+      sessionPresent: false,
+      returnCode: 0,
+      properties: { receiveMaximum: 2, maximumQoS: 1 },
+    });
     t.client.publish("t", "1", { qos: 1 });
     t.client.publish("t", "2", { qos: 1 });
-    throws(() => t.client.publish("t", "3", { qos: 1 }), /2 messages already in flight \(the broker's Receive Maximum\)/);
+    throws(
+      () => t.client.publish("t", "3", { qos: 1 }),
+      /2 messages already in flight \(the broker's Receive Maximum\)/,
+    );
     throws(() => t.client.publish("t", "4", { qos: 2 }), /accepts QoS up to 1/);
   });
 
@@ -123,14 +195,17 @@ suite("mqtt/client5", () => {
     const id = t.client.publish("t", "x", { qos: 1 });
     t.socket.send({ type: 4, id, reasonCode: 0x97 });
     await settle();
-    deepEqual(t.log.slice(-2), [["error", "MQTT: broker refused message 1: quota exceeded (0x97)"], ["published", id, 0x97]]);
+    deepEqual(t.log.slice(-2), [
+      ["error", "MQTT: broker refused message 1: quota exceeded (0x97)"],
+      ["published", id, 0x97],
+    ]);
     equal(t.client.inFlight, 0);
   });
 
   test("broker-disconnect-reason-is-reported", async () => {
     const t = setup();
     await connect(t);
-    t.socket.send({ type: 14, reasonCode: 0x8E, properties: { reasonString: "another device" } });
+    t.socket.send({ type: 14, reasonCode: 0x8e, properties: { reasonString: "another device" } });
     await settle();
     deepEqual(t.log.slice(-1), [["close", "MQTT: broker disconnected: session taken over (0x8e): another device"]]);
   });

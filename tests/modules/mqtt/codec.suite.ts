@@ -1,11 +1,25 @@
 // MQTT codec: byte-exact encodings checked against hand-assembled MQTT 3.1.1 packets, streaming decode, and every malformed-input rejection.
 import { suite, test, equal, deepEqual, ok, throws } from "../../harness.js";
 import {
-  CONNACK, PUBLISH, PUBACK, SUBACK, UNSUBACK, PINGRESP, connackReason, type IncomingPacket, type PublishPacket,
+  CONNACK,
+  PUBLISH,
+  PUBACK,
+  SUBACK,
+  UNSUBACK,
+  PINGRESP,
+  connackReason,
+  type IncomingPacket,
+  type PublishPacket,
 } from "telltale/mqtt/packets";
 import { topicFilterProblem } from "telltale/mqtt/topic";
 import {
-  encodeConnect, encodePublish, encodePuback, encodeSubscribe, encodePingreq, encodeDisconnect, markDuplicate,
+  encodeConnect,
+  encodePublish,
+  encodePuback,
+  encodeSubscribe,
+  encodePingreq,
+  encodeDisconnect,
+  markDuplicate,
 } from "telltale/mqtt/encode";
 import { PacketDecoder } from "telltale/mqtt/decode";
 import { utf8Decode } from "telltale/text/utf8";
@@ -44,32 +58,39 @@ suite("mqtt/codec", () => {
 
   test("connect-minimal-matches-spec-3.1", () => {
     // §3.1.1 fixed header, §3.1.2 variable header (protocol name, level 4, flags, keepalive), §3.1.3.1 client id.
-    deepEqual(encodeConnect({ clientId: "abc", clean: true, keepalive: 60 }), bytes(
-      0x10, 15,
-      0, 4, "MQTT", 4,
-      0x02, // clean session (§3.1.2.4)
-      0, 60,
-      0, 3, "abc",
-    ));
+    deepEqual(
+      encodeConnect({ clientId: "abc", clean: true, keepalive: 60 }),
+      bytes(
+        0x10,
+        15,
+        0,
+        4,
+        "MQTT",
+        4,
+        0x02, // clean session (§3.1.2.4)
+        0,
+        60,
+        0,
+        3,
+        "abc",
+      ),
+    );
   });
 
   test("connect-with-will-and-credentials-matches-spec-3.1", () => {
     // Flags (§3.1.2.3): user name 0x80, password 0x40, Will retain 0x20, Will QoS 1 0x08, Will 0x04; payload order §3.1.3.
     const packet = encodeConnect({
-      clientId: "dev", clean: false, keepalive: 300, username: "u", password: Uint8Array.of(1, 2),
+      clientId: "dev",
+      clean: false,
+      keepalive: 300,
+      username: "u",
+      password: Uint8Array.of(1, 2),
       will: { topic: "s/d", payload: "off", qos: 1, retain: true },
     });
-    deepEqual(packet, bytes(
-      0x10, 32,
-      0, 4, "MQTT", 4,
-      0xEC,
-      0x01, 0x2C,
-      0, 3, "dev",
-      0, 3, "s/d",
-      0, 3, "off",
-      0, 1, "u",
-      0, 2, 1, 2,
-    ));
+    deepEqual(
+      packet,
+      bytes(0x10, 32, 0, 4, "MQTT", 4, 0xec, 0x01, 0x2c, 0, 3, "dev", 0, 3, "s/d", 0, 3, "off", 0, 1, "u", 0, 2, 1, 2),
+    );
   });
 
   test("connect-password-without-username-rejected", () => {
@@ -77,7 +98,10 @@ suite("mqtt/codec", () => {
   });
 
   test("connect-keepalive-out-of-range-rejected", () => {
-    throws(() => encodeConnect({ clientId: "a", clean: true, keepalive: 65536 }), /keepalive must be an integer 0-65535/);
+    throws(
+      () => encodeConnect({ clientId: "a", clean: true, keepalive: 65536 }),
+      /keepalive must be an integer 0-65535/,
+    );
   });
 
   test("publish-qos0-matches-spec-3.3", () => {
@@ -87,24 +111,27 @@ suite("mqtt/codec", () => {
 
   test("publish-qos1-retain-dup-matches-spec-3.3", () => {
     // DUP 0x08, QoS 1 0x02, RETAIN 0x01 (§3.3.1.1-3), packet id after the topic (§3.3.2.2).
-    deepEqual(encodePublish({ topic: "t", payload: Uint8Array.of(9), qos: 1, id: 0x1234, retain: true, dup: true }), bytes(0x3B, 6, 0, 1, "t", 0x12, 0x34, 9));
+    deepEqual(
+      encodePublish({ topic: "t", payload: Uint8Array.of(9), qos: 1, id: 0x1234, retain: true, dup: true }),
+      bytes(0x3b, 6, 0, 1, "t", 0x12, 0x34, 9),
+    );
   });
 
   test("publish-remaining-length-uses-two-byte-varint", () => {
     // §2.2.3: 205 = 0x4D + 1 * 128 is encoded as 0xCD 0x01.
     const packet = encodePublish({ topic: "abc", payload: new Uint8Array(200) });
-    deepEqual(packet.subarray(0, 3), Uint8Array.of(0x30, 0xCD, 0x01));
+    deepEqual(packet.subarray(0, 3), Uint8Array.of(0x30, 0xcd, 0x01));
     equal(packet.length, 208);
   });
 
   test("publish-string-payload-is-utf8", () => {
-    deepEqual(encodePublish({ topic: "t", payload: "é" }).subarray(5), Uint8Array.of(0xC3, 0xA9));
+    deepEqual(encodePublish({ topic: "t", payload: "é" }).subarray(5), Uint8Array.of(0xc3, 0xa9));
   });
 
   test("mark-duplicate-sets-dup-on-qos1-only", () => {
     const qos1 = encodePublish({ topic: "t", payload: "", qos: 1, id: 1 });
     markDuplicate(qos1);
-    equal(qos1[0], 0x3A);
+    equal(qos1[0], 0x3a);
     const qos0 = encodePublish({ topic: "t", payload: "" });
     markDuplicate(qos0);
     equal(qos0[0], 0x30);
@@ -123,19 +150,27 @@ suite("mqtt/codec", () => {
 
   test("publish-qos1-needs-packet-id", () => {
     throws(() => encodePublish({ topic: "t", payload: "x", qos: 1, id: 0 }), /packet id must be an integer 1-65535/);
-    throws(() => encodePublish({ topic: "t", payload: "x", qos: 0, id: 0, retain: false, dup: true }), /DUP must be 0 for QoS 0/);
+    throws(
+      () => encodePublish({ topic: "t", payload: "x", qos: 0, id: 0, retain: false, dup: true }),
+      /DUP must be 0 for QoS 0/,
+    );
   });
 
   test("puback-pingreq-disconnect-match-spec", () => {
     deepEqual(encodePuback(513), Uint8Array.of(0x40, 2, 2, 1)); // §3.4
-    deepEqual(encodePingreq(), Uint8Array.of(0xC0, 0)); // §3.12
-    deepEqual(encodeDisconnect(), Uint8Array.of(0xE0, 0)); // §3.14
+    deepEqual(encodePingreq(), Uint8Array.of(0xc0, 0)); // §3.12
+    deepEqual(encodeDisconnect(), Uint8Array.of(0xe0, 0)); // §3.14
   });
 
   test("subscribe-matches-spec-3.8", () => {
     // §3.8.1 flags 0b0010, §3.8.2 packet id, §3.8.3 filter + requested QoS per entry.
-    deepEqual(encodeSubscribe(10, [{ topic: "a/+", qos: 1 }, { topic: "#", qos: 0 }]),
-      bytes(0x82, 12, 0, 10, 0, 3, "a/+", 1, 0, 1, "#", 0));
+    deepEqual(
+      encodeSubscribe(10, [
+        { topic: "a/+", qos: 1 },
+        { topic: "#", qos: 0 },
+      ]),
+      bytes(0x82, 12, 0, 10, 0, 3, "a/+", 1, 0, 1, "#", 0),
+    );
   });
 
   test("subscribe-rejects-bad-filters", () => {
@@ -162,14 +197,24 @@ suite("mqtt/codec", () => {
   });
 
   test("decodes-what-encode-publish-wrote", () => {
-    const p = decodeOne(encodePublish({ topic: "x/€", payload: Uint8Array.of(1, 2, 3), qos: 1, id: 77, retain: true, dup: true })) as PublishPacket;
-    deepEqual(p, { type: PUBLISH, topic: "x/€", payload: Uint8Array.of(1, 2, 3), qos: 1, retain: true, dup: true, id: 77 });
+    const p = decodeOne(
+      encodePublish({ topic: "x/€", payload: Uint8Array.of(1, 2, 3), qos: 1, id: 77, retain: true, dup: true }),
+    ) as PublishPacket;
+    deepEqual(p, {
+      type: PUBLISH,
+      topic: "x/€",
+      payload: Uint8Array.of(1, 2, 3),
+      qos: 1,
+      retain: true,
+      dup: true,
+      id: 77,
+    });
   });
 
   test("decodes-puback-unsuback-pingresp", () => {
     deepEqual(decodeOne(Uint8Array.of(0x40, 2, 0, 7)), { type: PUBACK, id: 7 });
-    deepEqual(decodeOne(Uint8Array.of(0xB0, 2, 1, 0)), { type: UNSUBACK, id: 256 });
-    deepEqual(decodeOne(Uint8Array.of(0xD0, 0)), { type: PINGRESP });
+    deepEqual(decodeOne(Uint8Array.of(0xb0, 2, 1, 0)), { type: UNSUBACK, id: 256 });
+    deepEqual(decodeOne(Uint8Array.of(0xd0, 0)), { type: PINGRESP });
   });
 
   test("decodes-suback-with-failure-code", () => {
@@ -188,12 +233,19 @@ suite("mqtt/codec", () => {
   });
 
   test("decodes-several-packets-per-chunk-and-split-tail", () => {
-    const a = Uint8Array.of(0x20, 2, 0, 0), b = Uint8Array.of(0xD0, 0), c = encodePublish({ topic: "t", payload: "xyz" });
+    const a = Uint8Array.of(0x20, 2, 0, 0),
+      b = Uint8Array.of(0xd0, 0),
+      c = encodePublish({ topic: "t", payload: "xyz" });
     const wire = new Uint8Array(a.length + b.length + c.length);
-    wire.set(a); wire.set(b, a.length); wire.set(c, a.length + b.length);
+    wire.set(a);
+    wire.set(b, a.length);
+    wire.set(c, a.length + b.length);
     const decoder = new PacketDecoder();
     const first = decodeAll(decoder, wire.subarray(0, wire.length - 2));
-    deepEqual(first.map((p) => p.type), [CONNACK, PINGRESP]);
+    deepEqual(
+      first.map((p) => p.type),
+      [CONNACK, PINGRESP],
+    );
     ok(!decoder.idle, "a partial PUBLISH is buffered");
     const rest = decodeAll(decoder, wire.subarray(wire.length - 2));
     equal((rest[0] as PublishPacket).topic, "t");
@@ -202,7 +254,7 @@ suite("mqtt/codec", () => {
   test("decodes-large-packet-split-with-three-byte-length", () => {
     // 20000 bytes of payload needs a 3-byte remaining length (§2.2.3) and body buffering across chunks.
     const payload = new Uint8Array(20000);
-    for (let i = 0; i < payload.length; i++) payload[i] = i & 0xFF;
+    for (let i = 0; i < payload.length; i++) payload[i] = i & 0xff;
     const wire = encodePublish({ topic: "big", payload });
     equal(wire[3] & 0x80, 0, "third length byte ends the varint");
     const decoder = new PacketDecoder({ maxPacketSize: 32768 });
@@ -221,30 +273,36 @@ suite("mqtt/codec", () => {
   });
 
   test("accepts-arraybuffer-chunks", () => {
-    deepEqual(decodeAll(new PacketDecoder(), Uint8Array.of(0x40, 2, 0, 1).buffer as ArrayBuffer), [{ type: PUBACK, id: 1 }] as IncomingPacket[]);
+    deepEqual(decodeAll(new PacketDecoder(), Uint8Array.of(0x40, 2, 0, 1).buffer as ArrayBuffer), [
+      { type: PUBACK, id: 1 },
+    ] as IncomingPacket[]);
   });
 
   // ---------------------------------------------------------------- malformed input
 
   test("rejects-five-byte-remaining-length", () => {
-    rejects(Uint8Array.of(0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01), /^MQTT: malformed remaining length$/);
+    rejects(Uint8Array.of(0x30, 0xff, 0xff, 0xff, 0xff, 0x01), /^MQTT: malformed remaining length$/);
   });
 
   test("rejects-packet-over-size-limit-before-buffering", () => {
     // Remaining length 299996 (0xDC 0xA7 0x12) + 4 header bytes = 300000; only the header is supplied.
-    rejects(Uint8Array.of(0x30, 0xDC, 0xA7, 0x12), /^MQTT: packet of 300000 bytes exceeds the 65536-byte limit$/);
-    rejects(encodePublish({ topic: "t", payload: new Uint8Array(100) }), /packet of 105 bytes exceeds the 100-byte limit/, 100);
+    rejects(Uint8Array.of(0x30, 0xdc, 0xa7, 0x12), /^MQTT: packet of 300000 bytes exceeds the 65536-byte limit$/);
+    rejects(
+      encodePublish({ topic: "t", payload: new Uint8Array(100) }),
+      /packet of 105 bytes exceeds the 100-byte limit/,
+      100,
+    );
   });
 
   test("rejects-reserved-packet-types", () => {
     rejects(Uint8Array.of(0x00, 0), /^MQTT: reserved packet type 0$/);
-    rejects(Uint8Array.of(0xF0, 0), /^MQTT: reserved packet type 15$/);
+    rejects(Uint8Array.of(0xf0, 0), /^MQTT: reserved packet type 15$/);
   });
 
   test("rejects-client-only-packet-types", () => {
     rejects(Uint8Array.of(0x10, 0), /CONNECT is sent by clients/);
     rejects(Uint8Array.of(0x82, 6, 0, 1, 0, 1, 0x61, 0), /SUBSCRIBE is sent by clients/);
-    rejects(Uint8Array.of(0xE0, 0), /DISCONNECT is sent by clients, not by a broker/, undefined);
+    rejects(Uint8Array.of(0xe0, 0), /DISCONNECT is sent by clients, not by a broker/, undefined);
   });
 
   test("rejects-invalid-fixed-header-flags", () => {
@@ -254,7 +312,7 @@ suite("mqtt/codec", () => {
 
   test("rejects-wrong-fixed-lengths", () => {
     rejects(Uint8Array.of(0x20, 3, 0, 0, 0), /^MQTT: CONNACK has length 3, expected 2$/);
-    rejects(Uint8Array.of(0xD0, 1, 0), /PINGRESP has length 1, expected 0/);
+    rejects(Uint8Array.of(0xd0, 1, 0), /PINGRESP has length 1, expected 0/);
     rejects(Uint8Array.of(0x90, 2, 0, 1), /SUBACK has length 2, expected at least 3/);
     rejects(Uint8Array.of(0x32, 4, 0, 1, 0x74, 0), /PUBLISH has length 4, expected at least 5/);
   });
@@ -265,8 +323,8 @@ suite("mqtt/codec", () => {
   });
 
   test("rejects-topic-not-utf8", () => {
-    rejects(Uint8Array.of(0x30, 4, 0, 2, 0xC3, 0x28), /^MQTT: topic is not valid UTF-8$/);
-    rejects(Uint8Array.of(0x30, 4, 0, 2, 0xC0, 0xAF), /topic is not valid UTF-8/); // overlong "/"
+    rejects(Uint8Array.of(0x30, 4, 0, 2, 0xc3, 0x28), /^MQTT: topic is not valid UTF-8$/);
+    rejects(Uint8Array.of(0x30, 4, 0, 2, 0xc0, 0xaf), /topic is not valid UTF-8/); // overlong "/"
   });
 
   test("rejects-topic-with-wildcard-or-null-or-empty", () => {
@@ -298,9 +356,9 @@ suite("mqtt/codec", () => {
     decoder.push(Uint8Array.of(0x00, 0, 0x40, 2, 0, 1));
     throws(() => decoder.next(), /reserved packet type 0/);
     throws(() => decoder.next(), /needs reset\(\)/);
-    throws(() => decoder.push(Uint8Array.of(0xD0, 0)), /needs reset\(\)/);
+    throws(() => decoder.push(Uint8Array.of(0xd0, 0)), /needs reset\(\)/);
     decoder.reset();
-    deepEqual(decodeAll(decoder, Uint8Array.of(0xD0, 0)), [{ type: PINGRESP }] as IncomingPacket[]);
+    deepEqual(decodeAll(decoder, Uint8Array.of(0xd0, 0)), [{ type: PINGRESP }] as IncomingPacket[]);
   });
 
   test("max-packet-size-option-validated", () => {

@@ -27,7 +27,14 @@ suite("sim/gpio", () => {
     const gpio = new SimGPIO(clock);
     const Digital = gpio.ioDigital();
     let calls = 0;
-    const pin = new Digital({ pin: 4, mode: Digital.Input, edge: Digital.Rising, onReadable() { calls++; } });
+    const pin = new Digital({
+      pin: 4,
+      mode: Digital.Input,
+      edge: Digital.Rising,
+      onReadable() {
+        calls++;
+      },
+    });
     gpio.pulse(4, 3);
     equal(calls, 0, "not inside the call that moved the pin");
     clock.advance(0);
@@ -47,9 +54,14 @@ suite("sim/gpio", () => {
     const gpio = new SimGPIO(clock);
     const Digital = gpio.ioDigital();
     const out = new Digital({ pin: 5, mode: Digital.Output });
-    clock.advance(10); out.write(1);
-    clock.advance(5); out.write(0);
-    deepEqual(gpio.writes(5), [{ at: 10, value: 1 }, { at: 15, value: 0 }]);
+    clock.advance(10);
+    out.write(1);
+    clock.advance(5);
+    out.write(0);
+    deepEqual(gpio.writes(5), [
+      { at: 10, value: 1 },
+      { at: 15, value: 0 },
+    ]);
     equal(gpio.level(5), 0);
     throws(() => new Digital({ pin: 5, mode: Digital.Input }), /pin 5 in use/);
     out.close();
@@ -58,7 +70,10 @@ suite("sim/gpio", () => {
     const input = new Digital({ pin: 5, mode: Digital.Input });
     throws(() => input.write(1), /write on an input/);
     throws(() => new Digital({ pin: 300, mode: Digital.Input }), /invalid pin 300/);
-    throws(() => new Digital({ pin: 6, mode: Digital.Output, edge: Digital.Rising, onReadable() {} }), /onReadable needs an input/);
+    throws(
+      () => new Digital({ pin: 6, mode: Digital.Output, edge: Digital.Rising, onReadable() {} }),
+      /onReadable needs an input/,
+    );
   });
 
   test("pulse-count-counts-rising-edges-and-integrates-a-pulse-train", () => {
@@ -83,11 +98,21 @@ suite("sim/gpio", () => {
     const clock = new ManualClock();
     const sensors: SensorDeclaration[] = [
       { part: "adxl345", name: "bearing", address: 0x53, pin: 14, options: parts.adxl345.options({}, "") },
-      { part: "pulse-counter", name: "shaft", pin: 15, options: parts["pulse-counter"].options({ pulsesPerRevolution: 2 }, "") },
+      {
+        part: "pulse-counter",
+        name: "shaft",
+        pin: 15,
+        options: parts["pulse-counter"].options({ pulsesPerRevolution: 2 }, ""),
+      },
       { part: "relay", name: "siren", pin: 16, options: parts.relay.options({ followAlarm: true }, "") },
     ];
     const world = createSimWorld(clock, sensors);
-    const io: SensorIO = { i2c: world.bus.ioClass(), digital: world.gpio.ioDigital(), pulseCount: world.gpio.ioPulseCount(), clock };
+    const io: SensorIO = {
+      i2c: world.bus.ioClass(),
+      digital: world.gpio.ioDigital(),
+      pulseCount: world.gpio.ioPulseCount(),
+      clock,
+    };
     const errors: string[] = [];
     const [bearing, shaft, siren] = sensors.map((d) => parts[d.part].create(d, io, (e) => errors.push(e.message)));
     clock.advance(2000);

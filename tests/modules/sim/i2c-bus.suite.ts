@@ -5,8 +5,12 @@ import { ManualClock } from "../../support/manual-clock.js";
 
 class Echo implements I2CDeviceModel {
   last: Uint8Array = new Uint8Array(0);
-  write(bytes: Uint8Array): void { this.last = bytes; }
-  read(count: number): Uint8Array { return this.last.subarray(0, count); }
+  write(bytes: Uint8Array): void {
+    this.last = bytes;
+  }
+  read(count: number): Uint8Array {
+    return this.last.subarray(0, count);
+  }
 }
 
 suite("sim/i2c-bus", () => {
@@ -27,7 +31,7 @@ suite("sim/i2c-bus", () => {
     const bus = new SimI2CBus(new ManualClock());
     bus.attach(0x10, new Echo());
     const io = new (bus.ioClass())({ address: 0x10 });
-    const buffer = Uint8Array.of(0xAA, 0xBB, 0xCC);
+    const buffer = Uint8Array.of(0xaa, 0xbb, 0xcc);
     io.write(Uint8Array.of(7));
     io.read(buffer);
     deepEqual(buffer, Uint8Array.of(7, 0, 0));

@@ -7,7 +7,8 @@ function run(kind: FaultKind, size: number, seed: number): { first: number; earl
   const m = new MachineEnvironment({ fault: { kind, atMs: 60_000, size }, seed });
   const det = new ZScoreDetector({ channels: 2, calibrationSamples: 20, floor: [5, 20] });
   const v = new Int32Array(2);
-  let first = -1, early = -1;
+  let first = -1,
+    early = -1;
   for (let t = 1000; t <= 300_000; t += 1000) {
     v[0] = Math.round(m.temperature(t) * 100);
     v[1] = Math.round(m.humidity(t) * 100);
@@ -42,7 +43,8 @@ suite("sim/machine with detector", () => {
     }
   });
   test("noise-repeats-for-a-seed", () => {
-    const a = new MachineEnvironment({ seed: 9 }), b = new MachineEnvironment({ seed: 9 });
+    const a = new MachineEnvironment({ seed: 9 }),
+      b = new MachineEnvironment({ seed: 9 });
     for (let t = 0; t < 10; t++) equal(a.temperature(t * 1000), b.temperature(t * 1000));
   });
 });

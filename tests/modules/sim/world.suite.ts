@@ -16,8 +16,18 @@ suite("sim/world", () => {
 
   test("attaches-only-from-the-table-it-is-given", () => {
     const seen: string[] = [];
-    const table = Object.freeze({ sht3x: (w: ModelContext, d: SensorDeclaration) => { seen.push(d.name + "@" + d.address); return w.elapsed(w.clock.now()); } });
-    const world = createSimWorld(new ManualClock(), [SHT3X, { part: "bme280", name: "baro", address: 0x76, options: {} }], {}, table);
+    const table = Object.freeze({
+      sht3x: (w: ModelContext, d: SensorDeclaration) => {
+        seen.push(d.name + "@" + d.address);
+        return w.elapsed(w.clock.now());
+      },
+    });
+    const world = createSimWorld(
+      new ManualClock(),
+      [SHT3X, { part: "bme280", name: "baro", address: 0x76, options: {} }],
+      {},
+      table,
+    );
     equal(seen.join(), "air@68");
     equal(world.attached.get("air"), 0, "the table's own return value, at elapsed 0");
     equal(world.attached.has("baro"), false, "a part the table lacks gets no model");

@@ -6,7 +6,15 @@ const bytesOf = (s: string): Uint8Array => Uint8Array.from(s.split(""), (c) => c
 
 suite("storage/base64", () => {
   test("rfc4648-test-vectors", () => {
-    const vectors: [string, string][] = [["", ""], ["f", "Zg=="], ["fo", "Zm8="], ["foo", "Zm9v"], ["foob", "Zm9vYg=="], ["fooba", "Zm9vYmE="], ["foobar", "Zm9vYmFy"]];
+    const vectors: [string, string][] = [
+      ["", ""],
+      ["f", "Zg=="],
+      ["fo", "Zm8="],
+      ["foo", "Zm9v"],
+      ["foob", "Zm9vYg=="],
+      ["fooba", "Zm9vYmE="],
+      ["foobar", "Zm9vYmFy"],
+    ];
     for (const [plain, coded] of vectors) {
       equal(encodeBase64(bytesOf(plain)), coded);
       deepEqual(Array.from(decodeBase64(coded)), Array.from(bytesOf(plain)));

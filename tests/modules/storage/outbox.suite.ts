@@ -50,7 +50,7 @@ suite("storage/outbox", () => {
   test("append-then-read-back-after-reboot", () => {
     const f = flash();
     const o = open({ flash: f });
-    const a = o.append(TELEMETRY, 1, false, ascii("dev/telemetry"), ascii("{\"seq\":1}"));
+    const a = o.append(TELEMETRY, 1, false, ascii("dev/telemetry"), ascii('{"seq":1}'));
     const b = o.append(ALARM, 1, true, ascii("dev/alarm"), ascii("raised"));
     equal(o.pending, 2);
     const again = open({ flash: f });
@@ -60,20 +60,25 @@ suite("storage/outbox", () => {
     equal(text(rb.payload), "raised");
     equal(rb.kind, ALARM);
     equal(rb.retain, true);
-    equal(text(again.read(a)!.payload), "{\"seq\":1}");
+    equal(text(again.read(a)!.payload), '{"seq":1}');
     ok(again.nextSeq > b, "sequence numbers continue after a reboot");
   });
 
   test("power-cut-at-every-byte-of-a-write-keeps-completed-records-and-skips-the-torn-one", () => {
     const size = 16 + TOPIC.length + 9; // the record being cut
-    for (const partial of [0, 0xA5]) {
+    for (const partial of [0, 0xa5]) {
       for (let n = 0; n <= size; n++) {
         const f = flash();
         let o = open({ flash: f });
         for (let i = 1; i <= 3; i++) put(o, TELEMETRY, name(TELEMETRY, i));
         f.cutPowerAfter(n, partial);
         let completed = true;
-        try { put(o, ALARM, name(ALARM, 4)); } catch (e) { ok(e instanceof PowerCut, String(e)); completed = false; }
+        try {
+          put(o, ALARM, name(ALARM, 4));
+        } catch (e) {
+          ok(e instanceof PowerCut, String(e));
+          completed = false;
+        }
         f.powerOn();
         o = open({ flash: f });
         const expected = ["telem-001", "telem-002", "telem-003"];
@@ -91,12 +96,16 @@ suite("storage/outbox", () => {
   });
 
   test("power-cut-at-every-byte-of-an-ack-never-loses-a-pending-record", () => {
-    for (const partial of [0, 0x01, 0xFE]) {
+    for (const partial of [0, 0x01, 0xfe]) {
       const f = flash();
       let o = open({ flash: f });
       const seqs = [put(o, TELEMETRY, "telem-001"), put(o, ALARM, "alarm-002")];
       f.cutPowerAfter(0, partial);
-      try { o.ack(seqs[0]); } catch (e) { ok(e instanceof PowerCut); }
+      try {
+        o.ack(seqs[0]);
+      } catch (e) {
+        ok(e instanceof PowerCut);
+      }
       f.powerOn();
       o = open({ flash: f });
       const left = contents(o);
@@ -110,7 +119,10 @@ suite("storage/outbox", () => {
     const plan = (i: number) => (i % 3 === 0 ? ALARM : TELEMETRY);
     const dry = open({ flash: flash(3) });
     let trigger = 0;
-    for (let i = 1; trigger === 0; i++) { put(dry, plan(i), name(plan(i), i)); if (dry.dropped > 0) trigger = i; }
+    for (let i = 1; trigger === 0; i++) {
+      put(dry, plan(i), name(plan(i), i));
+      if (dry.dropped > 0) trigger = i;
+    }
     const probe = flash(3);
     const before = open({ flash: probe });
     for (let i = 1; i < trigger; i++) put(before, plan(i), name(plan(i), i));
@@ -127,13 +139,22 @@ suite("storage/outbox", () => {
       if (cut === "erase") f.cutPowerInNextErase();
       else f.cutPowerAfter(cut);
       let completed = true;
-      try { put(o, plan(trigger), name(plan(trigger), trigger)); } catch (e) { ok(e instanceof PowerCut, String(e)); completed = false; }
+      try {
+        put(o, plan(trigger), name(plan(trigger), trigger));
+      } catch (e) {
+        ok(e instanceof PowerCut, String(e));
+        completed = false;
+      }
       f.powerOn();
       o = open({ flash: f });
       const left = contents(o);
       for (let i = 1; i <= trigger; i++) {
         if (plan(i) !== ALARM || (i === trigger && !completed)) continue;
-        equal(left.filter((p) => p === name(ALARM, i)).length, 1, "alarm " + i + " exactly once after a cut at " + cut + ": " + left.join(","));
+        equal(
+          left.filter((p) => p === name(ALARM, i)).length,
+          1,
+          "alarm " + i + " exactly once after a cut at " + cut + ": " + left.join(","),
+        );
       }
       const sorted = left.slice().sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
       deepEqual(left, sorted, "still in order after a cut at " + cut);
@@ -141,14 +162,21 @@ suite("storage/outbox", () => {
       for (let i = trigger + 1; i < trigger + 40; i++) put(o, TELEMETRY, name(TELEMETRY, i));
       o = open({ flash: f });
       const after = contents(o);
-      for (let i = 1; i < trigger; i++) if (plan(i) === ALARM) ok(after.indexOf(name(ALARM, i)) >= 0, "alarm " + i + " survives later evictions (cut at " + cut + ")");
+      for (let i = 1; i < trigger; i++)
+        if (plan(i) === ALARM)
+          ok(after.indexOf(name(ALARM, i)) >= 0, "alarm " + i + " survives later evictions (cut at " + cut + ")");
     }
   });
 
   test("random-appends-acks-and-power-cuts-never-lose-an-alarm-or-reorder", () => {
     // A reference model beside the real outbox; power is cut at a random byte every few operations.
-    let seed = 0x2545F491;
-    const random = (n: number) => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) % n; };
+    let seed = 0x2545f491;
+    const random = (n: number) => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
     const f = flash(5);
     let o = open({ flash: f });
     const live = new Map<string, number>(); // payload -> seq, for records appended and not acknowledged
@@ -169,7 +197,10 @@ suite("storage/outbox", () => {
           const kind = random(5) === 0 ? ALARM : TELEMETRY;
           const payload = (kind === ALARM ? "alarm-" : "telem-") + String(100000 + step).slice(1);
           const seq = put(o, kind, payload);
-          if (seq > 0) { live.set(payload, seq); if (kind === ALARM) alarms.add(payload); }
+          if (seq > 0) {
+            live.set(payload, seq);
+            if (kind === ALARM) alarms.add(payload);
+          }
         }
       } catch (e) {
         ok(e instanceof PowerCut, String(e));
@@ -185,7 +216,8 @@ suite("storage/outbox", () => {
         // Resynchronise the model with what survived (telemetry may have been dropped, a cut ack may have landed).
         live.clear();
         o.rewind();
-        for (const kind of [TELEMETRY, ALARM]) for (let s; (s = o.next(kind)) >= 0;) live.set(text(o.read(s)!.payload), s);
+        for (const kind of [TELEMETRY, ALARM])
+          for (let s; (s = o.next(kind)) >= 0;) live.set(text(o.read(s)!.payload), s);
         for (const a of Array.from(alarms)) if (!live.has(a)) alarms.delete(a);
       }
     }
@@ -202,7 +234,11 @@ suite("storage/outbox", () => {
       appended.push(name(kind, i));
     }
     const left = contents(o);
-    deepEqual(left.filter((p) => p.startsWith("alarm")), appended.filter((p) => p.startsWith("alarm")), "every alarm is kept, in order");
+    deepEqual(
+      left.filter((p) => p.startsWith("alarm")),
+      appended.filter((p) => p.startsWith("alarm")),
+      "every alarm is kept, in order",
+    );
     const telemetry = appended.filter((p) => p.startsWith("telem"));
     const kept = left.filter((p) => p.startsWith("telem"));
     deepEqual(kept, telemetry.slice(telemetry.length - kept.length), "the telemetry kept is the newest");
@@ -225,7 +261,9 @@ suite("storage/outbox", () => {
 
   test("next-walks-each-kind-in-order-and-rewind-starts-over", () => {
     const o = open({ flash: flash() });
-    const t1 = put(o, TELEMETRY, "telem-001"), a2 = put(o, ALARM, "alarm-002"), t3 = put(o, TELEMETRY, "telem-003");
+    const t1 = put(o, TELEMETRY, "telem-001"),
+      a2 = put(o, ALARM, "alarm-002"),
+      t3 = put(o, TELEMETRY, "telem-003");
     equal(o.peek(TELEMETRY), t1);
     equal(o.next(TELEMETRY), t1);
     equal(o.next(TELEMETRY), t3);
@@ -270,7 +308,11 @@ suite("storage/outbox", () => {
     let i = 19;
     for (; f.powered; i++) {
       ok(i < 40, "an erase happens");
-      try { put(o, TELEMETRY, name(TELEMETRY, i)); } catch (e) { ok(e instanceof PowerCut, String(e)); }
+      try {
+        put(o, TELEMETRY, name(TELEMETRY, i));
+      } catch (e) {
+        ok(e instanceof PowerCut, String(e));
+      }
     }
     f.powerOn();
     o = open({ flash: f });
@@ -294,7 +336,10 @@ suite("storage/outbox", () => {
 
   test("record-too-large-is-refused-with-its-size", () => {
     const o = open({ flash: flash() });
-    throws(() => o.append(TELEMETRY, 1, false, TOPIC, new Uint8Array(300)), /record of 319 bytes does not fit in a 256-byte segment/);
+    throws(
+      () => o.append(TELEMETRY, 1, false, TOPIC, new Uint8Array(300)),
+      /record of 319 bytes does not fit in a 256-byte segment/,
+    );
     throws(() => o.append(7, 1, false, TOPIC, new Uint8Array(1)), /kind must be/);
   });
 
@@ -302,7 +347,7 @@ suite("storage/outbox", () => {
     const f = flash();
     const o = open({ flash: f });
     const seq = put(o, TELEMETRY, "telem-001");
-    f.bytes[20] &= 0xFE; // a bit flips in the payload
+    f.bytes[20] &= 0xfe; // a bit flips in the payload
     throws(() => o.read(seq), /no longer matches its CRC/);
   });
 

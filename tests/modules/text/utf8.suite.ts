@@ -6,14 +6,14 @@ suite("text/utf8", () => {
   test("utf8-round-trip-is-byte-exact", () => {
     // 2-, 3- and 4-byte forms (RFC 3629, §1.5.3): é U+00E9, € U+20AC, 😀 U+1F600.
     const encoded = utf8Encode("é€😀");
-    deepEqual(encoded, Uint8Array.of(0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80));
+    deepEqual(encoded, Uint8Array.of(0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80));
     equal(utf8Decode(encoded), "é€😀");
   });
 
   test("utf8-decode-rejects-overlong-and-surrogates", () => {
-    throws(() => utf8Decode(Uint8Array.of(0xC0, 0xAF)), /not valid UTF-8/);
-    throws(() => utf8Decode(Uint8Array.of(0xED, 0xA0, 0x80)), /not valid UTF-8/);
-    throws(() => utf8Decode(Uint8Array.of(0xE2, 0x82)), /not valid UTF-8/);
+    throws(() => utf8Decode(Uint8Array.of(0xc0, 0xaf)), /not valid UTF-8/);
+    throws(() => utf8Decode(Uint8Array.of(0xed, 0xa0, 0x80)), /not valid UTF-8/);
+    throws(() => utf8Decode(Uint8Array.of(0xe2, 0x82)), /not valid UTF-8/);
   });
 
   test("utf8-encode-rejects-lone-surrogate", () => {

@@ -5,8 +5,19 @@
 // ArrayBuffer.prototype.slice) are wrapped. Plain objects are not counted: an ECMA-419 sample() returns a new one.
 
 const CONSTRUCTORS = [
-  "ArrayBuffer", "DataView", "Uint8Array", "Uint8ClampedArray", "Int8Array", "Uint16Array", "Int16Array",
-  "Uint32Array", "Int32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array",
+  "ArrayBuffer",
+  "DataView",
+  "Uint8Array",
+  "Uint8ClampedArray",
+  "Int8Array",
+  "Uint16Array",
+  "Int16Array",
+  "Uint32Array",
+  "Int32Array",
+  "Float32Array",
+  "Float64Array",
+  "BigInt64Array",
+  "BigUint64Array",
 ] as const;
 const TYPED_ARRAY_METHODS = ["subarray", "slice", "map", "filter"] as const;
 
@@ -20,14 +31,25 @@ export function buffersAllocatedDuring(run: () => void): number {
   for (const name of CONSTRUCTORS) {
     const original = g[name] as new (...args: unknown[]) => object;
     saved.set(name, original);
-    g[name] = new Proxy(original, { construct(target, args, newTarget) { count++; return Reflect.construct(target, args, newTarget); } });
+    g[name] = new Proxy(original, {
+      construct(target, args, newTarget) {
+        count++;
+        return Reflect.construct(target, args, newTarget);
+      },
+    });
   }
   for (const name of TYPED_ARRAY_METHODS) {
     const original = typedArrayPrototype[name] as (...args: unknown[]) => unknown;
     savedMethods.set(name, original);
-    typedArrayPrototype[name] = function (this: unknown, ...args: unknown[]) { count++; return original.apply(this, args); };
+    typedArrayPrototype[name] = function (this: unknown, ...args: unknown[]) {
+      count++;
+      return original.apply(this, args);
+    };
   }
-  ArrayBuffer.prototype.slice = function (this: ArrayBuffer, ...args: [number?, number?]) { count++; return savedSlice.apply(this, args); };
+  ArrayBuffer.prototype.slice = function (this: ArrayBuffer, ...args: [number?, number?]) {
+    count++;
+    return savedSlice.apply(this, args);
+  };
   try {
     run();
   } finally {

@@ -10,7 +10,8 @@ export async function minorCollectionsDuring(run: () => void): Promise<number> {
   gc();
   let minor = 0;
   const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if ((e as unknown as { detail: { kind: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minor++;
+    for (const e of list.getEntries())
+      if ((e as unknown as { detail: { kind: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minor++;
   });
   obs.observe({ entryTypes: ["gc"] });
   run();

@@ -19,27 +19,45 @@ function rig(withClockInModel = false) {
   const clock = new ManualClock();
   const bus = new SimI2CBus(clock);
   const volts = [0.4, 1.7, 2.0, 0];
-  const model = new ADS1115Model({ inputs: { voltage: (_now, input) => volts[input] }, clock: withClockInModel ? clock : undefined });
+  const model = new ADS1115Model({
+    inputs: { voltage: (_now, input) => volts[input] },
+    clock: withClockInModel ? clock : undefined,
+  });
   bus.attach(0x48, model);
   const errors: string[] = [];
-  const make = (extra: Record<string, unknown> = {}) => new ADS1115({
-    sensor: { io: bus.ioClass(), address: 0x48 }, inputs: INPUTS, clock, onError: (e) => errors.push(e.message), ...extra,
-  });
+  const make = (extra: Record<string, unknown> = {}) =>
+    new ADS1115({
+      sensor: { io: bus.ioClass(), address: 0x48 },
+      inputs: INPUTS,
+      clock,
+      onError: (e) => errors.push(e.message),
+      ...extra,
+    });
   return { clock, bus, volts, model, errors, make };
 }
 
 function near(actual: number | undefined, expected: number, tolerance: number, what: string): void {
-  ok(actual !== undefined && Math.abs(actual - expected) <= tolerance, what + ": expected " + expected + " ± " + tolerance + ", got " + actual);
+  ok(
+    actual !== undefined && Math.abs(actual - expected) <= tolerance,
+    what + ": expected " + expected + " ± " + tolerance + ", got " + actual,
+  );
 }
 
 suite("drivers/ads1115", () => {
   test("full-scale-and-lsb-per-gain-table-3", () => {
     // §9.3.2, Table 3: FSR ±6.144 V → LSB 187.5 µV, ±4.096 → 125 µV, ±2.048 → 62.5 µV, ±1.024 → 31.25 µV,
     // ±0.512 → 15.625 µV, ±0.256 → 7.8125 µV.
-    const table: [number, number][] = [[6.144, 187.5], [4.096, 125], [2.048, 62.5], [1.024, 31.25], [0.512, 15.625], [0.256, 7.8125]];
+    const table: [number, number][] = [
+      [6.144, 187.5],
+      [4.096, 125],
+      [2.048, 62.5],
+      [1.024, 31.25],
+      [0.512, 15.625],
+      [0.256, 7.8125],
+    ];
     for (const [fsr, microvolts] of table) near(lsbVolts(fsr) * 1e6, microvolts, 1e-9, "LSB at ±" + fsr + " V");
     // §9.3.3, Table 4 (ideal output codes): +FS (2^15 − 1)/2^15 · FS → 0x7FFF; −FS → 0x8000; one LSB → 0x0001.
-    near(codeToVolts(0x7FFF, 2.048), 2.048 * 32767 / 32768, 1e-12, "+FS");
+    near(codeToVolts(0x7fff, 2.048), (2.048 * 32767) / 32768, 1e-12, "+FS");
     equal(codeToVolts(-0x8000, 2.048), -2.048, "−FS");
     near(codeToVolts(1, 0.256), 7.8125e-6, 1e-15, "1 LSB at ±0.256 V");
     equal(conversionMs(860), 1000 / 860);
@@ -86,7 +104,10 @@ suite("drivers/ads1115", () => {
     r.clock.advance(100);
     equal(s.sample(), undefined);
     await settle();
-    ok(/conversion round still running \(sampled sooner than its 250.0 ms\)/.test(r.errors[0] ?? ""), String(r.errors[0]));
+    ok(
+      /conversion round still running \(sampled sooner than its 250.0 ms\)/.test(r.errors[0] ?? ""),
+      String(r.errors[0]),
+    );
     r.clock.advance(200);
     ok(s.sample(), "the round finished meanwhile");
   });
@@ -182,11 +203,17 @@ suite("drivers/ads1115", () => {
 
   test("not-an-ads1115-rejected", () => {
     const r = rig();
-    throws(() => new ADS1115({ sensor: { io: r.bus.ioClass(), address: 0x49 }, inputs: INPUTS, clock: r.clock }), /no working sensor at address 0x49/);
+    throws(
+      () => new ADS1115({ sensor: { io: r.bus.ioClass(), address: 0x49 }, inputs: INPUTS, clock: r.clock }),
+      /no working sensor at address 0x49/,
+    );
     // A part that ignores the configuration write is not an ADS1115.
     const bus = new SimI2CBus(r.clock);
     bus.attach(0x48, { write() {}, read: (n: number) => new Uint8Array(n) });
-    throws(() => new ADS1115({ sensor: { io: bus.ioClass(), address: 0x48 }, inputs: INPUTS, clock: r.clock }), /config reads back 0x0, not the 0x583 written/);
+    throws(
+      () => new ADS1115({ sensor: { io: bus.ioClass(), address: 0x48 }, inputs: INPUTS, clock: r.clock }),
+      /config reads back 0x0, not the 0x583 written/,
+    );
   });
 
   test("configure-changes-only-given-options", () => {
@@ -224,14 +251,23 @@ suite("drivers/ads1115", () => {
     const r = rig();
     let writes = 0;
     const bus = new SimI2CBus(r.clock);
-    bus.attach(0x48, { write() { writes++; }, read: (n: number) => new Uint8Array(n) });
+    bus.attach(0x48, {
+      write() {
+        writes++;
+      },
+      read: (n: number) => new Uint8Array(n),
+    });
     const io = bus.ioClass();
-    const make = (o: Record<string, unknown>) => new ADS1115({ sensor: { io, address: 0x48 }, inputs: INPUTS, clock: r.clock, ...o });
+    const make = (o: Record<string, unknown>) =>
+      new ADS1115({ sensor: { io, address: 0x48 }, inputs: INPUTS, clock: r.clock, ...o });
     throws(() => make({ sensor: { io, address: 0x40 } }), /"sensor.address" must be 0x48 to 0x4b/);
     throws(() => make({ inputs: [] }), /"inputs" must be an array of 1 to 8/);
     throws(() => make({ inputs: [{ name: "a", channel: 4 }] }), /"inputs\[0\].channel"/);
     throws(() => make({ inputs: [{ name: "a", channel: 0, gain: 5 }] }), /"inputs\[0\].gain" must be one of 6.144/);
-    throws(() => make({ inputs: [{ name: "a", channel: 0, scale: { from: [1, 1], to: [0, 1] } }] }), /"inputs\[0\].scale"/);
+    throws(
+      () => make({ inputs: [{ name: "a", channel: 0, scale: { from: [1, 1], to: [0, 1] } }] }),
+      /"inputs\[0\].scale"/,
+    );
     throws(() => make({ dataRate: 100 }), /"dataRate" must be one of 8, 16/);
     throws(() => make({ mode: "continuous" }), /converts one input; 2 are declared/);
     throws(() => make({ clock: undefined }), /"clock" is needed/);
@@ -239,12 +275,32 @@ suite("drivers/ads1115", () => {
   });
 
   test("declaration-validated-naming-the-field", () => {
-    const inputs = [{ name: "pressure", channel: 1, gain: 4.096, scale: { from: [0.5, 4.5], to: [0, 10], unit: "bar" } }];
-    throws(() => parseConfig({ sensors: [{ part: "ads1115" }] }), /^config\.sensors\[0\]\.inputs: expected 1 to 8 inputs/);
-    throws(() => parseConfig({ sensors: [{ part: "ads1115", inputs: [{ ...inputs[0], gain: 5 }] }] }), /^config\.sensors\[0\]\.inputs\[0\]\.gain: expected one of 6.144, 4.096/);
-    throws(() => parseConfig({ sensors: [{ part: "ads1115", inputs: [{ ...inputs[0], scale: { from: [0.5], to: [0, 10] } }] }] }), /^config\.sensors\[0\]\.inputs\[0\]\.scale\.from: expected two numbers/);
-    throws(() => parseConfig({ sensors: [{ part: "ads1115", inputs: [inputs[0], inputs[0]] }] }), /^config\.sensors\[0\]\.inputs\[1\]\.name: "pressure" is used twice/);
-    throws(() => parseConfig({ sensors: [{ part: "ads1115", inputs, dataRate: 100 }] }), /^config\.sensors\[0\]\.dataRate: expected one of 8, 16/);
+    const inputs = [
+      { name: "pressure", channel: 1, gain: 4.096, scale: { from: [0.5, 4.5], to: [0, 10], unit: "bar" } },
+    ];
+    throws(
+      () => parseConfig({ sensors: [{ part: "ads1115" }] }),
+      /^config\.sensors\[0\]\.inputs: expected 1 to 8 inputs/,
+    );
+    throws(
+      () => parseConfig({ sensors: [{ part: "ads1115", inputs: [{ ...inputs[0], gain: 5 }] }] }),
+      /^config\.sensors\[0\]\.inputs\[0\]\.gain: expected one of 6.144, 4.096/,
+    );
+    throws(
+      () =>
+        parseConfig({
+          sensors: [{ part: "ads1115", inputs: [{ ...inputs[0], scale: { from: [0.5], to: [0, 10] } }] }],
+        }),
+      /^config\.sensors\[0\]\.inputs\[0\]\.scale\.from: expected two numbers/,
+    );
+    throws(
+      () => parseConfig({ sensors: [{ part: "ads1115", inputs: [inputs[0], inputs[0]] }] }),
+      /^config\.sensors\[0\]\.inputs\[1\]\.name: "pressure" is used twice/,
+    );
+    throws(
+      () => parseConfig({ sensors: [{ part: "ads1115", inputs, dataRate: 100 }] }),
+      /^config\.sensors\[0\]\.dataRate: expected one of 8, 16/,
+    );
     const d = parseConfig({ sensors: [{ part: "ads1115", inputs }] }).sensors[0];
     const [channel] = ads1115Part.channels(d);
     equal(channel.key, "pressure");

@@ -32,11 +32,14 @@ function rig(options: { pin?: number; motion?: Motion } = {}) {
     model.onInterrupt = (level) => gpio.set(pin, level ? 1 : 0);
   }
   const errors: string[] = [];
-  const make = (extra: Partial<ADXL345Options> = {}) => new ADXL345({
-    sensor: { io: bus.ioClass(), address: 0x53 }, clock,
-    interrupt: options.pin !== undefined ? { io: gpio.ioDigital(), pin: options.pin } : undefined,
-    onError: (e) => errors.push(e.message), ...extra,
-  });
+  const make = (extra: Partial<ADXL345Options> = {}) =>
+    new ADXL345({
+      sensor: { io: bus.ioClass(), address: 0x53 },
+      clock,
+      interrupt: options.pin !== undefined ? { io: gpio.ioDigital(), pin: options.pin } : undefined,
+      onError: (e) => errors.push(e.message),
+      ...extra,
+    });
   return { clock, bus, gpio, model, errors, make };
 }
 
@@ -44,9 +47,17 @@ function rig(options: { pin?: number; motion?: Motion } = {}) {
 function registers(r: ReturnType<typeof rig>) {
   const io = new (r.bus.ioClass())({ address: 0x53 });
   return {
-    get(reg: number): number { io.write(Uint8Array.of(reg)); return new Uint8Array(io.read(1))[0]; },
-    set(reg: number, value: number): void { io.write(Uint8Array.of(reg, value)); },
-    entry(): Int16Array { io.write(Uint8Array.of(Register.dataX0)); return new Int16Array(io.read(6)); },
+    get(reg: number): number {
+      io.write(Uint8Array.of(reg));
+      return new Uint8Array(io.read(1))[0];
+    },
+    set(reg: number, value: number): void {
+      io.write(Uint8Array.of(reg, value));
+    },
+    entry(): Int16Array {
+      io.write(Uint8Array.of(Register.dataX0));
+      return new Int16Array(io.read(6));
+    },
   };
 }
 
@@ -54,8 +65,8 @@ suite("drivers/adxl345", () => {
   test("reset-values-and-device-id", () => {
     // Table 19: DEVID 0xE5, BW_RATE 0x0A, INT_SOURCE 0x02 (samples = 0 sets the watermark bit), others 0x00.
     const reg = registers(rig());
-    equal(reg.get(Register.devid), 0xE5);
-    equal(reg.get(Register.bwRate), 0x0A);
+    equal(reg.get(Register.devid), 0xe5);
+    equal(reg.get(Register.bwRate), 0x0a);
     equal(reg.get(Register.intSource), 0x02);
     equal(reg.get(Register.powerCtl), 0x00);
     equal(reg.get(Register.fifoStatus), 0x00);
@@ -63,13 +74,16 @@ suite("drivers/adxl345", () => {
 
   test("wrong-device-id-throws-naming-address", () => {
     const r = rig();
-    r.model.registers[Register.devid] = 0xE6;
+    r.model.registers[Register.devid] = 0xe6;
     throws(() => r.make(), /no working sensor at address 0x53 \(DEVID is 0xe6, not 0xe5\)/);
   });
 
   test("absent-sensor-throws-naming-address", () => {
     const r = rig();
-    throws(() => r.make({ sensor: { io: r.bus.ioClass(), address: 0x1D } }), /ADXL345: no working sensor at address 0x1d/);
+    throws(
+      () => r.make({ sensor: { io: r.bus.ioClass(), address: 0x1d } }),
+      /ADXL345: no working sensor at address 0x1d/,
+    );
   });
 
   test("invalid-options-rejected-before-io", () => {
@@ -81,10 +95,13 @@ suite("drivers/adxl345", () => {
     throws(() => r.make({ fullResolution: 1 as never }), /option "fullResolution"/);
     throws(() => r.make({ ringFrames: 8 }), /option "ringFrames"/);
     throws(() => r.make({ pollMs: 0 }), /option "pollMs"/);
-    throws(() => r.make({ sensor: { io: r.bus.ioClass(), address: 0x68 } }), /option "sensor.address" must be 0x53 or 0x1d/);
+    throws(
+      () => r.make({ sensor: { io: r.bus.ioClass(), address: 0x68 } }),
+      /option "sensor.address" must be 0x53 or 0x1d/,
+    );
     throws(() => r.make({ clock: undefined as never }), /option "clock"/);
     throws(() => r.make({ interrupt: { io: r.gpio.ioDigital(), pin: -1 } }), /option "interrupt.pin"/);
-    equal(r.model.registers[Register.bwRate], 0x0A, "no register was written");
+    equal(r.model.registers[Register.bwRate], 0x0a, "no register was written");
     equal(r.model.registers[Register.powerCtl], 0);
   });
 
@@ -111,11 +128,11 @@ suite("drivers/adxl345", () => {
     reg.set(Register.fifoCtl, FifoCtl.stream | 16);
     reg.set(Register.powerCtl, PowerCtl.measure);
     r.clock.advance(100); // 80 samples at 800 Hz
-    equal(reg.get(Register.fifoStatus) & 0x3F, 32);
+    equal(reg.get(Register.fifoStatus) & 0x3f, 32);
     equal(reg.get(Register.intSource) & (Int.overrun | Int.watermark), Int.overrun | Int.watermark);
     equal(reg.entry()[0], 49, "the oldest kept entry is sample 49 of 80");
     equal(reg.get(Register.intSource) & Int.overrun, 0, "reading the FIFO clears overrun");
-    equal(reg.get(Register.fifoStatus) & 0x3F, 31);
+    equal(reg.get(Register.fifoStatus) & 0x3f, 31);
   });
 
   test("upper-data-rates-lsb-is-zero-in-full-resolution", () => {
@@ -128,7 +145,10 @@ suite("drivers/adxl345", () => {
     reg.set(Register.powerCtl, PowerCtl.measure);
     r.clock.advance(20);
     let odd = 0;
-    for (let i = 0; i < 32; i++) { const e = reg.entry(); odd += (e[0] & 1) + (e[1] & 1) + (e[2] & 1); }
+    for (let i = 0; i < 32; i++) {
+      const e = reg.entry();
+      odd += (e[0] & 1) + (e[1] & 1) + (e[2] & 1);
+    }
     equal(odd, 0);
   });
 
@@ -239,7 +259,8 @@ suite("drivers/adxl345", () => {
   test("stuck-part-reports-no-samples", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(100); s.sample();
+    r.clock.advance(100);
+    s.sample();
     r.model.faults.stuck = true;
     r.clock.advance(1000);
     equal(s.sample(), undefined);
@@ -253,7 +274,8 @@ suite("drivers/adxl345", () => {
   test("frozen-output-reported", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(100); s.sample();
+    r.clock.advance(100);
+    s.sample();
     r.model.faults.frozen = true;
     r.clock.advance(100);
     equal(s.sample(), undefined);
@@ -264,12 +286,16 @@ suite("drivers/adxl345", () => {
   test("out-of-range-reported", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(100); s.sample();
+    r.clock.advance(100);
+    s.sample();
     r.model.faults.outOfRange = true;
     r.clock.advance(100);
     equal(s.sample(), undefined);
     await settle();
-    ok(/x axis at the end of its range for all 160 samples \(out of range\)/.test(r.errors[0] ?? ""), String(r.errors[0]));
+    ok(
+      /x axis at the end of its range for all 160 samples \(out of range\)/.test(r.errors[0] ?? ""),
+      String(r.errors[0]),
+    );
   });
 
   test("configure-changes-only-given-options", () => {
@@ -326,6 +352,9 @@ suite("drivers/adxl345", () => {
     equal((s.sample() as { vibration: { samples: number } }).vibration.samples, 1600);
     equal(s.health?.().overflows, 0);
     s.close();
-    throws(() => adxl345Part.create(d, { i2c: r.bus.ioClass(), clock: r.clock }, () => {}), /pin 7 is declared .* no digital IO/);
+    throws(
+      () => adxl345Part.create(d, { i2c: r.bus.ioClass(), clock: r.clock }, () => {}),
+      /pin 7 is declared .* no digital IO/,
+    );
   });
 });

@@ -3,7 +3,12 @@ import { suite, test, equal, ok, throws, settle, deepEqual } from "../../../harn
 import BME280 from "telltale/drivers/bme280/bme280";
 import { BME280Model, EXAMPLE_CALIBRATION, encodeCalibration } from "telltale/drivers/bme280/model";
 import {
-  parseCalibration, temperatureFine, fineToCentiCelsius, compensateHumidity, compensatePressure64, compensatePressure32,
+  parseCalibration,
+  temperatureFine,
+  fineToCentiCelsius,
+  compensateHumidity,
+  compensatePressure64,
+  compensatePressure32,
   type Calibration,
 } from "telltale/drivers/bme280/compensation";
 import { Register, measurementTimeMs } from "telltale/drivers/bme280/registers";
@@ -15,7 +20,9 @@ import { ManualClock } from "../../../support/manual-clock.js";
 
 // Reference formulas written from the datasheet (§4.2.3 / §8.2) in BigInt, wrapping after every C operation
 // exactly as int32_t / uint32_t / int64_t arithmetic does on a two's complement CPU.
-const I32 = (x: bigint) => BigInt.asIntN(32, x), U32 = (x: bigint) => BigInt.asUintN(32, x), I64 = (x: bigint) => BigInt.asIntN(64, x);
+const I32 = (x: bigint) => BigInt.asIntN(32, x),
+  U32 = (x: bigint) => BigInt.asUintN(32, x),
+  I64 = (x: bigint) => BigInt.asIntN(64, x);
 const B = BigInt;
 /** Arithmetic shift right (floor): XS's BigInt `>>` rounds some negative exact multiples wrongly (-16n >> 4n is -2n). */
 const sar = (x: bigint, n: bigint) => (x >= 0n ? x >> n : -((-x - 1n) >> n) - 1n);
@@ -78,7 +85,12 @@ function refP32(c: Calibration, tFine: number, adcP: number): number {
 /** xorshift32: the same pseudo-random vectors in Node and XS. */
 function random(seed: number): (n: number) => number {
   let s = seed | 0;
-  return (n) => { s ^= s << 13; s ^= s >> 17; s ^= s << 5; return ((s >>> 0) % n); };
+  return (n) => {
+    s ^= s << 13;
+    s ^= s >> 17;
+    s ^= s << 5;
+    return (s >>> 0) % n;
+  };
 }
 
 function randomCalibration(r: (n: number) => number, realistic: boolean): Calibration {
@@ -87,24 +99,73 @@ function randomCalibration(r: (n: number) => number, realistic: boolean): Calibr
   const e = EXAMPLE_CALIBRATION;
   return realistic
     ? {
-      digT1: near(e.digT1, 2000), digT2: near(e.digT2, 2000), digT3: near(e.digT3, 500),
-      digP1: near(e.digP1, 3000), digP2: near(e.digP2, 1000), digP3: near(e.digP3, 500), digP4: near(e.digP4, 2000),
-      digP5: near(e.digP5, 200), digP6: near(e.digP6, 20), digP7: near(e.digP7, 3000), digP8: near(e.digP8, 3000), digP9: near(e.digP9, 2000),
-      digH1: r(256), digH2: near(e.digH2, 100), digH3: r(256), digH4: near(e.digH4, 200), digH5: near(e.digH5, 50), digH6: r(256) - 128,
-    }
+        digT1: near(e.digT1, 2000),
+        digT2: near(e.digT2, 2000),
+        digT3: near(e.digT3, 500),
+        digP1: near(e.digP1, 3000),
+        digP2: near(e.digP2, 1000),
+        digP3: near(e.digP3, 500),
+        digP4: near(e.digP4, 2000),
+        digP5: near(e.digP5, 200),
+        digP6: near(e.digP6, 20),
+        digP7: near(e.digP7, 3000),
+        digP8: near(e.digP8, 3000),
+        digP9: near(e.digP9, 2000),
+        digH1: r(256),
+        digH2: near(e.digH2, 100),
+        digH3: r(256),
+        digH4: near(e.digH4, 200),
+        digH5: near(e.digH5, 50),
+        digH6: r(256) - 128,
+      }
     : {
-      digT1: r(65536), digT2: s16(), digT3: s16(), digP1: r(65535) + 1, digP2: s16(), digP3: s16(), digP4: s16(), digP5: s16(),
-      digP6: s16(), digP7: s16(), digP8: s16(), digP9: s16(),
-      digH1: r(256), digH2: s16(), digH3: r(256), digH4: r(4096) - 2048, digH5: r(4096) - 2048, digH6: r(256) - 128,
-    };
+        digT1: r(65536),
+        digT2: s16(),
+        digT3: s16(),
+        digP1: r(65535) + 1,
+        digP2: s16(),
+        digP3: s16(),
+        digP4: s16(),
+        digP5: s16(),
+        digP6: s16(),
+        digP7: s16(),
+        digP8: s16(),
+        digP9: s16(),
+        digH1: r(256),
+        digH2: s16(),
+        digH3: r(256),
+        digH4: r(4096) - 2048,
+        digH5: r(4096) - 2048,
+        digH6: r(256) - 128,
+      };
 }
 
-interface Env { t: number; p: number; h: number; temperature(): number; pressure(): number; humidity(): number }
+interface Env {
+  t: number;
+  p: number;
+  h: number;
+  temperature(): number;
+  pressure(): number;
+  humidity(): number;
+}
 
 function rig(chip: "bme280" | "bmp280" = "bme280") {
   const clock = new ManualClock();
   const bus = new SimI2CBus(clock);
-  const env: Env = { t: 21.5, p: 1013.25, h: 40, temperature() { return this.t; }, pressure() { return this.p; }, humidity() { return this.h; } };
+  const env: Env = {
+    t: 21.5,
+    p: 1013.25,
+    h: 40,
+    temperature() {
+      return this.t;
+    },
+    pressure() {
+      return this.p;
+    },
+    humidity() {
+      return this.h;
+    },
+  };
   const model = new BME280Model({ environment: env, chip });
   bus.attach(0x76, model);
   const errors: string[] = [];
@@ -114,7 +175,10 @@ function rig(chip: "bme280" | "bmp280" = "bme280") {
 }
 
 function near(actual: number | undefined, expected: number, tolerance: number, what: string): void {
-  ok(actual !== undefined && Math.abs(actual - expected) <= tolerance, what + ": expected " + expected + " ± " + tolerance + ", got " + actual);
+  ok(
+    actual !== undefined && Math.abs(actual - expected) <= tolerance,
+    what + ": expected " + expected + " ± " + tolerance + ", got " + actual,
+  );
 }
 
 suite("drivers/bme280 (compensation)", () => {
@@ -135,10 +199,12 @@ suite("drivers/bme280 (compensation)", () => {
   test("trimming-parameters-h4-h5-nibbles-and-signs", () => {
     // §4.2.2, Table 16: dig_H4 = 0xE4[7:0]<<4 | 0xE5[3:0]; dig_H5 = 0xE6[7:0]<<4 | 0xE5[7:4]; signed.
     const tp = new Uint8Array(26);
-    tp[0] = 0x70; tp[1] = 0x6B; // dig_T1 27504 (unsigned)
-    tp[2] = 0x18; tp[3] = 0xFC; // dig_T2 -1000 (signed)
-    tp[25] = 0x4B;              // dig_H1 75
-    const c = parseCalibration(tp, Uint8Array.of(0x6A, 0x01, 0x00, 0x13, 0x95, 0xF0, 0xE2));
+    tp[0] = 0x70;
+    tp[1] = 0x6b; // dig_T1 27504 (unsigned)
+    tp[2] = 0x18;
+    tp[3] = 0xfc; // dig_T2 -1000 (signed)
+    tp[25] = 0x4b; // dig_H1 75
+    const c = parseCalibration(tp, Uint8Array.of(0x6a, 0x01, 0x00, 0x13, 0x95, 0xf0, 0xe2));
     equal(c.digT1, 27504);
     equal(c.digT2, -1000);
     equal(c.digH1, 75);
@@ -158,7 +224,9 @@ suite("drivers/bme280 (compensation)", () => {
     const r = random(12345);
     for (let i = 0; i < 400; i++) {
       const c = randomCalibration(r, true);
-      const adcT = 400000 + r(250000), adcP = 200000 + r(450000), adcH = 20000 + r(40000);
+      const adcT = 400000 + r(250000),
+        adcP = 200000 + r(450000),
+        adcH = 20000 + r(40000);
       const t = refT(c, adcT);
       const tFine = temperatureFine(c, adcT);
       equal(tFine, t.tFine, "t_fine, adc_T " + adcT);
@@ -174,7 +242,9 @@ suite("drivers/bme280 (compensation)", () => {
     const r = random(99);
     for (let i = 0; i < 400; i++) {
       const c = randomCalibration(r, false);
-      const adcT = r(1 << 20), adcP = r(1 << 20), adcH = r(1 << 16);
+      const adcT = r(1 << 20),
+        adcP = r(1 << 20),
+        adcH = r(1 << 16);
       const tFine = temperatureFine(c, adcT);
       equal(tFine, refT(c, adcT).tFine, "t_fine");
       equal(compensateHumidity(c, tFine, adcH), refH(c, tFine, adcH), "H");
@@ -215,16 +285,20 @@ suite("drivers/bme280", () => {
   test("sample-returns-new-object-each-call", () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(3); s.sample();
-    r.clock.advance(10); const a = s.sample();
-    r.clock.advance(10); const b = s.sample();
+    r.clock.advance(3);
+    s.sample();
+    r.clock.advance(10);
+    const a = s.sample();
+    r.clock.advance(10);
+    const b = s.sample();
     ok(a && b && a !== b && a.thermometer !== b.thermometer && a.barometer !== b.barometer);
   });
 
   test("read-before-conversion-done-reports-and-keeps-conversion", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(3); s.sample();
+    r.clock.advance(3);
+    s.sample();
     r.clock.advance(5); // x1/x1/x1 takes up to 9.3 ms
     equal(s.sample(), undefined);
     equal(r.errors.length, 0, "error must be deferred");
@@ -241,7 +315,8 @@ suite("drivers/bme280", () => {
     const r = rig();
     const s = r.make({ oversampling: { temperature: 16, pressure: 16, humidity: 16 } });
     near(s.measurementTime, 112.8, 1e-9, "§9.1");
-    r.clock.advance(3); s.sample();
+    r.clock.advance(3);
+    s.sample();
     r.clock.advance(100);
     equal(s.sample(), undefined, "not yet after 100 ms");
     r.clock.advance(13);
@@ -255,7 +330,8 @@ suite("drivers/bme280", () => {
     const r = rig("bmp280");
     const s = r.make();
     equal(s.chipId, 0x58);
-    r.clock.advance(3); s.sample();
+    r.clock.advance(3);
+    s.sample();
     r.clock.advance(10);
     const v = s.sample();
     ok(v);
@@ -283,7 +359,8 @@ suite("drivers/bme280", () => {
   test("nack-reports-error-and-recovers", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(3); s.sample();
+    r.clock.advance(3);
+    s.sample();
     r.clock.advance(10);
     r.model.faults.nack = true;
     equal(s.sample(), undefined);
@@ -298,7 +375,8 @@ suite("drivers/bme280", () => {
   test("out-of-range-skipped-value-reports-error-then-recovers", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(3); s.sample();
+    r.clock.advance(3);
+    s.sample();
     r.model.faults.outOfRange = true;
     r.clock.advance(10);
     equal(s.sample(), undefined);
@@ -312,11 +390,14 @@ suite("drivers/bme280", () => {
   test("frozen-model-repeats-last-data", () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(3); s.sample();
-    r.clock.advance(10); const a = s.sample();
+    r.clock.advance(3);
+    s.sample();
+    r.clock.advance(10);
+    const a = s.sample();
     r.model.faults.frozen = true;
     r.env.t = 30;
-    r.clock.advance(10); const b = s.sample();
+    r.clock.advance(10);
+    const b = s.sample();
     ok(a && b);
     equal(b.thermometer.temperature, a.thermometer.temperature);
   });
@@ -324,10 +405,11 @@ suite("drivers/bme280", () => {
   test("lost-configuration-is-reported-and-reprogrammed", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(3); s.sample();
+    r.clock.advance(3);
+    s.sample();
     r.clock.advance(10);
     const other = new (r.bus.ioClass())({ address: 0x76 });
-    other.write(Uint8Array.of(Register.reset, 0xB6)); // a brown-out, as far as the driver can tell
+    other.write(Uint8Array.of(Register.reset, 0xb6)); // a brown-out, as far as the driver can tell
     r.clock.advance(3);
     equal(s.sample(), undefined);
     await settle();
@@ -339,7 +421,8 @@ suite("drivers/bme280", () => {
   test("configure-changes-only-given-options", () => {
     const r = rig();
     const s = r.make({ oversampling: { temperature: 2, pressure: 4, humidity: 8 } });
-    r.clock.advance(3); s.sample();
+    r.clock.advance(3);
+    s.sample();
     r.clock.advance(50);
     s.configure({ filter: 4 });
     deepEqual(s.configuration.oversampling, { temperature: 2, pressure: 4, humidity: 8 });
@@ -349,7 +432,8 @@ suite("drivers/bme280", () => {
     equal(r.model.registers[Register.controlMeasurement] >> 2, (2 << 3) | 3, "oversampling kept");
     s.configure({ oversampling: { pressure: 0 } });
     deepEqual(s.configuration.oversampling, { temperature: 2, pressure: 0, humidity: 8 });
-    r.clock.advance(50); s.sample();
+    r.clock.advance(50);
+    s.sample();
     r.clock.advance(50);
     const v = s.sample();
     ok(v);
@@ -393,8 +477,10 @@ suite("drivers/bme280", () => {
   test("iir-filter-smooths-a-step", () => {
     const r = rig();
     const s = r.make({ filter: 16, oversampling: { temperature: 1, pressure: 1, humidity: 0 } });
-    r.clock.advance(3); s.sample();
-    r.clock.advance(10); s.sample();
+    r.clock.advance(3);
+    s.sample();
+    r.clock.advance(10);
+    s.sample();
     r.env.t = 31.5;
     r.clock.advance(10);
     const v = s.sample();
@@ -406,7 +492,8 @@ suite("drivers/bme280", () => {
   test("close-twice-and-use-after-close", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(3); s.sample();
+    r.clock.advance(3);
+    s.sample();
     r.model.faults.nack = true;
     r.clock.advance(10);
     s.sample();
@@ -421,7 +508,10 @@ suite("drivers/bme280", () => {
   test("invalid-options-rejected-before-io", () => {
     const r = rig();
     throws(() => r.make({ sensor: { io: r.bus.ioClass(), address: 0x44 } }), /"sensor.address" must be 0x76 or 0x77/);
-    throws(() => r.make({ oversampling: { temperature: 3 } }), /"oversampling.temperature" must be one of 1, 2, 4, 8, 16, got 3/);
+    throws(
+      () => r.make({ oversampling: { temperature: 3 } }),
+      /"oversampling.temperature" must be one of 1, 2, 4, 8, 16, got 3/,
+    );
     throws(() => r.make({ oversampling: { temperature: 0 } }), /"oversampling.temperature"/);
     throws(() => r.make({ mode: "turbo" }), /"mode" must be one of sleep, forced, normal/);
     throws(() => r.make({ standby: 7 }), /"standby"/);
@@ -432,14 +522,28 @@ suite("drivers/bme280", () => {
   });
 
   test("declaration-validated-naming-the-field", () => {
-    throws(() => parseConfig({ sensors: [{ part: "bme280", oversampling: { temperature: 3 } }] }),
-      /^config\.sensors\[0\]\.oversampling\.temperature: expected one of 1, 2, 4, 8, 16, got 3/);
-    throws(() => parseConfig({ sensors: [{ part: "bme280", oversampling: { temp: 1 } }] }), /^config\.sensors\[0\]\.oversampling\.temp: unknown option/);
-    throws(() => parseConfig({ sensors: [{ part: "bme280", filter: 5 }] }), /^config\.sensors\[0\]\.filter: expected one of 0, 2, 4, 8, 16/);
-    throws(() => parseConfig({ sensors: [{ part: "bme280", address: 0x44 }] }), /^config\.sensors\[0\]\.address: a bme280 answers at 0x76 or 0x77/);
+    throws(
+      () => parseConfig({ sensors: [{ part: "bme280", oversampling: { temperature: 3 } }] }),
+      /^config\.sensors\[0\]\.oversampling\.temperature: expected one of 1, 2, 4, 8, 16, got 3/,
+    );
+    throws(
+      () => parseConfig({ sensors: [{ part: "bme280", oversampling: { temp: 1 } }] }),
+      /^config\.sensors\[0\]\.oversampling\.temp: unknown option/,
+    );
+    throws(
+      () => parseConfig({ sensors: [{ part: "bme280", filter: 5 }] }),
+      /^config\.sensors\[0\]\.filter: expected one of 0, 2, 4, 8, 16/,
+    );
+    throws(
+      () => parseConfig({ sensors: [{ part: "bme280", address: 0x44 }] }),
+      /^config\.sensors\[0\]\.address: a bme280 answers at 0x76 or 0x77/,
+    );
     const c = parseConfig({ sensors: [{ part: "bme280", humidity: false }] });
     equal(c.sensors[0].address, 0x76);
-    deepEqual(bme280Part.channels(c.sensors[0]).map((ch) => ch.key), ["temperature", "pressure"]);
+    deepEqual(
+      bme280Part.channels(c.sensors[0]).map((ch) => ch.key),
+      ["temperature", "pressure"],
+    );
     deepEqual((c.sensors[0].options.oversampling as Record<string, number>).humidity, 0);
   });
 
@@ -449,7 +553,8 @@ suite("drivers/bme280", () => {
     const world = createSimWorld(clock, [declaration], { noise: 0 });
     ok(world.attached.get("bme280") instanceof BME280Model);
     const s = bme280Part.create(declaration, { i2c: world.bus.ioClass(), clock }, () => {});
-    clock.advance(3); s.sample();
+    clock.advance(3);
+    s.sample();
     clock.advance(10);
     const v = s.sample() as { thermometer: { temperature: number }; barometer: { pressure: number } };
     near(v.thermometer.temperature, world.machine.temperature(world.elapsed(clock.now())), 0.1, "°C from the machine");

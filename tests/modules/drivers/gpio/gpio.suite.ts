@@ -17,16 +17,26 @@ suite("drivers/gpio digital-input", () => {
   test("bounces-within-the-window-are-ignored", () => {
     const r = rig();
     const changes: number[] = [];
-    const door = new DigitalInput({ sensor: { io: r.Digital, pin: 2 }, clock: r.clock, debounceMs: 50, onChange: (s) => changes.push(s) });
+    const door = new DigitalInput({
+      sensor: { io: r.Digital, pin: 2 },
+      clock: r.clock,
+      debounceMs: 50,
+      onChange: (s) => changes.push(s),
+    });
     equal(door.state, 1, "pull-up: an open contact reads 1");
     // The contact closes with five bounces over 8 ms.
-    for (const level of [0, 1, 0, 1, 0]) { r.gpio.set(2, level); r.clock.advance(2); }
+    for (const level of [0, 1, 0, 1, 0]) {
+      r.gpio.set(2, level);
+      r.clock.advance(2);
+    }
     equal(door.state, 1, "not settled yet");
     r.clock.advance(49);
     equal(door.state, 0);
     equal(door.changes, 1);
     // A 20 ms glitch back to 1 settles at the old level: no change.
-    r.gpio.set(2, 1); r.clock.advance(20); r.gpio.set(2, 0);
+    r.gpio.set(2, 1);
+    r.clock.advance(20);
+    r.gpio.set(2, 0);
     r.clock.advance(100);
     equal(door.changes, 1);
     const s = door.sample();
@@ -38,7 +48,13 @@ suite("drivers/gpio digital-input", () => {
 
   test("zero-debounce-and-invert", () => {
     const r = rig();
-    const float = new DigitalInput({ sensor: { io: r.Digital, pin: 3 }, clock: r.clock, debounceMs: 0, pull: "down", invert: true });
+    const float = new DigitalInput({
+      sensor: { io: r.Digital, pin: 3 },
+      clock: r.clock,
+      debounceMs: 0,
+      pull: "down",
+      invert: true,
+    });
     equal(float.state, 1, "pulled down, inverted");
     r.gpio.set(3, 1);
     r.clock.advance(0);
@@ -48,8 +64,14 @@ suite("drivers/gpio digital-input", () => {
 
   test("invalid-options-and-close-twice", () => {
     const r = rig();
-    throws(() => new DigitalInput({ sensor: { io: r.Digital, pin: 2 }, clock: r.clock, debounceMs: -1 }), /option "debounceMs"/);
-    throws(() => new DigitalInput({ sensor: { io: r.Digital, pin: 2 }, clock: r.clock, pull: "sideways" as never }), /option "pull"/);
+    throws(
+      () => new DigitalInput({ sensor: { io: r.Digital, pin: 2 }, clock: r.clock, debounceMs: -1 }),
+      /option "debounceMs"/,
+    );
+    throws(
+      () => new DigitalInput({ sensor: { io: r.Digital, pin: 2 }, clock: r.clock, pull: "sideways" as never }),
+      /option "pull"/,
+    );
     throws(() => new DigitalInput({ sensor: { io: r.Digital, pin: 1.5 }, clock: r.clock }), /option "sensor.pin"/);
     const changes: number[] = [];
     const d = new DigitalInput({ sensor: { io: r.Digital, pin: 2 }, clock: r.clock, onChange: (s) => changes.push(s) });
@@ -84,9 +106,19 @@ suite("drivers/gpio pulse-counter", () => {
     // A quadrature counter (Moddable's ESP32 pulsecount decodes two phases) can count down: that is a fault, not 0 Hz.
     const r = rig();
     const values = [10, 4];
-    class Backwards { read(): number { return values.shift() ?? 4; } write(): void {} close(): void {} }
+    class Backwards {
+      read(): number {
+        return values.shift() ?? 4;
+      }
+      write(): void {}
+      close(): void {}
+    }
     const errors: string[] = [];
-    const tach = new PulseCounter({ sensor: { io: Backwards, pin: 8 }, clock: r.clock, onError: (e) => errors.push(e.message) });
+    const tach = new PulseCounter({
+      sensor: { io: Backwards, pin: 8 },
+      clock: r.clock,
+      onError: (e) => errors.push(e.message),
+    });
     r.clock.advance(100);
     equal(tach.sample(), undefined);
     equal(errors.length, 0, "deferred");
@@ -96,7 +128,10 @@ suite("drivers/gpio pulse-counter", () => {
     tach.close();
     tach.close();
     throws(() => tach.sample(), /pulse-counter: closed/);
-    throws(() => pulseCounterPart.options({ pulsesPerRevolution: 0 }, "sensors[4]."), /^sensors\[4\]\.pulsesPerRevolution/);
+    throws(
+      () => pulseCounterPart.options({ pulsesPerRevolution: 0 }, "sensors[4]."),
+      /^sensors\[4\]\.pulsesPerRevolution/,
+    );
   });
 });
 
@@ -121,7 +156,14 @@ suite("drivers/gpio relay", () => {
     equal(r.gpio.level(21), 0);
     equal(relay.on, true);
     relay.close();
-    equal(r.gpio.writes(21).map((w) => w.value).join(","), "1,0,1", "closing leaves the relay off");
+    equal(
+      r.gpio
+        .writes(21)
+        .map((w) => w.value)
+        .join(","),
+      "1,0,1",
+      "closing leaves the relay off",
+    );
   });
 
   test("ignores-the-alarm-unless-asked-and-close-twice", () => {

@@ -2,7 +2,13 @@
 import { suite, test, equal, ok, throws, settle, deepEqual } from "../../../harness.js";
 import INA219 from "telltale/drivers/ina219/ina219";
 import { INA219Model } from "telltale/drivers/ina219/model";
-import { Register, Configuration, calibrationValue, currentLsbFor, PowerRatio } from "telltale/drivers/ina219/registers";
+import {
+  Register,
+  Configuration,
+  calibrationValue,
+  currentLsbFor,
+  PowerRatio,
+} from "telltale/drivers/ina219/registers";
 import { ina219Part } from "telltale/drivers/ina219/part";
 import { parseConfig } from "telltale/config/config";
 import { createSimWorld } from "telltale/sim/world";
@@ -12,19 +18,37 @@ import { ManualClock } from "../../../support/manual-clock.js";
 function rig(current = 1.5, busVoltage = 12) {
   const clock = new ManualClock();
   const bus = new SimI2CBus(clock);
-  const rail = { a: current, v: busVoltage, current(): number { return this.a; }, busVoltage(): number { return this.v; } };
+  const rail = {
+    a: current,
+    v: busVoltage,
+    current(): number {
+      return this.a;
+    },
+    busVoltage(): number {
+      return this.v;
+    },
+  };
   const model = new INA219Model({ rail, shunt: 0.1 });
   bus.attach(0x40, model);
   const errors: string[] = [];
   // §8.5.1's example: 0.1 Ω, 2 A expected, Current_LSB rounded to 100 µA.
-  const make = (extra: Record<string, unknown> = {}) => new INA219({
-    sensor: { io: bus.ioClass(), address: 0x40 }, shunt: 0.1, maxCurrent: 2, currentLsb: 0.0001, onError: (e) => errors.push(e.message), ...extra,
-  });
+  const make = (extra: Record<string, unknown> = {}) =>
+    new INA219({
+      sensor: { io: bus.ioClass(), address: 0x40 },
+      shunt: 0.1,
+      maxCurrent: 2,
+      currentLsb: 0.0001,
+      onError: (e) => errors.push(e.message),
+      ...extra,
+    });
   return { clock, bus, rail, model, errors, make };
 }
 
 function near(actual: number | undefined, expected: number, tolerance: number, what: string): void {
-  ok(actual !== undefined && Math.abs(actual - expected) <= tolerance, what + ": expected " + expected + " ± " + tolerance + ", got " + actual);
+  ok(
+    actual !== undefined && Math.abs(actual - expected) <= tolerance,
+    what + ": expected " + expected + " ± " + tolerance + ", got " + actual,
+  );
 }
 
 suite("drivers/ina219", () => {
@@ -46,7 +70,8 @@ suite("drivers/ina219", () => {
     // Current = Shunt × Cal / 4096; Power = Current × Bus / 5000 (§8.5): 1.5 A at 12 V → 15000, 3000, 9000 → 18 W.
     const r = rig();
     const s = r.make({ averaging: 1 });
-    r.clock.advance(2); equal(s.sample(), undefined);
+    r.clock.advance(2);
+    equal(s.sample(), undefined);
     r.clock.advance(2);
     const v = s.sample();
     ok(v);
@@ -64,16 +89,23 @@ suite("drivers/ina219", () => {
     r.make();
     equal(r.model.resets, 1);
     // BRNG 1 (32 V), PG 11 (/8), BADC = SADC = 1100 (16 samples), MODE 111 (§8.6.2.1).
-    equal(r.model.registers[Register.configuration], Configuration.busRange32V | (3 << 11) | (0xC << 7) | (0xC << 3) | 7);
+    equal(
+      r.model.registers[Register.configuration],
+      Configuration.busRange32V | (3 << 11) | (0xc << 7) | (0xc << 3) | 7,
+    );
     const bus = new SimI2CBus(r.clock);
     bus.attach(0x40, { write() {}, read: (n: number) => new Uint8Array(n) });
-    throws(() => new INA219({ sensor: { io: bus.ioClass(), address: 0x40 } }), /configuration reads 0x0 after reset, not 0x399f: not an INA219/);
+    throws(
+      () => new INA219({ sensor: { io: bus.ioClass(), address: 0x40 } }),
+      /configuration reads 0x0 after reset, not 0x399f: not an INA219/,
+    );
   });
 
   test("read-before-first-result-reports-then-reads", async () => {
     const r = rig();
     const s = r.make(); // 16 samples: 2 × 8.51 ms
-    r.clock.advance(2); s.sample();
+    r.clock.advance(2);
+    s.sample();
     r.clock.advance(5);
     equal(s.sample(), undefined);
     await settle();
@@ -96,7 +128,8 @@ suite("drivers/ina219", () => {
   test("overflow-and-nack-reported-then-recover", async () => {
     const r = rig();
     const s = r.make({ averaging: 1 });
-    r.clock.advance(2); s.sample();
+    r.clock.advance(2);
+    s.sample();
     r.model.faults.outOfRange = true;
     r.clock.advance(2);
     equal(s.sample(), undefined);
@@ -117,7 +150,7 @@ suite("drivers/ina219", () => {
     const s = r.make({ mode: "continuous" });
     s.configure({ averaging: 128 });
     deepEqual(s.configuration, { averaging: 128, mode: "continuous" });
-    equal((r.model.registers[Register.configuration] >> 7) & 15, 0xF);
+    equal((r.model.registers[Register.configuration] >> 7) & 15, 0xf);
     equal((r.model.registers[Register.configuration] >> 11) & 3, 3, "PGA kept");
     throws(() => s.configure({ averaging: 3 }), /"averaging" must be one of 1, 2, 4/);
   });
@@ -135,14 +168,22 @@ suite("drivers/ina219", () => {
   });
 
   test("declaration-and-simulated-world", () => {
-    throws(() => parseConfig({ sensors: [{ part: "ina219", maxCurrent: 5 }] }), /^config\.sensors\[0\]\.maxCurrent: 5 A through 0.1 Ω is 500.0 mV/);
-    throws(() => parseConfig({ sensors: [{ part: "ina219", busRange: 24 }] }), /^config\.sensors\[0\]\.busRange: expected one of 16, 32/);
+    throws(
+      () => parseConfig({ sensors: [{ part: "ina219", maxCurrent: 5 }] }),
+      /^config\.sensors\[0\]\.maxCurrent: 5 A through 0.1 Ω is 500.0 mV/,
+    );
+    throws(
+      () => parseConfig({ sensors: [{ part: "ina219", busRange: 24 }] }),
+      /^config\.sensors\[0\]\.busRange: expected one of 16, 32/,
+    );
     const clock = new ManualClock();
-    const declaration = parseConfig({ sensors: [{ part: "ina219", shunt: 0.05, maxCurrent: 6, averaging: 1 }] }).sensors[0];
+    const declaration = parseConfig({ sensors: [{ part: "ina219", shunt: 0.05, maxCurrent: 6, averaging: 1 }] })
+      .sensors[0];
     const world = createSimWorld(clock, [declaration], { noise: 0 });
     ok(world.attached.get("ina219") instanceof INA219Model);
     const s = ina219Part.create(declaration, { i2c: world.bus.ioClass(), clock }, () => {});
-    clock.advance(2); s.sample();
+    clock.advance(2);
+    s.sample();
     clock.advance(2);
     const v = s.sample() as { ammeter: { current: number }; voltmeter: { voltage: number } };
     near(v.ammeter.current, 4, 0.4, "A");

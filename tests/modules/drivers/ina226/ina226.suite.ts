@@ -2,7 +2,13 @@
 import { suite, test, equal, ok, throws, settle, deepEqual } from "../../../harness.js";
 import INA226 from "telltale/drivers/ina226/ina226";
 import { INA226Model } from "telltale/drivers/ina226/model";
-import { Register, Configuration, calibrationValue, currentLsbFor, conversionTimeMs } from "telltale/drivers/ina226/registers";
+import {
+  Register,
+  Configuration,
+  calibrationValue,
+  currentLsbFor,
+  conversionTimeMs,
+} from "telltale/drivers/ina226/registers";
 import { ina226Part } from "telltale/drivers/ina226/part";
 import { parseConfig } from "telltale/config/config";
 import { createSimWorld } from "telltale/sim/world";
@@ -12,19 +18,37 @@ import { ManualClock } from "../../../support/manual-clock.js";
 function rig(current = 10, busVoltage = 11.98, shunt = 0.002) {
   const clock = new ManualClock();
   const bus = new SimI2CBus(clock);
-  const rail = { a: current, v: busVoltage, current(): number { return this.a; }, busVoltage(): number { return this.v; } };
+  const rail = {
+    a: current,
+    v: busVoltage,
+    current(): number {
+      return this.a;
+    },
+    busVoltage(): number {
+      return this.v;
+    },
+  };
   const model = new INA226Model({ rail, shunt });
   bus.attach(0x40, model);
   const errors: string[] = [];
   // The datasheet example's choices: 15 A maximum, Current_LSB rounded up to 1 mA, 2 mΩ shunt.
-  const make = (extra: Record<string, unknown> = {}) => new INA226({
-    sensor: { io: bus.ioClass(), address: 0x40 }, shunt, maxCurrent: 15, currentLsb: 0.001, onError: (e) => errors.push(e.message), ...extra,
-  });
+  const make = (extra: Record<string, unknown> = {}) =>
+    new INA226({
+      sensor: { io: bus.ioClass(), address: 0x40 },
+      shunt,
+      maxCurrent: 15,
+      currentLsb: 0.001,
+      onError: (e) => errors.push(e.message),
+      ...extra,
+    });
   return { clock, bus, rail, model, errors, make };
 }
 
 function near(actual: number | undefined, expected: number, tolerance: number, what: string): void {
-  ok(actual !== undefined && Math.abs(actual - expected) <= tolerance, what + ": expected " + expected + " ± " + tolerance + ", got " + actual);
+  ok(
+    actual !== undefined && Math.abs(actual - expected) <= tolerance,
+    what + ": expected " + expected + " ± " + tolerance + ", got " + actual,
+  );
 }
 
 suite("drivers/ina226", () => {
@@ -41,17 +65,17 @@ suite("drivers/ina226", () => {
     // current 2710h (10 A, Equation 3), power 12B8h (119.8 W, Equation 4).
     const r = rig();
     const s = r.make({ averaging: 1 });
-    equal(s.calibration, 0x0A00);
-    equal(r.model.registers[Register.calibration], 0x0A00);
+    equal(s.calibration, 0x0a00);
+    equal(r.model.registers[Register.calibration], 0x0a00);
     r.clock.advance(5);
     equal(s.sample(), undefined, "the first call after programming has nothing new yet");
     r.clock.advance(5);
     const v = s.sample();
     ok(v);
-    equal(r.model.registers[Register.shuntVoltage], 0x1F40);
+    equal(r.model.registers[Register.shuntVoltage], 0x1f40);
     equal(r.model.registers[Register.busVoltage], 0x2570);
     equal(r.model.registers[Register.current], 0x2710);
-    equal(r.model.registers[Register.power], 0x12B8);
+    equal(r.model.registers[Register.power], 0x12b8);
     near(v.ammeter.current, 10, 1e-9, "A");
     near(v.voltmeter.voltage, 11.98, 1e-9, "V");
     near(v.voltmeter.shuntVoltage, 0.02, 1e-12, "shunt V");
@@ -88,7 +112,10 @@ suite("drivers/ina226", () => {
     r.clock.advance(15);
     equal(s.sample(), undefined);
     await settle();
-    ok(/conversion in progress \(sampled sooner than the 35.2 ms averaging time\)/.test(r.errors[0] ?? ""), String(r.errors[0]));
+    ok(
+      /conversion in progress \(sampled sooner than the 35.2 ms averaging time\)/.test(r.errors[0] ?? ""),
+      String(r.errors[0]),
+    );
     equal(s.errors, 1);
     r.clock.advance(20);
     ok(s.sample());
@@ -115,7 +142,8 @@ suite("drivers/ina226", () => {
   test("nack-reports-error-and-recovers", async () => {
     const r = rig();
     const s = r.make({ averaging: 1 });
-    r.clock.advance(5); s.sample();
+    r.clock.advance(5);
+    s.sample();
     r.model.faults.nack = true;
     r.clock.advance(5);
     equal(s.sample(), undefined);
@@ -130,7 +158,8 @@ suite("drivers/ina226", () => {
   test("overflow-flag-reported-as-out-of-range", async () => {
     const r = rig();
     const s = r.make({ averaging: 1 });
-    r.clock.advance(5); s.sample();
+    r.clock.advance(5);
+    s.sample();
     r.model.faults.outOfRange = true;
     r.clock.advance(5);
     equal(s.sample(), undefined);
@@ -144,11 +173,14 @@ suite("drivers/ina226", () => {
   test("frozen-model-repeats-last-result", () => {
     const r = rig();
     const s = r.make({ averaging: 1 });
-    r.clock.advance(5); s.sample();
-    r.clock.advance(5); const a = s.sample();
+    r.clock.advance(5);
+    s.sample();
+    r.clock.advance(5);
+    const a = s.sample();
     r.model.faults.frozen = true;
     r.rail.a = 5;
-    r.clock.advance(5); const b = s.sample();
+    r.clock.advance(5);
+    const b = s.sample();
     ok(a && b && a !== b);
     equal(b.ammeter.current, a.ammeter.current);
   });
@@ -157,7 +189,12 @@ suite("drivers/ina226", () => {
     const r = rig();
     const s = r.make({ busConversionTime: 0.332, mode: "continuous" });
     s.configure({ averaging: 4 });
-    deepEqual(s.configuration, { averaging: 4, busConversionTime: 0.332, shuntConversionTime: 1.1, mode: "continuous" });
+    deepEqual(s.configuration, {
+      averaging: 4,
+      busConversionTime: 0.332,
+      shuntConversionTime: 1.1,
+      mode: "continuous",
+    });
     equal(r.model.registers[Register.configuration], Configuration.fixedBits | (1 << 9) | (2 << 6) | (4 << 3) | 7);
     throws(() => s.configure({ averaging: 3 }), /"averaging" must be one of 1, 4, 16/);
     equal(s.configuration.averaging, 4);
@@ -166,7 +203,8 @@ suite("drivers/ina226", () => {
   test("close-twice-and-use-after-close", async () => {
     const r = rig();
     const s = r.make({ averaging: 1 });
-    r.clock.advance(5); s.sample();
+    r.clock.advance(5);
+    s.sample();
     r.model.faults.nack = true;
     r.clock.advance(5);
     s.sample();
@@ -189,21 +227,37 @@ suite("drivers/ina226", () => {
   });
 
   test("declaration-validated-naming-the-field", () => {
-    throws(() => parseConfig({ sensors: [{ part: "ina226", shunt: 0.1, maxCurrent: 10 }] }), /^config\.sensors\[0\]\.maxCurrent: 10 A through 0.1 Ω is 1000.00 mV/);
-    throws(() => parseConfig({ sensors: [{ part: "ina226", averaging: 10 }] }), /^config\.sensors\[0\]\.averaging: expected one of 1, 4, 16, 64/);
-    throws(() => parseConfig({ sensors: [{ part: "ina226", shunt: "0.1" }] }), /^config\.sensors\[0\]\.shunt: expected a number/);
-    const d = parseConfig({ sensors: [{ part: "ina226", address: 0x45, shunt: 0.002, maxCurrent: 15, currentLsb: 0.001 }] }).sensors[0];
+    throws(
+      () => parseConfig({ sensors: [{ part: "ina226", shunt: 0.1, maxCurrent: 10 }] }),
+      /^config\.sensors\[0\]\.maxCurrent: 10 A through 0.1 Ω is 1000.00 mV/,
+    );
+    throws(
+      () => parseConfig({ sensors: [{ part: "ina226", averaging: 10 }] }),
+      /^config\.sensors\[0\]\.averaging: expected one of 1, 4, 16, 64/,
+    );
+    throws(
+      () => parseConfig({ sensors: [{ part: "ina226", shunt: "0.1" }] }),
+      /^config\.sensors\[0\]\.shunt: expected a number/,
+    );
+    const d = parseConfig({
+      sensors: [{ part: "ina226", address: 0x45, shunt: 0.002, maxCurrent: 15, currentLsb: 0.001 }],
+    }).sensors[0];
     equal(d.options.currentLsb, 0.001);
-    deepEqual(ina226Part.channels(d).map((c) => c.key), ["current", "voltage", "power"]);
+    deepEqual(
+      ina226Part.channels(d).map((c) => c.key),
+      ["current", "voltage", "power"],
+    );
   });
 
   test("simulated-world-feeds-model-from-machine", () => {
     const clock = new ManualClock();
-    const declaration = parseConfig({ sensors: [{ part: "ina226", shunt: 0.01, maxCurrent: 8, averaging: 1 }] }).sensors[0];
+    const declaration = parseConfig({ sensors: [{ part: "ina226", shunt: 0.01, maxCurrent: 8, averaging: 1 }] })
+      .sensors[0];
     const world = createSimWorld(clock, [declaration], { noise: 0 });
     ok(world.attached.get("ina226") instanceof INA226Model);
     const s = ina226Part.create(declaration, { i2c: world.bus.ioClass(), clock }, () => {});
-    clock.advance(5); s.sample();
+    clock.advance(5);
+    s.sample();
     clock.advance(5);
     const v = s.sample() as { ammeter: { current: number }; voltmeter: { voltage: number } };
     near(v.ammeter.current, 4, 0.4, "motor current, A");

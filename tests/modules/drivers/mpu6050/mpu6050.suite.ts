@@ -3,7 +3,16 @@ import { suite, test, equal, ok, throws, settle } from "../../../harness.js";
 import MPU6050, { type MPU6050Options } from "telltale/drivers/mpu6050/mpu6050";
 import { MPU6050Model, type Motion } from "telltale/drivers/mpu6050/model";
 import { mpu6050Part } from "telltale/drivers/mpu6050/part";
-import { Register, Int, FifoEn, UserCtrl, PwrMgmt1, countsPerG, sampleRate, dividerFor } from "telltale/drivers/mpu6050/registers";
+import {
+  Register,
+  Int,
+  FifoEn,
+  UserCtrl,
+  PwrMgmt1,
+  countsPerG,
+  sampleRate,
+  dividerFor,
+} from "telltale/drivers/mpu6050/registers";
 import { millisScale, countsToMillis } from "telltale/drivers/accelerometer/window";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { SimGPIO } from "telltale/sim/gpio";
@@ -31,19 +40,27 @@ function rig(options: { pin?: number; motion?: Motion } = {}) {
     model.onInterrupt = (level) => gpio.set(pin, level ? 1 : 0);
   }
   const errors: string[] = [];
-  const make = (extra: Partial<MPU6050Options> = {}) => new MPU6050({
-    sensor: { io: bus.ioClass(), address: 0x68 }, clock,
-    interrupt: options.pin !== undefined ? { io: gpio.ioDigital(), pin: options.pin } : undefined,
-    onError: (e) => errors.push(e.message), ...extra,
-  });
+  const make = (extra: Partial<MPU6050Options> = {}) =>
+    new MPU6050({
+      sensor: { io: bus.ioClass(), address: 0x68 },
+      clock,
+      interrupt: options.pin !== undefined ? { io: gpio.ioDigital(), pin: options.pin } : undefined,
+      onError: (e) => errors.push(e.message),
+      ...extra,
+    });
   return { clock, bus, gpio, model, errors, make };
 }
 
 function registers(r: ReturnType<typeof rig>) {
   const io = new (r.bus.ioClass())({ address: 0x68 });
   return {
-    get(reg: number, count = 1): Uint8Array { io.write(Uint8Array.of(reg)); return new Uint8Array(io.read(count)); },
-    set(reg: number, value: number): void { io.write(Uint8Array.of(reg, value)); },
+    get(reg: number, count = 1): Uint8Array {
+      io.write(Uint8Array.of(reg));
+      return new Uint8Array(io.read(count));
+    },
+    set(reg: number, value: number): void {
+      io.write(Uint8Array.of(reg, value));
+    },
   };
 }
 
@@ -83,7 +100,10 @@ suite("drivers/mpu6050", () => {
     throws(() => r.make({ rate: 1600, dlpf: 1 }), /option "rate" must divide 1000 Hz/);
     throws(() => r.make({ dlpf: 7 }), /option "dlpf"/);
     throws(() => r.make({ range: 3 as never }), /option "range"/);
-    throws(() => r.make({ sensor: { io: r.bus.ioClass(), address: 0x53 } }), /option "sensor.address" must be 0x68 or 0x69/);
+    throws(
+      () => r.make({ sensor: { io: r.bus.ioClass(), address: 0x53 } }),
+      /option "sensor.address" must be 0x68 or 0x69/,
+    );
     equal(r.model.registers[Register.pwrMgmt1], 0x40, "still asleep: nothing was written");
   });
 
@@ -215,7 +235,8 @@ suite("drivers/mpu6050", () => {
   test("faults-reported-deferred-and-recover", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(100); s.sample();
+    r.clock.advance(100);
+    s.sample();
     r.model.faults.nack = true;
     r.clock.advance(200);
     equal(s.sample(), undefined);
@@ -270,7 +291,10 @@ suite("drivers/mpu6050", () => {
   });
 
   test("part-options-validated-naming-the-field", () => {
-    throws(() => mpu6050Part.options({ rate: 1500 }, "sensors[2]."), /^sensors\[2\]\.rate: expected 8000 Hz divided by an integer/);
+    throws(
+      () => mpu6050Part.options({ rate: 1500 }, "sensors[2]."),
+      /^sensors\[2\]\.rate: expected 8000 Hz divided by an integer/,
+    );
     throws(() => mpu6050Part.options({ range: 5 }, "sensors[2]."), /^sensors\[2\]\.range/);
     throws(() => mpu6050Part.options({ watermark: 5 }, "sensors[2]."), /^sensors\[2\]\.watermark: unknown option/);
     const o = mpu6050Part.options({}, "");

@@ -2,18 +2,34 @@
 import { suite, test, equal, ok, throws, settle } from "../../../harness.js";
 import SHT3x from "telltale/drivers/sht3x/sht3x";
 import { SHT3xModel } from "telltale/drivers/sht3x/model";
-import { Status, ticksToCelsius, ticksToPercent, ticksToCentiCelsius, ticksToCentiPercent } from "telltale/drivers/sht3x/registers";
+import {
+  Status,
+  ticksToCelsius,
+  ticksToPercent,
+  ticksToCentiCelsius,
+  ticksToCentiPercent,
+} from "telltale/drivers/sht3x/registers";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { ManualClock } from "../../../support/manual-clock.js";
 
 function rig(temperature = 21.5, humidity = 40) {
   const clock = new ManualClock();
   const bus = new SimI2CBus(clock);
-  const env = { t: temperature, h: humidity, temperature(): number { return this.t; }, humidity(): number { return this.h; } };
+  const env = {
+    t: temperature,
+    h: humidity,
+    temperature(): number {
+      return this.t;
+    },
+    humidity(): number {
+      return this.h;
+    },
+  };
   const model = new SHT3xModel({ environment: env });
   bus.attach(0x44, model);
   const errors: string[] = [];
-  const make = () => new SHT3x({ sensor: { io: bus.ioClass(), address: 0x44 }, onError: (e) => errors.push(e.message) });
+  const make = () =>
+    new SHT3x({ sensor: { io: bus.ioClass(), address: 0x44 }, onError: (e) => errors.push(e.message) });
   return { clock, bus, env, model, errors, make };
 }
 
@@ -53,16 +69,20 @@ suite("drivers/sht3x", () => {
   test("sample-returns-new-object-each-call", () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(2); s.sample();
-    r.clock.advance(20); const a = s.sample();
-    r.clock.advance(20); const b = s.sample();
+    r.clock.advance(2);
+    s.sample();
+    r.clock.advance(20);
+    const a = s.sample();
+    r.clock.advance(20);
+    const b = s.sample();
     ok(a && b && a !== b && a.thermometer !== b.thermometer);
   });
 
   test("read-before-conversion-done-reports-nack", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(2); s.sample();
+    r.clock.advance(2);
+    s.sample();
     r.clock.advance(5); // high repeatability needs up to 15.5 ms
     equal(s.sample(), undefined);
     equal(r.errors.length, 0, "error must be deferred");
@@ -75,7 +95,8 @@ suite("drivers/sht3x", () => {
   test("crc-mismatch-reports-error-then-recovers", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(2); s.sample();
+    r.clock.advance(2);
+    s.sample();
     r.model.faults.badCrc = true;
     r.clock.advance(20);
     equal(s.sample(), undefined);
@@ -89,7 +110,8 @@ suite("drivers/sht3x", () => {
   test("nack-reports-error-and-recovers", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(2); s.sample();
+    r.clock.advance(2);
+    s.sample();
     r.model.faults.nack = true;
     r.clock.advance(20);
     equal(s.sample(), undefined);
@@ -140,7 +162,8 @@ suite("drivers/sht3x", () => {
   test("close-twice-and-use-after-close", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(2); s.sample();
+    r.clock.advance(2);
+    s.sample();
     r.model.faults.nack = true;
     r.clock.advance(20);
     s.sample();

@@ -13,7 +13,16 @@ import { ManualClock } from "../../../support/manual-clock.js";
 function rig(temperature = 21.5, humidity = 40) {
   const clock = new ManualClock();
   const bus = new SimI2CBus(clock);
-  const env = { t: temperature, h: humidity, temperature(): number { return this.t; }, humidity(): number { return this.h; } };
+  const env = {
+    t: temperature,
+    h: humidity,
+    temperature(): number {
+      return this.t;
+    },
+    humidity(): number {
+      return this.h;
+    },
+  };
   const model = new SHT4xModel({ environment: env, serialNumber: 0x12345678 });
   bus.attach(0x44, model);
   const errors: string[] = [];
@@ -23,13 +32,16 @@ function rig(temperature = 21.5, humidity = 40) {
 }
 
 function near(actual: number | undefined, expected: number, tolerance: number, what: string): void {
-  ok(actual !== undefined && Math.abs(actual - expected) <= tolerance, what + ": expected " + expected + " ± " + tolerance + ", got " + actual);
+  ok(
+    actual !== undefined && Math.abs(actual - expected) <= tolerance,
+    what + ": expected " + expected + " ± " + tolerance + ", got " + actual,
+  );
 }
 
 suite("drivers/sht4x", () => {
   test("crc-datasheet-example", () => {
     // §4.4 "Checksum Calculation": CRC-8 0x31, init 0xFF; example 0xBEEF → 0x92.
-    equal(crc8Word(0xBEEF), 0x92);
+    equal(crc8Word(0xbeef), 0x92);
   });
 
   test("conversion-formulas-datasheet", () => {
@@ -45,9 +57,21 @@ suite("drivers/sht4x", () => {
 
   test("heater-command-table", () => {
     // §4.5, Table 9: 0x39 200 mW 1 s, 0x32 200 mW 0.1 s, 0x2F 110 mW 1 s, 0x24 110 mW 0.1 s, 0x1E 20 mW 1 s, 0x15 20 mW 0.1 s.
-    deepEqual([heaterCommand(200, 1000), heaterCommand(200, 100), heaterCommand(110, 1000), heaterCommand(110, 100), heaterCommand(20, 1000), heaterCommand(20, 100)],
-      [0x39, 0x32, 0x2F, 0x24, 0x1E, 0x15]);
-    deepEqual([Command.measureHigh, Command.measureMedium, Command.measureLow, Command.serialNumber, Command.softReset], [0xFD, 0xF6, 0xE0, 0x89, 0x94]);
+    deepEqual(
+      [
+        heaterCommand(200, 1000),
+        heaterCommand(200, 100),
+        heaterCommand(110, 1000),
+        heaterCommand(110, 100),
+        heaterCommand(20, 1000),
+        heaterCommand(20, 100),
+      ],
+      [0x39, 0x32, 0x2f, 0x24, 0x1e, 0x15],
+    );
+    deepEqual(
+      [Command.measureHigh, Command.measureMedium, Command.measureLow, Command.serialNumber, Command.softReset],
+      [0xfd, 0xf6, 0xe0, 0x89, 0x94],
+    );
   });
 
   test("serial-number-read-and-reset-at-construction", () => {
@@ -74,16 +98,20 @@ suite("drivers/sht4x", () => {
   test("sample-returns-new-object-each-call", () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(2); s.sample();
-    r.clock.advance(9); const a = s.sample();
-    r.clock.advance(9); const b = s.sample();
+    r.clock.advance(2);
+    s.sample();
+    r.clock.advance(9);
+    const a = s.sample();
+    r.clock.advance(9);
+    const b = s.sample();
     ok(a && b && a !== b && a.hygrometer !== b.hygrometer);
   });
 
   test("read-before-conversion-done-reports-nack", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(2); s.sample();
+    r.clock.advance(2);
+    s.sample();
     r.clock.advance(5); // high precision takes up to 8.3 ms
     equal(s.sample(), undefined);
     equal(r.errors.length, 0, "deferred");
@@ -96,7 +124,8 @@ suite("drivers/sht4x", () => {
     const r = rig();
     const s = r.make({ precision: "low" });
     equal(s.measurementTime, 1.6);
-    r.clock.advance(2); s.sample();
+    r.clock.advance(2);
+    s.sample();
     r.clock.advance(1.7);
     ok(s.sample(), "low precision is done after 1.6 ms");
     s.configure({ precision: "medium" });
@@ -111,7 +140,8 @@ suite("drivers/sht4x", () => {
   test("heater-pulse-runs-once-and-heated-reading-is-discarded", async () => {
     const r = rig(21.5, 40);
     const s = r.make();
-    r.clock.advance(2); s.sample();
+    r.clock.advance(2);
+    s.sample();
     r.clock.advance(9);
     s.configure({ heater: { power: 200, duration: 100 } });
     equal(s.configuration.precision, "high", "configure changes only what it is given");
@@ -136,7 +166,8 @@ suite("drivers/sht4x", () => {
   test("crc-mismatch-reports-error-then-recovers", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(2); s.sample();
+    r.clock.advance(2);
+    s.sample();
     r.model.faults.badCrc = true;
     r.clock.advance(9);
     equal(s.sample(), undefined);
@@ -150,7 +181,8 @@ suite("drivers/sht4x", () => {
   test("nack-reports-error-and-recovers", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(2); s.sample();
+    r.clock.advance(2);
+    s.sample();
     r.model.faults.nack = true;
     r.clock.advance(9);
     equal(s.sample(), undefined);
@@ -165,7 +197,8 @@ suite("drivers/sht4x", () => {
   test("out-of-range-reading-reported", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(2); s.sample();
+    r.clock.advance(2);
+    s.sample();
     r.model.faults.outOfRange = true;
     r.clock.advance(9);
     equal(s.sample(), undefined);
@@ -176,11 +209,14 @@ suite("drivers/sht4x", () => {
   test("frozen-model-repeats-last-reading", () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(2); s.sample();
-    r.clock.advance(9); const a = s.sample();
+    r.clock.advance(2);
+    s.sample();
+    r.clock.advance(9);
+    const a = s.sample();
     r.model.faults.frozen = true;
     r.env.t = 30;
-    r.clock.advance(9); const b = s.sample();
+    r.clock.advance(9);
+    const b = s.sample();
     ok(a && b);
     equal(b.thermometer.temperature, a.thermometer.temperature);
   });
@@ -196,12 +232,18 @@ suite("drivers/sht4x", () => {
 
   test("invalid-options-rejected-before-io", () => {
     const r = rig();
-    throws(() => r.make({ sensor: { io: r.bus.ioClass(), address: 0x40 } }), /"sensor.address" must be 0x44, 0x45 or 0x46/);
+    throws(
+      () => r.make({ sensor: { io: r.bus.ioClass(), address: 0x40 } }),
+      /"sensor.address" must be 0x44, 0x45 or 0x46/,
+    );
     throws(() => r.make({ precision: "ultra" }), /"precision" must be "high", "medium" or "low", got ultra/);
     throws(() => r.make({ onError: "x" }), /"onError"/);
     equal(r.model.commands, 0);
     const s = r.make();
-    throws(() => s.configure({ heater: { power: 100, duration: 1000 } as never }), /"heater.power" must be 200, 110 or 20/);
+    throws(
+      () => s.configure({ heater: { power: 100, duration: 1000 } as never }),
+      /"heater.power" must be 200, 110 or 20/,
+    );
     throws(() => s.configure({ precision: "low", heater: { power: 20, duration: 10 } as never }), /"heater.duration"/);
     equal(s.configuration.precision, "high", "a rejected configure changes nothing");
   });
@@ -209,7 +251,8 @@ suite("drivers/sht4x", () => {
   test("close-twice-and-use-after-close", async () => {
     const r = rig();
     const s = r.make();
-    r.clock.advance(2); s.sample();
+    r.clock.advance(2);
+    s.sample();
     r.model.faults.nack = true;
     r.clock.advance(9);
     s.sample();
@@ -221,9 +264,18 @@ suite("drivers/sht4x", () => {
   });
 
   test("declaration-validated-naming-the-field", () => {
-    throws(() => parseConfig({ sensors: [{ part: "sht4x", precision: "ultra" }] }), /^config\.sensors\[0\]\.precision: expected one of "high", "medium", "low"/);
-    throws(() => parseConfig({ sensors: [{ part: "sht4x", address: 0x47 }] }), /^config\.sensors\[0\]\.address: a sht4x answers at 0x44 or 0x45 or 0x46/);
-    throws(() => parseConfig({ sensors: [{ part: "sht4x", heater: true }] }), /^config\.sensors\[0\]\.heater: unknown option/);
+    throws(
+      () => parseConfig({ sensors: [{ part: "sht4x", precision: "ultra" }] }),
+      /^config\.sensors\[0\]\.precision: expected one of "high", "medium", "low"/,
+    );
+    throws(
+      () => parseConfig({ sensors: [{ part: "sht4x", address: 0x47 }] }),
+      /^config\.sensors\[0\]\.address: a sht4x answers at 0x44 or 0x45 or 0x46/,
+    );
+    throws(
+      () => parseConfig({ sensors: [{ part: "sht4x", heater: true }] }),
+      /^config\.sensors\[0\]\.heater: unknown option/,
+    );
   });
 
   test("simulated-world-feeds-model-from-machine", () => {
@@ -232,7 +284,8 @@ suite("drivers/sht4x", () => {
     const world = createSimWorld(clock, [declaration], { noise: 0 });
     ok(world.attached.get("sht4x") instanceof SHT4xModel);
     const s = sht4xPart.create(declaration, { i2c: world.bus.ioClass(), clock }, () => {});
-    clock.advance(2); s.sample();
+    clock.advance(2);
+    s.sample();
     clock.advance(9);
     const v = s.sample() as { thermometer: { temperature: number }; hygrometer: { humidity: number } };
     near(v.thermometer.temperature, world.machine.temperature(world.elapsed(clock.now())), 0.1, "°C from the machine");
