@@ -375,3 +375,6 @@ export function chooseConfig(
     }
   }
 }
+
+// Frozen so that, preloaded, the prototype stays in flash.
+Object.freeze(ConfigError.prototype);

@@ -86,3 +86,6 @@ export function appConfigFromDevice(config: Readonly<Record<string, unknown>>): 
   }
   return result;
 }
+
+// Frozen so that, preloaded, the prototype stays in flash.
+Object.freeze(DeviceConfigError.prototype);

@@ -787,3 +787,6 @@ function checksum(bytes: Uint8Array, length: number): number {
   for (let i = 0; i < length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
   return h >>> 0;
 }
+
+// Frozen so that, preloaded, the prototype stays in flash.
+Object.freeze(MultivariateDetector.prototype);

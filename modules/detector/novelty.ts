@@ -290,3 +290,6 @@ export class NoveltyDetector {
     this.#restartScorer();
   }
 }
+
+// Frozen so that, preloaded, the prototype stays in flash.
+Object.freeze(NoveltyDetector.prototype);

@@ -213,3 +213,6 @@ export class VibrationMonitor {
     this.take();
   }
 }
+
+// Frozen so that, preloaded, the prototype stays in flash.
+Object.freeze(VibrationMonitor.prototype);

@@ -542,3 +542,6 @@ export class VibrationFrontEnd {
     this.ready = false;
   }
 }
+
+// Frozen so that, preloaded, the prototype stays in flash.
+Object.freeze(VibrationFrontEnd.prototype);

@@ -204,3 +204,6 @@ export class ZScoreDetector {
     return this.#state[c * 3 + 1];
   }
 }
+
+// Frozen so that, preloaded, the prototype stays in flash.
+Object.freeze(ZScoreDetector.prototype);

@@ -860,3 +860,4 @@ export class MQTTClient {
 }
 // Frozen so that, preloaded, the prototype stays in flash.
 Object.freeze(MQTTClient.prototype);
+Object.freeze(ConnectionRefusedError.prototype);

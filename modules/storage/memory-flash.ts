@@ -58,3 +58,6 @@ export class MemoryFlash implements Flash {
     this.#bytes.fill(0xff, sector * this.blockSize, (sector + 1) * this.blockSize);
   }
 }
+
+// Frozen so that, preloaded, the prototype stays in flash.
+Object.freeze(MemoryFlash.prototype);

@@ -601,3 +601,6 @@ export class Outbox {
     return -1;
   }
 }
+
+// Frozen so that, preloaded, the prototype stays in flash.
+Object.freeze(Outbox.prototype);

@@ -1,14 +1,15 @@
-// The driver and simulator modules are preloadable: each manifest preloads every module it lists (or says why not),
-// no module keeps mutable state at module level, and what a module exports is frozen (tables, class prototypes).
+// Every module is preloadable: each manifest preloads every module it lists (or says why not), no module keeps
+// mutable state at module level, and what a portable module exports is frozen (tables, class prototypes).
 // A Moddable host preloads modules at build time: their objects then live in flash and their module-level state is
 // frozen at run time, so state kept there would throw, or cost a RAM pointer per object, on the device.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
 const root = new URL("../../../", import.meta.url).pathname;
-const FOLDERS = ["modules/drivers", "modules/sim"];
+/** Everything the Moddable manifests list: portable modules, the app's services, the Moddable hosts. */
+const FOLDERS = ["modules", "src", "hosts/moddable", "hosts/esp32", "hosts/sim"];
 
 function walk(dir: string, test: (name: string) => boolean, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -20,7 +21,12 @@ function walk(dir: string, test: (name: string) => boolean, out: string[] = []):
 }
 
 const SOURCES = FOLDERS.flatMap((f) => walk(join(root, f), (n) => n.endsWith(".ts") && !n.endsWith(".d.ts")));
-const MANIFESTS = FOLDERS.flatMap((f) => walk(join(root, f), (n) => n === "manifest.json"));
+const MANIFESTS = [
+  join(root, "manifest.json"),
+  ...FOLDERS.flatMap((f) => walk(join(root, f), (n) => n === "manifest.json")),
+];
+/** The portable modules, whose exports Node can load. */
+const PORTABLE = SOURCES.filter((f) => relative(root, f).startsWith("modules/"));
 
 interface Block {
   modules?: Record<string, string>;
@@ -34,6 +40,8 @@ interface Manifest extends Block {
 test("manifests-preload-every-module", () => {
   const problems: string[] = [];
   const listed = new Set<string>();
+  const specifiers = new Set<string>();
+  const preloads: [string, string][] = [];
   for (const path of MANIFESTS) {
     const m = JSON.parse(readFileSync(path, "utf8")) as Manifest;
     const where = relative(root, path);
@@ -42,21 +50,29 @@ test("manifests-preload-every-module", () => {
       ...Object.entries(m.platforms ?? {}).map(([p, b]) => ["platforms." + p + ".", b] as [string, Block]),
     ];
     for (const [at, block] of blocks) {
-      const modules = Object.keys(block.modules ?? {}),
-        preload = block.preload ?? [];
+      const preload = block.preload ?? [];
+      // A preload may name a module another manifest lists (the esp32 host preloads the shared store).
+      for (const spec of preload) preloads.push([where + " " + at, spec]);
       for (const [spec, file] of Object.entries(block.modules ?? {})) {
+        specifiers.add(spec);
+        if (!file.startsWith("./")) continue; // an SDK module: the SDK's manifests decide
         listed.add(join(path, "..", file.slice(2) + ".ts"));
-        // A module left out must say why, naming itself, in the block's "//" comment.
+        // A module left out must say why, naming itself, in the block's "//" comment, or be preloaded elsewhere.
         if (!preload.includes(spec) && !(block["//"] ?? "").includes(spec))
           problems.push(where + " " + at + "preload lacks " + spec);
       }
-      for (const spec of preload)
-        if (!modules.includes(spec))
-          problems.push(where + " " + at + "preload names " + spec + ", which this block does not list");
     }
   }
-  for (const file of SOURCES)
-    if (!listed.has(file)) problems.push(relative(root, file) + " is in no manifest's modules");
+  for (const [where, spec] of preloads)
+    if (!specifiers.has(spec)) problems.push(where + "preload names " + spec + ", which no manifest lists");
+  // A source no manifest lists is left out of the device build on purpose, and its folder's manifest says so.
+  for (const file of SOURCES) {
+    if (listed.has(file)) continue;
+    const manifest = join(file, "..", "manifest.json");
+    const note = existsSync(manifest) ? ((JSON.parse(readFileSync(manifest, "utf8")) as Block)["//"] ?? "") : "";
+    if (!note.includes(file.slice(file.lastIndexOf("/") + 1)))
+      problems.push(relative(root, file) + " is in no manifest's modules");
+  }
   assert.deepEqual(problems, []);
 });
 
@@ -98,7 +114,7 @@ function unfrozen(value: unknown, path: string, seen: Set<unknown>, out: string[
 
 test("exports-are-frozen", async () => {
   const problems: string[] = [];
-  for (const file of SOURCES) {
+  for (const file of PORTABLE) {
     const rel = relative(join(root, "modules"), file).replace(/\.ts$/, ".js");
     const exports = (await import(new URL("../../modules/" + rel, import.meta.url).href)) as Record<string, unknown>;
     for (const [name, value] of Object.entries(exports)) {
