@@ -5,6 +5,7 @@ import { createNodeHost } from "./host.js";
 import { startEmbeddedBroker } from "./broker.js";
 import { startApp } from "../../src/app.js";
 import { parseConfig } from "../../modules/config/config.js";
+import { messageOf } from "telltale/errors/message";
 
 const USAGE = `usage: npm start -- [options]
   --broker URL        mqtt://HOST:PORT or mqtts://HOST:PORT (default: an embedded aedes broker on loopback)
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
       },
     }).values;
   } catch (e) {
-    fail((e as Error).message);
+    fail(messageOf(e));
   }
   if (args.help) {
     console.log(USAGE);
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     try {
       config = JSON.parse(readFileSync(args.config, "utf8"));
     } catch (e) {
-      fail(`cannot read --config ${args.config}: ${(e as Error).message}`);
+      fail(`cannot read --config ${args.config}: ${messageOf(e)}`);
     }
   }
   let broker: { close(): Promise<void> } | undefined;
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
     try {
       brokerConfig.ca = readFileSync(args.ca, "utf8");
     } catch (e) {
-      fail(`cannot read --ca ${args.ca}: ${(e as Error).message}`);
+      fail(`cannot read --ca ${args.ca}: ${messageOf(e)}`);
     }
   }
   config = {
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
   try {
     app = startApp(host, config);
   } catch (e) {
-    fail((e as Error).message);
+    fail(messageOf(e));
   }
   const shutdown = async () => {
     app.stop();

@@ -28,6 +28,7 @@ import {
 import { encodePacket } from "../../modules/mqtt/encode.js";
 import { PacketDecoder } from "../../modules/mqtt/decode.js";
 import { BrokerDecoder } from "../support/mqtt-broker.js";
+import { messageOf } from "telltale/errors/message";
 
 const SEED = Number(process.env.ORACLE_SEED ?? 0x5eed) >>> 0;
 const ROUNDS = Number(process.env.ORACLE_ROUNDS ?? 150);
@@ -610,7 +611,8 @@ for (const v of [4, 5] as const) {
           back = toOurs(theirsDecode(bytes, v), v);
         } catch (e) {
           throw new Error(
-            `seed ${SEED}: mqtt-packet could not parse our ${CMD[type]}: ${(e as Error).message}\n${JSON.stringify(plain(packet))}\n${Buffer.from(bytes).toString("hex")}`,
+            `seed ${SEED}: mqtt-packet could not parse our ${CMD[type]}: ${messageOf(e)}\n${JSON.stringify(plain(packet))}\n${Buffer.from(bytes).toString("hex")}`,
+            { cause: e },
           );
         }
         assert.deepStrictEqual(
@@ -635,7 +637,8 @@ for (const v of [4, 5] as const) {
           back = oursDecode(bytes, type, v);
         } catch (e) {
           throw new Error(
-            `seed ${SEED}: we could not decode mqtt-packet's ${CMD[type]}: ${(e as Error).message}\n${JSON.stringify(plain(packet))}\n${Buffer.from(bytes).toString("hex")}`,
+            `seed ${SEED}: we could not decode mqtt-packet's ${CMD[type]}: ${messageOf(e)}\n${JSON.stringify(plain(packet))}\n${Buffer.from(bytes).toString("hex")}`,
+            { cause: e },
           );
         }
         assert.deepStrictEqual(

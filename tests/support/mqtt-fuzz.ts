@@ -15,6 +15,7 @@ import {
 } from "telltale/mqtt/packets";
 import { encodePacket } from "telltale/mqtt/encode";
 import { PacketDecoder } from "telltale/mqtt/decode";
+import { messageOf } from "telltale/errors/message";
 import { BrokerDecoder } from "./mqtt-broker.js";
 
 export interface FuzzResult {
@@ -194,7 +195,7 @@ export function fuzzDecoder(count: number, seed = 0x1f2e3d4c): FuzzResult {
       }
       if (got > 0) result.decoded++;
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
+      const message = messageOf(e);
       if (e instanceof Error && message.startsWith("MQTT: ")) result.rejected++;
       else if (result.failures.length < 5)
         result.failures.push(
