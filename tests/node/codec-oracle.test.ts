@@ -43,7 +43,7 @@ function chance(p: number): boolean {
   return rnd(1000) < p * 1000;
 }
 function pick<T>(xs: readonly T[]): T {
-  return xs[rnd(xs.length)];
+  return xs[rnd(xs.length)]!;
 }
 
 // ---------------------------------------------------------------- random valid packets
@@ -551,7 +551,7 @@ function oursDecode(bytes: Uint8Array, type: number, v: ProtocolVersion): Packet
     for (let p = d.nextPacket(); p; p = d.nextPacket()) packets.push(p);
   }
   assert.equal(packets.length, 1);
-  return packets[0];
+  return packets[0]!;
 }
 
 function theirsDecode(bytes: Uint8Array, v: ProtocolVersion): Theirs {
@@ -565,7 +565,7 @@ function theirsDecode(bytes: Uint8Array, v: ProtocolVersion): Theirs {
   parser.parse(Buffer.from(bytes));
   if (error) throw error;
   assert.equal(got.length, 1, "mqtt-packet parsed one packet");
-  return got[0];
+  return got[0]!;
 }
 
 // deepStrictEqual tells Buffer from Uint8Array, so binary fields are compared as plain arrays.

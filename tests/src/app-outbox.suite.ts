@@ -73,13 +73,13 @@ class BrokerSocket implements TCPSocket {
         shift = 0,
         i = at + 1;
       for (;;) {
-        const b = all[i++];
+        const b = all[i++]!;
         length |= (b & 0x7f) << shift;
         shift += 7;
         if (!(b & 0x80)) break;
       }
       if (i + length > all.length) break;
-      this.#packet(all.subarray(at, i + length), all[at] >> 4, i);
+      this.#packet(all.subarray(at, i + length), all[at]! >> 4, i);
       at = i + length;
     }
     this.#pending = all.slice(at);
@@ -94,13 +94,13 @@ class BrokerSocket implements TCPSocket {
       broker.connects++;
       this.#reply(Uint8Array.of(0x20, 2, 0, broker.connack));
     } else if (type === 3) {
-      const qos = (packet[0] >> 1) & 3;
-      const topicLength = (packet[body] << 8) | packet[body + 1];
+      const qos = (packet[0]! >> 1) & 3;
+      const topicLength = (packet[body]! << 8) | packet[body + 1]!;
       const topic = utf8Decode(packet.subarray(body + 2, body + 2 + topicLength));
       let at = body + 2 + topicLength,
         id = 0;
       if (qos > 0) {
-        id = (packet[at] << 8) | packet[at + 1];
+        id = (packet[at]! << 8) | packet[at + 1]!;
         at += 2;
       }
       broker.sent.push({ type, topic, id, payload: utf8Decode(packet.subarray(at)), at: broker.clock.now() });
@@ -226,9 +226,9 @@ suite("app/outbox", () => {
     const sorted = got.slice().sort((a, b) => a - b);
     deepEqual(got, sorted, "in order");
     equal(got[0], 1);
-    for (let i = 1; i < got.length; i++) equal(got[i], got[i - 1] + 1, "no gap after " + got[i - 1]);
+    for (let i = 1; i < got.length; i++) equal(got[i], got[i - 1]! + 1, "no gap after " + got[i - 1]);
     // Paced: 5 per second, with at most one second's worth sent at once.
-    const first = r.broker.sent[0].at;
+    const first = r.broker.sent[0]!.at;
     const inFirstTwoSeconds = r.broker.sent.filter((m) => m.topic.endsWith("telemetry") && m.at < first + 2000).length;
     ok(inFirstTwoSeconds <= 5 + 10 + 1, "drained at the configured rate: " + inFirstTwoSeconds + " in 2 s");
     ok(r.app.outbox.pending <= 1, "the backlog is gone: " + r.app.outbox.pending);
@@ -296,7 +296,7 @@ suite("app/outbox", () => {
       ],
       "the first boot's telemetry goes first",
     );
-    equal(sent[5].boot, 2);
+    equal(sent[5]?.boot, 2);
     equal(second.app.outbox.pending, 0);
     second.app.stop();
   });
@@ -313,7 +313,7 @@ suite("app/outbox", () => {
       .map((m) => JSON.parse(m.payload))
       .find((m) => m.seq === 3);
     deepEqual(
-      third.health.outbox,
+      third?.health.outbox,
       { pending: 2, dropped: 0, durable: false },
       "built while two earlier messages waited",
     );

@@ -16,7 +16,9 @@ interface DeviceArgs {
   tear?: TearOptions;
 }
 
-const args = JSON.parse(process.argv[2]) as DeviceArgs;
+const [, , argsJson] = process.argv;
+if (argsJson === undefined) throw new Error("device: expects its arguments as JSON in argv[2]");
+const args = JSON.parse(argsJson) as DeviceArgs;
 const out = (line: string) => writeSync(1, line + "\n");
 const config = parseConfig({ ...args.config, deviceId: args.deviceId });
 const flash = new FileFlash({ path: join(args.dir, "outbox.flash") });

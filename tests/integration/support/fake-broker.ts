@@ -52,7 +52,7 @@ export class FakeBroker {
             i = 1;
           for (;;) {
             if (i >= pending.length) return;
-            const b = pending[i++];
+            const b = pending[i++]!; // i < pending.length
             length |= (b & 0x7f) << shift;
             shift += 7;
             if (!(b & 0x80)) break;
@@ -60,11 +60,12 @@ export class FakeBroker {
           if (pending.length < i + length) return;
           const packet = pending.subarray(0, i + length);
           pending = pending.subarray(i + length);
-          const type = packet[0] >> 4;
+          const first = packet[0]!; // pending.length >= 2
+          const type = first >> 4;
           conn.received.push(type);
           if (behaviour.onPacket?.(conn, type, packet)) continue;
           if (type === 1) conn.send([0x20, 2, 0, 0]);
-          else if (type === 3 && packet[0] & 0x06) {
+          else if (type === 3 && first & 0x06) {
             const topicLength = packet.readUInt16BE(i);
             const id = packet.readUInt16BE(i + 2 + topicLength);
             conn.send([0x40, 2, id >> 8, id & 0xff]);
