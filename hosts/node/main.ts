@@ -62,11 +62,15 @@ async function main(): Promise<void> {
 
   let config: Record<string, unknown> = {};
   if (args.config) {
+    let parsed: unknown;
     try {
-      config = JSON.parse(readFileSync(args.config, "utf8"));
+      parsed = JSON.parse(readFileSync(args.config, "utf8"));
     } catch (e) {
       fail(`cannot read --config ${args.config}: ${messageOf(e)}`);
     }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      fail(`--config ${args.config} must hold a JSON object`);
+    config = parsed as Record<string, unknown>;
   }
   let broker: { close(): Promise<void> } | undefined;
   let url = args.broker;

@@ -10,6 +10,7 @@ import { encodePuback } from "telltale/mqtt/encode";
 import { utf8Decode } from "telltale/text/utf8";
 import type { Flash, TCPSocket, TCPSocketOptions } from "telltale/io/io";
 import { ManualClock } from "../support/manual-clock.js";
+import { parseTelemetry } from "../support/wire.js";
 
 interface Sent {
   type: number;
@@ -191,11 +192,11 @@ async function run(clock: ManualClock, ms: number, step = 50): Promise<void> {
 }
 
 function seqs(sent: Sent[], topic: string): number[] {
-  return sent.filter((m) => m.topic.endsWith(topic)).map((m) => JSON.parse(m.payload).seq);
+  return sent.filter((m) => m.topic.endsWith(topic)).map((m) => parseTelemetry(m.payload).seq);
 }
 
 function lastTelemetry(sent: Sent[]) {
-  return JSON.parse(sent.filter((m) => m.topic.endsWith("telemetry")).pop()!.payload);
+  return parseTelemetry(sent.filter((m) => m.topic.endsWith("telemetry")).pop()!.payload);
 }
 
 suite("app/outbox", () => {
@@ -284,7 +285,7 @@ suite("app/outbox", () => {
       second.log.join("\n"),
     );
     await run(second.clock, 3000);
-    const sent = second.broker.sent.filter((m) => m.topic.endsWith("telemetry")).map((m) => JSON.parse(m.payload));
+    const sent = second.broker.sent.filter((m) => m.topic.endsWith("telemetry")).map((m) => parseTelemetry(m.payload));
     deepEqual(
       sent.slice(0, 5).map((m) => [m.boot, m.seq]),
       [
@@ -310,7 +311,7 @@ suite("app/outbox", () => {
     await run(r.clock, 3000);
     const third = r.broker.sent
       .filter((m) => m.topic.endsWith("telemetry"))
-      .map((m) => JSON.parse(m.payload))
+      .map((m) => parseTelemetry(m.payload))
       .find((m) => m.seq === 3);
     deepEqual(
       third?.health.outbox,
