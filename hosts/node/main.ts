@@ -125,11 +125,17 @@ async function main(): Promise<void> {
   } catch (e) {
     fail(messageOf(e));
   }
-  const shutdown = async () => {
+  const stop = async () => {
     app.stop();
     await new Promise((r) => setTimeout(r, 200));
     await broker?.close();
     process.exit(0);
+  };
+  const shutdown = () => {
+    stop().catch((e) => {
+      console.error("telltale: " + messageOf(e));
+      process.exit(1);
+    });
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);

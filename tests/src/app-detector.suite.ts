@@ -11,7 +11,7 @@ import { createSimWorld } from "telltale/sim/world";
 
 class RefusingSocket implements TCPSocket {
   constructor(options: TCPSocketOptions) {
-    Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused")));
+    void Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused")));
   }
   read(): ArrayBuffer | undefined {
     return undefined;
@@ -118,7 +118,7 @@ suite("app with the multivariate detector", () => {
     equal(second.app.detector.calibrated, true, "no second calibration after a reboot");
   });
 
-  test("corrupt-baseline-is-refused-and-recalibrates", async () => {
+  test("corrupt-baseline-is-refused-and-recalibrates", () => {
     const store = new Map<string, string>([["baseline", "00ff"]]);
     const r = boot(store, { model: "multivariate", calibrationSamples: 160 });
     ok(

@@ -45,11 +45,11 @@ class BrokerSocket implements TCPSocket {
     this.#broker = BrokerSocket.broker;
     const broker = this.#broker;
     if (!broker.online) {
-      Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused")));
+      void Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused")));
       return;
     }
     broker.socket = this;
-    Promise.resolve().then(() => {
+    void Promise.resolve().then(() => {
       if (!this.closed) options.onWritable?.call(this, 65536);
     });
   }
@@ -84,7 +84,7 @@ class BrokerSocket implements TCPSocket {
       at = i + length;
     }
     this.#pending = all.slice(at);
-    Promise.resolve().then(() => {
+    void Promise.resolve().then(() => {
       if (!this.closed) this.#options.onWritable?.call(this, 65536);
     });
   }
@@ -113,7 +113,7 @@ class BrokerSocket implements TCPSocket {
   }
 
   #reply(bytes: Uint8Array): void {
-    Promise.resolve().then(() => {
+    void Promise.resolve().then(() => {
       if (this.closed) return;
       this.#inbox.push(bytes);
       this.#options.onReadable?.call(this, bytes.length);
@@ -128,7 +128,7 @@ class BrokerSocket implements TCPSocket {
   /** The broker's side: the connection drops. */
   drop(): void {
     this.closed = true;
-    Promise.resolve().then(() => this.#options.onError?.call(this, new Error("connection reset")));
+    void Promise.resolve().then(() => this.#options.onError?.call(this, new Error("connection reset")));
   }
 
   close(): void {

@@ -90,11 +90,11 @@ function transport(broker: Broker): TCPSocketConstructor {
     constructor(options: TCPSocketOptions) {
       this.#options = options;
       if (!broker.online) {
-        Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused")));
+        void Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused")));
         return;
       }
       broker.socket = { deliver: (bytes) => this.#deliver(bytes), drop: () => this.#drop() };
-      Promise.resolve().then(() => {
+      void Promise.resolve().then(() => {
         if (!this.#closed) options.onWritable?.call(this, 65536);
       });
     }
@@ -125,7 +125,7 @@ function transport(broker: Broker): TCPSocketConstructor {
         if (packet.type === 8) this.#deliver(Uint8Array.of(0x90, 3, packet.id! >> 8, packet.id! & 255, 1));
         at = i + length;
       }
-      Promise.resolve().then(() => {
+      void Promise.resolve().then(() => {
         if (!this.#closed) this.#options.onWritable?.call(this, 65536);
       });
     }
@@ -133,7 +133,7 @@ function transport(broker: Broker): TCPSocketConstructor {
       this.#closed = true;
     }
     #deliver(bytes: Uint8Array): void {
-      Promise.resolve().then(() => {
+      void Promise.resolve().then(() => {
         if (this.#closed) return;
         this.#inbox.push(bytes);
         this.#options.onReadable?.call(this, bytes.length);
@@ -141,7 +141,7 @@ function transport(broker: Broker): TCPSocketConstructor {
     }
     #drop(): void {
       this.#closed = true;
-      Promise.resolve().then(() => this.#options.onError?.call(this, new Error("connection reset")));
+      void Promise.resolve().then(() => this.#options.onError?.call(this, new Error("connection reset")));
     }
   };
 }
@@ -155,9 +155,8 @@ function rig(broker: Record<string, unknown> = {}) {
     clock,
     tcp: transport(fake),
     log: (line: string) => log.push(line),
-    connectNetwork: async () => {
-      if (networkFailures-- > 0) throw new Error("Wi-Fi: no access point");
-    },
+    connectNetwork: () =>
+      networkFailures-- > 0 ? Promise.reject(new Error("Wi-Fi: no access point")) : Promise.resolve(),
   };
   const config = parseConfig({
     broker: { url: "mqtt://broker.test:1883", backoffBaseMs: 1000, backoffCapMs: 8000, ...broker },

@@ -311,7 +311,7 @@ suite("drivers/bme280", () => {
     equal(r.model.measurements, measured + 1);
   });
 
-  test("conversion-time-follows-oversampling", async () => {
+  test("conversion-time-follows-oversampling", () => {
     const r = rig();
     const s = r.make({ oversampling: { temperature: 16, pressure: 16, humidity: 16 } });
     near(s.measurementTime, 112.8, 1e-9, "§9.1");

@@ -155,7 +155,7 @@ suite("drivers/ina219", () => {
     throws(() => s.configure({ averaging: 3 }), /"averaging" must be one of 1, 2, 4/);
   });
 
-  test("close-twice-and-invalid-options", async () => {
+  test("close-twice-and-invalid-options", () => {
     const r = rig();
     throws(() => r.make({ maxCurrent: 5 }), /"maxCurrent" × "shunt" = 500.0 mV exceeds the ±320 mV/);
     throws(() => r.make({ currentLsb: 0.001 }), /"currentLsb" must be from maxCurrent\/32767/);
