@@ -103,7 +103,7 @@ test("soak-every-qos1-message-arrives-through-outages-and-reboots", { timeout: 2
       stdio: ["ignore", "pipe", "inherit"],
     });
     let buffer = "";
-    child.stdout!.on("data", (d) => {
+    child.stdout.on("data", (d: Buffer) => {
       buffer += d.toString();
       let nl;
       while ((nl = buffer.indexOf("\n")) >= 0) {

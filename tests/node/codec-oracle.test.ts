@@ -293,7 +293,7 @@ function randomPacket(type: number, v: ProtocolVersion): Packet {
     default: {
       // Not the short form (no reason code, remaining length 0, §3.15.2.1): mqtt-packet's parser reads a reason
       // code regardless and rejects it. Our own suite checks that form.
-      const p = withProperties({ type: AUTH, reasonCode: reason(AUTH) } as Packet, v, AUTH) as Packet & {
+      const p = withProperties({ type: AUTH, reasonCode: reason(AUTH) }, v, AUTH) as Packet & {
         reasonCode: number;
         properties?: Properties;
       };
@@ -369,7 +369,7 @@ function propsToOurs(p: Theirs | undefined): Properties | undefined {
     } else if (Buffer.isBuffer(v)) out[k] = new Uint8Array(v);
     else out[k] = v;
   }
-  return out as Properties;
+  return out;
 }
 
 function toTheirs(p: Packet, v: ProtocolVersion): Theirs {
@@ -559,7 +559,7 @@ function theirsDecode(bytes: Uint8Array, v: ProtocolVersion): Theirs {
   const got: Theirs[] = [];
   let error: Error | undefined;
   parser.on("packet", (p) => got.push(p as unknown as Theirs));
-  parser.on("error", (e) => {
+  parser.on("error", (e: Error) => {
     error = e;
   });
   parser.parse(Buffer.from(bytes));

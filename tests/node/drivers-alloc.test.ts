@@ -171,7 +171,7 @@ test("adxl345-drain-allocates-nothing", async () => {
     0x32: entry,
     [-1]: Uint8Array.of(0),
   });
-  const s = new ADXL345({ sensor: { io, address: 0x53 }, clock, rate: 1600 } as never);
+  const s = new ADXL345({ sensor: { io, address: 0x53 }, clock, rate: 1600 });
   for (let i = 0; i < 2000; i++) s.drain();
   const minor = await minorCollections(() => {
     for (let i = 0; i < 40_000; i++) s.drain();
@@ -185,7 +185,7 @@ test("mpu6050-drain-allocates-nothing", async () => {
   const burst = new Uint8Array(FRAMES * 6).fill(1);
   const count = Uint8Array.of((FRAMES * 6) >> 8, (FRAMES * 6) & 0xff);
   const io = stubBus({ 0x75: Uint8Array.of(0x68), 0x72: count, 0x74: burst, [-1]: Uint8Array.of(0, 0) });
-  const s = new MPU6050({ sensor: { io, address: 0x68 }, clock, rate: 1600 } as never);
+  const s = new MPU6050({ sensor: { io, address: 0x68 }, clock, rate: 1600 });
   for (let i = 0; i < 2000; i++) s.drain();
   const minor = await minorCollections(() => {
     for (let i = 0; i < 40_000; i++) s.drain();
@@ -299,7 +299,7 @@ test("fifo-accelerometers-sample-allocate-no-buffer", () => {
   );
   assertSamplesAllocateNoBuffers(
     "ADXL345",
-    new ADXL345({ sensor: { io: adxl, address: 0x53 }, clock, rate: 1600 } as never),
+    new ADXL345({ sensor: { io: adxl, address: 0x53 }, clock, rate: 1600 }),
     counted,
   );
   const burst = new Uint8Array(FRAMES * 6).map((_, i) => (i * 37) & 0xff);
@@ -307,7 +307,7 @@ test("fifo-accelerometers-sample-allocate-no-buffer", () => {
   const mpu = stubBus({ 0x75: Uint8Array.of(0x68), 0x72: count, 0x74: burst, [-1]: Uint8Array.of(0, 0) }, counted);
   assertSamplesAllocateNoBuffers(
     "MPU-6050",
-    new MPU6050({ sensor: { io: mpu, address: 0x68 }, clock, rate: 1600 } as never),
+    new MPU6050({ sensor: { io: mpu, address: 0x68 }, clock, rate: 1600 }),
     counted,
   );
 });

@@ -24,7 +24,6 @@ const config = parseConfig({ ...args.config, deviceId: args.deviceId });
 const flash = new FileFlash({ path: join(args.dir, "outbox.flash") });
 // A power cut in the middle of a write: the write stops at byte `at`, then the process dies at once.
 if (args.tear) flash.tearWrite({ ...args.tear, onTear: () => process.kill(process.pid, "SIGKILL") });
-let app: App | undefined;
 const host = createNodeHost({
   storePath: join(args.dir, "store.json"),
   deviceId: args.deviceId,
@@ -32,13 +31,13 @@ const host = createNodeHost({
   flash,
   log: (line) => {
     const m = /^telemetry #(\d+):/.exec(line);
-    if (m && !/\(dropped/.test(line)) out(`S ${app!.boot} ${m[1]} ${Date.now()}`);
+    if (m && !/\(dropped/.test(line)) out(`S ${app.boot} ${m[1]} ${Date.now()}`);
     else out("L " + line);
   },
 });
-app = new App(host, config);
+const app = new App(host, config);
 void app.start();
 process.on("SIGTERM", () => {
-  app!.stop();
+  app.stop();
   setTimeout(() => process.exit(0), 300);
 });

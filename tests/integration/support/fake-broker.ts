@@ -28,18 +28,17 @@ export class FakeBroker {
 
   /** `behave(n)` chooses the behaviour of the n-th connection (1-based). */
   static async start(behave: (n: number) => Behaviour): Promise<FakeBroker> {
-    let broker: FakeBroker | undefined;
     const server = net.createServer((socket) => {
       const conn: FakeConnection = {
-        n: broker!.connections.length + 1,
+        n: broker.connections.length + 1,
         socket,
         received: [],
         send: (bytes) => {
           if (!socket.destroyed) socket.write(Buffer.from(bytes));
         },
       };
-      broker!.connections.push(conn);
-      broker!.times.push(Date.now());
+      broker.connections.push(conn);
+      broker.times.push(Date.now());
       const behaviour = behave(conn.n);
       let pending = Buffer.alloc(0);
       socket.on("error", () => {});
@@ -75,7 +74,7 @@ export class FakeBroker {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-    broker = new FakeBroker(server, (server.address() as net.AddressInfo).port);
+    const broker = new FakeBroker(server, (server.address() as net.AddressInfo).port);
     return broker;
   }
 

@@ -101,7 +101,7 @@ export class Mosquitto {
   /** Starts (again) on the same port. */
   async resume(): Promise<void> {
     const child = spawn(mosquittoPath(), ["-c", this.#conf], { stdio: ["ignore", "ignore", "pipe"] });
-    child.stderr!.on("data", (d) => {
+    child.stderr.on("data", (d: Buffer) => {
       this.log += d.toString();
     });
     this.#child = child;

@@ -63,7 +63,6 @@ suite("detector/vibration-monitor", () => {
   test("bearing-tone-raises-alarm-naming-its-band-among-top-and-take-reports-it-once", () => {
     const m = new VibrationMonitor({ sampleRate: FS, calibrationWindows: 128 });
     const next = stream(7);
-    let windows = 0;
     // 150 windows of normal running: calibration, then no alarm.
     for (let b = 0; b < 150 * 4; b++) equal(m.write(next(0), 0, 64), 64);
     let seen = m.take();
@@ -76,7 +75,6 @@ suite("detector/vibration-monitor", () => {
     // The bearing tone appears (a quarter of the shaft's amplitude).
     for (let b = 0; b < 10 * 4; b++) {
       m.write(next(150), 0, 64);
-      windows++;
     }
     seen = m.take();
     ok(seen.alarmSeen && seen.alarmChanged, "alarm raised by the bearing tone, score " + seen.peakScore);

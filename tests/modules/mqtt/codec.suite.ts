@@ -273,7 +273,7 @@ suite("mqtt/codec", () => {
   });
 
   test("accepts-arraybuffer-chunks", () => {
-    deepEqual(decodeAll(new PacketDecoder(), Uint8Array.of(0x40, 2, 0, 1).buffer as ArrayBuffer), [
+    deepEqual(decodeAll(new PacketDecoder(), Uint8Array.of(0x40, 2, 0, 1).buffer), [
       { type: PUBACK, id: 1 },
     ] as IncomingPacket[]);
   });
