@@ -35,7 +35,6 @@ export function run(f, o) {
     onT = o.on ?? 16,
     offT = o.off ?? 8;
   const calScores = [];
-  let sm = 0; // smoothed score
   let gp = 0,
     gn2 = 0,
     refr = 0,
@@ -164,7 +163,7 @@ export function run(f, o) {
   }
   return { score, alarm, cp, onT };
 }
-export function evalSet(idx, o, cache) {
+export function evalSet(idx, o) {
   const cm = { tp: 0, fp: 0, tn: 0, fn: 0 };
   const cps = [];
   for (const i of idx) {

@@ -2,6 +2,7 @@
 import Net from "net";
 import device from "embedded:provider/builtin";
 import type { Host } from "telltale/io/host";
+import { messageOf } from "telltale/errors/message";
 import type { PulseCountConstructor } from "telltale/io/io";
 import { TickClock } from "telltale/hosts/moddable/clock";
 import { PreferenceStore } from "telltale/hosts/moddable/store";
@@ -32,7 +33,7 @@ function outboxFlash(): { flash?: PartitionFlash; flashProblem?: string } {
     );
     return { flash };
   } catch (e) {
-    const flashProblem = `no "${OUTBOX_PARTITION}" partition for the outbox (${e instanceof Error ? e.message : String(e)}); messages are kept in RAM only`;
+    const flashProblem = `no "${OUTBOX_PARTITION}" partition for the outbox (${messageOf(e)}); messages are kept in RAM only`;
     log("esp32 host: " + flashProblem);
     return { flashProblem };
   }

@@ -82,7 +82,7 @@ export class FileFlash implements Flash {
       : new Uint8Array(bytes);
     this.#check(offset, source.length, "write");
     const merged = new Uint8Array(this.read(offset, source.length));
-    for (let i = 0; i < merged.length; i++) merged[i] &= source[i];
+    for (let i = 0; i < merged.length; i++) merged[i]! &= source[i]!;
     const tear = this.#tear;
     if (tear && source.length >= (tear.minLength ?? 0) && tear.left-- === 0) {
       this.#tear = undefined;

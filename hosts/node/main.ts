@@ -5,6 +5,7 @@ import { createNodeHost } from "./host.js";
 import { startEmbeddedBroker } from "./broker.js";
 import { startApp } from "../../src/app.js";
 import { parseConfig } from "../../modules/config/config.js";
+import { messageOf } from "telltale/errors/message";
 
 const USAGE = `usage: npm start -- [options]
   --broker URL        mqtt://HOST:PORT or mqtts://HOST:PORT (default: an embedded aedes broker on loopback)
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
       },
     }).values;
   } catch (e) {
-    fail((e as Error).message);
+    fail(messageOf(e));
   }
   if (args.help) {
     console.log(USAGE);
@@ -61,11 +62,15 @@ async function main(): Promise<void> {
 
   let config: Record<string, unknown> = {};
   if (args.config) {
+    let parsed: unknown;
     try {
-      config = JSON.parse(readFileSync(args.config, "utf8"));
+      parsed = JSON.parse(readFileSync(args.config, "utf8"));
     } catch (e) {
-      fail(`cannot read --config ${args.config}: ${(e as Error).message}`);
+      fail(`cannot read --config ${args.config}: ${messageOf(e)}`);
     }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      fail(`--config ${args.config} must hold a JSON object`);
+    config = parsed as Record<string, unknown>;
   }
   let broker: { close(): Promise<void> } | undefined;
   let url = args.broker;
@@ -82,7 +87,7 @@ async function main(): Promise<void> {
     try {
       brokerConfig.ca = readFileSync(args.ca, "utf8");
     } catch (e) {
-      fail(`cannot read --ca ${args.ca}: ${(e as Error).message}`);
+      fail(`cannot read --ca ${args.ca}: ${messageOf(e)}`);
     }
   }
   config = {
@@ -118,13 +123,19 @@ async function main(): Promise<void> {
   try {
     app = startApp(host, config);
   } catch (e) {
-    fail((e as Error).message);
+    fail(messageOf(e));
   }
-  const shutdown = async () => {
+  const stop = async () => {
     app.stop();
     await new Promise((r) => setTimeout(r, 200));
     await broker?.close();
     process.exit(0);
+  };
+  const shutdown = () => {
+    stop().catch((e) => {
+      console.error("telltale: " + messageOf(e));
+      process.exit(1);
+    });
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);

@@ -10,8 +10,8 @@ export class FileStore implements Store {
   constructor(path: string) {
     this.#path = path;
     try {
-      const parsed = JSON.parse(readFileSync(path, "utf8"));
-      if (parsed && typeof parsed === "object") this.#data = parsed;
+      const parsed: unknown = JSON.parse(readFileSync(path, "utf8"));
+      if (parsed && typeof parsed === "object") this.#data = parsed as Record<string, string>;
     } catch {
       // A missing or unreadable file starts empty, like erased flash.
     }

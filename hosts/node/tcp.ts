@@ -102,7 +102,7 @@ export class NodeTCPSocket implements TCPSocket {
     const out = new Uint8Array(n);
     let filled = 0;
     while (filled < n) {
-      const head = this.#chunks[0];
+      const head = this.#chunks[0]!; // #available counts the bytes held in #chunks
       const take = Math.min(head.length, n - filled);
       out.set(head.subarray(0, take), filled);
       filled += take;

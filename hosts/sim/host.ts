@@ -2,6 +2,7 @@
 // fed by a simulated machine; real TCP/TLS sockets, Preference storage and trace logging from the Moddable runtime.
 import config from "mc/config";
 import type { Host } from "telltale/io/host";
+import { messageOf } from "telltale/errors/message";
 import type { FaultKind } from "telltale/sim/machine";
 import { createSimWorld } from "telltale/sim/world";
 import { parseConfig } from "telltale/config/config";
@@ -23,7 +24,7 @@ function declaredSensors(): readonly SensorDeclaration[] {
   try {
     return parseConfig({ sensors: appConfigFromDevice(config).sensors }).sensors;
   } catch (e) {
-    log("sim host: no simulated sensors: " + (e instanceof Error ? e.message : String(e)));
+    log("sim host: no simulated sensors: " + messageOf(e));
     return [];
   }
 }
@@ -66,12 +67,7 @@ function outboxFlash(): { flash?: FileFlash; flashProblem?: string } {
     log("sim host: outbox in " + path + ", " + flash.byteLength + " bytes");
     return { flash };
   } catch (e) {
-    const flashProblem =
-      "no outbox file " +
-      path +
-      " (" +
-      (e instanceof Error ? e.message : String(e)) +
-      "); messages are kept in RAM only";
+    const flashProblem = "no outbox file " + path + " (" + messageOf(e) + "); messages are kept in RAM only";
     log("sim host: " + flashProblem);
     return { flashProblem };
   }

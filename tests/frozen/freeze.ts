@@ -1,5 +1,6 @@
 // What a preloaded Moddable host leaves frozen, reproduced in xsnap: the intrinsics, every preloaded module's exports
 // and mc/config, hardened, and marked read-only so that JSON.stringify refuses them as XS does for preloaded objects.
+import { messageOf } from "telltale/errors/message";
 
 /** xsnap's deep freeze: the object, its own properties' values and accessors, and its prototypes, transitively. */
 declare function harden<T>(value: T): T;
@@ -37,7 +38,7 @@ function freeze(value: unknown, what: string): void {
     mark(value);
     harden(value);
   } catch (e) {
-    throw new Error("freeze " + what + ": " + (e instanceof Error ? e.message : String(e)), { cause: e });
+    throw new Error("freeze " + what + ": " + messageOf(e), { cause: e });
   }
 }
 

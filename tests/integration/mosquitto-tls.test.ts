@@ -7,6 +7,7 @@ import { makePki, type Pki } from "./support/pki.js";
 import { Mosquitto } from "./support/mosquitto.js";
 import { startFirmware, waitFor, type Firmware } from "./support/firmware.js";
 import { NodeTCPSocket } from "../../hosts/node/tcp.js";
+import { parseAlarm, parseAnswer, parseTelemetry } from "../support/wire.js";
 
 interface Received {
   topic: string;
@@ -70,18 +71,16 @@ test("telemetry-availability-and-alarm-reach-mosquitto-over-tls", async () => {
   );
   // The default (multivariate) detector calibrates on 60 samples (6 s at 100 ms: two of the machine's 3 s cycles); the step comes after.
   const alarm = await waitFor("alarm raised", () => got.find((m) => m.topic === "telltale/dev-a/alarm"), 20_000, dump);
-  const body = JSON.parse(alarm.payload);
+  const body = parseAlarm(alarm.payload);
   assert.equal(body.state, "raised");
   assert.equal(body.channel, "sht3x.temperature");
-  const telemetry = got.filter((m) => m.topic === "telltale/dev-a/telemetry").map((m) => JSON.parse(m.payload));
+  const telemetry = got.filter((m) => m.topic === "telltale/dev-a/telemetry").map((m) => parseTelemetry(m.payload));
   assert.ok(telemetry.length >= 10, `telemetry messages: ${telemetry.length}`);
-  const t = telemetry[telemetry.length - 1];
-  assert.equal(typeof t.sensors.sht3x.temperature, "number");
-  assert.ok(
-    t.sensors.sht3x.temperature > 30 && t.sensors.sht3x.temperature < 50,
-    "temperature " + t.sensors.sht3x.temperature,
-  );
-  assert.equal(t.health.sensors.sht3x.state, "ok");
+  const t = telemetry[telemetry.length - 1]!;
+  const temperature = t.sensors.sht3x?.temperature;
+  assert.equal(typeof temperature, "number");
+  assert.ok(temperature! > 30 && temperature! < 50, "temperature " + temperature);
+  assert.equal(t.health.sensors.sht3x?.state, "ok");
   // A subscriber arriving later still learns the availability: the status is retained.
   const late = await subscribe(broker.port, "telltale/dev-a/status");
   const retained = await waitFor("retained status for a late subscriber", () => late.find((m) => m.retain));
@@ -165,14 +164,14 @@ test("commands-are-answered-and-bad-ones-refused-with-reason", async () => {
     10_000,
     () => fw.log.slice(-10).join("\n"),
   );
-  const answers = results.map((m) => JSON.parse(m.payload));
-  assert.equal(answers[0].command, "ping");
-  assert.equal(answers[0].ok, true);
-  assert.equal(answers[1].command, "recalibrate");
+  const answers = results.map((m) => parseAnswer(m.payload));
+  assert.equal(answers[0]?.command, "ping");
+  assert.equal(answers[0]?.ok, true);
+  assert.equal(answers[1]?.command, "recalibrate");
   assert.ok(fw.log.includes("detector: recalibrating on command"), "the detector calibrates again");
-  assert.deepEqual([answers[2].ok, answers[2].error], [false, 'unknown command "reboot" (known: recalibrate, ping)']);
-  assert.equal(answers[3].ok, false);
-  assert.match(answers[3].error, /expected "recalibrate"/);
+  assert.deepEqual([answers[2]?.ok, answers[2]?.error], [false, 'unknown command "reboot" (known: recalibrate, ping)']);
+  assert.equal(answers[3]?.ok, false);
+  assert.match(answers[3]?.error ?? "", /expected "recalibrate"/);
   assert.ok(fw.app.running, "bad commands do not stop the device");
   fw.app.stop();
 });

@@ -29,6 +29,14 @@ after(async () => {
   for (const f of cleanup.reverse()) await f();
 });
 
+/** What the device publishes that the subscriber keys on. */
+interface Telemetry {
+  boot: number;
+  seq: number;
+}
+
+type SoakEvent = "restart-broker" | "drop-link" | "kill-device" | "tear-write";
+
 interface Device {
   child: ChildProcess;
   exited: Promise<void>;
@@ -59,7 +67,7 @@ test("soak-every-qos1-message-arrives-through-outages-and-reboots", { timeout: 2
   });
   cleanup.push(() => subscriber.end(true));
   subscriber.on("message", (_topic, payload) => {
-    const m = JSON.parse(payload.toString());
+    const m = JSON.parse(payload.toString()) as Telemetry;
     const key = m.boot + "/" + m.seq;
     const seen = arrivals.get(key);
     if (seen) seen.count++;
@@ -95,7 +103,7 @@ test("soak-every-qos1-message-arrives-through-outages-and-reboots", { timeout: 2
       stdio: ["ignore", "pipe", "inherit"],
     });
     let buffer = "";
-    child.stdout!.on("data", (d) => {
+    child.stdout.on("data", (d: Buffer) => {
       buffer += d.toString();
       let nl;
       while ((nl = buffer.indexOf("\n")) >= 0) {
@@ -120,21 +128,21 @@ test("soak-every-qos1-message-arrives-through-outages-and-reboots", { timeout: 2
   await waitFor("first telemetry stored", () => stored.size > 0, 15_000, context);
 
   // 30 events, 2-3.5 s apart: 13 broker restarts and 11 dropped links (24 outages), 6 reboots (3 of them mid-write).
-  const events = [
-    ...Array(13).fill("restart-broker"),
-    ...Array(11).fill("drop-link"),
-    ...Array(3).fill("kill-device"),
-    ...Array(3).fill("tear-write"),
+  const events: SoakEvent[] = [
+    ...Array<SoakEvent>(13).fill("restart-broker"),
+    ...Array<SoakEvent>(11).fill("drop-link"),
+    ...Array<SoakEvent>(3).fill("kill-device"),
+    ...Array<SoakEvent>(3).fill("tear-write"),
   ];
   for (let i = events.length - 1; i > 0; i--) {
     const j = random(i + 1);
-    [events[i], events[j]] = [events[j], events[i]];
+    [events[i], events[j]] = [events[j]!, events[i]!];
   }
-  const counts: Record<string, number> = {};
+  const counts: Record<SoakEvent, number> = { "restart-broker": 0, "drop-link": 0, "kill-device": 0, "tear-write": 0 };
   const started = Date.now();
   for (const event of events) {
     await sleep(2000 + random(1500));
-    counts[event] = (counts[event] ?? 0) + 1;
+    counts[event]++;
     switch (event) {
       case "restart-broker":
         await broker.stop(true);
@@ -198,7 +206,7 @@ test("soak-every-qos1-message-arrives-through-outages-and-reboots", { timeout: 2
   }
   const perBoot = new Map<string, number>();
   for (const k of expected) {
-    const b = k.split("/")[0];
+    const b = k.slice(0, k.indexOf("/"));
     perBoot.set(b, (perBoot.get(b) ?? 0) + 1);
   }
   const boots = perBoot.size;
@@ -222,6 +230,6 @@ test("soak-every-qos1-message-arrives-through-outages-and-reboots", { timeout: 2
       .map((k) => Number(k.split("/")[1]))
       .sort((x, y) => x - y);
     for (let i = 1; i < seqs.length; i++)
-      assert.equal(seqs[i], seqs[i - 1] + 1, `boot ${b}: stored seq ${seqs[i - 1]} then ${seqs[i]}`);
+      assert.equal(seqs[i], seqs[i - 1]! + 1, `boot ${b}: stored seq ${seqs[i - 1]} then ${seqs[i]}`);
   }
 });

@@ -28,6 +28,7 @@ import {
 import { encodePacket } from "../../modules/mqtt/encode.js";
 import { PacketDecoder } from "../../modules/mqtt/decode.js";
 import { BrokerDecoder } from "../support/mqtt-broker.js";
+import { messageOf } from "telltale/errors/message";
 
 const SEED = Number(process.env.ORACLE_SEED ?? 0x5eed) >>> 0;
 const ROUNDS = Number(process.env.ORACLE_ROUNDS ?? 150);
@@ -42,7 +43,7 @@ function chance(p: number): boolean {
   return rnd(1000) < p * 1000;
 }
 function pick<T>(xs: readonly T[]): T {
-  return xs[rnd(xs.length)];
+  return xs[rnd(xs.length)]!;
 }
 
 // ---------------------------------------------------------------- random valid packets
@@ -292,7 +293,7 @@ function randomPacket(type: number, v: ProtocolVersion): Packet {
     default: {
       // Not the short form (no reason code, remaining length 0, §3.15.2.1): mqtt-packet's parser reads a reason
       // code regardless and rejects it. Our own suite checks that form.
-      const p = withProperties({ type: AUTH, reasonCode: reason(AUTH) } as Packet, v, AUTH) as Packet & {
+      const p = withProperties({ type: AUTH, reasonCode: reason(AUTH) }, v, AUTH) as Packet & {
         reasonCode: number;
         properties?: Properties;
       };
@@ -368,7 +369,7 @@ function propsToOurs(p: Theirs | undefined): Properties | undefined {
     } else if (Buffer.isBuffer(v)) out[k] = new Uint8Array(v);
     else out[k] = v;
   }
-  return out as Properties;
+  return out;
 }
 
 function toTheirs(p: Packet, v: ProtocolVersion): Theirs {
@@ -550,7 +551,7 @@ function oursDecode(bytes: Uint8Array, type: number, v: ProtocolVersion): Packet
     for (let p = d.nextPacket(); p; p = d.nextPacket()) packets.push(p);
   }
   assert.equal(packets.length, 1);
-  return packets[0];
+  return packets[0]!;
 }
 
 function theirsDecode(bytes: Uint8Array, v: ProtocolVersion): Theirs {
@@ -558,13 +559,13 @@ function theirsDecode(bytes: Uint8Array, v: ProtocolVersion): Theirs {
   const got: Theirs[] = [];
   let error: Error | undefined;
   parser.on("packet", (p) => got.push(p as unknown as Theirs));
-  parser.on("error", (e) => {
+  parser.on("error", (e: Error) => {
     error = e;
   });
   parser.parse(Buffer.from(bytes));
   if (error) throw error;
   assert.equal(got.length, 1, "mqtt-packet parsed one packet");
-  return got[0];
+  return got[0]!;
 }
 
 // deepStrictEqual tells Buffer from Uint8Array, so binary fields are compared as plain arrays.
@@ -610,7 +611,8 @@ for (const v of [4, 5] as const) {
           back = toOurs(theirsDecode(bytes, v), v);
         } catch (e) {
           throw new Error(
-            `seed ${SEED}: mqtt-packet could not parse our ${CMD[type]}: ${(e as Error).message}\n${JSON.stringify(plain(packet))}\n${Buffer.from(bytes).toString("hex")}`,
+            `seed ${SEED}: mqtt-packet could not parse our ${CMD[type]}: ${messageOf(e)}\n${JSON.stringify(plain(packet))}\n${Buffer.from(bytes).toString("hex")}`,
+            { cause: e },
           );
         }
         assert.deepStrictEqual(
@@ -635,7 +637,8 @@ for (const v of [4, 5] as const) {
           back = oursDecode(bytes, type, v);
         } catch (e) {
           throw new Error(
-            `seed ${SEED}: we could not decode mqtt-packet's ${CMD[type]}: ${(e as Error).message}\n${JSON.stringify(plain(packet))}\n${Buffer.from(bytes).toString("hex")}`,
+            `seed ${SEED}: we could not decode mqtt-packet's ${CMD[type]}: ${messageOf(e)}\n${JSON.stringify(plain(packet))}\n${Buffer.from(bytes).toString("hex")}`,
+            { cause: e },
           );
         }
         assert.deepStrictEqual(

@@ -73,7 +73,7 @@ test("detector-scores-are-bit-identical-in-node-and-xs", async () => {
   assert.ok(nodeLine.startsWith("parity "), "Node printed a result");
   assert.equal(xsLine, nodeLine);
   assert.match(nodeLine, /^parity 1800 /, "every window and slow sample was scored");
-  const [period, detections] = nodeLine.split(" novelty ")[1].split(" ").map(Number);
+  const [period = 0, detections = 0] = (nodeLine.split(" novelty ")[1] ?? "").split(" ").map(Number);
   assert.ok(
     period > 0 && period % 96 === 0 && detections > 0,
     "the novelty model found the cycle (or a multiple) and detected something: " + nodeLine,

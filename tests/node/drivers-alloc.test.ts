@@ -36,16 +36,17 @@ function stubBus(answers: Record<number, Uint8Array>, counted: Counted = { alloc
     constructor(_options: I2COptions) {}
     write(buffer: ArrayBuffer | ArrayBufferView): void {
       // The drivers pass a Uint8Array; indexing it allocates nothing (a new view here would be the stub's own garbage).
-      this.#register = (buffer as Uint8Array)[0];
+      this.#register = (buffer as Uint8Array)[0]!;
     }
     read(what: number | Uint8Array): ArrayBuffer | undefined {
       const bytes = answers[this.#register] ?? answers[-1];
+      if (!bytes) throw new Error("stub: no answer for register " + this.#register);
       if (typeof what === "number") {
         counted.allocatingReads++;
         return bytes.slice(0, what).buffer;
       }
       const turn = bytes.length >= 6 ? this.#turn++ % 7 : 0;
-      for (let i = 0; i < what.length; i++) what[i] = bytes[(i + turn) % bytes.length];
+      for (let i = 0; i < what.length; i++) what[i] = bytes[(i + turn) % bytes.length]!;
       return undefined;
     }
     close(): void {}
@@ -58,10 +59,11 @@ function commandBus(answers: Record<number, Uint8Array>, counted: Counted) {
     #command = 0;
     constructor(_options: I2COptions) {}
     write(buffer: ArrayBuffer | ArrayBufferView): void {
-      this.#command = (buffer as Uint8Array)[0];
+      this.#command = (buffer as Uint8Array)[0]!;
     }
     read(what: number | Uint8Array): ArrayBuffer | undefined {
       const bytes = answers[this.#command];
+      if (!bytes) throw new Error("stub: no answer for command " + this.#command);
       if (typeof what === "number") {
         counted.allocatingReads++;
         return bytes.slice(0, what).buffer;
@@ -85,25 +87,25 @@ function registerBus(
   onWrite?: (registers: Uint16Array, register: number) => void,
 ) {
   const registers = new Uint16Array(256);
-  for (const key of Object.keys(init)) registers[Number(key)] = init[Number(key)];
+  for (const key of Object.keys(init)) registers[Number(key)] = init[Number(key)]!;
   return class RegisterI2C {
     #pointer = 0;
     constructor(_options: I2COptions) {}
     write(buffer: ArrayBuffer | ArrayBufferView): void {
       const b = buffer as Uint8Array;
-      this.#pointer = b[0];
+      this.#pointer = b[0]!;
       if (width === 2 && b.length >= 3) {
-        registers[b[0]] = (b[1] << 8) | b[2];
-        onWrite?.(registers, b[0]);
+        registers[b[0]!] = (b[1]! << 8) | b[2]!;
+        onWrite?.(registers, b[0]!);
       }
       if (width === 1)
         for (let i = 0; i + 1 < b.length; i += 2) {
-          registers[b[i]] = b[i + 1];
-          onWrite?.(registers, b[i]);
+          registers[b[i]!] = b[i + 1]!;
+          onWrite?.(registers, b[i]!);
         }
     }
     #value(register: number): number {
-      return fixed[register] ?? registers[register];
+      return fixed[register] ?? registers[register]!;
     }
     read(what: number | Uint8Array): ArrayBuffer | undefined {
       if (typeof what === "number") {
@@ -169,7 +171,7 @@ test("adxl345-drain-allocates-nothing", async () => {
     0x32: entry,
     [-1]: Uint8Array.of(0),
   });
-  const s = new ADXL345({ sensor: { io, address: 0x53 }, clock, rate: 1600 } as never);
+  const s = new ADXL345({ sensor: { io, address: 0x53 }, clock, rate: 1600 });
   for (let i = 0; i < 2000; i++) s.drain();
   const minor = await minorCollections(() => {
     for (let i = 0; i < 40_000; i++) s.drain();
@@ -183,7 +185,7 @@ test("mpu6050-drain-allocates-nothing", async () => {
   const burst = new Uint8Array(FRAMES * 6).fill(1);
   const count = Uint8Array.of((FRAMES * 6) >> 8, (FRAMES * 6) & 0xff);
   const io = stubBus({ 0x75: Uint8Array.of(0x68), 0x72: count, 0x74: burst, [-1]: Uint8Array.of(0, 0) });
-  const s = new MPU6050({ sensor: { io, address: 0x68 }, clock, rate: 1600 } as never);
+  const s = new MPU6050({ sensor: { io, address: 0x68 }, clock, rate: 1600 });
   for (let i = 0; i < 2000; i++) s.drain();
   const minor = await minorCollections(() => {
     for (let i = 0; i < 40_000; i++) s.drain();
@@ -222,7 +224,7 @@ test("bme280-sample-allocates-no-buffer", () => {
     0xfd: 0x6a,
   };
   const io = registerBus(1, init, counted, {}, (r, register) => {
-    if (register === 0xf4) r[0xf4] &= 0xfc;
+    if (register === 0xf4) r[0xf4]! &= 0xfc;
   });
   assertSamplesAllocateNoBuffers("BME280", new BME280({ sensor: { io, address: 0x76 } }), counted);
 });
@@ -278,7 +280,7 @@ test("ads1115-sample-allocates-no-buffer", () => {
     counted,
     runTimers,
   );
-  const continuous = new ADS1115({ sensor: { io, address: 0x48 }, inputs: [inputs[0]], mode: "continuous" });
+  const continuous = new ADS1115({ sensor: { io, address: 0x48 }, inputs: [inputs[0]!], mode: "continuous" });
   assertSamplesAllocateNoBuffers("ADS1115 continuous", continuous, counted);
 });
 
@@ -297,7 +299,7 @@ test("fifo-accelerometers-sample-allocate-no-buffer", () => {
   );
   assertSamplesAllocateNoBuffers(
     "ADXL345",
-    new ADXL345({ sensor: { io: adxl, address: 0x53 }, clock, rate: 1600 } as never),
+    new ADXL345({ sensor: { io: adxl, address: 0x53 }, clock, rate: 1600 }),
     counted,
   );
   const burst = new Uint8Array(FRAMES * 6).map((_, i) => (i * 37) & 0xff);
@@ -305,7 +307,7 @@ test("fifo-accelerometers-sample-allocate-no-buffer", () => {
   const mpu = stubBus({ 0x75: Uint8Array.of(0x68), 0x72: count, 0x74: burst, [-1]: Uint8Array.of(0, 0) }, counted);
   assertSamplesAllocateNoBuffers(
     "MPU-6050",
-    new MPU6050({ sensor: { io: mpu, address: 0x68 }, clock, rate: 1600 } as never),
+    new MPU6050({ sensor: { io: mpu, address: 0x68 }, clock, rate: 1600 }),
     counted,
   );
 });

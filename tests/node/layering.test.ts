@@ -22,7 +22,7 @@ const IMPORT =
 
 function importsOf(file: string): string[] {
   const text = readFileSync(file, "utf8");
-  return [...text.matchAll(IMPORT)].map((m) => m[1] ?? m[2] ?? m[3]);
+  return [...text.matchAll(IMPORT)].map((m) => (m[1] ?? m[2] ?? m[3])!); // one of the three alternatives matched
 }
 
 /** Module specifiers the Moddable manifests map outside modules/ (telltale/app → src/app, telltale/host → hosts/…). */

@@ -24,15 +24,15 @@ function partFolders(): Map<string, string> {
   const source = read("modules/drivers/registry.ts");
   const folderOf = new Map<string, string>();
   for (const m of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*"telltale\/drivers\/([^"]+)\/part"/g))
-    for (const name of m[1]
+    for (const name of m[1]!
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean))
-      folderOf.set(name, m[2]);
+      folderOf.set(name, m[2]!);
   const out = new Map<string, string>();
   for (const m of source.matchAll(/^\s*"?([a-z0-9-]+)"?\s*:\s*([A-Za-z0-9]+),?\s*$/gm)) {
-    const folder = folderOf.get(m[2]);
-    if (folder) out.set(m[1], folder);
+    const folder = folderOf.get(m[2]!);
+    if (folder) out.set(m[1]!, folder);
   }
   return out;
 }
@@ -41,7 +41,7 @@ const FOLDERS = partFolders();
 const NAMES = Object.keys(parts).sort();
 
 test("registry-names-match-descriptors", () => {
-  for (const name of NAMES) assert.equal(parts[name].part, name, "parts." + name + ".part");
+  for (const name of NAMES) assert.equal(parts[name]?.part, name, "parts." + name + ".part");
   assert.deepEqual(
     [...FOLDERS.keys()].sort(),
     NAMES,
@@ -66,7 +66,7 @@ test("sim-model-table-has-every-part", () => {
 
 test("every-i2c-part-has-a-chip-model", () => {
   for (const name of NAMES)
-    if (parts[name].bus === "i2c")
+    if (parts[name]?.bus === "i2c")
       assert.ok(
         existsSync(join(drivers, FOLDERS.get(name)!, "model.ts")),
         name + ": modules/drivers/" + FOLDERS.get(name) + "/model.ts",
@@ -127,6 +127,7 @@ test("drivers-check-the-addresses-their-descriptor-declares", () => {
   } as unknown as SensorIO;
   for (const name of NAMES) {
     const d = parts[name];
+    assert.ok(d, name + ": registered");
     if (d.bus !== "i2c") continue;
     assert.ok(d.addresses && d.addresses.length > 0 && Object.isFrozen(d.addresses), name + ": frozen addresses");
     const raw = OPTIONS[name] ?? {};

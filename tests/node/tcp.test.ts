@@ -29,7 +29,7 @@ test("writer-respecting-onwritable-never-stalls", async () => {
         if (sent >= total) resolve();
       },
       onError(e) {
-        reject(e);
+        reject(e ?? new Error("socket error without a reason"));
       },
     });
     setTimeout(() => {

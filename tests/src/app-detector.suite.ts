@@ -11,7 +11,7 @@ import { createSimWorld } from "telltale/sim/world";
 
 class RefusingSocket implements TCPSocket {
   constructor(options: TCPSocketOptions) {
-    Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused")));
+    void Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused")));
   }
   read(): ArrayBuffer | undefined {
     return undefined;
@@ -118,7 +118,7 @@ suite("app with the multivariate detector", () => {
     equal(second.app.detector.calibrated, true, "no second calibration after a reboot");
   });
 
-  test("corrupt-baseline-is-refused-and-recalibrates", async () => {
+  test("corrupt-baseline-is-refused-and-recalibrates", () => {
     const store = new Map<string, string>([["baseline", "00ff"]]);
     const r = boot(store, { model: "multivariate", calibrationSamples: 160 });
     ok(
@@ -161,7 +161,7 @@ suite("app with the multivariate detector", () => {
     await ticks(clock, 28);
     const monitor = app.vibration("pump");
     ok(monitor, "vibration detector attached: " + log.join("\n"));
-    ok(monitor!.model.calibrated, "calibrated after 128 windows of 64 frames at 400 Hz");
+    ok(monitor.model.calibrated, "calibrated after 128 windows of 64 frames at 400 Hz");
     ok(
       log.some((l) => /sensor pump: vibration detector on 3 axes at 400 Hz, 18 features per window of 64/.test(l)),
       log.join("\n"),
@@ -218,7 +218,7 @@ suite("app with the multivariate detector", () => {
       saved !== undefined && saved.startsWith("pump/adxl345/3x400Hz/64/50,100 "),
       "saved with what it was learned on: " + saved?.slice(0, 40),
     );
-    ok(saved!.length < 3999, "fits an ESP32 NVS string: " + saved!.length);
+    ok(saved.length < 3999, "fits an ESP32 NVS string: " + saved.length);
     const second = await run(400, 2);
     ok(
       second.log.some((l) => /sensor pump: restored the learned vibration baseline \(\d+ bytes\)/.test(l)),

@@ -10,6 +10,7 @@ import { encodePuback } from "telltale/mqtt/encode";
 import { utf8Decode } from "telltale/text/utf8";
 import type { Flash, TCPSocket, TCPSocketOptions } from "telltale/io/io";
 import { ManualClock } from "../support/manual-clock.js";
+import { parseTelemetry } from "../support/wire.js";
 
 interface Sent {
   type: number;
@@ -44,11 +45,11 @@ class BrokerSocket implements TCPSocket {
     this.#broker = BrokerSocket.broker;
     const broker = this.#broker;
     if (!broker.online) {
-      Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused")));
+      void Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused")));
       return;
     }
     broker.socket = this;
-    Promise.resolve().then(() => {
+    void Promise.resolve().then(() => {
       if (!this.closed) options.onWritable?.call(this, 65536);
     });
   }
@@ -73,17 +74,17 @@ class BrokerSocket implements TCPSocket {
         shift = 0,
         i = at + 1;
       for (;;) {
-        const b = all[i++];
+        const b = all[i++]!;
         length |= (b & 0x7f) << shift;
         shift += 7;
         if (!(b & 0x80)) break;
       }
       if (i + length > all.length) break;
-      this.#packet(all.subarray(at, i + length), all[at] >> 4, i);
+      this.#packet(all.subarray(at, i + length), all[at]! >> 4, i);
       at = i + length;
     }
     this.#pending = all.slice(at);
-    Promise.resolve().then(() => {
+    void Promise.resolve().then(() => {
       if (!this.closed) this.#options.onWritable?.call(this, 65536);
     });
   }
@@ -94,13 +95,13 @@ class BrokerSocket implements TCPSocket {
       broker.connects++;
       this.#reply(Uint8Array.of(0x20, 2, 0, broker.connack));
     } else if (type === 3) {
-      const qos = (packet[0] >> 1) & 3;
-      const topicLength = (packet[body] << 8) | packet[body + 1];
+      const qos = (packet[0]! >> 1) & 3;
+      const topicLength = (packet[body]! << 8) | packet[body + 1]!;
       const topic = utf8Decode(packet.subarray(body + 2, body + 2 + topicLength));
       let at = body + 2 + topicLength,
         id = 0;
       if (qos > 0) {
-        id = (packet[at] << 8) | packet[at + 1];
+        id = (packet[at]! << 8) | packet[at + 1]!;
         at += 2;
       }
       broker.sent.push({ type, topic, id, payload: utf8Decode(packet.subarray(at)), at: broker.clock.now() });
@@ -112,7 +113,7 @@ class BrokerSocket implements TCPSocket {
   }
 
   #reply(bytes: Uint8Array): void {
-    Promise.resolve().then(() => {
+    void Promise.resolve().then(() => {
       if (this.closed) return;
       this.#inbox.push(bytes);
       this.#options.onReadable?.call(this, bytes.length);
@@ -127,7 +128,7 @@ class BrokerSocket implements TCPSocket {
   /** The broker's side: the connection drops. */
   drop(): void {
     this.closed = true;
-    Promise.resolve().then(() => this.#options.onError?.call(this, new Error("connection reset")));
+    void Promise.resolve().then(() => this.#options.onError?.call(this, new Error("connection reset")));
   }
 
   close(): void {
@@ -191,11 +192,11 @@ async function run(clock: ManualClock, ms: number, step = 50): Promise<void> {
 }
 
 function seqs(sent: Sent[], topic: string): number[] {
-  return sent.filter((m) => m.topic.endsWith(topic)).map((m) => JSON.parse(m.payload).seq);
+  return sent.filter((m) => m.topic.endsWith(topic)).map((m) => parseTelemetry(m.payload).seq);
 }
 
 function lastTelemetry(sent: Sent[]) {
-  return JSON.parse(sent.filter((m) => m.topic.endsWith("telemetry")).pop()!.payload);
+  return parseTelemetry(sent.filter((m) => m.topic.endsWith("telemetry")).pop()!.payload);
 }
 
 suite("app/outbox", () => {
@@ -226,9 +227,9 @@ suite("app/outbox", () => {
     const sorted = got.slice().sort((a, b) => a - b);
     deepEqual(got, sorted, "in order");
     equal(got[0], 1);
-    for (let i = 1; i < got.length; i++) equal(got[i], got[i - 1] + 1, "no gap after " + got[i - 1]);
+    for (let i = 1; i < got.length; i++) equal(got[i], got[i - 1]! + 1, "no gap after " + got[i - 1]);
     // Paced: 5 per second, with at most one second's worth sent at once.
-    const first = r.broker.sent[0].at;
+    const first = r.broker.sent[0]!.at;
     const inFirstTwoSeconds = r.broker.sent.filter((m) => m.topic.endsWith("telemetry") && m.at < first + 2000).length;
     ok(inFirstTwoSeconds <= 5 + 10 + 1, "drained at the configured rate: " + inFirstTwoSeconds + " in 2 s");
     ok(r.app.outbox.pending <= 1, "the backlog is gone: " + r.app.outbox.pending);
@@ -284,7 +285,7 @@ suite("app/outbox", () => {
       second.log.join("\n"),
     );
     await run(second.clock, 3000);
-    const sent = second.broker.sent.filter((m) => m.topic.endsWith("telemetry")).map((m) => JSON.parse(m.payload));
+    const sent = second.broker.sent.filter((m) => m.topic.endsWith("telemetry")).map((m) => parseTelemetry(m.payload));
     deepEqual(
       sent.slice(0, 5).map((m) => [m.boot, m.seq]),
       [
@@ -296,7 +297,7 @@ suite("app/outbox", () => {
       ],
       "the first boot's telemetry goes first",
     );
-    equal(sent[5].boot, 2);
+    equal(sent[5]?.boot, 2);
     equal(second.app.outbox.pending, 0);
     second.app.stop();
   });
@@ -310,10 +311,10 @@ suite("app/outbox", () => {
     await run(r.clock, 3000);
     const third = r.broker.sent
       .filter((m) => m.topic.endsWith("telemetry"))
-      .map((m) => JSON.parse(m.payload))
+      .map((m) => parseTelemetry(m.payload))
       .find((m) => m.seq === 3);
     deepEqual(
-      third.health.outbox,
+      third?.health.outbox,
       { pending: 2, dropped: 0, durable: false },
       "built while two earlier messages waited",
     );

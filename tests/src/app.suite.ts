@@ -11,7 +11,7 @@ import { ManualClock } from "../support/manual-clock.js";
 /** A network where every connection is refused (reported after the constructor returns, as sockets do). */
 class RefusingSocket implements TCPSocket {
   constructor(options: TCPSocketOptions) {
-    Promise.resolve().then(() =>
+    void Promise.resolve().then(() =>
       options.onError?.call(this, new Error("TCP: connection refused by " + options.address + ":" + options.port)),
     );
   }
@@ -131,9 +131,9 @@ suite("app", () => {
   test("samples-while-network-is-down-and-retries-it", async () => {
     const r = rig();
     let attempts = 0;
-    (r.app.host as { connectNetwork: () => Promise<void> }).connectNetwork = async () => {
+    (r.app.host as { connectNetwork: () => Promise<void> }).connectNetwork = () => {
       attempts++;
-      throw new Error('Wi-Fi: no access point named "plant-7"');
+      return Promise.reject(new Error('Wi-Fi: no access point named "plant-7"'));
     };
     await r.app.start();
     await ticks(r.clock, 5);

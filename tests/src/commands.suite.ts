@@ -1,6 +1,7 @@
 // The command registry: plain-text and JSON commands, answers, refusals with their reason, and validation by the command itself.
 import { suite, test, equal, deepEqual, ok, throws } from "../harness.js";
 import { Commands } from "../../src/commands.js";
+import { parseAnswer } from "../support/wire.js";
 
 const bytes = (text: string) => {
   const b = new Uint8Array(text.length);
@@ -16,7 +17,7 @@ function registry() {
     runs.push(request);
   });
   commands.register("ping", () => ({ uptimeMs: 1234 }));
-  return { commands, log, runs, answer: (text: string) => JSON.parse(commands.handle(bytes(text))) };
+  return { commands, log, runs, answer: (text: string) => parseAnswer(commands.handle(bytes(text))) };
 }
 
 suite("commands", () => {

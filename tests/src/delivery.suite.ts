@@ -118,7 +118,7 @@ suite("delivery", () => {
     );
     equal(r.delivery.pending, 0);
     r.delivery.publish(ALARM, "{}", "ALARM raised");
-    equal(r.client.sent[1].qos, 1, "alarms are QoS 1 whatever telemetry is");
+    equal(r.client.sent[1]?.qos, 1, "alarms are QoS 1 whatever telemetry is");
   });
 
   test("stored-while-detached-and-sent-in-order-after-resume", () => {

@@ -187,7 +187,7 @@ suite("monitor", () => {
     ok(
       r.log.includes(
         "sensor pump: vibration detector on 3 axes at 400 Hz, 18 features per window of 64 (" +
-          monitor!.stateBytes +
+          monitor.stateBytes +
           " bytes of state)",
       ),
       r.log.join("\n"),

@@ -55,6 +55,7 @@ function rig(names: string[] = ["s1", "s2"]) {
     options: (raw) => raw,
     create(d, _io, onError) {
       const b = behaviours[d.name];
+      if (!b) throw new Error("fake: no behaviour for " + d.name);
       if (b.failCreates > 0) {
         b.failCreates--;
         throw new Error("fake: no answer at 0x44");
@@ -88,7 +89,7 @@ suite("sensor bank", () => {
     deepEqual(r.bank.channelNames, ["s1.a", "s1.b", "s2.a", "s2.b"]);
     deepEqual(r.bank.floors, [5, 2, 5, 2]);
     r.bank.probe();
-    r.behaviours.s2.sample = { a: -0.016, b: 7.25 };
+    r.behaviours.s2!.sample = { a: -0.016, b: 7.25 };
     const { readings, valid } = r.round();
     deepEqual(Array.from(r.bank.values), [123, 20, -2, 73], "round(value × scale)");
     equal(valid, 0b1111);
@@ -99,7 +100,7 @@ suite("sensor bank", () => {
     const r = rig();
     r.bank.probe();
     r.round();
-    r.behaviours.s1.sample = { a: Number.NaN };
+    r.behaviours.s1!.sample = { a: Number.NaN };
     const { readings, valid } = r.round();
     equal(valid, 0b1100, "neither of s1's channels this round");
     deepEqual(readings.s1, {});
@@ -110,17 +111,17 @@ suite("sensor bank", () => {
     const r = rig(["s1"]);
     r.bank.probe();
     deepEqual(r.probed, ["0:s1"], "the hook sees the new driver");
-    equal(r.built[0].samples, 0);
+    equal(r.built[0]?.samples, 0);
     r.clock.advance(5);
-    equal(r.built[0].samples, 1);
+    equal(r.built[0]?.samples, 1);
   });
 
   test("failed-probe-is-logged-once-and-retried-every-10-rounds", () => {
     const r = rig(["s1"]);
-    r.behaviours.s1.failCreates = 2;
+    r.behaviours.s1!.failCreates = 2;
     r.bank.probe();
     deepEqual(r.log, [`sensor s1: failed: fake: no answer at 0x44 (re-probing every ${REPROBE_TICKS} samples)`]);
-    for (let i = 0; i < REPROBE_TICKS - 1; i++) equal(r.round().health.s1.state, "failed");
+    for (let i = 0; i < REPROBE_TICKS - 1; i++) equal(r.round().health.s1?.state, "failed");
     equal(r.built.length, 0);
     r.round();
     equal(r.log.length, 1, "the same failure is not logged again");
@@ -134,25 +135,25 @@ suite("sensor bank", () => {
   test("failed-samples-in-a-row-mark-the-sensor-failed-and-close-it", () => {
     const r = rig(["s1"]);
     r.bank.probe();
-    r.behaviours.s1.sample = undefined;
+    r.behaviours.s1!.sample = undefined;
     for (let i = 0; i < FAIL_AFTER - 1; i++) r.round();
-    equal(r.built[0].closed, 0);
+    equal(r.built[0]?.closed, 0);
     const { readings, health } = r.round();
-    equal(r.built[0].closed, 1);
+    equal(r.built[0]?.closed, 1);
     deepEqual(readings, {});
-    equal(health.s1.state, "failed");
+    equal(health.s1?.state, "failed");
     ok(r.log.includes(`sensor s1: marked failed after ${FAIL_AFTER} failed samples`), r.log.join("\n"));
-    r.behaviours.s1.sample = { a: 1, b: 1 };
+    r.behaviours.s1!.sample = { a: 1, b: 1 };
     for (let i = 0; i < REPROBE_TICKS; i++) r.round();
     equal(r.built.length, 2, "re-probed");
-    equal(r.round().health.s1.state, "ok");
+    equal(r.round().health.s1?.state, "ok");
   });
 
   test("driver-errors-are-counted-and-logged-and-part-health-is-merged", () => {
     const r = rig(["s1"]);
     r.bank.probe();
-    r.built[0].onError(new Error("fake: CRC mismatch"));
-    r.behaviours.s1.health = { overflows: 3 };
+    r.built[0]!.onError(new Error("fake: CRC mismatch"));
+    r.behaviours.s1!.health = { overflows: 3 };
     deepEqual(r.round().health.s1, { state: "ok", errors: 1, overflows: 3 });
     deepEqual(r.log, ["sensor s1: fake: CRC mismatch"]);
   });

@@ -10,6 +10,7 @@ import {
   type StreamReport,
 } from "../../src/telemetry.js";
 import type { Detector } from "telltale/detector/select";
+import { parseTelemetry } from "../support/wire.js";
 
 /** A detector whose state the test sets. */
 function fakeDetector(
@@ -80,7 +81,7 @@ suite("telemetry", () => {
   });
 
   test("payload-has-vibration-between-detector-and-health-only-with-a-stream", () => {
-    const t = JSON.parse(telemetryPayload(round({ streams: [undefined, stream()] })));
+    const t = parseTelemetry(telemetryPayload(round({ streams: [undefined, stream()] })));
     deepEqual(Object.keys(t), ["boot", "seq", "uptimeMs", "sensors", "detector", "vibration", "health"]);
     deepEqual(t.vibration, {
       pump: {
@@ -93,28 +94,29 @@ suite("telemetry", () => {
       },
     });
     equal(
-      JSON.parse(telemetryPayload(round({ streams: [undefined, stream({ top: undefined })] }))).vibration.pump.top,
+      parseTelemetry(telemetryPayload(round({ streams: [undefined, stream({ top: undefined })] }))).vibration?.pump
+        ?.top,
       null,
       "no top feature yet",
     );
   });
 
   test("outbox-error-is-reported-only-when-there-is-one", () => {
-    const ram = JSON.parse(
+    const ram = parseTelemetry(
       telemetryPayload(
         round({ outbox: { pending: 0, dropped: 4, durable: false, error: "flash unusable: bad block" } }),
       ),
     );
     deepEqual(ram.health.outbox, { pending: 0, dropped: 4, durable: false, error: "flash unusable: bad block" });
     deepEqual(
-      JSON.parse(telemetryPayload(round({ outbox: { pending: 0, dropped: 0, durable: false, error: undefined } })))
+      parseTelemetry(telemetryPayload(round({ outbox: { pending: 0, dropped: 0, durable: false, error: undefined } })))
         .health.outbox,
       { pending: 0, dropped: 0, durable: false },
     );
   });
 
   test("no-top-channel-is-null", () => {
-    equal(JSON.parse(telemetryPayload(round({ detector: fakeDetector({ top: -1 }) }))).detector.top, null);
+    equal(parseTelemetry(telemetryPayload(round({ detector: fakeDetector({ top: -1 }) }))).detector.top, null);
   });
 
   test("line-lists-readings-and-marks-calibration-and-alarm", () => {

@@ -17,7 +17,7 @@ interface Packet {
 }
 
 const text = (b: Uint8Array) => String.fromCharCode(...b);
-const u16 = (b: Uint8Array, at: number) => (b[at] << 8) | b[at + 1];
+const u16 = (b: Uint8Array, at: number) => (b[at]! << 8) | b[at + 1]!;
 
 /** The broker end of the fake transport: decodes what the device writes, answers as the test says. */
 class Broker {
@@ -28,10 +28,10 @@ class Broker {
   connects = 0;
 
   receive(p: Uint8Array, type: number, body: number): Packet {
-    const packet: Packet = { type, flags: p[0] & 15 };
+    const packet: Packet = { type, flags: p[0]! & 15 };
     if (type === 1) {
       let at = body + 2 + u16(p, body); // protocol name
-      const flags = p[at + 1];
+      const flags = p[at + 1]!;
       at += 4;
       at += 2 + u16(p, at); // client id
       if (flags & 4) {
@@ -48,7 +48,7 @@ class Broker {
       const length = u16(p, body);
       packet.topic = text(p.subarray(body + 2, body + 2 + length));
       let at = body + 2 + length;
-      if (p[0] & 6) {
+      if (p[0]! & 6) {
         packet.id = u16(p, at);
         at += 2;
       }
@@ -90,11 +90,11 @@ function transport(broker: Broker): TCPSocketConstructor {
     constructor(options: TCPSocketOptions) {
       this.#options = options;
       if (!broker.online) {
-        Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused")));
+        void Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused")));
         return;
       }
       broker.socket = { deliver: (bytes) => this.#deliver(bytes), drop: () => this.#drop() };
-      Promise.resolve().then(() => {
+      void Promise.resolve().then(() => {
         if (!this.#closed) options.onWritable?.call(this, 65536);
       });
     }
@@ -111,12 +111,12 @@ function transport(broker: Broker): TCPSocketConstructor {
           shift = 0,
           i = at + 1;
         for (;;) {
-          const b = all[i++];
+          const b = all[i++]!;
           length |= (b & 0x7f) << shift;
           shift += 7;
           if (!(b & 0x80)) break;
         }
-        const packet = broker.receive(all.slice(at, i + length), all[at] >> 4, i - at);
+        const packet = broker.receive(all.slice(at, i + length), all[at]! >> 4, i - at);
         if (packet.type === 1) {
           broker.connects++;
           this.#deliver(Uint8Array.of(0x20, 2, 0, broker.connack));
@@ -125,7 +125,7 @@ function transport(broker: Broker): TCPSocketConstructor {
         if (packet.type === 8) this.#deliver(Uint8Array.of(0x90, 3, packet.id! >> 8, packet.id! & 255, 1));
         at = i + length;
       }
-      Promise.resolve().then(() => {
+      void Promise.resolve().then(() => {
         if (!this.#closed) this.#options.onWritable?.call(this, 65536);
       });
     }
@@ -133,7 +133,7 @@ function transport(broker: Broker): TCPSocketConstructor {
       this.#closed = true;
     }
     #deliver(bytes: Uint8Array): void {
-      Promise.resolve().then(() => {
+      void Promise.resolve().then(() => {
         if (this.#closed) return;
         this.#inbox.push(bytes);
         this.#options.onReadable?.call(this, bytes.length);
@@ -141,7 +141,7 @@ function transport(broker: Broker): TCPSocketConstructor {
     }
     #drop(): void {
       this.#closed = true;
-      Promise.resolve().then(() => this.#options.onError?.call(this, new Error("connection reset")));
+      void Promise.resolve().then(() => this.#options.onError?.call(this, new Error("connection reset")));
     }
   };
 }
@@ -155,9 +155,8 @@ function rig(broker: Record<string, unknown> = {}) {
     clock,
     tcp: transport(fake),
     log: (line: string) => log.push(line),
-    connectNetwork: async () => {
-      if (networkFailures-- > 0) throw new Error("Wi-Fi: no access point");
-    },
+    connectNetwork: () =>
+      networkFailures-- > 0 ? Promise.reject(new Error("Wi-Fi: no access point")) : Promise.resolve(),
   };
   const config = parseConfig({
     broker: { url: "mqtt://broker.test:1883", backoffBaseMs: 1000, backoffCapMs: 8000, ...broker },
@@ -201,13 +200,13 @@ suite("uplink", () => {
       [1, 3, 8],
       "CONNECT, PUBLISH, SUBSCRIBE",
     );
-    deepEqual(r.broker.packets[0].will, { topic: "d/status", payload: "offline", qos: 1, retain: true });
+    deepEqual(r.broker.packets[0]?.will, { topic: "d/status", payload: "offline", qos: 1, retain: true });
     deepEqual(
-      [r.broker.packets[1].topic, r.broker.packets[1].payload, r.broker.packets[1].flags],
+      [r.broker.packets[1]?.topic, r.broker.packets[1]?.payload, r.broker.packets[1]?.flags],
       ["d/status", "online", 0b0011],
       "retained, QoS 1",
     );
-    deepEqual(r.broker.packets[2].topics, ["d/command"]);
+    deepEqual(r.broker.packets[2]?.topics, ["d/command"]);
     deepEqual(r.log, ["mqtt: connected to broker.test:1883"]);
     r.uplink.stop();
   });
@@ -299,7 +298,7 @@ suite("uplink", () => {
     // The drop takes attempt 0 again; the refusal that follows is attempt 1 (window 2 s), not attempt 4 or more (8 s).
     const after = refused()[before];
     ok(
-      after >= 1100 && after <= 2100,
+      after !== undefined && after >= 1100 && after <= 2100,
       "the first refusal after a healthy session waits within the second window: " + after,
     );
     r.uplink.stop();

@@ -15,6 +15,7 @@ import {
 } from "telltale/mqtt/packets";
 import { encodePacket } from "telltale/mqtt/encode";
 import { PacketDecoder } from "telltale/mqtt/decode";
+import { messageOf } from "telltale/errors/message";
 import { BrokerDecoder } from "./mqtt-broker.js";
 
 export interface FuzzResult {
@@ -142,7 +143,7 @@ export function fuzzDecoder(count: number, seed = 0x1f2e3d4c): FuzzResult {
       for (let k = 0; k < length; k++) buffer[k] = rnd(256);
       version = rnd(2) ? 5 : 4;
     } else {
-      const sample = samples[rnd(samples.length)];
+      const sample = samples[rnd(samples.length)]!;
       version = sample.version;
       length = sample.bytes.length;
       buffer.set(sample.bytes);
@@ -151,7 +152,7 @@ export function fuzzDecoder(count: number, seed = 0x1f2e3d4c): FuzzResult {
         const at = rnd(length);
         switch (rnd(5)) {
           case 0:
-            buffer[at] ^= 1 << rnd(8);
+            buffer[at]! ^= 1 << rnd(8);
             break;
           case 1:
             buffer[at] = rnd(4) === 0 ? 0xff : rnd(256);
@@ -172,7 +173,7 @@ export function fuzzDecoder(count: number, seed = 0x1f2e3d4c): FuzzResult {
         }
       }
     }
-    const decoder = decoders[(version === 5 ? 1 : 0) + (rnd(2) ? 2 : 0)];
+    const decoder = decoders[(version === 5 ? 1 : 0) + (rnd(2) ? 2 : 0)]!;
     decoder.reset();
     result.inputs++;
     let steps = 0,
@@ -194,7 +195,7 @@ export function fuzzDecoder(count: number, seed = 0x1f2e3d4c): FuzzResult {
       }
       if (got > 0) result.decoded++;
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
+      const message = messageOf(e);
       if (e instanceof Error && message.startsWith("MQTT: ")) result.rejected++;
       else if (result.failures.length < 5)
         result.failures.push(

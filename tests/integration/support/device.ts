@@ -16,13 +16,14 @@ interface DeviceArgs {
   tear?: TearOptions;
 }
 
-const args = JSON.parse(process.argv[2]) as DeviceArgs;
+const [, , argsJson] = process.argv;
+if (argsJson === undefined) throw new Error("device: expects its arguments as JSON in argv[2]");
+const args = JSON.parse(argsJson) as DeviceArgs;
 const out = (line: string) => writeSync(1, line + "\n");
 const config = parseConfig({ ...args.config, deviceId: args.deviceId });
 const flash = new FileFlash({ path: join(args.dir, "outbox.flash") });
 // A power cut in the middle of a write: the write stops at byte `at`, then the process dies at once.
 if (args.tear) flash.tearWrite({ ...args.tear, onTear: () => process.kill(process.pid, "SIGKILL") });
-let app: App | undefined;
 const host = createNodeHost({
   storePath: join(args.dir, "store.json"),
   deviceId: args.deviceId,
@@ -30,13 +31,13 @@ const host = createNodeHost({
   flash,
   log: (line) => {
     const m = /^telemetry #(\d+):/.exec(line);
-    if (m && !/\(dropped/.test(line)) out(`S ${app!.boot} ${m[1]} ${Date.now()}`);
+    if (m && !/\(dropped/.test(line)) out(`S ${app.boot} ${m[1]} ${Date.now()}`);
     else out("L " + line);
   },
 });
-app = new App(host, config);
+const app = new App(host, config);
 void app.start();
 process.on("SIGTERM", () => {
-  app!.stop();
+  app.stop();
   setTimeout(() => process.exit(0), 300);
 });

@@ -28,18 +28,17 @@ export class FakeBroker {
 
   /** `behave(n)` chooses the behaviour of the n-th connection (1-based). */
   static async start(behave: (n: number) => Behaviour): Promise<FakeBroker> {
-    let broker: FakeBroker | undefined;
     const server = net.createServer((socket) => {
       const conn: FakeConnection = {
-        n: broker!.connections.length + 1,
+        n: broker.connections.length + 1,
         socket,
         received: [],
         send: (bytes) => {
           if (!socket.destroyed) socket.write(Buffer.from(bytes));
         },
       };
-      broker!.connections.push(conn);
-      broker!.times.push(Date.now());
+      broker.connections.push(conn);
+      broker.times.push(Date.now());
       const behaviour = behave(conn.n);
       let pending = Buffer.alloc(0);
       socket.on("error", () => {});
@@ -52,7 +51,7 @@ export class FakeBroker {
             i = 1;
           for (;;) {
             if (i >= pending.length) return;
-            const b = pending[i++];
+            const b = pending[i++]!; // i < pending.length
             length |= (b & 0x7f) << shift;
             shift += 7;
             if (!(b & 0x80)) break;
@@ -60,11 +59,12 @@ export class FakeBroker {
           if (pending.length < i + length) return;
           const packet = pending.subarray(0, i + length);
           pending = pending.subarray(i + length);
-          const type = packet[0] >> 4;
+          const first = packet[0]!; // pending.length >= 2
+          const type = first >> 4;
           conn.received.push(type);
           if (behaviour.onPacket?.(conn, type, packet)) continue;
           if (type === 1) conn.send([0x20, 2, 0, 0]);
-          else if (type === 3 && packet[0] & 0x06) {
+          else if (type === 3 && first & 0x06) {
             const topicLength = packet.readUInt16BE(i);
             const id = packet.readUInt16BE(i + 2 + topicLength);
             conn.send([0x40, 2, id >> 8, id & 0xff]);
@@ -74,7 +74,7 @@ export class FakeBroker {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-    broker = new FakeBroker(server, (server.address() as net.AddressInfo).port);
+    const broker = new FakeBroker(server, (server.address() as net.AddressInfo).port);
     return broker;
   }
 

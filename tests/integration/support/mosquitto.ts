@@ -4,6 +4,7 @@ import { chmodSync, existsSync, writeFileSync, mkdtempSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { messageOf } from "telltale/errors/message";
 
 export function mosquittoPath(): string {
   for (const p of ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"])
@@ -100,14 +101,14 @@ export class Mosquitto {
   /** Starts (again) on the same port. */
   async resume(): Promise<void> {
     const child = spawn(mosquittoPath(), ["-c", this.#conf], { stdio: ["ignore", "ignore", "pipe"] });
-    child.stderr!.on("data", (d) => {
+    child.stderr.on("data", (d: Buffer) => {
       this.log += d.toString();
     });
     this.#child = child;
     try {
       await waitForPort(this.port, 5000);
     } catch (e) {
-      throw new Error((e as Error).message + "\n" + this.log);
+      throw new Error(messageOf(e) + "\n" + this.log, { cause: e });
     }
   }
 

@@ -16,10 +16,9 @@ export class Proxy {
   }
 
   static async start(target: () => number): Promise<Proxy> {
-    let proxy: Proxy | undefined;
-    const server = net.createServer((client) => proxy!.#accept(client, target()));
+    const server = net.createServer((client) => proxy.#accept(client, target()));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-    proxy = new Proxy(server, (server.address() as net.AddressInfo).port);
+    const proxy = new Proxy(server, (server.address() as net.AddressInfo).port);
     return proxy;
   }
 

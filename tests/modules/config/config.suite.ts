@@ -19,7 +19,7 @@ suite("config", () => {
     equal(c.broker.host, "127.0.0.1");
     equal(c.broker.port, 1883);
     equal(c.sensors.length, 1);
-    equal(c.sensors[0].name, "sht3x");
+    equal(c.sensors[0]?.name, "sht3x");
     equal(c.detector.model, "multivariate", "the multivariate detector is the default");
     equal(c.detector.calibrationSamples, 400);
     equal(c.detector.on, 5);

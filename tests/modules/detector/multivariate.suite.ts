@@ -97,7 +97,7 @@ suite("detector/multivariate", () => {
     let raisedAt = -1,
       edges = 0;
     feed(det, n, v, 100, (x, i) => {
-      x[2] += 600; // six standard deviations of channel 2
+      x[2]! += 600; // six standard deviations of channel 2
       if (det.changePoint) edges++;
       if (det.alarm && raisedAt < 0) raisedAt = i;
     });
@@ -105,7 +105,7 @@ suite("detector/multivariate", () => {
     ok(raisedAt >= 0 && raisedAt < 40, "raised after " + raisedAt + " samples");
     equal(edges, 1, "one change point on the way up");
     equal(det.top[0], 2);
-    ok(det.contributions[2] > det.t2 / 2, "channel 2 carries most of T²");
+    ok(det.contributions[2]! > det.t2 / 2, "channel 2 carries most of T²");
   });
 
   test("broken-correlation-is-detected-though-each-channel-stays-in-range", () => {
@@ -117,10 +117,10 @@ suite("detector/multivariate", () => {
     // Channel 1 stops following the shared load: it moves against it, within its usual range.
     let named = 0;
     const alarms = feed(det, n, v, 200, (x) => {
-      x[1] = 8000 - (x[0] - 5000);
+      x[1] = 8000 - (x[0]! - 5000);
     });
     feed(det, n, v, 100, (x) => {
-      x[1] = 8000 - (x[0] - 5000);
+      x[1] = 8000 - (x[0]! - 5000);
       if (det.alarm && (det.top[0] === 0 || det.top[0] === 1)) named++;
     });
     ok(alarms > 50, "alarms " + alarms);
@@ -144,7 +144,7 @@ suite("detector/multivariate", () => {
     };
     const normal = mean(),
       against = mean((x) => {
-        x[1] = 8000 - (x[0] - 5000);
+        x[1] = 8000 - (x[0]! - 5000);
       });
     ok(against > 1.5 * normal, "mean score against the load " + against + ", normal " + normal);
   });
@@ -155,7 +155,7 @@ suite("detector/multivariate", () => {
       n = noise(17);
     feed(det, n, v, 400);
     feed(det, n, v, 60, (x) => {
-      x[3] -= 800;
+      x[3]! -= 800;
     });
     ok(det.alarm);
     feed(det, n, v, 200);
@@ -191,7 +191,7 @@ suite("detector/multivariate", () => {
     const b = new MultivariateDetector({ channels: 4, calibrationSamples: 200 });
     throws(() => b.importState(image.subarray(0, image.length - 1)), /expected \d+ bytes/);
     const flipped = image.slice();
-    flipped[40] ^= 1;
+    flipped[40]! ^= 1;
     throws(() => b.importState(flipped), /checksum/);
     const magic = image.slice();
     magic[0] = 0;
@@ -248,7 +248,7 @@ suite("detector/multivariate", () => {
     let during = 0,
       after = 0;
     feed(det, n, v, 120, (x) => {
-      x[2] += 900;
+      x[2]! += 900;
       if (det.changePoint) during++;
     });
     feed(det, n, v, 200, () => {
@@ -266,7 +266,7 @@ suite("detector/multivariate", () => {
       feed(det, n, v, 400);
       // A step on channel 3 to a new level that then creeps on slowly: frozen, the baseline never catches up.
       feed(det, n, v, 4000, (x, i) => {
-        x[3] += 1000 + (i >> 6);
+        x[3]! += 1000 + (i >> 6);
       });
       return det.alarm;
     };

@@ -36,7 +36,7 @@ suite("detector/novelty", () => {
     equal(feed(d, 400, 1600, () => 10000 + n(300)).length, 0, "no detection on steady noise");
     const hits = feed(d, 2000, 400, (t) => 10000 + n(300) + (t >= 2100 && t < 2103 ? 6000 : 0));
     equal(hits.length, 1, "one detection: " + hits.join(","));
-    ok(hits[0] >= 2100 && hits[0] < 2104, "at the spike: " + hits[0]);
+    ok(hits[0] !== undefined && hits[0] >= 2100 && hits[0] < 2104, "at the spike: " + hits[0]);
   });
 
   test("a-daily-cycle-is-found-and-a-broken-cycle-is-detected", () => {
@@ -65,7 +65,7 @@ suite("detector/novelty", () => {
     feed(d, 0, 1200, () => n(100));
     const hits = feed(d, 1200, 300, (t) => n(100) + ((t - 1200) % 20 === 0 ? 2000 * (1 + (((t - 1200) / 20) | 0)) : 0));
     ok(hits.length >= 2, "growing spikes give detections: " + hits.join(","));
-    for (let i = 1; i < hits.length; i++) ok(hits[i] - hits[i - 1] >= 50, "refractory respected: " + hits.join(","));
+    for (let i = 1; i < hits.length; i++) ok(hits[i]! - hits[i - 1]! >= 50, "refractory respected: " + hits.join(","));
     d.reset();
     equal(d.calibrated, false);
     equal(d.detections, 0);

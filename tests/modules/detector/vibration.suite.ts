@@ -41,13 +41,13 @@ suite("detector/vibration", () => {
     const per = fe.featuresPerAxis;
     for (let i = 0; i < 512; i++) fe.push(triangle(i, 8000, 16)); // 100 Hz triangle: fundamental 8/π² · 8000 ≈ 6485
     equal(fe.windows, 2);
-    within(fe.features[4], 6485, 100, "100 Hz band");
-    ok(fe.features[5] < 200, "400 Hz band " + fe.features[5]);
+    within(fe.features[4]!, 6485, 100, "100 Hz band");
+    ok(fe.features[5]! < 200, "400 Hz band " + fe.features[5]);
     // A 16-sample triangle takes the values A·{0, ¼, ½, ¾, 1, …}: mean square 0.34375·A², mean fourth power 0.2207·A⁴.
-    within(fe.features[0] >> 4, 4690, 80, "RMS");
-    within(fe.features[1], 8000, 40, "peak (after the DC high-pass)");
-    within(fe.features[2], 437, 10, "crest 1.706 in Q8");
-    within(fe.features[3], 478, 15, "kurtosis 1.868 in Q8");
+    within(fe.features[0]! >> 4, 4690, 80, "RMS");
+    within(fe.features[1]!, 8000, 40, "peak (after the DC high-pass)");
+    within(fe.features[2]!, 437, 10, "crest 1.706 in Q8");
+    within(fe.features[3]!, 478, 15, "kurtosis 1.868 in Q8");
     equal(per, 6);
   });
 
@@ -55,9 +55,9 @@ suite("detector/vibration", () => {
     const fe = new VibrationFrontEnd({ axes: 2, sampleRate: FS, bands: [] });
     const g = gauss(7);
     for (let i = 0; i < 1024; i++) fe.push(g(3000), g(3000) + (i % 64 === 0 ? 12000 : 0));
-    within(fe.features[3], 691, 120, "kurtosis of near-Gaussian noise (2.7 in Q8)");
-    ok(fe.features[4 + 3] > 3 * 256, "impulses: kurtosis " + fe.features[7]);
-    ok(fe.features[4 + 2] > fe.features[2], "impulses: crest factor is higher");
+    within(fe.features[3]!, 691, 120, "kurtosis of near-Gaussian noise (2.7 in Q8)");
+    ok(fe.features[4 + 3]! > 3 * 256, "impulses: kurtosis " + fe.features[7]);
+    ok(fe.features[4 + 2]! > fe.features[2]!, "impulses: crest factor is higher");
   });
 
   test("write-stops-at-the-window-boundary-and-matches-push", () => {
@@ -78,14 +78,14 @@ suite("detector/vibration", () => {
       i += used;
     }
     equal(windows, 1);
-    for (let k = 0; k < 256; k++) b.push(frames[3 * k], frames[3 * k + 1], frames[3 * k + 2]);
+    for (let k = 0; k < 256; k++) b.push(frames[3 * k]!, frames[3 * k + 1], frames[3 * k + 2]);
     for (let k = 0; k < a.features.length; k++) equal(b.features[k], a.features[k], "feature " + k);
   });
 
   test("full-scale-input-saturates-without-overflow", () => {
     const fe = new VibrationFrontEnd({ axes: 1, bands: [400] });
     for (let i = 0; i < 2048; i++) fe.push(i & 1 ? 32767 : -32768);
-    ok(fe.features[0] > 0 && fe.features[1] <= 32767, "rms " + fe.features[0] + " peak " + fe.features[1]);
-    ok(fe.features[4] >= 0, "band " + fe.features[4]);
+    ok(fe.features[0]! > 0 && fe.features[1]! <= 32767, "rms " + fe.features[0] + " peak " + fe.features[1]);
+    ok(fe.features[4]! >= 0, "band " + fe.features[4]);
   });
 });

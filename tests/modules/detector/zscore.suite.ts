@@ -29,7 +29,7 @@ suite("detector/fixed", () => {
       [65535, 1],
       [1 << 24, 300],
       [12345678, 4321],
-    ])
+    ] as [number, number][])
       equal(udivSat16(n, d), Math.min(65535, Math.floor(n / d)), n + "/" + d);
     equal(udivSat16(0x7fffffff, 1), 65535);
   });

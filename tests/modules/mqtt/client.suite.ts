@@ -83,7 +83,7 @@ class BrokerSocket implements TCPSocket {
         shift = 0,
         i = at + 1;
       for (;;) {
-        const b = all[i++];
+        const b = all[i++]!;
         length |= (b & 0x7f) << shift;
         shift += 7;
         if (!(b & 0x80)) break;
@@ -148,7 +148,9 @@ function setup(extra: Partial<MQTTClientOptions> = {}) {
     log,
     client,
     get socket(): BrokerSocket {
-      return net.sockets[net.sockets.length - 1];
+      const socket = net.sockets[net.sockets.length - 1];
+      if (!socket) throw new Error("no socket opened yet");
+      return socket;
     },
   };
 }
@@ -196,9 +198,9 @@ suite("mqtt/client", () => {
     const secure = { serverName: "broker.test" };
     const net = network();
     setup({ port: 8883, socket: { io: net.io, secure } }).client.connect();
-    equal(net.sockets[0].options.address, "broker.test");
-    equal(net.sockets[0].options.port, 8883);
-    equal(net.sockets[0].options.secure, secure);
+    equal(net.sockets[0]?.options.address, "broker.test");
+    equal(net.sockets[0]?.options.port, 8883);
+    equal(net.sockets[0]?.options.secure, secure);
   });
 
   test("connack-accepted-reports-session-present", async () => {

@@ -46,7 +46,7 @@ function decodeAll(decoder: PacketDecoder, ...chunks: (Uint8Array | ArrayBuffer)
 function decodeOne(input: Uint8Array, maxPacketSize?: number): IncomingPacket {
   const packets = decodeAll(new PacketDecoder({ maxPacketSize }), input);
   equal(packets.length, 1, "packets decoded");
-  return packets[0];
+  return packets[0]!;
 }
 
 function rejects(input: Uint8Array, pattern: RegExp, maxPacketSize?: number): void {
@@ -256,7 +256,7 @@ suite("mqtt/codec", () => {
     const payload = new Uint8Array(20000);
     for (let i = 0; i < payload.length; i++) payload[i] = i & 0xff;
     const wire = encodePublish({ topic: "big", payload });
-    equal(wire[3] & 0x80, 0, "third length byte ends the varint");
+    equal(wire[3]! & 0x80, 0, "third length byte ends the varint");
     const decoder = new PacketDecoder({ maxPacketSize: 32768 });
     const packets: IncomingPacket[] = [];
     for (let at = 0; at < wire.length; at += 1500) packets.push(...decodeAll(decoder, wire.subarray(at, at + 1500)));
@@ -269,11 +269,11 @@ suite("mqtt/codec", () => {
     const wire = encodePublish({ topic: "t", payload: "first" });
     const [p] = decodeAll(decoder, wire.subarray(0, 3), wire.subarray(3)) as PublishPacket[];
     decodeAll(decoder, encodePublish({ topic: "t", payload: "other" }).subarray(0, 4));
-    equal(utf8Decode(p.payload), "first");
+    equal(utf8Decode(p!.payload), "first");
   });
 
   test("accepts-arraybuffer-chunks", () => {
-    deepEqual(decodeAll(new PacketDecoder(), Uint8Array.of(0x40, 2, 0, 1).buffer as ArrayBuffer), [
+    deepEqual(decodeAll(new PacketDecoder(), Uint8Array.of(0x40, 2, 0, 1).buffer), [
       { type: PUBACK, id: 1 },
     ] as IncomingPacket[]);
   });

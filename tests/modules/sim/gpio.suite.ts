@@ -3,9 +3,15 @@ import { suite, test, equal, ok, throws, deepEqual } from "../../harness.js";
 import { SimGPIO } from "telltale/sim/gpio";
 import { createSimWorld } from "telltale/sim/world";
 import { parts } from "telltale/drivers/registry";
-import type { SensorDeclaration, SensorIO } from "telltale/drivers/part";
+import type { PartDescriptor, SensorDeclaration, SensorIO } from "telltale/drivers/part";
 import type { ADXL345Model } from "telltale/drivers/adxl345/model";
 import { ManualClock } from "../../support/manual-clock.js";
+
+function part(name: string): PartDescriptor {
+  const descriptor = parts[name];
+  if (!descriptor) throw new Error("no part " + JSON.stringify(name) + " in the registry");
+  return descriptor;
+}
 
 suite("sim/gpio", () => {
   test("pull-decides-a-floating-input-and-the-world-overrides-it", () => {
@@ -97,14 +103,14 @@ suite("sim/gpio", () => {
   test("world-wires-accelerometer-int-tachometer-and-relay", () => {
     const clock = new ManualClock();
     const sensors: SensorDeclaration[] = [
-      { part: "adxl345", name: "bearing", address: 0x53, pin: 14, options: parts.adxl345.options({}, "") },
+      { part: "adxl345", name: "bearing", address: 0x53, pin: 14, options: part("adxl345").options({}, "") },
       {
         part: "pulse-counter",
         name: "shaft",
         pin: 15,
-        options: parts["pulse-counter"].options({ pulsesPerRevolution: 2 }, ""),
+        options: part("pulse-counter").options({ pulsesPerRevolution: 2 }, ""),
       },
-      { part: "relay", name: "siren", pin: 16, options: parts.relay.options({ followAlarm: true }, "") },
+      { part: "relay", name: "siren", pin: 16, options: part("relay").options({ followAlarm: true }, "") },
     ];
     const world = createSimWorld(clock, sensors);
     const io: SensorIO = {
@@ -114,7 +120,8 @@ suite("sim/gpio", () => {
       clock,
     };
     const errors: string[] = [];
-    const [bearing, shaft, siren] = sensors.map((d) => parts[d.part].create(d, io, (e) => errors.push(e.message)));
+    const [bearing, shaft, siren] = sensors.map((d) => part(d.part).create(d, io, (e) => errors.push(e.message)));
+    ok(bearing && shaft && siren, "three sensors");
     clock.advance(2000);
     const v = bearing.sample() as { vibration: { samples: number; rms: { x: number } } };
     equal(v.vibration.samples, 3200, "drained on the INT1 line, nothing lost");

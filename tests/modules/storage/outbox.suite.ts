@@ -11,7 +11,7 @@ function ascii(text: string): Uint8Array {
 
 function text(bytes: Uint8Array): string {
   let s = "";
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
   return s;
 }
 
@@ -102,7 +102,7 @@ suite("storage/outbox", () => {
       const seqs = [put(o, TELEMETRY, "telem-001"), put(o, ALARM, "alarm-002")];
       f.cutPowerAfter(0, partial);
       try {
-        o.ack(seqs[0]);
+        o.ack(seqs[0]!);
       } catch (e) {
         ok(e instanceof PowerCut);
       }
@@ -188,7 +188,7 @@ suite("storage/outbox", () => {
       try {
         if (random(3) === 0 && live.size > 0) {
           const keys = Array.from(live.keys());
-          const key = keys[random(Math.min(keys.length, 4))];
+          const key = keys[random(Math.min(keys.length, 4))]!;
           acking = key;
           o.ack(live.get(key)!);
           live.delete(key);
@@ -284,8 +284,8 @@ suite("storage/outbox", () => {
     const seqs: number[] = [];
     for (let i = 1; i <= 27; i++) seqs.push(put(o, TELEMETRY, name(TELEMETRY, i)));
     equal(o.freeSegments, 1, "three segments full, one free");
-    for (let i = 0; i < 18; i++) ok(o.ack(seqs[i]));
-    equal(o.ack(seqs[0]), false, "a second ack is refused");
+    for (let i = 0; i < 18; i++) ok(o.ack(seqs[i]!));
+    equal(o.ack(seqs[0]!), false, "a second ack is refused");
     equal(o.freeSegments, 3, "the two segments whose records are all acknowledged are reclaimed");
     equal(o.pending, 9);
     o = open({ flash: f });
@@ -347,7 +347,7 @@ suite("storage/outbox", () => {
     const f = flash();
     const o = open({ flash: f });
     const seq = put(o, TELEMETRY, "telem-001");
-    f.bytes[20] &= 0xfe; // a bit flips in the payload
+    f.bytes[20]! &= 0xfe; // a bit flips in the payload
     throws(() => o.read(seq), /no longer matches its CRC/);
   });
 

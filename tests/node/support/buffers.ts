@@ -27,6 +27,7 @@ export function buffersAllocatedDuring(run: () => void): number {
   const saved = new Map<string, unknown>();
   const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as Record<string, unknown>;
   const savedMethods = new Map<string, unknown>();
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- saved to be restored, and called with .apply(this)
   const savedSlice = ArrayBuffer.prototype.slice;
   for (const name of CONSTRUCTORS) {
     const original = g[name] as new (...args: unknown[]) => object;
@@ -34,7 +35,7 @@ export function buffersAllocatedDuring(run: () => void): number {
     g[name] = new Proxy(original, {
       construct(target, args, newTarget) {
         count++;
-        return Reflect.construct(target, args, newTarget);
+        return Reflect.construct(target, args, newTarget) as object;
       },
     });
   }

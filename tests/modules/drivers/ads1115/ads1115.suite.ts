@@ -20,7 +20,7 @@ function rig(withClockInModel = false) {
   const bus = new SimI2CBus(clock);
   const volts = [0.4, 1.7, 2.0, 0];
   const model = new ADS1115Model({
-    inputs: { voltage: (_now, input) => volts[input] },
+    inputs: { voltage: (_now, input) => volts[input]! },
     clock: withClockInModel ? clock : undefined,
   });
   bus.attach(0x48, model);
@@ -70,7 +70,7 @@ suite("drivers/ads1115", () => {
     // OS 1, MUX 101 (AIN1–GND), PGA 001 (±4.096 V), MODE 1, DR 100 (128 SPS), COMP_QUE 11 → 0xD383; OS reads 0 while converting.
     equal(r.model.registers[Register.config], 0x5383);
     r.clock.advance(10);
-    equal(r.model.registers[Register.config] & Config.start, Config.start, "idle again");
+    equal(r.model.registers[Register.config]! & Config.start, Config.start, "idle again");
     const d = r.make.call(null, { inputs: [{ name: "b", channel: "2-3", gain: 0.256 }], dataRate: 860 });
     d.sample();
     // MUX 011 (AIN2–AIN3), PGA 101, DR 111.
@@ -84,10 +84,10 @@ suite("drivers/ads1115", () => {
     r.clock.advance(20); // 2 × 7.8 ms × 1.1
     const v = s.sample();
     ok(v);
-    near(v.current.voltage, 0.4, 31.25e-6, "AIN0 V");
-    near(v.current.value, 4, 0.001, "A");
-    near(v.pressure.voltage, 1.7, 187.5e-6, "AIN1 V");
-    near(v.pressure.value, 3, 0.001, "bar");
+    near(v.current!.voltage, 0.4, 31.25e-6, "AIN0 V");
+    near(v.current!.value, 4, 0.001, "A");
+    near(v.pressure!.voltage, 1.7, 187.5e-6, "AIN1 V");
+    near(v.pressure!.value, 3, 0.001, "bar");
     equal(r.model.conversions, 2);
     r.clock.advance(20);
     const w = s.sample();
@@ -133,14 +133,14 @@ suite("drivers/ads1115", () => {
     r.model.onAlert = (level) => gpio.set(7, level);
     const s = r.make({ dataRate: 8, ready: { io: gpio.ioDigital(), pin: 7 } });
     // §9.3.8: Hi_thresh MSB 1, Lo_thresh MSB 0 and COMP_QUE ≠ 11 make ALERT/RDY a conversion-ready pin.
-    equal(r.model.registers[Register.highThreshold] & 0x8000, 0x8000);
-    equal(r.model.registers[Register.lowThreshold] & 0x8000, 0);
+    equal(r.model.registers[Register.highThreshold]! & 0x8000, 0x8000);
+    equal(r.model.registers[Register.lowThreshold]! & 0x8000, 0);
     s.sample();
-    equal(r.model.registers[Register.config] & 3, 0, "COMP_QUE 00");
+    equal(r.model.registers[Register.config]! & 3, 0, "COMP_QUE 00");
     r.clock.advance(251); // two conversions of 125 ms, read as the pin falls (no 10 % timing margin)
     const v = s.sample();
     ok(v, "the round finished on the pin's signals");
-    near(v.pressure.value, 3, 0.001, "bar");
+    near(v.pressure!.value, 3, 0.001, "bar");
     await settle();
     deepEqual(r.errors, []);
   });
@@ -148,17 +148,17 @@ suite("drivers/ads1115", () => {
   test("continuous-mode-reads-latest", () => {
     const r = rig();
     const s = r.make({ mode: "continuous", dataRate: 860, inputs: [INPUTS[1]] });
-    equal(r.model.registers[Register.config] & Config.singleShot, 0, "MODE 0");
+    equal(r.model.registers[Register.config]! & Config.singleShot, 0, "MODE 0");
     equal(s.sample(), undefined, "nothing finished yet");
     r.clock.advance(2);
     const a = s.sample();
     ok(a);
-    near(a.pressure.value, 3, 0.001, "bar");
+    near(a.pressure!.value, 3, 0.001, "bar");
     r.volts[1] = 2.5;
     r.clock.advance(2);
     const b = s.sample();
     ok(b);
-    near(b.pressure.value, 5, 0.001, "bar follows the input");
+    near(b.pressure!.value, 5, 0.001, "bar follows the input");
   });
 
   test("out-of-range-input-reported-and-omitted", async () => {
@@ -198,7 +198,7 @@ suite("drivers/ads1115", () => {
     r.clock.advance(20);
     const b = s.sample();
     ok(a && b);
-    equal(b.pressure.value, a.pressure.value);
+    equal(b.pressure!.value, a.pressure!.value);
   });
 
   test("not-an-ads1115-rejected", () => {
@@ -227,10 +227,10 @@ suite("drivers/ads1115", () => {
     r.clock.advance(3);
     const v = s.sample();
     ok(v);
-    near(v.pressure.value, 3, 0.001, "scale kept");
+    near(v.pressure!.value, 3, 0.001, "scale kept");
     throws(() => s.configure({ inputs: { flow: { gain: 1.024 } } }), /names no declared input "flow"/);
     throws(() => s.configure({ dataRate: 100, inputs: { current: { gain: 2.048 } } }), /"dataRate"/);
-    equal(s.configuration.inputs.current.gain, 1.024, "a rejected configure changes nothing");
+    equal(s.configuration.inputs.current?.gain, 1.024, "a rejected configure changes nothing");
   });
 
   test("close-twice-and-no-callback-after-close", async () => {
@@ -301,8 +301,9 @@ suite("drivers/ads1115", () => {
       () => parseConfig({ sensors: [{ part: "ads1115", inputs, dataRate: 100 }] }),
       /^config\.sensors\[0\]\.dataRate: expected one of 8, 16/,
     );
-    const d = parseConfig({ sensors: [{ part: "ads1115", inputs }] }).sensors[0];
+    const d = parseConfig({ sensors: [{ part: "ads1115", inputs }] }).sensors[0]!;
     const [channel] = ads1115Part.channels(d);
+    ok(channel, "the pressure channel");
     equal(channel.key, "pressure");
     equal(channel.unit, "bar");
     equal(channel.floor, 1, "2 LSB of 125 µV through 2.5 bar/V is 0.6 mbar");
@@ -311,15 +312,15 @@ suite("drivers/ads1115", () => {
 
   test("simulated-world-feeds-inputs-from-machine", () => {
     const clock = new ManualClock();
-    const declaration = parseConfig({ sensors: [{ part: "ads1115", inputs: INPUTS }] }).sensors[0];
+    const declaration = parseConfig({ sensors: [{ part: "ads1115", inputs: INPUTS }] }).sensors[0]!;
     const world = createSimWorld(clock, [declaration], { noise: 0 });
     ok(world.attached.get("ads1115") instanceof ADS1115Model);
     const s = ads1115Part.create(declaration, { i2c: world.bus.ioClass(), clock }, () => {});
     s.sample();
     clock.advance(20);
     const v = s.sample() as Record<string, { value: number }>;
-    near(v.current.value, 4, 0.4, "motor current via the clamp, A");
-    near(v.pressure.value, 3, 0.2, "pump pressure via the transducer, bar");
+    near(v.current!.value, 4, 0.4, "motor current via the clamp, A");
+    near(v.pressure!.value, 3, 0.2, "pump pressure via the transducer, bar");
     s.close();
   });
 });

@@ -49,7 +49,7 @@ function registers(r: ReturnType<typeof rig>) {
   return {
     get(reg: number): number {
       io.write(Uint8Array.of(reg));
-      return new Uint8Array(io.read(1))[0];
+      return new Uint8Array(io.read(1))[0]!;
     },
     set(reg: number, value: number): void {
       io.write(Uint8Array.of(reg, value));
@@ -147,7 +147,7 @@ suite("drivers/adxl345", () => {
     let odd = 0;
     for (let i = 0; i < 32; i++) {
       const e = reg.entry();
-      odd += (e[0] & 1) + (e[1] & 1) + (e[2] & 1);
+      odd += (e[0]! & 1) + (e[1]! & 1) + (e[2]! & 1);
     }
     equal(odd, 0);
   });
@@ -217,7 +217,7 @@ suite("drivers/adxl345", () => {
     r.clock.advance(1000);
     const w = s.sample();
     ok(w && w !== v && w.vibration !== v.vibration, "a new object each call");
-    equal(adxl345Part.channels({ part: "adxl345", name: "a", options: {} })[0].read(v), v.vibration.rms.x);
+    equal(adxl345Part.channels({ part: "adxl345", name: "a", options: {} })[0]!.read(v), v.vibration.rms.x);
   });
 
   test("read-returns-window-in-mm-per-s2", () => {
@@ -246,7 +246,7 @@ suite("drivers/adxl345", () => {
     equal(r.errors.length, 0, "deferred");
     await settle();
     equal(r.errors.length, 1, "one report per run of failures");
-    ok(/ADXL345: .*NACK/.test(r.errors[0]), r.errors[0]);
+    ok(/ADXL345: .*NACK/.test(r.errors[0] ?? ""), r.errors[0]);
     equal(s.sample(), undefined);
     r.model.faults.nack = false;
     r.clock.advance(100);

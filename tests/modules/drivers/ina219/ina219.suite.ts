@@ -150,12 +150,12 @@ suite("drivers/ina219", () => {
     const s = r.make({ mode: "continuous" });
     s.configure({ averaging: 128 });
     deepEqual(s.configuration, { averaging: 128, mode: "continuous" });
-    equal((r.model.registers[Register.configuration] >> 7) & 15, 0xf);
-    equal((r.model.registers[Register.configuration] >> 11) & 3, 3, "PGA kept");
+    equal((r.model.registers[Register.configuration]! >> 7) & 15, 0xf);
+    equal((r.model.registers[Register.configuration]! >> 11) & 3, 3, "PGA kept");
     throws(() => s.configure({ averaging: 3 }), /"averaging" must be one of 1, 2, 4/);
   });
 
-  test("close-twice-and-invalid-options", async () => {
+  test("close-twice-and-invalid-options", () => {
     const r = rig();
     throws(() => r.make({ maxCurrent: 5 }), /"maxCurrent" × "shunt" = 500.0 mV exceeds the ±320 mV/);
     throws(() => r.make({ currentLsb: 0.001 }), /"currentLsb" must be from maxCurrent\/32767/);
@@ -178,7 +178,7 @@ suite("drivers/ina219", () => {
     );
     const clock = new ManualClock();
     const declaration = parseConfig({ sensors: [{ part: "ina219", shunt: 0.05, maxCurrent: 6, averaging: 1 }] })
-      .sensors[0];
+      .sensors[0]!;
     const world = createSimWorld(clock, [declaration], { noise: 0 });
     ok(world.attached.get("ina219") instanceof INA219Model);
     const s = ina219Part.create(declaration, { i2c: world.bus.ioClass(), clock }, () => {});

@@ -126,7 +126,7 @@ suite("drivers/ina226", () => {
   test("triggered-mode-one-conversion-per-sample", async () => {
     const r = rig();
     const s = r.make({ mode: "triggered", averaging: 4 }); // 8.8 ms
-    equal(r.model.registers[Register.configuration] & 7, 3);
+    equal(r.model.registers[Register.configuration]! & 7, 3);
     r.clock.advance(4);
     equal(s.sample(), undefined);
     await settle();
@@ -149,7 +149,7 @@ suite("drivers/ina226", () => {
     equal(s.sample(), undefined);
     await settle();
     equal(r.errors.length, 1);
-    ok(/NACK/.test(r.errors[0]), r.errors[0]);
+    ok(/NACK/.test(r.errors[0] ?? ""), r.errors[0]);
     r.model.faults.nack = false;
     r.clock.advance(5);
     ok(s.sample());
@@ -241,7 +241,7 @@ suite("drivers/ina226", () => {
     );
     const d = parseConfig({
       sensors: [{ part: "ina226", address: 0x45, shunt: 0.002, maxCurrent: 15, currentLsb: 0.001 }],
-    }).sensors[0];
+    }).sensors[0]!;
     equal(d.options.currentLsb, 0.001);
     deepEqual(
       ina226Part.channels(d).map((c) => c.key),
@@ -252,7 +252,7 @@ suite("drivers/ina226", () => {
   test("simulated-world-feeds-model-from-machine", () => {
     const clock = new ManualClock();
     const declaration = parseConfig({ sensors: [{ part: "ina226", shunt: 0.01, maxCurrent: 8, averaging: 1 }] })
-      .sensors[0];
+      .sensors[0]!;
     const world = createSimWorld(clock, [declaration], { noise: 0 });
     ok(world.attached.get("ina226") instanceof INA226Model);
     const s = ina226Part.create(declaration, { i2c: world.bus.ioClass(), clock }, () => {});

@@ -111,7 +111,7 @@ suite("drivers/mpu6050", () => {
     const r = rig();
     const s = r.make({ range: 8 });
     const reg = registers(r);
-    equal(reg.get(Register.pwrMgmt1)[0] & PwrMgmt1.sleep, 0);
+    equal(reg.get(Register.pwrMgmt1)[0]! & PwrMgmt1.sleep, 0);
     equal(reg.get(Register.fifoEn)[0], FifoEn.accel);
     equal(reg.get(Register.userCtrl)[0], UserCtrl.fifoEnable);
     equal(reg.get(Register.smplrtDiv)[0], 4);
@@ -157,12 +157,12 @@ suite("drivers/mpu6050", () => {
     reg.set(Register.userCtrl, UserCtrl.fifoEnable);
     r.clock.advance(171 * 1.25); // 171 frames = 1026 bytes
     const count = reg.get(Register.fifoCountH, 2);
-    equal((count[0] << 8) | count[1], 1024);
-    equal(reg.get(Register.intStatus)[0] & Int.fifoOverflow, Int.fifoOverflow);
-    equal(reg.get(Register.intStatus)[0] & Int.fifoOverflow, 0, "INT_STATUS clears when read");
+    equal((count[0]! << 8) | count[1]!, 1024);
+    equal(reg.get(Register.intStatus)[0]! & Int.fifoOverflow, Int.fifoOverflow);
+    equal(reg.get(Register.intStatus)[0]! & Int.fifoOverflow, 0, "INT_STATUS clears when read");
     const first = reg.get(Register.fifoRW, 6);
     // The two oldest bytes (frame 1's X) were dropped: the FIFO now starts with frame 1's Y, then Z, then frame 2's X.
-    equal((first[4] << 8) | first[5], 2, "frame 2's X (tick ⌊2 × 1.25⌋ = 2 ms) where a frame should start");
+    equal((first[4]! << 8) | first[5]!, 2, "frame 2's X (tick ⌊2 × 1.25⌋ = 2 ms) where a frame should start");
   });
 
   test("fifo-count-latched-by-reading-high-byte", () => {
@@ -229,7 +229,7 @@ suite("drivers/mpu6050", () => {
     const mm = new Int32Array(3);
     r.clock.advance(2);
     equal(s.read(mm), 1);
-    ok(Math.abs(mm[2] - 9807) < 250, "z in mm/s² " + mm[2]);
+    ok(Math.abs(mm[2]! - 9807) < 250, "z in mm/s² " + mm[2]);
   });
 
   test("faults-reported-deferred-and-recover", async () => {
@@ -242,7 +242,7 @@ suite("drivers/mpu6050", () => {
     equal(s.sample(), undefined);
     await settle();
     equal(r.errors.length, 1);
-    ok(/MPU-6050: .*NACK/.test(r.errors[0]), r.errors[0]);
+    ok(/MPU-6050: .*NACK/.test(r.errors[0] ?? ""), r.errors[0]);
     r.model.faults.nack = false;
     r.clock.advance(100);
     ok(s.sample(), "recovers");
@@ -258,9 +258,9 @@ suite("drivers/mpu6050", () => {
     r.clock.advance(1000);
     equal(s.sample(), undefined);
     await settle();
-    ok(/output frozen/.test(r.errors[1]), r.errors[1]);
-    ok(/x axis at the end of its range/.test(r.errors[2]), r.errors[2]);
-    ok(/no samples for 1000 ms/.test(r.errors[3]), r.errors[3]);
+    ok(/output frozen/.test(r.errors[1] ?? ""), r.errors[1]);
+    ok(/x axis at the end of its range/.test(r.errors[2] ?? ""), r.errors[2]);
+    ok(/no samples for 1000 ms/.test(r.errors[3] ?? ""), r.errors[3]);
     equal(s.errors, 4);
   });
 

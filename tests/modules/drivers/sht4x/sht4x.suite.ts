@@ -188,7 +188,7 @@ suite("drivers/sht4x", () => {
     equal(s.sample(), undefined);
     await settle();
     equal(r.errors.length, 1, "one report per call");
-    ok(/NACK/.test(r.errors[0]), r.errors[0]);
+    ok(/NACK/.test(r.errors[0] ?? ""), r.errors[0]);
     r.model.faults.nack = false;
     r.clock.advance(9);
     ok(s.sample(), "the conversion started before the fault is read once it clears");
@@ -280,7 +280,7 @@ suite("drivers/sht4x", () => {
 
   test("simulated-world-feeds-model-from-machine", () => {
     const clock = new ManualClock();
-    const declaration = parseConfig({ sensors: [{ part: "sht4x", address: 0x46 }] }).sensors[0];
+    const declaration = parseConfig({ sensors: [{ part: "sht4x", address: 0x46 }] }).sensors[0]!;
     const world = createSimWorld(clock, [declaration], { noise: 0 });
     ok(world.attached.get("sht4x") instanceof SHT4xModel);
     const s = sht4xPart.create(declaration, { i2c: world.bus.ioClass(), clock }, () => {});
