@@ -4,6 +4,7 @@ import { chooseConfig, type Config } from "telltale/config/config";
 import type { Detector } from "telltale/detector/select";
 import type { VibrationMonitor } from "telltale/detector/vibration-monitor";
 import { ALARM, TELEMETRY, type Outbox } from "telltale/storage/outbox";
+import { messageOf } from "telltale/errors/message";
 import { SensorBank } from "./sensor-bank.js";
 import { Monitor } from "./monitor.js";
 import { Uplink } from "./uplink.js";
@@ -50,7 +51,7 @@ function countBoot(host: Host): number {
   try {
     host.store.set("boot", String(boot));
   } catch (e) {
-    host.log("store: " + (e as Error).message);
+    host.log("store: " + messageOf(e));
   }
   return boot;
 }
@@ -228,7 +229,7 @@ export class App {
       try {
         this.tick();
       } catch (e) {
-        this.host.log("error: tick failed: " + (e as Error).message);
+        this.host.log("error: tick failed: " + messageOf(e));
       }
     }, this.config.intervalMs);
   }
@@ -239,6 +240,6 @@ export function startApp(host: Host, rawConfig: unknown): App {
   const { config, error } = chooseConfig(rawConfig, host.store);
   if (error) host.log("error: " + error.message + "; running with the last good configuration");
   const app = new App(host, config);
-  app.start().catch((e) => host.log("error: start failed: " + (e as Error).message));
+  app.start().catch((e) => host.log("error: start failed: " + messageOf(e)));
   return app;
 }

@@ -1,4 +1,5 @@
 // Commands: a registry of named commands the broker may send; one that cannot be understood is answered with the reason, never obeyed.
+import { messageOf } from "telltale/errors/message";
 
 /** Longest command message read; a longer one is refused unless its first bytes already name a command. */
 export const MAX_COMMAND_BYTES = 256;
@@ -61,7 +62,7 @@ export class Commands {
       try {
         result = handler(request);
       } catch (e) {
-        return this.#reject((e as Error).message, name as string);
+        return this.#reject(messageOf(e), name as string);
       }
       return JSON.stringify({ command: name, ok: true, ...result });
     }

@@ -4,6 +4,7 @@ import createHost from "telltale/host";
 import { startApp } from "telltale/app";
 import { appConfigFromDevice } from "telltale/config/device";
 import type { Host } from "telltale/io/host";
+import { messageOf } from "telltale/errors/message";
 
 // Not preloaded: this runs at start, on the device. The app gets its keys of `config` (and the flat mcconfig keys)
 // as a new, writable object; the rest (ssid, password, sntp, i2c, sim, the SDK's own keys) stay out.
@@ -13,7 +14,7 @@ try {
   startApp(host, appConfigFromDevice(config));
 } catch (e) {
   // No host, or no valid configuration (new or stored): say why and stay up, rather than reset in a loop.
-  const line = "telltale: not started: " + (e instanceof Error ? e.message : String(e));
+  const line = "telltale: not started: " + messageOf(e);
   if (host) host.log(line);
   else trace(line + "\n");
 }

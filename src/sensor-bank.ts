@@ -1,6 +1,7 @@
 // The sensor bank: declared sensors as drivers (probed, failed, re-probed), their health, and the detector's fixed-point channel vector.
 import type { Channel, PartDescriptor, SensorDeclaration, SensorInstance, SensorIO } from "telltale/drivers/part";
 import { parts as registry } from "telltale/drivers/registry";
+import { messageOf } from "telltale/errors/message";
 import { round2, type Readings, type SensorHealth } from "./telemetry.js";
 
 /** Consecutive failed samples after which a sensor is marked failed and re-probed later. */
@@ -166,7 +167,7 @@ export class SensorBank {
       slot.state = "failed";
       slot.errors++;
       slot.reprobeIn = REPROBE_TICKS;
-      const message = (e as Error).message;
+      const message = messageOf(e);
       if (message !== slot.lastError)
         this.#log(`sensor ${name}: failed: ${message} (re-probing every ${REPROBE_TICKS} samples)`);
       slot.lastError = message;

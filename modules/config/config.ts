@@ -3,6 +3,7 @@ import type { SensorDeclaration } from "telltale/drivers/part";
 import { parts } from "telltale/drivers/registry";
 import { createDetector, DETECTOR_DEFAULTS, type DetectorModel, type DetectorSettings } from "telltale/detector/select";
 import { VibrationMonitor } from "telltale/detector/vibration-monitor";
+import { messageOf } from "telltale/errors/message";
 
 export interface BrokerConfig {
   /** "mqtt" (plain TCP) or "mqtts" (TLS, server certificate verified). */
@@ -160,7 +161,7 @@ function sensor(value: unknown, index: number, names: Set<string>): SensorConfig
   try {
     options = descriptor.options(raw, path);
   } catch (e) {
-    throw new Error("config." + (e as Error).message);
+    throw new Error("config." + messageOf(e));
   }
   const declaration: SensorConfig = { part, name, options };
   if (address !== undefined) declaration.address = address;
@@ -315,9 +316,10 @@ function vibrationConfig(value: unknown): VibrationConfig {
     // At the fastest stream a part gives (3200 Hz) every band below 1600 Hz is kept: the most features any part gets.
     new VibrationMonitor({ ...v, sampleRate: 3200 });
   } catch (e) {
-    const option = /option "([A-Za-z]+)"/.exec((e as Error).message)?.[1];
+    const message = messageOf(e);
+    const option = /option "([A-Za-z]+)"/.exec(message)?.[1];
     const field = option && Object.hasOwn(v, option) ? option : "calibrationWindows";
-    throw new ConfigError(path + field, (e as Error).message.replace(/^[A-Za-z]+: /, ""));
+    throw new ConfigError(path + field, message.replace(/^[A-Za-z]+: /, ""));
   }
   return v;
 }
@@ -334,7 +336,7 @@ function checkDetectorFits(detector: DetectorSettings, sensors: readonly SensorC
   try {
     createDetector(detector, Math.max(1, channels), new Array(Math.max(1, channels)).fill(1));
   } catch (e) {
-    const message = (e as Error).message;
+    const message = messageOf(e);
     // Name the configuration field to change: options the config does not expose follow from calibrationSamples.
     const option = /option "([A-Za-z]+)"/.exec(message)?.[1];
     const field = option && Object.hasOwn(detector, option) ? option : "calibrationSamples";

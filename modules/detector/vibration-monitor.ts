@@ -1,6 +1,7 @@
 // A raw vibration stream's detector: the vibration front end's window features scored by their own multivariate model.
 import { VibrationFrontEnd } from "telltale/detector/vibration";
 import { MultivariateDetector } from "telltale/detector/multivariate";
+import { messageOf } from "telltale/errors/message";
 
 // Data flow (one instance per accelerometer; write() is called from the FIFO drain, at the part's output data rate):
 //   frames (int16 counts, axes per frame) → VibrationFrontEnd (per window of 2^windowShift frames: RMS, peak, crest,
@@ -124,7 +125,7 @@ export class VibrationMonitor {
       });
     } catch (e) {
       // Name this class's option: the model counts samples, which here are windows.
-      const renamed = (e as Error).message.replace(
+      const renamed = messageOf(e).replace(
         /^MultivariateDetector: option "([A-Za-z]+)"/,
         (_, name: string) =>
           'VibrationMonitor: option "' + (OPTION_NAMES[name] ?? name) + '" (' + names.length + " features per window)",

@@ -33,6 +33,7 @@ import {
   markDuplicate,
 } from "telltale/mqtt/encode";
 import { PacketDecoder } from "telltale/mqtt/decode";
+import { messageOf } from "telltale/errors/message";
 
 export interface MQTTWill {
   topic: string;
@@ -304,7 +305,7 @@ export class MQTTClient {
         properties: properties && Object.keys(properties).length ? properties : undefined,
       });
     } catch (e) {
-      throw new Error("MQTTClient: invalid options: " + toError(e).message);
+      throw new Error("MQTTClient: invalid options: " + messageOf(e));
     }
     this.#host = host;
     this.#port = port;

@@ -10,6 +10,7 @@ import {
   type VibrationSummary,
 } from "telltale/drivers/accelerometer/window";
 import { DrainScheduler } from "telltale/drivers/accelerometer/drain";
+import { messageOf } from "telltale/errors/message";
 
 /** Frames per block handed to a stream sink. */
 const FEED_FRAMES = 64;
@@ -148,9 +149,8 @@ export abstract class FifoAccelerometer {
     } catch (e) {
       io.close();
       this.#io = undefined;
-      const message = (e as Error).message.startsWith(this.#name + ":")
-        ? (e as Error).message.slice(this.#name.length + 2)
-        : (e as Error).message;
+      const text = messageOf(e);
+      const message = text.startsWith(this.#name + ":") ? text.slice(this.#name.length + 2) : text;
       throw new Error(this.#name + ": no working sensor at address 0x" + address.toString(16) + " (" + message + ")");
     }
     this.#lastSampleAt = this.#clock.now();
@@ -165,7 +165,7 @@ export abstract class FifoAccelerometer {
       io.close();
       this.#io = undefined;
       throw new Error(
-        this.#name + ": cannot open interrupt pin " + String(this.#interrupt?.pin) + " (" + (e as Error).message + ")",
+        this.#name + ": cannot open interrupt pin " + String(this.#interrupt?.pin) + " (" + messageOf(e) + ")",
       );
     }
     // The line may already be asserted (the FIFO filled during setup): no edge would come.

@@ -12,6 +12,7 @@ import {
   DATA_RATES,
   conversionMs,
 } from "telltale/drivers/ads1115/registers";
+import { messageOf } from "telltale/errors/message";
 
 /** A linear transducer: volts in `from` map to `to` (e.g. 0.5–4.5 V → 0–10 bar); extrapolated outside. */
 export interface ADS1115Scale {
@@ -192,9 +193,7 @@ export default class ADS1115 {
     } catch (e) {
       io.close();
       this.#io = undefined;
-      throw new Error(
-        "ADS1115: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")",
-      );
+      throw new Error("ADS1115: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")");
     }
   }
 

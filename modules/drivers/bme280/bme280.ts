@@ -29,6 +29,7 @@ import {
   oversamplingCode,
   type ModeName,
 } from "telltale/drivers/bme280/registers";
+import { messageOf } from "telltale/errors/message";
 
 export interface BME280Oversampling {
   /** 1, 2, 4, 8 or 16 (temperature is needed to compensate the others). */
@@ -192,9 +193,7 @@ export default class BME280 {
       io.write(Uint8Array.of(Register.reset, ResetCommand));
     } catch (e) {
       io.close();
-      throw new Error(
-        "BME280: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")",
-      );
+      throw new Error("BME280: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")");
     }
     if (id === ChipId.bmp280 && (settings.standby === 10 || settings.standby === 20)) {
       io.close();

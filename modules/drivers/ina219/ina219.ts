@@ -18,6 +18,7 @@ import {
   currentLsbFor,
   calibrationValue,
 } from "telltale/drivers/ina219/registers";
+import { messageOf } from "telltale/errors/message";
 
 export interface INA219Settings {
   /** 12-bit samples averaged per result, for bus and shunt: 1, 2, 4, 8, 16 (default), 32, 64 or 128. */
@@ -149,9 +150,7 @@ export default class INA219 {
     } catch (e) {
       io.close();
       this.#io = undefined;
-      throw new Error(
-        "INA219: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")",
-      );
+      throw new Error("INA219: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")");
     }
   }
 

@@ -19,6 +19,7 @@ import {
   calibrationValue,
   conversionTimeMs,
 } from "telltale/drivers/ina226/registers";
+import { messageOf } from "telltale/errors/message";
 
 export interface INA226Settings {
   /** Samples averaged per result: 1, 4, 16 (default), 64, 128, 256, 512 or 1024. */
@@ -166,9 +167,7 @@ export default class INA226 {
     } catch (e) {
       io.close();
       this.#io = undefined;
-      throw new Error(
-        "INA226: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")",
-      );
+      throw new Error("INA226: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")");
     }
   }
 

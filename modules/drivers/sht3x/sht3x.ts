@@ -10,6 +10,7 @@ import {
   ticksToPercent,
   type Repeatability,
 } from "telltale/drivers/sht3x/registers";
+import { messageOf } from "telltale/errors/message";
 
 export interface SHT3xOptions {
   sensor: SensorIOOptions;
@@ -72,9 +73,7 @@ export default class SHT3x {
     } catch (e) {
       io.close();
       this.#io = undefined;
-      throw new Error(
-        "SHT3x: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")",
-      );
+      throw new Error("SHT3x: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")");
     }
   }
 

@@ -18,6 +18,7 @@ import {
   type HeaterPower,
   type HeaterDuration,
 } from "telltale/drivers/sht4x/registers";
+import { messageOf } from "telltale/errors/message";
 
 export interface SHT4xHeater {
   /** mW: 200, 110 or 20. */
@@ -93,9 +94,7 @@ export default class SHT4x {
       this.#send(io, Command.softReset);
     } catch (e) {
       io.close();
-      throw new Error(
-        "SHT4x: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")",
-      );
+      throw new Error("SHT4x: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")");
     }
     this.#io = io;
     this.#precision = precision;
