@@ -584,7 +584,7 @@ export class MQTTClient {
         // What the entry holds must match the acknowledgement: a PUBLISH of QoS 1 for PUBACK, of QoS 2 for
         // PUBREC, a PUBREL for PUBCOMP. An unknown id harms nothing sent, but a broker bug should be visible.
         const expected =
-          sent === undefined ? -1 : sent[0] >> 4 === PUBREL ? PUBCOMP : ((sent[0] >> 1) & 3) === 2 ? PUBREC : PUBACK;
+          sent === undefined ? -1 : sent[0]! >> 4 === PUBREL ? PUBCOMP : ((sent[0]! >> 1) & 3) === 2 ? PUBREC : PUBACK;
         if (expected !== type)
           return this.#emitError(new Error("MQTT: " + packetName(type) + " for unknown packet id " + id));
         if (code >= 0x80)
@@ -653,7 +653,7 @@ export class MQTTClient {
     let failure: Error | undefined;
     try {
       while (head < queue.length && writable > 0) {
-        const packet = queue[head];
+        const packet = queue[head]!;
         const left = packet.length - offset;
         const n = left < writable ? left : writable;
         socket.write(offset === 0 && n === left ? packet : packet.subarray(offset, offset + n));
@@ -849,7 +849,7 @@ export class MQTTClient {
     // Callbacks queued while delivering run in this same pass; close() empties the list.
     for (let i = 0; i < events.length; i++) {
       try {
-        events[i]();
+        events[i]!();
       } catch (e) {
         // A throwing callback must not reach the promise machinery (an unhandled rejection).
         this.#emitError(toError(e));

@@ -180,7 +180,7 @@ function writeBinary(out: Uint8Array, at: number, data: string | Uint8Array, siz
 // ---------------------------------------------------------------- MQTT 5.0 properties (§2.2.2)
 
 function propertyByName(name: string): PropertySpec | undefined {
-  for (let i = 0; i < PROPERTIES.length; i++) if (PROPERTIES[i].name === name) return PROPERTIES[i];
+  for (let i = 0; i < PROPERTIES.length; i++) if (PROPERTIES[i]!.name === name) return PROPERTIES[i];
   return undefined;
 }
 
@@ -201,7 +201,7 @@ function propertiesSize(properties: Properties | undefined | null, type: number)
   }
   let size = 0;
   for (let i = 0; i < PROPERTIES.length; i++) {
-    const { name, kind } = PROPERTIES[i];
+    const { name, kind } = PROPERTIES[i]!;
     const value = properties[name];
     if (value === undefined) continue;
     switch (kind) {
@@ -263,7 +263,7 @@ function writeProperties(out: Uint8Array, at: number, properties: Properties | u
   at = writeVbi(out, at, size);
   if (properties === undefined || properties === null) return at;
   for (let i = 0; i < PROPERTIES.length; i++) {
-    const { id, name, kind } = PROPERTIES[i];
+    const { id, name, kind } = PROPERTIES[i]!;
     const value = properties[name];
     if (value === undefined) continue;
     switch (kind) {
@@ -404,7 +404,7 @@ export function encodePublish(fields: PublishFields): Uint8Array {
 
 /** Sets the DUP flag on an encoded QoS 1 or 2 PUBLISH, for a resend (§3.3.1.1, §4.4). */
 export function markDuplicate(packet: Uint8Array): void {
-  if ((packet[0] & 0xf0) === 0x30 && (packet[0] & 0x06) !== 0) packet[0] |= 0x08;
+  if ((packet[0]! & 0xf0) === 0x30 && (packet[0]! & 0x06) !== 0) packet[0]! |= 0x08;
 }
 
 // The packets whose body is `lead` bytes holding `leadValue` (a packet id: 2; a 5.0 CONNACK's flags: 1; none: 0),

@@ -348,7 +348,7 @@ export abstract class FifoAccelerometer {
     this.#reg[0] = register;
     io.write(this.#reg, false); // no stop: the data sheets' read sequences use a repeated start
     io.read(this.#one);
-    return this.#one[0];
+    return this.#one[0]!;
   }
 
   /** Two consecutive registers in one transaction (auto-increment), first byte high. */
@@ -358,7 +358,7 @@ export abstract class FifoAccelerometer {
     io.write(this.#reg, false);
     const bytes = this.#two;
     io.read(bytes);
-    return (bytes[0] << 8) | bytes[1];
+    return (bytes[0]! << 8) | bytes[1]!;
   }
 
   protected writeRegister(register: number, value: number): void {

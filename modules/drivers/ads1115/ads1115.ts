@@ -148,7 +148,7 @@ export default class ADS1115 {
       }
       names.push(input.name);
       this.#config[i] =
-        (MUX[channel] << 12) |
+        (MUX[channel]! << 12) |
         (FULL_SCALE.indexOf(gain) << 9) |
         (mode === "single" ? Config.singleShot : 0) |
         (DATA_RATES.indexOf(dataRate) << 5) |
@@ -172,7 +172,7 @@ export default class ADS1115 {
       // No id register: restore the reset state (§9.6) and read the configuration back to prove an ADS1115 answers.
       this.#writeRegister(Register.lowThreshold, ready ? Threshold.readyLow : Threshold.lowReset);
       this.#writeRegister(Register.highThreshold, ready ? Threshold.readyHigh : Threshold.highReset);
-      const idle = (Config.resetValue & 0x7fff) | (this.#config[0] & 3);
+      const idle = (Config.resetValue & 0x7fff) | (this.#config[0]! & 3);
       this.#writeRegister(Register.config, idle);
       const back = this.#readRegister(Register.config);
       if (
@@ -182,7 +182,7 @@ export default class ADS1115 {
         throw new Error(
           "config reads back 0x" + back.toString(16) + ", not the 0x" + idle.toString(16) + " written: not an ADS1115",
         );
-      if (this.#continuous) this.#writeRegister(Register.config, this.#config[0]);
+      if (this.#continuous) this.#writeRegister(Register.config, this.#config[0]!);
       if (ready)
         this.#ready = new ready.io({
           pin: ready.pin,
@@ -208,7 +208,7 @@ export default class ADS1115 {
   get configuration(): { dataRate: number; inputs: Record<string, { gain: number }> } {
     const inputs: Record<string, { gain: number }> = {};
     this.#names.forEach((name, i) => {
-      inputs[name] = { gain: FULL_SCALE[(this.#config[i] >> 9) & 7] };
+      inputs[name] = { gain: FULL_SCALE[(this.#config[i]! >> 9) & 7]! };
     });
     return { dataRate: this.#dataRate, inputs };
   }
@@ -227,12 +227,12 @@ export default class ADS1115 {
     for (const name of Object.keys(changes)) {
       const i = this.#names.indexOf(name);
       if (i < 0) fail('option "inputs" names no declared input "' + name + '"');
-      const c = changes[name];
-      const gain = c.gain ?? FULL_SCALE[(this.#config[i] >> 9) & 7];
+      const c = changes[name]!;
+      const gain = c.gain ?? FULL_SCALE[(this.#config[i]! >> 9) & 7]!;
       if (!FULL_SCALE.includes(gain))
         fail('option "inputs.' + name + '.gain" must be one of ' + FULL_SCALE.join(", ") + ", got " + String(gain));
-      let slope = this.#slope[i],
-        offset = this.#offset[i];
+      let slope = this.#slope[i]!,
+        offset = this.#offset[i]!;
       if (c.scale !== undefined) {
         const sc = c.scale;
         if (
@@ -253,10 +253,10 @@ export default class ADS1115 {
       this.#dataRate = o.dataRate;
       this.#conversionMs = conversionMs(o.dataRate);
       for (let i = 0; i < this.#config.length; i++)
-        this.#config[i] = (this.#config[i] & ~(7 << 5)) | (DATA_RATES.indexOf(o.dataRate) << 5);
+        this.#config[i] = (this.#config[i]! & ~(7 << 5)) | (DATA_RATES.indexOf(o.dataRate) << 5);
     }
     for (const [i, gain, slope, offset] of updates) {
-      this.#config[i] = (this.#config[i] & ~(7 << 9)) | (FULL_SCALE.indexOf(gain) << 9);
+      this.#config[i] = (this.#config[i]! & ~(7 << 9)) | (FULL_SCALE.indexOf(gain) << 9);
       this.#voltsPerCode[i] = gain / 32768;
       this.#slope[i] = slope;
       this.#offset[i] = offset;
@@ -264,7 +264,7 @@ export default class ADS1115 {
     if (this.#continuous) {
       this.#fresh = false;
       try {
-        this.#writeRegister(Register.config, this.#config[0]);
+        this.#writeRegister(Register.config, this.#config[0]!);
       } catch (e) {
         this.#reporter.report(e as Error);
       }
@@ -316,7 +316,7 @@ export default class ADS1115 {
   /** Starts the conversion of input #index and arranges to read it. */
   #start(): void {
     try {
-      this.#writeRegister(Register.config, Config.start | this.#config[this.#index]);
+      this.#writeRegister(Register.config, Config.start | this.#config[this.#index]!);
     } catch (e) {
       this.#abort(e as Error);
       return;
@@ -373,15 +373,15 @@ export default class ADS1115 {
     const out: ADS1115Sample = {};
     const names = this.#names;
     for (let i = 0; i < names.length; i++) {
-      const code = codes[i];
+      const code = codes[i]!;
       if (code === 0x7fff || code === -0x8000) {
         this.#reporter.report(
-          new Error('input "' + names[i] + '" beyond its ±' + this.#voltsPerCode[i] * 32768 + " V full-scale range"),
+          new Error('input "' + names[i] + '" beyond its ±' + this.#voltsPerCode[i]! * 32768 + " V full-scale range"),
         );
         continue;
       }
-      const voltage = code * this.#voltsPerCode[i];
-      out[names[i]] = { voltage, value: this.#offset[i] + this.#slope[i] * voltage };
+      const voltage = code * this.#voltsPerCode[i]!;
+      out[names[i]!] = { voltage, value: this.#offset[i]! + this.#slope[i]! * voltage };
     }
     return out;
   }
@@ -392,7 +392,7 @@ export default class ADS1115 {
     this.#io!.write(this.#pointer);
     const b = this.#two;
     this.#io!.read(b);
-    const value = (b[0] << 8) | b[1];
+    const value = (b[0]! << 8) | b[1]!;
     return register === Register.conversion ? (value << 16) >> 16 : value;
   }
 

@@ -165,11 +165,11 @@ export default class INA219 {
   }
   /** Shunt full-scale range chosen from maxCurrent × shunt, V (PGA, Table 4). */
   get shuntRange(): number {
-    return SHUNT_RANGES[(this.#fixed >> 11) & 3];
+    return SHUNT_RANGES[(this.#fixed >> 11) & 3]!;
   }
   /** Time for one bus + shunt result, ms (Table 5). */
   get conversionTime(): number {
-    return 2 * ADC_MS[AVERAGES.indexOf(this.#settings.averaging)];
+    return 2 * ADC_MS[AVERAGES.indexOf(this.#settings.averaging)]!;
   }
   get configuration(): Required<INA219Settings> {
     return { ...this.#settings };
@@ -258,7 +258,7 @@ export default class INA219 {
     this.#io!.write(this.#pointer);
     const b = this.#two;
     this.#io!.read(b);
-    return (b[0] << 8) | b[1];
+    return (b[0]! << 8) | b[1]!;
   }
 
   #writeRegister(register: number, value: number): void {

@@ -281,7 +281,7 @@ export default class INA226 {
     io.write(this.#pointer);
     const b = this.#two;
     io.read(b);
-    return (b[0] << 8) | b[1];
+    return (b[0]! << 8) | b[1]!;
   }
 
   #writeRegister(io: I2C, register: number, value: number): void {

@@ -121,7 +121,7 @@ export default class MPU6050 extends FifoAccelerometer {
     let moved = 0;
     while (frames > 0) {
       const n = frames < BURST_FRAMES ? frames : BURST_FRAMES;
-      this.readBlock(Register.fifoRW, this.#bursts[n - 1]);
+      this.readBlock(Register.fifoRW, this.#bursts[n - 1]!);
       window.writeBE(burst, 0, n);
       frames -= n;
       moved += n;

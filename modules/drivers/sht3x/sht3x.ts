@@ -155,8 +155,8 @@ export default class SHT3x {
 
   /** Word `index` of `bytes` (big-endian), after checking the CRC that follows it (§4.12). */
   #readWord(bytes: Uint8Array, index: number, what: string): number {
-    const word = (bytes[index * 3] << 8) | bytes[index * 3 + 1];
-    const crc = bytes[index * 3 + 2];
+    const word = (bytes[index * 3]! << 8) | bytes[index * 3 + 1]!;
+    const crc = bytes[index * 3 + 2]!;
     const expected = crc8Word(word);
     if (crc !== expected)
       throw new Error(

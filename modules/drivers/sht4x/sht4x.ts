@@ -194,8 +194,8 @@ export default class SHT4x {
 
   /** The big-endian word at `offset`, after checking the CRC that follows it (§4.4). */
   #word(bytes: Uint8Array, offset: number, what: string): number {
-    const word = (bytes[offset] << 8) | bytes[offset + 1];
-    const crc = bytes[offset + 2],
+    const word = (bytes[offset]! << 8) | bytes[offset + 1]!;
+    const crc = bytes[offset + 2]!,
       expected = crc8Word(word);
     if (crc !== expected)
       throw new Error(
