@@ -182,7 +182,7 @@ export class App {
     this.sensors.probe();
     // Sampling does not wait for the network: a device without Wi-Fi still monitors (and logs) locally.
     this.#schedule();
-    for (let i = 0; i < this.#services.length; i++) this.#services[i].start?.();
+    for (let i = 0; i < this.#services.length; i++) this.#services[i]!.start?.();
     await this.uplink.start();
   }
 
@@ -191,7 +191,7 @@ export class App {
     if (!this.#running) return;
     this.#running = false;
     this.host.clock.clearTimeout(this.#tickTimer);
-    for (let i = this.#services.length - 1; i >= 0; i--) this.#services[i].stop?.();
+    for (let i = this.#services.length - 1; i >= 0; i--) this.#services[i]!.stop?.();
     this.uplink.stop();
     this.sensors.close();
   }
@@ -215,7 +215,7 @@ export class App {
       const event = alarmEvent(round);
       this.uplink.publish(ALARM, alarmPayload(event), alarmLine(event));
     }
-    for (let i = 0; i < this.#services.length; i++) this.#services[i].round?.(round);
+    for (let i = 0; i < this.#services.length; i++) this.#services[i]!.round?.(round);
   }
 
   #uptimeMs(): number {

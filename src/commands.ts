@@ -45,7 +45,7 @@ export class Commands {
   /** Runs the command in `payload` and returns its answer (JSON). */
   handle(payload: Uint8Array): string {
     let text = "";
-    for (let i = 0; i < payload.length && i < MAX_COMMAND_BYTES; i++) text += String.fromCharCode(payload[i]);
+    for (let i = 0; i < payload.length && i < MAX_COMMAND_BYTES; i++) text += String.fromCharCode(payload[i]!);
     let name: unknown = text.trim(),
       request: Readonly<Record<string, unknown>> = {};
     if (text.trim().startsWith("{")) {

@@ -24,6 +24,7 @@ export interface SensorBankOptions {
 interface Slot {
   readonly index: number;
   readonly declaration: SensorDeclaration;
+  readonly descriptor: PartDescriptor;
   readonly channels: readonly Channel[];
   /** Index of this sensor's first channel in the vector. */
   readonly first: number;
@@ -47,13 +48,12 @@ export class SensorBank {
   /** Each channel's noise floor in its fixed-point unit, in vector order. */
   readonly floors: readonly number[];
   readonly #slots: Slot[] = [];
-  readonly #parts: Readonly<Record<string, PartDescriptor>>;
   readonly #io: SensorIO;
   readonly #log: (line: string) => void;
   readonly #onProbed: SensorBankOptions["onProbed"];
 
   constructor(options: SensorBankOptions) {
-    this.#parts = options.parts ?? registry;
+    const parts = options.parts ?? registry;
     this.#io = options.io;
     this.#log = options.log;
     this.#onProbed = options.onProbed;
@@ -61,10 +61,13 @@ export class SensorBank {
       floors: number[] = [];
     let first = 0;
     options.sensors.forEach((declaration, index) => {
-      const channels = this.#parts[declaration.part].channels(declaration);
+      const descriptor = parts[declaration.part];
+      if (descriptor === undefined) throw new Error("SensorBank: no part " + JSON.stringify(declaration.part));
+      const channels = descriptor.channels(declaration);
       this.#slots.push({
         index,
         declaration,
+        descriptor,
         channels,
         first,
         instance: undefined,
@@ -87,7 +90,7 @@ export class SensorBank {
 
   /** Builds every sensor's driver (at start). */
   probe(): void {
-    for (let i = 0; i < this.#slots.length; i++) this.#probe(this.#slots[i]);
+    for (let i = 0; i < this.#slots.length; i++) this.#probe(this.#slots[i]!);
   }
 
   /**
@@ -98,7 +101,7 @@ export class SensorBank {
     const values = this.values;
     let valid = 0;
     for (let s = 0; s < this.#slots.length; s++) {
-      const slot = this.#slots[s];
+      const slot = this.#slots[s]!;
       if (!slot.instance) {
         if (--slot.reprobeIn <= 0) this.#probe(slot);
       } else {
@@ -116,7 +119,7 @@ export class SensorBank {
           const out: Record<string, number> = {},
             channels = slot.channels;
           for (let i = 0; i < channels.length; i++) {
-            const ch = channels[i],
+            const ch = channels[i]!,
               v = ch.read(sample);
             if (v === undefined || !Number.isFinite(v)) continue;
             out[ch.key] = round2(v);
@@ -133,7 +136,7 @@ export class SensorBank {
 
   /** Tells the outputs that follow the alarm (a relay) its new state. */
   alarm(on: boolean): void {
-    for (let s = 0; s < this.#slots.length; s++) this.#slots[s].instance?.onAlarm?.(on);
+    for (let s = 0; s < this.#slots.length; s++) this.#slots[s]!.instance?.onAlarm?.(on);
   }
 
   /** Closes every driver; `probe()` builds them again. */
@@ -147,9 +150,7 @@ export class SensorBank {
   #probe(slot: Slot): void {
     const name = slot.declaration.name;
     try {
-      const instance = this.#parts[slot.declaration.part].create(slot.declaration, this.#io, (error) =>
-        this.#sensorError(slot, error),
-      );
+      const instance = slot.descriptor.create(slot.declaration, this.#io, (error) => this.#sensorError(slot, error));
       slot.instance = instance;
       if (slot.state === "failed" && slot.lastError) this.#log(`sensor ${name}: recovered`);
       slot.state = "ok";

@@ -115,7 +115,7 @@ export function parseBrokerUrl(
   const scheme = m[1] as "mqtt" | "mqtts";
   const port = m[3] === undefined ? (scheme === "mqtts" ? 8883 : 1883) : Number(m[3]);
   if (port < 1 || port > 65535) throw new ConfigError(path, "port " + port + " is outside 1–65535");
-  return { scheme, host: m[2].replace(/^\[|\]$/g, ""), port };
+  return { scheme, host: m[2]!.replace(/^\[|\]$/g, ""), port };
 }
 
 function sensor(value: unknown, index: number, names: Set<string>): SensorConfig {
@@ -128,7 +128,7 @@ function sensor(value: unknown, index: number, names: Set<string>): SensorConfig
       path + "part",
       "expected one of " + known.map((c) => JSON.stringify(c)).join(", ") + ", got " + describe(part),
     );
-  const descriptor = parts[part];
+  const descriptor = parts[part]!;
   let address: number | undefined, pin: number | undefined;
   if (descriptor.addresses) {
     address = int(raw, "address", path, descriptor.addresses[0], 0, 0x7f);
@@ -327,7 +327,7 @@ function vibrationConfig(value: unknown): VibrationConfig {
 /** Builds the detector once for the declared channels, so settings that do not fit fail here, naming the field. */
 function checkDetectorFits(detector: DetectorSettings, sensors: readonly SensorConfig[]): void {
   let channels = 0;
-  for (const s of sensors) channels += parts[s.part].channels(s).length;
+  for (const s of sensors) channels += parts[s.part]!.channels(s).length;
   if (channels > 32)
     throw new ConfigError(
       "sensors",
