@@ -110,7 +110,7 @@ export function parseBrokerUrl(
   path = "broker.url",
 ): { scheme: "mqtt" | "mqtts"; host: string; port: number } {
   // Made per call: as a module-level constant of this preloaded module it crashed the simulator in XS's RegExp engine.
-  const m = /^(mqtts?):\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+)(?::(\d{1,5}))?\/?$/.exec(url);
+  const m = /^(mqtts?):\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?\/?$/.exec(url);
   if (!m) throw new ConfigError(path, "expected mqtt://host[:port] or mqtts://host[:port], got " + describe(url));
   const scheme = m[1] as "mqtt" | "mqtts";
   const port = m[3] === undefined ? (scheme === "mqtts" ? 8883 : 1883) : Number(m[3]);
@@ -161,7 +161,7 @@ function sensor(value: unknown, index: number, names: Set<string>): SensorConfig
   try {
     options = descriptor.options(raw, path);
   } catch (e) {
-    throw new Error("config." + messageOf(e));
+    throw new Error("config." + messageOf(e), { cause: e });
   }
   const declaration: SensorConfig = { part, name, options };
   if (address !== undefined) declaration.address = address;

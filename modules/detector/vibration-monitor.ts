@@ -130,7 +130,7 @@ export class VibrationMonitor {
         (_, name: string) =>
           'VibrationMonitor: option "' + (OPTION_NAMES[name] ?? name) + '" (' + names.length + " features per window)",
       );
-      throw new RangeError(renamed);
+      throw new RangeError(renamed, { cause: e });
     }
   }
 

@@ -305,7 +305,7 @@ export class MQTTClient {
         properties: properties && Object.keys(properties).length ? properties : undefined,
       });
     } catch (e) {
-      throw new Error("MQTTClient: invalid options: " + messageOf(e));
+      throw new Error("MQTTClient: invalid options: " + messageOf(e), { cause: e });
     }
     this.#host = host;
     this.#port = port;

@@ -151,7 +151,9 @@ export abstract class FifoAccelerometer {
       this.#io = undefined;
       const text = messageOf(e);
       const message = text.startsWith(this.#name + ":") ? text.slice(this.#name.length + 2) : text;
-      throw new Error(this.#name + ": no working sensor at address 0x" + address.toString(16) + " (" + message + ")");
+      throw new Error(this.#name + ": no working sensor at address 0x" + address.toString(16) + " (" + message + ")", {
+        cause: e,
+      });
     }
     this.#lastSampleAt = this.#clock.now();
     try {
@@ -166,6 +168,7 @@ export abstract class FifoAccelerometer {
       this.#io = undefined;
       throw new Error(
         this.#name + ": cannot open interrupt pin " + String(this.#interrupt?.pin) + " (" + messageOf(e) + ")",
+        { cause: e },
       );
     }
     // The line may already be asserted (the FIFO filled during setup): no edge would come.

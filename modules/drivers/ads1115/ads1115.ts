@@ -193,7 +193,9 @@ export default class ADS1115 {
     } catch (e) {
       io.close();
       this.#io = undefined;
-      throw new Error("ADS1115: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")");
+      throw new Error("ADS1115: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")", {
+        cause: e,
+      });
     }
   }
 

@@ -193,7 +193,9 @@ export default class BME280 {
       io.write(Uint8Array.of(Register.reset, ResetCommand));
     } catch (e) {
       io.close();
-      throw new Error("BME280: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")");
+      throw new Error("BME280: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")", {
+        cause: e,
+      });
     }
     if (id === ChipId.bmp280 && (settings.standby === 10 || settings.standby === 20)) {
       io.close();

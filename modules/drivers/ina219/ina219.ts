@@ -150,7 +150,9 @@ export default class INA219 {
     } catch (e) {
       io.close();
       this.#io = undefined;
-      throw new Error("INA219: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")");
+      throw new Error("INA219: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")", {
+        cause: e,
+      });
     }
   }
 

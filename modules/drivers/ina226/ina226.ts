@@ -167,7 +167,9 @@ export default class INA226 {
     } catch (e) {
       io.close();
       this.#io = undefined;
-      throw new Error("INA226: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")");
+      throw new Error("INA226: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")", {
+        cause: e,
+      });
     }
   }
 

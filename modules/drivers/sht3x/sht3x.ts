@@ -73,7 +73,9 @@ export default class SHT3x {
     } catch (e) {
       io.close();
       this.#io = undefined;
-      throw new Error("SHT3x: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")");
+      throw new Error("SHT3x: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")", {
+        cause: e,
+      });
     }
   }
 

@@ -94,7 +94,9 @@ export default class SHT4x {
       this.#send(io, Command.softReset);
     } catch (e) {
       io.close();
-      throw new Error("SHT4x: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")");
+      throw new Error("SHT4x: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")", {
+        cause: e,
+      });
     }
     this.#io = io;
     this.#precision = precision;
