@@ -453,14 +453,14 @@ export class MultivariateDetector {
       adapt = this.#adapt,
       learn = adapt > 0 && !this.alarm;
     let c = 0,
-      x = 0,
-      f = 0,
-      sl = 0,
-      d = 0,
-      lim = 0,
-      z = 0,
-      zz = 0,
-      va = 0;
+      x: number,
+      f: number,
+      sl: number,
+      d: number,
+      lim: number,
+      z: number,
+      zz: number,
+      va: number;
     for (; c < p; c++) {
       f = s[fastBase + c]!;
       sl = s[slowBase + c]!;
@@ -622,13 +622,13 @@ export class MultivariateDetector {
       contrib = this.contributions;
     let t2 = 0,
       i = 0,
-      k = 0,
-      ri = 0,
-      r = 0,
+      k: number,
+      ri: number,
+      r: number,
       r1 = 0,
-      yk = 0,
-      yi = 0,
-      t = 0;
+      yk: number,
+      yi: number,
+      t: number;
     // Forward: rows i and i + 1 (row i starts at tri + i(i + 1)/2, row i + 1 right after it).
     for (; i < p; i += 2) {
       ri = tri + ((i * (i + 1)) >> 1);

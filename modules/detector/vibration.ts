@@ -180,10 +180,10 @@ export class VibrationFrontEnd {
       q2 = acc[o + 5]!,
       q2hi = acc[o + 7]!;
     let i = 0,
-      v = 0,
-      d = 0,
-      d2 = 0,
-      q = 0;
+      v: number,
+      d: number,
+      d2: number,
+      q: number;
     for (; i < count; i++) {
       v = samples[j]!;
       j += axes; // int16: |v| ≤ 2^15
@@ -261,10 +261,10 @@ export class VibrationFrontEnd {
       q2 = acc[o + 5]!,
       q2hi = acc[o + 7]!;
     let i = 0,
-      v = 0,
-      d = 0,
-      d2 = 0,
-      q = 0;
+      v: number,
+      d: number,
+      d2: number,
+      q: number;
     for (; i < count; i += 2) {
       v = samples[j]!;
       j += axes;
@@ -361,11 +361,11 @@ export class VibrationFrontEnd {
       f1 = acc[o + 14]!,
       f2 = acc[o + 15]!;
     let i = 0,
-      v = 0,
-      d = 0,
-      d2 = 0,
-      q = 0,
-      s = 0;
+      v: number,
+      d: number,
+      d2: number,
+      q: number,
+      s: number;
     for (; i < count; i++) {
       v = samples[j]!;
       j += axes;
@@ -438,8 +438,8 @@ export class VibrationFrontEnd {
       b1 = acc[b + 2]!,
       b2 = acc[b + 3]!;
     let i = 0,
-      d = 0,
-      s = 0;
+      d: number,
+      s: number;
     for (; i < count; i++) {
       d = block[i]!;
       s = d + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3fff)) >> 14) - a2;
@@ -467,7 +467,7 @@ export class VibrationFrontEnd {
     let a1 = acc[b]!,
       a2 = acc[b + 1]!;
     let i = 0,
-      s = 0;
+      s: number;
     for (; i < count; i++) {
       s = block[i]! + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3fff)) >> 14) - a2;
       if (s > 0x7ffffff) s = 0x7ffffff;

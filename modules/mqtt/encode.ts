@@ -334,14 +334,13 @@ export function encodeConnect(fields: ConnectFields): Uint8Array {
   if (version === 5) remaining += propertyBlockSize(propertySize);
   remaining += 2 + clientIdSize;
   let willPropertySize = 0,
-    willTopicSize = 0,
     willPayloadSize = 0;
   if (will) {
     if (version === 5) {
       willPropertySize = propertiesSize(will.properties, WILL_PROPERTIES);
       remaining += propertyBlockSize(willPropertySize);
     }
-    willTopicSize = checkedTopic(will.topic);
+    const willTopicSize = checkedTopic(will.topic);
     willPayloadSize = binarySize(will.payload, "Will payload");
     if (willPayloadSize > 65535) throw new Error("MQTT: Will payload is longer than 65535 bytes (§3.1.3.3)");
     remaining += 4 + willTopicSize + willPayloadSize;

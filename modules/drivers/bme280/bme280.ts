@@ -175,8 +175,7 @@ export default class BME280 {
 
     this.#reporter = new ErrorReporter("BME280", options.onError);
     const io = new sensor.io({ hz: 400_000, ...sensor, address });
-    let id = 0,
-      calibration: Calibration;
+    let id: number, calibration: Calibration;
     try {
       id = new Uint8Array(this.#readAt(io, Register.chipId, 1))[0]!;
       if (id !== ChipId.bme280 && id !== ChipId.bmp280)
