@@ -14,7 +14,7 @@ export type CommandResult = Record<string, unknown>;
 export type CommandHandler = (request: Readonly<Record<string, unknown>>) => CommandResult | void;
 
 export interface CommandsOptions {
-  log(line: string): void;
+  log: (line: string) => void;
 }
 
 /**

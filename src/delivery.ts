@@ -32,7 +32,7 @@ export interface DeliveryOptions {
   /** Why a host that should have flash has none: reported as the outbox's `error`. */
   readonly flashProblem?: string;
   readonly clock: Clock;
-  log(line: string): void;
+  log: (line: string) => void;
   readonly topics: { readonly telemetry: string; readonly alarm: string };
   /** 1: telemetry goes through the outbox like alarms; 0: it is sent only while connected. */
   readonly telemetryQos: 0 | 1;

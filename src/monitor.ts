@@ -24,7 +24,7 @@ export interface MonitorOptions {
   /** Declared sensors: stream i belongs to sensor i. */
   readonly sensors: number;
   readonly store: Store;
-  log(line: string): void;
+  log: (line: string) => void;
   /** The slow channels' detector; default the one `settings` choose (tests hand in a fake). */
   readonly detector?: Detector;
 }

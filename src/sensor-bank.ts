@@ -14,11 +14,11 @@ const FIRST_SAMPLE_MS = 5;
 export interface SensorBankOptions {
   readonly sensors: readonly SensorDeclaration[];
   readonly io: SensorIO;
-  log(line: string): void;
+  log: (line: string) => void;
   /** The part descriptors by part name; default the driver registry (tests hand in fakes). */
   readonly parts?: Readonly<Record<string, PartDescriptor>>;
   /** A sensor's driver was built (at start or by a re-probe): e.g. to attach its raw stream. `index` is its declaration's. */
-  onProbed?(index: number, sensor: SensorDeclaration, instance: SensorInstance): void;
+  onProbed?: (index: number, sensor: SensorDeclaration, instance: SensorInstance) => void;
 }
 
 interface Slot {

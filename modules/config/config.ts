@@ -1,7 +1,7 @@
 // The device configuration: defaults declared once, every field validated, errors that name the field.
 import type { SensorDeclaration } from "telltale/drivers/part";
 import { parts } from "telltale/drivers/registry";
-import { createDetector, DETECTOR_DEFAULTS, type DetectorModel, type DetectorSettings } from "telltale/detector/select";
+import { createDetector, DETECTOR_DEFAULTS, type DetectorSettings } from "telltale/detector/select";
 import { VibrationMonitor } from "telltale/detector/vibration-monitor";
 import { messageOf } from "telltale/errors/message";
 
@@ -243,10 +243,10 @@ export function parseConfig(value: unknown): Config {
   const model = detRaw.model ?? "multivariate";
   if (model !== "zscore" && model !== "multivariate")
     throw new ConfigError("detector.model", 'expected "zscore" or "multivariate", got ' + describe(model));
-  const d = DETECTOR_DEFAULTS[model as DetectorModel];
+  const d = DETECTOR_DEFAULTS[model];
   const on = num(detRaw, "on", "detector.", d.on, 0.5, 64);
   const detector: DetectorConfig = {
-    model: model as DetectorModel,
+    model,
     calibrationSamples: int(detRaw, "calibrationSamples", "detector.", d.calibrationSamples, 2, 1_000_000),
     alphaShift: int(detRaw, "alphaShift", "detector.", d.alphaShift, 1, 12),
     on,

@@ -40,7 +40,7 @@ function fail(name: string, what: string, value: unknown): never {
 function integer(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || value !== Math.floor(value) || value < min || value > max)
     fail(name, "an integer " + min + "–" + max, value);
-  return value as number;
+  return value;
 }
 
 /** 2cos(2π f / fs) in Q14: the only double arithmetic, once per band at construction. */
@@ -77,7 +77,8 @@ export class VibrationFrontEnd {
     if (typeof fs !== "number" || !(fs > 0) || fs > 100000)
       fail("sampleRate", "a number above 0 and at most 100000", fs);
     const bands = options.bands ?? [50, 100, 200, 400];
-    if (!Array.isArray(bands) || bands.length > 8) fail("bands", "an array of at most 8 frequencies", bands);
+    const list: unknown = bands; // Array.isArray(bands) would narrow the readonly array to any[]
+    if (!Array.isArray(list) || bands.length > 8) fail("bands", "an array of at most 8 frequencies", bands);
     for (let k = 0; k < bands.length; k++) {
       const f = bands[k];
       if (typeof f !== "number" || !(f > 0) || !(f < fs / 2))
@@ -87,7 +88,7 @@ export class VibrationFrontEnd {
     this.windowSamples = 1 << this.windowShift;
     this.bandCount = bands.length;
     this.#coef = new Int32Array(bands.length);
-    for (let k = 0; k < bands.length; k++) this.#coef[k] = coefficientQ14(bands[k], fs);
+    for (let k = 0; k < bands.length; k++) this.#coef[k] = coefficientQ14(bands[k]!, fs);
     this.#stride = 8 + 2 * bands.length;
     this.#acc = new Int32Array(this.#stride * this.axes);
     this.features = new Int32Array(this.axes * (FEATURES + bands.length));

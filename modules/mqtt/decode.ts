@@ -561,7 +561,7 @@ export class PacketDecoder {
     const properties = v5 ? this.properties(SUBACK) : undefined;
     const count = this.#e - this.#p;
     if (count === 0) throw this.fail("MQTT: SUBACK has no return codes (§3.9.3)");
-    const granted: number[] = new Array(count);
+    const granted: number[] = new Array<number>(count);
     for (let i = 0; i < count; i++) {
       const code = this.#b[this.#p++]!;
       if (v5) this.#reason(SUBACK, code);
@@ -580,7 +580,7 @@ export class PacketDecoder {
     const properties = this.properties(UNSUBACK);
     const count = this.#e - this.#p;
     if (count === 0) throw this.fail("MQTT: UNSUBACK has no reason codes (§3.11.3)");
-    const reasonCodes: number[] = new Array(count);
+    const reasonCodes: number[] = new Array<number>(count);
     for (let i = 0; i < count; i++) reasonCodes[i] = this.#reason(UNSUBACK, this.#b[this.#p++]!);
     const packet: UnsubackPacket = { type: UNSUBACK, id, reasonCodes };
     if (properties) packet.properties = properties;

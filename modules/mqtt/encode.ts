@@ -480,20 +480,21 @@ export function encodeSubscribe(
   checkedId(id);
   checkVersion(version);
   noProperties(properties, version, "SUBSCRIBE");
-  if (!Array.isArray(filters) || filters.length === 0)
+  const list: unknown = filters; // Array.isArray(filters) would narrow the readonly array to any[]
+  if (!Array.isArray(list) || filters.length === 0)
     throw new Error("MQTT: SUBSCRIBE needs at least one topic filter (§3.8.3)");
   const propertySize = version === 5 ? propertiesSize(properties, SUBSCRIBE) : 0;
   let remaining = 2 + (version === 5 ? propertyBlockSize(propertySize) : 0);
   for (let i = 0; i < filters.length; i++) {
-    remaining += 3 + checkedFilter(filters[i].topic);
-    subscriptionOptions(filters[i], version);
+    remaining += 3 + checkedFilter(filters[i]!.topic);
+    subscriptionOptions(filters[i]!, version);
   }
   const out = allocate(0x82, remaining);
   let at = writeU16(out, out.length - remaining, id);
   if (version === 5) at = writeProperties(out, at, properties, propertySize);
   for (let i = 0; i < filters.length; i++) {
-    at = writeString(out, at, filters[i].topic);
-    out[at++] = subscriptionOptions(filters[i], version);
+    at = writeString(out, at, filters[i]!.topic);
+    out[at++] = subscriptionOptions(filters[i]!, version);
   }
   return out;
 }
@@ -508,15 +509,16 @@ export function encodeUnsubscribe(
   checkedId(id);
   checkVersion(version);
   noProperties(properties, version, "UNSUBSCRIBE");
-  if (!Array.isArray(topics) || topics.length === 0)
+  const list: unknown = topics; // Array.isArray(topics) would narrow the readonly array to any[]
+  if (!Array.isArray(list) || topics.length === 0)
     throw new Error("MQTT: UNSUBSCRIBE needs at least one topic filter (§3.10.3)");
   const propertySize = version === 5 ? propertiesSize(properties, UNSUBSCRIBE) : 0;
   let remaining = 2 + (version === 5 ? propertyBlockSize(propertySize) : 0);
-  for (let i = 0; i < topics.length; i++) remaining += 2 + checkedFilter(topics[i]);
+  for (let i = 0; i < topics.length; i++) remaining += 2 + checkedFilter(topics[i]!);
   const out = allocate(0xa2, remaining);
   let at = writeU16(out, out.length - remaining, id);
   if (version === 5) at = writeProperties(out, at, properties, propertySize);
-  for (let i = 0; i < topics.length; i++) at = writeString(out, at, topics[i]);
+  for (let i = 0; i < topics.length; i++) at = writeString(out, at, topics[i]!);
   return out;
 }
 

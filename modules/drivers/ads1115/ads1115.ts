@@ -97,7 +97,8 @@ export default class ADS1115 {
       throw new TypeError('ADS1115: option "sensor.io" must be an I2C class');
     const address = checkAddress("ADS1115", sensor.address, ADDRESSES);
     const inputs = options.inputs;
-    if (!Array.isArray(inputs) || inputs.length < 1 || inputs.length > 8)
+    const list: unknown = inputs; // Array.isArray(inputs) would narrow the readonly array to any[]
+    if (!Array.isArray(list) || inputs.length < 1 || inputs.length > 8)
       fail('option "inputs" must be an array of 1 to 8 inputs');
     const dataRate = options.dataRate ?? 128;
     if (!DATA_RATES.includes(dataRate))

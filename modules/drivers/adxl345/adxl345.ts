@@ -64,7 +64,7 @@ export default class ADXL345 extends FifoAccelerometer {
   );
 
   constructor(options: ADXL345Options) {
-    const s = validate(options ?? ({} as ADXL345Options), {
+    const s = validate(options ?? {}, {
       range: 16,
       rate: 1600,
       fullResolution: true,

@@ -129,7 +129,7 @@ const DEFAULTS: Resolved = Object.freeze({
   filter: 0,
   standby: 1000,
   pressureFormula: "int64",
-}) as Resolved;
+});
 
 /**
  * The constructor checks the chip id, reads the trimming parameters and resets the chip; the first
