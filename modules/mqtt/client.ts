@@ -80,18 +80,18 @@ export interface MQTTClientOptions {
   maxInFlight?: number;
   /** Bytes waiting to be written, default 16384; publish() and subscribe() throw beyond it. */
   maxQueued?: number;
-  onConnect?(this: MQTTClient, sessionPresent: boolean): void;
-  onMessage?(this: MQTTClient, topic: string, payload: Uint8Array, info: MQTTMessageInfo): void;
+  onConnect?: (this: MQTTClient, sessionPresent: boolean) => void;
+  onMessage?: (this: MQTTClient, topic: string, payload: Uint8Array, info: MQTTMessageInfo) => void;
   /**
    * A QoS 1 message was acknowledged (PUBACK) or a QoS 2 one completed (PUBCOMP). With 5.0, a reason code of 0x80
    * or more means the broker refused it (it is not resent).
    */
-  onPublished?(this: MQTTClient, id: number, reasonCode: number): void;
+  onPublished?: (this: MQTTClient, id: number, reasonCode: number) => void;
   /** A SUBACK arrived: one granted QoS per filter, 0x80 for a refused filter (§3.9.3). */
-  onSubscribed?(this: MQTTClient, id: number, granted: number[]): void;
+  onSubscribed?: (this: MQTTClient, id: number, granted: number[]) => void;
   /** The connection ended: undefined after disconnect(), otherwise why. */
-  onClose?(this: MQTTClient, reason: Error | undefined): void;
-  onError?(this: MQTTClient, error: Error): void;
+  onClose?: (this: MQTTClient, reason: Error | undefined) => void;
+  onError?: (this: MQTTClient, error: Error) => void;
 }
 
 export interface MQTTPublishOptions {
@@ -355,6 +355,7 @@ export class MQTTClient {
     this.#enqueue(this.#connectPacket);
 
     const generation = ++this.#generation;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the socket calls these with itself as `this`
     const client = this;
     const options: TCPSocketOptions = {
       address: this.#host,
@@ -829,7 +830,7 @@ export class MQTTClient {
     this.#events.push(event);
     if (this.#eventsScheduled) return;
     this.#eventsScheduled = true;
-    Promise.resolve().then(this.#deliverEvents);
+    void Promise.resolve().then(this.#deliverEvents);
   }
 
   #emitError(error: Error): void {
