@@ -4,6 +4,7 @@ import { chooseConfig, type Config } from "telltale/config/config";
 import type { Detector } from "telltale/detector/select";
 import type { VibrationMonitor } from "telltale/detector/vibration-monitor";
 import { ALARM, TELEMETRY, type Outbox } from "telltale/storage/outbox";
+import { messageOf } from "telltale/errors/message";
 import { SensorBank } from "./sensor-bank.js";
 import { Monitor } from "./monitor.js";
 import { Uplink } from "./uplink.js";
@@ -50,7 +51,7 @@ function countBoot(host: Host): number {
   try {
     host.store.set("boot", String(boot));
   } catch (e) {
-    host.log("store: " + (e as Error).message);
+    host.log("store: " + messageOf(e));
   }
   return boot;
 }
@@ -181,7 +182,7 @@ export class App {
     this.sensors.probe();
     // Sampling does not wait for the network: a device without Wi-Fi still monitors (and logs) locally.
     this.#schedule();
-    for (let i = 0; i < this.#services.length; i++) this.#services[i].start?.();
+    for (let i = 0; i < this.#services.length; i++) this.#services[i]!.start?.();
     await this.uplink.start();
   }
 
@@ -190,7 +191,7 @@ export class App {
     if (!this.#running) return;
     this.#running = false;
     this.host.clock.clearTimeout(this.#tickTimer);
-    for (let i = this.#services.length - 1; i >= 0; i--) this.#services[i].stop?.();
+    for (let i = this.#services.length - 1; i >= 0; i--) this.#services[i]!.stop?.();
     this.uplink.stop();
     this.sensors.close();
   }
@@ -214,7 +215,7 @@ export class App {
       const event = alarmEvent(round);
       this.uplink.publish(ALARM, alarmPayload(event), alarmLine(event));
     }
-    for (let i = 0; i < this.#services.length; i++) this.#services[i].round?.(round);
+    for (let i = 0; i < this.#services.length; i++) this.#services[i]!.round?.(round);
   }
 
   #uptimeMs(): number {
@@ -228,7 +229,7 @@ export class App {
       try {
         this.tick();
       } catch (e) {
-        this.host.log("error: tick failed: " + (e as Error).message);
+        this.host.log("error: tick failed: " + messageOf(e));
       }
     }, this.config.intervalMs);
   }
@@ -239,6 +240,6 @@ export function startApp(host: Host, rawConfig: unknown): App {
   const { config, error } = chooseConfig(rawConfig, host.store);
   if (error) host.log("error: " + error.message + "; running with the last good configuration");
   const app = new App(host, config);
-  app.start().catch((e) => host.log("error: start failed: " + (e as Error).message));
+  app.start().catch((e) => host.log("error: start failed: " + messageOf(e)));
   return app;
 }

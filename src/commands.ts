@@ -1,4 +1,5 @@
 // Commands: a registry of named commands the broker may send; one that cannot be understood is answered with the reason, never obeyed.
+import { messageOf } from "telltale/errors/message";
 
 /** Longest command message read; a longer one is refused unless its first bytes already name a command. */
 export const MAX_COMMAND_BYTES = 256;
@@ -13,7 +14,7 @@ export type CommandResult = Record<string, unknown>;
 export type CommandHandler = (request: Readonly<Record<string, unknown>>) => CommandResult | void;
 
 export interface CommandsOptions {
-  log(line: string): void;
+  log: (line: string) => void;
 }
 
 /**
@@ -44,7 +45,7 @@ export class Commands {
   /** Runs the command in `payload` and returns its answer (JSON). */
   handle(payload: Uint8Array): string {
     let text = "";
-    for (let i = 0; i < payload.length && i < MAX_COMMAND_BYTES; i++) text += String.fromCharCode(payload[i]);
+    for (let i = 0; i < payload.length && i < MAX_COMMAND_BYTES; i++) text += String.fromCharCode(payload[i]!);
     let name: unknown = text.trim(),
       request: Readonly<Record<string, unknown>> = {};
     if (text.trim().startsWith("{")) {
@@ -61,7 +62,7 @@ export class Commands {
       try {
         result = handler(request);
       } catch (e) {
-        return this.#reject((e as Error).message, name as string);
+        return this.#reject(messageOf(e), name as string);
       }
       return JSON.stringify({ command: name, ok: true, ...result });
     }

@@ -3,6 +3,7 @@ import type { Clock, Flash } from "telltale/io/io";
 import { utf8Decode, utf8Encode } from "telltale/text/utf8";
 import { ALARM, Outbox, TELEMETRY } from "telltale/storage/outbox";
 import { MemoryFlash } from "telltale/storage/memory-flash";
+import { messageOf } from "telltale/errors/message";
 import type { OutboxStatus } from "./telemetry.js";
 
 /** Outbox messages awaiting PUBACK at once; telemetry leaves ALARM_RESERVE of them free for alarms. */
@@ -31,7 +32,7 @@ export interface DeliveryOptions {
   /** Why a host that should have flash has none: reported as the outbox's `error`. */
   readonly flashProblem?: string;
   readonly clock: Clock;
-  log(line: string): void;
+  log: (line: string) => void;
   readonly topics: { readonly telemetry: string; readonly alarm: string };
   /** 1: telemetry goes through the outbox like alarms; 0: it is sent only while connected. */
   readonly telemetryQos: 0 | 1;
@@ -77,7 +78,7 @@ export class Delivery implements OutboxStatus {
       try {
         outbox = new Outbox({ flash: options.flash });
       } catch (e) {
-        error = "flash unusable: " + (e as Error).message;
+        error = "flash unusable: " + messageOf(e);
       }
     }
     this.durable = outbox !== undefined;
@@ -151,7 +152,7 @@ export class Delivery implements OutboxStatus {
       );
     } catch (e) {
       // A flash that fails to write must not cost the message while the broker is there to take it.
-      this.#log("outbox: " + (e as Error).message);
+      this.#log("outbox: " + messageOf(e));
       if (client?.connected) {
         client.publish(kind === ALARM ? this.#topics.alarm : this.#topics.telemetry, payload, { qos: 1 });
         counters.published++;
@@ -175,7 +176,7 @@ export class Delivery implements OutboxStatus {
     try {
       this.outbox.ack(seq);
     } catch (e) {
-      this.#log("outbox: " + (e as Error).message);
+      this.#log("outbox: " + messageOf(e));
     }
     this.#pump();
   }
@@ -227,7 +228,7 @@ export class Delivery implements OutboxStatus {
       record = this.outbox.read(seq)!;
     } catch (e) {
       // Flash that rotted after the write: the record cannot be sent, so it must not block the ones behind it.
-      this.#log("outbox: " + (e as Error).message + "; dropped");
+      this.#log("outbox: " + messageOf(e) + "; dropped");
       try {
         this.outbox.ack(seq);
       } catch {

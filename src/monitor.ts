@@ -5,6 +5,7 @@ import type { DetectorConfig } from "telltale/config/config";
 import { createDetector, type Detector } from "telltale/detector/select";
 import { VibrationMonitor } from "telltale/detector/vibration-monitor";
 import { decodeBase64, encodeBase64 } from "telltale/storage/base64";
+import { messageOf } from "telltale/errors/message";
 import type { StreamReport } from "./telemetry.js";
 
 /** Rounds between saves of the learned baselines (multivariate and vibration models), so they survive a reboot. */
@@ -23,7 +24,7 @@ export interface MonitorOptions {
   /** Declared sensors: stream i belongs to sensor i. */
   readonly sensors: number;
   readonly store: Store;
-  log(line: string): void;
+  log: (line: string) => void;
   /** The slow channels' detector; default the one `settings` choose (tests hand in a fake). */
   readonly detector?: Detector;
 }
@@ -180,7 +181,7 @@ export class Monitor {
     try {
       this.#store.set(key, prefix + encodeBase64(bytes));
     } catch (e) {
-      this.#log(`${who}: ${noun} not saved: ${(e as Error).message}`);
+      this.#log(`${who}: ${noun} not saved: ${messageOf(e)}`);
     }
   }
 
@@ -203,7 +204,7 @@ export class Monitor {
       this.#log(`${who}: restored the learned ${noun} (${bytes.length} bytes)`);
       return true;
     } catch (e) {
-      this.#log(`${who}: saved ${noun} not used (${(e as Error).message}); calibrating anew`);
+      this.#log(`${who}: saved ${noun} not used (${messageOf(e)}); calibrating anew`);
       return false;
     }
   }

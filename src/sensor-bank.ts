@@ -1,6 +1,7 @@
 // The sensor bank: declared sensors as drivers (probed, failed, re-probed), their health, and the detector's fixed-point channel vector.
 import type { Channel, PartDescriptor, SensorDeclaration, SensorInstance, SensorIO } from "telltale/drivers/part";
 import { parts as registry } from "telltale/drivers/registry";
+import { messageOf } from "telltale/errors/message";
 import { round2, type Readings, type SensorHealth } from "./telemetry.js";
 
 /** Consecutive failed samples after which a sensor is marked failed and re-probed later. */
@@ -13,16 +14,17 @@ const FIRST_SAMPLE_MS = 5;
 export interface SensorBankOptions {
   readonly sensors: readonly SensorDeclaration[];
   readonly io: SensorIO;
-  log(line: string): void;
+  log: (line: string) => void;
   /** The part descriptors by part name; default the driver registry (tests hand in fakes). */
   readonly parts?: Readonly<Record<string, PartDescriptor>>;
   /** A sensor's driver was built (at start or by a re-probe): e.g. to attach its raw stream. `index` is its declaration's. */
-  onProbed?(index: number, sensor: SensorDeclaration, instance: SensorInstance): void;
+  onProbed?: (index: number, sensor: SensorDeclaration, instance: SensorInstance) => void;
 }
 
 interface Slot {
   readonly index: number;
   readonly declaration: SensorDeclaration;
+  readonly descriptor: PartDescriptor;
   readonly channels: readonly Channel[];
   /** Index of this sensor's first channel in the vector. */
   readonly first: number;
@@ -46,13 +48,12 @@ export class SensorBank {
   /** Each channel's noise floor in its fixed-point unit, in vector order. */
   readonly floors: readonly number[];
   readonly #slots: Slot[] = [];
-  readonly #parts: Readonly<Record<string, PartDescriptor>>;
   readonly #io: SensorIO;
   readonly #log: (line: string) => void;
   readonly #onProbed: SensorBankOptions["onProbed"];
 
   constructor(options: SensorBankOptions) {
-    this.#parts = options.parts ?? registry;
+    const parts = options.parts ?? registry;
     this.#io = options.io;
     this.#log = options.log;
     this.#onProbed = options.onProbed;
@@ -60,10 +61,13 @@ export class SensorBank {
       floors: number[] = [];
     let first = 0;
     options.sensors.forEach((declaration, index) => {
-      const channels = this.#parts[declaration.part].channels(declaration);
+      const descriptor = parts[declaration.part];
+      if (descriptor === undefined) throw new Error("SensorBank: no part " + JSON.stringify(declaration.part));
+      const channels = descriptor.channels(declaration);
       this.#slots.push({
         index,
         declaration,
+        descriptor,
         channels,
         first,
         instance: undefined,
@@ -86,7 +90,7 @@ export class SensorBank {
 
   /** Builds every sensor's driver (at start). */
   probe(): void {
-    for (let i = 0; i < this.#slots.length; i++) this.#probe(this.#slots[i]);
+    for (let i = 0; i < this.#slots.length; i++) this.#probe(this.#slots[i]!);
   }
 
   /**
@@ -97,7 +101,7 @@ export class SensorBank {
     const values = this.values;
     let valid = 0;
     for (let s = 0; s < this.#slots.length; s++) {
-      const slot = this.#slots[s];
+      const slot = this.#slots[s]!;
       if (!slot.instance) {
         if (--slot.reprobeIn <= 0) this.#probe(slot);
       } else {
@@ -115,7 +119,7 @@ export class SensorBank {
           const out: Record<string, number> = {},
             channels = slot.channels;
           for (let i = 0; i < channels.length; i++) {
-            const ch = channels[i],
+            const ch = channels[i]!,
               v = ch.read(sample);
             if (v === undefined || !Number.isFinite(v)) continue;
             out[ch.key] = round2(v);
@@ -132,7 +136,7 @@ export class SensorBank {
 
   /** Tells the outputs that follow the alarm (a relay) its new state. */
   alarm(on: boolean): void {
-    for (let s = 0; s < this.#slots.length; s++) this.#slots[s].instance?.onAlarm?.(on);
+    for (let s = 0; s < this.#slots.length; s++) this.#slots[s]!.instance?.onAlarm?.(on);
   }
 
   /** Closes every driver; `probe()` builds them again. */
@@ -146,9 +150,7 @@ export class SensorBank {
   #probe(slot: Slot): void {
     const name = slot.declaration.name;
     try {
-      const instance = this.#parts[slot.declaration.part].create(slot.declaration, this.#io, (error) =>
-        this.#sensorError(slot, error),
-      );
+      const instance = slot.descriptor.create(slot.declaration, this.#io, (error) => this.#sensorError(slot, error));
       slot.instance = instance;
       if (slot.state === "failed" && slot.lastError) this.#log(`sensor ${name}: recovered`);
       slot.state = "ok";
@@ -166,7 +168,7 @@ export class SensorBank {
       slot.state = "failed";
       slot.errors++;
       slot.reprobeIn = REPROBE_TICKS;
-      const message = (e as Error).message;
+      const message = messageOf(e);
       if (message !== slot.lastError)
         this.#log(`sensor ${name}: failed: ${message} (re-probing every ${REPROBE_TICKS} samples)`);
       slot.lastError = message;

@@ -160,12 +160,12 @@ export function alarmEvent(r: Round): AlarmEvent {
   let channel: string, value: number | null, alarmScore: number;
   if (!cause) {
     const top = det.topChannel();
-    channel = top >= 0 ? r.channelNames[top] : "";
-    const [sensorName, key] = channel.split(".");
+    channel = r.channelNames[top] ?? ""; // top is -1 when no channel leads
+    const [sensorName = "", key = ""] = channel.split(".");
     value = r.readings[sensorName]?.[key] ?? null;
     alarmScore = score(det);
   } else {
-    const [axis, feature] = (cause.top ?? ".").split(".");
+    const [axis = "", feature = ""] = (cause.top ?? ".").split(".");
     channel = cause.sensor + "." + (cause.top ?? "");
     value = cause.features[axis]?.[feature] ?? null;
     alarmScore = streamScore(cause);

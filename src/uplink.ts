@@ -3,6 +3,7 @@ import type { Host } from "telltale/io/host";
 import type { BrokerConfig } from "telltale/config/config";
 import { ConnectionRefusedError, MQTTClient } from "telltale/mqtt/client";
 import type { Outbox } from "telltale/storage/outbox";
+import { messageOf } from "telltale/errors/message";
 import { Delivery, type DeliveryCounters } from "./delivery.js";
 
 /** A connection that lasted this long was healthy: the next outage starts the backoff from its base again. */
@@ -154,7 +155,7 @@ export class Uplink {
     } catch (e) {
       if (!this.#running) return;
       const delay = this.#backoff();
-      this.#host.log(`network: ${(e as Error).message}; retrying in ${delay} ms`);
+      this.#host.log(`network: ${messageOf(e)}; retrying in ${delay} ms`);
       this.#reconnectTimer = this.#host.clock.setTimeout(() => {
         if (this.#running) void this.#bringUpNetwork();
       }, delay);

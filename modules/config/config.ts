@@ -1,8 +1,9 @@
 // The device configuration: defaults declared once, every field validated, errors that name the field.
 import type { SensorDeclaration } from "telltale/drivers/part";
 import { parts } from "telltale/drivers/registry";
-import { createDetector, DETECTOR_DEFAULTS, type DetectorModel, type DetectorSettings } from "telltale/detector/select";
+import { createDetector, DETECTOR_DEFAULTS, type DetectorSettings } from "telltale/detector/select";
 import { VibrationMonitor } from "telltale/detector/vibration-monitor";
+import { messageOf } from "telltale/errors/message";
 
 export interface BrokerConfig {
   /** "mqtt" (plain TCP) or "mqtts" (TLS, server certificate verified). */
@@ -109,12 +110,12 @@ export function parseBrokerUrl(
   path = "broker.url",
 ): { scheme: "mqtt" | "mqtts"; host: string; port: number } {
   // Made per call: as a module-level constant of this preloaded module it crashed the simulator in XS's RegExp engine.
-  const m = /^(mqtts?):\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+)(?::(\d{1,5}))?\/?$/.exec(url);
+  const m = /^(mqtts?):\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?\/?$/.exec(url);
   if (!m) throw new ConfigError(path, "expected mqtt://host[:port] or mqtts://host[:port], got " + describe(url));
   const scheme = m[1] as "mqtt" | "mqtts";
   const port = m[3] === undefined ? (scheme === "mqtts" ? 8883 : 1883) : Number(m[3]);
   if (port < 1 || port > 65535) throw new ConfigError(path, "port " + port + " is outside 1–65535");
-  return { scheme, host: m[2].replace(/^\[|\]$/g, ""), port };
+  return { scheme, host: m[2]!.replace(/^\[|\]$/g, ""), port };
 }
 
 function sensor(value: unknown, index: number, names: Set<string>): SensorConfig {
@@ -127,7 +128,7 @@ function sensor(value: unknown, index: number, names: Set<string>): SensorConfig
       path + "part",
       "expected one of " + known.map((c) => JSON.stringify(c)).join(", ") + ", got " + describe(part),
     );
-  const descriptor = parts[part];
+  const descriptor = parts[part]!;
   let address: number | undefined, pin: number | undefined;
   if (descriptor.addresses) {
     address = int(raw, "address", path, descriptor.addresses[0], 0, 0x7f);
@@ -160,7 +161,7 @@ function sensor(value: unknown, index: number, names: Set<string>): SensorConfig
   try {
     options = descriptor.options(raw, path);
   } catch (e) {
-    throw new Error("config." + (e as Error).message);
+    throw new Error("config." + messageOf(e), { cause: e });
   }
   const declaration: SensorConfig = { part, name, options };
   if (address !== undefined) declaration.address = address;
@@ -242,10 +243,10 @@ export function parseConfig(value: unknown): Config {
   const model = detRaw.model ?? "multivariate";
   if (model !== "zscore" && model !== "multivariate")
     throw new ConfigError("detector.model", 'expected "zscore" or "multivariate", got ' + describe(model));
-  const d = DETECTOR_DEFAULTS[model as DetectorModel];
+  const d = DETECTOR_DEFAULTS[model];
   const on = num(detRaw, "on", "detector.", d.on, 0.5, 64);
   const detector: DetectorConfig = {
-    model: model as DetectorModel,
+    model,
     calibrationSamples: int(detRaw, "calibrationSamples", "detector.", d.calibrationSamples, 2, 1_000_000),
     alphaShift: int(detRaw, "alphaShift", "detector.", d.alphaShift, 1, 12),
     on,
@@ -315,9 +316,10 @@ function vibrationConfig(value: unknown): VibrationConfig {
     // At the fastest stream a part gives (3200 Hz) every band below 1600 Hz is kept: the most features any part gets.
     new VibrationMonitor({ ...v, sampleRate: 3200 });
   } catch (e) {
-    const option = /option "([A-Za-z]+)"/.exec((e as Error).message)?.[1];
+    const message = messageOf(e);
+    const option = /option "([A-Za-z]+)"/.exec(message)?.[1];
     const field = option && Object.hasOwn(v, option) ? option : "calibrationWindows";
-    throw new ConfigError(path + field, (e as Error).message.replace(/^[A-Za-z]+: /, ""));
+    throw new ConfigError(path + field, message.replace(/^[A-Za-z]+: /, ""));
   }
   return v;
 }
@@ -325,7 +327,7 @@ function vibrationConfig(value: unknown): VibrationConfig {
 /** Builds the detector once for the declared channels, so settings that do not fit fail here, naming the field. */
 function checkDetectorFits(detector: DetectorSettings, sensors: readonly SensorConfig[]): void {
   let channels = 0;
-  for (const s of sensors) channels += parts[s.part].channels(s).length;
+  for (const s of sensors) channels += parts[s.part]!.channels(s).length;
   if (channels > 32)
     throw new ConfigError(
       "sensors",
@@ -334,7 +336,7 @@ function checkDetectorFits(detector: DetectorSettings, sensors: readonly SensorC
   try {
     createDetector(detector, Math.max(1, channels), new Array(Math.max(1, channels)).fill(1));
   } catch (e) {
-    const message = (e as Error).message;
+    const message = messageOf(e);
     // Name the configuration field to change: options the config does not expose follow from calibrationSamples.
     const option = /option "([A-Za-z]+)"/.exec(message)?.[1];
     const field = option && Object.hasOwn(detector, option) ? option : "calibrationSamples";

@@ -1,4 +1,5 @@
 // The app's configuration from a Moddable device's `mc/config`: its app keys, plus the flat keys a user types to mcconfig.
+import { messageOf } from "telltale/errors/message";
 
 /** The `config` keys that belong to the app (see config.ts). The rest (ssid, password, sntp, i2c, sim, the SDK's) stay out. */
 const APP_KEYS = Object.freeze(["deviceId", "intervalMs", "topicPrefix", "broker", "sensors", "detector"]);
@@ -44,9 +45,7 @@ function fromText(key: string, value: unknown): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new DeviceConfigError(
-      "config." + key + ": not valid JSON (" + (e instanceof Error ? e.message : String(e)) + ")",
-    );
+    throw new DeviceConfigError("config." + key + ": not valid JSON (" + messageOf(e) + ")");
   }
 }
 

@@ -14,11 +14,11 @@ const TABLE: Uint8Array = (() => {
 /** CRC-8/NRSC-5 (Sensirion): over `length` bytes of `bytes` starting at `offset`. */
 export function crc8(bytes: Uint8Array, offset = 0, length = bytes.length - offset): number {
   let crc = 0xff;
-  for (let i = offset, end = offset + length; i < end; i++) crc = TABLE[crc ^ bytes[i]];
+  for (let i = offset, end = offset + length; i < end; i++) crc = TABLE[crc ^ bytes[i]!]!;
   return crc;
 }
 
 /** CRC of one 16-bit big-endian word, without allocating. */
 export function crc8Word(word: number): number {
-  return TABLE[TABLE[0xff ^ ((word >> 8) & 0xff)] ^ (word & 0xff)];
+  return TABLE[TABLE[0xff ^ ((word >> 8) & 0xff)]! ^ (word & 0xff)]!;
 }

@@ -261,10 +261,10 @@ export class MultivariateDetector {
 
   /** Updates seen so far (saturates at 2^30). */
   get samples(): number {
-    return this.#s[this.#scalars];
+    return this.#s[this.#scalars]!;
   }
   get calibrated(): boolean {
-    return this.#s[this.#scalars] >= this.calibrationSamples;
+    return this.#s[this.#scalars]! >= this.calibrationSamples;
   }
   /** Bytes of state: the learned state, the scratch vectors and the outputs (typed arrays only). */
   get stateBytes(): number {
@@ -289,7 +289,7 @@ export class MultivariateDetector {
     const s = this.#s,
       p = this.channels,
       sc = this.#scalars;
-    const n = s[sc];
+    const n = s[sc]!;
     const cal = this.calibrationSamples,
       warm = this.warmupSamples;
     const fastBase = this.#fast,
@@ -299,7 +299,7 @@ export class MultivariateDetector {
     const fs = n < cal ? schedule(n, this.fastShift) : this.fastShift;
     // The baseline learns as a running average during calibration, then at 2^-slowShift, not at all during the first
     // freezeSamples updates of an alarm, and from 2^-(slowShift + 3) after that, faster by a step per ramp.
-    const ss = n < cal ? schedule(n, this.slowShift) : !this.alarm ? this.slowShift : this.#alarmShift(s[sc + 3]);
+    const ss = n < cal ? schedule(n, this.slowShift) : !this.alarm ? this.slowShift : this.#alarmShift(s[sc + 3]!);
     if (n >= cal) {
       // Scoring: filters, standardisation and the score in one pass per channel (what the general path below does).
       this.#filterStandardise(values, validMask, fs, ss);
@@ -310,7 +310,7 @@ export class MultivariateDetector {
     const ws = schedule(n, 30);
     for (let c = 0; c < p; c++) {
       if (((validMask >> c) & 1) === 0) continue;
-      let x = values[c] | 0;
+      let x = values[c]! | 0;
       if (x > X_MAX) x = X_MAX;
       else if (x < -X_MAX) x = -X_MAX;
       const xq8 = x << 8;
@@ -321,14 +321,14 @@ export class MultivariateDetector {
         s[varBase + c] = 0;
         continue;
       }
-      s[fastBase + c] = (s[fastBase + c] + ((xq8 - s[fastBase + c]) >> fs)) | 0;
-      if (ss >= 0) s[slowBase + c] = (s[slowBase + c] + ((xq8 - s[slowBase + c]) >> ss)) | 0;
+      s[fastBase + c] = (s[fastBase + c]! + ((xq8 - s[fastBase + c]!) >> fs)) | 0;
+      if (ss >= 0) s[slowBase + c] = (s[slowBase + c]! + ((xq8 - s[slowBase + c]!) >> ss)) | 0;
       if (n < warm) {
-        s[meanBase + c] = (s[meanBase + c] + ((xq8 - s[meanBase + c]) >> ws)) | 0;
-        let d = (xq8 - s[meanBase + c]) >> 8;
+        s[meanBase + c] = (s[meanBase + c]! + ((xq8 - s[meanBase + c]!) >> ws)) | 0;
+        let d = (xq8 - s[meanBase + c]!) >> 8;
         if (d > SAT) d = SAT;
         else if (d < -SAT) d = -SAT;
-        s[varBase + c] = (s[varBase + c] + ((d * d - s[varBase + c]) >> ws)) | 0;
+        s[varBase + c] = (s[varBase + c]! + ((d * d - s[varBase + c]!) >> ws)) | 0;
       }
     }
     if (n < 0x40000000) s[sc] = n + 1;
@@ -363,7 +363,7 @@ export class MultivariateDetector {
       sc = this.#scalars;
     this.#score();
     const previous = this.alarm;
-    const run = s[sc + 2];
+    const run = s[sc + 2]!;
     if (!previous) {
       const r = this.score >= this.#onQ8 ? run + 1 : 0;
       if (r >= this.#hold) {
@@ -378,7 +378,7 @@ export class MultivariateDetector {
       } else s[sc + 2] = r;
     }
     s[sc + 1] = this.alarm ? 1 : 0;
-    s[sc + 3] = this.alarm ? (s[sc + 3] < 0x3fffffff ? s[sc + 3] + 1 : s[sc + 3]) : 0;
+    s[sc + 3] = this.alarm ? (s[sc + 3]! < 0x3fffffff ? s[sc + 3]! + 1 : s[sc + 3]!) : 0;
     this.changePoint = this.#pageHinkley(this.alarm !== previous);
     return this.alarm;
   }
@@ -393,13 +393,13 @@ export class MultivariateDetector {
       s[sc + 4] = l << 8;
       s[sc + 8] = 1;
     }
-    const m = s[sc + 4] >> 8;
-    let up = (s[sc + 5] + l - m - this.#deltaQ8) | 0,
-      down = (s[sc + 6] + m - l - this.#deltaQ8) | 0;
+    const m = s[sc + 4]! >> 8;
+    let up = (s[sc + 5]! + l - m - this.#deltaQ8) | 0,
+      down = (s[sc + 6]! + m - l - this.#deltaQ8) | 0;
     if (up < 0) up = 0;
     if (down < 0) down = 0;
-    s[sc + 4] = (s[sc + 4] + (((l << 8) - s[sc + 4]) >> 5)) | 0;
-    let left = s[sc + 7];
+    s[sc + 4] = (s[sc + 4]! + (((l << 8) - s[sc + 4]!) >> 5)) | 0;
+    let left = s[sc + 7]!;
     if (left > 0) left--;
     let change = false;
     if (edge) {
@@ -423,8 +423,8 @@ export class MultivariateDetector {
   #finishWarmup(): void {
     const s = this.#s;
     for (let c = 0; c < this.channels; c++) {
-      let sd = isqrt(s[this.#var + c]);
-      if (sd < this.#floor[c]) sd = this.#floor[c];
+      let sd = isqrt(s[this.#var + c]!);
+      if (sd < this.#floor[c]!) sd = this.#floor[c]!;
       const sq8 = sd << 8; // < 2^24
       const shift = bitLength(sq8) - 9;
       s[this.#shift + c] = shift;
@@ -453,19 +453,19 @@ export class MultivariateDetector {
       adapt = this.#adapt,
       learn = adapt > 0 && !this.alarm;
     let c = 0,
-      x = 0,
-      f = 0,
-      sl = 0,
-      d = 0,
-      lim = 0,
-      z = 0,
-      zz = 0,
-      va = 0;
+      x: number,
+      f: number,
+      sl: number,
+      d: number,
+      lim: number,
+      z: number,
+      zz: number,
+      va: number;
     for (; c < p; c++) {
-      f = s[fastBase + c];
-      sl = s[slowBase + c];
+      f = s[fastBase + c]!;
+      sl = s[slowBase + c]!;
       if (((validMask >> c) & 1) !== 0) {
-        x = values[c] | 0;
+        x = values[c]! | 0;
         if (x > X_MAX) x = X_MAX;
         else if (x < -X_MAX) x = -X_MAX;
         x = x << 8;
@@ -476,31 +476,31 @@ export class MultivariateDetector {
           s[slowBase + c] = sl;
         }
       }
-      d = ((f - sl) | 0) >> s[shiftBase + c];
-      lim = s[sigBase + c] << 5;
+      d = ((f - sl) | 0) >> s[shiftBase + c]!;
+      lim = s[sigBase + c]! << 5;
       if (d > lim) d = lim;
       else if (d < -lim) d = -lim;
-      z = (d * s[mantBase + c]) >> 14;
+      z = (d * s[mantBase + c]!) >> 14;
       if (z > 0x3fff) z = 0x3fff;
       else if (z < -0x3fff) z = -0x3fff;
-      z = (z * s[gainBase + c]) >> 12; // |z| < 2^14, gain ≤ 2^16: product < 2^30
+      z = (z * s[gainBase + c]!) >> 12; // |z| < 2^14, gain ≤ 2^16: product < 2^30
       if (z > Q15) z = Q15;
       else if (z < -Q15) z = -Q15;
       if (adapt > 0) {
         if (learn) {
           zz = z > 4096 || z < -4096 ? 0x100000 : (z * z) >> 4; // min(z², 16) in Q16
-          va = s[vaBase + c];
+          va = s[vaBase + c]!;
           va = (va + ((zz - va) >> adapt)) | 0;
           s[vaBase + c] = va < 0x10000 ? 0x10000 : va;
         }
-        z = (z * s[iaBase + c]) >> 12; // ia ≤ 2^12: product < 2^27
+        z = (z * s[iaBase + c]!) >> 12; // ia ≤ 2^12: product < 2^27
       }
       u[c] = z;
     }
     if (adapt > 0) {
       // 1 / sqrt(va) for one channel per update (va moves by at most 2^-adaptShift of its range per update).
-      c = s[this.#scalars] % p;
-      s[iaBase + c] = udivFrac(1, isqrt(s[vaBase + c]), 20); // 2^20 / sqrt(va_q16)(Q8) = Q12
+      c = s[this.#scalars]! % p;
+      s[iaBase + c] = udivFrac(1, isqrt(s[vaBase + c]!), 20); // 2^20 / sqrt(va_q16)(Q8) = Q12
     }
   }
 
@@ -509,12 +509,12 @@ export class MultivariateDetector {
     const s = this.#s,
       u = this.#u;
     for (let c = 0; c < this.channels; c++) {
-      const shift = s[this.#shift + c];
-      let d = ((s[this.#fast + c] - s[this.#slow + c]) | 0) >> shift;
-      const lim = s[this.#sig + c] << 5; // ±32σ
+      const shift = s[this.#shift + c]!;
+      let d = ((s[this.#fast + c]! - s[this.#slow + c]!) | 0) >> shift;
+      const lim = s[this.#sig + c]! << 5; // ±32σ
       if (d > lim) d = lim;
       else if (d < -lim) d = -lim;
-      u[c] = (d * s[this.#mant + c]) >> 14; // |d| ≤ 32·511, mant ≤ 65535: product < 2^30
+      u[c] = (d * s[this.#mant + c]!) >> 14; // |d| ≤ 32·511, mant ≤ 65535: product < 2^30
     }
   }
 
@@ -525,10 +525,10 @@ export class MultivariateDetector {
       k = schedule(nb, 30);
     let t = this.#tri;
     for (let i = 0; i < this.channels; i++) {
-      const ui = u[i];
+      const ui = u[i]!;
       for (let j = 0; j <= i; j++, t++) {
-        const prod = (ui * u[j]) >> 2; // |z| ≤ 2^15: |product| ≤ 2^30, Q20 → Q18
-        s[t] = (s[t] + ((prod - s[t]) >> k)) | 0;
+        const prod = (ui * u[j]!) >> 2; // |z| ≤ 2^15: |product| ≤ 2^30, Q20 → Q18
+        s[t] = (s[t]! + ((prod - s[t]!) >> k)) | 0;
       }
     }
   }
@@ -545,7 +545,7 @@ export class MultivariateDetector {
     let gmax = 1,
       sum = 0;
     for (let i = 0; i < p; i++) {
-      let d = s[tri + ((i * (i + 1)) >> 1) + i];
+      let d = s[tri + ((i * (i + 1)) >> 1) + i]!;
       if (d >= 0x40000000) d = 0x3fffffff;
       if (d > gmax) gmax = d;
       sum = (sum + (d >> 5)) | 0;
@@ -571,8 +571,8 @@ export class MultivariateDetector {
     // a_q26 = C_ij / (sd_i·sd_j) (sd ≤ 2^15: the product < 2^30) or C_ij / gmax, saturated at 2, plus the ridge.
     for (let i = 0, t = tri; i < p; i++) {
       for (let j = 0; j <= i; j++, t++) {
-        const v = s[t],
-          den = this.#perChannel ? s[gainBase + i] * s[gainBase + j] : gmax;
+        const v = s[t]!,
+          den = this.#perChannel ? s[gainBase + i]! * s[gainBase + j]! : gmax;
         const mag = udivFrac(v < 0 ? -v : v, den, 26);
         let a = mag > 0x8000000 ? 0x8000000 : mag;
         if (v < 0) a = -a;
@@ -581,7 +581,7 @@ export class MultivariateDetector {
       }
     }
     for (let i = 0; i < p; i++) {
-      s[gainBase + i] = udivFrac(1, s[gainBase + i], 21); // 2^21 / sd_q9 = (1/sd) in Q12, ≤ 2^16
+      s[gainBase + i] = udivFrac(1, s[gainBase + i]!, 21); // 2^21 / sd_q9 = (1/sd) in Q12, ≤ 2^16
       s[this.#var + i] = 0x10000; // va = 1: the warm-up's variance and mean are no longer needed
       s[this.#mean + i] = 0x1000; // ia = 1
     }
@@ -590,15 +590,15 @@ export class MultivariateDetector {
       const ri = tri + ((i * (i + 1)) >> 1);
       for (let j = 0; j <= i; j++) {
         const rj = tri + ((j * (j + 1)) >> 1);
-        let acc = s[ri + j]; // Q26
-        for (let k = 0; k < j; k++) acc = (acc - ((s[ri + k] * s[rj + k]) | 0)) | 0; // |l| ≤ 2^14.1: products < 2^28.2
+        let acc = s[ri + j]!; // Q26
+        for (let k = 0; k < j; k++) acc = (acc - ((s[ri + k]! * s[rj + k]!) | 0)) | 0; // |l| ≤ 2^14.1: products < 2^28.2
         if (i === j) {
           if (acc < minPivot) acc = minPivot;
           const l = isqrt(acc);
           s[ri + i] = l;
           s[this.#invl + i] = udivFrac(1, l, 25); // 2^25 / l_q13 = (1/l) in Q12
         } else {
-          const ljj = s[rj + j],
+          const ljj = s[rj + j]!,
             mag = udivFrac(acc < 0 ? -acc : acc, ljj, 0);
           const l = mag > 0x4000 ? 0x4000 : mag; // |l_ij| ≤ sqrt(a_ii) ≤ ~1.05: saturate at 2.0
           s[ri + j] = acc < 0 ? -l : l;
@@ -622,39 +622,39 @@ export class MultivariateDetector {
       contrib = this.contributions;
     let t2 = 0,
       i = 0,
-      k = 0,
-      ri = 0,
-      r = 0,
+      k: number,
+      ri: number,
+      r: number,
       r1 = 0,
-      yk = 0,
-      yi = 0,
-      t = 0;
+      yk: number,
+      yi: number,
+      t: number;
     // Forward: rows i and i + 1 (row i starts at tri + i(i + 1)/2, row i + 1 right after it).
     for (; i < p; i += 2) {
       ri = tri + ((i * (i + 1)) >> 1);
-      r = u[i];
+      r = u[i]!;
       if (i + 1 < p) {
-        r1 = u[i + 1];
+        r1 = u[i + 1]!;
         for (k = 0; k < i; k++) {
-          yk = y[k];
-          r = (r - ((s[ri + k] * yk) >> 13)) | 0; // |l| ≤ 2^14, |y| ≤ 2^15: < 2^29
-          r1 = (r1 - ((s[ri + i + 1 + k] * yk) >> 13)) | 0;
+          yk = y[k]!;
+          r = (r - ((s[ri + k]! * yk) >> 13)) | 0; // |l| ≤ 2^14, |y| ≤ 2^15: < 2^29
+          r1 = (r1 - ((s[ri + i + 1 + k]! * yk) >> 13)) | 0;
         }
       } else {
-        for (k = 0; k < i; k++) r = (r - ((s[ri + k] * y[k]) >> 13)) | 0;
+        for (k = 0; k < i; k++) r = (r - ((s[ri + k]! * y[k]!) >> 13)) | 0;
       }
       if (r > Q15) r = Q15;
       else if (r < -Q15) r = -Q15;
-      yi = (r * s[invl + i]) >> 12; // |r| ≤ 2^15, invl < 2^16: < 2^31
+      yi = (r * s[invl + i]!) >> 12; // |r| ≤ 2^15, invl < 2^16: < 2^31
       if (yi > Q15) yi = Q15;
       else if (yi < -Q15) yi = -Q15;
       y[i] = yi;
       t2 = (t2 + ((yi * yi) >> 10)) | 0;
       if (i + 1 < p) {
-        r = (r1 - ((s[ri + i + 1 + i] * yi) >> 13)) | 0;
+        r = (r1 - ((s[ri + i + 1 + i]! * yi) >> 13)) | 0;
         if (r > Q15) r = Q15;
         else if (r < -Q15) r = -Q15;
-        yi = (r * s[invl + i + 1]) >> 12;
+        yi = (r * s[invl + i + 1]!) >> 12;
         if (yi > Q15) yi = Q15;
         else if (yi < -Q15) yi = -Q15;
         y[i + 1] = yi;
@@ -665,38 +665,38 @@ export class MultivariateDetector {
     this.score = udivSat16(t2, p << 2); // (T²/p) in Q8
     // w = L⁻ᵀ y = A⁻¹ u; contribution_i = u_i · w_i. Columns i and i − 1 of L, rows k > i (row k starts at tri + k(k + 1)/2).
     for (i = p - 1; i >= 0; i -= 2) {
-      r = y[i];
+      r = y[i]!;
       t = tri + (((i + 1) * (i + 2)) >> 1);
       if (i > 0) {
-        r1 = y[i - 1];
+        r1 = y[i - 1]!;
         for (k = i + 1; k < p; k++) {
-          yk = w[k];
-          r = (r - ((s[t + i] * yk) >> 13)) | 0;
-          r1 = (r1 - ((s[t + i - 1] * yk) >> 13)) | 0;
+          yk = w[k]!;
+          r = (r - ((s[t + i]! * yk) >> 13)) | 0;
+          r1 = (r1 - ((s[t + i - 1]! * yk) >> 13)) | 0;
           t += k + 1;
         }
       } else {
         for (k = i + 1; k < p; k++) {
-          r = (r - ((s[t + i] * w[k]) >> 13)) | 0;
+          r = (r - ((s[t + i]! * w[k]!) >> 13)) | 0;
           t += k + 1;
         }
       }
       if (r > Q15) r = Q15;
       else if (r < -Q15) r = -Q15;
-      yi = (r * s[invl + i]) >> 12;
+      yi = (r * s[invl + i]!) >> 12;
       if (yi > Q15) yi = Q15;
       else if (yi < -Q15) yi = -Q15;
       w[i] = yi;
-      contrib[i] = (u[i] * yi) >> 10;
+      contrib[i] = (u[i]! * yi) >> 10;
       if (i > 0) {
-        r = (r1 - ((s[tri + ((i * (i + 1)) >> 1) + i - 1] * yi) >> 13)) | 0;
+        r = (r1 - ((s[tri + ((i * (i + 1)) >> 1) + i - 1]! * yi) >> 13)) | 0;
         if (r > Q15) r = Q15;
         else if (r < -Q15) r = -Q15;
-        yi = (r * s[invl + i - 1]) >> 12;
+        yi = (r * s[invl + i - 1]!) >> 12;
         if (yi > Q15) yi = Q15;
         else if (yi < -Q15) yi = -Q15;
         w[i - 1] = yi;
-        contrib[i - 1] = (u[i - 1] * yi) >> 10;
+        contrib[i - 1] = (u[i - 1]! * yi) >> 10;
       }
     }
     const top = this.top;
@@ -704,12 +704,12 @@ export class MultivariateDetector {
       let best = -1,
         bestValue = 0;
       for (let c = 0; c < p; c++) {
-        if (contrib[c] <= bestValue) continue;
+        if (contrib[c]! <= bestValue) continue;
         let taken = false;
         for (let q = 0; q < j; q++) if (top[q] === c) taken = true;
         if (!taken) {
           best = c;
-          bestValue = contrib[c];
+          bestValue = contrib[c]!;
         }
       }
       top[j] = best < 0 ? 255 : best;
@@ -736,7 +736,7 @@ export class MultivariateDetector {
     const bytes = new Uint8Array(HEADER + s.length * 4 + 4);
     const view = new DataView(bytes.buffer);
     this.#header(view, s.length);
-    for (let i = 0; i < s.length; i++) view.setInt32(HEADER + i * 4, s[i], true);
+    for (let i = 0; i < s.length; i++) view.setInt32(HEADER + i * 4, s[i]!, true);
     view.setUint32(bytes.length - 4, checksum(bytes, bytes.length - 4), true);
     return bytes;
   }
@@ -784,7 +784,7 @@ export class MultivariateDetector {
 /** FNV-1a over the first `length` bytes. */
 function checksum(bytes: Uint8Array, length: number): number {
   let h = 0x811c9dc5 | 0;
-  for (let i = 0; i < length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  for (let i = 0; i < length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return h >>> 0;
 }
 

@@ -149,7 +149,7 @@ export class NoveltyDetector {
         buffer = this.#buffer;
       if (k >= p) {
         if (k === p) this.#restartScorer();
-        u = (x - buffer[phase]) | 0;
+        u = (x - buffer[phase]!) | 0;
         if (u > X_MAX) u = X_MAX;
         else if (u < -X_MAX) u = -X_MAX;
       }
@@ -224,10 +224,10 @@ export class NoveltyDetector {
       m = Math.min(BLOCKS, Math.floor(this.calibrationSamples / d)),
       b = this.#buffer;
     let mu = 0;
-    for (let j = 0; j < m; j++) mu += b[j];
+    for (let j = 0; j < m; j++) mu += b[j]!;
     mu /= m;
     let v = 0;
-    for (let j = 0; j < m; j++) v += (b[j] - mu) * (b[j] - mu);
+    for (let j = 0; j < m; j++) v += (b[j]! - mu) * (b[j]! - mu);
     v /= m;
     if (!(v > 0)) return;
     const half = m >> 1;
@@ -250,15 +250,15 @@ export class NoveltyDetector {
     if (lag < 2 || best < 0.5 || lag * d > MAX_PERIOD || 2 * lag * d > this.calibrationSamples) return;
     // Band-passed energy of the block means against that of their seasonal difference (the scorer's slow EWMA, per block).
     const a = Math.min(1, d / (1 << SLOW));
-    let m1 = b[lag],
-      m2 = b[lag] - b[0],
+    let m1 = b[lag]!,
+      m2 = b[lag]! - b[0]!,
       e1 = 0,
       e2 = 0;
     for (let j = lag + 1; j < m; j++) {
-      m1 += (b[j] - m1) * a;
-      const diff = b[j] - b[j - lag];
+      m1 += (b[j]! - m1) * a;
+      const diff = b[j]! - b[j - lag]!;
       m2 += (diff - m2) * a;
-      e1 += Math.abs(b[j] - m1);
+      e1 += Math.abs(b[j]! - m1);
       e2 += Math.abs(diff - m2);
     }
     this.periodicity = best;
@@ -269,7 +269,7 @@ export class NoveltyDetector {
   #acf(k: number, m: number, mu: number, v: number): number {
     const b = this.#buffer;
     let s = 0;
-    for (let j = k; j < m; j++) s += (b[j] - mu) * (b[j - k] - mu);
+    for (let j = k; j < m; j++) s += (b[j]! - mu) * (b[j - k]! - mu);
     return s / (m - k) / v;
   }
 

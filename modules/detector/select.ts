@@ -102,7 +102,7 @@ class MultivariateAdapter implements Detector {
     return this.#d.changePoint;
   }
   topChannel(): number {
-    const c = this.#d.top[0];
+    const c = this.#d.top[0]!;
     return c === 255 ? -1 : c;
   }
   exportState(): Uint8Array {

@@ -1,6 +1,7 @@
 // A raw vibration stream's detector: the vibration front end's window features scored by their own multivariate model.
 import { VibrationFrontEnd } from "telltale/detector/vibration";
 import { MultivariateDetector } from "telltale/detector/multivariate";
+import { messageOf } from "telltale/errors/message";
 
 // Data flow (one instance per accelerometer; write() is called from the FIFO drain, at the part's output data rate):
 //   frames (int16 counts, axes per frame) → VibrationFrontEnd (per window of 2^windowShift frames: RMS, peak, crest,
@@ -89,8 +90,8 @@ export class VibrationMonitor {
     for (let a = 0; a < this.front.axes; a++) {
       for (let f = 0; f < FEATURE_NAMES.length; f++) {
         names.push(AXES[a] + "." + FEATURE_NAMES[f]);
-        floors.push(FEATURE_FLOORS[f]);
-        shifts.push(FEATURE_SHIFTS[f]);
+        floors.push(FEATURE_FLOORS[f]!);
+        shifts.push(FEATURE_SHIFTS[f]!);
       }
       for (const b of bands) {
         names.push(AXES[a] + ".band" + b + "Hz");
@@ -124,12 +125,12 @@ export class VibrationMonitor {
       });
     } catch (e) {
       // Name this class's option: the model counts samples, which here are windows.
-      const renamed = (e as Error).message.replace(
+      const renamed = messageOf(e).replace(
         /^MultivariateDetector: option "([A-Za-z]+)"/,
         (_, name: string) =>
           'VibrationMonitor: option "' + (OPTION_NAMES[name] ?? name) + '" (' + names.length + " features per window)",
       );
-      throw new RangeError(renamed);
+      throw new RangeError(renamed, { cause: e });
     }
   }
 
@@ -147,7 +148,7 @@ export class VibrationMonitor {
         features = front.features,
         input = this.#input,
         shifts = this.#shifts;
-      for (let c = 0; c < input.length; c++) input[c] = features[c] << shifts[c]; // < 2^22: the model's input range
+      for (let c = 0; c < input.length; c++) input[c] = features[c]! << shifts[c]!; // < 2^22: the model's input range
       model.update(input);
       this.#windows++;
       if (model.score > this.#peakScore) this.#peakScore = model.score;
@@ -174,7 +175,7 @@ export class VibrationMonitor {
 
   /** The name of the feature contributing most to the latest score, or undefined. */
   topName(): string | undefined {
-    const c = this.model.top[0];
+    const c = this.model.top[0]!;
     return c === 255 ? undefined : this.names[c];
   }
 
@@ -190,13 +191,13 @@ export class VibrationMonitor {
     for (let a = 0; a < this.front.axes; a++) {
       const o = a * per,
         axis: Record<string, number> = {
-          rms: r((f[o] / 16) * unitPerCount),
-          peak: r(f[o + 1] * unitPerCount),
-          crest: r(f[o + 2] / 256),
-          kurtosis: r(f[o + 3] / 256),
+          rms: r((f[o]! / 16) * unitPerCount),
+          peak: r(f[o + 1]! * unitPerCount),
+          crest: r(f[o + 2]! / 256),
+          kurtosis: r(f[o + 3]! / 256),
         };
-      for (let k = 0; k < this.bands.length; k++) axis["band" + this.bands[k] + "Hz"] = r(f[o + 4 + k] * unitPerCount);
-      out[AXES[a]] = axis;
+      for (let k = 0; k < this.bands.length; k++) axis["band" + this.bands[k] + "Hz"] = r(f[o + 4 + k]! * unitPerCount);
+      out[AXES[a]!] = axis;
     }
     return out;
   }

@@ -40,7 +40,7 @@ function fail(name: string, what: string, value: unknown): never {
 function integer(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || value !== Math.floor(value) || value < min || value > max)
     fail(name, "an integer " + min + "–" + max, value);
-  return value as number;
+  return value;
 }
 
 /** 2cos(2π f / fs) in Q14: the only double arithmetic, once per band at construction. */
@@ -77,7 +77,8 @@ export class VibrationFrontEnd {
     if (typeof fs !== "number" || !(fs > 0) || fs > 100000)
       fail("sampleRate", "a number above 0 and at most 100000", fs);
     const bands = options.bands ?? [50, 100, 200, 400];
-    if (!Array.isArray(bands) || bands.length > 8) fail("bands", "an array of at most 8 frequencies", bands);
+    const list: unknown = bands; // Array.isArray(bands) would narrow the readonly array to any[]
+    if (!Array.isArray(list) || bands.length > 8) fail("bands", "an array of at most 8 frequencies", bands);
     for (let k = 0; k < bands.length; k++) {
       const f = bands[k];
       if (typeof f !== "number" || !(f > 0) || !(f < fs / 2))
@@ -87,7 +88,7 @@ export class VibrationFrontEnd {
     this.windowSamples = 1 << this.windowShift;
     this.bandCount = bands.length;
     this.#coef = new Int32Array(bands.length);
-    for (let k = 0; k < bands.length; k++) this.#coef[k] = coefficientQ14(bands[k], fs);
+    for (let k = 0; k < bands.length; k++) this.#coef[k] = coefficientQ14(bands[k]!, fs);
     this.#stride = 8 + 2 * bands.length;
     this.#acc = new Int32Array(this.#stride * this.axes);
     this.features = new Int32Array(this.axes * (FEATURES + bands.length));
@@ -138,7 +139,7 @@ export class VibrationFrontEnd {
     if (count > VibrationFrontEnd.BLOCK) count = VibrationFrontEnd.BLOCK;
     if (!this.#primed && count > 0) {
       // The DC estimate starts at the first sample, so the high-pass does not ring for thousands of samples.
-      for (let a = 0; a < axes; a++) acc[a * stride] = samples[start * axes + a] << 8;
+      for (let a = 0; a < axes; a++) acc[a * stride] = samples[start * axes + a]! << 8;
       this.#primed = true;
     }
     // With four bands or more, bands 0–3 run in the moments pass (no scratch block round trip); the rest read the block.
@@ -171,21 +172,21 @@ export class VibrationFrontEnd {
       block = this.#block,
       axes = this.axes,
       dcShift = this.dcShift,
-      kShift = acc[o + 6];
-    let dc = acc[o],
-      lo = acc[o + 1],
-      hi = acc[o + 2],
-      peak2 = acc[o + 3],
-      q1 = acc[o + 4],
-      q2 = acc[o + 5],
-      q2hi = acc[o + 7];
+      kShift = acc[o + 6]!;
+    let dc = acc[o]!,
+      lo = acc[o + 1]!,
+      hi = acc[o + 2]!,
+      peak2 = acc[o + 3]!,
+      q1 = acc[o + 4]!,
+      q2 = acc[o + 5]!,
+      q2hi = acc[o + 7]!;
     let i = 0,
-      v = 0,
-      d = 0,
-      d2 = 0,
-      q = 0;
+      v: number,
+      d: number,
+      d2: number,
+      q: number;
     for (; i < count; i++) {
-      v = samples[j];
+      v = samples[j]!;
       j += axes; // int16: |v| ≤ 2^15
       dc = dc + (((v << 8) - dc) >> dcShift);
       d = v - (dc >> 8);
@@ -226,14 +227,14 @@ export class VibrationFrontEnd {
    */
   #momentsFourFast(samples: Int16Array, j: number, count: number, o: number, keep: boolean): boolean {
     const acc = this.#acc;
-    let a1 = acc[o + 8],
-      a2 = acc[o + 9],
-      b1 = acc[o + 10],
-      b2 = acc[o + 11],
-      e1 = acc[o + 12],
-      e2 = acc[o + 13],
-      f1 = acc[o + 14],
-      f2 = acc[o + 15];
+    let a1 = acc[o + 8]!,
+      a2 = acc[o + 9]!,
+      b1 = acc[o + 10]!,
+      b2 = acc[o + 11]!,
+      e1 = acc[o + 12]!,
+      e2 = acc[o + 13]!,
+      f1 = acc[o + 14]!,
+      f2 = acc[o + 15]!;
     const bits =
       (a1 < 0 ? -a1 : a1) |
       (a2 < 0 ? -a2 : a2) |
@@ -247,26 +248,26 @@ export class VibrationFrontEnd {
     const block = this.#block,
       axes = this.axes,
       dcShift = this.dcShift,
-      kShift = acc[o + 6],
+      kShift = acc[o + 6]!,
       coef = this.#coef;
-    const c0 = coef[0],
-      c1 = coef[1],
-      c2 = coef[2],
-      c3 = coef[3];
-    let dc = acc[o],
-      lo = acc[o + 1],
-      hi = acc[o + 2],
-      peak2 = acc[o + 3],
-      q1 = acc[o + 4],
-      q2 = acc[o + 5],
-      q2hi = acc[o + 7];
+    const c0 = coef[0]!,
+      c1 = coef[1]!,
+      c2 = coef[2]!,
+      c3 = coef[3]!;
+    let dc = acc[o]!,
+      lo = acc[o + 1]!,
+      hi = acc[o + 2]!,
+      peak2 = acc[o + 3]!,
+      q1 = acc[o + 4]!,
+      q2 = acc[o + 5]!,
+      q2hi = acc[o + 7]!;
     let i = 0,
-      v = 0,
-      d = 0,
-      d2 = 0,
-      q = 0;
+      v: number,
+      d: number,
+      d2: number,
+      q: number;
     for (; i < count; i += 2) {
-      v = samples[j];
+      v = samples[j]!;
       j += axes;
       dc = dc + (((v << 8) - dc) >> dcShift);
       d = v - (dc >> 8);
@@ -288,7 +289,7 @@ export class VibrationFrontEnd {
       b2 = d + c1 * (b1 >> 14) + ((c1 * (b1 & 0x3fff)) >> 14) - b2;
       e2 = d + c2 * (e1 >> 14) + ((c2 * (e1 & 0x3fff)) >> 14) - e2;
       f2 = d + c3 * (f1 >> 14) + ((c3 * (f1 & 0x3fff)) >> 14) - f2;
-      v = samples[j];
+      v = samples[j]!;
       j += axes;
       dc = dc + (((v << 8) - dc) >> dcShift);
       d = v - (dc >> 8);
@@ -339,35 +340,35 @@ export class VibrationFrontEnd {
       block = this.#block,
       axes = this.axes,
       dcShift = this.dcShift,
-      kShift = acc[o + 6],
+      kShift = acc[o + 6]!,
       coef = this.#coef;
-    const c0 = coef[0],
-      c1 = coef[1],
-      c2 = coef[2],
-      c3 = coef[3];
-    let dc = acc[o],
-      lo = acc[o + 1],
-      hi = acc[o + 2],
-      peak2 = acc[o + 3],
-      q1 = acc[o + 4],
-      q2 = acc[o + 5],
-      q2hi = acc[o + 7];
-    let a1 = acc[o + 8],
-      a2 = acc[o + 9],
-      b1 = acc[o + 10],
-      b2 = acc[o + 11],
-      e1 = acc[o + 12],
-      e2 = acc[o + 13],
-      f1 = acc[o + 14],
-      f2 = acc[o + 15];
+    const c0 = coef[0]!,
+      c1 = coef[1]!,
+      c2 = coef[2]!,
+      c3 = coef[3]!;
+    let dc = acc[o]!,
+      lo = acc[o + 1]!,
+      hi = acc[o + 2]!,
+      peak2 = acc[o + 3]!,
+      q1 = acc[o + 4]!,
+      q2 = acc[o + 5]!,
+      q2hi = acc[o + 7]!;
+    let a1 = acc[o + 8]!,
+      a2 = acc[o + 9]!,
+      b1 = acc[o + 10]!,
+      b2 = acc[o + 11]!,
+      e1 = acc[o + 12]!,
+      e2 = acc[o + 13]!,
+      f1 = acc[o + 14]!,
+      f2 = acc[o + 15]!;
     let i = 0,
-      v = 0,
-      d = 0,
-      d2 = 0,
-      q = 0,
-      s = 0;
+      v: number,
+      d: number,
+      d2: number,
+      q: number,
+      s: number;
     for (; i < count; i++) {
-      v = samples[j];
+      v = samples[j]!;
       j += axes;
       dc = dc + (((v << 8) - dc) >> dcShift);
       d = v - (dc >> 8);
@@ -431,17 +432,17 @@ export class VibrationFrontEnd {
   #twoBands(b: number, k: number, count: number): void {
     const acc = this.#acc,
       block = this.#block,
-      c0 = this.#coef[k],
-      c1 = this.#coef[k + 1];
-    let a1 = acc[b],
-      a2 = acc[b + 1],
-      b1 = acc[b + 2],
-      b2 = acc[b + 3];
+      c0 = this.#coef[k]!,
+      c1 = this.#coef[k + 1]!;
+    let a1 = acc[b]!,
+      a2 = acc[b + 1]!,
+      b1 = acc[b + 2]!,
+      b2 = acc[b + 3]!;
     let i = 0,
-      d = 0,
-      s = 0;
+      d: number,
+      s: number;
     for (; i < count; i++) {
-      d = block[i];
+      d = block[i]!;
       s = d + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3fff)) >> 14) - a2;
       if (s > 0x7ffffff) s = 0x7ffffff;
       else if (s < -0x7ffffff) s = -0x7ffffff;
@@ -463,13 +464,13 @@ export class VibrationFrontEnd {
   #oneBand(b: number, k: number, count: number): void {
     const acc = this.#acc,
       block = this.#block,
-      c0 = this.#coef[k];
-    let a1 = acc[b],
-      a2 = acc[b + 1];
+      c0 = this.#coef[k]!;
+    let a1 = acc[b]!,
+      a2 = acc[b + 1]!;
     let i = 0,
-      s = 0;
+      s: number;
     for (; i < count; i++) {
-      s = block[i] + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3fff)) >> 14) - a2;
+      s = block[i]! + c0 * (a1 >> 14) + ((c0 * (a1 & 0x3fff)) >> 14) - a2;
       if (s > 0x7ffffff) s = 0x7ffffff;
       else if (s < -0x7ffffff) s = -0x7ffffff;
       a2 = a1;
@@ -490,27 +491,27 @@ export class VibrationFrontEnd {
       out = this.features;
     for (let a = 0, o = 0; a < this.axes; a++, o += stride) {
       // Mean square: hi·2^30/N + lo/N (counts², < 2^30).
-      const ms = ((acc[o + 2] << (30 - ws)) + (acc[o + 1] >> ws)) | 0;
+      const ms = ((acc[o + 2]! << (30 - ws)) + (acc[o + 1]! >> ws)) | 0;
       const rmsQ4 = ms < 0x800000 ? isqrt(ms << 8) : isqrt(ms) << 4;
-      const peak = isqrt(acc[o + 3]); // acc holds max d², d² < 2^30: exact
+      const peak = isqrt(acc[o + 3]!); // acc holds max d², d² < 2^30: exact
       out[a * per] = rmsQ4;
       out[a * per + 1] = peak;
       out[a * per + 2] = rmsQ4 > 0 ? udivFrac(peak, rmsQ4, 12) : 0; // (peak / rms) × 2^8
       // Kurtosis = mean(q²) / mean(q)²: (Σq² >> 8 summed)/N · 2^16 / (Σq/N)².
-      const meanQ = acc[o + 4] >> ws; // < 2^15
-      const meanQ2 = ((acc[o + 7] << (30 - ws)) + (acc[o + 5] >> ws)) | 0; // mean((q·q) >> 8) < 2^22
+      const meanQ = acc[o + 4]! >> ws; // < 2^15
+      const meanQ2 = ((acc[o + 7]! << (30 - ws)) + (acc[o + 5]! >> ws)) | 0; // mean((q·q) >> 8) < 2^22
       const den = (meanQ * meanQ) | 0;
       out[a * per + 3] = meanQ > 0 ? udivFrac(meanQ2, den < 0x40000000 ? den : 0x3fffffff, 16) : 0;
       for (let k = 0, b = o + 8; k < bands; k++, b += 2) {
         // |X|² = s1² + s2² − c·s1·s2 on values scaled to 14 bits, then amplitude = 2·|X|·2^shift / N.
-        const s1 = acc[b],
-          s2 = acc[b + 1];
+        const s1 = acc[b]!,
+          s2 = acc[b + 1]!;
         const big = (s1 < 0 ? -s1 : s1) > (s2 < 0 ? -s2 : s2) ? (s1 < 0 ? -s1 : s1) : s2 < 0 ? -s2 : s2;
         const len = bitLength(big),
           shift = len > 14 ? len - 14 : 0;
         const a1 = s1 >> shift,
           a2 = s2 >> shift; // |·| < 2^14
-        let e = (a1 * a1 + a2 * a2 - ((((coef[k] * a1) >> 14) * a2) | 0)) | 0; // each term < 2^29: sum < 2^31
+        let e = (a1 * a1 + a2 * a2 - ((((coef[k]! * a1) >> 14) * a2) | 0)) | 0; // each term < 2^29: sum < 2^31
         if (e < 0) e = 0;
         const mag = isqrt(e); // < 2^15.6
         const shiftOut = shift + 1 - ws;

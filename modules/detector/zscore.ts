@@ -126,7 +126,7 @@ export class ZScoreDetector {
         continue;
       }
       const i = c * 3;
-      let x = values[c] | 0;
+      let x = values[c]! | 0;
       if (x > X_MAX) x = X_MAX;
       else if (x < -X_MAX) x = -X_MAX;
       if (this.#count === 0) {
@@ -135,12 +135,12 @@ export class ZScoreDetector {
         this.scores[c] = 0;
         continue;
       }
-      const dq8 = ((x << 8) - state[i]) | 0; // deviation from the mean, Q8
+      const dq8 = ((x << 8) - state[i]!) | 0; // deviation from the mean, Q8
       let d = dq8 >> 8;
       if (d > SAT) d = SAT;
       else if (d < -SAT) d = -SAT;
-      let sd = isqrt(state[i + 1]);
-      if (sd < state[i + 2]) sd = state[i + 2];
+      let sd = isqrt(state[i + 1]!);
+      if (sd < state[i + 2]!) sd = state[i + 2]!;
       const score = calibrating ? 0 : udivSat16((d < 0 ? -d : d) << 8, sd);
       this.scores[c] = score;
       if (score > best) {
@@ -158,8 +158,8 @@ export class ZScoreDetector {
         if (uq8 > limQ8) uq8 = limQ8;
         else if (uq8 < -limQ8) uq8 = -limQ8;
       }
-      state[i] = (state[i] + (uq8 >> shift)) | 0;
-      state[i + 1] = (state[i + 1] + ((du * du - state[i + 1]) >> vshift)) | 0;
+      state[i] = (state[i]! + (uq8 >> shift)) | 0;
+      state[i + 1] = (state[i + 1]! + ((du * du - state[i + 1]!) >> vshift)) | 0;
     }
     this.#count++;
     this.score = best;
@@ -197,11 +197,11 @@ export class ZScoreDetector {
 
   /** The learned mean of channel `c`, in its input unit ×256 (Q8). */
   meanQ8(c: number): number {
-    return this.#state[c * 3];
+    return this.#state[c * 3]!;
   }
   /** The learned variance of channel `c`, in its input unit². */
   variance(c: number): number {
-    return this.#state[c * 3 + 1];
+    return this.#state[c * 3 + 1]!;
   }
 }
 

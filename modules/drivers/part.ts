@@ -91,11 +91,14 @@ export function frozenChannels(channels: readonly Channel[]): readonly Channel[]
 /** A part's I2C addresses in words: "0x44 or 0x45", "0x44, 0x45 or 0x46", or "0x40 to 0x4f" for a run of four or more. */
 export function describeAddresses(addresses: readonly number[]): string {
   const hex = (a: number) => "0x" + a.toString(16);
-  const n = addresses.length;
+  const n = addresses.length,
+    first = addresses[0],
+    last = addresses[n - 1];
+  if (first === undefined || last === undefined) return "no address";
   let run = n >= 4;
-  for (let i = 1; run && i < n; i++) run = addresses[i] === addresses[0] + i;
-  if (run) return hex(addresses[0]) + " to " + hex(addresses[n - 1]);
-  return n === 1 ? hex(addresses[0]) : addresses.slice(0, -1).map(hex).join(", ") + " or " + hex(addresses[n - 1]);
+  for (let i = 1; run && i < n; i++) run = addresses[i] === first + i;
+  if (run) return hex(first) + " to " + hex(last);
+  return n === 1 ? hex(first) : addresses.slice(0, -1).map(hex).join(", ") + " or " + hex(last);
 }
 
 /**

@@ -33,7 +33,7 @@ export class ErrorReporter {
     const name = this.#name,
       text = error.message;
     const message = text.startsWith(name + ":") ? text : name + ": " + text;
-    Promise.resolve().then(() => {
+    void Promise.resolve().then(() => {
       const onError = this.#onError; // undefined once the driver is closed
       if (onError) onError(new Error(message));
     });

@@ -33,6 +33,7 @@ import {
   markDuplicate,
 } from "telltale/mqtt/encode";
 import { PacketDecoder } from "telltale/mqtt/decode";
+import { messageOf } from "telltale/errors/message";
 
 export interface MQTTWill {
   topic: string;
@@ -79,18 +80,18 @@ export interface MQTTClientOptions {
   maxInFlight?: number;
   /** Bytes waiting to be written, default 16384; publish() and subscribe() throw beyond it. */
   maxQueued?: number;
-  onConnect?(this: MQTTClient, sessionPresent: boolean): void;
-  onMessage?(this: MQTTClient, topic: string, payload: Uint8Array, info: MQTTMessageInfo): void;
+  onConnect?: (this: MQTTClient, sessionPresent: boolean) => void;
+  onMessage?: (this: MQTTClient, topic: string, payload: Uint8Array, info: MQTTMessageInfo) => void;
   /**
    * A QoS 1 message was acknowledged (PUBACK) or a QoS 2 one completed (PUBCOMP). With 5.0, a reason code of 0x80
    * or more means the broker refused it (it is not resent).
    */
-  onPublished?(this: MQTTClient, id: number, reasonCode: number): void;
+  onPublished?: (this: MQTTClient, id: number, reasonCode: number) => void;
   /** A SUBACK arrived: one granted QoS per filter, 0x80 for a refused filter (§3.9.3). */
-  onSubscribed?(this: MQTTClient, id: number, granted: number[]): void;
+  onSubscribed?: (this: MQTTClient, id: number, granted: number[]) => void;
   /** The connection ended: undefined after disconnect(), otherwise why. */
-  onClose?(this: MQTTClient, reason: Error | undefined): void;
-  onError?(this: MQTTClient, error: Error): void;
+  onClose?: (this: MQTTClient, reason: Error | undefined) => void;
+  onError?: (this: MQTTClient, error: Error) => void;
 }
 
 export interface MQTTPublishOptions {
@@ -304,7 +305,7 @@ export class MQTTClient {
         properties: properties && Object.keys(properties).length ? properties : undefined,
       });
     } catch (e) {
-      throw new Error("MQTTClient: invalid options: " + toError(e).message);
+      throw new Error("MQTTClient: invalid options: " + messageOf(e), { cause: e });
     }
     this.#host = host;
     this.#port = port;
@@ -354,6 +355,7 @@ export class MQTTClient {
     this.#enqueue(this.#connectPacket);
 
     const generation = ++this.#generation;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the socket calls these with itself as `this`
     const client = this;
     const options: TCPSocketOptions = {
       address: this.#host,
@@ -583,7 +585,7 @@ export class MQTTClient {
         // What the entry holds must match the acknowledgement: a PUBLISH of QoS 1 for PUBACK, of QoS 2 for
         // PUBREC, a PUBREL for PUBCOMP. An unknown id harms nothing sent, but a broker bug should be visible.
         const expected =
-          sent === undefined ? -1 : sent[0] >> 4 === PUBREL ? PUBCOMP : ((sent[0] >> 1) & 3) === 2 ? PUBREC : PUBACK;
+          sent === undefined ? -1 : sent[0]! >> 4 === PUBREL ? PUBCOMP : ((sent[0]! >> 1) & 3) === 2 ? PUBREC : PUBACK;
         if (expected !== type)
           return this.#emitError(new Error("MQTT: " + packetName(type) + " for unknown packet id " + id));
         if (code >= 0x80)
@@ -652,7 +654,7 @@ export class MQTTClient {
     let failure: Error | undefined;
     try {
       while (head < queue.length && writable > 0) {
-        const packet = queue[head];
+        const packet = queue[head]!;
         const left = packet.length - offset;
         const n = left < writable ? left : writable;
         socket.write(offset === 0 && n === left ? packet : packet.subarray(offset, offset + n));
@@ -828,7 +830,7 @@ export class MQTTClient {
     this.#events.push(event);
     if (this.#eventsScheduled) return;
     this.#eventsScheduled = true;
-    Promise.resolve().then(this.#deliverEvents);
+    void Promise.resolve().then(this.#deliverEvents);
   }
 
   #emitError(error: Error): void {
@@ -848,7 +850,7 @@ export class MQTTClient {
     // Callbacks queued while delivering run in this same pass; close() empties the list.
     for (let i = 0; i < events.length; i++) {
       try {
-        events[i]();
+        events[i]!();
       } catch (e) {
         // A throwing callback must not reach the promise machinery (an unhandled rejection).
         this.#emitError(toError(e));

@@ -146,13 +146,13 @@ export class PacketDecoder {
     let at = this.#at;
     while (at < end) {
       if (this.#state === HEADER) {
-        this.#first = chunk[at++];
+        this.#first = chunk[at++]!;
         this.#checkHeader(this.#first);
         this.#state = LENGTH;
         this.#length = 0;
         this.#lengthBytes = 0;
       } else if (this.#state === LENGTH) {
-        const b = chunk[at++];
+        const b = chunk[at++]!;
         this.#length |= (b & 0x7f) << (7 * this.#lengthBytes);
         this.#lengthBytes++;
         if (b & 0x80) {
@@ -245,21 +245,21 @@ export class PacketDecoder {
   // Bounded reads of the current packet: each names what it reads, for the error when the packet ends first.
   protected u8(what: string): number {
     this.#need(1, what);
-    return this.#b[this.#p++];
+    return this.#b[this.#p++]!;
   }
   protected u16(what: string): number {
     this.#need(2, what);
     const b = this.#b,
       p = this.#p;
     this.#p = p + 2;
-    return (b[p] << 8) | b[p + 1];
+    return (b[p]! << 8) | b[p + 1]!;
   }
   protected u32(what: string): number {
     this.#need(4, what);
     const b = this.#b,
       p = this.#p;
     this.#p = p + 4;
-    return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+    return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
   }
   protected vbi(what: string): number {
     let value = 0,
@@ -561,9 +561,9 @@ export class PacketDecoder {
     const properties = v5 ? this.properties(SUBACK) : undefined;
     const count = this.#e - this.#p;
     if (count === 0) throw this.fail("MQTT: SUBACK has no return codes (§3.9.3)");
-    const granted: number[] = new Array(count);
+    const granted: number[] = new Array<number>(count);
     for (let i = 0; i < count; i++) {
-      const code = this.#b[this.#p++];
+      const code = this.#b[this.#p++]!;
       if (v5) this.#reason(SUBACK, code);
       else if (code > 2 && code !== 0x80)
         throw this.fail("MQTT: SUBACK return code 0x" + code.toString(16) + " is invalid (§3.9.3)");
@@ -580,8 +580,8 @@ export class PacketDecoder {
     const properties = this.properties(UNSUBACK);
     const count = this.#e - this.#p;
     if (count === 0) throw this.fail("MQTT: UNSUBACK has no reason codes (§3.11.3)");
-    const reasonCodes: number[] = new Array(count);
-    for (let i = 0; i < count; i++) reasonCodes[i] = this.#reason(UNSUBACK, this.#b[this.#p++]);
+    const reasonCodes: number[] = new Array<number>(count);
+    for (let i = 0; i < count; i++) reasonCodes[i] = this.#reason(UNSUBACK, this.#b[this.#p++]!);
     const packet: UnsubackPacket = { type: UNSUBACK, id, reasonCodes };
     if (properties) packet.properties = properties;
     return packet;
@@ -605,7 +605,7 @@ export class PacketDecoder {
     const bytes = this.#b;
     const end = this.#e;
     let at = this.#p;
-    const topicSize = (bytes[at] << 8) | bytes[at + 1];
+    const topicSize = (bytes[at]! << 8) | bytes[at + 1]!;
     at += 2;
     const v5 = this.#version === 5;
     if (topicSize === 0 && !v5) throw this.fail("MQTT: PUBLISH topic is empty (§4.7.3)");
@@ -619,7 +619,7 @@ export class PacketDecoder {
     at += topicSize;
     let id = 0;
     if (qos) {
-      id = (bytes[at] << 8) | bytes[at + 1];
+      id = (bytes[at]! << 8) | bytes[at + 1]!;
       if (id === 0) throw this.fail("MQTT: PUBLISH with QoS " + qos + " has packet id 0 (§2.3.1)");
       at += 2;
     }

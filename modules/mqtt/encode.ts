@@ -180,7 +180,7 @@ function writeBinary(out: Uint8Array, at: number, data: string | Uint8Array, siz
 // ---------------------------------------------------------------- MQTT 5.0 properties (§2.2.2)
 
 function propertyByName(name: string): PropertySpec | undefined {
-  for (let i = 0; i < PROPERTIES.length; i++) if (PROPERTIES[i].name === name) return PROPERTIES[i];
+  for (let i = 0; i < PROPERTIES.length; i++) if (PROPERTIES[i]!.name === name) return PROPERTIES[i];
   return undefined;
 }
 
@@ -201,7 +201,7 @@ function propertiesSize(properties: Properties | undefined | null, type: number)
   }
   let size = 0;
   for (let i = 0; i < PROPERTIES.length; i++) {
-    const { name, kind } = PROPERTIES[i];
+    const { name, kind } = PROPERTIES[i]!;
     const value = properties[name];
     if (value === undefined) continue;
     switch (kind) {
@@ -263,7 +263,7 @@ function writeProperties(out: Uint8Array, at: number, properties: Properties | u
   at = writeVbi(out, at, size);
   if (properties === undefined || properties === null) return at;
   for (let i = 0; i < PROPERTIES.length; i++) {
-    const { id, name, kind } = PROPERTIES[i];
+    const { id, name, kind } = PROPERTIES[i]!;
     const value = properties[name];
     if (value === undefined) continue;
     switch (kind) {
@@ -334,14 +334,13 @@ export function encodeConnect(fields: ConnectFields): Uint8Array {
   if (version === 5) remaining += propertyBlockSize(propertySize);
   remaining += 2 + clientIdSize;
   let willPropertySize = 0,
-    willTopicSize = 0,
     willPayloadSize = 0;
   if (will) {
     if (version === 5) {
       willPropertySize = propertiesSize(will.properties, WILL_PROPERTIES);
       remaining += propertyBlockSize(willPropertySize);
     }
-    willTopicSize = checkedTopic(will.topic);
+    const willTopicSize = checkedTopic(will.topic);
     willPayloadSize = binarySize(will.payload, "Will payload");
     if (willPayloadSize > 65535) throw new Error("MQTT: Will payload is longer than 65535 bytes (§3.1.3.3)");
     remaining += 4 + willTopicSize + willPayloadSize;
@@ -404,7 +403,7 @@ export function encodePublish(fields: PublishFields): Uint8Array {
 
 /** Sets the DUP flag on an encoded QoS 1 or 2 PUBLISH, for a resend (§3.3.1.1, §4.4). */
 export function markDuplicate(packet: Uint8Array): void {
-  if ((packet[0] & 0xf0) === 0x30 && (packet[0] & 0x06) !== 0) packet[0] |= 0x08;
+  if ((packet[0]! & 0xf0) === 0x30 && (packet[0]! & 0x06) !== 0) packet[0]! |= 0x08;
 }
 
 // The packets whose body is `lead` bytes holding `leadValue` (a packet id: 2; a 5.0 CONNACK's flags: 1; none: 0),
@@ -481,20 +480,21 @@ export function encodeSubscribe(
   checkedId(id);
   checkVersion(version);
   noProperties(properties, version, "SUBSCRIBE");
-  if (!Array.isArray(filters) || filters.length === 0)
+  const list: unknown = filters; // Array.isArray(filters) would narrow the readonly array to any[]
+  if (!Array.isArray(list) || filters.length === 0)
     throw new Error("MQTT: SUBSCRIBE needs at least one topic filter (§3.8.3)");
   const propertySize = version === 5 ? propertiesSize(properties, SUBSCRIBE) : 0;
   let remaining = 2 + (version === 5 ? propertyBlockSize(propertySize) : 0);
   for (let i = 0; i < filters.length; i++) {
-    remaining += 3 + checkedFilter(filters[i].topic);
-    subscriptionOptions(filters[i], version);
+    remaining += 3 + checkedFilter(filters[i]!.topic);
+    subscriptionOptions(filters[i]!, version);
   }
   const out = allocate(0x82, remaining);
   let at = writeU16(out, out.length - remaining, id);
   if (version === 5) at = writeProperties(out, at, properties, propertySize);
   for (let i = 0; i < filters.length; i++) {
-    at = writeString(out, at, filters[i].topic);
-    out[at++] = subscriptionOptions(filters[i], version);
+    at = writeString(out, at, filters[i]!.topic);
+    out[at++] = subscriptionOptions(filters[i]!, version);
   }
   return out;
 }
@@ -509,15 +509,16 @@ export function encodeUnsubscribe(
   checkedId(id);
   checkVersion(version);
   noProperties(properties, version, "UNSUBSCRIBE");
-  if (!Array.isArray(topics) || topics.length === 0)
+  const list: unknown = topics; // Array.isArray(topics) would narrow the readonly array to any[]
+  if (!Array.isArray(list) || topics.length === 0)
     throw new Error("MQTT: UNSUBSCRIBE needs at least one topic filter (§3.10.3)");
   const propertySize = version === 5 ? propertiesSize(properties, UNSUBSCRIBE) : 0;
   let remaining = 2 + (version === 5 ? propertyBlockSize(propertySize) : 0);
-  for (let i = 0; i < topics.length; i++) remaining += 2 + checkedFilter(topics[i]);
+  for (let i = 0; i < topics.length; i++) remaining += 2 + checkedFilter(topics[i]!);
   const out = allocate(0xa2, remaining);
   let at = writeU16(out, out.length - remaining, id);
   if (version === 5) at = writeProperties(out, at, properties, propertySize);
-  for (let i = 0; i < topics.length; i++) at = writeString(out, at, topics[i]);
+  for (let i = 0; i < topics.length; i++) at = writeString(out, at, topics[i]!);
   return out;
 }
 

@@ -63,13 +63,13 @@ const REFUSALS: readonly string[] = Object.freeze([
 
 /** The packet type's name as the spec writes it, for error messages. */
 export function packetName(type: number): string {
-  return NAMES[type & 15];
+  return NAMES[type & 15]!;
 }
 
 /** The spec's name for a CONNACK return code (3.1.1 §3.2.2.3) or, with version 5, reason code (5.0 §3.2.2.2). */
 export function connackReason(code: number, version: ProtocolVersion = 4): string {
   if (version === 5) return reasonName(code);
-  return code >= 0 && code < REFUSALS.length ? REFUSALS[code] : "reserved return code";
+  return code >= 0 && code < REFUSALS.length ? REFUSALS[code]! : "reserved return code";
 }
 
 // MQTT 5.0 reason codes (§2.4, table 2-6), as code/name pairs.
@@ -315,7 +315,7 @@ export const PROPERTIES: readonly PropertySpec[] = Object.freeze([
 
 /** The table row for property identifier `id`, or undefined for an unknown one. */
 export function propertyById(id: number): PropertySpec | undefined {
-  for (let i = 0; i < PROPERTIES.length; i++) if (PROPERTIES[i].id === id) return PROPERTIES[i];
+  for (let i = 0; i < PROPERTIES.length; i++) if (PROPERTIES[i]!.id === id) return PROPERTIES[i];
   return undefined;
 }
 

@@ -91,12 +91,12 @@ export class SimFlash implements Flash {
     let n = source.length;
     const cut = this.#budget >= 0 && this.#budget < n;
     if (cut) n = this.#budget;
-    for (let i = 0; i < n; i++) target[offset + i] &= source[i];
+    for (let i = 0; i < n; i++) target[offset + i]! &= source[i]!;
     this.bytesWritten += n;
     if (this.#budget >= 0) this.#budget -= n;
     if (cut) {
       // Bits to clear in the interrupted byte, of which only those in the partial mask made it.
-      target[offset + n] &= ~(~source[n] & this.#partial) & 0xff;
+      target[offset + n]! &= ~(~source[n]! & this.#partial) & 0xff;
       this.#powered = false;
       this.#budget = -1;
       throw new PowerCut("SimFlash: power cut after " + n + " of " + source.length + " bytes written at " + offset);
@@ -107,7 +107,7 @@ export class SimFlash implements Flash {
     this.#checkPower();
     checkRange(sector * this.blockSize, this.blockSize, this.byteLength, "erase");
     const from = sector * this.blockSize;
-    this.erases[sector]++;
+    this.erases[sector]!++;
     if (this.#cutErase) {
       this.bytes.fill(0xff, from, from + this.blockSize / 2);
       this.#cutErase = false;

@@ -168,6 +168,7 @@ export class SimGPIO {
 
   /** An ECMA-419 `embedded:io/digital` class whose pins are this controller's. */
   ioDigital(): DigitalConstructor {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the class below has its own `this`; its methods reach the controller through this
     const gpio = this;
     return class SimDigital implements Digital {
       static readonly Input = Mode.Input;
@@ -253,6 +254,7 @@ export class SimGPIO {
 
   /** An ECMA-419 `embedded:io/pulsecount` class counting rising edges on `signal`. */
   ioPulseCount(): PulseCountConstructor {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the class below has its own `this`; its methods reach the controller through this
     const gpio = this;
     return class SimPulseCount implements PulseCount {
       #state: PinState | undefined;

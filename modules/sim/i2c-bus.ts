@@ -38,6 +38,7 @@ export class SimI2CBus {
 
   /** An I2C class (the shape of `embedded:io/i2c`) whose instances talk to this bus. */
   ioClass(): I2CConstructor {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the class below has its own `this`; its methods reach the bus through this
     const bus = this;
     return class SimI2C implements I2C {
       #address: number;

@@ -6,13 +6,13 @@ export function encodeBase64(bytes: Uint8Array): string {
   let out = "";
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {
-    const v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    out += ALPHABET[v >> 18] + ALPHABET[(v >> 12) & 63] + ALPHABET[(v >> 6) & 63] + ALPHABET[v & 63];
+    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += ALPHABET[v >> 18]! + ALPHABET[(v >> 12) & 63]! + ALPHABET[(v >> 6) & 63]! + ALPHABET[v & 63]!;
   }
   if (i < bytes.length) {
     const two = i + 1 < bytes.length;
-    const v = (bytes[i] << 16) | (two ? bytes[i + 1] << 8 : 0);
-    out += ALPHABET[v >> 18] + ALPHABET[(v >> 12) & 63] + (two ? ALPHABET[(v >> 6) & 63] : "=") + "=";
+    const v = (bytes[i]! << 16) | (two ? bytes[i + 1]! << 8 : 0);
+    out += ALPHABET[v >> 18]! + ALPHABET[(v >> 12) & 63]! + (two ? ALPHABET[(v >> 6) & 63]! : "=") + "=";
   }
   return out;
 }
@@ -26,7 +26,7 @@ export function decodeBase64(text: string): Uint8Array {
   for (let i = 0; i < text.length; i += 4) {
     let v = 0;
     for (let k = 0; k < 4; k++) {
-      const ch = text[i + k];
+      const ch = text[i + k]!;
       let d = ALPHABET.indexOf(ch);
       if (ch === "=" && i + 4 === text.length && k >= 4 - pad) d = 0;
       else if (d < 0) throw new RangeError("base64: unexpected " + JSON.stringify(ch) + " at " + (i + k));

@@ -10,9 +10,9 @@ const TABLE: readonly number[] = Object.freeze([
 /** Feeds bytes[start, end) into a running CRC; start from `CRC32_INIT`, finish with `crc32Final`. */
 export function crc32Update(crc: number, bytes: Uint8Array, start = 0, end = bytes.length): number {
   for (let i = start; i < end; i++) {
-    crc ^= bytes[i];
-    crc = (crc >>> 4) ^ TABLE[crc & 15];
-    crc = (crc >>> 4) ^ TABLE[crc & 15];
+    crc ^= bytes[i]!;
+    crc = (crc >>> 4) ^ TABLE[crc & 15]!;
+    crc = (crc >>> 4) ^ TABLE[crc & 15]!;
   }
   return crc;
 }

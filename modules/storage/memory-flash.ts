@@ -50,7 +50,7 @@ export class MemoryFlash implements Flash {
     checkRange(offset, source.length, this.byteLength, "write");
     const target = this.#bytes;
     // Programming only clears bits.
-    for (let i = 0; i < source.length; i++) target[offset + i] &= source[i];
+    for (let i = 0; i < source.length; i++) target[offset + i]! &= source[i]!;
   }
 
   erase(sector: number): void {

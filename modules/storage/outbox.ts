@@ -74,11 +74,11 @@ function erased(bytes: Uint8Array, from: number, to: number): boolean {
 }
 
 function u32(bytes: Uint8Array, at: number): number {
-  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
 
 function u16(bytes: Uint8Array, at: number): number {
-  return bytes[at] | (bytes[at + 1] << 8);
+  return bytes[at]! | (bytes[at + 1]! << 8);
 }
 
 function recordCrc(bytes: Uint8Array, at: number, bodyLength: number): number {
@@ -89,7 +89,7 @@ function recordCrc(bytes: Uint8Array, at: number, bodyLength: number): number {
 
 // The aligned size of a valid record at `at` in a segment image, or 0 when none is there (torn or garbage).
 function validRecord(bytes: Uint8Array, at: number, end: number): number {
-  if (bytes[at] !== MAGIC0 || bytes[at + 1] !== MAGIC1 || (bytes[at + 2] & 0xe0) !== 0) return 0;
+  if (bytes[at] !== MAGIC0 || bytes[at + 1] !== MAGIC1 || (bytes[at + 2]! & 0xe0) !== 0) return 0;
   const length = u16(bytes, at + 8);
   if (u16(bytes, at + 10) > length || at + HEADER + length > end) return 0;
   if (recordCrc(bytes, at, length) !== u32(bytes, at + 12)) return 0;
@@ -169,21 +169,21 @@ export class Outbox {
     // Entries sorted by sequence; a record copied forward by an interrupted eviction appears twice: keep one.
     const order: number[] = [];
     for (let i = 0; i < entries; i++) order.push(i);
-    order.sort((a, b) => found[3 * a] - found[3 * b]);
+    order.sort((a, b) => found[3 * a]! - found[3 * b]!);
     let last = -1;
     for (const i of order) {
-      const seq = found[3 * i];
+      const seq = found[3 * i]!;
       if (seq === last) {
         // The copy not indexed must not come back after the kept one is acknowledged.
         try {
-          flash.write(found[3 * i + 1] + 3, DONE_MARK);
+          flash.write(found[3 * i + 1]! + 3, DONE_MARK);
         } catch {
           /* a failing flash shows up on the next append */
         }
         continue;
       }
       last = seq;
-      this.#push(seq, found[3 * i + 1], found[3 * i + 2]);
+      this.#push(seq, found[3 * i + 1]!, found[3 * i + 2]!);
     }
     for (let s = 0; s < segments; s++)
       if (this.#state[s] === SEALED && this.#live[s] === 0 && s !== this.#active) this.#state[s] = DIRTY;
@@ -205,7 +205,7 @@ export class Outbox {
   /** Segments that are erased or reclaimable. */
   get freeSegments(): number {
     let n = 0;
-    for (let s = 0; s < this.#segments; s++) if (this.#state[s] <= DIRTY) n++;
+    for (let s = 0; s < this.#segments; s++) if (this.#state[s]! <= DIRTY) n++;
     return n;
   }
   get segments(): number {
@@ -218,7 +218,7 @@ export class Outbox {
 
   /** Pending records of one kind. */
   pendingOf(kind: number): number {
-    return this.#pendingOf[kind & KIND_MASK];
+    return this.#pendingOf[kind & KIND_MASK]!;
   }
 
   /**
@@ -278,7 +278,7 @@ export class Outbox {
     const i = this.#find(seq);
     if (i < 0) return false;
     const p = (this.#head + i) % this.#capacity;
-    this.#flash.write(this.#offsets[p] + 3, DONE_MARK);
+    this.#flash.write(this.#offsets[p]! + 3, DONE_MARK);
     this.#remove(p);
     this.#trim();
     return true;
@@ -288,7 +288,7 @@ export class Outbox {
   read(seq: number): OutboxRecord | undefined {
     const i = this.#find(seq);
     if (i < 0) return undefined;
-    const offset = this.#offsets[(this.#head + i) % this.#capacity];
+    const offset = this.#offsets[(this.#head + i) % this.#capacity]!;
     const header = new Uint8Array(this.#flash.read(offset, HEADER));
     const length = u16(header, 8),
       topicLength = u16(header, 10);
@@ -297,7 +297,7 @@ export class Outbox {
     bytes.set(new Uint8Array(this.#flash.read(offset + HEADER, length)), HEADER);
     if (u32(header, 4) !== seq || validRecord(bytes, 0, bytes.length) === 0)
       throw new Error("Outbox: record " + seq + " at flash offset " + offset + " no longer matches its CRC");
-    const flags = header[2];
+    const flags = header[2]!;
     return {
       seq,
       kind: flags & KIND_MASK,
@@ -313,15 +313,15 @@ export class Outbox {
     const i = this.#unsent(kind & KIND_MASK);
     if (i < 0) return -1;
     const p = (this.#head + i) % this.#capacity;
-    this.#flags[p] |= SENT;
+    this.#flags[p]! |= SENT;
     this.#cursor[kind & KIND_MASK] = i + 1;
-    return this.#seqs[p];
+    return this.#seqs[p]!;
   }
 
   /** Like next() without marking: the sequence number next() would return, or -1. */
   peek(kind: number): number {
     const i = this.#unsent(kind & KIND_MASK);
-    return i < 0 ? -1 : this.#seqs[(this.#head + i) % this.#capacity];
+    return i < 0 ? -1 : this.#seqs[(this.#head + i) % this.#capacity]!;
   }
 
   /** Makes a record handed out by next() due again (its send failed). */
@@ -329,14 +329,14 @@ export class Outbox {
     const i = this.#find(seq);
     if (i < 0) return;
     const p = (this.#head + i) % this.#capacity;
-    this.#flags[p] &= ~SENT;
-    const kind = this.#flags[p] & KIND_MASK;
-    if (i < this.#cursor[kind]) this.#cursor[kind] = i;
+    this.#flags[p]! &= ~SENT;
+    const kind = this.#flags[p]! & KIND_MASK;
+    if (i < this.#cursor[kind]!) this.#cursor[kind] = i;
   }
 
   /** Every pending record becomes due again, oldest first (a new connection). */
   rewind(): void {
-    for (let i = 0; i < this.#count; i++) this.#flags[(this.#head + i) % this.#capacity] &= ~SENT;
+    for (let i = 0; i < this.#count; i++) this.#flags[(this.#head + i) % this.#capacity]! &= ~SENT;
     this.#cursor.fill(0);
   }
 
@@ -373,7 +373,7 @@ export class Outbox {
         const seq = u32(bytes, at + 4);
         records++;
         if (seq > highest) highest = seq;
-        if (bytes[at + 3] === PENDING) found.push(seq, s * blockSize + at, bytes[at + 2] & 0x1f);
+        if (bytes[at + 3] === PENDING) found.push(seq, s * blockSize + at, bytes[at + 2]! & 0x1f);
         at += size;
       }
       if (highest > maxSeq) maxSeq = highest;
@@ -403,7 +403,7 @@ export class Outbox {
       const i = this.#oldestTelemetry();
       if (i < 0) return false;
       const p = (this.#head + i) % this.#capacity;
-      this.#flash.write(this.#offsets[p] + 3, DONE_MARK);
+      this.#flash.write(this.#offsets[p]! + 3, DONE_MARK);
       this.#remove(p);
       this.#dropped++;
       this.#trim();
@@ -428,17 +428,17 @@ export class Outbox {
   #victim(): number {
     const i = this.#oldestTelemetry();
     if (i < 0) return -1;
-    const s = Math.floor(this.#offsets[(this.#head + i) % this.#capacity] / this.#blockSize);
+    const s = Math.floor(this.#offsets[(this.#head + i) % this.#capacity]! / this.#blockSize);
     if (this.freeSegments > 0 || !this.#holdsAlarm(s)) return s;
-    for (let t = 0; t < this.#segments; t++) if (this.#live[t] > 0 && !this.#holdsAlarm(t)) return t;
+    for (let t = 0; t < this.#segments; t++) if (this.#live[t]! > 0 && !this.#holdsAlarm(t)) return t;
     return -1;
   }
 
   #holdsAlarm(s: number): boolean {
     for (let i = 0; i < this.#count; i++) {
       const p = (this.#head + i) % this.#capacity;
-      const f = this.#flags[p];
-      if (!(f & REMOVED) && (f & KIND_MASK) !== TELEMETRY && Math.floor(this.#offsets[p] / this.#blockSize) === s)
+      const f = this.#flags[p]!;
+      if (!(f & REMOVED) && (f & KIND_MASK) !== TELEMETRY && Math.floor(this.#offsets[p]! / this.#blockSize) === s)
         return true;
     }
     return false;
@@ -454,7 +454,7 @@ export class Outbox {
   #takeFree(): number {
     for (let k = 1; k <= this.#segments; k++) {
       const s = (this.#lastOpened + k) % this.#segments;
-      if (this.#state[s] <= DIRTY) return s;
+      if (this.#state[s]! <= DIRTY) return s;
     }
     return -1;
   }
@@ -481,8 +481,8 @@ export class Outbox {
     // Copies first, erase last: a power cut in between leaves both copies, and recovery keeps one.
     for (let i = 0; i < this.#count; i++) {
       const p = (this.#head + i) % this.#capacity;
-      const f = this.#flags[p];
-      const offset = this.#offsets[p];
+      const f = this.#flags[p]!;
+      const offset = this.#offsets[p]!;
       if (f & REMOVED || Math.floor(offset / blockSize) !== victim) continue;
       if ((f & KIND_MASK) === TELEMETRY) {
         this.#remove(p);
@@ -496,8 +496,8 @@ export class Outbox {
       this.#writeAt += align4(record.length);
       // The original is marked done at once, so a cut before the erase leaves at most one record twice.
       this.#flash.write(offset + 3, DONE_MARK);
-      this.#live[victim]--;
-      this.#live[this.#active]++;
+      this.#live[victim]!--;
+      this.#live[this.#active]!++;
       this.#offsets[p] = to;
     }
     this.#flash.erase(victim);
@@ -524,29 +524,29 @@ export class Outbox {
     this.#flags[p] = flags & 0x1f;
     this.#count++;
     this.#pending++;
-    this.#pendingOf[flags & KIND_MASK]++;
-    this.#live[Math.floor(offset / this.#blockSize)]++;
+    this.#pendingOf[flags & KIND_MASK]!++;
+    this.#live[Math.floor(offset / this.#blockSize)]!++;
   }
 
   #remove(p: number): void {
-    const f = this.#flags[p];
+    const f = this.#flags[p]!;
     this.#flags[p] = f | REMOVED;
     this.#pending--;
-    this.#pendingOf[f & KIND_MASK]--;
-    const s = Math.floor(this.#offsets[p] / this.#blockSize);
+    this.#pendingOf[f & KIND_MASK]!--;
+    const s = Math.floor(this.#offsets[p]! / this.#blockSize);
     // Reclaimed: erased lazily, when a segment is next needed.
-    if (--this.#live[s] === 0 && this.#state[s] === SEALED) this.#state[s] = DIRTY;
+    if (--this.#live[s]! === 0 && this.#state[s] === SEALED) this.#state[s] = DIRTY;
   }
 
   // Drops removed entries from the head of the ring.
   #trim(): void {
     let n = 0;
-    while (this.#count > 0 && this.#flags[this.#head] & REMOVED) {
+    while (this.#count > 0 && this.#flags[this.#head]! & REMOVED) {
       this.#head = (this.#head + 1) % this.#capacity;
       this.#count--;
       n++;
     }
-    if (n > 0) for (let k = 0; k < 4; k++) this.#cursor[k] = this.#cursor[k] > n ? this.#cursor[k] - n : 0;
+    if (n > 0) for (let k = 0; k < 4; k++) this.#cursor[k] = this.#cursor[k]! > n ? this.#cursor[k]! - n : 0;
   }
 
   // Squeezes removed entries out of the whole ring (when it is full of them behind a pending head).
@@ -555,11 +555,11 @@ export class Outbox {
     let kept = 0;
     for (let i = 0; i < this.#count; i++) {
       const from = (this.#head + i) % c;
-      if (this.#flags[from] & REMOVED) continue;
+      if (this.#flags[from]! & REMOVED) continue;
       const to = (this.#head + kept) % c;
-      this.#seqs[to] = this.#seqs[from];
-      this.#offsets[to] = this.#offsets[from];
-      this.#flags[to] = this.#flags[from];
+      this.#seqs[to] = this.#seqs[from]!;
+      this.#offsets[to] = this.#offsets[from]!;
+      this.#flags[to] = this.#flags[from]!;
       kept++;
     }
     this.#count = kept;
@@ -568,15 +568,15 @@ export class Outbox {
 
   #oldestTelemetry(): number {
     for (let i = 0; i < this.#count; i++) {
-      const f = this.#flags[(this.#head + i) % this.#capacity];
+      const f = this.#flags[(this.#head + i) % this.#capacity]!;
       if (!(f & REMOVED) && (f & KIND_MASK) === TELEMETRY) return i;
     }
     return -1;
   }
 
   #unsent(kind: number): number {
-    for (let i = this.#cursor[kind]; i < this.#count; i++) {
-      const f = this.#flags[(this.#head + i) % this.#capacity];
+    for (let i = this.#cursor[kind]!; i < this.#count; i++) {
+      const f = this.#flags[(this.#head + i) % this.#capacity]!;
       if (!(f & (REMOVED | SENT)) && (f & KIND_MASK) === kind) {
         this.#cursor[kind] = i;
         return i;
@@ -593,8 +593,8 @@ export class Outbox {
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const p = (this.#head + mid) % this.#capacity;
-      const s = this.#seqs[p];
-      if (s === seq) return this.#flags[p] & REMOVED ? -1 : mid;
+      const s = this.#seqs[p]!;
+      if (s === seq) return this.#flags[p]! & REMOVED ? -1 : mid;
       if (s < seq) lo = mid + 1;
       else hi = mid - 1;
     }

@@ -58,7 +58,7 @@ export function utf8Read(bytes: Uint8Array, start: number, end: number): string 
   let text = "";
   let at = start;
   while (at < end) {
-    const a = bytes[at++];
+    const a = bytes[at++]!;
     if (a < 0x80) {
       text += String.fromCharCode(a);
       continue;
@@ -79,7 +79,7 @@ export function utf8Read(bytes: Uint8Array, start: number, end: number): string 
     } else return undefined;
     if (at + more > end) return undefined;
     for (let i = 0; i < more; i++) {
-      const b = bytes[at++];
+      const b = bytes[at++]!;
       if ((b & 0xc0) !== 0x80) return undefined;
       code = (code << 6) | (b & 0x3f);
     }

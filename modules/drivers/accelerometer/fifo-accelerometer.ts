@@ -10,6 +10,7 @@ import {
   type VibrationSummary,
 } from "telltale/drivers/accelerometer/window";
 import { DrainScheduler } from "telltale/drivers/accelerometer/drain";
+import { messageOf } from "telltale/errors/message";
 
 /** Frames per block handed to a stream sink. */
 const FEED_FRAMES = 64;
@@ -148,10 +149,11 @@ export abstract class FifoAccelerometer {
     } catch (e) {
       io.close();
       this.#io = undefined;
-      const message = (e as Error).message.startsWith(this.#name + ":")
-        ? (e as Error).message.slice(this.#name.length + 2)
-        : (e as Error).message;
-      throw new Error(this.#name + ": no working sensor at address 0x" + address.toString(16) + " (" + message + ")");
+      const text = messageOf(e);
+      const message = text.startsWith(this.#name + ":") ? text.slice(this.#name.length + 2) : text;
+      throw new Error(this.#name + ": no working sensor at address 0x" + address.toString(16) + " (" + message + ")", {
+        cause: e,
+      });
     }
     this.#lastSampleAt = this.#clock.now();
     try {
@@ -165,7 +167,8 @@ export abstract class FifoAccelerometer {
       io.close();
       this.#io = undefined;
       throw new Error(
-        this.#name + ": cannot open interrupt pin " + String(this.#interrupt?.pin) + " (" + (e as Error).message + ")",
+        this.#name + ": cannot open interrupt pin " + String(this.#interrupt?.pin) + " (" + messageOf(e) + ")",
+        { cause: e },
       );
     }
     // The line may already be asserted (the FIFO filled during setup): no edge would come.
@@ -348,7 +351,7 @@ export abstract class FifoAccelerometer {
     this.#reg[0] = register;
     io.write(this.#reg, false); // no stop: the data sheets' read sequences use a repeated start
     io.read(this.#one);
-    return this.#one[0];
+    return this.#one[0]!;
   }
 
   /** Two consecutive registers in one transaction (auto-increment), first byte high. */
@@ -358,7 +361,7 @@ export abstract class FifoAccelerometer {
     io.write(this.#reg, false);
     const bytes = this.#two;
     io.read(bytes);
-    return (bytes[0] << 8) | bytes[1];
+    return (bytes[0]! << 8) | bytes[1]!;
   }
 
   protected writeRegister(register: number, value: number): void {

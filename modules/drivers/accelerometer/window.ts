@@ -149,24 +149,24 @@ export class AccelWindow {
     let sx = 0,
       sy = 0,
       sz = 0;
-    let qxl = acc[SQ_LO],
-      qxh = acc[SQ_HI],
-      nx = acc[MIN],
-      mx = acc[MAX];
-    let qyl = acc[SLOTS + SQ_LO],
-      qyh = acc[SLOTS + SQ_HI],
-      ny = acc[SLOTS + MIN],
-      my = acc[SLOTS + MAX];
-    let qzl = acc[2 * SLOTS + SQ_LO],
-      qzh = acc[2 * SLOTS + SQ_HI],
-      nz = acc[2 * SLOTS + MIN],
-      mz = acc[2 * SLOTS + MAX];
+    let qxl = acc[SQ_LO]!,
+      qxh = acc[SQ_HI]!,
+      nx = acc[MIN]!,
+      mx = acc[MAX]!;
+    let qyl = acc[SLOTS + SQ_LO]!,
+      qyh = acc[SLOTS + SQ_HI]!,
+      ny = acc[SLOTS + MIN]!,
+      my = acc[SLOTS + MAX]!;
+    let qzl = acc[2 * SLOTS + SQ_LO]!,
+      qzh = acc[2 * SLOTS + SQ_HI]!,
+      nz = acc[2 * SLOTS + MIN]!,
+      mz = acc[2 * SLOTS + MAX]!;
     let w = this.#head * 3,
       o = start | 0;
     for (let i = 0; i < frames; i++, o += 3) {
-      let x = words[o],
-        y = words[o + 1],
-        z = words[o + 2];
+      let x = words[o]!,
+        y = words[o + 1]!,
+        z = words[o + 2]!;
       if (swap) {
         // ((v & 0xFF) << 24) >> 16 puts the low byte on top, sign-extended; the high byte comes down unsigned.
         x = (((x & 0xff) << 24) >> 16) | ((x >> 8) & 0xff);
@@ -218,9 +218,9 @@ export class AccelWindow {
     acc[2 * SLOTS + MAX] = mz;
     // One double add per axis per call: a call holds at most a FIFO's worth of frames, so the int32 partial sums are exact.
     const sums = this.#sums;
-    sums[0] += sx;
-    sums[1] += sy;
-    sums[2] += sz;
+    sums[0]! += sx;
+    sums[1]! += sy;
+    sums[2]! += sz;
     this.#head = (w / 3) | 0;
     this.#frames += frames;
     this.total += frames;
@@ -248,7 +248,7 @@ export class AccelWindow {
     let r = (this.#head - this.#unread) * 3;
     if (r < 0) r += capacity3;
     for (let i = 0, end = n * 3; i < end; i++) {
-      target[i] = (((ring[r] * mul) | 0) + half) >> shift;
+      target[i] = (((ring[r]! * mul) | 0) + half) >> shift;
       if (++r === capacity3) r = 0;
     }
     this.#unread -= n;
@@ -265,7 +265,7 @@ export class AccelWindow {
     let r = (this.#head - this.#unread) * 3;
     if (r < 0) r += capacity3;
     for (let i = 0, end = n * 3; i < end; i++) {
-      target[i] = ring[r];
+      target[i] = ring[r]!;
       if (++r === capacity3) r = 0;
     }
     this.#unread -= n;
@@ -309,17 +309,17 @@ export class AccelWindow {
       rms = this.#rms;
     let peak = 0;
     for (let a = 0; a < 3; a++) {
-      const m = this.#sums[a] / n;
-      const square = (acc[a * SLOTS + SQ_HI] * 0x40000000 + acc[a * SLOTS + SQ_LO]) / n;
+      const m = this.#sums[a]! / n;
+      const square = (acc[a * SLOTS + SQ_HI]! * 0x40000000 + acc[a * SLOTS + SQ_LO]!) / n;
       const variance = square - m * m;
       mean[a] = m * k;
       rms[a] = variance > 0 ? Math.sqrt(variance) * k : 0;
-      const p = Math.max(acc[a * SLOTS + MAX] - m, m - acc[a * SLOTS + MIN]) * k;
+      const p = Math.max(acc[a * SLOTS + MAX]! - m, m - acc[a * SLOTS + MIN]!) * k;
       if (p > peak) peak = p;
     }
     const out: VibrationSummary = {
-      accelerometer: { x: mean[0], y: mean[1], z: mean[2] },
-      vibration: { rms: { x: rms[0], y: rms[1], z: rms[2] }, peak, samples: n, overflows: this.#overflows },
+      accelerometer: { x: mean[0]!, y: mean[1]!, z: mean[2]! },
+      vibration: { rms: { x: rms[0]!, y: rms[1]!, z: rms[2]! }, peak, samples: n, overflows: this.#overflows },
     };
     this.#clearSums();
     return out;

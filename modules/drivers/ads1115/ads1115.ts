@@ -12,6 +12,7 @@ import {
   DATA_RATES,
   conversionMs,
 } from "telltale/drivers/ads1115/registers";
+import { messageOf } from "telltale/errors/message";
 
 /** A linear transducer: volts in `from` map to `to` (e.g. 0.5–4.5 V → 0–10 bar); extrapolated outside. */
 export interface ADS1115Scale {
@@ -96,7 +97,8 @@ export default class ADS1115 {
       throw new TypeError('ADS1115: option "sensor.io" must be an I2C class');
     const address = checkAddress("ADS1115", sensor.address, ADDRESSES);
     const inputs = options.inputs;
-    if (!Array.isArray(inputs) || inputs.length < 1 || inputs.length > 8)
+    const list: unknown = inputs; // Array.isArray(inputs) would narrow the readonly array to any[]
+    if (!Array.isArray(list) || inputs.length < 1 || inputs.length > 8)
       fail('option "inputs" must be an array of 1 to 8 inputs');
     const dataRate = options.dataRate ?? 128;
     if (!DATA_RATES.includes(dataRate))
@@ -147,7 +149,7 @@ export default class ADS1115 {
       }
       names.push(input.name);
       this.#config[i] =
-        (MUX[channel] << 12) |
+        (MUX[channel]! << 12) |
         (FULL_SCALE.indexOf(gain) << 9) |
         (mode === "single" ? Config.singleShot : 0) |
         (DATA_RATES.indexOf(dataRate) << 5) |
@@ -171,7 +173,7 @@ export default class ADS1115 {
       // No id register: restore the reset state (§9.6) and read the configuration back to prove an ADS1115 answers.
       this.#writeRegister(Register.lowThreshold, ready ? Threshold.readyLow : Threshold.lowReset);
       this.#writeRegister(Register.highThreshold, ready ? Threshold.readyHigh : Threshold.highReset);
-      const idle = (Config.resetValue & 0x7fff) | (this.#config[0] & 3);
+      const idle = (Config.resetValue & 0x7fff) | (this.#config[0]! & 3);
       this.#writeRegister(Register.config, idle);
       const back = this.#readRegister(Register.config);
       if (
@@ -181,7 +183,7 @@ export default class ADS1115 {
         throw new Error(
           "config reads back 0x" + back.toString(16) + ", not the 0x" + idle.toString(16) + " written: not an ADS1115",
         );
-      if (this.#continuous) this.#writeRegister(Register.config, this.#config[0]);
+      if (this.#continuous) this.#writeRegister(Register.config, this.#config[0]!);
       if (ready)
         this.#ready = new ready.io({
           pin: ready.pin,
@@ -192,9 +194,9 @@ export default class ADS1115 {
     } catch (e) {
       io.close();
       this.#io = undefined;
-      throw new Error(
-        "ADS1115: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")",
-      );
+      throw new Error("ADS1115: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")", {
+        cause: e,
+      });
     }
   }
 
@@ -209,7 +211,7 @@ export default class ADS1115 {
   get configuration(): { dataRate: number; inputs: Record<string, { gain: number }> } {
     const inputs: Record<string, { gain: number }> = {};
     this.#names.forEach((name, i) => {
-      inputs[name] = { gain: FULL_SCALE[(this.#config[i] >> 9) & 7] };
+      inputs[name] = { gain: FULL_SCALE[(this.#config[i]! >> 9) & 7]! };
     });
     return { dataRate: this.#dataRate, inputs };
   }
@@ -228,12 +230,12 @@ export default class ADS1115 {
     for (const name of Object.keys(changes)) {
       const i = this.#names.indexOf(name);
       if (i < 0) fail('option "inputs" names no declared input "' + name + '"');
-      const c = changes[name];
-      const gain = c.gain ?? FULL_SCALE[(this.#config[i] >> 9) & 7];
+      const c = changes[name]!;
+      const gain = c.gain ?? FULL_SCALE[(this.#config[i]! >> 9) & 7]!;
       if (!FULL_SCALE.includes(gain))
         fail('option "inputs.' + name + '.gain" must be one of ' + FULL_SCALE.join(", ") + ", got " + String(gain));
-      let slope = this.#slope[i],
-        offset = this.#offset[i];
+      let slope = this.#slope[i]!,
+        offset = this.#offset[i]!;
       if (c.scale !== undefined) {
         const sc = c.scale;
         if (
@@ -254,10 +256,10 @@ export default class ADS1115 {
       this.#dataRate = o.dataRate;
       this.#conversionMs = conversionMs(o.dataRate);
       for (let i = 0; i < this.#config.length; i++)
-        this.#config[i] = (this.#config[i] & ~(7 << 5)) | (DATA_RATES.indexOf(o.dataRate) << 5);
+        this.#config[i] = (this.#config[i]! & ~(7 << 5)) | (DATA_RATES.indexOf(o.dataRate) << 5);
     }
     for (const [i, gain, slope, offset] of updates) {
-      this.#config[i] = (this.#config[i] & ~(7 << 9)) | (FULL_SCALE.indexOf(gain) << 9);
+      this.#config[i] = (this.#config[i]! & ~(7 << 9)) | (FULL_SCALE.indexOf(gain) << 9);
       this.#voltsPerCode[i] = gain / 32768;
       this.#slope[i] = slope;
       this.#offset[i] = offset;
@@ -265,7 +267,7 @@ export default class ADS1115 {
     if (this.#continuous) {
       this.#fresh = false;
       try {
-        this.#writeRegister(Register.config, this.#config[0]);
+        this.#writeRegister(Register.config, this.#config[0]!);
       } catch (e) {
         this.#reporter.report(e as Error);
       }
@@ -317,7 +319,7 @@ export default class ADS1115 {
   /** Starts the conversion of input #index and arranges to read it. */
   #start(): void {
     try {
-      this.#writeRegister(Register.config, Config.start | this.#config[this.#index]);
+      this.#writeRegister(Register.config, Config.start | this.#config[this.#index]!);
     } catch (e) {
       this.#abort(e as Error);
       return;
@@ -374,15 +376,15 @@ export default class ADS1115 {
     const out: ADS1115Sample = {};
     const names = this.#names;
     for (let i = 0; i < names.length; i++) {
-      const code = codes[i];
+      const code = codes[i]!;
       if (code === 0x7fff || code === -0x8000) {
         this.#reporter.report(
-          new Error('input "' + names[i] + '" beyond its ±' + this.#voltsPerCode[i] * 32768 + " V full-scale range"),
+          new Error('input "' + names[i] + '" beyond its ±' + this.#voltsPerCode[i]! * 32768 + " V full-scale range"),
         );
         continue;
       }
-      const voltage = code * this.#voltsPerCode[i];
-      out[names[i]] = { voltage, value: this.#offset[i] + this.#slope[i] * voltage };
+      const voltage = code * this.#voltsPerCode[i]!;
+      out[names[i]!] = { voltage, value: this.#offset[i]! + this.#slope[i]! * voltage };
     }
     return out;
   }
@@ -393,7 +395,7 @@ export default class ADS1115 {
     this.#io!.write(this.#pointer);
     const b = this.#two;
     this.#io!.read(b);
-    const value = (b[0] << 8) | b[1];
+    const value = (b[0]! << 8) | b[1]!;
     return register === Register.conversion ? (value << 16) >> 16 : value;
   }
 

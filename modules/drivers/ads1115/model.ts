@@ -75,9 +75,9 @@ export class ADS1115Model implements I2CDeviceModel {
   write(bytes: Uint8Array, now: number): void {
     this.#access(now);
     if (bytes.length === 0) return;
-    this.#pointer = bytes[0] & 3;
+    this.#pointer = bytes[0]! & 3;
     if (bytes.length < 3) return;
-    const value = (bytes[1] << 8) | bytes[2];
+    const value = (bytes[1]! << 8) | bytes[2]!;
     if (this.#pointer === Register.conversion)
       throw new I2CNack("ADS1115 model: NACK (the conversion register is read-only)");
     if (this.#pointer !== Register.config) {
@@ -86,28 +86,28 @@ export class ADS1115Model implements I2CDeviceModel {
     }
     const r = this.registers;
     const idle = this.#singleDoneAt < 0;
-    r[Register.config] = (value & 0x7fff) | (r[Register.config] & Config.start);
+    r[Register.config] = (value & 0x7fff) | (r[Register.config]! & Config.start);
     if ((value & Config.singleShot) === 0) {
       this.#singleDoneAt = -1;
       this.#continuousStart = now;
       this.#continuousDone = 0;
-      r[Register.config] &= ~Config.start;
+      r[Register.config]! &= ~Config.start;
       this.#schedule(now + this.conversionMs);
     } else {
       this.#continuousStart = -1;
       if (value & Config.start && idle) {
         // OS = 1 starts a conversion from power-down (§9.4.2)
-        r[Register.config] &= ~Config.start;
+        r[Register.config]! &= ~Config.start;
         this.#singleDoneAt = now + this.conversionMs;
         this.#setAlert(1); // the conversion-ready pin deasserts while converting
         this.#schedule(this.#singleDoneAt);
-      } else if (idle) r[Register.config] |= Config.start;
+      } else if (idle) r[Register.config]! |= Config.start;
     }
   }
 
   read(count: number, now: number): Uint8Array {
     this.#access(now);
-    const value = this.registers[this.#pointer];
+    const value = this.registers[this.#pointer]!;
     const out = new Uint8Array(count);
     out[0] = value >> 8;
     if (count > 1) out[1] = value & 0xff;
@@ -115,7 +115,7 @@ export class ADS1115Model implements I2CDeviceModel {
   }
 
   get conversionMs(): number {
-    return conversionMs(DATA_RATES[(this.registers[Register.config] >> 5) & 7]);
+    return conversionMs(DATA_RATES[(this.registers[Register.config]! >> 5) & 7]!);
   }
 
   #access(now: number): void {
@@ -143,7 +143,7 @@ export class ADS1115Model implements I2CDeviceModel {
     if (this.#singleDoneAt >= 0 && now >= this.#singleDoneAt) {
       this.#convert(this.#singleDoneAt);
       this.#singleDoneAt = -1;
-      this.registers[Register.config] |= Config.start; // OS reads 1 again: idle (§9.6.3)
+      this.registers[Register.config]! |= Config.start; // OS reads 1 again: idle (§9.6.3)
       if (this.#readyMode()) this.#setAlert(0);
     }
     if (this.#continuousStart >= 0) {
@@ -164,15 +164,15 @@ export class ADS1115Model implements I2CDeviceModel {
   #readyMode(): boolean {
     const r = this.registers;
     return (
-      (r[Register.config] & 3) !== Config.comparatorDisabled &&
-      (r[Register.highThreshold] & 0x8000) !== 0 &&
-      (r[Register.lowThreshold] & 0x8000) === 0
+      (r[Register.config]! & 3) !== Config.comparatorDisabled &&
+      (r[Register.highThreshold]! & 0x8000) !== 0 &&
+      (r[Register.lowThreshold]! & 0x8000) === 0
     );
   }
 
   /** Sets ALERT/RDY by its active-low level (0 asserted); COMP_POL 1 inverts the pin. */
   #setAlert(level: number): void {
-    const polarity = (this.registers[Register.config] >> 3) & 1;
+    const polarity = (this.registers[Register.config]! >> 3) & 1;
     const out = polarity ? 1 - level : level;
     if (out === this.#alert) return;
     this.#alert = out;
@@ -182,9 +182,9 @@ export class ADS1115Model implements I2CDeviceModel {
   #convert(at: number): void {
     this.conversions++;
     if (this.faults.frozen) return;
-    const config = this.registers[Register.config];
-    const [positive, negative] = PAIRS[(config >> 12) & 7];
-    const fullScale = FULL_SCALE[Math.min(5, (config >> 9) & 7)];
+    const config = this.registers[Register.config]!;
+    const [positive, negative] = PAIRS[(config >> 12) & 7]!;
+    const fullScale = FULL_SCALE[Math.min(5, (config >> 9) & 7)]!;
     const volts = this.#inputs.voltage(at, positive) - (negative < 0 ? 0 : this.#inputs.voltage(at, negative));
     let code = this.faults.outOfRange ? 0x7fff : Math.round((volts * 32768) / fullScale);
     code = code > 0x7fff ? 0x7fff : code < -0x8000 ? -0x8000 : code;

@@ -10,7 +10,7 @@ function pair(raw: Record<string, unknown>, key: string, path: string): [number,
   const v = raw[key];
   if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === "number" && Number.isFinite(x)))
     throw new Error(path + key + ": expected two numbers like [0.5, 4.5], got " + JSON.stringify(v));
-  return [v[0], v[1]];
+  return [v[0] as number, v[1] as number];
 }
 
 function input(value: unknown, path: string, names: Set<string>): ADS1115Input {
@@ -41,7 +41,7 @@ function input(value: unknown, path: string, names: Set<string>): ADS1115Input {
     if (from[0] === from[1]) throw new Error(at + "from: the two voltages must differ");
     if (sr.unit !== undefined && (typeof sr.unit !== "string" || sr.unit.length > 16))
       throw new Error(at + "unit: expected a short string");
-    out.scale = { from, to, unit: sr.unit as string | undefined };
+    out.scale = { from, to, unit: sr.unit };
   }
   return out;
 }

@@ -64,7 +64,7 @@ export default class ADXL345 extends FifoAccelerometer {
   );
 
   constructor(options: ADXL345Options) {
-    const s = validate(options ?? ({} as ADXL345Options), {
+    const s = validate(options ?? {}, {
       range: 16,
       rate: 1600,
       fullResolution: true,
@@ -133,7 +133,7 @@ export default class ADXL345 extends FifoAccelerometer {
     if (n > FIFO_DEPTH + 1) n = FIFO_DEPTH + 1;
     const burst = this.#burst;
     const entries = this.#entries;
-    for (let i = 0; i < n; i++) this.readBlock(Register.dataX0, entries[i]);
+    for (let i = 0; i < n; i++) this.readBlock(Register.dataX0, entries[i]!);
     if (n > 0) window.writeLE(burst, 0, n);
     return n;
   }

@@ -96,16 +96,16 @@ export class ADXL345Model implements I2CDeviceModel {
   }
   /** The output data rate now configured, Hz. */
   get rate(): number {
-    return codeRate(this.registers[Register.bwRate]);
+    return codeRate(this.registers[Register.bwRate]!);
   }
 
   write(bytes: Uint8Array, now: number): void {
     if (this.faults.nack) throw new I2CNack("ADXL345 model: NACK (injected)");
     this.#advance(now);
     if (bytes.length === 0) return;
-    let address = bytes[0] & 0x3f;
+    let address = bytes[0]! & 0x3f;
     this.#pointer = address;
-    for (let i = 1; i < bytes.length; i++, address = (address + 1) & 0x3f) this.#store(address, bytes[i], now);
+    for (let i = 1; i < bytes.length; i++, address = (address + 1) & 0x3f) this.#store(address, bytes[i]!, now);
     this.#update(now);
   }
 
@@ -145,7 +145,7 @@ export class ADXL345Model implements I2CDeviceModel {
         return; // read-only
     }
     if (address >= Register.dataX0 && address < Register.dataX0 + 6) return; // read-only
-    const before = this.registers[address];
+    const before = this.registers[address]!;
     this.registers[address] = value;
     if (address === Register.bwRate && ((before ^ value) & 0x0f) !== 0) this.#restart(now);
     if (address === Register.powerCtl && ((before ^ value) & PowerCtl.measure) !== 0) this.#restart(now);
@@ -162,17 +162,17 @@ export class ADXL345Model implements I2CDeviceModel {
     if (address >= Register.dataX0 && address < Register.dataX0 + 6) {
       const v =
         this.#entries > 0 && this.#fifoMode() !== FifoCtl.bypass
-          ? this.#fifo[this.#fifoHead * 3 + ((address - Register.dataX0) >> 1)]
-          : this.#output[(address - Register.dataX0) >> 1];
+          ? this.#fifo[this.#fifoHead * 3 + ((address - Register.dataX0) >> 1)]!
+          : this.#output[(address - Register.dataX0) >> 1]!;
       return (address & 1) === 0 ? v & 0xff : (v >> 8) & 0xff;
     }
     if (address === Register.intSource) return this.#intSource();
     if (address === Register.fifoStatus) return this.#entries & 0x3f;
-    return r[address];
+    return r[address]!;
   }
 
   #fifoMode(): number {
-    return this.registers[Register.fifoCtl] & FifoCtl.modeMask;
+    return this.registers[Register.fifoCtl]! & FifoCtl.modeMask;
   }
 
   /** Reading the data registers pops the oldest entry into them; the overrun bit clears when the FIFO is read. */
@@ -184,9 +184,9 @@ export class ADXL345Model implements I2CDeviceModel {
     }
     if (this.#entries === 0) return;
     const h = this.#fifoHead * 3;
-    this.#output[0] = this.#fifo[h];
-    this.#output[1] = this.#fifo[h + 1];
-    this.#output[2] = this.#fifo[h + 2];
+    this.#output[0] = this.#fifo[h]!;
+    this.#output[1] = this.#fifo[h + 1]!;
+    this.#output[2] = this.#fifo[h + 2]!;
     this.#fifoHead = (this.#fifoHead + 1) % FIFO_DEPTH;
     this.#entries--;
     this.#overrun = false;
@@ -197,7 +197,7 @@ export class ADXL345Model implements I2CDeviceModel {
   #intSource(): number {
     let v = 0;
     const mode = this.#fifoMode(),
-      samples = this.registers[Register.fifoCtl] & FifoCtl.samplesMask;
+      samples = this.registers[Register.fifoCtl]! & FifoCtl.samplesMask;
     if (mode === FifoCtl.bypass ? this.#bypassFresh : this.#entries > 0) v |= Int.dataReady;
     // "A value of 0 in the samples bits immediately sets the watermark status bit, regardless of which FIFO mode is
     // selected" (hence the INT_SOURCE reset value 0x02).
@@ -207,7 +207,7 @@ export class ADXL345Model implements I2CDeviceModel {
   }
 
   #restart(now: number): void {
-    this.#running = (this.registers[Register.powerCtl] & PowerCtl.measure) !== 0;
+    this.#running = (this.registers[Register.powerCtl]! & PowerCtl.measure) !== 0;
     this.#runStart = now;
     this.#runSamples = 0;
   }
@@ -243,8 +243,8 @@ export class ADXL345Model implements I2CDeviceModel {
 
   #produce(at: number): void {
     this.samplesProduced++;
-    const format = this.registers[Register.dataFormat];
-    const range = RANGES[format & DataFormat.rangeMask];
+    const format = this.registers[Register.dataFormat]!;
+    const range = RANGES[format & DataFormat.rangeMask]!;
     const full = (format & DataFormat.fullResolution) !== 0;
     const bits = outputBits(range, full);
     const high = (1 << (bits - 1)) - 1,
@@ -260,7 +260,7 @@ export class ADXL345Model implements I2CDeviceModel {
     const lastAt = this.#entries > 0 ? ((this.#fifoHead + this.#entries - 1) % FIFO_DEPTH) * 3 : 0;
     for (let axis = 0; axis < 3; axis++) {
       let counts: number;
-      if (this.faults.frozen && this.samplesProduced > 1) counts = last[lastAt + axis];
+      if (this.faults.frozen && this.samplesProduced > 1) counts = last[lastAt + axis]!;
       else {
         if (this.faults.outOfRange) counts = high;
         else {
@@ -288,19 +288,19 @@ export class ADXL345Model implements I2CDeviceModel {
       this.#overrun = true;
     }
     const tail = ((this.#fifoHead + this.#entries) % FIFO_DEPTH) * 3;
-    this.#fifo[tail] = sample[0];
-    this.#fifo[tail + 1] = sample[1];
-    this.#fifo[tail + 2] = sample[2];
+    this.#fifo[tail] = sample[0]!;
+    this.#fifo[tail + 1] = sample[1]!;
+    this.#fifo[tail + 2] = sample[2]!;
     this.#entries++;
   }
 
   /** Recomputes INT1/INT2 and, with a clock, wakes up when the next enabled interrupt condition comes due. */
   #update(now: number): void {
     const r = this.registers;
-    const active = this.#intSource() & r[Register.intEnable];
-    const invert = (r[Register.dataFormat] & DataFormat.intInvert) !== 0;
-    const int1 = ((active & ~r[Register.intMap]) !== 0) !== invert;
-    this.#int2 = ((active & r[Register.intMap]) !== 0) !== invert;
+    const active = this.#intSource() & r[Register.intEnable]!;
+    const invert = (r[Register.dataFormat]! & DataFormat.intInvert) !== 0;
+    const int1 = ((active & ~r[Register.intMap]!) !== 0) !== invert;
+    this.#int2 = ((active & r[Register.intMap]!) !== 0) !== invert;
     if (int1 !== this.#int1) {
       this.#int1 = int1;
       this.onInterrupt?.(int1);
@@ -316,10 +316,11 @@ export class ADXL345Model implements I2CDeviceModel {
       this.#timer = undefined;
     }
     if (!this.#running || this.faults.stuck || this.#fifoMode() === FifoCtl.bypass) return;
-    const enabled = this.registers[Register.intEnable] & ~this.#intSource();
+    const enabled = this.registers[Register.intEnable]! & ~this.#intSource();
     let needed = 0;
     if (enabled & Int.dataReady) needed = 1;
-    else if (enabled & Int.watermark) needed = (this.registers[Register.fifoCtl] & FifoCtl.samplesMask) - this.#entries;
+    else if (enabled & Int.watermark)
+      needed = (this.registers[Register.fifoCtl]! & FifoCtl.samplesMask) - this.#entries;
     else if (enabled & Int.overrun) needed = FIFO_DEPTH - this.#entries + 1;
     if (needed <= 0) return;
     const at = this.#runStart + ((this.#runSamples + needed) * 1000) / this.rate;

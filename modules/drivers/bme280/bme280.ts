@@ -29,6 +29,7 @@ import {
   oversamplingCode,
   type ModeName,
 } from "telltale/drivers/bme280/registers";
+import { messageOf } from "telltale/errors/message";
 
 export interface BME280Oversampling {
   /** 1, 2, 4, 8 or 16 (temperature is needed to compensate the others). */
@@ -128,7 +129,7 @@ const DEFAULTS: Resolved = Object.freeze({
   filter: 0,
   standby: 1000,
   pressureFormula: "int64",
-}) as Resolved;
+});
 
 /**
  * The constructor checks the chip id, reads the trimming parameters and resets the chip; the first
@@ -174,10 +175,9 @@ export default class BME280 {
 
     this.#reporter = new ErrorReporter("BME280", options.onError);
     const io = new sensor.io({ hz: 400_000, ...sensor, address });
-    let id = 0,
-      calibration: Calibration;
+    let id: number, calibration: Calibration;
     try {
-      id = new Uint8Array(this.#readAt(io, Register.chipId, 1))[0];
+      id = new Uint8Array(this.#readAt(io, Register.chipId, 1))[0]!;
       if (id !== ChipId.bme280 && id !== ChipId.bmp280)
         throw new Error("chip id 0x" + id.toString(16) + " is neither a BME280 (0x60) nor a BMP280 (0x58)");
       // The trimming NVM is copied to these registers at power-on, so it can be read before the reset.
@@ -192,9 +192,9 @@ export default class BME280 {
       io.write(Uint8Array.of(Register.reset, ResetCommand));
     } catch (e) {
       io.close();
-      throw new Error(
-        "BME280: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")",
-      );
+      throw new Error("BME280: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")", {
+        cause: e,
+      });
     }
     if (id === ChipId.bmp280 && (settings.standby === 10 || settings.standby === 20)) {
       io.close();
@@ -266,20 +266,20 @@ export default class BME280 {
         this.#pointer[0] = Register.status;
         this.#io!.write(this.#pointer);
         this.#io!.read(bytes);
-        if ((bytes[1] & 0xfc) !== (chip & 0xfc) || (bytes[2] & 0xfc) !== (this.#chipConfig & 0xfc)) {
+        if ((bytes[1]! & 0xfc) !== (chip & 0xfc) || (bytes[2]! & 0xfc) !== (this.#chipConfig & 0xfc)) {
           // A brown-out or a foreign write reset the chip: program it again below.
           this.#chipMeasurement = -1;
           this.#pending = false;
           this.#dirty = true;
           throw new Error(
             "configuration lost (ctrl_meas 0x" +
-              bytes[1].toString(16) +
+              bytes[1]!.toString(16) +
               ", config 0x" +
-              bytes[2].toString(16) +
+              bytes[2]!.toString(16) +
               "), reprogramming",
           );
         }
-        if ((chip & 3) !== Mode.normal && ((bytes[0] & Status.measuring) !== 0 || (bytes[1] & 3) !== Mode.sleep)) {
+        if ((chip & 3) !== Mode.normal && ((bytes[0]! & Status.measuring) !== 0 || (bytes[1]! & 3) !== Mode.sleep)) {
           // A forced conversion still running: leave it and read it next time. (In normal mode the data
           // registers are shadowed during a conversion and always hold the last complete one, §4.)
           this.#reporter.report(
@@ -326,8 +326,8 @@ export default class BME280 {
   /** Turns a 12-byte (or 10-byte) burst from 0xF3 into a sample; throws on skipped-measurement values. */
   #convert(b: Uint8Array): BME280Sample {
     const c = this.#calibration;
-    const adcP = (b[4] << 12) | (b[5] << 4) | (b[6] >> 4);
-    const adcT = (b[7] << 12) | (b[8] << 4) | (b[9] >> 4);
+    const adcP = (b[4]! << 12) | (b[5]! << 4) | (b[6]! >> 4);
+    const adcT = (b[7]! << 12) | (b[8]! << 4) | (b[9]! >> 4);
     if (adcT === Skipped.temperature) throw new Error("temperature out of range (skipped-measurement value 0x80000)");
     const tFine = temperatureFine(c, adcT);
     const result: BME280Sample = { thermometer: { temperature: fineToCentiCelsius(tFine) / 100 } };
@@ -343,7 +343,7 @@ export default class BME280 {
       };
     }
     if (this.#humidity && this.#chipHumidity !== 0) {
-      const adcH = (b[10] << 8) | b[11];
+      const adcH = (b[10]! << 8) | b[11]!;
       if (adcH === Skipped.humidity) throw new Error("humidity out of range (skipped-measurement value 0x8000)");
       result.hygrometer = { humidity: compensateHumidity(c, tFine, adcH) / 1024 };
     }

@@ -27,10 +27,10 @@ export const CALIBRATION_LENGTH = 26;
 export const HUMIDITY_CALIBRATION_LENGTH = 7;
 
 function u16(b: Uint8Array, i: number): number {
-  return b[i] | (b[i + 1] << 8);
+  return b[i]! | (b[i + 1]! << 8);
 }
 function s16(b: Uint8Array, i: number): number {
-  return ((b[i] | (b[i + 1] << 8)) << 16) >> 16;
+  return ((b[i]! | (b[i + 1]! << 8)) << 16) >> 16;
 }
 function s8(v: number): number {
   return (v << 24) >> 24;
@@ -56,12 +56,12 @@ export function parseCalibration(tp: Uint8Array, humidity: Uint8Array | undefine
     digP7: s16(tp, 18),
     digP8: s16(tp, 20),
     digP9: s16(tp, 22),
-    digH1: h ? tp[25] : 0,
+    digH1: h ? tp[25]! : 0,
     digH2: h ? s16(h, 0) : 0,
-    digH3: h ? h[2] : 0,
-    digH4: h ? (s8(h[3]) * 16) | (h[4] & 0x0f) : 0,
-    digH5: h ? (s8(h[5]) * 16) | (h[4] >> 4) : 0,
-    digH6: h ? s8(h[6]) : 0,
+    digH3: h ? h[2]! : 0,
+    digH4: h ? (s8(h[3]!) * 16) | (h[4]! & 0x0f) : 0,
+    digH5: h ? (s8(h[5]!) * 16) | (h[4]! >> 4) : 0,
+    digH6: h ? s8(h[6]!) : 0,
   };
 }
 
@@ -116,24 +116,24 @@ function load(r: Int32Array, k: number, value: number): void {
 }
 
 function add(r: Int32Array, d: number, a: number, b: number): void {
-  const al = r[2 * a + 1],
-    lo = (al + r[2 * b + 1]) | 0;
+  const al = r[2 * a + 1]!,
+    lo = (al + r[2 * b + 1]!) | 0;
   const carry = (lo ^ SIGN) < (al ^ SIGN) ? 1 : 0;
-  r[2 * d] = (r[2 * a] + r[2 * b] + carry) | 0;
+  r[2 * d] = (r[2 * a]! + r[2 * b]! + carry) | 0;
   r[2 * d + 1] = lo;
 }
 
 function sub(r: Int32Array, d: number, a: number, b: number): void {
-  const al = r[2 * a + 1],
-    bl = r[2 * b + 1];
+  const al = r[2 * a + 1]!,
+    bl = r[2 * b + 1]!;
   const borrow = (al ^ SIGN) < (bl ^ SIGN) ? 1 : 0;
-  r[2 * d] = (r[2 * a] - r[2 * b] - borrow) | 0;
+  r[2 * d] = (r[2 * a]! - r[2 * b]! - borrow) | 0;
   r[2 * d + 1] = (al - bl) | 0;
 }
 
 function shl(r: Int32Array, d: number, a: number, n: number): void {
-  const hi = r[2 * a],
-    lo = r[2 * a + 1];
+  const hi = r[2 * a]!,
+    lo = r[2 * a + 1]!;
   if (n === 0) {
     r[2 * d] = hi;
     r[2 * d + 1] = lo;
@@ -148,8 +148,8 @@ function shl(r: Int32Array, d: number, a: number, n: number): void {
 
 /** Arithmetic shift right, as int64_t >> n on the compilers Bosch's code targets. */
 function sar(r: Int32Array, d: number, a: number, n: number): void {
-  const hi = r[2 * a],
-    lo = r[2 * a + 1];
+  const hi = r[2 * a]!,
+    lo = r[2 * a + 1]!;
   if (n === 0) {
     r[2 * d] = hi;
     r[2 * d + 1] = lo;
@@ -164,10 +164,10 @@ function sar(r: Int32Array, d: number, a: number, n: number): void {
 
 /** Low 64 bits of a·b, from 16-bit limbs: each partial product is split at once so column sums stay small. */
 function mul(r: Int32Array, d: number, a: number, b: number): void {
-  const ah = r[2 * a],
-    al = r[2 * a + 1],
-    bh = r[2 * b],
-    bl = r[2 * b + 1];
+  const ah = r[2 * a]!,
+    al = r[2 * a + 1]!,
+    bh = r[2 * b]!,
+    bl = r[2 * b + 1]!;
   const a0 = al & 0xffff,
     a1 = al >>> 16,
     a2 = ah & 0xffff,
@@ -219,20 +219,20 @@ function negate(r: Int32Array, hi: number, lo: number): void {
 
 /** Quotient a / b truncated toward zero (C99 §6.5.5), by shift-and-subtract on the magnitudes. b ≠ 0. */
 function div(r: Int32Array, d: number, a: number, b: number): void {
-  let nh = r[2 * a],
-    nl = r[2 * a + 1],
-    dh = r[2 * b],
-    dl = r[2 * b + 1];
+  let nh = r[2 * a]!,
+    nl = r[2 * a + 1]!,
+    dh = r[2 * b]!,
+    dl = r[2 * b + 1]!;
   const negative = nh < 0 !== dh < 0;
   if (nh < 0) {
     negate(r, nh, nl);
-    nh = r[NEG];
-    nl = r[NEG + 1];
+    nh = r[NEG]!;
+    nl = r[NEG + 1]!;
   }
   if (dh < 0) {
     negate(r, dh, dl);
-    dh = r[NEG];
-    dl = r[NEG + 1];
+    dh = r[NEG]!;
+    dl = r[NEG + 1]!;
   }
   let qh = 0,
     ql = 0,
@@ -254,8 +254,8 @@ function div(r: Int32Array, d: number, a: number, b: number): void {
   }
   if (negative) {
     negate(r, qh, ql);
-    qh = r[NEG];
-    ql = r[NEG + 1];
+    qh = r[NEG]!;
+    ql = r[NEG + 1]!;
   }
   r[2 * d] = qh;
   r[2 * d + 1] = ql;
@@ -313,7 +313,7 @@ export function compensatePressure64(
   load(r, V1, c.digP7);
   shl(r, V1, V1, 4);
   add(r, P, P, V1);
-  return r[2 * P + 1];
+  return r[2 * P + 1]!;
 }
 
 /** Unsigned 32-bit division of bit patterns held in int32s (n / d, d ≠ 0), without leaving int32. */

@@ -180,11 +180,11 @@ export class BME280Model implements I2CDeviceModel {
 
   /** Time one conversion takes with the current settings, ms (§9.1, maximum). */
   get measurementMs(): number {
-    const m = this.registers[Register.controlMeasurement];
+    const m = this.registers[Register.controlMeasurement]!;
     return measurementTimeMs(
-      OVERSAMPLING[Math.min(5, m >> 5)],
-      OVERSAMPLING[Math.min(5, (m >> 2) & 7)],
-      this.#humidity ? OVERSAMPLING[Math.min(5, this.#humidityOversampling)] : 0,
+      OVERSAMPLING[Math.min(5, m >> 5)]!,
+      OVERSAMPLING[Math.min(5, (m >> 2) & 7)]!,
+      this.#humidity ? OVERSAMPLING[Math.min(5, this.#humidityOversampling)]! : 0,
     );
   }
 
@@ -193,8 +193,8 @@ export class BME280Model implements I2CDeviceModel {
     if (bytes.length === 0) return;
     // Writes are register/data pairs (§6.2.1); a lone register address sets the read pointer.
     let i = 0;
-    for (; i + 1 < bytes.length; i += 2) this.#write(bytes[i], bytes[i + 1], now);
-    this.#pointer = i < bytes.length ? bytes[i] : bytes[i - 2];
+    for (; i + 1 < bytes.length; i += 2) this.#write(bytes[i]!, bytes[i + 1]!, now);
+    this.#pointer = i < bytes.length ? bytes[i]! : bytes[i - 2]!;
   }
 
   read(count: number, now: number): Uint8Array {
@@ -219,7 +219,7 @@ export class BME280Model implements I2CDeviceModel {
       (register === Register.controlHumidity || register >= 0xfd || (register >= 0xe1 && register <= 0xe7))
     )
       return 0;
-    return this.registers[register];
+    return this.registers[register]!;
   }
 
   #write(register: number, value: number, now: number): void {
@@ -238,7 +238,7 @@ export class BME280Model implements I2CDeviceModel {
       case Register.controlMeasurement: {
         if (this.#forcedDoneAt >= 0) break; // busy with a forced conversion: the write is not taken
         r[register] = value;
-        this.#humidityOversampling = r[Register.controlHumidity] & 0x07;
+        this.#humidityOversampling = r[Register.controlHumidity]! & 0x07;
         const mode = value & 3;
         this.#normalStart = -1;
         if (mode === Mode.normal) {
@@ -248,8 +248,8 @@ export class BME280Model implements I2CDeviceModel {
         break;
       }
       case Register.config:
-        if ((r[Register.controlMeasurement] & 3) === Mode.normal) break; // ignored in normal mode (§5.4.6)
-        if (((value >> 2) & 7) !== ((r[register] >> 2) & 7)) this.#filterPrimed = false;
+        if ((r[Register.controlMeasurement]! & 3) === Mode.normal) break; // ignored in normal mode (§5.4.6)
+        if (((value >> 2) & 7) !== ((r[register]! >> 2) & 7)) this.#filterPrimed = false;
         r[register] = value & 0xfd;
         break;
       default: // read-only
@@ -276,7 +276,7 @@ export class BME280Model implements I2CDeviceModel {
   }
 
   #periodMs(): number {
-    const standby = (this.#humidity ? STANDBY_BME280 : STANDBY_BMP280)[this.registers[Register.config] >> 5];
+    const standby = (this.#humidity ? STANDBY_BME280 : STANDBY_BMP280)[this.registers[Register.config]! >> 5]!;
     return this.measurementMs + standby;
   }
 
@@ -285,7 +285,7 @@ export class BME280Model implements I2CDeviceModel {
     if (this.#forcedDoneAt >= 0 && now >= this.#forcedDoneAt) {
       this.#measure(this.#forcedDoneAt);
       this.#forcedDoneAt = -1;
-      this.registers[Register.controlMeasurement] &= 0xfc; // back to sleep (§3.3.3)
+      this.registers[Register.controlMeasurement]! &= 0xfc; // back to sleep (§3.3.3)
     }
     if (this.#normalStart >= 0) {
       const period = this.#periodMs(),
@@ -307,11 +307,11 @@ export class BME280Model implements I2CDeviceModel {
     }
     const c = this.#calibration,
       env = this.#environment,
-      m = this.registers[Register.controlMeasurement];
+      m = this.registers[Register.controlMeasurement]!;
     const osrsT = Math.min(5, m >> 5),
       osrsP = Math.min(5, (m >> 2) & 7),
       osrsH = Math.min(5, this.#humidityOversampling);
-    const coefficient = FILTER[Math.min(4, (this.registers[Register.config] >> 2) & 7)];
+    const coefficient = FILTER[Math.min(4, (this.registers[Register.config]! >> 2) & 7)]!;
     let adcT: number = Skipped.temperature,
       adcP: number = Skipped.pressure,
       adcH: number = Skipped.humidity;
@@ -346,7 +346,7 @@ export class BME280Model implements I2CDeviceModel {
   #filter(index: number, raw: number, osrs: number, coefficient: number): number {
     if (coefficient === 0) return raw & ~((1 << (5 - osrs)) - 1) & RAW20;
     const f = this.#filtered;
-    f[index] = this.#filterPrimed ? (f[index] * (coefficient - 1) + raw) / coefficient : raw;
+    f[index] = this.#filterPrimed ? (f[index]! * (coefficient - 1) + raw) / coefficient : raw;
     return Math.round(f[index]) & RAW20;
   }
 

@@ -18,6 +18,7 @@ import {
   currentLsbFor,
   calibrationValue,
 } from "telltale/drivers/ina219/registers";
+import { messageOf } from "telltale/errors/message";
 
 export interface INA219Settings {
   /** 12-bit samples averaged per result, for bus and shunt: 1, 2, 4, 8, 16 (default), 32, 64 or 128. */
@@ -149,9 +150,9 @@ export default class INA219 {
     } catch (e) {
       io.close();
       this.#io = undefined;
-      throw new Error(
-        "INA219: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")",
-      );
+      throw new Error("INA219: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")", {
+        cause: e,
+      });
     }
   }
 
@@ -166,11 +167,11 @@ export default class INA219 {
   }
   /** Shunt full-scale range chosen from maxCurrent × shunt, V (PGA, Table 4). */
   get shuntRange(): number {
-    return SHUNT_RANGES[(this.#fixed >> 11) & 3];
+    return SHUNT_RANGES[(this.#fixed >> 11) & 3]!;
   }
   /** Time for one bus + shunt result, ms (Table 5). */
   get conversionTime(): number {
-    return 2 * ADC_MS[AVERAGES.indexOf(this.#settings.averaging)];
+    return 2 * ADC_MS[AVERAGES.indexOf(this.#settings.averaging)]!;
   }
   get configuration(): Required<INA219Settings> {
     return { ...this.#settings };
@@ -259,7 +260,7 @@ export default class INA219 {
     this.#io!.write(this.#pointer);
     const b = this.#two;
     this.#io!.read(b);
-    return (b[0] << 8) | b[1];
+    return (b[0]! << 8) | b[1]!;
   }
 
   #writeRegister(register: number, value: number): void {

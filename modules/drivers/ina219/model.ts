@@ -26,8 +26,8 @@ export interface INA219ModelOptions {
 
 /** Samples and ms for a BADC/SADC field value (Table 5): 0xxx single samples of 9–12 bits, 1xxx averaged 12-bit. */
 function adc(field: number): number {
-  if (field & 0b1000) return ADC_MS[field & 7];
-  return [0.084, 0.148, 0.276, 0.532][field & 3];
+  if (field & 0b1000) return ADC_MS[field & 7]!;
+  return [0.084, 0.148, 0.276, 0.532][field & 3]!;
 }
 
 export class INA219Model implements I2CDeviceModel {
@@ -51,23 +51,23 @@ export class INA219Model implements I2CDeviceModel {
 
   /** Bus then shunt conversion, ms (§8.4: the two conversions alternate). */
   get conversionMs(): number {
-    const c = this.registers[Register.configuration];
+    const c = this.registers[Register.configuration]!;
     return adc((c >> 7) & 15) + adc((c >> 3) & 15);
   }
 
   write(bytes: Uint8Array, now: number): void {
     this.#access(now);
     if (bytes.length === 0) return;
-    this.#pointer = bytes[0];
+    this.#pointer = bytes[0]!;
     if (bytes.length < 3) return;
-    const value = (bytes[1] << 8) | bytes[2];
+    const value = (bytes[1]! << 8) | bytes[2]!;
     if (this.#pointer === Register.configuration) {
       if (value & Configuration.reset) {
         this.registers.fill(0);
         this.registers[0] = Configuration.resetValue;
         this.resets++;
       } else this.registers[0] = value & 0x3fff;
-      this.registers[Register.busVoltage] &= ~BusFlags.conversionReady;
+      this.registers[Register.busVoltage]! &= ~BusFlags.conversionReady;
       this.#start = now;
       this.#done = 0;
       this.#single = false;
@@ -78,9 +78,9 @@ export class INA219Model implements I2CDeviceModel {
   read(count: number, now: number): Uint8Array {
     this.#access(now);
     if (this.#pointer > 5) throw new I2CNack("INA219 model: NACK (no register 0x" + this.#pointer.toString(16) + ")");
-    const value = this.registers[this.#pointer];
+    const value = this.registers[this.#pointer]!;
     // Reading the power register clears CNVR (§8.6.3.2).
-    if (this.#pointer === Register.power) this.registers[Register.busVoltage] &= ~BusFlags.conversionReady;
+    if (this.#pointer === Register.power) this.registers[Register.busVoltage]! &= ~BusFlags.conversionReady;
     const out = new Uint8Array(count);
     out[0] = value >> 8;
     if (count > 1) out[1] = value & 0xff;
@@ -89,7 +89,7 @@ export class INA219Model implements I2CDeviceModel {
 
   #access(now: number): void {
     if (this.faults.nack) throw new I2CNack("INA219 model: NACK (injected)");
-    const mode = this.registers[Register.configuration] & 7;
+    const mode = this.registers[Register.configuration]! & 7;
     if (mode === 0 || mode === 4) return;
     const period = this.conversionMs;
     const due = Math.floor((now - this.#start) / period);
@@ -106,11 +106,11 @@ export class INA219Model implements I2CDeviceModel {
     this.conversions++;
     const r = this.registers;
     if (this.faults.frozen) {
-      r[Register.busVoltage] |= BusFlags.conversionReady;
+      r[Register.busVoltage]! |= BusFlags.conversionReady;
       return;
     }
-    const c = r[Register.configuration];
-    const range = SHUNT_RANGES[(c >> 11) & 3];
+    const c = r[Register.configuration]!;
+    const range = SHUNT_RANGES[(c >> 11) & 3]!;
     const limit = Math.round(range / ShuntLsb);
     let shunt = Math.round((this.#rail.current(at) * this.#shunt) / ShuntLsb);
     if (this.faults.outOfRange) shunt = limit;
@@ -121,7 +121,7 @@ export class INA219Model implements I2CDeviceModel {
     }
     const busMax = c & Configuration.busRange32V ? 8000 : 4000;
     const bus = Math.max(0, Math.min(busMax, Math.round(this.#rail.busVoltage(at) / BusLsb)));
-    const cal = r[Register.calibration];
+    const cal = r[Register.calibration]!;
     let current = Math.trunc((shunt * cal) / 4096);
     if (current > 32767 || current < -32768) {
       overflow = true;

@@ -19,6 +19,7 @@ import {
   calibrationValue,
   conversionTimeMs,
 } from "telltale/drivers/ina226/registers";
+import { messageOf } from "telltale/errors/message";
 
 export interface INA226Settings {
   /** Samples averaged per result: 1, 4, 16 (default), 64, 128, 256, 512 or 1024. */
@@ -166,9 +167,9 @@ export default class INA226 {
     } catch (e) {
       io.close();
       this.#io = undefined;
-      throw new Error(
-        "INA226: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")",
-      );
+      throw new Error("INA226: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")", {
+        cause: e,
+      });
     }
   }
 
@@ -282,7 +283,7 @@ export default class INA226 {
     io.write(this.#pointer);
     const b = this.#two;
     io.read(b);
-    return (b[0] << 8) | b[1];
+    return (b[0]! << 8) | b[1]!;
   }
 
   #writeRegister(io: I2C, register: number, value: number): void {

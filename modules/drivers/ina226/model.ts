@@ -62,16 +62,16 @@ export class INA226Model implements I2CDeviceModel {
 
   /** One averaged result takes this long with the current configuration, ms. */
   get conversionMs(): number {
-    const c = this.registers[Register.configuration];
-    return conversionTimeMs(AVERAGES[(c >> 9) & 7], CONVERSION_MS[(c >> 3) & 7], CONVERSION_MS[(c >> 6) & 7]);
+    const c = this.registers[Register.configuration]!;
+    return conversionTimeMs(AVERAGES[(c >> 9) & 7]!, CONVERSION_MS[(c >> 3) & 7]!, CONVERSION_MS[(c >> 6) & 7]!);
   }
 
   write(bytes: Uint8Array, now: number): void {
     this.#access(now);
     if (bytes.length === 0) return;
-    this.#pointer = bytes[0];
+    this.#pointer = bytes[0]!;
     if (bytes.length < 3) return; // a pointer write before a read
-    const value = (bytes[1] << 8) | bytes[2];
+    const value = (bytes[1]! << 8) | bytes[2]!;
     switch (this.#pointer) {
       case Register.configuration:
         if (value & Configuration.reset) {
@@ -81,7 +81,7 @@ export class INA226Model implements I2CDeviceModel {
         }
         this.registers[Register.configuration] = (value & 0x0fff) | Configuration.fixedBits;
         // Writing the configuration clears CVRF and starts a new conversion sequence (§7.6.7).
-        this.registers[Register.maskEnable] &= ~MaskEnable.conversionReady;
+        this.registers[Register.maskEnable]! &= ~MaskEnable.conversionReady;
         this.#start = now;
         this.#done = 0;
         this.#single = false;
@@ -90,7 +90,7 @@ export class INA226Model implements I2CDeviceModel {
         this.registers[Register.calibration] = value & 0x7fff;
         break;
       case Register.maskEnable:
-        this.registers[Register.maskEnable] = (this.registers[Register.maskEnable] & 0x1f) | (value & 0xfc03);
+        this.registers[Register.maskEnable] = (this.registers[Register.maskEnable]! & 0x1f) | (value & 0xfc03);
         break;
       case Register.alertLimit:
         this.registers[Register.alertLimit] = value;
@@ -106,9 +106,9 @@ export class INA226Model implements I2CDeviceModel {
     if (this.#pointer === Register.manufacturerId) value = this.faults.manufacturerId ?? Ids.manufacturer;
     else if (this.#pointer === Register.dieId) value = Ids.die;
     else if (this.#pointer < 8) {
-      value = this.registers[this.#pointer];
+      value = this.registers[this.#pointer]!;
       // Reading Mask/Enable clears the conversion-ready flag (§7.6.7).
-      if (this.#pointer === Register.maskEnable) this.registers[Register.maskEnable] &= ~MaskEnable.conversionReady;
+      if (this.#pointer === Register.maskEnable) this.registers[Register.maskEnable]! &= ~MaskEnable.conversionReady;
     } else throw new I2CNack("INA226 model: NACK (no register 0x" + this.#pointer.toString(16) + ")");
     const out = new Uint8Array(count);
     out[0] = value >> 8;
@@ -131,7 +131,7 @@ export class INA226Model implements I2CDeviceModel {
 
   /** Delivers the results that have completed by `now`. */
   #advance(now: number): void {
-    const mode = this.registers[Register.configuration] & 7;
+    const mode = this.registers[Register.configuration]! & 7;
     if (mode === Mode.powerDown || mode === 4) return;
     const period = this.conversionMs;
     const due = Math.floor((now - this.#start) / period);
@@ -149,7 +149,7 @@ export class INA226Model implements I2CDeviceModel {
   #convert(at: number): void {
     this.conversions++;
     const r = this.registers;
-    r[Register.maskEnable] |= MaskEnable.conversionReady;
+    r[Register.maskEnable]! |= MaskEnable.conversionReady;
     if (this.faults.frozen) return;
     let shunt = Math.round((this.#rail.current(at) * this.#shunt) / ShuntLsb);
     let overflow = false;
@@ -158,7 +158,7 @@ export class INA226Model implements I2CDeviceModel {
       shunt = shunt < 0 ? -32768 : 32767;
     }
     const bus = Math.max(0, Math.min(0x7fff, Math.round(this.#rail.busVoltage(at) / BusLsb)));
-    const cal = r[Register.calibration];
+    const cal = r[Register.calibration]!;
     let current = Math.trunc((shunt * cal) / 2048);
     if (current > 32767 || current < -32768) {
       overflow = true;
@@ -174,8 +174,8 @@ export class INA226Model implements I2CDeviceModel {
     r[Register.busVoltage] = bus;
     r[Register.current] = current & 0xffff;
     r[Register.power] = power;
-    if (overflow) r[Register.maskEnable] |= MaskEnable.overflow;
-    else r[Register.maskEnable] &= ~MaskEnable.overflow;
+    if (overflow) r[Register.maskEnable]! |= MaskEnable.overflow;
+    else r[Register.maskEnable]! &= ~MaskEnable.overflow;
   }
 }
 

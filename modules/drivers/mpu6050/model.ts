@@ -97,16 +97,16 @@ export class MPU6050Model implements I2CDeviceModel {
   }
   /** The sample rate now configured, Hz. */
   get rate(): number {
-    return sampleRate(this.registers[Register.config] & DLPF_MASK, this.registers[Register.smplrtDiv]);
+    return sampleRate(this.registers[Register.config]! & DLPF_MASK, this.registers[Register.smplrtDiv]!);
   }
 
   write(bytes: Uint8Array, now: number): void {
     if (this.faults.nack) throw new I2CNack("MPU-6050 model: NACK (injected)");
     this.#advance(now);
     if (bytes.length === 0) return;
-    this.#pointer = bytes[0] & 0x7f;
+    this.#pointer = bytes[0]! & 0x7f;
     for (let i = 1; i < bytes.length; i++) {
-      this.#store(this.#pointer, bytes[i], now);
+      this.#store(this.#pointer, bytes[i]!, now);
       if (this.#pointer !== Register.fifoRW) this.#pointer = (this.#pointer + 1) & 0x7f;
     }
     this.#update(now);
@@ -116,7 +116,7 @@ export class MPU6050Model implements I2CDeviceModel {
     if (this.faults.nack) throw new I2CNack("MPU-6050 model: NACK (injected)");
     this.#advance(now);
     const out = new Uint8Array(count);
-    let clear = (this.registers[Register.intPinCfg] & IntPinCfg.readClear) !== 0;
+    let clear = (this.registers[Register.intPinCfg]! & IntPinCfg.readClear) !== 0;
     for (let i = 0; i < count; i++) {
       const address = this.#pointer;
       if (address === Register.intStatus) clear = true;
@@ -184,22 +184,22 @@ export class MPU6050Model implements I2CDeviceModel {
       case Register.fifoRW:
         // An empty FIFO returns the last byte read again (§4.31).
         if (this.#count === 0) return this.#lastFifoByte;
-        this.#lastFifoByte = this.#fifo[this.#head];
+        this.#lastFifoByte = this.#fifo[this.#head]!;
         this.#head = (this.#head + 1) % FIFO_BYTES;
         this.#count--;
         return this.#lastFifoByte;
     }
-    return this.registers[address];
+    return this.registers[address]!;
   }
 
   #restart(now: number): void {
-    this.#running = (this.registers[Register.pwrMgmt1] & PwrMgmt1.sleep) === 0;
+    this.#running = (this.registers[Register.pwrMgmt1]! & PwrMgmt1.sleep) === 0;
     this.#runStart = now;
     this.#runSamples = 0;
   }
 
   #frameBytes(): number {
-    const en = this.registers[Register.fifoEn];
+    const en = this.registers[Register.fifoEn]!;
     return (
       (en & FifoEn.accel ? 6 : 0) +
       (en & FifoEn.temp ? 2 : 0) +
@@ -232,7 +232,7 @@ export class MPU6050Model implements I2CDeviceModel {
     this.samplesProduced++;
     const r = this.registers,
       accel = this.#accel;
-    const perG = countsPerG(RANGES[(r[Register.accelConfig] >> AFS_SHIFT) & 3]);
+    const perG = countsPerG(RANGES[(r[Register.accelConfig]! >> AFS_SHIFT) & 3]!);
     if (!(this.faults.frozen && this.samplesProduced > 1)) {
       // The accelerometer updates at 1 kHz whatever the sample rate (§4.2 note): use the latest 1 ms tick.
       const tick = Math.floor((at * ACCEL_OUTPUT_RATE) / 1000 + 1e-9) * (1000 / ACCEL_OUTPUT_RATE);
@@ -247,8 +247,8 @@ export class MPU6050Model implements I2CDeviceModel {
     }
     const f = this.#frame;
     for (let axis = 0; axis < 3; axis++) {
-      f[axis * 2] = (accel[axis] >> 8) & 0xff;
-      f[axis * 2 + 1] = accel[axis] & 0xff;
+      f[axis * 2] = (accel[axis]! >> 8) & 0xff;
+      f[axis * 2 + 1] = accel[axis]! & 0xff;
     }
     const temp = Math.round((this.#temperature - 36.53) * 340); // TEMP_OUT: °C = raw / 340 + 36.53 (Registers 65–66)
     f[6] = (temp >> 8) & 0xff;
@@ -256,24 +256,24 @@ export class MPU6050Model implements I2CDeviceModel {
     f.fill(0, 8, 14); // the shaft is not turning the sensor: zero rate
     r.set(f, Register.accelXoutH);
     this.#status |= Int.dataReady;
-    if (bytes === 0 || !(r[Register.userCtrl] & UserCtrl.fifoEnable)) return;
-    const en = r[Register.fifoEn];
-    if (en & FifoEn.accel) for (let i = 0; i < 6; i++) this.#push1(f[i]);
+    if (bytes === 0 || !(r[Register.userCtrl]! & UserCtrl.fifoEnable)) return;
+    const en = r[Register.fifoEn]!;
+    if (en & FifoEn.accel) for (let i = 0; i < 6; i++) this.#push1(f[i]!);
     if (en & FifoEn.temp) {
       this.#push1(f[6]);
       this.#push1(f[7]);
     }
     if (en & FifoEn.xg) {
-      this.#push1(f[8]);
-      this.#push1(f[9]);
+      this.#push1(f[8]!);
+      this.#push1(f[9]!);
     }
     if (en & FifoEn.yg) {
-      this.#push1(f[10]);
-      this.#push1(f[11]);
+      this.#push1(f[10]!);
+      this.#push1(f[11]!);
     }
     if (en & FifoEn.zg) {
-      this.#push1(f[12]);
-      this.#push1(f[13]);
+      this.#push1(f[12]!);
+      this.#push1(f[13]!);
     }
   }
 
@@ -291,9 +291,9 @@ export class MPU6050Model implements I2CDeviceModel {
   /** INT follows INT_STATUS & INT_ENABLE when latched; otherwise a 50 µs pulse per event, seen here as an edge. */
   #update(now: number): void {
     const r = this.registers;
-    const active = (this.#status & r[Register.intEnable]) !== 0;
-    const lowActive = (r[Register.intPinCfg] & IntPinCfg.activeLow) !== 0;
-    if (r[Register.intPinCfg] & IntPinCfg.latch) this.#setLevel(active !== lowActive);
+    const active = (this.#status & r[Register.intEnable]!) !== 0;
+    const lowActive = (r[Register.intPinCfg]! & IntPinCfg.activeLow) !== 0;
+    if (r[Register.intPinCfg]! & IntPinCfg.latch) this.#setLevel(active !== lowActive);
     else if (active && !this.#pulsed) {
       this.#pulsed = true;
       this.#setLevel(!lowActive);
@@ -317,10 +317,10 @@ export class MPU6050Model implements I2CDeviceModel {
       this.#timer = undefined;
     }
     if (!this.#running || this.faults.stuck) return;
-    const enabled = this.registers[Register.intEnable] & ~this.#status;
+    const enabled = this.registers[Register.intEnable]! & ~this.#status;
     let needed = 0;
     if (enabled & Int.dataReady) needed = 1;
-    else if (enabled & Int.fifoOverflow && this.registers[Register.userCtrl] & UserCtrl.fifoEnable) {
+    else if (enabled & Int.fifoOverflow && this.registers[Register.userCtrl]! & UserCtrl.fifoEnable) {
       const bytes = this.#frameBytes();
       if (bytes > 0) needed = Math.floor((FIFO_BYTES - this.#count) / bytes) + 1;
     }

@@ -66,7 +66,7 @@ export default class MPU6050 extends FifoAccelerometer {
   );
 
   constructor(options: MPU6050Options) {
-    const s = validate(options ?? ({} as MPU6050Options), { range: 4, rate: 1600, dlpf: 0 });
+    const s = validate(options ?? {}, { range: 4, rate: 1600, dlpf: 0 });
     const address = checkAddress(NAME, options?.sensor?.address, ADDRESSES);
     super(NAME, options);
     this.#range = s.range;
@@ -121,7 +121,7 @@ export default class MPU6050 extends FifoAccelerometer {
     let moved = 0;
     while (frames > 0) {
       const n = frames < BURST_FRAMES ? frames : BURST_FRAMES;
-      this.readBlock(Register.fifoRW, this.#bursts[n - 1]);
+      this.readBlock(Register.fifoRW, this.#bursts[n - 1]!);
       window.writeBE(burst, 0, n);
       frames -= n;
       moved += n;

@@ -61,7 +61,7 @@ export class SHT3xModel implements I2CDeviceModel {
       this.status |= Status.commandFailed;
       return;
     }
-    const command = (bytes[0] << 8) | bytes[1];
+    const command = (bytes[0]! << 8) | bytes[1]!;
     this.commands++;
     this.status &= ~Status.commandFailed;
     const repeatability = MEASURE[command];
@@ -120,7 +120,7 @@ export class SHT3xModel implements I2CDeviceModel {
     const t = toTicks(this.#environment.temperature(now) + heat, 45, 175);
     const h = toTicks(this.#environment.humidity(now), 0, 100);
     const out = this.#words(t, h);
-    if (this.faults.badCrc) out[2] ^= 0x5a;
+    if (this.faults.badCrc) out[2]! ^= 0x5a;
     this.#last.set(out);
     this.#hasLast = true;
     return out;

@@ -10,6 +10,7 @@ import {
   ticksToPercent,
   type Repeatability,
 } from "telltale/drivers/sht3x/registers";
+import { messageOf } from "telltale/errors/message";
 
 export interface SHT3xOptions {
   sensor: SensorIOOptions;
@@ -72,9 +73,9 @@ export default class SHT3x {
     } catch (e) {
       io.close();
       this.#io = undefined;
-      throw new Error(
-        "SHT3x: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")",
-      );
+      throw new Error("SHT3x: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")", {
+        cause: e,
+      });
     }
   }
 
@@ -156,8 +157,8 @@ export default class SHT3x {
 
   /** Word `index` of `bytes` (big-endian), after checking the CRC that follows it (§4.12). */
   #readWord(bytes: Uint8Array, index: number, what: string): number {
-    const word = (bytes[index * 3] << 8) | bytes[index * 3 + 1];
-    const crc = bytes[index * 3 + 2];
+    const word = (bytes[index * 3]! << 8) | bytes[index * 3 + 1]!;
+    const crc = bytes[index * 3 + 2]!;
     const expected = crc8Word(word);
     if (crc !== expected)
       throw new Error(

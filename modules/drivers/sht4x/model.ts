@@ -71,7 +71,7 @@ export class SHT4xModel implements I2CDeviceModel {
     if (now < this.#busyUntil) throw new I2CNack("SHT4x model: NACK (busy after reset)");
     if (this.#readyAt >= 0 && now < this.#readyAt) throw new I2CNack("SHT4x model: NACK (measurement in progress)");
     if (bytes.length !== 1) throw new I2CNack("SHT4x model: NACK (commands are one byte)");
-    const command = bytes[0];
+    const command = bytes[0]!;
     this.commands++;
     this.#output = null;
     this.#readyAt = -1;
@@ -130,7 +130,7 @@ export class SHT4xModel implements I2CDeviceModel {
       const rh = this.#environment.humidity(at) * Math.pow(0.94, heat);
       out = this.#words(toTicks(t + heat, 45, 175), toTicks(rh, 6, 125));
     }
-    if (this.faults.badCrc) out[2] ^= 0x5a;
+    if (this.faults.badCrc) out[2]! ^= 0x5a;
     this.#last.set(out);
     this.#hasLast = true;
     return out;

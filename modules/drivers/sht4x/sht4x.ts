@@ -18,6 +18,7 @@ import {
   type HeaterPower,
   type HeaterDuration,
 } from "telltale/drivers/sht4x/registers";
+import { messageOf } from "telltale/errors/message";
 
 export interface SHT4xHeater {
   /** mW: 200, 110 or 20. */
@@ -93,9 +94,9 @@ export default class SHT4x {
       this.#send(io, Command.softReset);
     } catch (e) {
       io.close();
-      throw new Error(
-        "SHT4x: no working sensor at address 0x" + address.toString(16) + " (" + (e as Error).message + ")",
-      );
+      throw new Error("SHT4x: no working sensor at address 0x" + address.toString(16) + " (" + messageOf(e) + ")", {
+        cause: e,
+      });
     }
     this.#io = io;
     this.#precision = precision;
@@ -195,8 +196,8 @@ export default class SHT4x {
 
   /** The big-endian word at `offset`, after checking the CRC that follows it (§4.4). */
   #word(bytes: Uint8Array, offset: number, what: string): number {
-    const word = (bytes[offset] << 8) | bytes[offset + 1];
-    const crc = bytes[offset + 2],
+    const word = (bytes[offset]! << 8) | bytes[offset + 1]!;
+    const crc = bytes[offset + 2]!,
       expected = crc8Word(word);
     if (crc !== expected)
       throw new Error(
