@@ -1,10 +1,10 @@
 // `npm start`: the firmware on Node with a simulated SHT3x on a machine that develops a fault, and a broker.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { createNodeHost } from "./host.js";
-import { startEmbeddedBroker } from "./broker.js";
-import { startApp } from "../../src/app.js";
-import { parseConfig } from "../../modules/config/config.js";
+import { createNodeHost } from "../hosts/node/host.js";
+import { startEmbeddedBroker } from "../hosts/node/broker.js";
+import { startApp } from "./app.js";
+import { parseConfig } from "telltale/config/config";
 import { messageOf } from "telltale/errors/message";
 
 const USAGE = `usage: npm start -- [options]
