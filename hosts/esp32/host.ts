@@ -3,7 +3,7 @@ import Net from "net";
 import device from "embedded:provider/builtin";
 import type { Host } from "telltale/io/host";
 import { messageOf } from "telltale/errors/message";
-import type { PulseCountConstructor } from "telltale/io/io";
+import type { DigitalConstructor, PulseCountConstructor } from "telltale/io/io";
 import { TickClock } from "telltale/hosts/moddable/clock";
 import { PreferenceStore } from "telltale/hosts/moddable/store";
 import { HostSocket } from "telltale/hosts/moddable/socket";
@@ -46,6 +46,12 @@ function outboxFlash(): { flash?: PartitionFlash; flashProblem?: string } {
  */
 const PulseCount = device.io.PulseCount as unknown as PulseCountConstructor;
 
+/**
+ * The portable contract treats a Digital's mode as an opaque constant of the class (`mode: unknown`); the SDK's own
+ * typings (8.2.3) type it as a number. The class is the same: it is typed to the contract, not converted.
+ */
+const Digital = device.io.Digital as unknown as DigitalConstructor;
+
 /** The station MAC as 12 lower-case hex digits ("a4d18cdbc020"). */
 function macId(): string {
   const mac: unknown = Net.get("MAC");
@@ -60,7 +66,7 @@ export default function createHost(): Host {
     name: "esp32",
     clock: new TickClock(),
     i2c: boardI2C(),
-    digital: device.io.Digital,
+    digital: Digital,
     pulseCount: PulseCount,
     tcp: HostSocket,
     store: new PreferenceStore({ maxValueBytes: NVS_MAX_STRING }),

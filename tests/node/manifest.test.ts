@@ -25,6 +25,19 @@ test("typescript-section-sets-no-paths", () => {
   assert.equal(Object.hasOwn(options, "paths"), false);
 });
 
+test("typescript-section-checks-as-strictly-as-npm-test", () => {
+  // mcconfig type-checks each module with the SDK's options plus these: without them a narrowing that tsc accepts in
+  // npm test fails there (the SDK's defaults are not strict), or the other way round.
+  const options = manifest("manifest.json").typescript?.tsconfig?.compilerOptions ?? {};
+  const base = (
+    JSON.parse(readFileSync(join(root, "tsconfig.base.json"), "utf8")) as { compilerOptions: Record<string, unknown> }
+  ).compilerOptions;
+  for (const flag of ["strict", "noUncheckedIndexedAccess", "noImplicitOverride", "useUnknownInCatchVariables"]) {
+    assert.equal(base[flag], true, "tsconfig.base.json sets " + flag);
+    assert.equal(options[flag], true, "the manifest's typescript section sets " + flag);
+  }
+});
+
 test("each-platform-includes-its-host-manifest", () => {
   const platforms = manifest("manifest.json").platforms ?? {};
   assert.deepEqual(platforms.esp32?.include, ["./hosts/esp32/manifest.json"]);
