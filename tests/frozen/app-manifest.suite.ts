@@ -6,26 +6,10 @@ import { preloaded } from "./preloaded.js";
 import { appConfigFromDevice } from "telltale/config/device";
 import { startApp } from "../../src/app.js";
 import type { Host } from "telltale/io/host";
-import type { TCPSocket, TCPSocketOptions } from "telltale/io/io";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { SHT3xModel } from "telltale/drivers/sht3x/model";
 import { ManualClock } from "../support/manual-clock.js";
-
-/** A network where every connection is refused (reported after the constructor returns, as sockets do). */
-class RefusingSocket implements TCPSocket {
-  constructor(options: TCPSocketOptions) {
-    void Promise.resolve().then(() =>
-      options.onError?.call(this, new Error("TCP: connection refused by " + options.address + ":" + options.port)),
-    );
-  }
-  read(): ArrayBuffer | undefined {
-    return undefined;
-  }
-  write(): void {
-    throw new Error("not connected");
-  }
-  close(): void {}
-}
+import { RefusingSocket, mapStore } from "../support/test-host.js";
 
 /** A host with the manifest's one sensor (an SHT3x at 0x44) on a simulated bus. */
 function simHost() {
@@ -40,15 +24,7 @@ function simHost() {
     i2c: bus.ioClass(),
     tcp: RefusingSocket,
     deviceId: "frozen1",
-    store: {
-      get: (k) => store.get(k),
-      set: (k, v) => {
-        store.set(k, v);
-      },
-      delete: (k) => {
-        store.delete(k);
-      },
-    },
+    store: mapStore(store),
     log: (line) => log.push(line),
     connectNetwork: async () => {},
   };

@@ -5,22 +5,9 @@ import type { Host } from "telltale/io/host";
 import { parseConfig } from "telltale/config/config";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { SHT3xModel } from "telltale/drivers/sht3x/model";
-import type { TCPSocket, TCPSocketOptions } from "telltale/io/io";
 import { ManualClock } from "../support/manual-clock.js";
+import { RefusingSocket, mapStore } from "../support/test-host.js";
 import { createSimWorld } from "telltale/sim/world";
-
-class RefusingSocket implements TCPSocket {
-  constructor(options: TCPSocketOptions) {
-    void Promise.resolve().then(() => options.onError?.call(this, new Error("TCP: connection refused")));
-  }
-  read(): ArrayBuffer | undefined {
-    return undefined;
-  }
-  write(): void {
-    throw new Error("not connected");
-  }
-  close(): void {}
-}
 
 /** A cabinet at 30 °C / 50 %RH with a little deterministic noise, and a switchable fault. */
 function boot(store: Map<string, string>, detector: Record<string, unknown>) {
@@ -45,15 +32,7 @@ function boot(store: Map<string, string>, detector: Record<string, unknown>) {
     i2c: bus.ioClass(),
     tcp: RefusingSocket,
     deviceId: "t2",
-    store: {
-      get: (k) => store.get(k),
-      set: (k, v) => {
-        store.set(k, v);
-      },
-      delete: (k) => {
-        store.delete(k);
-      },
-    },
+    store: mapStore(store),
     log: (line) => log.push(line),
     connectNetwork: async () => {},
   };
@@ -193,15 +172,7 @@ suite("app with the multivariate detector", () => {
         i2c: world.bus.ioClass(),
         tcp: RefusingSocket,
         deviceId: "t4",
-        store: {
-          get: (k) => store.get(k),
-          set: (k, v) => {
-            store.set(k, v);
-          },
-          delete: (k) => {
-            store.delete(k);
-          },
-        },
+        store: mapStore(store),
         log: (line) => log.push(line),
         connectNetwork: async () => {},
       };

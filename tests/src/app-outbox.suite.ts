@@ -10,6 +10,7 @@ import { encodePuback } from "telltale/mqtt/encode";
 import { utf8Decode } from "telltale/text/utf8";
 import type { Flash, TCPSocket, TCPSocketOptions } from "telltale/io/io";
 import { ManualClock } from "../support/manual-clock.js";
+import { mapStore } from "../support/test-host.js";
 import { parseTelemetry } from "../support/wire.js";
 
 interface Sent {
@@ -153,15 +154,7 @@ function rig(extra: Record<string, unknown> = {}, flash?: Flash, flashProblem?: 
     deviceId: "t1",
     flash,
     flashProblem,
-    store: {
-      get: (k) => store.get(k),
-      set: (k, v) => {
-        store.set(k, v);
-      },
-      delete: (k) => {
-        store.delete(k);
-      },
-    },
+    store: mapStore(store),
     log: (line) => log.push(line),
     connectNetwork: async () => {},
   };

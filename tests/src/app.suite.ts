@@ -5,24 +5,8 @@ import type { Host } from "telltale/io/host";
 import { parseConfig } from "telltale/config/config";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { SHT3xModel } from "telltale/drivers/sht3x/model";
-import type { TCPSocket, TCPSocketOptions } from "telltale/io/io";
 import { ManualClock } from "../support/manual-clock.js";
-
-/** A network where every connection is refused (reported after the constructor returns, as sockets do). */
-class RefusingSocket implements TCPSocket {
-  constructor(options: TCPSocketOptions) {
-    void Promise.resolve().then(() =>
-      options.onError?.call(this, new Error("TCP: connection refused by " + options.address + ":" + options.port)),
-    );
-  }
-  read(): ArrayBuffer | undefined {
-    return undefined;
-  }
-  write(): void {
-    throw new Error("not connected");
-  }
-  close(): void {}
-}
+import { RefusingSocket, mapStore } from "../support/test-host.js";
 
 function rig(extra: Record<string, unknown> = {}) {
   const clock = new ManualClock();
@@ -37,15 +21,7 @@ function rig(extra: Record<string, unknown> = {}) {
     i2c: bus.ioClass(),
     tcp: RefusingSocket,
     deviceId: "t1",
-    store: {
-      get: (k) => store.get(k),
-      set: (k, v) => {
-        store.set(k, v);
-      },
-      delete: (k) => {
-        store.delete(k);
-      },
-    },
+    store: mapStore(store),
     log: (line) => log.push(line),
     connectNetwork: async () => {},
   };
