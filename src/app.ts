@@ -9,52 +9,14 @@ import { SensorBank } from "./sensor-bank.js";
 import { Monitor } from "./monitor.js";
 import { Uplink } from "./uplink.js";
 import { Commands } from "./commands.js";
-import {
-  alarmEvent,
-  alarmLine,
-  alarmPayload,
-  telemetryLine,
-  telemetryPayload,
-  type Readings,
-  type Round,
-  type SensorHealth,
-} from "./telemetry.js";
+import { countBoot, deviceTopics, type Topics } from "./identity.js";
+import type { Service } from "./service.js";
+import * as telemetry from "./telemetry.js";
 
 export { backoffDelay } from "./uplink.js";
 
-/** The device's topics: `<prefix>/<deviceId>/telemetry`, `…/alarm`, `…/status`, `…/command` and `…/command/result`. */
-export interface Topics {
-  telemetry: string;
-  alarm: string;
-  status: string;
-  command: string;
-  result: string;
-}
-
-/**
- * A feature that runs with the app (a dashboard, OTA, Home Assistant discovery): it may register commands
- * (`app.commands`), subscriptions and retained announcements (`app.uplink`) when it is added or started.
- */
-export interface Service {
-  /** When the app starts (or at once if it runs): after the sensors are probed, before the network comes up. */
-  start?(): void;
-  /** After each round's telemetry and alarm change are handed to the uplink; `round` is reused, so copy what is kept. */
-  round?(round: Readonly<Round>): void;
-  /** When the app stops, before the uplink and the sensors; services stop in reverse order. */
-  stop?(): void;
-}
-
-/** Starts of this device so far, kept in the store under "boot" and counted up (a store that refuses costs a log line). */
-function countBoot(host: Host): number {
-  const boots = Number(host.store.get("boot"));
-  const boot = (Number.isInteger(boots) && boots > 0 ? boots : 0) + 1;
-  try {
-    host.store.set("boot", String(boot));
-  } catch (e) {
-    host.log("store: " + messageOf(e));
-  }
-  return boot;
-}
+export type { Topics } from "./identity.js";
+export type { Service } from "./service.js";
 
 export class App {
   readonly host: Host;
@@ -68,7 +30,7 @@ export class App {
   readonly monitor: Monitor;
   readonly commands: Commands;
   /** The round telemetry is built from, refilled every tick. */
-  readonly #round: Round;
+  readonly #round: telemetry.Round;
   readonly #services: Service[] = [];
   #tickTimer: unknown;
   #running = false;
@@ -78,15 +40,8 @@ export class App {
     this.host = host;
     this.config = config;
     this.deviceId = config.deviceId ?? host.deviceId;
-    const base = config.topicPrefix + "/" + this.deviceId + "/",
-      log = (line: string) => host.log(line);
-    this.topics = {
-      telemetry: base + "telemetry",
-      alarm: base + "alarm",
-      status: base + "status",
-      command: base + "command",
-      result: base + "command/result",
-    };
+    const log = (line: string) => host.log(line);
+    this.topics = deviceTopics(config.topicPrefix, this.deviceId);
     this.uplink = new Uplink({
       host,
       broker: config.broker,
@@ -116,19 +71,13 @@ export class App {
     this.uplink.subscribe(this.topics.command, (payload) =>
       this.uplink.reply(this.topics.result, this.commands.handle(payload)),
     );
-    this.#round = {
-      boot: 0,
-      seq: 0,
-      uptimeMs: 0,
-      readings: {},
-      health: {},
+    this.#round = telemetry.firstRound({
       detector: this.monitor.detector,
       channelNames: this.sensors.channelNames,
       streams: this.monitor.streams,
-      alarm: false,
       counters: this.stats,
       outbox: this.uplink.delivery,
-    };
+    });
   }
 
   get running(): boolean {
@@ -174,7 +123,7 @@ export class App {
     const host = this.host,
       c = this.config;
     this.#startedAt = host.clock.now();
-    this.#round.boot = countBoot(host);
+    this.#round.boot = countBoot(host.store, (line) => host.log(line));
     host.log(this.uplink.delivery.summary());
     host.log(
       `telltale ${this.deviceId} on ${host.name}: ${c.sensors.length} sensor(s), every ${c.intervalMs} ms, broker ${c.broker.scheme}://${c.broker.host}:${c.broker.port}`,
@@ -200,20 +149,20 @@ export class App {
   tick(): void {
     const round = this.#round,
       seq = ++round.seq,
-      readings: Readings = {},
-      health: SensorHealth = {};
+      readings: telemetry.Readings = {},
+      health: telemetry.SensorHealth = {};
     const valid = this.sensors.sample(readings, health);
     const changed = this.monitor.update(this.sensors.values, valid, seq);
     round.uptimeMs = this.#uptimeMs();
     round.readings = readings;
     round.health = health;
     round.alarm = this.monitor.alarm;
-    this.uplink.publish(TELEMETRY, telemetryPayload(round), telemetryLine(round));
+    this.uplink.publish(TELEMETRY, telemetry.telemetryPayload(round), telemetry.telemetryLine(round));
     if (changed) {
       this.stats.alarms++;
       this.sensors.alarm(round.alarm);
-      const event = alarmEvent(round);
-      this.uplink.publish(ALARM, alarmPayload(event), alarmLine(event));
+      const event = telemetry.alarmEvent(round);
+      this.uplink.publish(ALARM, telemetry.alarmPayload(event), telemetry.alarmLine(event));
     }
     for (let i = 0; i < this.#services.length; i++) this.#services[i]!.round?.(round);
   }

@@ -62,6 +62,11 @@ export interface Round {
   readonly outbox: OutboxStatus;
 }
 
+/** A round before the first tick: what is fixed for the app's life, with counters and readings at zero. */
+export function firstRound(parts: Pick<Round, "detector" | "channelNames" | "streams" | "counters" | "outbox">): Round {
+  return { boot: 0, seq: 0, uptimeMs: 0, readings: {}, health: {}, alarm: false, ...parts };
+}
+
 /** A change of the device's alarm, as published on the alarm topic (key order is the payload's). */
 export interface AlarmEvent {
   state: "raised" | "cleared";
