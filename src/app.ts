@@ -11,7 +11,8 @@ import { Uplink } from "./uplink.js";
 import { Commands } from "./commands.js";
 import { countBoot, deviceTopics, type Topics } from "./identity.js";
 import type { Service } from "./service.js";
-import * as telemetry from "./telemetry.js";
+import { alarmEvent, alarmLine, alarmPayload, firstRound, telemetryLine, telemetryPayload } from "./telemetry.js";
+import type { Readings, Round, SensorHealth } from "./telemetry.js";
 
 export { backoffDelay } from "./uplink.js";
 
@@ -30,7 +31,7 @@ export class App {
   readonly monitor: Monitor;
   readonly commands: Commands;
   /** The round telemetry is built from, refilled every tick. */
-  readonly #round: telemetry.Round;
+  readonly #round: Round;
   readonly #services: Service[] = [];
   #tickTimer: unknown;
   #running = false;
@@ -71,7 +72,7 @@ export class App {
     this.uplink.subscribe(this.topics.command, (payload) =>
       this.uplink.reply(this.topics.result, this.commands.handle(payload)),
     );
-    this.#round = telemetry.firstRound({
+    this.#round = firstRound({
       detector: this.monitor.detector,
       channelNames: this.sensors.channelNames,
       streams: this.monitor.streams,
@@ -149,20 +150,20 @@ export class App {
   tick(): void {
     const round = this.#round,
       seq = ++round.seq,
-      readings: telemetry.Readings = {},
-      health: telemetry.SensorHealth = {};
+      readings: Readings = {},
+      health: SensorHealth = {};
     const valid = this.sensors.sample(readings, health);
     const changed = this.monitor.update(this.sensors.values, valid, seq);
     round.uptimeMs = this.#uptimeMs();
     round.readings = readings;
     round.health = health;
     round.alarm = this.monitor.alarm;
-    this.uplink.publish(TELEMETRY, telemetry.telemetryPayload(round), telemetry.telemetryLine(round));
+    this.uplink.publish(TELEMETRY, telemetryPayload(round), telemetryLine(round));
     if (changed) {
       this.stats.alarms++;
       this.sensors.alarm(round.alarm);
-      const event = telemetry.alarmEvent(round);
-      this.uplink.publish(ALARM, telemetry.alarmPayload(event), telemetry.alarmLine(event));
+      const event = alarmEvent(round);
+      this.uplink.publish(ALARM, alarmPayload(event), alarmLine(event));
     }
     for (let i = 0; i < this.#services.length; i++) this.#services[i]!.round?.(round);
   }
