@@ -64,13 +64,17 @@ export class App {
       log,
     });
     this.commands = new Commands({ log });
-    this.commands.register("recalibrate", () => {
+    this.commands.register("recalibrate", (request) => {
+      // Relearning during an alarm would learn the fault as normal and clear the alarm: only when asked to.
+      const inAlarm = this.monitor.alarm;
+      if (inAlarm && request.force !== true)
+        throw new Error('the alarm is raised; to relearn anyway send {"command": "recalibrate", "force": true}');
       this.monitor.recalibrate();
-      log("detector: recalibrating on command");
+      log("detector: recalibrating on command" + (inAlarm ? " (forced during an alarm)" : ""));
     });
     this.commands.register("ping", () => ({ uptimeMs: this.#uptimeMs() }));
-    this.uplink.subscribe(this.topics.command, (payload) =>
-      this.uplink.reply(this.topics.result, this.commands.handle(payload)),
+    this.uplink.subscribe(this.topics.command, (payload, info) =>
+      this.uplink.reply(this.topics.result, this.commands.handle(payload, info)),
     );
     this.#round = firstRound({
       detector: this.monitor.detector,

@@ -42,8 +42,13 @@ export class Commands {
     this.#handlers.set(name, handler);
   }
 
-  /** Runs the command in `payload` and returns its answer (JSON). */
-  handle(payload: Uint8Array): string {
+  /**
+   * Runs the command in `payload` and returns its answer (JSON). A retained message is refused: the broker would
+   * replay it on every connection and every reboot, long after whoever sent it meant it.
+   */
+  handle(payload: Uint8Array, info: { readonly retain?: boolean } = {}): string {
+    if (info.retain)
+      return this.#reject("retained commands are ignored (clear the retained message on the command topic)");
     let text = "";
     for (let i = 0; i < payload.length && i < MAX_COMMAND_BYTES; i++) text += String.fromCharCode(payload[i]!);
     let name: unknown = text.trim(),

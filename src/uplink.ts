@@ -1,7 +1,7 @@
 // The uplink: the MQTT session (network, reconnect with backoff, availability and Last Will, subscriptions) over delivery and the host's socket.
 import type { Host } from "telltale/io/host";
 import type { BrokerConfig } from "telltale/config/config";
-import { ConnectionRefusedError, MQTTClient } from "telltale/mqtt/client";
+import { ConnectionRefusedError, MQTTClient, type MQTTMessageInfo } from "telltale/mqtt/client";
 import type { Outbox } from "telltale/storage/outbox";
 import { messageOf } from "telltale/errors/message";
 import { Delivery, type DeliveryCounters } from "./delivery.js";
@@ -31,8 +31,8 @@ export interface UplinkCounters extends DeliveryCounters {
   reconnects: number;
 }
 
-/** A message on a subscribed topic. */
-export type MessageHandler = (payload: Uint8Array) => void;
+/** A message on a subscribed topic; `retain` is set when the broker replays a retained message. */
+export type MessageHandler = (payload: Uint8Array, info: { readonly retain: boolean }) => void;
 
 export interface UplinkOptions {
   /** IO, time and logging; `connectNetwork` is looked up on each attempt. */
@@ -198,9 +198,9 @@ export class Uplink {
           client.subscribe([...this.#subscribed.keys()].map((topic) => ({ topic, qos: 1 as const })));
         delivery.resume();
       },
-      onMessage: (topic: string, payload: Uint8Array) => {
+      onMessage: (topic: string, payload: Uint8Array, info: MQTTMessageInfo) => {
         const handler = this.#subscribed.get(topic);
-        if (client === this.#client && handler) handler(payload);
+        if (client === this.#client && handler) handler(payload, { retain: info.retain });
       },
       onPublished: (id: number) => {
         if (client === this.#client) delivery.acknowledged(id);

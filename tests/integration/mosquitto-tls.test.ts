@@ -176,6 +176,39 @@ test("commands-are-answered-and-bad-ones-refused-with-reason", async () => {
   fw.app.stop();
 });
 
+test("a-retained-command-is-ignored-and-answered-with-the-reason", async () => {
+  // Someone left "recalibrate" retained on the command topic: the broker replays it to each new subscription.
+  const sender = mqtt.connect({
+    host: "127.0.0.1",
+    port: broker.port,
+    protocol: "mqtts",
+    ca: pki.caPem,
+    servername: "localhost",
+  });
+  clients.push(sender);
+  await new Promise<void>((resolve) => sender.once("connect", () => resolve()));
+  await sender.publishAsync("telltale/dev-r/command", "recalibrate", { qos: 1, retain: true });
+  const results = await subscribe(broker.port, "telltale/dev-r/command/result");
+  const fw = firmware("dev-r", broker.port);
+  await waitFor(
+    "the refusal",
+    () => results.length >= 1,
+    10_000,
+    () => fw.log.slice(-10).join("\n"),
+  );
+  assert.deepEqual(parseAnswer(results[0]!.payload), {
+    ok: false,
+    error: "retained commands are ignored (clear the retained message on the command topic)",
+  });
+  assert.ok(!fw.log.includes("detector: recalibrating on command"), "the detector keeps its baseline");
+  assert.ok(
+    fw.log.some((l) => l.startsWith("command rejected: retained commands are ignored")),
+    "the log says so",
+  );
+  await sender.publishAsync("telltale/dev-r/command", "", { qos: 1, retain: true }); // clears it for later tests
+  fw.app.stop();
+});
+
 test("untrusted-broker-certificate-is-refused-with-clear-error", async () => {
   const rogue = await Mosquitto.start({ tls: { cert: pki.rogueCert, key: pki.rogueKey, ca: pki.caCert } });
   try {

@@ -1,5 +1,6 @@
 // The app with the multivariate detector: chosen by config, raises an alarm on a fault, keeps its baseline over a reboot.
-import { suite, test, equal, ok, throws, settle } from "../harness.js";
+import { suite, test, equal, deepEqual, ok, throws, settle } from "../harness.js";
+import { utf8Encode } from "telltale/text/utf8";
 import { App } from "../../src/app.js";
 import type { Host } from "telltale/io/host";
 import { parseConfig } from "telltale/config/config";
@@ -79,6 +80,26 @@ suite("app with the multivariate detector", () => {
     await ticks(r.clock, 5);
     const raised = r.log.find((l) => /ALARM raised: sht3x\.temperature/.test(l));
     ok(raised, r.log.slice(-5).join("\n"));
+    r.app.stop();
+  });
+
+  test("recalibrate-during-an-alarm-is-refused-unless-forced", async () => {
+    const r = boot(new Map(), { model: "multivariate", calibrationSamples: 160 });
+    await r.app.start();
+    await ticks(r.clock, 200);
+    r.setFault(5);
+    await ticks(r.clock, 5);
+    ok(r.app.alarm, "the fault raised the alarm");
+    const answer = (text: string) => JSON.parse(r.app.commands.handle(utf8Encode(text))) as Record<string, unknown>;
+    deepEqual(answer("recalibrate"), {
+      command: "recalibrate",
+      ok: false,
+      error: 'the alarm is raised; to relearn anyway send {"command": "recalibrate", "force": true}',
+    });
+    ok(r.app.detector.calibrated && r.app.alarm, "the baseline and the alarm are kept");
+    deepEqual(answer('{"command": "recalibrate", "force": true}'), { command: "recalibrate", ok: true });
+    equal(r.app.detector.calibrated, false, "forced: the detector learns again");
+    ok(r.log.includes("detector: recalibrating on command (forced during an alarm)"), r.log.slice(-3).join("\n"));
     r.app.stop();
   });
 

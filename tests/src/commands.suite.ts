@@ -90,6 +90,21 @@ suite("commands", () => {
     );
   });
 
+  test("retained-commands-are-refused-and-logged", () => {
+    const r = registry();
+    const answer = parseAnswer(r.commands.handle(bytes("recalibrate"), { retain: true }));
+    deepEqual(answer, {
+      ok: false,
+      error: "retained commands are ignored (clear the retained message on the command topic)",
+    });
+    deepEqual(r.runs, [], "not run");
+    ok(
+      r.log.some((l) => l.startsWith("command rejected: retained commands are ignored")),
+      r.log.join("\n"),
+    );
+    equal(parseAnswer(r.commands.handle(bytes("ping"), { retain: false })).ok, true, "a live one still runs");
+  });
+
   test("registering-a-name-twice-or-a-bad-name-throws", () => {
     const r = registry();
     throws(() => r.commands.register("ping", () => {}), /command "ping" registered twice/);
