@@ -170,10 +170,39 @@ function sensor(value: unknown, index: number, names: Set<string>): SensorConfig
 }
 
 /** Validates a raw configuration (parsed JSON or a Moddable `mc/config` object) and applies defaults. */
+/** The settings a configuration may have, at the top and in `broker`: any other key is a typo, refused by name. */
+const TOP_KEYS = Object.freeze(["deviceId", "intervalMs", "topicPrefix", "broker", "sensors", "detector"]);
+const BROKER_KEYS = Object.freeze([
+  "url",
+  "ca",
+  "certificate",
+  "key",
+  "username",
+  "password",
+  "keepalive",
+  "telemetryQos",
+  "backoffBaseMs",
+  "backoffCapMs",
+  "drainPerSecond",
+]);
+
+function rejectUnknownKeys(raw: Raw, path: string, known: readonly string[]): void {
+  for (const key of Object.keys(raw)) {
+    if (known.includes(key)) continue;
+    const near = known.find((k) => k.toLowerCase() === key.toLowerCase());
+    throw new ConfigError(
+      path + key,
+      "unknown setting" + (near ? "; did you mean " + near + "?" : " (known: " + known.join(", ") + ")"),
+    );
+  }
+}
+
 export function parseConfig(value: unknown): Config {
   const raw = object(value, "root");
+  rejectUnknownKeys(raw, "", TOP_KEYS);
   const deviceId = str(raw, "deviceId", "", /^[A-Za-z0-9_-]{1,64}$/, "1–64 letters, digits, _ or -");
   const brokerRaw = object(raw.broker ?? {}, "broker");
+  rejectUnknownKeys(brokerRaw, "broker.", BROKER_KEYS);
   const url = str(brokerRaw, "url", "broker.") ?? "mqtt://127.0.0.1:1883";
   const endpoint = parseBrokerUrl(url);
   const ca = str(brokerRaw, "ca", "broker.", /-----BEGIN CERTIFICATE-----/, "PEM text containing a certificate");

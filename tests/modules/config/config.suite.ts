@@ -116,4 +116,19 @@ suite("config", () => {
       /^config\.detector\.vibration\.off: must not exceed/,
     );
   });
+
+  test("unknown-settings-are-refused-by-name-and-the-last-good-one-kept", () => {
+    throws(() => parseConfig({ intervalMS: 1000 }), /^config\.intervalMS: unknown setting; did you mean intervalMs\?$/);
+    throws(() => parseConfig({ brokr: {} }), /^config\.brokr: unknown setting \(known: deviceId, intervalMs, /);
+    throws(
+      () => parseConfig({ broker: { url: "mqtt://h:1883", passwd: "x" } }),
+      /^config\.broker\.passwd: unknown setting \(known: url, ca, /,
+    );
+    const store = new Map<string, string>();
+    const kv = { get: (k: string) => store.get(k), set: (k: string, v: string) => void store.set(k, v) };
+    chooseConfig({ intervalMs: 2000 }, kv);
+    const { config, error } = chooseConfig({ deviceID: "pump-3" }, kv);
+    equal(config.intervalMs, 2000, "runs with the last good configuration");
+    ok(error && /config\.deviceID: unknown setting; did you mean deviceId\?/.test(error.message), String(error));
+  });
 });
