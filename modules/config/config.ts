@@ -4,6 +4,7 @@ import { parts } from "telltale/drivers/registry";
 import { createDetector, DETECTOR_DEFAULTS, type DetectorSettings } from "telltale/detector/select";
 import { VibrationMonitor } from "telltale/detector/vibration-monitor";
 import { messageOf } from "telltale/errors/message";
+import { LONE_SURROGATE, NULL_CHARACTER, utf8Size } from "telltale/text/utf8";
 
 export interface BrokerConfig {
   /** "mqtt" (plain TCP) or "mqtts" (TLS, server certificate verified). */
@@ -197,6 +198,17 @@ function rejectUnknownKeys(raw: Raw, path: string, known: readonly string[]): vo
   }
 }
 
+/** A broker text field the CONNECT packet carries: valid UTF-8 of at most 65535 bytes, no U+0000 (MQTT §1.5.3). */
+function mqttString(raw: Raw, key: string): string | undefined {
+  const value = str(raw, key, "broker.");
+  if (value === undefined) return undefined;
+  const size = utf8Size(value, true);
+  if (size === LONE_SURROGATE) throw new ConfigError("broker." + key, "is not valid text (a lone surrogate)");
+  if (size === NULL_CHARACTER) throw new ConfigError("broker." + key, "must not contain U+0000");
+  if (size > 65535) throw new ConfigError("broker." + key, "is " + size + " bytes; MQTT allows at most 65535");
+  return value;
+}
+
 export function parseConfig(value: unknown): Config {
   const raw = object(value, "root");
   rejectUnknownKeys(raw, "", TOP_KEYS);
@@ -234,14 +246,17 @@ export function parseConfig(value: unknown): Config {
     ca,
     certificate,
     key,
-    username: str(brokerRaw, "username", "broker."),
-    password: str(brokerRaw, "password", "broker."),
+    username: mqttString(brokerRaw, "username"),
+    password: mqttString(brokerRaw, "password"),
     keepalive: int(brokerRaw, "keepalive", "broker.", 30, 5, 3600),
     telemetryQos: int(brokerRaw, "telemetryQos", "broker.", 1, 0, 1) as 0 | 1,
     backoffBaseMs: int(brokerRaw, "backoffBaseMs", "broker.", 1000, 100, 60_000),
     backoffCapMs: int(brokerRaw, "backoffCapMs", "broker.", 60_000, 100, 3_600_000),
     drainPerSecond: int(brokerRaw, "drainPerSecond", "broker.", 20, 1, 1000),
   };
+  // MQTT 3.1.1 §3.1.2.9: a password without a user name is a protocol error, refused by every broker.
+  if (broker.password !== undefined && broker.username === undefined)
+    throw new ConfigError("broker.password", "needs broker.username (MQTT sends no password without a user name)");
   if (broker.backoffCapMs < broker.backoffBaseMs)
     throw new ConfigError(
       "broker.backoffCapMs",

@@ -131,4 +131,21 @@ suite("config", () => {
     equal(config.intervalMs, 2000, "runs with the last good configuration");
     ok(error && /config\.deviceID: unknown setting; did you mean deviceId\?/.test(error.message), String(error));
   });
+
+  test("broker-credentials-are-refused-where-mqtt-would-refuse-them", () => {
+    throws(
+      () => parseConfig({ broker: { url: "mqtt://h:1883", password: "p" } }),
+      /^config\.broker\.password: needs broker\.username/,
+    );
+    throws(
+      () => parseConfig({ broker: { url: "mqtt://h:1883", username: "x".repeat(70_000) } }),
+      /^config\.broker\.username: is 70000 bytes; MQTT allows at most 65535$/,
+    );
+    throws(
+      () => parseConfig({ broker: { url: "mqtt://h:1883", username: "a\uD800b" } }),
+      /^config\.broker\.username: is not valid text \(a lone surrogate\)$/,
+    );
+    throws(() => parseConfig({ broker: { url: "mqtt://h:1883", username: "a\u0000" } }), /must not contain U\+0000/);
+    equal(parseConfig({ broker: { url: "mqtt://h:1883", username: "é€😀" } }).broker.username, "é€😀");
+  });
 });
