@@ -172,7 +172,14 @@ function sensor(value: unknown, index: number, names: Set<string>): SensorConfig
 
 /** Validates a raw configuration (parsed JSON or a Moddable `mc/config` object) and applies defaults. */
 /** The settings a configuration may have, at the top and in `broker`: any other key is a typo, refused by name. */
-const TOP_KEYS = Object.freeze(["deviceId", "intervalMs", "topicPrefix", "broker", "sensors", "detector"]);
+export const CONFIG_KEYS: readonly string[] = Object.freeze([
+  "deviceId",
+  "intervalMs",
+  "topicPrefix",
+  "broker",
+  "sensors",
+  "detector",
+]);
 const BROKER_KEYS = Object.freeze([
   "url",
   "ca",
@@ -211,7 +218,7 @@ function mqttString(raw: Raw, key: string): string | undefined {
 
 export function parseConfig(value: unknown): Config {
   const raw = object(value, "root");
-  rejectUnknownKeys(raw, "", TOP_KEYS);
+  rejectUnknownKeys(raw, "", CONFIG_KEYS);
   const deviceId = str(raw, "deviceId", "", /^[A-Za-z0-9_-]{1,64}$/, "1–64 letters, digits, _ or -");
   const brokerRaw = object(raw.broker ?? {}, "broker");
   rejectUnknownKeys(brokerRaw, "broker.", BROKER_KEYS);
@@ -388,8 +395,11 @@ function checkDetectorFits(detector: DetectorSettings, sensors: readonly SensorC
   }
 }
 
-/** A deep copy of JSON-shaped data into new, writable objects and arrays. */
-function plainCopy(value: unknown): unknown {
+/**
+ * A deep copy of JSON-shaped data into new, writable objects and arrays: a preloaded `mc/config` is read-only on a
+ * device, and XS's JSON.stringify refuses its objects.
+ */
+export function plainCopy(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plainCopy);
   if (typeof value !== "object" || value === null) return value;
   const out: Record<string, unknown> = {};

@@ -1,8 +1,6 @@
 // The app's configuration from a Moddable device's `mc/config`: its app keys, plus the flat keys a user types to mcconfig.
 import { messageOf } from "telltale/errors/message";
-
-/** The `config` keys that belong to the app (see config.ts). The rest (ssid, password, sntp, i2c, sim, the SDK's) stay out. */
-const APP_KEYS = Object.freeze(["deviceId", "intervalMs", "topicPrefix", "broker", "sensors", "detector"]);
+import { CONFIG_KEYS, plainCopy } from "telltale/config/config";
 
 /**
  * `mcconfig name=value` sets top-level *string* keys only, so these flat keys set fields of `broker`. They have their
@@ -28,15 +26,6 @@ function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** A deep copy into new, writable objects: `mc/config` is read-only on a device (and XS's JSON.stringify refuses it). */
-function copy(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(copy);
-  if (!isRecord(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) out[key] = copy(value[key]);
-  return out;
-}
-
 /** An object-valued key typed as JSON text (`sensors='[{"part":"sht3x"}]'`), parsed; other text is returned as is. */
 function fromText(key: string, value: unknown): unknown {
   if (typeof value !== "string") return value;
@@ -60,12 +49,13 @@ function fromText(key: string, value: unknown): unknown {
  */
 export function appConfigFromDevice(config: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const result: Record<string, unknown> = {};
-  for (const key of APP_KEYS) {
+  // Only the app's keys: the rest (ssid, password, sntp, i2c, sim, the SDK's own) stay out.
+  for (const key of CONFIG_KEYS) {
     let value = fromText(key, config[key]);
     if (value === undefined || (key === "deviceId" && value === "")) continue;
     if (NUMBER_KEYS.includes(key) && typeof value === "string" && /^\s*\d+\s*$/.test(value)) value = Number(value);
     if (key === "broker" && typeof value === "string") value = { url: value };
-    result[key] = copy(value);
+    result[key] = plainCopy(value);
   }
   for (const flat of Object.keys(BROKER_KEYS) as (keyof typeof BROKER_KEYS)[]) {
     const value = config[flat];
