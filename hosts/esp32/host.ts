@@ -2,11 +2,11 @@
 import Net from "net";
 import device from "embedded:provider/builtin";
 import type { Host } from "telltale/io/host";
-import { messageOf } from "telltale/errors/message";
 import type { DigitalConstructor, PulseCountConstructor } from "telltale/io/io";
 import { TickClock } from "telltale/hosts/moddable/clock";
 import { PreferenceStore } from "telltale/hosts/moddable/store";
 import { HostSocket } from "telltale/hosts/moddable/socket";
+import { openOutboxFlash } from "telltale/hosts/moddable/outbox-flash";
 import { boardI2C } from "telltale/hosts/esp32/i2c";
 import { WiFiStation } from "telltale/hosts/esp32/wifi";
 import { PartitionFlash } from "telltale/hosts/esp32/flash";
@@ -20,24 +20,6 @@ function log(line: string): void {
 
 /** The data partition of hosts/esp32/partitions.csv that holds the durable outbox. */
 const OUTBOX_PARTITION = "storage";
-
-/**
- * The outbox's flash: the whole "storage" partition. Without it (a build with another partition table) the outbox can
- * only live in RAM, and the reason goes to health telemetry (`flashProblem`), never silently.
- */
-function outboxFlash(): { flash?: PartitionFlash; flashProblem?: string } {
-  try {
-    const flash = new PartitionFlash({ partition: OUTBOX_PARTITION });
-    log(
-      `esp32 host: outbox on partition "${OUTBOX_PARTITION}", ${flash.byteLength} bytes (${flash.byteLength / flash.blockSize} sectors of ${flash.blockSize})`,
-    );
-    return { flash };
-  } catch (e) {
-    const flashProblem = `no "${OUTBOX_PARTITION}" partition for the outbox (${messageOf(e)}); messages are kept in RAM only`;
-    log("esp32 host: " + flashProblem);
-    return { flashProblem };
-  }
-}
 
 /**
  * @moddable/typings 5.6 declares embedded:io/pulsecount with a required `control` pin and no close(); Moddable's ESP32
@@ -60,7 +42,12 @@ function macId(): string {
 }
 
 export default function createHost(): Host {
-  const { flash, flashProblem } = outboxFlash();
+  // The whole partition; a build with another partition table has none, and health telemetry says so.
+  const { flash, flashProblem } = openOutboxFlash(
+    `partition "${OUTBOX_PARTITION}"`,
+    () => new PartitionFlash({ partition: OUTBOX_PARTITION }),
+    (line) => log("esp32 host: " + line),
+  );
   const wifi = new WiFiStation(log);
   return Object.freeze({
     name: "esp32",

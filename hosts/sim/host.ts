@@ -12,6 +12,7 @@ import { TickClock } from "telltale/hosts/moddable/clock";
 import { PreferenceStore } from "telltale/hosts/moddable/store";
 import { HostSocket } from "telltale/hosts/moddable/socket";
 import { FileFlash } from "telltale/hosts/sim/file-flash";
+import { openOutboxFlash } from "telltale/hosts/moddable/outbox-flash";
 
 /** The device's limit (ESP-IDF NVS strings), so the simulator refuses what the board would refuse. */
 const NVS_MAX_STRING = 3999;
@@ -58,21 +59,6 @@ function fault(): { kind: FaultKind; atMs: number; size: number } | undefined {
   return { kind: kind as FaultKind, atMs, size };
 }
 
-/** The outbox's flash: 64 KB in a file under the SDK's file root (/tmp/ on Linux), as a board's partition would be. */
-function outboxFlash(): { flash?: FileFlash; flashProblem?: string } {
-  const root: unknown = (config.file as { root?: unknown } | undefined)?.root;
-  const path = (typeof root === "string" ? root : "./") + "telltale-outbox.flash";
-  try {
-    const flash = new FileFlash({ path, byteLength: 65536, blockSize: 4096 });
-    log("sim host: outbox in " + path + ", " + flash.byteLength + " bytes");
-    return { flash };
-  } catch (e) {
-    const flashProblem = "no outbox file " + path + " (" + messageOf(e) + "); messages are kept in RAM only";
-    log("sim host: " + flashProblem);
-    return { flashProblem };
-  }
-}
-
 /** "sim-" and 8 hex digits, made once and kept in preferences so the simulator keeps its identity. */
 function simId(store: PreferenceStore): string {
   let id = store.get("simId");
@@ -87,7 +73,14 @@ export default function createHost(): Host {
   const clock = new TickClock();
   const store = new PreferenceStore({ maxValueBytes: NVS_MAX_STRING });
   const injected = fault();
-  const { flash, flashProblem } = outboxFlash();
+  // 64 KB in a file under the SDK's file root (/tmp/ on Linux), as a board's partition would be.
+  const root: unknown = (config.file as { root?: unknown } | undefined)?.root;
+  const path = (typeof root === "string" ? root : "./") + "telltale-outbox.flash";
+  const { flash, flashProblem } = openOutboxFlash(
+    "file " + path,
+    () => new FileFlash({ path, byteLength: 65536, blockSize: 4096 }),
+    (line) => log("sim host: " + line),
+  );
   const world = createSimWorld(clock, declaredSensors(), injected ? { fault: injected } : {});
   return Object.freeze({
     name: "sim",
