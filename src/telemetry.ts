@@ -93,6 +93,8 @@ export function telemetryPayload(r: Round): string {
     boot: r.boot,
     seq: r.seq,
     uptimeMs: r.uptimeMs,
+    // The device's alarm (the slow detector's or any vibration stream's): what Home Assistant's problem sensor shows.
+    alarm: r.alarm,
     sensors: r.readings,
     detector: {
       model: det.model,

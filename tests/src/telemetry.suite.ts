@@ -73,16 +73,25 @@ suite("telemetry", () => {
   test("payload-keys-in-order-and-score-in-hundredths", () => {
     equal(
       telemetryPayload(round()),
-      '{"boot":2,"seq":7,"uptimeMs":7000,"sensors":{"sht3x":{"temperature":30.5,"humidity":50}},' +
+      '{"boot":2,"seq":7,"uptimeMs":7000,"alarm":false,"sensors":{"sht3x":{"temperature":30.5,"humidity":50}},' +
         '"detector":{"model":"multivariate","calibrated":true,"score":1.52,"alarm":false,"changePoint":false,"top":"sht3x.temperature"},' +
         '"health":{"sensors":{"sht3x":{"state":"ok","errors":0}},"mqtt":{"published":3,"dropped":1,"reconnects":0,"alarms":0},' +
         '"outbox":{"pending":2,"dropped":0,"durable":true}}}',
     );
   });
 
+  test("payload-alarm-is-the-devices-when-only-a-stream-alarms", () => {
+    // Home Assistant's problem sensor reads this: the slow detector is quiet, a vibration stream is not.
+    const t = parseTelemetry(
+      telemetryPayload(round({ alarm: true, streams: [undefined, stream({ alarmSeen: true })] })),
+    );
+    equal(t.alarm, true);
+    equal(t.detector.alarm, false);
+  });
+
   test("payload-has-vibration-between-detector-and-health-only-with-a-stream", () => {
     const t = parseTelemetry(telemetryPayload(round({ streams: [undefined, stream()] })));
-    deepEqual(Object.keys(t), ["boot", "seq", "uptimeMs", "sensors", "detector", "vibration", "health"]);
+    deepEqual(Object.keys(t), ["boot", "seq", "uptimeMs", "alarm", "sensors", "detector", "vibration", "health"]);
     deepEqual(t.vibration, {
       pump: {
         calibrated: true,

@@ -17,6 +17,8 @@ export interface TelemetryMessage {
   boot: number;
   seq: number;
   uptimeMs: number;
+  /** The device's alarm: the slow detector's or any vibration stream's. */
+  alarm: boolean;
   sensors: Readings;
   detector: {
     model: string;
