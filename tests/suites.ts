@@ -42,3 +42,5 @@ import "./src/sensor-bank.suite.js";
 import "./src/monitor.suite.js";
 import "./src/delivery.suite.js";
 import "./src/uplink.suite.js";
+import "./modules/ha/discovery.suite.js";
+import "./modules/ha/home-assistant.suite.js";

@@ -50,6 +50,12 @@ export interface VibrationConfig {
 /** The detector's settings (see modules/detector/select.ts); defaults depend on `model`. */
 export type DetectorConfig = DetectorSettings & { vibration: VibrationConfig };
 
+/** Home Assistant MQTT discovery (modules/ha): on or off, and the discovery prefix HA listens on. */
+export interface HomeAssistantConfig {
+  enabled: boolean;
+  prefix: string;
+}
+
 export interface Config {
   deviceId?: string;
   /** Sampling and telemetry interval, ms. */
@@ -58,6 +64,7 @@ export interface Config {
   broker: BrokerConfig;
   sensors: SensorConfig[];
   detector: DetectorConfig;
+  homeAssistant: HomeAssistantConfig;
 }
 
 export class ConfigError extends Error {
@@ -179,6 +186,7 @@ export const CONFIG_KEYS: readonly string[] = Object.freeze([
   "broker",
   "sensors",
   "detector",
+  "homeAssistant",
 ]);
 const BROKER_KEYS = Object.freeze([
   "url",
@@ -329,7 +337,26 @@ export function parseConfig(value: unknown): Config {
     broker,
     sensors,
     detector,
+    homeAssistant: homeAssistantConfig(raw.homeAssistant),
   };
+}
+
+function homeAssistantConfig(value: unknown): HomeAssistantConfig {
+  const raw = object(value ?? {}, "homeAssistant");
+  rejectUnknownKeys(raw, "homeAssistant.", ["enabled", "prefix"]);
+  const enabled = raw.enabled ?? true;
+  if (typeof enabled !== "boolean")
+    throw new ConfigError("homeAssistant.enabled", "expected true or false, got " + describe(enabled));
+  const prefix =
+    str(
+      raw,
+      "prefix",
+      "homeAssistant.",
+      /^[A-Za-z0-9_-]{1,64}(?:\/[A-Za-z0-9_-]{1,64})*$/,
+      "topic levels of letters, digits, _ or -",
+    ) ?? "homeassistant";
+  if (prefix.length > 64) throw new ConfigError("homeAssistant.prefix", "is longer than 64 characters");
+  return { enabled, prefix };
 }
 
 function vibrationConfig(value: unknown): VibrationConfig {
