@@ -5,6 +5,7 @@ import type { Detector } from "telltale/detector/select";
 import type { VibrationMonitor } from "telltale/detector/vibration-monitor";
 import { ALARM, TELEMETRY, type Outbox } from "telltale/storage/outbox";
 import { messageOf } from "telltale/errors/message";
+import { HomeAssistantDiscovery } from "telltale/ha/home-assistant";
 import { SensorBank } from "./sensor-bank.js";
 import { Monitor } from "./monitor.js";
 import { Uplink } from "./uplink.js";
@@ -15,7 +16,6 @@ import { alarmEvent, alarmLine, alarmPayload, firstRound, telemetryLine, telemet
 import type { Readings, Round, SensorHealth } from "./telemetry.js";
 
 export { backoffDelay } from "./uplink.js";
-
 export type { Topics } from "./identity.js";
 export type { Service } from "./service.js";
 
@@ -83,6 +83,7 @@ export class App {
       counters: this.stats,
       outbox: this.uplink.delivery,
     });
+    this.use(new HomeAssistantDiscovery(this));
   }
 
   get running(): boolean {
