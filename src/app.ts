@@ -192,7 +192,7 @@ export class App {
 
 /** Validates the configuration (keeping the last good one if this one is bad) and starts the app. */
 export function startApp(host: Host, rawConfig: unknown): App {
-  const { config, error } = chooseConfig(rawConfig, host.store);
+  const { config, error } = chooseConfig(rawConfig, host.store, (line) => host.log(line));
   if (error) host.log("error: " + error.message + "; running with the last good configuration");
   const app = new App(host, config);
   app.start().catch((e) => host.log("error: start failed: " + messageOf(e)));

@@ -3,14 +3,19 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createNodeHost } from "../hosts/node/host.js";
 import { startEmbeddedBroker } from "../hosts/node/broker.js";
-import { startApp } from "./app.js";
-import { parseConfig } from "telltale/config/config";
+import { FileStore } from "../hosts/node/store.js";
+import { App } from "./app.js";
+import { cliConfig } from "./cli-config.js";
+import { chooseConfig } from "telltale/config/config";
 import { messageOf } from "telltale/errors/message";
 
 const USAGE = `usage: npm start -- [options]
-  --broker URL        mqtt://HOST:PORT or mqtts://HOST:PORT (default: an embedded aedes broker on loopback)
+  --broker URL        mqtt://HOST:PORT or mqtts://HOST:PORT (default: the file's broker.url, else an embedded
+                      aedes broker on loopback)
   --ca FILE           PEM file of the CA that signed the broker's certificate (mqtts)
-  --config FILE       device configuration (JSON); the options below override it
+  --config FILE       device configuration (JSON object); its settings override the defaults here, and the
+                      options override it: --broker its broker.url, --ca broker.ca, --interval intervalMs,
+                      --device-id deviceId
   --interval MS       sampling/telemetry interval (default 1000)
   --fault KIND        step | drift | none (default step)
   --fault-at S        seconds after start when the fault begins (default 150: after the 120-sample calibration)
@@ -50,6 +55,11 @@ async function main(): Promise<void> {
     return;
   }
 
+  // An empty value is never meant (`--fault-at ''` would be 0, `--flash ''` the root folder); cli-config.ts says what
+  // --broker, --interval and --device-id expect.
+  for (const [name, value] of Object.entries(args))
+    if (value === "" && !["broker", "interval", "device-id"].includes(name))
+      fail(`--${name} expects a value, got an empty string`);
   const number = (name: string, value: string | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
     const n = Number(value);
@@ -60,43 +70,44 @@ async function main(): Promise<void> {
   if (fault !== "step" && fault !== "drift" && fault !== "none")
     fail(`--fault expects step, drift or none, got "${fault}"`);
 
-  let config: Record<string, unknown> = {};
+  let file: unknown;
   if (args.config) {
-    let parsed: unknown;
     try {
-      parsed = JSON.parse(readFileSync(args.config, "utf8"));
+      file = JSON.parse(readFileSync(args.config, "utf8"));
     } catch (e) {
       fail(`cannot read --config ${args.config}: ${messageOf(e)}`);
     }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-      fail(`--config ${args.config} must hold a JSON object`);
-    config = parsed as Record<string, unknown>;
   }
-  let broker: { close(): Promise<void> } | undefined;
-  let url = args.broker;
-  if (!url) {
-    const embedded = await startEmbeddedBroker();
-    broker = embedded;
-    url = embedded.url;
-    console.log(
-      `embedded broker (aedes) listening on ${url}; watch it with: mosquitto_sub -p ${embedded.port} -t 'telltale/#' -v`,
-    );
-  }
-  const brokerConfig: Record<string, unknown> = { ...(config.broker as object), url };
+  let ca: string | undefined;
   if (args.ca) {
     try {
-      brokerConfig.ca = readFileSync(args.ca, "utf8");
+      ca = readFileSync(args.ca, "utf8");
     } catch (e) {
       fail(`cannot read --ca ${args.ca}: ${messageOf(e)}`);
     }
   }
-  config = {
-    intervalMs: number("interval", args.interval, 1000),
-    detector: { calibrationSamples: 120 },
-    ...config,
-    broker: brokerConfig,
-  };
-  if (args["device-id"]) config.deviceId = args["device-id"];
+  // Options override the file, which overrides the command line's defaults (cli-config.ts).
+  let candidate: ReturnType<typeof cliConfig>;
+  try {
+    candidate = cliConfig(file, "--config " + args.config, {
+      broker: args.broker,
+      ca,
+      interval: args.interval,
+      deviceId: args["device-id"],
+    });
+  } catch (e) {
+    fail(messageOf(e));
+  }
+  const config = candidate.config;
+  let broker: { close(): Promise<void> } | undefined;
+  if (candidate.embedded) {
+    const embedded = await startEmbeddedBroker();
+    broker = embedded;
+    (config.broker as Record<string, unknown>).url = embedded.url;
+    console.log(
+      `embedded broker (aedes) listening on ${embedded.url}; watch it with: mosquitto_sub -p ${embedded.port} -t 'telltale/#' -v`,
+    );
+  }
 
   // A fault: a step of +4 °C (a bearing seizing), or a drift of +8 °C per minute (cooling failing outright).
   // The detector learns the machine's normal cycle during calibration (120 samples: two cycles at the defaults),
@@ -104,27 +115,28 @@ async function main(): Promise<void> {
   const faultAt = number("fault-at", args["fault-at"], 150) * 1000;
   const cycleMs = number("cycle", args.cycle, 60) * 1000;
   if (cycleMs < 1000) fail(`--cycle expects at least 1 second, got "${args.cycle}"`);
-  // The simulated bus holds a chip for each declared sensor (none if the configuration is bad: the app says why).
-  let sensors: ReturnType<typeof parseConfig>["sensors"] = [];
+  // The configuration is chosen before the host is made, so the simulated bus holds a chip for each sensor of the
+  // configuration that runs: this one, or the last good one when this one is refused.
+  const storePath = (args.flash ?? "telltale-flash") + "/store.json";
+  const store = new FileStore(storePath);
+  let chosen: ReturnType<typeof chooseConfig>;
   try {
-    sensors = parseConfig(config).sensors;
-  } catch {
-    /* reported by startApp */
+    chosen = chooseConfig(config, store, (line) => console.log(line));
+  } catch (e) {
+    await broker?.close();
+    fail(messageOf(e));
   }
   const host = createNodeHost({
-    storePath: (args.flash ?? "telltale-flash") + "/store.json",
+    storePath,
+    store,
     deviceId: args["device-id"],
-    sensors,
+    sensors: chosen.config.sensors,
     machine: { periodMs: cycleMs, fault: { kind: fault, atMs: faultAt, size: fault === "step" ? 4 : 8 } },
   });
   if (fault !== "none") console.log(`simulated machine: ${fault} fault at ${faultAt / 1000} s`);
-
-  let app: ReturnType<typeof startApp>;
-  try {
-    app = startApp(host, config);
-  } catch (e) {
-    fail(messageOf(e));
-  }
+  if (chosen.error) host.log("error: " + chosen.error.message + "; running with the last good configuration");
+  const app = new App(host, chosen.config);
+  app.start().catch((e) => host.log("error: start failed: " + messageOf(e)));
   const stop = async () => {
     app.stop();
     await new Promise((r) => setTimeout(r, 200));

@@ -11,6 +11,7 @@ import "./modules/drivers/ina219/ina219.suite.js";
 import "./modules/detector/zscore.suite.js";
 import "./modules/config/config.suite.js";
 import "./modules/config/device.suite.js";
+import "./modules/config/saved.suite.js";
 import "./modules/errors/message.suite.js";
 import "./modules/text/utf8.suite.js";
 import "./modules/mqtt/codec.suite.js";

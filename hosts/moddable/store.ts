@@ -36,6 +36,11 @@ export class PreferenceStore implements Store {
     this.#maxValueBytes = max;
   }
 
+  /** Values longer than this many UTF-8 bytes are refused; the saved configuration is split to fit (modules/config/saved.ts). */
+  get maxValueBytes(): number {
+    return this.#maxValueBytes;
+  }
+
   get(key: string): string | undefined {
     const value = Preference.get(this.#domain, checkName(key, "key"));
     return typeof value === "string" ? value : undefined;

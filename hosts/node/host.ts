@@ -20,6 +20,8 @@ export const nodeClock: Clock = {
 export interface NodeHostOptions {
   /** Where the store's file lives. */
   storePath: string;
+  /** The store, when the caller opened it already (to choose the configuration first); default a FileStore at storePath. */
+  store?: Store;
   deviceId?: string;
   log?: (line: string) => void;
   /** The simulated machine the chip models measure. */
@@ -38,7 +40,8 @@ export interface NodeHost extends Host {
 export function createNodeHost(options: NodeHostOptions): NodeHost {
   const clock = options.clock ?? nodeClock;
   const world = createSimWorld(clock, options.sensors, options.machine);
-  const store: Store = new FileStore(options.storePath);
+  const log = options.log ?? ((line: string) => console.log(line));
+  const store: Store = options.store ?? new FileStore(options.storePath, log);
   const i2c: I2CConstructor = world.bus.ioClass();
   const flash =
     options.flash === false
@@ -59,7 +62,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
       hostname()
         .replace(/[^A-Za-z0-9_-]/g, "-")
         .slice(0, 32),
-    log: options.log ?? ((line) => console.log(line)),
+    log,
     connectNetwork: async () => {},
   };
 }

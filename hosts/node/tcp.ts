@@ -1,16 +1,20 @@
 // node:net / node:tls wrapped in the ECMA-419 TCP socket shape (onReadable/onWritable/onError, read/write).
 import net from "node:net";
 import tls from "node:tls";
-import type { TCPSocket, TCPSocketOptions } from "../../modules/io/io.js";
+import type { TCPSocket, TCPSocketOptions, TLSOptions } from "../../modules/io/io.js";
 
 /** How many bytes we tell the caller it may write while the kernel buffer drains. */
 const WRITABLE = 64 * 1024;
 
+/** Verification failures that mean "no trusted CA signed it": which CAs were trusted is said by the caller. */
+const UNTRUSTED = Object.freeze([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+]);
+
 const TLS_REASONS: Record<string, string> = {
-  SELF_SIGNED_CERT_IN_CHAIN: "server certificate is not trusted by the configured CA",
   DEPTH_ZERO_SELF_SIGNED_CERT: "server certificate is self-signed and not trusted",
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "server certificate is not trusted by the configured CA",
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "server certificate is not trusted by the configured CA",
   CERT_HAS_EXPIRED: "server certificate has expired",
   CERT_NOT_YET_VALID: "server certificate is not yet valid",
   ERR_TLS_CERT_ALTNAME_INVALID: "server certificate does not match the host name",
@@ -21,14 +25,19 @@ const TLS_REASONS: Record<string, string> = {
   ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: "broker rejected the client certificate as expired",
 };
 
-/** Turns Node's error into one sentence naming the cause. */
+/** Turns Node's error into one sentence naming the cause; `secure` is the socket's TLS options (undefined: plain TCP). */
 export function describeSocketError(
   error: NodeJS.ErrnoException,
   address: string,
   port: number,
-  secure: boolean,
+  secure: TLSOptions | undefined,
 ): Error {
   const code = error.code ?? "";
+  if (UNTRUSTED.includes(code))
+    // Without a CA of its own, Node's tls trusts its built-in root store (Mozilla's CAs), not the configured one.
+    return new Error(
+      `TLS: server certificate is not trusted by ${secure?.ca === undefined ? "Node's built-in root CAs (no CA is configured)" : "the configured CA"} (${code}) at ${address}:${port}`,
+    );
   if (TLS_REASONS[code]) return new Error(`TLS: ${TLS_REASONS[code]} (${code}) at ${address}:${port}`);
   if (code === "ECONNREFUSED") return new Error(`TCP: connection refused by ${address}:${port}`);
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return new Error(`TCP: cannot resolve host name ${address}`);
@@ -87,7 +96,7 @@ export class NodeTCPSocket implements TCPSocket {
       this.#socket.destroy();
       this.#options.onError?.call(this, error);
     };
-    this.#socket.on("error", (e: NodeJS.ErrnoException) => fail(describeSocketError(e, address, port, !!secure)));
+    this.#socket.on("error", (e: NodeJS.ErrnoException) => fail(describeSocketError(e, address, port, secure)));
     this.#socket.on("close", () => fail(new Error("connection closed by peer")));
     NodeTCPSocket.open.add(this);
   }

@@ -5,6 +5,8 @@ import { createDetector, DETECTOR_DEFAULTS, type DetectorSettings } from "tellta
 import { VibrationMonitor } from "telltale/detector/vibration-monitor";
 import { messageOf } from "telltale/errors/message";
 import { LONE_SURROGATE, NULL_CHARACTER, utf8Size } from "telltale/text/utf8";
+import type { Store } from "telltale/io/io";
+import { configText, loadConfigText, saveConfigText, savedConfigLimit } from "telltale/config/saved";
 
 export interface BrokerConfig {
   /** "mqtt" (plain TCP) or "mqtts" (TLS, server certificate verified). */
@@ -71,7 +73,7 @@ export class ConfigError extends Error {
   // A field, not an assignment: on a preloaded host Error.prototype is frozen and `this.name = …` throws.
   override name = "ConfigError";
   constructor(path: string, problem: string) {
-    super("config." + path + ": " + problem);
+    super("config" + (path === "" ? "" : "." + path) + ": " + problem);
   }
 }
 
@@ -434,29 +436,60 @@ export function plainCopy(value: unknown): unknown {
   return out;
 }
 
+/** The largest PEM item of a broker configuration, to name in a "too large" refusal. */
+function largestItem(broker: BrokerConfig): string {
+  let name = "",
+    size = 0;
+  for (const key of ["ca", "certificate", "key"] as const) {
+    const length = broker[key]?.length ?? 0;
+    if (length > size) {
+      name = key;
+      size = length;
+    }
+  }
+  return size === 0 ? "" : "; the largest item is broker." + name + " (" + size + " characters)";
+}
+
 /**
  * Chooses the configuration to run: `candidate` when it is valid (and it becomes the stored last good one),
- * otherwise the last good configuration from `store`, with the candidate's error reported.
+ * otherwise the last good configuration from `store`, with the candidate's error reported. A valid candidate larger
+ * than the store can keep is refused as too large, never replaced by the older one; one the store fails to keep is
+ * run all the same, and `log` says it is not kept.
  */
 export function chooseConfig(
   candidate: unknown,
-  store: { get(key: string): string | undefined; set(key: string, value: string): void },
+  store: Store,
+  log: (line: string) => void,
 ): { config: Config; error?: Error } {
+  let config: Config;
   try {
-    const config = parseConfig(candidate);
-    // A copy: XS's JSON.stringify throws on the read-only objects of a preloaded mc/config.
-    store.set("config", JSON.stringify(plainCopy(candidate)));
-    return { config };
+    config = parseConfig(candidate);
   } catch (e) {
     const error = e as Error;
-    const saved = store.get("config");
-    if (saved === undefined) throw error;
+    const saved = loadConfigText(store);
+    if (saved.problem) log("config: the saved last good configuration is not used: " + saved.problem);
+    if (saved.text === undefined) throw error;
     try {
-      return { config: parseConfig(JSON.parse(saved)), error };
+      return { config: parseConfig(JSON.parse(saved.text)), error };
     } catch {
       throw error;
     }
   }
+  // A copy: XS's JSON.stringify throws on the read-only objects of a preloaded mc/config.
+  const text = configText(plainCopy(candidate));
+  const limit = savedConfigLimit(store);
+  if (limit !== undefined && text.length > limit)
+    throw new ConfigError(
+      "",
+      "too large (" + text.length + " bytes, limit " + limit + ")" + largestItem(config.broker),
+    );
+  try {
+    const problem = saveConfigText(store, text);
+    if (problem) log("config: saved, but " + problem);
+  } catch (e) {
+    log("config: not kept as the last good configuration (" + messageOf(e) + "); running it all the same");
+  }
+  return { config };
 }
 
 // Frozen so that, preloaded, the prototype stays in flash.

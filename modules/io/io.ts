@@ -76,8 +76,14 @@ export interface Clock {
 /** A small persistent key/value store (Moddable `preference`/flash; a file on Node). */
 export interface Store {
   get(key: string): string | undefined;
+  /** Throws when the store cannot keep the value (too long, full, unwritable); the previous value then stays. */
   set(key: string, value: string): void;
   delete(key: string): void;
+  /**
+   * The longest value one key holds, in UTF-8 bytes (3999 for ESP32 NVS strings); undefined when the store has no
+   * limit of its own. Larger items are split over several keys by their owner (modules/config/saved.ts).
+   */
+  readonly maxValueBytes?: number;
 }
 
 /** An ECMA-419 digital pin (`embedded:io/digital`). */

@@ -2,7 +2,15 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import mqtt from "mqtt";
-import { makePki, type Pki } from "./support/pki.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makePki, makeRsaPki, type Pki } from "./support/pki.js";
+import { createNodeHost } from "../../hosts/node/host.js";
+import { startApp } from "../../src/app.js";
+import { chooseConfig, parseConfig } from "../../modules/config/config.js";
+import { loadConfigText } from "../../modules/config/saved.js";
+import { mapStore } from "../support/test-host.js";
 import { Mosquitto } from "./support/mosquitto.js";
 import { startFirmware, waitFor, type Firmware } from "./support/firmware.js";
 
@@ -109,5 +117,60 @@ test("expired-broker-certificate-is-refused-with-clear-error", async () => {
     fw.app.stop();
   } finally {
     await expired.stop();
+  }
+});
+
+test("rsa-2048-mutual-tls-configuration-fits-an-esp32-sized-store-and-connects", async (t) => {
+  // The ESP32 keeps at most 3999 bytes a store value (NVS strings, hosts/esp32/host.ts); an all-RSA-2048 set is larger.
+  const rsa = makeRsaPki();
+  const items = rsa.caPem.length + rsa.clientCertPem.length + rsa.clientKeyPem.length;
+  assert.ok(items > 3999, "CA + client certificate + key: " + items + " bytes");
+  const broker = await Mosquitto.start({
+    tls: { cert: rsa.serverCert, key: rsa.serverKey, ca: rsa.caCert, requireCertificate: true },
+  });
+  const map = new Map<string, string>();
+  const store = mapStore(map, 3999);
+  // The device ran a plain, weaker configuration before: the new one must replace it, not be replaced by it.
+  chooseConfig({ broker: { url: "mqtt://127.0.0.1:1883" } }, store, () => {});
+  const log: string[] = [];
+  const host = {
+    ...createNodeHost({
+      storePath: join(mkdtempSync(join(tmpdir(), "telltale-flash-")), "store.json"),
+      deviceId: "mtls-rsa",
+      log: (line) => log.push(line),
+      sensors: parseConfig({}).sensors,
+    }),
+    store,
+  };
+  const app = startApp(host, {
+    deviceId: "mtls-rsa",
+    intervalMs: 100,
+    detector: { calibrationSamples: 60 },
+    broker: {
+      url: `mqtts://127.0.0.1:${broker.port}`,
+      ca: rsa.caPem,
+      certificate: rsa.clientCertPem,
+      key: rsa.clientKeyPem,
+      backoffBaseMs: 200,
+      backoffCapMs: 1000,
+    },
+  });
+  try {
+    await waitFor(
+      "a connection over mutual TLS",
+      () => app.connected,
+      15_000,
+      () => log.join("\n"),
+    );
+    assert.equal(app.config.broker.scheme, "mqtts");
+    assert.ok(!log.some((l) => /last good configuration|not kept/.test(l)), log.join("\n"));
+    const saved = loadConfigText(store).text ?? "";
+    for (const [key, value] of map) assert.ok(Buffer.byteLength(value) <= 3999, key + ": " + value.length);
+    t.diagnostic(
+      `CA + client certificate + key ${items} bytes; saved configuration ${saved.length} bytes in ${map.size} keys`,
+    );
+  } finally {
+    app.stop();
+    await broker.stop();
   }
 });

@@ -2,7 +2,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
+import tls from "node:tls";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { NodeTCPSocket } from "../../hosts/node/tcp.js";
+import type { TLSOptions } from "../../modules/io/io.js";
+import { makePki } from "../integration/support/pki.js";
 
 test("writer-respecting-onwritable-never-stalls", async () => {
   let received = 0;
@@ -52,4 +57,31 @@ test("refused-connection-names-address", async () => {
     new NodeTCPSocket({ address: "127.0.0.1", port, onError: (e) => resolve(e!) });
   });
   assert.match(error.message, new RegExp(`TCP: connection refused by 127\\.0\\.0\\.1:${port}`));
+});
+
+test("untrusted-server-certificate-names-the-roots-it-was-checked-against", async () => {
+  // A broker whose certificate comes from a private CA: without broker.ca, Node checks it against its built-in roots.
+  const pki = makePki();
+  const server = tls.createServer({ cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) });
+  server.on("tlsClientError", () => {});
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as net.AddressInfo).port;
+  const attempt = (secure: TLSOptions) =>
+    new Promise<Error>((resolve) => {
+      new NodeTCPSocket({ address: "127.0.0.1", port, secure, onError: (e) => resolve(e!) });
+    });
+  try {
+    assert.equal(
+      (await attempt({})).message,
+      `TLS: server certificate is not trusted by Node's built-in root CAs (no CA is configured) (UNABLE_TO_VERIFY_LEAF_SIGNATURE) at 127.0.0.1:${port}`,
+    );
+    // A CA that did not sign it: the configured one is named.
+    const rogueCa = readFileSync(join(pki.dir, "rogue-ca.crt"), "utf8");
+    assert.equal(
+      (await attempt({ ca: rogueCa })).message,
+      `TLS: server certificate is not trusted by the configured CA (UNABLE_TO_VERIFY_LEAF_SIGNATURE) at 127.0.0.1:${port}`,
+    );
+  } finally {
+    server.close();
+  }
 });

@@ -30,7 +30,19 @@ function openssl(dir: string, ...args: string[]): void {
   execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
 }
 
-function issue(dir: string, name: string, ca: string, cn: string, san: string, usage = "serverAuth"): void {
+/** openssl's -newkey arguments: P-256 by default; RSA-2048 for the sizes an RSA deployment stores. */
+const EC = Object.freeze(["ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]);
+const RSA = Object.freeze(["rsa:2048"]);
+
+function issue(
+  dir: string,
+  name: string,
+  ca: string,
+  cn: string,
+  san: string,
+  usage = "serverAuth",
+  key: readonly string[] = EC,
+): void {
   writeFileSync(
     join(dir, name + ".ext"),
     `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=${usage}\n`,
@@ -39,9 +51,7 @@ function issue(dir: string, name: string, ca: string, cn: string, san: string, u
     dir,
     "req",
     "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
+    ...key,
     "-nodes",
     "-keyout",
     name + ".key",
@@ -71,15 +81,13 @@ function issue(dir: string, name: string, ca: string, cn: string, san: string, u
   );
 }
 
-function authority(dir: string, name: string, cn: string): void {
+function authority(dir: string, name: string, cn: string, key: readonly string[] = EC): void {
   openssl(
     dir,
     "req",
     "-x509",
     "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
+    ...key,
     "-nodes",
     "-keyout",
     name + ".key",
@@ -189,5 +197,35 @@ export function makePki(): Pki {
     clientKeyPem: readFileSync(p("client.key"), "utf8"),
     rogueClientCertPem: readFileSync(p("rogue-client.crt"), "utf8"),
     rogueClientKeyPem: readFileSync(p("rogue-client.key"), "utf8"),
+  };
+}
+
+export interface RsaPki {
+  dir: string;
+  caCert: string;
+  caPem: string;
+  serverCert: string;
+  serverKey: string;
+  clientCertPem: string;
+  clientKeyPem: string;
+}
+
+/** An all-RSA-2048 mutual-TLS set (CA, broker, client): the CA, client certificate and key are about 4.2 KB. */
+export function makeRsaPki(): RsaPki {
+  const dir = mkdtempSync(join(tmpdir(), "telltale-rsa-pki-"));
+  authority(dir, "ca", "Telltale Test RSA CA", RSA);
+  issue(dir, "server", "ca", "localhost", "DNS:localhost,IP:127.0.0.1", "serverAuth", RSA);
+  issue(dir, "client", "ca", "telltale-device", "DNS:telltale-device", "clientAuth", RSA);
+  chmodSync(dir, 0o755);
+  for (const f of readdirSync(dir)) chmodSync(join(dir, f), 0o644);
+  const p = (n: string) => join(dir, n);
+  return {
+    dir,
+    caCert: p("ca.crt"),
+    caPem: readFileSync(p("ca.crt"), "utf8"),
+    serverCert: p("server.crt"),
+    serverKey: p("server.key"),
+    clientCertPem: readFileSync(p("client.crt"), "utf8"),
+    clientKeyPem: readFileSync(p("client.key"), "utf8"),
   };
 }

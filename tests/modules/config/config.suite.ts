@@ -1,16 +1,9 @@
 // Configuration: defaults, URL parsing, each bad field named, last good configuration kept.
 import { suite, test, equal, ok, throws, deepEqual } from "../../harness.js";
 import { parseConfig, parseBrokerUrl, chooseConfig } from "telltale/config/config";
+import { mapStore } from "../../support/test-host.js";
 
-class MemoryStore {
-  map = new Map<string, string>();
-  get(k: string) {
-    return this.map.get(k);
-  }
-  set(k: string, v: string) {
-    this.map.set(k, v);
-  }
-}
+const ignore = () => {};
 
 suite("config", () => {
   test("defaults-applied", () => {
@@ -77,14 +70,14 @@ suite("config", () => {
     );
   });
   test("bad-config-keeps-last-good", () => {
-    const store = new MemoryStore();
-    const first = chooseConfig({ intervalMs: 1000 }, store);
+    const store = mapStore(new Map());
+    const first = chooseConfig({ intervalMs: 1000 }, store, ignore);
     equal(first.config.intervalMs, 1000);
     ok(!first.error);
-    const second = chooseConfig({ intervalMs: "fast" }, store);
+    const second = chooseConfig({ intervalMs: "fast" }, store, ignore);
     equal(second.config.intervalMs, 1000, "previous good configuration kept");
     ok(second.error && /config\.intervalMs/.test(second.error.message));
-    throws(() => chooseConfig({ intervalMs: "fast" }, new MemoryStore()), /config\.intervalMs/);
+    throws(() => chooseConfig({ intervalMs: "fast" }, mapStore(new Map()), ignore), /config\.intervalMs/);
   });
 
   test("vibration-settings-defaulted-and-each-bad-field-named", () => {
@@ -124,10 +117,9 @@ suite("config", () => {
       () => parseConfig({ broker: { url: "mqtt://h:1883", passwd: "x" } }),
       /^config\.broker\.passwd: unknown setting \(known: url, ca, /,
     );
-    const store = new Map<string, string>();
-    const kv = { get: (k: string) => store.get(k), set: (k: string, v: string) => void store.set(k, v) };
-    chooseConfig({ intervalMs: 2000 }, kv);
-    const { config, error } = chooseConfig({ deviceID: "pump-3" }, kv);
+    const kv = mapStore(new Map());
+    chooseConfig({ intervalMs: 2000 }, kv, ignore);
+    const { config, error } = chooseConfig({ deviceID: "pump-3" }, kv, ignore);
     equal(config.intervalMs, 2000, "runs with the last good configuration");
     ok(error && /config\.deviceID: unknown setting; did you mean deviceId\?/.test(error.message), String(error));
   });

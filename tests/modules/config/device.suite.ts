@@ -2,6 +2,8 @@
 import { suite, test, equal, deepEqual, ok, throws } from "../../harness.js";
 import { appConfigFromDevice } from "telltale/config/device";
 import { chooseConfig, parseConfig } from "telltale/config/config";
+import { loadConfigText } from "telltale/config/saved";
+import { mapStore } from "../../support/test-host.js";
 
 /** A deep freeze, as a preloaded mc/config is read-only on a device. */
 function frozen<T>(value: T): T {
@@ -35,14 +37,9 @@ suite("config/device", () => {
     (c.broker as Record<string, unknown>).url = "mqtt://h:1";
     ((c.sensors as Record<string, unknown>[])[0] as Record<string, unknown>).name = "x";
     equal(manifest.broker.url, "mqtt://127.0.0.1:1883");
-    const store = new Map<string, string>();
-    chooseConfig(c, {
-      get: (k) => store.get(k),
-      set: (k, v) => {
-        store.set(k, v);
-      },
-    });
-    ok(store.get("config")?.includes("mqtt://h:1"), "stored as the last good configuration");
+    const store = mapStore(new Map());
+    chooseConfig(c, store, () => {});
+    ok(loadConfigText(store).text?.includes("mqtt://h:1"), "stored as the last good configuration");
   });
 
   test("broker-url-typed-flat", () => {
