@@ -2,9 +2,11 @@
 // ways would load twice) and knows no packages: every import, relative or bare "telltale/…", becomes the absolute
 // path of the staged file, in one pass. Bare specifiers resolve through package.json's "exports", as in Node.
 // It also writes the two modules the frozen run (tests/frozen/entry.ts) imports: the list of preloaded modules and
-// the manifest's config as mc/config.
+// the manifest's config as mc/config; and, with writeHmacTags(), the HMAC-SHA256 tags the suites' signed commands need.
 import { existsSync, readdirSync, readFileSync, writeFileSync, statSync, mkdirSync, rmSync } from "node:fs";
 import { join, dirname, resolve, relative } from "node:path";
+import { pathToFileURL } from "node:url";
+import { createHmac } from "node:crypto";
 
 const project = new URL("..", import.meta.url).pathname;
 export const buildDir = join(project, "build");
@@ -158,4 +160,32 @@ export function stage() {
   }
   writeFrozenModules();
   return stageDir;
+}
+
+/**
+ * Writes tests/xs/hmac-tags.js into the stage: for every input of tests/support/command-vectors.ts, the HMAC-SHA256
+ * tag node:crypto computes, keyed by tests/support/hmac.ts's tagKey(). The inputs are the device's own bytes (its
+ * commandMessage() from the build), so the XS run checks the device's canonical form against real tags; only the
+ * hash itself is not XS's (xsnap has no cryptography; a Moddable build uses the SDK's crypt modules).
+ */
+export async function writeHmacTags() {
+  const load = (path) => import(pathToFileURL(join(buildDir, path)).href);
+  const { VECTORS, keyOf } = await load("tests/support/command-vectors.js");
+  const { tagKey } = await load("tests/support/hmac.js");
+  const { commandMessage } = await load("src/command-auth.js");
+  const tags = {};
+  for (const vector of Object.values(VECTORS)) {
+    const key = keyOf(vector),
+      data = commandMessage(vector.deviceId, vector.request);
+    tags[tagKey(key, data)] = createHmac("sha256", key).update(data).digest("hex");
+  }
+  const dir = join(stageDir, "tests/xs");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, "hmac-tags.js"),
+    "// Written by scripts/xs-stage.mjs: HMAC-SHA256 tags from node:crypto for tests/support/command-vectors.ts.\n" +
+      "export const tags = " +
+      JSON.stringify(tags, null, 2) +
+      ";\n",
+  );
 }

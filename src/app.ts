@@ -10,6 +10,8 @@ import { SensorBank } from "./sensor-bank.js";
 import { Monitor } from "./monitor.js";
 import { Uplink } from "./uplink.js";
 import { Commands } from "./commands.js";
+import { CommandAuth } from "./command-auth.js";
+import { registerDeviceCommands } from "./device-commands.js";
 import { countBoot, deviceTopics, type Topics } from "./identity.js";
 import type { Service } from "./service.js";
 import { alarmEvent, alarmLine, alarmPayload, firstRound, telemetryLine, telemetryPayload } from "./telemetry.js";
@@ -63,25 +65,22 @@ export class App {
       store: host.store,
       log,
     });
-    this.commands = new Commands({ log });
-    this.commands.register("recalibrate", (request) => {
-      // Relearning during an alarm would learn the fault as normal and clear the alarm: only when asked to.
-      const inAlarm = this.monitor.alarm;
-      if (inAlarm && request.force !== true)
-        throw new Error('the alarm is raised; to relearn anyway send {"command": "recalibrate", "force": true}');
-      this.monitor.recalibrate();
-      log("detector: recalibrating on command" + (inAlarm ? " (forced during an alarm)" : ""));
+    const { commandKey: key } = config,
+      { hmacSha256: hmac, store } = host;
+    const auth = new CommandAuth({ key, deviceId: this.deviceId, hmac, store, log });
+    this.commands = new Commands({ log, clock: host.clock, auth });
+    registerDeviceCommands(this.commands, { monitor: this.monitor, log, uptimeMs: () => this.#uptimeMs() });
+    this.uplink.subscribe(this.topics.command, (payload, info) => {
+      const answer = this.commands.handle(payload, info); // undefined: dropped by the rate limit
+      if (answer !== undefined) this.uplink.reply(this.topics.result, answer);
     });
-    this.commands.register("ping", () => ({ uptimeMs: this.#uptimeMs() }));
-    this.uplink.subscribe(this.topics.command, (payload, info) =>
-      this.uplink.reply(this.topics.result, this.commands.handle(payload, info)),
-    );
     this.#round = firstRound({
       detector: this.monitor.detector,
       channelNames: this.sensors.channelNames,
       streams: this.monitor.streams,
       counters: this.stats,
       outbox: this.uplink.delivery,
+      commands: this.commands.counters,
     });
     this.use(new HomeAssistantDiscovery(this));
   }
@@ -167,7 +166,7 @@ export class App {
     if (changed) {
       this.stats.alarms++;
       this.sensors.alarm(round.alarm);
-      const event = alarmEvent(round);
+      const event = alarmEvent(round, this.monitor.reason);
       this.uplink.publish(ALARM, alarmPayload(event), alarmLine(event));
     }
     for (let i = 0; i < this.#services.length; i++) this.#services[i]!.round?.(round);

@@ -17,6 +17,12 @@ export function vibrationKey(index: number): string {
   return "vib" + index;
 }
 
+/**
+ * Why the device's alarm changed, as the alarm message says: a score crossed `on` (for `holdSamples`), it fell below
+ * `off` (for `clearSamples`), or a recalibrate command forgot what the alarm was measured against.
+ */
+export type AlarmReason = "threshold" | "recovered" | "recalibrate command" | "recalibrate command (forced)";
+
 export interface MonitorOptions {
   readonly settings: DetectorConfig;
   /** The slow channels' noise floors (the sensor bank's); none gives a one-channel detector that is never fed. */
@@ -67,6 +73,9 @@ export class Monitor {
   readonly #store: Store;
   readonly #log: (line: string) => void;
   #alarm = false;
+  #reason: AlarmReason = "recovered";
+  /** Why the alarm clears if it clears in the next round: set by recalibrate(). */
+  #pendingReason: AlarmReason | undefined;
 
   constructor(options: MonitorOptions) {
     const { settings, floors } = options;
@@ -84,6 +93,11 @@ export class Monitor {
   /** The device's alarm after the latest round: the slow detector's, or any stream's since the round before. */
   get alarm(): boolean {
     return this.#alarm;
+  }
+
+  /** Why the alarm last changed: published with the change, so the alarm (and a relay following it) never changes unexplained. */
+  get reason(): AlarmReason {
+    return this.#reason;
   }
 
   /** The vibration detector of a sensor with a raw stream, once it has been attached. */
@@ -160,11 +174,17 @@ export class Monitor {
     }
     const changed = alarm !== this.#alarm;
     this.#alarm = alarm;
+    if (changed) this.#reason = alarm ? "threshold" : (this.#pendingReason ?? "recovered");
+    this.#pendingReason = undefined;
     return changed;
   }
 
-  /** Forgets every learned baseline, in the detectors and in the store, and calibrates again. */
-  recalibrate(): void {
+  /**
+   * Forgets every learned baseline, in the detectors and in the store, and calibrates again. A raised alarm clears in
+   * the next round, published with `reason`.
+   */
+  recalibrate(reason: AlarmReason): void {
+    this.#pendingReason = reason;
     this.detector.reset();
     this.#store.delete(BASELINE_KEY);
     for (let i = 0; i < this.#streams.length; i++) {

@@ -51,6 +51,8 @@ export class SensorBank {
   readonly #io: SensorIO;
   readonly #log: (line: string) => void;
   readonly #onProbed: SensorBankOptions["onProbed"];
+  /** The alarm as last published (alarm()). */
+  #alarm = false;
 
   constructor(options: SensorBankOptions) {
     const parts = options.parts ?? registry;
@@ -134,8 +136,9 @@ export class SensorBank {
     return valid;
   }
 
-  /** Tells the outputs that follow the alarm (a relay) its new state. */
+  /** Tells the outputs that follow the alarm (a relay) its new state; one probed later is told at once. */
   alarm(on: boolean): void {
+    this.#alarm = on;
     for (let s = 0; s < this.#slots.length; s++) this.#slots[s]!.instance?.onAlarm?.(on);
   }
 
@@ -156,6 +159,8 @@ export class SensorBank {
       slot.state = "ok";
       slot.consecutive = 0;
       this.#onProbed?.(slot.index, slot.declaration, instance);
+      // A driver starts with its output off: a relay re-probed during an alarm follows it again, with no new alarm.
+      if (this.#alarm) instance.onAlarm?.(true);
       this.#io.clock.setTimeout(() => {
         try {
           slot.instance?.sample();

@@ -1,5 +1,6 @@
 // Telemetry: pure builders from one round's readings and detector state to the MQTT payloads and the log lines.
 import type { Detector } from "telltale/detector/select";
+import type { CommandCounters } from "./commands.js";
 
 /** A reported value: two decimals, as readings and scores appear in telemetry and the log. */
 export function round2(v: number): number {
@@ -60,16 +61,22 @@ export interface Round {
   alarm: boolean;
   readonly counters: Counters;
   readonly outbox: OutboxStatus;
+  /** Commands run, refused with an answer, and dropped unanswered by the rate limit. */
+  readonly commands: CommandCounters;
 }
 
 /** A round before the first tick: what is fixed for the app's life, with counters and readings at zero. */
-export function firstRound(parts: Pick<Round, "detector" | "channelNames" | "streams" | "counters" | "outbox">): Round {
+export function firstRound(
+  parts: Pick<Round, "detector" | "channelNames" | "streams" | "counters" | "outbox" | "commands">,
+): Round {
   return { boot: 0, seq: 0, uptimeMs: 0, readings: {}, health: {}, alarm: false, ...parts };
 }
 
 /** A change of the device's alarm, as published on the alarm topic (key order is the payload's). */
 export interface AlarmEvent {
   state: "raised" | "cleared";
+  /** Why it changed (src/monitor.ts's AlarmReason): "threshold", "recovered", "recalibrate command (forced)"… */
+  reason: string;
   boot: number;
   seq: number;
   score: number;
@@ -121,7 +128,8 @@ export function telemetryPayload(r: Round): string {
   }
   if (vibration) t.vibration = vibration;
   const c = r.counters,
-    o = r.outbox;
+    o = r.outbox,
+    k = r.commands;
   t.health = {
     sensors: r.health,
     mqtt: { published: c.published, dropped: c.dropped, reconnects: c.reconnects, alarms: c.alarms },
@@ -129,6 +137,7 @@ export function telemetryPayload(r: Round): string {
       o.error === undefined
         ? { pending: o.pending, dropped: o.dropped, durable: o.durable }
         : { pending: o.pending, dropped: o.dropped, durable: o.durable, error: o.error },
+    commands: { run: k.run, refused: k.refused, dropped: k.dropped },
   };
   return JSON.stringify(t);
 }
@@ -156,10 +165,10 @@ export function telemetryLine(r: Round): string {
 }
 
 /**
- * The alarm change of a round (its `alarm` is the new state). It names the slow detector's top channel and its reading,
+ * The alarm change of a round (its `alarm` is the new state) and why it changed. It names the slow detector's top channel and its reading,
  * or, when only a vibration stream alarmed, the first such stream's top feature ("pump.z.kurtosis") and its value.
  */
-export function alarmEvent(r: Round): AlarmEvent {
+export function alarmEvent(r: Round, reason: string): AlarmEvent {
   const det = r.detector;
   let cause: StreamReport | undefined;
   if (!det.alarm)
@@ -177,14 +186,16 @@ export function alarmEvent(r: Round): AlarmEvent {
     value = cause.features[axis]?.[feature] ?? null;
     alarmScore = streamScore(cause);
   }
-  return { state: r.alarm ? "raised" : "cleared", boot: r.boot, seq: r.seq, score: alarmScore, channel, value };
+  const state = r.alarm ? "raised" : "cleared";
+  return { state, reason, boot: r.boot, seq: r.seq, score: alarmScore, channel, value };
 }
 
 export function alarmPayload(e: AlarmEvent): string {
   return JSON.stringify(e);
 }
 
-/** "ALARM raised: sht3x.temperature = 60.45 (score 253)". */
+/** "ALARM raised: sht3x.temperature = 60.45 (score 253), reason: threshold"; "no channel" when none leads. */
 export function alarmLine(e: AlarmEvent): string {
-  return "ALARM " + e.state + ": " + e.channel + " = " + e.value + " (score " + e.score + ")";
+  const what = e.channel === "" ? "no channel" : e.channel + " = " + e.value;
+  return "ALARM " + e.state + ": " + what + " (score " + e.score + "), reason: " + e.reason;
 }

@@ -39,6 +39,7 @@ import "./modules/mqtt/client5.suite.js";
 import "./src/app-detector.suite.js";
 import "./src/telemetry.suite.js";
 import "./src/commands.suite.js";
+import "./src/command-auth.suite.js";
 import "./src/sensor-bank.suite.js";
 import "./src/monitor.suite.js";
 import "./src/delivery.suite.js";

@@ -6,6 +6,7 @@ import type { DigitalConstructor, PulseCountConstructor } from "telltale/io/io";
 import { TickClock } from "telltale/hosts/moddable/clock";
 import { PreferenceStore } from "telltale/hosts/moddable/store";
 import { HostSocket } from "telltale/hosts/moddable/socket";
+import { hmacSha256 } from "telltale/hosts/moddable/hmac";
 import { openOutboxFlash } from "telltale/hosts/moddable/outbox-flash";
 import { boardI2C } from "telltale/hosts/esp32/i2c";
 import { WiFiStation } from "telltale/hosts/esp32/wifi";
@@ -60,6 +61,7 @@ export default function createHost(): Host {
     flash,
     flashProblem,
     log,
+    hmacSha256,
     deviceId: macId(),
     connectNetwork: () => wifi.connect(),
   });

@@ -1,4 +1,5 @@
 // The Node host: real sockets, real timers, a file-backed store and a simulated I2C bus with device models.
+import { createHmac } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
@@ -16,6 +17,11 @@ export const nodeClock: Clock = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/** HMAC-SHA256 from node:crypto (OpenSSL). */
+export function nodeHmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac("sha256", key).update(data).digest());
+}
 
 export interface NodeHostOptions {
   /** Where the store's file lives. */
@@ -63,6 +69,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
         .replace(/[^A-Za-z0-9_-]/g, "-")
         .slice(0, 32),
     log,
+    hmacSha256: nodeHmacSha256,
     connectNetwork: async () => {},
   };
 }

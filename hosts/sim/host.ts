@@ -11,6 +11,7 @@ import type { SensorDeclaration } from "telltale/drivers/part";
 import { TickClock } from "telltale/hosts/moddable/clock";
 import { PreferenceStore } from "telltale/hosts/moddable/store";
 import { HostSocket } from "telltale/hosts/moddable/socket";
+import { hmacSha256 } from "telltale/hosts/moddable/hmac";
 import { FileFlash } from "telltale/hosts/sim/file-flash";
 import { openOutboxFlash } from "telltale/hosts/moddable/outbox-flash";
 
@@ -93,6 +94,7 @@ export default function createHost(): Host {
     flash,
     flashProblem,
     log,
+    hmacSha256,
     deviceId: simId(store),
     connectNetwork: () => Promise.resolve(),
   });

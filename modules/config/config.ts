@@ -7,6 +7,7 @@ import { messageOf } from "telltale/errors/message";
 import { LONE_SURROGATE, NULL_CHARACTER, utf8Size } from "telltale/text/utf8";
 import type { Store } from "telltale/io/io";
 import { configText, loadConfigText, saveConfigText, savedConfigLimit } from "telltale/config/saved";
+import { decodeBase64 } from "telltale/storage/base64";
 
 export interface BrokerConfig {
   /** "mqtt" (plain TCP) or "mqtts" (TLS, server certificate verified). */
@@ -67,6 +68,8 @@ export interface Config {
   sensors: SensorConfig[];
   detector: DetectorConfig;
   homeAssistant: HomeAssistantConfig;
+  /** The key signed commands are checked with (HMAC-SHA256; src/command-auth.ts): hex or base64 text, 16–64 bytes. */
+  commandKey?: Uint8Array;
 }
 
 export class ConfigError extends Error {
@@ -189,6 +192,7 @@ export const CONFIG_KEYS: readonly string[] = Object.freeze([
   "sensors",
   "detector",
   "homeAssistant",
+  "commandKey",
 ]);
 const BROKER_KEYS = Object.freeze([
   "url",
@@ -203,6 +207,26 @@ const BROKER_KEYS = Object.freeze([
   "backoffCapMs",
   "drainPerSecond",
 ]);
+
+/** config.commandKey as bytes: hex digits (an even count), else base64; 16–64 bytes (SHA-256's block at most). */
+function commandKey(value: unknown): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  const problem = "expected 16–64 random bytes as hex or base64 (e.g. from `openssl rand -hex 32`), got ";
+  if (typeof value !== "string") throw new ConfigError("commandKey", problem + describe(value));
+  let key: Uint8Array;
+  if (/^(?:[0-9a-fA-F]{2})+$/.test(value)) {
+    key = new Uint8Array(value.length / 2);
+    for (let i = 0; i < key.length; i++) key[i] = parseInt(value.slice(2 * i, 2 * i + 2), 16);
+  } else
+    try {
+      key = decodeBase64(value);
+    } catch {
+      throw new ConfigError("commandKey", problem + "text that is neither (" + value.length + " characters)");
+    }
+  if (key.length < 16 || key.length > 64)
+    throw new ConfigError("commandKey", problem + key.length + " byte" + (key.length === 1 ? "" : "s"));
+  return key;
+}
 
 function rejectUnknownKeys(raw: Raw, path: string, known: readonly string[]): void {
   for (const key of Object.keys(raw)) {
@@ -340,6 +364,7 @@ export function parseConfig(value: unknown): Config {
     sensors,
     detector,
     homeAssistant: homeAssistantConfig(raw.homeAssistant),
+    commandKey: commandKey(raw.commandKey),
   };
 }
 

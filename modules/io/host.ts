@@ -28,6 +28,11 @@ export interface Host {
    * outbox in RAM and reports this in health telemetry (`health.outbox.error`), never silently.
    */
   readonly flashProblem?: string;
+  /**
+   * HMAC-SHA256 of `data` under `key` (RFC 2104 over FIPS 180-4), from the platform's own cryptography: signed commands
+   * are checked with it. A host without it refuses every command that must be signed.
+   */
+  readonly hmacSha256?: (key: Uint8Array, data: Uint8Array) => Uint8Array;
   /** One line of human-readable log output. */
   log(line: string): void;
   /** A stable identifier for this board (MAC-derived on a device). */

@@ -4,6 +4,8 @@ import { main } from "../xs/run.js";
 import { preloaded } from "./preloaded.js";
 import config from "./mc-config.js";
 import { freezeConfig, freezeIntrinsics, freezeModules } from "./freeze.js";
+import { tagTable, useHmac } from "../support/hmac.js";
+import { tags } from "../xs/hmac-tags.js";
 
 declare function print(...text: unknown[]): void;
 
@@ -13,6 +15,7 @@ main(async () => {
   const exports = freezeModules(preloaded);
   freezeConfig(config);
   print(`# frozen: ${intrinsics} intrinsic roots, ${exports} exports of ${preloaded.length} modules, mc/config`);
+  useHmac(tagTable(tags));
   await import("../suites.js");
   await import("./suites.js");
 });

@@ -3,9 +3,13 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import mqtt from "mqtt";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { makePki, type Pki } from "./support/pki.js";
 import { Mosquitto } from "./support/mosquitto.js";
 import { startFirmware, waitFor, type Firmware } from "./support/firmware.js";
+
+const COMMAND_SCRIPT = new URL("../../../scripts/command.mjs", import.meta.url).pathname;
 import { NodeTCPSocket } from "../../hosts/node/tcp.js";
 import { parseAlarm, parseAnswer, parseTelemetry } from "../support/wire.js";
 
@@ -168,11 +172,74 @@ test("commands-are-answered-and-bad-ones-refused-with-reason", async () => {
   assert.equal(answers[0]?.command, "ping");
   assert.equal(answers[0]?.ok, true);
   assert.equal(answers[1]?.command, "recalibrate");
-  assert.ok(fw.log.includes("detector: recalibrating on command"), "the detector calibrates again");
+  assert.equal(answers[1]?.ok, false, "recalibrate must be signed");
+  assert.match(
+    answers[1]?.error ?? "",
+    /^"recalibrate" must be signed and this device has no key: set config\.commandKey/,
+  );
+  assert.ok(!fw.log.includes("detector: recalibrating on command"), "the detector keeps its baseline");
   assert.deepEqual([answers[2]?.ok, answers[2]?.error], [false, 'unknown command "reboot" (known: recalibrate, ping)']);
   assert.equal(answers[3]?.ok, false);
   assert.match(answers[3]?.error ?? "", /expected "recalibrate"/);
   assert.ok(fw.app.running, "bad commands do not stop the device");
+  fw.app.stop();
+});
+
+test("a-signed-recalibrate-from-the-operator-script-clears-the-alarm-with-its-reason-once", async () => {
+  const key = "5f".repeat(32);
+  const got = await subscribe(broker.port, "telltale/dev-s/#");
+  const fw = startFirmware(
+    "dev-s",
+    { url: `mqtts://127.0.0.1:${broker.port}`, ca: pki.caPem },
+    { periodMs: 3000, fault: { kind: "step", atMs: 9000, size: 4 } },
+    { commandKey: key },
+  );
+  running.push(fw);
+  const dump = () => fw.log.slice(-15).join("\n");
+  const raised = await waitFor("alarm raised", () => got.find((m) => m.topic === "telltale/dev-s/alarm"), 20_000, dump);
+  assert.deepEqual([parseAlarm(raised.payload).state, parseAlarm(raised.payload).reason], ["raised", "threshold"]);
+  // Asynchronous: the firmware runs in this process and must answer while the script waits.
+  const script = async (...args: string[]) =>
+    (await promisify(execFile)(process.execPath, [COMMAND_SCRIPT, "--key", key, "--device", "dev-s", ...args])).stdout;
+  const signed = (await script("recalibrate", "force=true")).trim();
+  const sender = mqtt.connect({
+    host: "127.0.0.1",
+    port: broker.port,
+    protocol: "mqtts",
+    ca: pki.caPem,
+    servername: "localhost",
+  });
+  clients.push(sender);
+  await new Promise<void>((resolve) => sender.once("connect", () => resolve()));
+  await sender.publishAsync("telltale/dev-s/command", signed, { qos: 1 });
+  const results = () =>
+    got.filter((m) => m.topic === "telltale/dev-s/command/result").map((m) => parseAnswer(m.payload));
+  await waitFor("the answer", () => results().length >= 1, 10_000, dump);
+  assert.deepEqual(results()[0], { command: "recalibrate", ok: true });
+  const cleared = await waitFor(
+    "alarm cleared",
+    () => got.find((m) => m.topic === "telltale/dev-s/alarm" && parseAlarm(m.payload).state === "cleared"),
+    10_000,
+    dump,
+  );
+  assert.equal(parseAlarm(cleared.payload).reason, "recalibrate command (forced)");
+  // Someone who recorded the signed message sends it again.
+  await sender.publishAsync("telltale/dev-s/command", signed, { qos: 1 });
+  await waitFor("the replay's answer", () => results().length >= 2, 10_000, dump);
+  assert.equal(results()[1]?.ok, false);
+  assert.match(results()[1]?.error ?? "", /^counter \d+ is not above \d+, the highest used: a replay/);
+  assert.equal(fw.log.filter((l) => l.startsWith("detector: recalibrating on command")).length, 1, "run once");
+  // The script publishes and prints the answer itself.
+  const answer = await script(
+    "--publish",
+    `mqtts://127.0.0.1:${broker.port}`,
+    "--ca",
+    pki.caCert,
+    "--servername",
+    "localhost",
+    "ping",
+  );
+  assert.match(answer, /^\{"command":"ping","ok":true,"uptimeMs":\d+\}/);
   fw.app.stop();
 });
 

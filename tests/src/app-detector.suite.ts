@@ -9,11 +9,15 @@ import { SHT3xModel } from "telltale/drivers/sht3x/model";
 import { ManualClock } from "../support/manual-clock.js";
 import { RefusingSocket, mapStore } from "../support/test-host.js";
 import { createSimWorld } from "telltale/sim/world";
+import { SimGPIO } from "telltale/sim/gpio";
+import { hmacSha256 } from "../support/hmac.js";
+import { KEY_HEX, VECTORS, signed } from "../support/command-vectors.js";
 
 /** A cabinet at 30 °C / 50 %RH with a little deterministic noise, and a switchable fault. */
-function boot(store: Map<string, string>, detector: Record<string, unknown>) {
+function boot(store: Map<string, string>, detector: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   const clock = new ManualClock();
   const bus = new SimI2CBus(clock);
+  const gpio = new SimGPIO(clock);
   let n = 1,
     fault = 0;
   const noise = () => {
@@ -31,17 +35,23 @@ function boot(store: Map<string, string>, detector: Record<string, unknown>) {
     name: "test",
     clock,
     i2c: bus.ioClass(),
+    digital: gpio.ioDigital(),
     tcp: RefusingSocket,
     deviceId: "t2",
     store: mapStore(store),
     log: (line) => log.push(line),
+    hmacSha256,
     connectNetwork: async () => {},
   };
-  const app = new App(host, parseConfig({ intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" }, detector }));
+  const app = new App(
+    host,
+    parseConfig({ intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" }, detector, ...extra }),
+  );
   return {
     clock,
     log,
     app,
+    gpio,
     setFault: (v: number) => {
       fault = v;
     },
@@ -83,23 +93,47 @@ suite("app with the multivariate detector", () => {
     r.app.stop();
   });
 
-  test("recalibrate-during-an-alarm-is-refused-unless-forced", async () => {
-    const r = boot(new Map(), { model: "multivariate", calibrationSamples: 160 });
+  test("recalibrate-must-be-signed-and-during-an-alarm-forced-and-the-clear-says-why", async () => {
+    const r = boot(
+      new Map(),
+      { model: "multivariate", calibrationSamples: 160 },
+      {
+        commandKey: KEY_HEX,
+        sensors: [
+          { part: "sht3x", address: 0x44 },
+          { part: "relay", name: "siren", pin: 16, followAlarm: true },
+        ],
+      },
+    );
     await r.app.start();
     await ticks(r.clock, 200);
     r.setFault(5);
     await ticks(r.clock, 5);
     ok(r.app.alarm, "the fault raised the alarm");
-    const answer = (text: string) => JSON.parse(r.app.commands.handle(utf8Encode(text))) as Record<string, unknown>;
-    deepEqual(answer("recalibrate"), {
+    ok(
+      r.log.some((l) => /^ALARM raised: sht3x\.temperature = .*, reason: threshold\b/.test(l)),
+      r.log.filter((l) => l.startsWith("ALARM")).join("\n"),
+    );
+    equal(r.gpio.level(16), 1, "the siren follows the alarm");
+    const answer = (text: string) => JSON.parse(r.app.commands.handle(utf8Encode(text))!) as Record<string, unknown>;
+    ok(/^"recalibrate" must be signed: send /.test(answer("recalibrate").error as string), "unsigned: refused");
+    deepEqual(answer(signed(VECTORS.appRecalibrate1)), {
       command: "recalibrate",
       ok: false,
       error: 'the alarm is raised; to relearn anyway send {"command": "recalibrate", "force": true}',
     });
     ok(r.app.detector.calibrated && r.app.alarm, "the baseline and the alarm are kept");
-    deepEqual(answer('{"command": "recalibrate", "force": true}'), { command: "recalibrate", ok: true });
+    deepEqual(answer(signed(VECTORS.appRecalibrate2Forced)), { command: "recalibrate", ok: true });
     equal(r.app.detector.calibrated, false, "forced: the detector learns again");
     ok(r.log.includes("detector: recalibrating on command (forced during an alarm)"), r.log.slice(-3).join("\n"));
+    equal(r.gpio.level(16), 1, "the siren changes only when the change is published");
+    await ticks(r.clock, 1);
+    equal(r.app.alarm, false);
+    equal(r.gpio.level(16), 0);
+    ok(
+      r.log.some((l) => l.startsWith("ALARM cleared: no channel (score 0), reason: recalibrate command (forced)")),
+      r.log.filter((l) => l.startsWith("ALARM")).join("\n"),
+    );
     r.app.stop();
   });
 

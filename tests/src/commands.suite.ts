@@ -1,7 +1,10 @@
-// The command registry: plain-text and JSON commands, answers, refusals with their reason, and validation by the command itself.
+// The command registry: plain-text and JSON commands, answers, refusals with their reason, validation by the command
+// itself, the size limit and the rate limit.
 import { suite, test, equal, deepEqual, ok, throws } from "../harness.js";
-import { Commands } from "../../src/commands.js";
+import { Commands, MAX_COMMAND_BYTES } from "../../src/commands.js";
 import { parseAnswer } from "../support/wire.js";
+import { ManualClock } from "../support/manual-clock.js";
+import { utf8Encode } from "telltale/text/utf8";
 
 const bytes = (text: string) => {
   const b = new Uint8Array(text.length);
@@ -9,15 +12,21 @@ const bytes = (text: string) => {
   return b;
 };
 
-function registry() {
+function registry(limits: { perSecond?: number; burst?: number } = {}) {
   const log: string[] = [],
-    runs: Record<string, unknown>[] = [];
-  const commands = new Commands({ log: (line) => log.push(line) });
+    runs: Record<string, unknown>[] = [],
+    clock = new ManualClock();
+  const commands = new Commands({ log: (line) => log.push(line), clock, ...limits });
   commands.register("recalibrate", (request) => {
     runs.push(request);
   });
   commands.register("ping", () => ({ uptimeMs: 1234 }));
-  return { commands, log, runs, answer: (text: string) => parseAnswer(commands.handle(bytes(text))) };
+  const answer = (text: string) => {
+    const reply = commands.handle(bytes(text));
+    if (reply === undefined) throw new Error("dropped by the rate limit");
+    return parseAnswer(reply);
+  };
+  return { commands, log, runs, clock, answer };
 }
 
 suite("commands", () => {
@@ -58,14 +67,27 @@ suite("commands", () => {
     deepEqual(r.answer("{}"), { ok: false, error: expected });
   });
 
-  test("message-longer-than-256-bytes-is-refused-unless-it-names-a-command-first", () => {
+  test("message-longer-than-256-bytes-is-refused-whole", () => {
     const r = registry();
-    deepEqual(r.answer("x".repeat(300)), { ok: false, error: "command longer than 256 bytes" });
+    deepEqual(r.answer("x".repeat(300)), { ok: false, error: "command of 300 bytes refused: at most 256" });
     deepEqual(
-      r.answer("ping" + " ".repeat(300)),
-      { command: "ping", ok: true, uptimeMs: 1234 },
-      "the first 256 bytes already name it",
+      r.answer("ping" + " ".repeat(60_000)),
+      { ok: false, error: "command of 60004 bytes refused: at most 256" },
+      "a valid command padded past the limit is not obeyed",
     );
+    equal(r.answer("ping" + " ".repeat(MAX_COMMAND_BYTES - 4)).ok, true, "256 bytes are read");
+    equal(r.answer("ping" + " ".repeat(MAX_COMMAND_BYTES - 3)).ok, false, "257 are not");
+    equal(r.commands.counters.refused, 3);
+  });
+
+  test("message-that-is-not-utf8-is-refused", () => {
+    const r = registry();
+    deepEqual(parseAnswer(r.commands.handle(Uint8Array.of(0x70, 0x69, 0xff, 0x67))!), {
+      ok: false,
+      error: "command is not valid UTF-8",
+    });
+    const text = utf8Encode('{"command": "ping", "note": "café ✓"}');
+    equal(parseAnswer(r.commands.handle(text)!).ok, true, "UTF-8 text is read as UTF-8");
   });
 
   test("a-command-refuses-a-bad-request-by-throwing", () => {
@@ -92,7 +114,7 @@ suite("commands", () => {
 
   test("retained-commands-are-refused-and-logged", () => {
     const r = registry();
-    const answer = parseAnswer(r.commands.handle(bytes("recalibrate"), { retain: true }));
+    const answer = parseAnswer(r.commands.handle(bytes("recalibrate"), { retain: true })!);
     deepEqual(answer, {
       ok: false,
       error: "retained commands are ignored (clear the retained message on the command topic)",
@@ -102,7 +124,7 @@ suite("commands", () => {
       r.log.some((l) => l.startsWith("command rejected: retained commands are ignored")),
       r.log.join("\n"),
     );
-    equal(parseAnswer(r.commands.handle(bytes("ping"), { retain: false })).ok, true, "a live one still runs");
+    equal(parseAnswer(r.commands.handle(bytes("ping"), { retain: false })!).ok, true, "a live one still runs");
   });
 
   test("registering-a-name-twice-or-a-bad-name-throws", () => {
@@ -111,5 +133,48 @@ suite("commands", () => {
     throws(() => r.commands.register("", () => {}), /bad command name ""/);
     throws(() => r.commands.register(" ping", () => {}), /bad command name/);
     deepEqual(r.commands.names, ["recalibrate", "ping"]);
+  });
+
+  test("a-flood-is-cut-to-the-rate-limit-counted-and-logged-once", () => {
+    const r = registry();
+    let answered = 0;
+    // 10 s of a flood: 100 pings every 10 ms (10,000 per second).
+    for (let ms = 0; ms < 10_000; ms += 10) {
+      for (let i = 0; i < 100; i++) if (r.commands.handle(bytes("ping")) !== undefined) answered++;
+      r.clock.advance(10);
+    }
+    // The burst of 10, then 5 per second.
+    ok(answered >= 58 && answered <= 61, "answered " + answered);
+    equal(r.commands.counters.run, answered);
+    equal(r.commands.counters.dropped, 100_000 - answered, "every dropped message is counted");
+    const flood = r.log.filter((l) => l.startsWith("commands: "));
+    deepEqual(flood, [
+      "commands: more than 5 per second (burst 10); dropping the excess unanswered, counted in health.commands.dropped",
+    ]);
+    r.clock.advance(2000);
+    equal(r.answer("ping").ok, true, "after the flood a command is answered at once");
+    equal(r.log.at(-1), `commands: flood over; ${100_000 - answered} dropped unanswered`);
+  });
+
+  test("bad-and-retained-messages-spend-the-rate-limit-too", () => {
+    const r = registry({ perSecond: 2, burst: 3 });
+    const replies = [
+      r.commands.handle(bytes("ping"), { retain: true }),
+      r.commands.handle(bytes("{broken")),
+      r.commands.handle(bytes("x".repeat(1000))),
+      r.commands.handle(bytes("ping")),
+    ];
+    equal(replies.filter((a) => a !== undefined).length, 3, "three answers, the burst");
+    equal(replies[3], undefined, "the fourth message is dropped, though valid");
+    deepEqual(r.commands.counters, { run: 0, refused: 3, dropped: 1 });
+    r.clock.advance(500);
+    equal(r.answer("ping").ok, true, "one token back after 500 ms at 2 per second");
+  });
+
+  test("rate-limit-options-are-checked", () => {
+    const clock = new ManualClock(),
+      log = () => {};
+    throws(() => new Commands({ log, clock, perSecond: 0 }), /perSecond must be above 0/);
+    throws(() => new Commands({ log, clock, burst: 0.5 }), /burst must be an integer from 1 to 1000/);
   });
 });

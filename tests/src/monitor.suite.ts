@@ -278,10 +278,32 @@ suite("monitor", () => {
     r.monitor.attach(1, pump, part);
     feed(part, 130);
     r.monitor.update(values, 1, 1);
-    r.monitor.recalibrate();
+    r.monitor.recalibrate("recalibrate command");
     equal(r.detector.resets, 1);
     deepEqual(store.deletes, ["baseline", "vib0", "vib1"]);
     equal(store.map.get("boot"), "3", "other keys stay");
     equal(r.monitor.vibration("pump")!.model.calibrated, false);
+  });
+
+  test("every-alarm-change-says-why", () => {
+    const r = rig();
+    r.detector.alarm = true;
+    equal(r.monitor.update(values, 1, 1), true);
+    equal(r.monitor.reason, "threshold", "raised: a score crossed the threshold");
+    r.detector.alarm = false;
+    equal(r.monitor.update(values, 1, 2), true);
+    equal(r.monitor.reason, "recovered", "cleared on its own");
+    r.detector.alarm = true;
+    r.monitor.update(values, 1, 3);
+    r.monitor.recalibrate("recalibrate command (forced)");
+    r.detector.alarm = false; // what a reset detector reports
+    equal(r.monitor.alarm, true, "the alarm changes only in the round that publishes why");
+    equal(r.monitor.update(values, 1, 4), true);
+    equal(r.monitor.reason, "recalibrate command (forced)");
+    r.detector.alarm = true;
+    r.monitor.update(values, 1, 5);
+    r.detector.alarm = false;
+    r.monitor.update(values, 1, 6);
+    equal(r.monitor.reason, "recovered", "a recalibration explains only the change right after it");
   });
 });

@@ -158,6 +158,21 @@ suite("sensor bank", () => {
     deepEqual(r.log, ["sensor s1: fake: CRC mismatch"]);
   });
 
+  test("an-output-probed-during-an-alarm-follows-it-at-once", () => {
+    const r = rig(["s1"]);
+    r.behaviours.s1!.failCreates = 1;
+    r.bank.probe();
+    r.bank.alarm(true);
+    for (let i = 0; i < REPROBE_TICKS; i++) r.round();
+    equal(r.built.length, 1, "re-probed");
+    deepEqual(r.built[0]!.alarms, [true], "a relay that starts off is switched on without a new alarm change");
+    r.bank.alarm(false);
+    r.behaviours.s1!.sample = undefined;
+    for (let i = 0; i < FAIL_AFTER + REPROBE_TICKS; i++) r.round();
+    equal(r.built.length, 2);
+    deepEqual(r.built[1]!.alarms, [], "nothing to follow once cleared");
+  });
+
   test("alarm-reaches-every-output-and-close-closes-every-driver", () => {
     const r = rig();
     r.bank.probe();

@@ -65,6 +65,7 @@ function round(fields: Partial<Round> = {}): Round {
     alarm: false,
     counters: { published: 3, dropped: 1, reconnects: 0, alarms: 0 },
     outbox: { pending: 2, dropped: 0, durable: true, error: undefined },
+    commands: { run: 4, refused: 1, dropped: 7 },
     ...fields,
   };
 }
@@ -76,7 +77,7 @@ suite("telemetry", () => {
       '{"boot":2,"seq":7,"uptimeMs":7000,"alarm":false,"sensors":{"sht3x":{"temperature":30.5,"humidity":50}},' +
         '"detector":{"model":"multivariate","calibrated":true,"score":1.52,"alarm":false,"changePoint":false,"top":"sht3x.temperature"},' +
         '"health":{"sensors":{"sht3x":{"state":"ok","errors":0}},"mqtt":{"published":3,"dropped":1,"reconnects":0,"alarms":0},' +
-        '"outbox":{"pending":2,"dropped":0,"durable":true}}}',
+        '"outbox":{"pending":2,"dropped":0,"durable":true},"commands":{"run":4,"refused":1,"dropped":7}}}',
     );
   });
 
@@ -145,12 +146,12 @@ suite("telemetry", () => {
 
   test("alarm-names-the-slow-channel-and-its-reading", () => {
     const r = round({ alarm: true, detector: fakeDetector({ alarm: true, score: 64768, top: 0 }) });
-    const e = alarmEvent(r);
+    const e = alarmEvent(r, "threshold");
     equal(
       alarmPayload(e),
-      '{"state":"raised","boot":2,"seq":7,"score":253,"channel":"sht3x.temperature","value":30.5}',
+      '{"state":"raised","reason":"threshold","boot":2,"seq":7,"score":253,"channel":"sht3x.temperature","value":30.5}',
     );
-    equal(alarmLine(e), "ALARM raised: sht3x.temperature = 30.5 (score 253)");
+    equal(alarmLine(e), "ALARM raised: sht3x.temperature = 30.5 (score 253), reason: threshold");
   });
 
   test("alarm-names-the-first-alarming-stream-when-only-vibration-alarms", () => {
@@ -162,9 +163,17 @@ suite("telemetry", () => {
         stream({ sensor: "motor", alarmSeen: true }),
       ],
     });
-    const e = alarmEvent(r);
-    deepEqual(e, { state: "raised", boot: 2, seq: 7, score: 48.2, channel: "pump.z.kurtosis", value: 1.92 });
-    equal(alarmLine(e), "ALARM raised: pump.z.kurtosis = 1.92 (score 48.2)");
+    const e = alarmEvent(r, "threshold");
+    deepEqual(e, {
+      state: "raised",
+      reason: "threshold",
+      boot: 2,
+      seq: 7,
+      score: 48.2,
+      channel: "pump.z.kurtosis",
+      value: 1.92,
+    });
+    equal(alarmLine(e), "ALARM raised: pump.z.kurtosis = 1.92 (score 48.2), reason: threshold");
   });
 
   test("slow-alarm-wins-over-a-stream-alarm", () => {
@@ -173,12 +182,23 @@ suite("telemetry", () => {
       detector: fakeDetector({ alarm: true, score: 2560, top: 1 }),
       streams: [stream({ alarmSeen: true })],
     });
-    deepEqual(alarmEvent(r), { state: "raised", boot: 2, seq: 7, score: 10, channel: "sht3x.humidity", value: 50 });
+    deepEqual(alarmEvent(r, "threshold"), {
+      state: "raised",
+      reason: "threshold",
+      boot: 2,
+      seq: 7,
+      score: 10,
+      channel: "sht3x.humidity",
+      value: 50,
+    });
   });
 
-  test("cleared-alarm-without-a-top-channel", () => {
-    const e = alarmEvent(round({ detector: fakeDetector({ top: -1 }) }));
-    equal(alarmLine(e), "ALARM cleared:  = null (score 0)");
-    equal(alarmPayload(e), '{"state":"cleared","boot":2,"seq":7,"score":0,"channel":"","value":null}');
+  test("cleared-alarm-without-a-top-channel-says-why", () => {
+    const e = alarmEvent(round({ detector: fakeDetector({ top: -1 }) }), "recalibrate command (forced)");
+    equal(alarmLine(e), "ALARM cleared: no channel (score 0), reason: recalibrate command (forced)");
+    equal(
+      alarmPayload(e),
+      '{"state":"cleared","reason":"recalibrate command (forced)","boot":2,"seq":7,"score":0,"channel":"","value":null}',
+    );
   });
 });

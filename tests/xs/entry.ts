@@ -1,5 +1,10 @@
 // Entry module for the XS engine (xsnap -m): runs every portable suite and prints one line per test.
 import { main } from "./run.js";
+import { tagTable, useHmac } from "../support/hmac.js";
+import { tags } from "./hmac-tags.js";
 import "../suites.js";
 
-main(async () => {});
+main(() => {
+  useHmac(tagTable(tags));
+  return Promise.resolve();
+});
