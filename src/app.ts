@@ -26,8 +26,8 @@ export class App {
   readonly config: Config;
   readonly deviceId: string;
   readonly topics: Readonly<Topics>;
-  /** Health telemetry's MQTT counters: published, dropped and reconnects (the uplink's), and alarm changes. */
-  readonly stats = { published: 0, dropped: 0, reconnects: 0, alarms: 0 };
+  /** Health telemetry's MQTT counters: published, dropped, reconnects and oversized (the uplink's), and alarm changes. */
+  readonly stats = { published: 0, dropped: 0, reconnects: 0, oversized: 0, alarms: 0 };
   readonly uplink: Uplink;
   readonly sensors: SensorBank;
   readonly monitor: Monitor;

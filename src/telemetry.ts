@@ -31,6 +31,8 @@ export interface Counters {
   published: number;
   dropped: number;
   reconnects: number;
+  /** Incoming messages discarded as over the MQTT packet limit. */
+  oversized: number;
   alarms: number;
 }
 
@@ -132,7 +134,13 @@ export function telemetryPayload(r: Round): string {
     k = r.commands;
   t.health = {
     sensors: r.health,
-    mqtt: { published: c.published, dropped: c.dropped, reconnects: c.reconnects, alarms: c.alarms },
+    mqtt: {
+      published: c.published,
+      dropped: c.dropped,
+      reconnects: c.reconnects,
+      oversized: c.oversized,
+      alarms: c.alarms,
+    },
     outbox:
       o.error === undefined
         ? { pending: o.pending, dropped: o.dropped, durable: o.durable }

@@ -1,7 +1,7 @@
 // The uplink: the MQTT session (network, reconnect with backoff, availability and Last Will, subscriptions) over delivery and the host's socket.
 import type { Host } from "telltale/io/host";
 import type { BrokerConfig } from "telltale/config/config";
-import { ConnectionRefusedError, MQTTClient, type MQTTMessageInfo } from "telltale/mqtt/client";
+import { ConnectionRefusedError, MQTTClient, OversizedMessageError, type MQTTMessageInfo } from "telltale/mqtt/client";
 import type { Outbox } from "telltale/storage/outbox";
 import { messageOf } from "telltale/errors/message";
 import { Delivery, type DeliveryCounters } from "./delivery.js";
@@ -29,6 +29,8 @@ export function backoffDelay(
 /** Counters the uplink keeps (shared with the app's health telemetry). */
 export interface UplinkCounters extends DeliveryCounters {
   reconnects: number;
+  /** Messages on subscribed topics over the client's packet limit: acknowledged, logged and discarded. */
+  oversized: number;
 }
 
 /** A message on a subscribed topic; `retain` is set when the broker replays a retained message. */
@@ -205,8 +207,11 @@ export class Uplink {
       onPublished: (id: number) => {
         if (client === this.#client) delivery.acknowledged(id);
       },
+      // Also how the client reports a message it discarded as oversized and one it resent for want of a PUBACK.
       onError: (error: Error) => {
-        if (client === this.#client) host.log("mqtt: " + error.message);
+        if (client !== this.#client) return;
+        if (error instanceof OversizedMessageError) this.#counters.oversized++;
+        host.log("mqtt: " + error.message);
       },
       onClose: (reason?: Error) => {
         if (client !== this.#client || !this.#running) return;

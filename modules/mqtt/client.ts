@@ -1,4 +1,4 @@
-// MQTT 3.1.1/5.0 client session state machine (QoS 0/1/2, keepalive, sessions resumed with in-flight resend) over an injected ECMA-419 TCP socket and clock.
+// MQTT 3.1.1/5.0 client session state machine (QoS 0/1/2, keepalive, acknowledgement timeouts, oversized messages skipped, sessions resumed with in-flight resend) over an injected ECMA-419 TCP socket and clock.
 import type { Clock, TCPSocket, TCPSocketConstructor, TCPSocketOptions, TLSOptions } from "telltale/io/io";
 import {
   CONNACK,
@@ -16,6 +16,7 @@ import {
   packetName,
   reasonName,
   type IncomingPacket,
+  type OversizedPublishPacket,
   type Properties,
   type ProtocolVersion,
   type SubscribeFilter,
@@ -69,13 +70,28 @@ export interface MQTTClientOptions {
   protocolVersion?: ProtocolVersion;
   /** MQTT 5.0: seconds the broker keeps the session after the connection ends; default 0 with clean, else 0xFFFFFFFF (kept). */
   sessionExpiry?: number;
-  /** MQTT 5.0: more CONNECT properties (user properties, maximum packet size, ...). */
+  /** MQTT 5.0: more CONNECT properties (user properties, ...); Maximum Packet Size comes from `maxPacketSize`. */
   connectProperties?: Properties;
   will?: MQTTWill;
   socket: { io: TCPSocketConstructor; secure?: TLSOptions };
   clock: Clock;
-  /** Largest incoming packet in bytes, default 65536; a larger one closes the connection. */
+  /**
+   * Largest incoming packet in bytes, default 65536. With 5.0 it is sent as CONNECT's Maximum Packet Size, so the
+   * broker does not send a larger one (§3.1.2.11.4). A larger PUBLISH is still read as it streams in without being
+   * buffered, acknowledged for its QoS so that the broker does not send it again, and discarded: the session goes on,
+   * onError gets an OversizedMessageError naming its topic and size, and `oversized` counts it. Any other packet over
+   * the limit closes the connection.
+   */
   maxPacketSize?: number;
+  /**
+   * Milliseconds a QoS 1 or 2 message waits for its acknowledgement (PUBACK, PUBREC, PUBCOMP), counted once every byte
+   * queued before it has been written; default the keepalive period (60 s with keepalive 0); 0 waits forever. With
+   * 3.1.1 the message and those sent after it are then resent, DUP set; with 5.0, which allows resending only on a
+   * new connection (§4.4), the connection is closed, and the next connect() resends them.
+   */
+  ackTimeout?: number;
+  /** MQTT 3.1.1: how many times a message is resent on one connection before its next timeout closes it; default 2. */
+  ackRetries?: number;
   /** QoS 1 and 2 messages not yet acknowledged, default 16 (with 5.0, at most the broker's Receive Maximum); publish() throws beyond it. */
   maxInFlight?: number;
   /** Bytes waiting to be written, default 16384; publish() and subscribe() throw beyond it. */
@@ -98,6 +114,30 @@ export interface MQTTPublishOptions {
   qos?: 0 | 1 | 2;
   retain?: boolean;
   /** MQTT 5.0 PUBLISH properties. */ properties?: Properties;
+}
+
+/** An incoming message over `maxPacketSize`: acknowledged and discarded, the session kept (reported to onError). */
+export class OversizedMessageError extends Error {
+  /** Undefined when the topic alone was over the limit. */
+  readonly topic: string | undefined;
+  /** The whole packet in bytes. */
+  readonly size: number;
+  override name = "OversizedMessageError";
+  constructor(packet: OversizedPublishPacket, limit: number) {
+    super(
+      "MQTT: discarded " +
+        (packet.retain ? "a retained" : "a") +
+        " message of " +
+        packet.size +
+        " bytes on " +
+        (packet.topic === undefined ? "a topic of " + packet.topicSize + " bytes" : JSON.stringify(packet.topic)) +
+        " (over the " +
+        limit +
+        "-byte limit)",
+    );
+    this.topic = packet.topic;
+    this.size = packet.size;
+  }
 }
 
 // Connection states. CLOSED is final (close() was called); IDLE can connect() again.
@@ -159,7 +199,9 @@ function toError(value: unknown): Error {
 /**
  * One MQTT session with one broker. Outgoing packets go through a byte-counted queue that is written
  * only as far as the socket's last onWritable count allows (ECMA-419). QoS 1 messages stay in the
- * in-flight map until PUBACK and are re-sent, DUP set, after the next CONNACK. User callbacks always
+ * in-flight map until PUBACK and are re-sent, DUP set, after the next CONNACK, or (3.1.1) on the same
+ * connection when the acknowledgement is `ackTimeout` late; a broker that stays silent is left as one that
+ * misses PINGRESP is. An incoming PUBLISH over `maxPacketSize` is acknowledged and discarded. User callbacks always
  * run from a promise job, never on the stack of a public method or a socket callback. Reconnecting
  * is the caller's job: after onClose, call connect() again.
  */
@@ -179,6 +221,9 @@ export class MQTTClient {
   #maximumPacketSize = MAX_PACKET_SIZE;
   #assignedClientId: string | undefined;
   readonly #maxQueued: number;
+  readonly #packetLimit: number;
+  readonly #ackTimeout: number;
+  readonly #ackRetries: number;
   readonly #connectPacket: Uint8Array;
   readonly #decoder: PacketDecoder;
   readonly #onConnect: MQTTClientOptions["onConnect"];
@@ -208,6 +253,12 @@ export class MQTTClient {
   readonly #received = new Set<number>();
   readonly #pendingSubscribes = new Set<number>();
   #nextId = 1;
+  // In-flight messages handed to the current connection: when each was last queued, and how often it was resent on it.
+  readonly #sentAt = new Map<number, number>();
+  readonly #resent = new Map<number, number>();
+  // No earlier than the first acknowledgement deadline (NO_TIMER when nothing waits): the timer checks then.
+  #ackCheckAt = NO_TIMER;
+  #oversized = 0;
 
   #lastSent = 0;
   #lastReceived = 0;
@@ -231,6 +282,8 @@ export class MQTTClient {
     const maxQueued = options.maxQueued ?? 16384;
     const version = options.protocolVersion ?? 4;
     const sessionExpiry = options.sessionExpiry ?? (clean ? 0 : 0xffffffff);
+    const ackTimeout = options.ackTimeout ?? (keepalive > 0 ? keepalive * 1000 : 60000);
+    const ackRetries = options.ackRetries ?? (version === 5 ? 0 : 2);
 
     if (typeof host !== "string" || host.length === 0) throw optionError("host", "must be a non-empty string");
     if (!isInteger(port, 1, 65535)) throw optionError("port", "must be an integer 1-65535");
@@ -281,6 +334,13 @@ export class MQTTClient {
       throw optionError("maxPacketSize", "must be an integer 2-" + MAX_PACKET_SIZE);
     if (!isInteger(maxInFlight, 1, 65535)) throw optionError("maxInFlight", "must be an integer 1-65535");
     if (!isInteger(maxQueued, 1, 0x7fffffff)) throw optionError("maxQueued", "must be a positive integer (bytes)");
+    if (!isInteger(ackTimeout, 0, 0x7fffffff))
+      throw optionError("ackTimeout", "must be an integer 0-2147483647 (milliseconds)");
+    if (!isInteger(ackRetries, 0, 255)) throw optionError("ackRetries", "must be an integer 0-255");
+    if (version === 5 && ackRetries !== 0)
+      throw optionError("ackRetries", "needs protocolVersion 4: MQTT 5.0 resends only on a new connection (§4.4)");
+    if (options.connectProperties?.maximumPacketSize !== undefined)
+      throw optionError("connectProperties.maximumPacketSize", 'is set from option "maxPacketSize"');
     checkCallback(options, "onConnect");
     checkCallback(options, "onMessage");
     checkCallback(options, "onPublished");
@@ -316,6 +376,9 @@ export class MQTTClient {
     this.#maxInFlight = this.#window = maxInFlight;
     this.#version = version;
     this.#maxQueued = maxQueued;
+    this.#packetLimit = maxPacketSize;
+    this.#ackTimeout = ackTimeout;
+    this.#ackRetries = ackRetries;
     this.#decoder = new PacketDecoder({ maxPacketSize, protocolVersion: version });
     this.#onConnect = options.onConnect;
     this.#onMessage = options.onMessage;
@@ -335,6 +398,11 @@ export class MQTTClient {
     return this.#inFlight.size;
   }
 
+  /** Incoming messages discarded because they were over `maxPacketSize`, over the client's life. */
+  get oversized(): number {
+    return this.#oversized;
+  }
+
   /** MQTT 5.0: the client identifier the broker assigned when the configured one was empty. */
   get assignedClientId(): string | undefined {
     return this.#assignedClientId;
@@ -346,6 +414,7 @@ export class MQTTClient {
     if (this.#state !== IDLE) throw new Error("MQTT: connect() while " + STATE_NAMES[this.#state]);
     this.#decoder.reset();
     this.#clearQueue();
+    this.#clearAcks();
     this.#writable = 0;
     this.#pingOutstanding = false;
     this.#reachedConnected = false;
@@ -442,7 +511,9 @@ export class MQTTClient {
     this.#inFlight.set(id, packet);
     if (connected) {
       this.#enqueue(packet);
+      this.#sent(id);
       this.#flush();
+      if (this.#state === CONNECTED) this.#schedule();
     }
     return id;
   }
@@ -487,6 +558,7 @@ export class MQTTClient {
     this.#state = CLOSED;
     this.#cancelTimer();
     this.#clearQueue();
+    this.#clearAcks();
     this.#inFlight.clear();
     this.#received.clear();
     this.#pendingSubscribes.clear();
@@ -544,7 +616,10 @@ export class MQTTClient {
       // Resent in order (§4.6), even with a clean session, where the broker treats them as new messages, so that
       // the at-least-once promise publish() made survives the dropped connection. A QoS 2 message past PUBREC
       // resends its PUBREL (§4.4).
-      for (const message of this.#inFlight.values()) this.#enqueue(message);
+      for (const [id, message] of this.#inFlight) {
+        this.#enqueue(message);
+        this.#sent(id);
+      }
       const sessionPresent = packet.sessionPresent;
       if (this.#onConnect) this.#emit(() => this.#onConnect!.call(this, sessionPresent));
       return;
@@ -556,6 +631,7 @@ export class MQTTClient {
         // After disconnect() the application expects no more messages; without our PUBACK a QoS 1
         // message is redelivered by a persistent session.
         if (this.#state !== CONNECTED) return;
+        if (packet.oversized) return this.#discard(packet);
         if (packet.properties?.topicAlias !== undefined)
           return this.#abort(
             new Error("MQTT: broker used a topic alias, which this client did not allow (§3.3.2.3.4)"),
@@ -588,6 +664,8 @@ export class MQTTClient {
           sent === undefined ? -1 : sent[0]! >> 4 === PUBREL ? PUBCOMP : ((sent[0]! >> 1) & 3) === 2 ? PUBREC : PUBACK;
         if (expected !== type)
           return this.#emitError(new Error("MQTT: " + packetName(type) + " for unknown packet id " + id));
+        // An answer, even a refusal: the message is no longer waiting in silence.
+        this.#resent.delete(id);
         if (code >= 0x80)
           this.#emitError(
             new Error(
@@ -599,9 +677,12 @@ export class MQTTClient {
           const release = encodeAck(PUBREL, id);
           this.#inFlight.set(id, release);
           this.#enqueue(release);
+          this.#sent(id);
           return;
         }
         this.#inFlight.delete(id);
+        this.#sentAt.delete(id);
+        if (this.#sentAt.size === 0) this.#ackCheckAt = NO_TIMER;
         if (this.#onPublished) this.#emit(() => this.#onPublished!.call(this, id, code));
         return;
       }
@@ -698,6 +779,24 @@ export class MQTTClient {
     this.#queuedBytes = 0;
   }
 
+  // A PUBLISH over maxPacketSize, skipped by the decoder: acknowledged like any other (§4.3), so the broker neither
+  // resends it nor replays a retained one on a reconnect the client would otherwise need, then discarded.
+  #discard(packet: OversizedPublishPacket): void {
+    const { id, qos } = packet;
+    // 5.0: an empty topic stands for a topic alias, which this client never allows.
+    if (packet.topic === "")
+      return this.#abort(new Error("MQTT: broker used a topic alias, which this client did not allow (§3.3.2.3.4)"));
+    if (qos === 1) this.#enqueue(encodePuback(id));
+    else if (qos === 2) {
+      this.#enqueue(encodeAck(PUBREC, id));
+      // A resend of one already discarded waits only for its PUBREL, as a delivered one does.
+      if (this.#received.has(id)) return;
+      this.#received.add(id);
+    }
+    this.#oversized++;
+    this.#emitError(new OversizedMessageError(packet, this.#packetLimit));
+  }
+
   #checkSize(packet: Uint8Array): void {
     if (packet.length > this.#maximumPacketSize)
       throw new Error(
@@ -730,6 +829,7 @@ export class MQTTClient {
     this.#state = IDLE;
     this.#cancelTimer();
     this.#clearQueue();
+    this.#clearAcks();
     this.#pendingSubscribes.clear();
     this.#decoder.reset();
     if (socket) {
@@ -770,10 +870,14 @@ export class MQTTClient {
         return this.#disconnectDeadline;
       case CONNECTING:
         return k > 0 ? this.#lastReceived + k + k / 2 : NO_TIMER;
-      case CONNECTED:
-        if (k === 0) return NO_TIMER;
-        if (this.#pingOutstanding) return this.#lastReceived + k + k / 2;
-        return (this.#lastSent < this.#lastReceived ? this.#lastSent : this.#lastReceived) + k;
+      case CONNECTED: {
+        const ack = this.#ackCheckAt;
+        if (k === 0) return ack;
+        const due = this.#pingOutstanding
+          ? this.#lastReceived + k + k / 2
+          : (this.#lastSent < this.#lastReceived ? this.#lastSent : this.#lastReceived) + k;
+        return ack !== NO_TIMER && ack < due ? ack : due;
+      }
       default:
         return NO_TIMER;
     }
@@ -807,18 +911,120 @@ export class MQTTClient {
         return this.#drop(
           new Error("MQTT: DISCONNECT could not be written within " + DISCONNECT_TIMEOUT_MS / 1000 + " s"),
         );
-    } else if (state === CONNECTING || (state === CONNECTED && this.#pingOutstanding)) {
-      if (now >= this.#lastReceived + k + k / 2)
+    } else if (state === CONNECTING || state === CONNECTED) {
+      if (k > 0 && (state === CONNECTING || this.#pingOutstanding) && now >= this.#lastReceived + k + k / 2)
         return this.#abort(new Error("MQTT: no response from broker within " + (k + k / 2) / 1000 + " s"));
-    } else if (state === CONNECTED) {
+      if (state === CONNECTED && this.#ackCheckAt !== NO_TIMER && now >= this.#ackCheckAt) {
+        this.#checkAcks(now);
+        if (this.#state !== CONNECTED) return;
+      }
       const idleSince = this.#lastSent < this.#lastReceived ? this.#lastSent : this.#lastReceived;
-      if (now >= idleSince + k) {
+      if (state === CONNECTED && k > 0 && !this.#pingOutstanding && now >= idleSince + k) {
         this.#pingOutstanding = true;
         this.#enqueue(PINGREQ_PACKET);
         this.#flush();
       }
     }
     this.#schedule();
+  }
+
+  // ------------------------------------------------------------ acknowledgement timeouts
+  // A broker can answer PINGREQ and still never acknowledge: keepalive then sees a live connection while messages
+  // wait forever. Each in-flight message handed to the connection is stamped when queued; the lazy timer checks at
+  // #ackCheckAt (never later than the first deadline). A message whose acknowledgement is ackTimeout late is resent
+  // with the ones sent after it, in publish order (§4.6), DUP set (3.1.1 allows it; 5.0 does not, §4.4); after
+  // ackRetries resends, or at once with 5.0, the connection is closed, so that the caller reconnects and the
+  // messages go again on the new one.
+
+  #sent(id: number): void {
+    if (this.#ackTimeout === 0) return;
+    const now = this.#clock.now();
+    this.#sentAt.set(id, now);
+    if (this.#ackCheckAt === NO_TIMER) this.#ackCheckAt = now + this.#ackTimeout;
+  }
+
+  #clearAcks(): void {
+    this.#sentAt.clear();
+    this.#resent.clear();
+    this.#ackCheckAt = NO_TIMER;
+  }
+
+  #checkAcks(now: number): void {
+    const timeout = this.#ackTimeout,
+      sentAt = this.#sentAt,
+      resent = this.#resent;
+    // Until every queued byte is written the broker may not have a message yet: its wait starts once it has.
+    const drained = this.#queueHead >= this.#queue.length;
+    let late = 0,
+      first = 0,
+      tries = 0,
+      next = NO_TIMER;
+    for (const id of this.#inFlight.keys()) {
+      const at = sentAt.get(id);
+      if (at === undefined) continue;
+      let due = at + timeout;
+      if (due <= now) {
+        if (drained) {
+          if (late++ === 0) first = id;
+          const n = resent.get(id) ?? 0;
+          if (n > tries) tries = n;
+          continue;
+        }
+        sentAt.set(id, now);
+        due = now + timeout;
+      }
+      if (next === NO_TIMER || due < next) next = due;
+    }
+    if (late === 0) {
+      this.#ackCheckAt = next;
+      return;
+    }
+    const which = "message " + first + (late > 1 ? " and " + (late - 1) + " more" : "");
+    const seconds = timeout / 1000 + " s";
+    if (this.#version === 5 || tries >= this.#ackRetries)
+      return this.#abort(
+        new Error(
+          "MQTT: " +
+            which +
+            " not acknowledged within " +
+            seconds +
+            (this.#version === 5
+              ? " (MQTT 5.0 resends only on a new connection)"
+              : tries > 0
+                ? " after " + tries + " resend(s)"
+                : "") +
+            "; closing the connection",
+        ),
+      );
+    let resending = false,
+      count = 0;
+    for (const [id, packet] of this.#inFlight) {
+      if (!resending && id !== first) continue;
+      resending = true;
+      if (!sentAt.has(id)) continue;
+      markDuplicate(packet);
+      this.#enqueue(packet);
+      sentAt.set(id, now);
+      resent.set(id, (resent.get(id) ?? 0) + 1);
+      count++;
+    }
+    this.#emitError(
+      new Error(
+        "MQTT: " +
+          which +
+          " not acknowledged within " +
+          seconds +
+          "; resent " +
+          count +
+          " message(s) with DUP (resend " +
+          (tries + 1) +
+          " of " +
+          this.#ackRetries +
+          ")",
+      ),
+    );
+    this.#ackCheckAt = next !== NO_TIMER && next < now + timeout ? next : now + timeout;
+    this.#flush();
   }
 
   // ------------------------------------------------------------ callbacks
@@ -863,3 +1069,4 @@ export class MQTTClient {
 // Frozen so that, preloaded, the prototype stays in flash.
 Object.freeze(MQTTClient.prototype);
 Object.freeze(ConnectionRefusedError.prototype);
+Object.freeze(OversizedMessageError.prototype);

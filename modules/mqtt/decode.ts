@@ -40,6 +40,7 @@ import {
   type PingrespPacket,
   type Properties,
   type ProtocolVersion,
+  type OversizedPublishPacket,
   type PublishPacket,
   type SubackPacket,
   type UnsubackPacket,
@@ -59,7 +60,14 @@ const DISCONNECT_PACKET: DisconnectPacket = Object.freeze({ type: DISCONNECT });
 
 const HEADER = 0,
   LENGTH = 1,
-  BODY = 2;
+  BODY = 2,
+  SKIP = 3;
+
+// The parts of an oversized PUBLISH read while it is skipped (§3.3.2): topic length, topic, packet id, the rest.
+const SKIP_TOPIC_LENGTH = 0,
+  SKIP_TOPIC = 1,
+  SKIP_ID = 2,
+  SKIP_REST = 3;
 
 // Packet types a broker may send (§2.2.1, table 2-1).
 const FROM_SERVER =
@@ -78,10 +86,13 @@ const FROM_SERVER =
 /**
  * Streaming decoder of what a broker sends: `push()` a chunk as it arrives, then call `next()` until it returns
  * undefined. A packet that lies whole inside one chunk is decoded in place; only a packet split across chunks
- * is copied into a body buffer, grown on demand up to `maxPacketSize`. Malformed input throws an
+ * is copied into a body buffer, grown on demand up to `maxPacketSize`. A PUBLISH larger than `maxPacketSize` is
+ * skipped as it streams in: its topic (when the topic alone fits the limit) and packet id are read, the rest is
+ * passed over unbuffered, and next() returns an OversizedPublishPacket, so that a client can acknowledge it and keep
+ * the connection; any other packet over the limit is an error. Malformed input throws an
  * Error naming the problem, after which the decoder refuses work until `reset()`, because the byte
  * stream can no longer be framed. Every read is bounds-checked against the packet's own length, so
- * no input makes it read past a packet, loop, or allocate more than the packet's size.
+ * no input makes it read past a packet, loop, or allocate more than the packet's size (or the limit).
  *
  * The protected members let a decoder of the other direction (the broker's, in tests/support/mqtt-broker.ts)
  * reuse the framing and the bounded reads; the device never needs one.
@@ -102,6 +113,15 @@ export class PacketDecoder {
   #b: Uint8Array = EMPTY;
   #p = 0;
   #e = 0;
+  // An oversized PUBLISH being skipped: its bytes not consumed yet, the part being read, the bytes left of that part,
+  // the two-byte field being assembled, and what is kept of it.
+  #skipLeft = 0;
+  #skipPart = SKIP_TOPIC_LENGTH;
+  #skipNeed = 0;
+  #skipValue = 0;
+  #skipTopicSize = 0;
+  #skipTopic: string | undefined = undefined;
+  #skipId = 0;
 
   constructor(options?: DecoderOptions) {
     const max = options?.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
@@ -159,14 +179,30 @@ export class PacketDecoder {
           if (this.#lengthBytes === 4) throw this.fail("MQTT: malformed remaining length");
           continue;
         }
-        this.#checkLength();
         this.#filled = 0;
+        if (this.#checkLength()) {
+          this.#skipLeft = this.#length;
+          this.#skipPart = SKIP_TOPIC_LENGTH;
+          this.#skipNeed = 2;
+          this.#skipValue = 0;
+          this.#skipTopic = undefined;
+          this.#skipId = 0;
+          this.#state = SKIP;
+          continue;
+        }
         if (this.#length === 0) {
           this.#state = HEADER;
           this.#at = at;
           return this.#decode(chunk, at);
         }
         this.#state = BODY;
+      } else if (this.#state === SKIP) {
+        at = this.#skip(chunk, at, end);
+        if (this.#skipLeft === 0) {
+          this.#state = HEADER;
+          this.#at = at;
+          return this.#skipped();
+        }
       } else {
         const length = this.#length;
         const have = end - at;
@@ -402,12 +438,14 @@ export class PacketDecoder {
 
   // Rejects a packet as soon as its remaining length is known, before any of its body is buffered. The table has
   // every type, both directions: it is framing, and refusal() has already turned away the types this end never gets.
-  #checkLength(): void {
+  // True for a PUBLISH over the size limit, which is then skipped.
+  #checkLength(): boolean {
     const length = this.#length;
     const total = 1 + this.#lengthBytes + length;
-    if (total > this.#maxPacketSize)
-      throw this.fail("MQTT: packet of " + total + " bytes exceeds the " + this.#maxPacketSize + "-byte limit");
     const type = this.#first >> 4;
+    const oversized = total > this.#maxPacketSize;
+    if (oversized && type !== PUBLISH)
+      throw this.fail("MQTT: packet of " + total + " bytes exceeds the " + this.#maxPacketSize + "-byte limit");
     const v5 = this.#version === 5;
     let expected = 2,
       exact = true;
@@ -464,6 +502,93 @@ export class PacketDecoder {
       throw this.fail(
         "MQTT: " + packetName(type) + " has length " + length + ", expected " + (exact ? "" : "at least ") + expected,
       );
+    return oversized;
+  }
+
+  // Consumes what `chunk` holds of an oversized PUBLISH: reads the topic length, the topic (kept only when it fits the
+  // limit) and the packet id as they arrive, and passes over the rest. Returns the new read position.
+  #skip(chunk: Uint8Array, at: number, end: number): number {
+    while (at < end) {
+      const part = this.#skipPart;
+      if (part === SKIP_REST) {
+        const have = end - at;
+        const n = have < this.#skipLeft ? have : this.#skipLeft;
+        this.#skipLeft -= n;
+        return at + n;
+      }
+      if (part === SKIP_TOPIC) {
+        const have = end - at;
+        const n = have < this.#skipNeed ? have : this.#skipNeed;
+        if (this.#skipTopicSize <= this.#maxPacketSize) {
+          this.#body.set(chunk.subarray(at, at + n), this.#filled);
+          this.#filled += n;
+        }
+        at += n;
+        this.#skipLeft -= n;
+        this.#skipNeed -= n;
+        if (this.#skipNeed === 0) this.#skipTopicRead();
+        continue;
+      }
+      // A two-byte field: the topic length or the packet id.
+      this.#skipValue = (this.#skipValue << 8) | chunk[at++]!;
+      this.#skipLeft--;
+      if (--this.#skipNeed > 0) continue;
+      if (part === SKIP_TOPIC_LENGTH) this.#skipTopicLength(this.#skipValue);
+      else {
+        if (this.#skipValue === 0)
+          throw this.fail("MQTT: PUBLISH with QoS " + ((this.#first >> 1) & 3) + " has packet id 0 (§2.3.1)");
+        this.#skipId = this.#skipValue;
+        this.#skipPart = SKIP_REST;
+      }
+    }
+    return at;
+  }
+
+  #skipTopicLength(size: number): void {
+    const qos = (this.#first >> 1) & 3;
+    if (size === 0 && this.#version === 4) throw this.fail("MQTT: PUBLISH topic is empty (§4.7.3)");
+    if (2 + size + (qos ? 2 : 0) > this.#length)
+      throw this.fail("MQTT: PUBLISH topic length " + size + " exceeds the packet");
+    this.#skipTopicSize = size;
+    this.#filled = 0;
+    if (size <= this.#maxPacketSize && this.#body.length < size) this.#grow(size);
+    this.#skipPart = SKIP_TOPIC;
+    this.#skipNeed = size;
+    if (size === 0) this.#skipTopicRead();
+  }
+
+  #skipTopicRead(): void {
+    if (this.#skipTopicSize <= this.#maxPacketSize)
+      this.#skipTopic = this.#topicName(this.#body, 0, this.#skipTopicSize);
+    const qos = (this.#first >> 1) & 3;
+    this.#skipPart = qos ? SKIP_ID : SKIP_REST;
+    this.#skipNeed = 2;
+    this.#skipValue = 0;
+  }
+
+  #skipped(): OversizedPublishPacket {
+    const first = this.#first;
+    return {
+      type: PUBLISH,
+      oversized: true,
+      size: 1 + this.#lengthBytes + this.#length,
+      topic: this.#skipTopic,
+      topicSize: this.#skipTopicSize,
+      qos: ((first >> 1) & 3) as 0 | 1 | 2,
+      retain: (first & 1) === 1,
+      dup: (first & 0x08) !== 0,
+      id: this.#skipId,
+    };
+  }
+
+  // A PUBLISH's topic name from `bytes[from, to)`, checked (§4.7, §3.3.2.1).
+  #topicName(bytes: Uint8Array, from: number, to: number): string {
+    const topic = utf8Read(bytes, from, to);
+    if (topic === undefined) throw this.fail("MQTT: topic is not valid UTF-8");
+    if (topic.indexOf("\u0000") >= 0) throw this.fail("MQTT: topic contains U+0000 (§1.5.3)");
+    if (topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0)
+      throw this.fail("MQTT: topic " + JSON.stringify(topic) + " contains a wildcard (§3.3.2.1)");
+    return topic;
   }
 
   #decode(bytes: Uint8Array, at: number): Packet {
@@ -611,11 +736,7 @@ export class PacketDecoder {
     if (topicSize === 0 && !v5) throw this.fail("MQTT: PUBLISH topic is empty (§4.7.3)");
     if (at + topicSize + (qos ? 2 : 0) > end)
       throw this.fail("MQTT: PUBLISH topic length " + topicSize + " exceeds the packet");
-    const topic = utf8Read(bytes, at, at + topicSize);
-    if (topic === undefined) throw this.fail("MQTT: topic is not valid UTF-8");
-    if (topic.indexOf("\u0000") >= 0) throw this.fail("MQTT: topic contains U+0000 (§1.5.3)");
-    if (topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0)
-      throw this.fail("MQTT: topic " + JSON.stringify(topic) + " contains a wildcard (§3.3.2.1)");
+    const topic = this.#topicName(bytes, at, at + topicSize);
     at += topicSize;
     let id = 0;
     if (qos) {

@@ -559,6 +559,7 @@ export function encodePacket(packet: Packet, version: ProtocolVersion = 4): Uint
       return encodeCoded(0x20, CONNACK, 1, packet.sessionPresent ? 1 : 0, code, packet.properties, true);
     }
     case PUBLISH:
+      if (packet.oversized) throw new Error("MQTT: an oversized PUBLISH the decoder skipped has no payload to encode");
       return encodePublish({
         topic: packet.topic,
         payload: packet.payload,

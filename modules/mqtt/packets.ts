@@ -353,6 +353,25 @@ export interface PublishPacket {
   /** Packet identifier; 0 for QoS 0, which carries none. */
   id: number;
   properties?: Properties;
+  oversized?: false;
+}
+/**
+ * A PUBLISH larger than the decoder's limit: its payload (and, with 5.0, its properties) was skipped as it streamed in,
+ * never buffered. It keeps what acknowledging it (§4.3) and naming it take.
+ */
+export interface OversizedPublishPacket {
+  type: typeof PUBLISH;
+  oversized: true;
+  /** The whole packet in bytes, fixed header included. */
+  size: number;
+  /** Undefined when the topic alone is longer than the decoder's limit (it is skipped too); `topicSize` is its length. */
+  topic: string | undefined;
+  topicSize: number;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  dup: boolean;
+  /** Packet identifier; 0 for QoS 0, which carries none. */
+  id: number;
 }
 /** PUBACK, PUBREC, PUBREL or PUBCOMP; `reasonCode` only with MQTT 5.0 (0 when the packet omitted it). */
 export interface AckPacket {
@@ -404,11 +423,12 @@ export interface AuthPacket {
   properties?: Properties;
 }
 
-/** Every control packet. */
+/** Every control packet (and the decoder's record of an oversized PUBLISH it skipped). */
 export type Packet =
   | ConnectPacket
   | ConnackPacket
   | PublishPacket
+  | OversizedPublishPacket
   | AckPacket
   | SubscribePacket
   | SubackPacket
@@ -423,6 +443,7 @@ export type Packet =
 export type IncomingPacket =
   | ConnackPacket
   | PublishPacket
+  | OversizedPublishPacket
   | AckPacket
   | SubackPacket
   | UnsubackPacket

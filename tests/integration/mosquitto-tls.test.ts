@@ -276,6 +276,47 @@ test("a-retained-command-is-ignored-and-answered-with-the-reason", async () => {
   fw.app.stop();
 });
 
+test("an-oversized-retained-command-is-discarded-and-the-device-stays-connected", async () => {
+  // 100 KB left retained on the command topic: over the device's 64 KiB packet limit, replayed on every subscription.
+  const sender = mqtt.connect({
+    host: "127.0.0.1",
+    port: broker.port,
+    protocol: "mqtts",
+    ca: pki.caPem,
+    servername: "localhost",
+  });
+  clients.push(sender);
+  await new Promise<void>((resolve) => sender.once("connect", () => resolve()));
+  await sender.publishAsync("telltale/dev-o/command", Buffer.alloc(100_000, 0x20), { qos: 1, retain: true });
+  const got = await subscribe(broker.port, "telltale/dev-o/telemetry");
+  const fw = firmware("dev-o", broker.port);
+  const dump = () =>
+    fw.log
+      .filter((l) => l.startsWith("mqtt"))
+      .slice(-10)
+      .join("\n");
+  try {
+    const line = await waitFor(
+      "the discard, named",
+      () => fw.log.find((l) => l.startsWith("mqtt: MQTT: discarded a retained message of ")),
+      10_000,
+      dump,
+    );
+    assert.match(
+      line,
+      /^mqtt: MQTT: discarded a retained message of 1000\d\d bytes on "telltale\/dev-o\/command" \(over the 65536-byte limit\)$/,
+    );
+    const after = got.length;
+    await waitFor("telemetry goes on", () => got.length >= after + 30, 15_000, dump);
+    assert.equal(fw.app.stats.reconnects, 0, "no reconnect: " + dump());
+    assert.equal(fw.app.stats.oversized, 1, "discarded once: it was acknowledged, so Mosquitto did not resend it");
+    assert.equal(parseTelemetry(got[got.length - 1]!.payload).health.mqtt.oversized, 1);
+  } finally {
+    await sender.publishAsync("telltale/dev-o/command", "", { qos: 1, retain: true });
+    fw.app.stop();
+  }
+});
+
 test("untrusted-broker-certificate-is-refused-with-clear-error", async () => {
   const rogue = await Mosquitto.start({ tls: { cert: pki.rogueCert, key: pki.rogueKey, ca: pki.caCert } });
   try {

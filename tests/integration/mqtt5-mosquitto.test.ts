@@ -105,3 +105,41 @@ test("mqtt5-qos2-round-trip-and-persistent-session-resume", async () => {
     c.close();
   }
 });
+
+test("mqtt5-maximum-packet-size-keeps-an-oversized-retained-message-away", async () => {
+  // With 5.0 the client's limit goes in CONNECT, and the broker drops what would exceed it (§3.1.2.11.4): the
+  // device never sees the 4 KB retained message, only the small one after it, and needs no discard.
+  const other = mqtt.connect({
+    host: "127.0.0.1",
+    port: broker.port,
+    protocol: "mqtts",
+    ca: pki.caPem,
+    servername: "localhost",
+    protocolVersion: 5,
+  });
+  await new Promise<void>((resolve) => other.once("connect", () => resolve()));
+  await other.publishAsync("v5size/a", Buffer.alloc(4096, 0x61), { qos: 1, retain: true });
+  await other.publishAsync("v5size/b", "small", { qos: 1, retain: true });
+  const events: unknown[][] = [];
+  const c = client({ clientId: "v5-size", maxPacketSize: 1024 }, events);
+  try {
+    c.connect();
+    await waitFor("CONNACK", () => events.find((e) => e[0] === "connect"));
+    c.subscribe([{ topic: "v5size/#", qos: 1 }]);
+    await waitFor("the small retained message", () => events.find((e) => e[0] === "message" && e[2] === "small"));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(
+      events.filter((e) => e[0] === "message").map((e) => e[1]),
+      ["v5size/b"],
+      "the large one was never sent: " + JSON.stringify(events),
+    );
+    assert.equal(c.oversized, 0);
+    assert.equal(events.filter((e) => e[0] === "error").length, 0, JSON.stringify(events));
+    assert.ok(c.connected);
+  } finally {
+    c.close();
+    await other.publishAsync("v5size/a", "", { qos: 1, retain: true });
+    await other.publishAsync("v5size/b", "", { qos: 1, retain: true });
+    other.end(true);
+  }
+});

@@ -399,6 +399,7 @@ function toTheirs(p: Packet, v: ProtocolVersion): Theirs {
       t[v === 5 ? "reasonCode" : "returnCode"] = p.returnCode;
       break;
     case PUBLISH:
+      if (p.oversized) throw new Error("an oversized PUBLISH has no payload to compare");
       Object.assign(t, { topic: p.topic, payload: Buffer.from(p.payload), qos: p.qos, retain: p.retain, dup: p.dup });
       if (p.qos) t.messageId = p.id;
       break;

@@ -63,7 +63,7 @@ function round(fields: Partial<Round> = {}): Round {
     channelNames: ["sht3x.temperature", "sht3x.humidity"],
     streams: [undefined],
     alarm: false,
-    counters: { published: 3, dropped: 1, reconnects: 0, alarms: 0 },
+    counters: { published: 3, dropped: 1, reconnects: 0, oversized: 0, alarms: 0 },
     outbox: { pending: 2, dropped: 0, durable: true, error: undefined },
     commands: { run: 4, refused: 1, dropped: 7 },
     ...fields,
@@ -76,7 +76,7 @@ suite("telemetry", () => {
       telemetryPayload(round()),
       '{"boot":2,"seq":7,"uptimeMs":7000,"alarm":false,"sensors":{"sht3x":{"temperature":30.5,"humidity":50}},' +
         '"detector":{"model":"multivariate","calibrated":true,"score":1.52,"alarm":false,"changePoint":false,"top":"sht3x.temperature"},' +
-        '"health":{"sensors":{"sht3x":{"state":"ok","errors":0}},"mqtt":{"published":3,"dropped":1,"reconnects":0,"alarms":0},' +
+        '"health":{"sensors":{"sht3x":{"state":"ok","errors":0}},"mqtt":{"published":3,"dropped":1,"reconnects":0,"oversized":0,"alarms":0},' +
         '"outbox":{"pending":2,"dropped":0,"durable":true},"commands":{"run":4,"refused":1,"dropped":7}}}',
     );
   });

@@ -5,6 +5,7 @@ import { parseConfig } from "telltale/config/config";
 import { TELEMETRY } from "telltale/storage/outbox";
 import type { TCPSocket, TCPSocketConstructor, TCPSocketOptions } from "telltale/io/io";
 import { ManualClock } from "../support/manual-clock.js";
+import { encodePublish } from "telltale/mqtt/encode";
 
 interface Packet {
   type: number;
@@ -23,6 +24,8 @@ const u16 = (b: Uint8Array, at: number) => (b[at]! << 8) | b[at + 1]!;
 class Broker {
   online = true;
   connack = 0;
+  /** False: the broker answers PINGREQ but acknowledges no PUBLISH. */
+  acks = true;
   readonly packets: Packet[] = [];
   socket: { deliver(bytes: Uint8Array): void; drop(): void } | undefined;
   connects = 0;
@@ -64,6 +67,11 @@ class Broker {
     }
     this.packets.push(packet);
     return packet;
+  }
+
+  /** Bytes from the broker, as they are. */
+  deliver(bytes: Uint8Array): void {
+    this.socket!.deliver(bytes);
   }
 
   /** A message from another client to the device. */
@@ -121,7 +129,9 @@ function transport(broker: Broker): TCPSocketConstructor {
           broker.connects++;
           this.#deliver(Uint8Array.of(0x20, 2, 0, broker.connack));
         }
-        if (packet.type === 3 && packet.id) this.#deliver(Uint8Array.of(0x40, 2, packet.id >> 8, packet.id & 255));
+        if (packet.type === 3 && packet.id && broker.acks)
+          this.#deliver(Uint8Array.of(0x40, 2, packet.id >> 8, packet.id & 255));
+        if (packet.type === 12) this.#deliver(Uint8Array.of(0xd0, 0));
         if (packet.type === 8) this.#deliver(Uint8Array.of(0x90, 3, packet.id! >> 8, packet.id! & 255, 1));
         at = i + length;
       }
@@ -161,7 +171,7 @@ function rig(broker: Record<string, unknown> = {}) {
   const config = parseConfig({
     broker: { url: "mqtt://broker.test:1883", backoffBaseMs: 1000, backoffCapMs: 8000, ...broker },
   });
-  const counters = { published: 0, dropped: 0, reconnects: 0 };
+  const counters = { published: 0, dropped: 0, reconnects: 0, oversized: 0 };
   const uplink = new Uplink({
     host,
     broker: config.broker,
@@ -341,6 +351,61 @@ suite("uplink", () => {
     await r.run(20_000, 500);
     equal(r.broker.packets.length, packets);
     equal(r.log.length, lines);
+  });
+
+  test("oversized-retained-command-is-acknowledged-discarded-counted-and-the-session-kept", async () => {
+    const r = rig(),
+      got: Uint8Array[] = [];
+    r.uplink.subscribe("d/command", (payload) => got.push(payload));
+    await r.uplink.start();
+    await r.run(100);
+    const big = encodePublish({ topic: "d/command", payload: new Uint8Array(70_000), qos: 1, id: 5, retain: true });
+    r.broker.deliver(big);
+    await r.run(5000);
+    equal(r.counters.oversized, 1);
+    ok(
+      r.log.includes(
+        `mqtt: MQTT: discarded a retained message of ${big.length} bytes on "d/command" (over the 65536-byte limit)`,
+      ),
+      r.log.join("\n"),
+    );
+    equal(r.broker.of(4).length, 1, "PUBACK sent, so the broker does not send it again");
+    deepEqual(got, [], "not handed to the command handler");
+    ok(r.uplink.connected);
+    equal(r.counters.reconnects, 0);
+    equal(r.broker.connects, 1);
+    r.uplink.stop();
+  });
+
+  test("broker-that-never-acknowledges-is-left-and-the-outbox-delivers-on-the-next-connection", async () => {
+    const r = rig({ keepalive: 5 });
+    await r.uplink.start();
+    await r.run(100);
+    r.broker.acks = false;
+    r.uplink.publish(TELEMETRY, '{"seq":1}', "telemetry #1");
+    await r.run(4900);
+    equal(r.broker.of(3).filter((p) => p.topic === "d/telemetry").length, 1);
+    await r.run(10_200);
+    const lines = r.log.filter((l) => l.startsWith("mqtt: MQTT: message"));
+    deepEqual(lines, [
+      "mqtt: MQTT: message 2 not acknowledged within 5 s; resent 1 message(s) with DUP (resend 1 of 2)",
+      "mqtt: MQTT: message 2 not acknowledged within 5 s; resent 1 message(s) with DUP (resend 2 of 2)",
+      "mqtt: MQTT: message 2 not acknowledged within 5 s after 2 resend(s); closing the connection",
+    ]);
+    const resent = r.broker.of(3).filter((p) => p.topic === "d/telemetry");
+    deepEqual(
+      resent.map((p) => p.flags & 8),
+      [0, 8, 8],
+      "resent with DUP on the same connection",
+    );
+    equal(r.counters.reconnects, 1);
+    equal(r.uplink.outbox.pending, 1, "kept in the outbox");
+    r.broker.acks = true;
+    await r.run(3000);
+    ok(r.uplink.connected);
+    equal(r.broker.connects, 2);
+    equal(r.uplink.outbox.pending, 0, "acknowledged on the new connection");
+    r.uplink.stop();
   });
 
   test("backoff-delay-is-exponential-capped-and-jittered", () => {

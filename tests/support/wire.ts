@@ -31,7 +31,7 @@ export interface TelemetryMessage {
   vibration?: Record<string, VibrationTelemetry>;
   health: {
     sensors: SensorHealth;
-    mqtt: { published: number; dropped: number; reconnects: number; alarms: number };
+    mqtt: { published: number; dropped: number; reconnects: number; oversized: number; alarms: number };
     outbox: { pending: number; dropped: number; durable: boolean; error?: string };
   };
 }

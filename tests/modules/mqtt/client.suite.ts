@@ -3,7 +3,8 @@ import { suite, test, equal, deepEqual, ok, throws, settle } from "../../harness
 import { ManualClock } from "../../support/manual-clock.js";
 import type { TCPSocket, TCPSocketConstructor, TCPSocketOptions } from "telltale/io/io";
 import { MQTTClient, type MQTTClientOptions } from "telltale/mqtt/client";
-import { encodeConnect, encodePublish, encodePuback, encodeSubscribe } from "telltale/mqtt/encode";
+import { encodeAck, encodeConnect, encodePublish, encodePuback, encodeSubscribe } from "telltale/mqtt/encode";
+import { PUBCOMP, PUBREC, PUBREL } from "telltale/mqtt/packets";
 import { utf8Decode } from "telltale/text/utf8";
 
 const CONNACK_OK = Uint8Array.of(0x20, 2, 0, 0);
@@ -165,6 +166,11 @@ async function connected(extra: Partial<MQTTClientOptions> = {}) {
   t.log.length = 0;
   t.socket.clear();
   return t;
+}
+
+/** Sets DUP on a QoS 1/2 PUBLISH, as a broker resending it does (§3.3.1.1). */
+function markDup(packet: Uint8Array): void {
+  packet[0]! |= 0x08;
 }
 
 function validOptions(): MQTTClientOptions {
@@ -558,6 +564,182 @@ suite("mqtt/client", () => {
     equal(t.client.connected, true);
   });
 
+  // ---------------------------------------------------------------- messages over the packet limit
+
+  test("oversized-qos1-message-is-acknowledged-discarded-and-named-keeping-the-session", async () => {
+    const t = await connected({ maxPacketSize: 256 });
+    const big = encodePublish({ topic: "dev1/command", payload: new Uint8Array(1000), qos: 1, id: 42, retain: true });
+    t.socket.send(big.subarray(0, 100), big.subarray(100, 700), big.subarray(700));
+    t.socket.send(encodePublish({ topic: "dev1/command", payload: "ping" }));
+    deepEqual(t.socket.written, encodePuback(42), "acknowledged, so the broker does not send it again");
+    await settle();
+    deepEqual(t.log, [
+      [
+        "error",
+        "MQTT: discarded a retained message of " + big.length + ' bytes on "dev1/command" (over the 256-byte limit)',
+      ],
+      ["message", "dev1/command", "ping", { qos: 0, retain: false, dup: false }],
+    ]);
+    ok(!t.socket.closed, "the connection is kept");
+    equal(t.client.connected, true);
+    equal(t.client.oversized, 1);
+  });
+
+  test("oversized-qos2-message-is-completed-and-counted-once", async () => {
+    const t = await connected({ maxPacketSize: 128 });
+    const big = encodePublish({ topic: "in", payload: new Uint8Array(500), qos: 2, id: 5 });
+    t.socket.send(big);
+    markDup(big);
+    t.socket.send(big); // resent before our PUBREC arrived
+    t.socket.send(encodeAck(PUBREL, 5));
+    deepEqual(t.socket.packets(), [encodeAck(PUBREC, 5), encodeAck(PUBREC, 5), encodeAck(PUBCOMP, 5)]);
+    await settle();
+    equal(t.log.length, 1, JSON.stringify(t.log));
+    equal(t.client.oversized, 1);
+  });
+
+  test("oversized-qos0-message-is-discarded-without-an-answer", async () => {
+    const t = await connected({ maxPacketSize: 128 });
+    const big = encodePublish({ topic: "in", payload: new Uint8Array(500) });
+    t.socket.send(big);
+    equal(t.socket.writes.length, 0);
+    await settle();
+    deepEqual(t.log, [
+      ["error", "MQTT: discarded a message of " + big.length + ' bytes on "in" (over the 128-byte limit)'],
+    ]);
+  });
+
+  test("oversized-packet-other-than-publish-still-closes", async () => {
+    const t = await connected({ maxPacketSize: 128 });
+    t.socket.send(Uint8Array.of(0x90, 0xac, 0x02));
+    await settle();
+    deepEqual(t.log[0], ["error", "MQTT: packet of 303 bytes exceeds the 128-byte limit"]);
+    ok(t.socket.closed);
+  });
+
+  // ---------------------------------------------------------------- acknowledgement timeouts (3.1.1)
+
+  test("unacknowledged-qos1-is-resent-with-dup-after-the-ack-timeout", async () => {
+    const t = await connected();
+    t.client.publish("a", "1", { qos: 1 });
+    t.clock.advance(5000);
+    t.client.publish("b", "2", { qos: 1 });
+    t.socket.clear();
+    t.clock.advance(4999);
+    equal(t.socket.writes.length, 0, "nothing resent before 10 s (the keepalive period)");
+    t.clock.advance(1);
+    deepEqual(t.socket.packets(), [
+      encodePublish({ topic: "a", payload: "1", qos: 1, id: 1, dup: true }),
+      encodePublish({ topic: "b", payload: "2", qos: 1, id: 2, dup: true }),
+      Uint8Array.of(0xc0, 0),
+    ]);
+    await settle();
+    deepEqual(t.log, [
+      ["error", "MQTT: message 1 not acknowledged within 10 s; resent 2 message(s) with DUP (resend 1 of 2)"],
+    ]);
+    t.socket.send(PINGRESP, encodePuback(1), encodePuback(2));
+    equal(t.client.inFlight, 0);
+    equal(t.client.connected, true);
+  });
+
+  test("broker-that-answers-pings-but-never-acknowledges-is-dropped-and-reconnect-resends", async () => {
+    const t = await connected();
+    t.client.publish("alarm", "raised", { qos: 1 });
+    for (let i = 0; i < 3; i++) {
+      t.clock.advance(10000);
+      t.socket.send(PINGRESP);
+    }
+    await settle();
+    const reason = "MQTT: message 1 not acknowledged within 10 s after 2 resend(s); closing the connection";
+    deepEqual(t.log, [
+      ["error", "MQTT: message 1 not acknowledged within 10 s; resent 1 message(s) with DUP (resend 1 of 2)"],
+      ["error", "MQTT: message 1 not acknowledged within 10 s; resent 1 message(s) with DUP (resend 2 of 2)"],
+      ["error", reason],
+      ["close", reason],
+    ]);
+    ok(t.socket.closed);
+    equal(t.client.inFlight, 1, "the message is kept for the next connection");
+    t.client.connect();
+    t.socket.writable(4096);
+    t.socket.send(CONNACK_OK);
+    deepEqual(t.socket.packets()[1], encodePublish({ topic: "alarm", payload: "raised", qos: 1, id: 1, dup: true }));
+    t.socket.send(encodePuback(1));
+    equal(t.client.inFlight, 0);
+  });
+
+  test("other-messages-acknowledged-do-not-save-one-never-acknowledged", async () => {
+    const t = await connected();
+    t.client.publish("alarm", "raised", { qos: 1 });
+    t.clock.advance(10000); // resend 1
+    t.socket.send(PINGRESP);
+    t.clock.advance(2000);
+    const other = t.client.publish("t", "x", { qos: 1 });
+    t.socket.send(encodePuback(other));
+    t.clock.advance(8000); // resend 2
+    t.socket.send(PINGRESP);
+    t.clock.advance(10000);
+    await settle();
+    deepEqual(t.log.slice(-1), [
+      ["close", "MQTT: message 1 not acknowledged within 10 s after 2 resend(s); closing the connection"],
+    ]);
+  });
+
+  test("ack-timeout-counts-from-when-the-output-queue-drained", async () => {
+    const t = await connected();
+    t.socket.writable(0);
+    t.client.publish("a", "1", { qos: 1 });
+    t.clock.advance(10000);
+    await settle();
+    deepEqual(t.log, [], "not resent while the first send is still queued");
+    t.socket.writable(4096);
+    t.socket.send(PINGRESP);
+    t.socket.clear();
+    t.clock.advance(9999);
+    equal(t.socket.writes.length, 0);
+    t.clock.advance(1);
+    deepEqual(t.socket.packets()[0], encodePublish({ topic: "a", payload: "1", qos: 1, id: 1, dup: true }));
+  });
+
+  test("pubrel-waiting-for-pubcomp-is-resent-after-the-ack-timeout", async () => {
+    const t = await connected();
+    const id = t.client.publish("t", "x", { qos: 2 });
+    t.clock.advance(4000);
+    t.socket.send(encodeAck(PUBREC, id));
+    t.socket.clear();
+    t.clock.advance(9999);
+    equal(t.socket.writes.length, 0, "the PUBREL went at 4 s: its wait starts then");
+    t.clock.advance(1);
+    deepEqual(t.socket.packets(), [encodeAck(PUBREL, id), Uint8Array.of(0xc0, 0)]);
+  });
+
+  test("ack-timeout-option-shorter-than-keepalive-and-zero-turns-it-off", async () => {
+    const short = await connected({ ackTimeout: 1500 });
+    short.client.publish("a", "1", { qos: 1 });
+    short.socket.clear();
+    short.clock.advance(1500);
+    deepEqual(short.socket.packets(), [encodePublish({ topic: "a", payload: "1", qos: 1, id: 1, dup: true })]);
+    const off = await connected({ ackTimeout: 0 });
+    off.client.publish("a", "1", { qos: 1 });
+    for (let i = 0; i < 10; i++) {
+      off.clock.advance(10000);
+      off.socket.send(PINGRESP);
+    }
+    await settle();
+    deepEqual(off.log, []);
+    equal(off.client.connected, true);
+  });
+
+  test("keepalive-zero-still-times-out-acknowledgements-after-60-s", async () => {
+    const t = await connected({ keepalive: 0 });
+    t.client.publish("a", "1", { qos: 1 });
+    t.socket.clear();
+    t.clock.advance(59999);
+    equal(t.socket.writes.length, 0);
+    t.clock.advance(1);
+    deepEqual(t.socket.packets(), [encodePublish({ topic: "a", payload: "1", qos: 1, id: 1, dup: true })]);
+    equal(t.client.connected, true, "no keepalive verdict without keepalive");
+  });
+
   test("options-validated-with-option-names", () => {
     const cases: [Partial<MQTTClientOptions> & Record<string, unknown>, RegExp][] = [
       [{ port: 0 }, /^MQTTClient: option "port" must be an integer 1-65535$/],
@@ -570,6 +752,13 @@ suite("mqtt/client", () => {
       [{ socket: {} as MQTTClientOptions["socket"] }, /option "socket"/],
       [{ clock: {} as MQTTClientOptions["clock"] }, /option "clock"/],
       [{ maxPacketSize: 1 }, /option "maxPacketSize"/],
+      [{ ackTimeout: -1 }, /^MQTTClient: option "ackTimeout" must be an integer 0-2147483647 \(milliseconds\)$/],
+      [{ ackRetries: 1.5 }, /option "ackRetries" must be an integer 0-255/],
+      [{ protocolVersion: 5, ackRetries: 1 }, /option "ackRetries" needs protocolVersion 4/],
+      [
+        { protocolVersion: 5, connectProperties: { maximumPacketSize: 100 } },
+        /option "connectProperties.maximumPacketSize" is set from option "maxPacketSize"/,
+      ],
       [{ onMessage: 5 as unknown as MQTTClientOptions["onMessage"] }, /option "onMessage" must be a function/],
     ];
     for (const [change, pattern] of cases)

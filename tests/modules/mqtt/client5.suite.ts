@@ -10,6 +10,8 @@ import {
   PUBCOMP,
   PUBREC,
   PINGREQ,
+  PUBACK,
+  MAX_PACKET_SIZE,
   type Packet,
   type ProtocolVersion,
 } from "telltale/mqtt/packets";
@@ -237,5 +239,62 @@ suite("mqtt/client5", () => {
     t.socket.send(encodeAck(PUBCOMP, id));
     await settle();
     deepEqual(t.log.slice(-1), [["published", id, 0]]);
+  });
+  test("connect-carries-maximum-packet-size-whenever-there-is-a-limit", () => {
+    const sent = (extra: Partial<MQTTClientOptions>) => {
+      const t = setup(extra);
+      t.client.connect();
+      t.socket.writable();
+      const c = t.socket.received[0];
+      return c?.type === CONNECT ? c.properties?.maximumPacketSize : "no CONNECT";
+    };
+    equal(sent({}), 65536, "the default limit");
+    equal(sent({ maxPacketSize: 1024 }), 1024);
+    equal(sent({ maxPacketSize: MAX_PACKET_SIZE }), undefined, "no limit: the property is left out (§3.1.2.11.4)");
+  });
+
+  test("v5-oversized-publish-is-discarded-too-if-the-broker-sends-one", async () => {
+    const t = setup({ maxPacketSize: 128 });
+    await connect(t);
+    const big = encodePublish({ topic: "cmd", payload: new Uint8Array(400), qos: 1, id: 8, retain: true, version: 5 });
+    t.socket.send(big);
+    await settle();
+    deepEqual(t.socket.types().slice(1), [PUBACK]);
+    deepEqual(t.log.slice(-1), [
+      ["error", "MQTT: discarded a retained message of " + big.length + ' bytes on "cmd" (over the 128-byte limit)'],
+    ]);
+    equal(t.client.connected, true);
+    equal(t.client.oversized, 1);
+    // An empty topic stands for a topic alias, which this client never allows.
+    t.socket.send(
+      encodePublish({ topic: "", payload: new Uint8Array(400), version: 5, properties: { topicAlias: 1 } }),
+    );
+    await settle();
+    deepEqual(t.log.slice(-1), [
+      ["close", "MQTT: broker used a topic alias, which this client did not allow (§3.3.2.3.4)"],
+    ]);
+  });
+
+  test("v5-ack-timeout-closes-the-connection-instead-of-resending-and-reconnect-resends", async () => {
+    const t = setup();
+    await connect(t);
+    const id = t.client.publish("alarm", "raised", { qos: 1 });
+    t.clock.advance(9999);
+    deepEqual(t.socket.types(), [CONNECT, PUBLISH]);
+    t.clock.advance(1);
+    await settle();
+    const reason =
+      "MQTT: message 1 not acknowledged within 10 s (MQTT 5.0 resends only on a new connection); closing the connection";
+    deepEqual(t.log.slice(-2), [
+      ["error", reason],
+      ["close", reason],
+    ]);
+    equal(t.socket.received.filter((p) => p.type === PUBLISH).length, 1, "never resent on the same connection (§4.4)");
+    await connect(t);
+    const resent = t.socket.received[1];
+    ok(
+      resent?.type === PUBLISH && !resent.oversized && resent.dup && resent.id === id,
+      "resent with DUP on the new one",
+    );
   });
 });

@@ -284,14 +284,101 @@ suite("mqtt/codec", () => {
     rejects(Uint8Array.of(0x30, 0xff, 0xff, 0xff, 0xff, 0x01), /^MQTT: malformed remaining length$/);
   });
 
-  test("rejects-packet-over-size-limit-before-buffering", () => {
+  test("rejects-packet-other-than-publish-over-size-limit-before-buffering", () => {
     // Remaining length 299996 (0xDC 0xA7 0x12) + 4 header bytes = 300000; only the header is supplied.
-    rejects(Uint8Array.of(0x30, 0xdc, 0xa7, 0x12), /^MQTT: packet of 300000 bytes exceeds the 65536-byte limit$/);
-    rejects(
-      encodePublish({ topic: "t", payload: new Uint8Array(100) }),
-      /packet of 105 bytes exceeds the 100-byte limit/,
-      100,
-    );
+    rejects(Uint8Array.of(0x90, 0xdc, 0xa7, 0x12), /^MQTT: packet of 300000 bytes exceeds the 65536-byte limit$/);
+    rejects(Uint8Array.of(0x90, 103), /packet of 105 bytes exceeds the 100-byte limit/, 100);
+  });
+
+  // ---------------------------------------------------------------- PUBLISH over the size limit
+
+  test("oversized-publish-is-skipped-keeping-topic-and-id-then-decoding-goes-on", () => {
+    const wire = encodePublish({
+      topic: "dev/command",
+      payload: new Uint8Array(5000).fill(0x61),
+      qos: 1,
+      id: 7,
+      retain: true,
+    });
+    const decoder = new PacketDecoder({ maxPacketSize: 256 });
+    const chunks: Uint8Array[] = [];
+    for (let at = 0; at < wire.length; at += 97) chunks.push(wire.subarray(at, at + 97));
+    chunks.push(encodePuback(3));
+    deepEqual(decodeAll(decoder, ...chunks), [
+      {
+        type: PUBLISH,
+        oversized: true,
+        size: wire.length,
+        topic: "dev/command",
+        topicSize: 11,
+        qos: 1,
+        retain: true,
+        dup: false,
+        id: 7,
+      },
+      { type: PUBACK, id: 3 },
+    ] as IncomingPacket[]);
+    ok(decoder.idle, "nothing of the skipped packet is left over");
+  });
+
+  test("oversized-publish-split-byte-by-byte-and-sharing-chunks", () => {
+    const wire = encodePublish({ topic: "a/b", payload: new Uint8Array(300), qos: 2, id: 0x1234, dup: true });
+    const before = encodePuback(1);
+    const decoder = new PacketDecoder({ maxPacketSize: 64 });
+    // The first chunk ends the PUBACK and starts the PUBLISH; then one byte at a time.
+    const first = new Uint8Array(before.length + 3);
+    first.set(before);
+    first.set(wire.subarray(0, 3), before.length);
+    const chunks: Uint8Array[] = [first];
+    for (let i = 3; i < wire.length; i++) chunks.push(wire.subarray(i, i + 1));
+    const packets = decodeAll(decoder, ...chunks);
+    deepEqual(packets, [
+      { type: PUBACK, id: 1 },
+      {
+        type: PUBLISH,
+        oversized: true,
+        size: wire.length,
+        topic: "a/b",
+        topicSize: 3,
+        qos: 2,
+        retain: false,
+        dup: true,
+        id: 0x1234,
+      },
+    ] as IncomingPacket[]);
+  });
+
+  test("oversized-publish-whose-topic-alone-is-over-the-limit-still-gives-its-id", () => {
+    const topic = "t/".repeat(40);
+    const wire = encodePublish({ topic, payload: "x", qos: 1, id: 9 });
+    const [p] = decodeAll(new PacketDecoder({ maxPacketSize: 16 }), wire);
+    deepEqual(p, {
+      type: PUBLISH,
+      oversized: true,
+      size: wire.length,
+      topic: undefined,
+      topicSize: 80,
+      qos: 1,
+      retain: false,
+      dup: false,
+      id: 9,
+    });
+  });
+
+  test("oversized-publish-qos0-has-no-id", () => {
+    const wire = encodePublish({ topic: "t", payload: new Uint8Array(200) });
+    const [p] = decodeAll(new PacketDecoder({ maxPacketSize: 100 }), wire);
+    ok(p?.type === PUBLISH && p.oversized && p.id === 0 && p.qos === 0 && p.topic === "t");
+  });
+
+  test("oversized-publish-with-a-malformed-header-is-still-rejected", () => {
+    // Remaining length 300 (0xAC 0x02), topic length 400: past the packet.
+    rejects(Uint8Array.of(0x32, 0xac, 0x02, 0x01, 0x90), /^MQTT: PUBLISH topic length 400 exceeds the packet$/, 256);
+    rejects(Uint8Array.of(0x30, 0xac, 0x02, 0, 2, 0xc3, 0x28), /^MQTT: topic is not valid UTF-8$/, 256);
+    rejects(Uint8Array.of(0x30, 0xac, 0x02, 0, 1, 0x23), /contains a wildcard/, 256);
+    rejects(Uint8Array.of(0x32, 0xac, 0x02, 0, 1, 0x74, 0, 0), /PUBLISH with QoS 1 has packet id 0/, 256);
+    rejects(Uint8Array.of(0x30, 0xac, 0x02, 0, 0), /PUBLISH topic is empty/, 256);
+    rejects(Uint8Array.of(0x32, 4, 0, 1, 0x74, 0), /PUBLISH has length 4, expected at least 5/, 4);
   });
 
   test("rejects-reserved-packet-types", () => {

@@ -272,4 +272,37 @@ suite("mqtt/codec5", () => {
     }
     throws(() => encodePacket({ type: AUTH, reasonCode: 0 }, 4), /AUTH needs MQTT 5.0/);
   });
+  test("v5-oversized-publish-is-skipped-past-its-properties", () => {
+    const wire = encodePublish({
+      topic: "cmd",
+      payload: new Uint8Array(500),
+      qos: 1,
+      id: 3,
+      version: 5,
+      properties: { userProperties: [["k", "v".repeat(100)]], contentType: "application/json" },
+    });
+    const d = new PacketDecoder({ protocolVersion: 5, maxPacketSize: 64 });
+    d.push(wire);
+    deepEqual(d.nextPacket(), {
+      type: PUBLISH,
+      oversized: true,
+      size: wire.length,
+      topic: "cmd",
+      topicSize: 3,
+      qos: 1,
+      retain: false,
+      dup: false,
+      id: 3,
+    });
+    // 5.0 lets a topic alias stand for an empty topic (§3.3.2.3.4): the topic is reported empty, not refused.
+    const aliased = encodePublish({
+      topic: "",
+      payload: new Uint8Array(100),
+      version: 5,
+      properties: { topicAlias: 1 },
+    });
+    d.push(aliased);
+    const p = d.nextPacket();
+    equal(p?.type === PUBLISH && p.oversized && p.topic, "");
+  });
 });
