@@ -42,3 +42,4 @@ import "./src/sensor-bank.suite.js";
 import "./src/monitor.suite.js";
 import "./src/delivery.suite.js";
 import "./src/uplink.suite.js";
+import "./src/identity.suite.js";
