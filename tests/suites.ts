@@ -25,6 +25,7 @@ import "./modules/storage/base64.suite.js";
 import "./modules/storage/crc32.suite.js";
 import "./modules/sim/flash.suite.js";
 import "./modules/storage/outbox.suite.js";
+import "./modules/storage/flash-file.suite.js";
 import "./src/app-outbox.suite.js";
 import "./modules/drivers/adxl345/adxl345.suite.js";
 import "./modules/drivers/mpu6050/mpu6050.suite.js";

@@ -78,7 +78,7 @@ export default function createHost(): Host {
   const path = (typeof root === "string" ? root : "./") + "telltale-outbox.flash";
   const { flash, flashProblem } = openOutboxFlash(
     "file " + path,
-    () => new FileFlash({ path, byteLength: 65536, blockSize: 4096 }),
+    () => new FileFlash({ path, byteLength: 65536, blockSize: 4096, log: (line) => log("sim host: " + line) }),
     (line) => log("sim host: " + line),
   );
   const world = createSimWorld(clock, declaredSensors(), injected ? { fault: injected } : {});
@@ -93,6 +93,8 @@ export default function createHost(): Host {
     flash,
     flashProblem,
     log,
+    // The simulator's Math.random is the C library's rand(), never seeded, so the wall clock makes each start differ.
+    random: () => ((Math.random() * 0x40000000 + Date.now()) % 0x40000000) / 0x40000000,
     deviceId: simId(store),
     connectNetwork: () => Promise.resolve(),
   });
