@@ -102,7 +102,7 @@ export class App {
   vibration(sensor: string): VibrationMonitor | undefined {
     return this.monitor.vibration(sensor);
   }
-  /** Starts of this device so far (kept in the store): with `seq`, telemetry and alarms are unique across reboots. */
+  /** Starts of this device so far (kept in the store and the outbox's flash): with `seq`, messages are unique. */
   get boot(): number {
     return this.#round.boot;
   }
@@ -128,7 +128,7 @@ export class App {
     const host = this.host,
       c = this.config;
     this.#startedAt = host.clock.now();
-    this.#round.boot = countBoot(host.store, (line) => host.log(line));
+    Object.assign(this.#round, countBoot(host, this.uplink.delivery));
     host.log(this.uplink.delivery.summary());
     host.log(
       `telltale ${this.deviceId} on ${host.name}: ${c.sensors.length} sensor(s), every ${c.intervalMs} ms, broker ${c.broker.scheme}://${c.broker.host}:${c.broker.port}`,

@@ -4,14 +4,21 @@ import { utf8Decode, utf8Encode } from "telltale/text/utf8";
 import { ALARM, Outbox, TELEMETRY } from "telltale/storage/outbox";
 import { MemoryFlash } from "telltale/storage/memory-flash";
 import { messageOf } from "telltale/errors/message";
-import type { OutboxStatus } from "./telemetry.js";
+import type { OutboxLosses, OutboxStatus } from "./telemetry.js";
+import type { BootStamps } from "./identity.js";
 
 /** Outbox messages awaiting PUBACK at once; telemetry leaves ALARM_RESERVE of them free for alarms. */
 export const WINDOW = 8;
 export const ALARM_RESERVE = 2;
-/** The outbox in RAM on a host without usable flash: it survives outages, not reboots. */
-const RAM_OUTBOX_BYTES = 16384;
-const RAM_OUTBOX_BLOCK = 2048;
+/**
+ * The largest message (topic + payload bytes) the outbox takes: segments are sized for it (two 4 KiB blocks on
+ * ESP32). The largest telemetry a valid configuration makes is about 4.9 KB (16 sensors with 32-character names, four
+ * of them accelerometers with every vibration feature; tests/src/app-outbox.suite.ts builds it), so this leaves room.
+ */
+export const MAX_MESSAGE_BYTES = 8000;
+/** The outbox in RAM on a host without usable flash: it survives outages, not reboots. Three 8 KiB segments. */
+const RAM_OUTBOX_BYTES = 3 * 8192;
+const RAM_OUTBOX_BLOCK = 8192;
 
 /** The session as delivery uses it: the MQTT client (or a test's fake). */
 export interface Publisher {
@@ -20,7 +27,7 @@ export interface Publisher {
   publish(topic: string, payload: string | Uint8Array, options: { qos: 0 | 1; retain?: boolean }): number;
 }
 
-/** Counters delivery keeps (shared with the app's health telemetry). */
+/** Counters delivery keeps (shared with the app's health telemetry): `dropped` counts QoS 0 telemetry not sent. */
 export interface DeliveryCounters {
   published: number;
   dropped: number;
@@ -45,7 +52,7 @@ export interface DeliveryOptions {
  * Every QoS 1 message goes to the outbox (in flash when the host has it) before it is sent, and leaves it only when its
  * PUBACK arrives. Pending alarms go first, all at once; telemetry follows in order, paced by a token bucket.
  */
-export class Delivery implements OutboxStatus {
+export class Delivery implements OutboxStatus, BootStamps {
   readonly outbox: Outbox;
   /** False when the outbox lives in RAM; `error` then says why, if the host knows. */
   readonly durable: boolean;
@@ -63,6 +70,10 @@ export class Delivery implements OutboxStatus {
   #tokens = 0;
   #tokensAt = 0;
   #pumpTimer: unknown = undefined;
+  // Messages lost before reaching the outbox: over its size limit, or its flash failed while the broker was away.
+  #tooLarge = 0;
+  #unwritable = 0;
+  #lostAlarms = 0;
 
   constructor(options: DeliveryOptions) {
     this.#clock = options.clock;
@@ -76,7 +87,7 @@ export class Delivery implements OutboxStatus {
       error = options.flashProblem;
     if (options.flash) {
       try {
-        outbox = new Outbox({ flash: options.flash });
+        outbox = new Outbox({ flash: options.flash, maxRecordBytes: MAX_MESSAGE_BYTES });
       } catch (e) {
         error = "flash unusable: " + messageOf(e);
       }
@@ -84,24 +95,59 @@ export class Delivery implements OutboxStatus {
     this.durable = outbox !== undefined;
     this.error = outbox ? undefined : error;
     this.outbox =
-      outbox ?? new Outbox({ flash: new MemoryFlash({ byteLength: RAM_OUTBOX_BYTES, blockSize: RAM_OUTBOX_BLOCK }) });
+      outbox ??
+      new Outbox({
+        flash: new MemoryFlash({ byteLength: RAM_OUTBOX_BYTES, blockSize: RAM_OUTBOX_BLOCK }),
+        maxRecordBytes: MAX_MESSAGE_BYTES,
+      });
   }
 
   get pending(): number {
     return this.outbox.pending;
   }
+  /** QoS 1 messages lost, for every reason (see `lost`). */
   get dropped(): number {
-    return this.outbox.dropped;
+    return this.outbox.dropped + this.#tooLarge + this.#unwritable;
+  }
+  /** How many of those were alarms. */
+  get droppedAlarms(): number {
+    return this.outbox.droppedAlarms + this.#lostAlarms;
+  }
+  /** QoS 1 messages lost, by reason. */
+  get lost(): OutboxLosses {
+    const o = this.outbox;
+    return {
+      evicted: o.evicted,
+      full: o.full,
+      tooLarge: this.#tooLarge,
+      damaged: o.damaged,
+      unwritable: this.#unwritable,
+    };
+  }
+  /** The highest boot counter in the outbox's flash (0: none, or the outbox is in RAM). */
+  get bootStamp(): number {
+    return this.durable ? this.outbox.boot : 0;
+  }
+  /** Keeps the boot counter in the outbox's flash too: false when the outbox is in RAM; throws when the write fails. */
+  stampBoot(boot: number): boolean {
+    if (!this.durable) return false;
+    this.outbox.stampBoot(boot);
+    return true;
   }
   /** Messages handed to the client and not yet acknowledged. */
   get inFlight(): number {
     return this.#inFlight.size;
   }
 
-  /** The start log line: what recovery found, and where the outbox lives when not in flash. */
+  /** The start log line: what recovery found (torn writes, damaged records and where), where the outbox lives. */
   summary(): string {
-    const { pending, torn } = this.outbox.recovery;
-    return `outbox: ${pending} message(s) pending${this.durable ? "" : ` (RAM only: ${this.error ?? "no flash"})`}${torn ? `, ${torn} torn write(s) skipped` : ""}`;
+    const { pending, torn, damaged, damagedAlarms, problems } = this.outbox.recovery;
+    const where = this.durable ? "" : ` (RAM only: ${this.error ?? "no flash"})`;
+    const tornText = torn ? `, ${torn} torn write(s) skipped` : "";
+    const damage = damaged
+      ? `, ${damaged} damaged record(s) lost${damagedAlarms ? ` (${damagedAlarms} alarm(s))` : ""}: ${problems.join("; ")}`
+      : "";
+    return `outbox: ${pending} message(s) pending${where}${tornText}${damage}`;
   }
 
   /** The session's client from its creation; nothing is sent through it before `resume()`. */
@@ -141,31 +187,44 @@ export class Delivery implements OutboxStatus {
       }
       return;
     }
+    const topic = kind === ALARM ? this.#topicBytes.alarm : this.#topicBytes.telemetry;
+    const bytes = utf8Encode(payload);
+    if (topic.length + bytes.length > this.outbox.maxRecordBytes) {
+      const size = `${topic.length + bytes.length} bytes is over the outbox's ${this.outbox.maxRecordBytes}-byte limit`;
+      this.#unstored(kind, payload, line, size, true);
+      return;
+    }
     let seq: number;
     try {
-      seq = this.outbox.append(
-        kind,
-        1,
-        false,
-        kind === ALARM ? this.#topicBytes.alarm : this.#topicBytes.telemetry,
-        utf8Encode(payload),
-      );
+      seq = this.outbox.append(kind, 1, false, topic, bytes);
     } catch (e) {
       // A flash that fails to write must not cost the message while the broker is there to take it.
       this.#log("outbox: " + messageOf(e));
-      if (client?.connected) {
-        client.publish(kind === ALARM ? this.#topics.alarm : this.#topics.telemetry, payload, { qos: 1 });
-        counters.published++;
-        this.#log(line + " (sent without the outbox)");
-      } else {
-        counters.dropped++;
-        this.#log(line + " (dropped: outbox failed and broker unreachable)");
-      }
+      this.#unstored(kind, payload, line, "outbox failed", false);
       return;
     }
     if (seq < 0) this.#log(line + " (dropped: outbox full of alarms)");
     else this.#log(line + (client?.connected ? "" : " (stored: broker unreachable)"));
     this.#pump();
+  }
+
+  // A message the outbox could not take: sent at once while connected (not durable), otherwise lost and counted.
+  #unstored(kind: number, payload: string, line: string, why: string, tooLarge: boolean): void {
+    const client = this.#client;
+    if (client?.connected) {
+      try {
+        client.publish(kind === ALARM ? this.#topics.alarm : this.#topics.telemetry, payload, { qos: 1 });
+        this.#counters.published++;
+        this.#log(line + " (sent without the outbox: " + why + ")");
+        return;
+      } catch (e) {
+        why += "; " + messageOf(e);
+      }
+    }
+    if (tooLarge) this.#tooLarge++;
+    else this.#unwritable++;
+    if (kind === ALARM) this.#lostAlarms++;
+    this.#log(line + " (dropped: " + why + (client?.connected ? "" : " and broker unreachable") + ")");
   }
 
   /** A PUBACK: its message leaves the outbox (an id not in flight, like the status message's, is ignored). */
@@ -227,14 +286,8 @@ export class Delivery implements OutboxStatus {
     try {
       record = this.outbox.read(seq)!;
     } catch (e) {
-      // Flash that rotted after the write: the record cannot be sent, so it must not block the ones behind it.
-      this.#log("outbox: " + messageOf(e) + "; dropped");
-      try {
-        this.outbox.ack(seq);
-      } catch {
-        /* reported by the next append */
-      }
-      this.#counters.dropped++;
+      // Flash that rotted after the write: the outbox dropped and counted the record, so it blocks none behind it.
+      this.#log("outbox: " + messageOf(e));
       return true;
     }
     try {

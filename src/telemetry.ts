@@ -36,12 +36,37 @@ export interface Counters {
   alarms: number;
 }
 
-/** The outbox as health telemetry reports it: `durable` false when it lives in RAM, with the reason in `error`. */
+/** QoS 1 messages lost, by reason. */
+export interface OutboxLosses {
+  /** Old telemetry dropped to make room (never an alarm). */
+  evicted: number;
+  /** New messages refused because the outbox was full of pending alarms. */
+  full: number;
+  /** Over the outbox's size limit while the broker was unreachable. */
+  tooLarge: number;
+  /** Found damaged in flash (at start or when read back). */
+  damaged: number;
+  /** The flash failed to write while the broker was unreachable. */
+  unwritable: number;
+}
+
+/**
+ * The outbox as health telemetry reports it: `dropped` is the sum of `lost`, `droppedAlarms` how many of them were
+ * alarms; `durable` false when it lives in RAM, with the reason in `error`.
+ */
 export interface OutboxStatus {
   readonly pending: number;
   readonly dropped: number;
+  readonly droppedAlarms: number;
+  readonly lost: OutboxLosses;
   readonly durable: boolean;
   readonly error: string | undefined;
+}
+
+/** Whether the boot counter is kept (in the store or the outbox's flash); `error` says why not. */
+export interface IdentityStatus {
+  readonly durable: boolean;
+  readonly error?: string;
 }
 
 /**
@@ -65,13 +90,24 @@ export interface Round {
   readonly outbox: OutboxStatus;
   /** Commands run, refused with an answer, and dropped unanswered by the rate limit. */
   readonly commands: CommandCounters;
+  /** Set with `boot` when the app starts. */
+  identity: IdentityStatus;
 }
 
 /** A round before the first tick: what is fixed for the app's life, with counters and readings at zero. */
 export function firstRound(
   parts: Pick<Round, "detector" | "channelNames" | "streams" | "counters" | "outbox" | "commands">,
 ): Round {
-  return { boot: 0, seq: 0, uptimeMs: 0, readings: {}, health: {}, alarm: false, ...parts };
+  return {
+    boot: 0,
+    seq: 0,
+    uptimeMs: 0,
+    readings: {},
+    health: {},
+    alarm: false,
+    identity: { durable: false, error: "not started" },
+    ...parts,
+  };
 }
 
 /** A change of the device's alarm, as published on the alarm topic (key order is the payload's). */
@@ -131,7 +167,16 @@ export function telemetryPayload(r: Round): string {
   if (vibration) t.vibration = vibration;
   const c = r.counters,
     o = r.outbox,
-    k = r.commands;
+    k = r.commands,
+    id = r.identity;
+  const outbox: Record<string, unknown> = {
+    pending: o.pending,
+    dropped: o.dropped,
+    droppedAlarms: o.droppedAlarms,
+    lost: o.lost,
+    durable: o.durable,
+  };
+  if (o.error !== undefined) outbox.error = o.error;
   t.health = {
     sensors: r.health,
     mqtt: {
@@ -141,10 +186,8 @@ export function telemetryPayload(r: Round): string {
       oversized: c.oversized,
       alarms: c.alarms,
     },
-    outbox:
-      o.error === undefined
-        ? { pending: o.pending, dropped: o.dropped, durable: o.durable }
-        : { pending: o.pending, dropped: o.dropped, durable: o.durable, error: o.error },
+    outbox,
+    identity: id.error === undefined ? { durable: id.durable } : { durable: id.durable, error: id.error },
     commands: { run: k.run, refused: k.refused, dropped: k.dropped },
   };
   return JSON.stringify(t);

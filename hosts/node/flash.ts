@@ -1,7 +1,18 @@
 // Flash on Node: a file the size of the partition with NOR semantics, written through so a kill -9 loses at most the write in progress.
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  writeSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import type { Flash } from "../../modules/io/io.js";
+import { fitFlashFile } from "../../modules/storage/flash-file.js";
 
 export interface FileFlashOptions {
   path: string;
@@ -11,6 +22,8 @@ export interface FileFlashOptions {
   blockSize?: number;
   /** fsync after every write and erase: survives the machine losing power, not only the process (slow). */
   sync?: boolean;
+  /** Where a file of the wrong size is reported (truncated, emptied or grown: it is brought back to byteLength). */
+  log?: (line: string) => void;
 }
 
 export interface TearOptions {
@@ -27,17 +40,20 @@ export interface TearOptions {
 /**
  * Every write is a positioned write(2) straight to the file, with no buffering in the process, so the
  * kernel has it as soon as write() returns. Like NOR flash, a write stores the AND of old and new bytes.
+ * A file of another size (truncated, emptied, grown; at start or while in use) is brought back to byteLength,
+ * keeping what it holds (see fitFlashFile), and the log says so: it never stops the firmware.
  */
 export class FileFlash implements Flash {
   readonly byteLength: number;
   readonly blockSize: number;
   readonly path: string;
   readonly #sync: boolean;
+  readonly #log: (line: string) => void;
   #fd: number;
   #tear: (TearOptions & { left: number }) | undefined;
 
   constructor(options: FileFlashOptions) {
-    const { path, byteLength = 65536, blockSize = 4096, sync = false } = options;
+    const { path, byteLength = 65536, blockSize = 4096, sync = false, log = () => {} } = options;
     if (typeof path !== "string" || path.length === 0)
       throw new TypeError('FileFlash: option "path" must be a file path');
     if (!Number.isInteger(blockSize) || blockSize < 64)
@@ -47,21 +63,16 @@ export class FileFlash implements Flash {
         'FileFlash: option "byteLength" must be a positive multiple of blockSize (' + blockSize + ")",
       );
     mkdirSync(dirname(path), { recursive: true });
+    const existed = existsSync(path);
     this.#fd = openSync(path, "a+");
     closeSync(this.#fd);
     this.#fd = openSync(path, "r+");
-    const size = fstatSync(this.#fd).size;
-    if (size === 0) writeSync(this.#fd, Buffer.alloc(byteLength, 0xff), 0, byteLength, 0);
-    else if (size !== byteLength) {
-      closeSync(this.#fd);
-      throw new Error(
-        `FileFlash: ${path} holds ${size} bytes, not ${byteLength}: remove it or open it with byteLength ${size}`,
-      );
-    }
     this.path = path;
     this.byteLength = byteLength;
     this.blockSize = blockSize;
     this.#sync = sync;
+    this.#log = log;
+    this.#fit(existed, "at start, ");
   }
 
   read(offset: number, length: number): ArrayBuffer {
@@ -70,7 +81,8 @@ export class FileFlash implements Flash {
     let done = 0;
     while (done < length) {
       const n = readSync(this.#fd, out, done, length - done, offset + done);
-      if (n === 0) throw new Error(`FileFlash: ${this.path} ended at ${offset + done}`);
+      // Someone cut the file while it is in use: it gets its size back, the missing part erased.
+      if (n === 0) this.#fit(true, "while in use, ");
       done += n;
     }
     return out.buffer;
@@ -108,6 +120,21 @@ export class FileFlash implements Flash {
     if (this.#fd < 0) return;
     closeSync(this.#fd);
     this.#fd = -1;
+  }
+
+  #fit(existed: boolean, when: string): void {
+    const fd = this.#fd;
+    const line = fitFlashFile(
+      {
+        length: fstatSync(fd).size,
+        write: (offset, bytes) => this.#put(bytes, offset),
+        truncate: (length) => ftruncateSync(fd, length),
+      },
+      this.byteLength,
+      "outbox file " + this.path,
+      existed,
+    );
+    if (line !== undefined) this.#log("flash: " + when + line);
   }
 
   #put(bytes: Uint8Array, offset: number): void {

@@ -2,6 +2,7 @@
 import { createHmac } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { hostname } from "node:os";
+import { randomInt } from "node:crypto";
 import { dirname, join } from "node:path";
 import type { Host } from "telltale/io/host";
 import type { Clock, Flash, I2CConstructor, Store } from "../../modules/io/io.js";
@@ -11,6 +12,7 @@ import { createSimWorld, type SimWorld } from "../../modules/sim/world.js";
 import { NodeTCPSocket } from "./tcp.js";
 import { FileStore } from "./store.js";
 import { FileFlash } from "./flash.js";
+import { messageOf } from "../../modules/errors/message.js";
 
 export const nodeClock: Clock = {
   now: () => performance.now(),
@@ -39,6 +41,20 @@ export interface NodeHostOptions {
   flash?: Flash | false;
 }
 
+/**
+ * The default outbox file, brought back to its size when it was truncated or grew (the log says so). A file that cannot
+ * be opened at all leaves the outbox in RAM, with the reason in `flashProblem` (health telemetry): never a crash.
+ */
+function openOutboxFile(path: string, log: (line: string) => void): { flash?: Flash; flashProblem?: string } {
+  try {
+    return { flash: new FileFlash({ path, log }) };
+  } catch (e) {
+    const flashProblem = `no outbox file ${path} (${messageOf(e)}); messages are kept in RAM only`;
+    log("flash: " + flashProblem);
+    return { flashProblem };
+  }
+}
+
 export interface NodeHost extends Host {
   readonly world: SimWorld;
 }
@@ -49,10 +65,13 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
   const log = options.log ?? ((line: string) => console.log(line));
   const store: Store = options.store ?? new FileStore(options.storePath, log);
   const i2c: I2CConstructor = world.bus.ioClass();
-  const flash =
+  const log = options.log ?? ((line: string) => console.log(line));
+  const { flash, flashProblem } =
     options.flash === false
-      ? undefined
-      : (options.flash ?? new FileFlash({ path: join(dirname(options.storePath), "outbox.flash") }));
+      ? {}
+      : options.flash
+        ? { flash: options.flash }
+        : openOutboxFile(join(dirname(options.storePath), "outbox.flash"), log);
   return {
     name: "node",
     clock,
@@ -60,6 +79,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
     store,
     world,
     flash,
+    flashProblem,
     tcp: NodeTCPSocket,
     digital: world.gpio.ioDigital(),
     pulseCount: world.gpio.ioPulseCount(),
@@ -70,6 +90,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
         .slice(0, 32),
     log,
     hmacSha256: nodeHmacSha256,
+    random: () => randomInt(0x40000000) / 0x40000000,
     connectNetwork: async () => {},
   };
 }

@@ -2,21 +2,30 @@
 // survives a restart of the simulator as it survives a reboot of the board.
 import { File } from "file";
 import type { Flash } from "telltale/io/io";
+import { fitFlashFile, type FlashFile } from "telltale/storage/flash-file";
 
 export interface FileFlashOptions {
-  /** The backing file's path; made (erased) when missing or of another size. */
+  /** The backing file's path; made (erased) when missing. */
   path: string;
   byteLength: number;
   blockSize: number;
+  /** Where a file of the wrong size is reported (truncated, emptied or grown: it is brought back to byteLength). */
+  log: (line: string) => void;
 }
 
+/**
+ * A file of another size than byteLength (truncated, emptied, grown; at start or while in use) is brought back to it,
+ * keeping what it holds (see fitFlashFile), and the log says so: the simulator keeps running.
+ */
 export class FileFlash implements Flash {
   readonly byteLength: number;
   readonly blockSize: number;
-  readonly #file: File;
+  readonly #path: string;
+  readonly #log: (line: string) => void;
+  #file: File;
 
   constructor(options: FileFlashOptions) {
-    const { path, byteLength, blockSize } = options;
+    const { path, byteLength, blockSize, log } = options;
     if (
       !Number.isInteger(blockSize) ||
       blockSize < 64 ||
@@ -25,15 +34,19 @@ export class FileFlash implements Flash {
       byteLength % blockSize !== 0
     )
       throw new RangeError("FileFlash: byteLength must be a multiple of blockSize (>= 64) holding at least 2 blocks");
-    const fresh = !File.exists(path);
+    const existed = File.exists(path);
     this.#file = new File(path, true);
+    this.#path = path;
+    this.#log = log;
     this.byteLength = byteLength;
     this.blockSize = blockSize;
-    if (fresh || this.#file.length !== byteLength) for (let s = 0; s < byteLength / blockSize; s++) this.erase(s);
+    this.#fit(existed, "at start, ");
   }
 
   read(offset: number, length: number): ArrayBuffer {
     this.#check(offset, length);
+    // Someone cut the file while it is in use: it gets its size back, the missing part erased.
+    if (this.#file.length < this.byteLength) this.#fit(true, "while in use, ");
     this.#file.position = offset;
     return this.#file.read(ArrayBuffer, length);
   }
@@ -46,14 +59,46 @@ export class FileFlash implements Flash {
     // NOR flash can only clear bits: what is written is ANDed with what is there.
     const merged = new Uint8Array(this.read(offset, source.length));
     for (let i = 0; i < merged.length; i++) merged[i] = (merged[i] ?? 0xff) & (source[i] ?? 0xff);
-    this.#file.position = offset;
-    this.#file.write(merged.buffer);
+    this.#put(offset, merged);
   }
 
   erase(sector: number): void {
     this.#check(sector * this.blockSize, this.blockSize);
-    this.#file.position = sector * this.blockSize;
-    this.#file.write(new Uint8Array(this.blockSize).fill(0xff).buffer);
+    this.#put(sector * this.blockSize, new Uint8Array(this.blockSize).fill(0xff));
+  }
+
+  #put(offset: number, bytes: Uint8Array): void {
+    this.#file.position = offset;
+    this.#file.write(
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer,
+    );
+  }
+
+  #fit(existed: boolean, when: string): void {
+    const file: FlashFile = {
+      length: this.#file.length,
+      write: (offset, bytes) => this.#put(offset, bytes),
+      truncate: (length) => this.#truncate(length),
+    };
+    const line = fitFlashFile(file, this.byteLength, "outbox file " + this.#path, existed);
+    if (line !== undefined) this.#log("flash: " + when + line);
+  }
+
+  // Moddable's File cannot shrink a file: the part kept is copied to a new one, which then takes the old one's name.
+  #truncate(length: number): void {
+    const path = this.#path,
+      temporary = path + ".new";
+    if (File.exists(temporary)) File.delete(temporary);
+    const copy = new File(temporary, true);
+    for (let at = 0; at < length; at += this.blockSize) {
+      this.#file.position = at;
+      copy.write(this.#file.read(ArrayBuffer, Math.min(this.blockSize, length - at)));
+    }
+    copy.close();
+    this.#file.close();
+    if (!File.rename(temporary, path.slice(path.lastIndexOf("/") + 1)))
+      throw new Error("FileFlash: could not replace " + path + " with its first " + length + " bytes");
+    this.#file = new File(path, true);
   }
 
   #check(offset: number, length: number): void {

@@ -79,7 +79,7 @@ export default function createHost(): Host {
   const path = (typeof root === "string" ? root : "./") + "telltale-outbox.flash";
   const { flash, flashProblem } = openOutboxFlash(
     "file " + path,
-    () => new FileFlash({ path, byteLength: 65536, blockSize: 4096 }),
+    () => new FileFlash({ path, byteLength: 65536, blockSize: 4096, log: (line) => log("sim host: " + line) }),
     (line) => log("sim host: " + line),
   );
   const world = createSimWorld(clock, declaredSensors(), injected ? { fault: injected } : {});
@@ -95,6 +95,8 @@ export default function createHost(): Host {
     flashProblem,
     log,
     hmacSha256,
+    // The simulator's Math.random is the C library's rand(), never seeded, so the wall clock makes each start differ.
+    random: () => ((Math.random() * 0x40000000 + Date.now()) % 0x40000000) / 0x40000000,
     deviceId: simId(store),
     connectNetwork: () => Promise.resolve(),
   });

@@ -35,6 +35,11 @@ export interface Host {
   readonly hmacSha256?: (key: Uint8Array, data: Uint8Array) => Uint8Array;
   /** One line of human-readable log output. */
   log(line: string): void;
+  /**
+   * Uniform in [0, 1), and different from one start to the next (the hardware RNG on ESP32): used for a random boot
+   * counter when neither the store nor the outbox's flash can keep one. Default Math.random.
+   */
+  readonly random?: () => number;
   /** A stable identifier for this board (MAC-derived on a device). */
   readonly deviceId: string;
   /** Brings the network up (Wi-Fi on a device); resolves when the firmware may open sockets. */

@@ -5,10 +5,11 @@ import type { Host } from "telltale/io/host";
 import { parseConfig } from "telltale/config/config";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { SHT3xModel } from "telltale/drivers/sht3x/model";
+import { createSimWorld } from "telltale/sim/world";
 import { SimFlash } from "telltale/sim/flash";
 import { encodePuback } from "telltale/mqtt/encode";
 import { utf8Decode } from "telltale/text/utf8";
-import type { Flash, TCPSocket, TCPSocketOptions } from "telltale/io/io";
+import type { Flash, Store, TCPSocket, TCPSocketOptions } from "telltale/io/io";
 import { ManualClock } from "../support/manual-clock.js";
 import { mapStore } from "../support/test-host.js";
 import { parseTelemetry } from "../support/wire.js";
@@ -177,6 +178,62 @@ function rig(extra: Record<string, unknown> = {}, flash?: Flash, flashProblem?: 
   };
 }
 
+/**
+ * The largest telemetry a valid configuration makes: 16 sensors with 32-character names, four of them accelerometers
+ * with six vibration bands, the 32 detector channels filled, the longest device id and topic prefix.
+ */
+function largestConfig(): Record<string, unknown> {
+  const name = (s: string) => s + "x".repeat(32 - s.length);
+  const power = { shunt: 0.01, maxCurrent: 8 };
+  const sensors: Record<string, unknown>[] = [
+    { part: "adxl345", address: 0x53, name: name("a1") },
+    { part: "adxl345", address: 0x1d, name: name("a2") },
+    { part: "mpu6050", address: 0x68, name: name("m1") },
+    { part: "mpu6050", address: 0x69, name: name("m2") },
+    {
+      part: "ads1115",
+      address: 0x48,
+      name: name("d1"),
+      inputs: [0, 1].map((c) => ({ name: name("in" + c), channel: c })),
+    },
+  ];
+  for (let i = 0; i < 4; i++) sensors.push({ part: "ina226", address: 0x40 + i, name: name("i" + i), ...power });
+  for (let i = 0; i < 2; i++) sensors.push({ part: "ina219", address: 0x4a + i, name: name("j" + i), ...power });
+  for (let i = 0; i < 5; i++) sensors.push({ part: "relay", pin: i + 1, name: name("r" + i) });
+  return {
+    deviceId: "d".repeat(64),
+    topicPrefix: "p".repeat(64),
+    intervalMs: 1000,
+    broker: { url: "mqtt://broker.test:1883", backoffBaseMs: 500, backoffCapMs: 1000, drainPerSecond: 5 },
+    sensors,
+    detector: { model: "zscore", calibrationSamples: 5, vibration: { bands: [50, 100, 200, 300, 400, 800] } },
+  };
+}
+
+/** The app on a simulated world holding a chip model for every declared sensor. */
+function worldRig(raw: Record<string, unknown>, flash: Flash, store: Map<string, string> | Store) {
+  const clock = new ManualClock();
+  const broker = new Broker(clock);
+  BrokerSocket.broker = broker;
+  const config = parseConfig(raw);
+  const world = createSimWorld(clock, config.sensors);
+  const log: string[] = [];
+  const host: Host = {
+    name: "test",
+    clock,
+    i2c: world.bus.ioClass(),
+    digital: world.gpio.ioDigital(),
+    pulseCount: world.gpio.ioPulseCount(),
+    tcp: BrokerSocket,
+    deviceId: "t1",
+    flash,
+    store: store instanceof Map ? mapStore(store) : store,
+    log: (line) => log.push(line),
+    connectNetwork: async () => {},
+  };
+  return { clock, broker, log, app: new App(host, config) };
+}
+
 async function run(clock: ManualClock, ms: number, step = 50): Promise<void> {
   for (let t = 0; t < ms; t += step) {
     clock.advance(step);
@@ -188,11 +245,89 @@ function seqs(sent: Sent[], topic: string): number[] {
   return sent.filter((m) => m.topic.endsWith(topic)).map((m) => parseTelemetry(m.payload).seq);
 }
 
+const NONE_LOST = { evicted: 0, full: 0, tooLarge: 0, damaged: 0, unwritable: 0 };
+
 function lastTelemetry(sent: Sent[]) {
   return parseTelemetry(sent.filter((m) => m.topic.endsWith("telemetry")).pop()!.payload);
 }
 
 suite("app/outbox", () => {
+  test("sixteen-sensor-telemetry-larger-than-a-flash-block-is-stored-through-an-outage-and-a-reboot", async () => {
+    const flash = new SimFlash({ byteLength: 16 * 4096, blockSize: 4096 }),
+      store = new Map<string, string>();
+    const first = worldRig(largestConfig(), flash, store);
+    first.broker.online = false;
+    await first.app.start();
+    await run(first.clock, 12_000);
+    first.app.stop();
+    // A 64 KiB flash holds seven such rounds (a 4.9 KB record per 8 KiB segment, one segment kept free): the older
+    // ones are evicted, and every one is counted.
+    const rounds = first.log.filter((l) => l.startsWith("telemetry #")).length,
+      stored = first.app.outbox.pending,
+      evicted = first.app.outbox.evicted;
+    ok(rounds >= 12 && stored >= 7, rounds + " rounds, " + stored + " stored");
+    equal(stored + evicted, rounds, "every round was stored, and the ones evicted for room are counted");
+    const refused = first.log.filter((l) => /\(dropped|without the outbox/.test(l));
+    deepEqual(refused, [], "nothing bypassed the outbox");
+    const second = worldRig(largestConfig(), flash, store);
+    await second.app.start();
+    await run(second.clock, 6000);
+    second.app.stop();
+    const sent = second.broker.sent.filter((m) => m.topic.endsWith("/telemetry"));
+    const firstBoot = sent.map((m) => parseTelemetry(m.payload)).filter((t) => t.boot === 1);
+    deepEqual(
+      firstBoot.map((t) => t.seq),
+      Array.from({ length: stored }, (_, i) => evicted + i + 1),
+      "the first boot's newest telemetry arrives whole and in order after the reboot",
+    );
+    const largest = Math.max(...sent.map((m) => m.payload.length));
+    ok(largest > 4096, "records larger than a 4096-byte block: the largest is " + largest + " bytes");
+    ok(largest < 8000 / 1.5, "and well inside the outbox's 8000-byte limit: " + largest);
+    const health = firstBoot[firstBoot.length - 1]!.health.outbox;
+    deepEqual([health.dropped, health.lost.evicted], [evicted - 1, evicted - 1], "counted in health telemetry");
+  });
+
+  test("the-boot-in-telemetry-never-repeats-when-the-store-is-read-only-or-garbage", async () => {
+    const flash = new SimFlash({ byteLength: 16 * 4096, blockSize: 4096 });
+    const readOnly: Store = {
+      get: () => undefined,
+      set: () => {
+        throw new Error("NVS: read-only");
+      },
+      delete: () => {},
+    };
+    const boots: number[] = [],
+      identities: unknown[] = [];
+    const reboot = async (store: Map<string, string> | Store) => {
+      const r = worldRig({ intervalMs: 1000, sensors: [{ part: "sht3x" }] }, flash, store);
+      await r.app.start();
+      await run(r.clock, 1100);
+      r.app.stop();
+      const t = parseTelemetry(r.broker.sent.find((m) => m.topic.endsWith("/telemetry"))!.payload);
+      boots.push(t.boot);
+      identities.push(t.health.identity);
+      return r;
+    };
+    await reboot(readOnly);
+    await reboot(readOnly);
+    const map = new Map<string, string>();
+    await reboot(map);
+    map.set("boot", "garbage");
+    const last = await reboot(map);
+    deepEqual(boots, [1, 2, 3, 4], "a read-only store, then one that holds garbage");
+    deepEqual(
+      identities,
+      [1, 2, 3, 4].map(() => ({ durable: true })),
+      "the outbox's flash keeps the count",
+    );
+    ok(
+      last.log.includes(
+        "identity: the store's boot counter holds \"garbage\", not a count; counting on from the outbox's flash (boot 3)",
+      ),
+      last.log.join("\n"),
+    );
+  });
+
   test("qos1-telemetry-is-stored-before-it-is-sent-and-removed-after-puback", async () => {
     const r = rig();
     r.broker.autoAck = false;
@@ -230,7 +365,8 @@ suite("app/outbox", () => {
   });
 
   test("live-alarm-is-not-delayed-by-a-backlog", async () => {
-    const r = rig();
+    // On flash: the 30-message backlog is all kept (a RAM outbox would evict some of it).
+    const r = rig({}, new SimFlash({ byteLength: 16 * 4096, blockSize: 4096 }));
     r.broker.online = false;
     await r.app.start();
     await run(r.clock, 30_000);
@@ -308,7 +444,7 @@ suite("app/outbox", () => {
       .find((m) => m.seq === 3);
     deepEqual(
       third?.health.outbox,
-      { pending: 2, dropped: 0, durable: false },
+      { pending: 2, dropped: 0, droppedAlarms: 0, lost: NONE_LOST, durable: false },
       "built while two earlier messages waited",
     );
     r.app.stop();
@@ -320,7 +456,13 @@ suite("app/outbox", () => {
     await run(r.clock, 1100);
     equal(r.app.durable, true);
     ok(r.log.includes("outbox: 0 message(s) pending"), r.log.join("\n"));
-    deepEqual(lastTelemetry(r.broker.sent).health.outbox, { pending: 0, dropped: 0, durable: true });
+    deepEqual(lastTelemetry(r.broker.sent).health.outbox, {
+      pending: 0,
+      dropped: 0,
+      droppedAlarms: 0,
+      lost: NONE_LOST,
+      durable: true,
+    });
     r.app.stop();
   });
 
@@ -331,7 +473,14 @@ suite("app/outbox", () => {
     await run(r.clock, 1100);
     equal(r.app.durable, false);
     ok(r.log.includes("outbox: 0 message(s) pending (RAM only: " + problem + ")"), r.log.join("\n"));
-    deepEqual(lastTelemetry(r.broker.sent).health.outbox, { pending: 0, dropped: 0, durable: false, error: problem });
+    deepEqual(lastTelemetry(r.broker.sent).health.outbox, {
+      pending: 0,
+      dropped: 0,
+      droppedAlarms: 0,
+      lost: NONE_LOST,
+      durable: false,
+      error: problem,
+    });
     r.app.stop();
   });
 
@@ -354,7 +503,14 @@ suite("app/outbox", () => {
       r.log.join("\n"),
     );
     const health = lastTelemetry(r.broker.sent).health.outbox;
-    deepEqual(health, { pending: 0, dropped: 0, durable: false, error: "flash unusable: SPI flash: read timeout" });
+    deepEqual(health, {
+      pending: 0,
+      dropped: 0,
+      droppedAlarms: 0,
+      lost: NONE_LOST,
+      durable: false,
+      error: "flash unusable: SPI flash: read timeout",
+    });
     equal(seqs(r.broker.sent, "telemetry").length, 2, "telemetry still flows through the RAM outbox");
     r.app.stop();
   });

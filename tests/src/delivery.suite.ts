@@ -1,6 +1,7 @@
 // Delivery against a fake client and fake flash: QoS routing, store before send, PUBACK removal, pacing, the window, flash faults.
 import { suite, test, equal, deepEqual, ok } from "../harness.js";
-import { Delivery, WINDOW, ALARM_RESERVE, type Publisher } from "../../src/delivery.js";
+import { Delivery, WINDOW, ALARM_RESERVE, MAX_MESSAGE_BYTES, type Publisher } from "../../src/delivery.js";
+import { SimFlash } from "telltale/sim/flash";
 import { ALARM, TELEMETRY } from "telltale/storage/outbox";
 import { MemoryFlash } from "telltale/storage/memory-flash";
 import type { Flash } from "telltale/io/io";
@@ -60,6 +61,10 @@ class FaultyFlash implements Flash {
   erase(sector: number): void {
     this.#inner.erase(sector);
   }
+}
+
+function align4(n: number): number {
+  return (n + 3) & ~3;
 }
 
 function rig(options: { telemetryQos?: 0 | 1; flash?: Flash; flashProblem?: string; drainPerSecond?: number } = {}) {
@@ -212,11 +217,11 @@ suite("delivery", () => {
       r.client.sent.map((m) => [m.topic, m.qos]),
       [["t/alarm", 1]],
     );
-    deepEqual(r.log, ["outbox: flash: write failed", "ALARM raised (sent without the outbox)"]);
+    deepEqual(r.log, ["outbox: flash: write failed", "ALARM raised (sent without the outbox: outbox failed)"]);
     r.client.connected = false;
     r.delivery.publish(TELEMETRY, "t", "telemetry #2");
     equal(r.log[3], "telemetry #2 (dropped: outbox failed and broker unreachable)");
-    equal(r.counters.dropped, 1);
+    deepEqual([r.delivery.dropped, r.delivery.lost.unwritable, r.counters.dropped], [1, 1, 0], "an outbox loss");
   });
 
   test("record-that-rotted-in-flash-is-dropped-and-does-not-block-the-rest", () => {
@@ -226,8 +231,13 @@ suite("delivery", () => {
     flash.failReads = true;
     r.connect();
     r.clock.advance(1000);
-    ok(r.log.includes("outbox: flash: read failed; dropped"), r.log.join("\n"));
-    equal(r.counters.dropped, 1);
+    ok(
+      r.log.includes(
+        "outbox: Outbox: record 1 (telemetry) at flash offset 0 could not be read (flash: read failed); dropped",
+      ),
+      r.log.join("\n"),
+    );
+    deepEqual([r.delivery.dropped, r.delivery.lost.damaged], [1, 1]);
     flash.failReads = false;
     r.delivery.publish(TELEMETRY, "2", "");
     deepEqual(
@@ -248,13 +258,46 @@ suite("delivery", () => {
     deepEqual([missing.durable, missing.error], [false, 'no "storage" partition']);
     const tiny: Flash = new MemoryFlash({ byteLength: 4096, blockSize: 4096 });
     const unusable = rig({ flash: tiny }).delivery;
+    const why =
+      "flash unusable: Outbox: flash must hold at least 2 segments of 8192 bytes (2 block(s) of 4096, for records of " +
+      "up to 8000 bytes), got 4096";
+    deepEqual([unusable.durable, unusable.error], [false, why]);
+    equal(unusable.summary(), "outbox: 0 message(s) pending (RAM only: " + why + ")");
+  });
+
+  test("a-message-over-the-outbox-limit-is-sent-at-once-or-counted-as-too-large", () => {
+    const r = rig();
+    const big = "x".repeat(MAX_MESSAGE_BYTES);
+    r.connect();
+    r.delivery.publish(TELEMETRY, big, "telemetry #1");
     deepEqual(
-      [unusable.durable, unusable.error],
-      [false, "flash unusable: Outbox: flash must hold at least 2 blocks of 4096 bytes, got 4096"],
+      r.client.sent.map((m) => [m.topic, m.payload.length, m.qos]),
+      [["t/telemetry", MAX_MESSAGE_BYTES, 1]],
     );
+    equal(r.log[0], "telemetry #1 (sent without the outbox: 8011 bytes is over the outbox's 8000-byte limit)");
+    r.client.connected = false;
+    r.delivery.publish(ALARM, big, "ALARM raised");
+    equal(r.log[1], "ALARM raised (dropped: 8007 bytes is over the outbox's 8000-byte limit and broker unreachable)");
+    deepEqual([r.delivery.dropped, r.delivery.droppedAlarms, r.delivery.lost.tooLarge], [1, 1, 1]);
+    r.delivery.publish(TELEMETRY, "x".repeat(MAX_MESSAGE_BYTES - 11), "telemetry #2");
+    equal(r.delivery.pending, 1, "a message at the limit is stored");
+  });
+
+  test("damage-found-at-start-is-named-in-the-summary-and-counted", () => {
+    const flash = new SimFlash({ byteLength: 8 * 4096, blockSize: 4096 });
+    const first = rig({ flash }).delivery;
+    first.publish(TELEMETRY, '{"seq":1}', "");
+    first.publish(ALARM, '{"alarm":2}', "");
+    first.publish(TELEMETRY, '{"seq":3}', "");
+    // One bit flips in the alarm's payload (no boot was stamped, so the first record is at offset 0).
+    const alarmAt = align4(16 + "t/telemetry".length + 9);
+    flash.bytes[alarmAt + 16 + 3]! ^= 0x04;
+    const second = rig({ flash }).delivery;
     equal(
-      unusable.summary(),
-      "outbox: 0 message(s) pending (RAM only: flash unusable: Outbox: flash must hold at least 2 blocks of 4096 bytes, got 4096)",
+      second.summary(),
+      "outbox: 2 message(s) pending, 1 damaged record(s) lost (1 alarm(s)): record 2 (alarm) at offset " + alarmAt,
     );
+    deepEqual([second.dropped, second.droppedAlarms, second.lost.damaged], [1, 1, 1]);
+    equal(rig({ flash }).delivery.summary(), "outbox: 2 message(s) pending", "reported once");
   });
 });

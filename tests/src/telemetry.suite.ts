@@ -6,6 +6,7 @@ import {
   alarmPayload,
   telemetryLine,
   telemetryPayload,
+  type OutboxStatus,
   type Round,
   type StreamReport,
 } from "../../src/telemetry.js";
@@ -52,6 +53,12 @@ function stream(fields: Partial<StreamReport> = {}): StreamReport {
   };
 }
 
+const NONE_LOST = { evicted: 0, full: 0, tooLarge: 0, damaged: 0, unwritable: 0 };
+
+function outbox(fields: Partial<OutboxStatus> = {}): OutboxStatus {
+  return { pending: 2, dropped: 0, droppedAlarms: 0, lost: NONE_LOST, durable: true, error: undefined, ...fields };
+}
+
 function round(fields: Partial<Round> = {}): Round {
   return {
     boot: 2,
@@ -64,7 +71,8 @@ function round(fields: Partial<Round> = {}): Round {
     streams: [undefined],
     alarm: false,
     counters: { published: 3, dropped: 1, reconnects: 0, oversized: 0, alarms: 0 },
-    outbox: { pending: 2, dropped: 0, durable: true, error: undefined },
+    outbox: outbox(),
+    identity: { durable: true },
     commands: { run: 4, refused: 1, dropped: 7 },
     ...fields,
   };
@@ -77,7 +85,9 @@ suite("telemetry", () => {
       '{"boot":2,"seq":7,"uptimeMs":7000,"alarm":false,"sensors":{"sht3x":{"temperature":30.5,"humidity":50}},' +
         '"detector":{"model":"multivariate","calibrated":true,"score":1.52,"alarm":false,"changePoint":false,"top":"sht3x.temperature"},' +
         '"health":{"sensors":{"sht3x":{"state":"ok","errors":0}},"mqtt":{"published":3,"dropped":1,"reconnects":0,"oversized":0,"alarms":0},' +
-        '"outbox":{"pending":2,"dropped":0,"durable":true},"commands":{"run":4,"refused":1,"dropped":7}}}',
+        '"outbox":{"pending":2,"dropped":0,"droppedAlarms":0,' +
+        '"lost":{"evicted":0,"full":0,"tooLarge":0,"damaged":0,"unwritable":0},"durable":true},' +
+        '"identity":{"durable":true},"commands":{"run":4,"refused":1,"dropped":7}}}',
     );
   });
 
@@ -112,17 +122,38 @@ suite("telemetry", () => {
   });
 
   test("outbox-error-is-reported-only-when-there-is-one", () => {
+    const lost = { ...NONE_LOST, evicted: 3, damaged: 1 };
     const ram = parseTelemetry(
       telemetryPayload(
-        round({ outbox: { pending: 0, dropped: 4, durable: false, error: "flash unusable: bad block" } }),
+        round({
+          outbox: outbox({ pending: 0, dropped: 4, droppedAlarms: 1, lost, durable: false, error: "flash: bad block" }),
+        }),
       ),
     );
-    deepEqual(ram.health.outbox, { pending: 0, dropped: 4, durable: false, error: "flash unusable: bad block" });
-    deepEqual(
-      parseTelemetry(telemetryPayload(round({ outbox: { pending: 0, dropped: 0, durable: false, error: undefined } })))
-        .health.outbox,
-      { pending: 0, dropped: 0, durable: false },
-    );
+    deepEqual(ram.health.outbox, {
+      pending: 0,
+      dropped: 4,
+      droppedAlarms: 1,
+      lost,
+      durable: false,
+      error: "flash: bad block",
+    });
+    deepEqual(parseTelemetry(telemetryPayload(round({ outbox: outbox({ durable: false }) }))).health.outbox, {
+      pending: 2,
+      dropped: 0,
+      droppedAlarms: 0,
+      lost: NONE_LOST,
+      durable: false,
+    });
+  });
+
+  test("identity-says-when-the-boot-counter-is-not-kept", () => {
+    const error = "boot counter not kept (store: read-only): boot 9 is random";
+    deepEqual(parseTelemetry(telemetryPayload(round({ identity: { durable: false, error } }))).health.identity, {
+      durable: false,
+      error,
+    });
+    deepEqual(parseTelemetry(telemetryPayload(round())).health.identity, { durable: true });
   });
 
   test("no-top-channel-is-null", () => {

@@ -32,7 +32,16 @@ export interface TelemetryMessage {
   health: {
     sensors: SensorHealth;
     mqtt: { published: number; dropped: number; reconnects: number; oversized: number; alarms: number };
-    outbox: { pending: number; dropped: number; durable: boolean; error?: string };
+    outbox: {
+      pending: number;
+      dropped: number;
+      droppedAlarms: number;
+      lost: { evicted: number; full: number; tooLarge: number; damaged: number; unwritable: number };
+      durable: boolean;
+      error?: string;
+    };
+    identity: { durable: boolean; error?: string };
+    commands: { run: number; refused: number; dropped: number };
   };
 }
 
