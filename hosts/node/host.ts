@@ -65,7 +65,6 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
   const log = options.log ?? ((line: string) => console.log(line));
   const store: Store = options.store ?? new FileStore(options.storePath, log);
   const i2c: I2CConstructor = world.bus.ioClass();
-  const log = options.log ?? ((line: string) => console.log(line));
   const { flash, flashProblem } =
     options.flash === false
       ? {}
