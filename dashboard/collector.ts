@@ -8,8 +8,8 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024;
 export interface CollectorOptions {
   /** mqtt://HOST:PORT or mqtts://HOST:PORT (credentials may be in the URL). */
   url: string;
-  /** PEM of the CA that signed an mqtts broker's certificate. */
-  ca?: string;
+  /** PEM of the CA that signed an mqtts broker's certificate, a client certificate and key, a user name and password. */
+  credentials?: { ca?: string; certificate?: string; key?: string; username?: string; password?: string };
   /** The devices' topic prefix (`topicPrefix` in their configuration). */
   prefix: string;
   history: History;
@@ -73,10 +73,15 @@ export class Collector {
   /** Connects and subscribes; a broker that cannot be reached, or is lost, is retried every 2 s (each new error logged). */
   start(): void {
     const o = this.#options;
+    const c = o.credentials ?? {};
     const client = mqtt.connect(o.url, {
       clientId: "telltale-dashboard-" + Math.random().toString(16).slice(2, 10),
       reconnectPeriod: 2000,
-      ca: o.ca,
+      ca: c.ca,
+      cert: c.certificate,
+      key: c.key,
+      username: c.username,
+      password: c.password,
     });
     this.#client = client;
     const topics = ["telemetry", "alarm", "status"].map((kind) => `${o.prefix}/+/${kind}`);
