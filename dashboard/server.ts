@@ -32,7 +32,7 @@ const FILES: Record<string, { path: () => string; type: string }> = {
   },
 };
 
-/** The period the page loads at once, and the most a request may ask for. */
+/** The period the page loads at once and keeps (the retention when that is shorter). */
 export const PAGE_WINDOW_MS = 3600_000;
 
 export interface DashboardOptions {
@@ -159,7 +159,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const file = FILES[url.pathname === "/index.html" ? "/" : url.pathname];
     if (file) return send(response, 200, file.type, await readFile(file.path()));
     if (url.pathname === "/api/config")
-      return send(response, 200, "application/json", JSON.stringify({ ws, prefix, windowMs: PAGE_WINDOW_MS }));
+      return send(
+        response,
+        200,
+        "application/json",
+        JSON.stringify({ ws, prefix, windowMs: Math.min(PAGE_WINDOW_MS, history.retentionMs) }),
+      );
     if (url.pathname === "/api/health") {
       const stats: CollectorStats & { rows: number } = { ...collector.stats, rows: history.rows };
       return send(response, 200, "application/json", JSON.stringify(stats));

@@ -61,6 +61,8 @@ function device(id) {
       alarms: [],
       alarmBefore: null,
       recent: new Set(),
+      /** Counts changes to the data, so that a chart is redrawn only when its device has something new. */
+      version: 0,
       ui: null,
       charts: new Map(),
     };
@@ -115,6 +117,7 @@ function addTelemetry(d, atMs, msg) {
       col.push(value);
       d.cols.set(key, col);
     }
+  d.version++;
   if (atMs >= d.lastAt) {
     d.last = msg;
     d.lastAt = atMs;
@@ -136,6 +139,7 @@ function addAlarm(d, atMs, msg) {
     return void state.refused++;
   if (!fresh(d, "a", msg)) return;
   d.alarms.push({ at: atMs / 1000, ...msg });
+  d.version++;
 }
 
 /** The periods the device's alarm was on, in seconds, from its telemetry: [start, end] (end null while it still is). */
@@ -267,13 +271,14 @@ function makeChart(d, spec, parent) {
           points: { show: false },
         })),
       ],
-      axes: [{}, { size: 56 }],
+      // Times as 12:36:30 only: the default's second line (the date) overlaps on a narrow chart.
+      axes: [{ space: 80, values: (_u, splits) => splits.map(time) }, { size: 56 }],
       plugins: [alarmBands(d)],
     },
     chartData(d, spec),
     box,
   );
-  d.charts.set(spec.name, { u, spec, box });
+  d.charts.set(spec.name, { u, box, version: d.version });
   state.charts.set(d.id + "/" + spec.name, u);
   resizer.observe(box);
 }
@@ -421,8 +426,8 @@ function renderDevice(d) {
   for (const spec of chartSpecs(d)) {
     const c = d.charts.get(spec.name);
     if (!c) makeChart(d, spec, spec.group.startsWith("vib/") ? groupBox(d, spec.group) : ui.groups.get(spec.group));
-    else {
-      c.spec = spec;
+    else if (c.version !== d.version) {
+      c.version = d.version;
       c.u.setData(chartData(d, spec));
     }
   }

@@ -25,7 +25,10 @@ interface PageGlobals {
     /** The alarm bands the charts shade: [start, end or null while on], in seconds. */
     alarmPeriods(device: string): [number, number | null][];
   };
-  document: { documentElement: { scrollWidth: number } };
+  document: {
+    documentElement: { scrollWidth: number };
+    querySelector(selector: string): { textContent: string | null } | null;
+  };
   innerWidth: number;
 }
 
@@ -96,6 +99,13 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 }
 
 test("page-plots-live-telemetry-shows-the-fault-and-keeps-history-after-a-reload", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(dashboard.url);
+  await page.waitForSelector("#connection[data-state=live]");
+  assert.equal(await page.isVisible("#empty"), true, "no device yet");
+
   const url = `mqtt://127.0.0.1:${broker.port}`;
   // The machine's cycle is 3 s, so the 60-sample calibration (6 s at 100 ms) sees two; the +4 °C step comes after.
   fw = startFirmware(
@@ -110,10 +120,15 @@ test("page-plots-live-telemetry-shows-the-fault-and-keeps-history-after-a-reload
     {},
     { sensors: [{ part: "adxl345", name: "pump", address: 0x53, rate: 400, range: 2 }] },
   );
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(dashboard.url);
+  // The calibration's progress, while it lasts.
+  await page.waitForFunction(
+    (id) =>
+      /^calibrating \d+\/60 samples/.test(
+        (globalThis as unknown as PageGlobals).document.querySelector(`#device-${id} .calibration`)?.textContent ?? "",
+      ),
+    DEVICE,
+    { timeout: 5000 },
+  );
 
   // Live: telemetry arrives over MQTT-over-WebSocket and each channel's chart fills.
   await until("20 points in each channel's chart", async () => {
