@@ -1,4 +1,4 @@
-// The collector: subscribes to every device's telemetry, alarms and availability and stores them in the history.
+// The collector: subscribes to every device's telemetry, alarms, availability and discovery, and stores them.
 import mqtt, { type MqttClient } from "mqtt";
 import type { History } from "./history.js";
 
@@ -12,6 +12,8 @@ export interface CollectorOptions {
   credentials?: { ca?: string; certificate?: string; key?: string; username?: string; password?: string };
   /** The devices' topic prefix (`topicPrefix` in their configuration). */
   prefix: string;
+  /** Home Assistant's discovery prefix (`homeAssistant.prefix`): the retained payload names the firmware version. */
+  haPrefix?: string;
   history: History;
   log: (line: string) => void;
   now?: () => number;
@@ -49,7 +51,7 @@ function identify(kind: "telemetry" | "alarm", text: string): { boot: number; se
 
 /**
  * Keeps one MQTT session (mqtt.js reconnects by itself) subscribed to `<prefix>/+/telemetry`, `…/alarm` and
- * `…/status`. A message that is not what the firmware publishes is refused, counted and logged; the history keeps
+ * `…/status`, and to `<haPrefix>/device/+/config`. A message that is not what the firmware publishes is refused, counted and logged; the history keeps
  * what it had.
  */
 export class Collector {
@@ -85,11 +87,12 @@ export class Collector {
     });
     this.#client = client;
     const topics = ["telemetry", "alarm", "status"].map((kind) => `${o.prefix}/+/${kind}`);
+    if (o.haPrefix) topics.push(`${o.haPrefix}/device/+/config`);
     let lastError = "";
     client.on("connect", () => {
       this.stats.connected = true;
       lastError = "";
-      o.log(`dashboard: collecting ${o.prefix}/+/{telemetry,alarm,status} from ${o.url}`);
+      o.log(`dashboard: collecting ${topics.join(", ")} from ${o.url}`);
       client.subscribe(topics, { qos: 1 });
     });
     client.on("close", () => {
@@ -106,6 +109,7 @@ export class Collector {
   receive(topic: string, payload: Uint8Array): void {
     const o = this.#options,
       base = o.prefix + "/";
+    if (o.haPrefix && topic.startsWith(o.haPrefix + "/device/")) return this.#discovery(topic, payload);
     const rest = topic.startsWith(base) ? topic.slice(base.length).split("/") : [];
     const [device = "", kind = ""] = rest;
     if (rest.length !== 2 || device === "") return this.#reject(topic, "not a device topic");
@@ -129,6 +133,33 @@ export class Collector {
       if (!added) this.stats.duplicates++;
       else if (kind === "telemetry") this.stats.telemetry++;
       else this.stats.alarms++;
+    } catch (e) {
+      this.#reject(topic, "history: " + (e as Error).message);
+    }
+  }
+
+  /**
+   * A Home Assistant discovery payload: kept for the device whose telemetry topic it names, when Telltale published it
+   * (`o.name`); another make's device, or a removal (empty payload), is none of the dashboard's business.
+   */
+  #discovery(topic: string, payload: Uint8Array): void {
+    if (payload.length === 0) return;
+    if (payload.length > MAX_PAYLOAD_BYTES) return this.#reject(topic, `larger than ${MAX_PAYLOAD_BYTES} bytes`);
+    const text = Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString("utf8");
+    let d: { o?: { name?: unknown }; stat_t?: unknown; dev?: { sw?: unknown } };
+    try {
+      d = JSON.parse(text) as typeof d;
+    } catch {
+      return;
+    }
+    if (typeof d !== "object" || d === null || d.o?.name !== "telltale") return;
+    const base = this.#options.prefix + "/",
+      stat = typeof d.stat_t === "string" ? d.stat_t : "";
+    const device = stat.startsWith(base) && stat.endsWith("/telemetry") ? stat.slice(base.length, -10) : "";
+    if (device === "" || device.includes("/")) return this.#reject(topic, "stat_t is not a device's telemetry topic");
+    if (typeof d.dev?.sw !== "string") return this.#reject(topic, "no firmware version (dev.sw)");
+    try {
+      this.#options.history.setDiscovery(device, this.#now(), text);
     } catch (e) {
       this.#reject(topic, "history: " + (e as Error).message);
     }

@@ -20,6 +20,8 @@ export interface DeviceHistory {
   /** The availability last published (retained "online"/"offline"), and when it was received. */
   status: string | null;
   statusAt: number | null;
+  /** Its Home Assistant discovery payload (JSON text), if it published one. */
+  discovery: string | null;
   /** Received-at time (ms since the epoch) and payload (JSON text) of each message, oldest first. */
   telemetry: [number, string][];
   alarms: [number, string][];
@@ -32,6 +34,7 @@ interface DeviceRow {
   device: string;
   status: string | null;
   status_at: number | null;
+  discovery: string | null;
 }
 interface MessageRow {
   at: number;
@@ -60,7 +63,8 @@ CREATE INDEX IF NOT EXISTS telemetry_device_at ON telemetry (device, at);
 CREATE TABLE IF NOT EXISTS alarms (device TEXT NOT NULL, at INTEGER NOT NULL, boot INTEGER NOT NULL,
   seq INTEGER NOT NULL, payload TEXT NOT NULL, UNIQUE (device, boot, seq));
 CREATE INDEX IF NOT EXISTS alarms_at ON alarms (at);
-CREATE TABLE IF NOT EXISTS devices (device TEXT PRIMARY KEY, status TEXT, status_at INTEGER, last_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS devices (device TEXT PRIMARY KEY, status TEXT, status_at INTEGER, last_at INTEGER NOT NULL,
+  discovery TEXT);
 `;
 
 /**
@@ -103,9 +107,18 @@ export class History {
 
   setStatus(device: string, at: number, status: string): void {
     this.#db.run(
-      "INSERT INTO devices VALUES (?, ?, ?, ?) ON CONFLICT (device) DO UPDATE SET status = excluded.status, " +
+      "INSERT INTO devices (device, status, status_at, last_at) VALUES (?, ?, ?, ?) ON CONFLICT (device) DO UPDATE SET status = excluded.status, " +
         "status_at = excluded.status_at, last_at = max(last_at, excluded.last_at)",
       [device, status, at, at],
+    );
+  }
+
+  /** The device's retained Home Assistant discovery payload (JSON: its firmware version, its channels' units). */
+  setDiscovery(device: string, at: number, payload: string): void {
+    this.#db.run(
+      "INSERT INTO devices (device, last_at, discovery) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET " +
+        "discovery = excluded.discovery",
+      [device, at, payload],
     );
   }
 
@@ -124,7 +137,7 @@ export class History {
   /** Every device heard from, with what it sent from `since` (ms since the epoch) on. */
   since(since: number): DeviceHistory[] {
     const db = this.#db;
-    const devices = all<DeviceRow>(db, "SELECT device, status, status_at FROM devices ORDER BY device");
+    const devices = all<DeviceRow>(db, "SELECT device, status, status_at, discovery FROM devices ORDER BY device");
     return devices.map((d) => {
       const rows = (table: string) =>
         all<MessageRow>(db, `SELECT at, payload FROM ${table} WHERE device = ? AND at >= ? ORDER BY at, rowid`, [
@@ -140,6 +153,7 @@ export class History {
         id: d.device,
         status: d.status,
         statusAt: d.status_at,
+        discovery: d.discovery,
         telemetry: rows("telemetry"),
         alarms: rows("alarms"),
         alarmBefore: before ? [before.at, before.payload] : null,

@@ -9,6 +9,7 @@ const USAGE = `usage: npm run dashboard -- --broker URL [options]
   --ca FILE           PEM file of the CA that signed the broker's certificate (mqtts)
   --ws URL            the broker's MQTT-over-WebSocket listener the page uses (default ws://<broker host>:9001)
   --prefix P          the devices' topic prefix (default telltale)
+  --ha-prefix P       Home Assistant's discovery prefix, for the firmware version and units (default homeassistant)
   --host H            address to serve the page on (default 127.0.0.1; 0.0.0.0 for other machines)
   --port N            port to serve the page on (default 8080)
   --db FILE           the history's SQLite file (default telltale-dashboard.db)
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
         ca: { type: "string" },
         ws: { type: "string" },
         prefix: { type: "string" },
+        "ha-prefix": { type: "string" },
         host: { type: "string" },
         port: { type: "string" },
         db: { type: "string" },
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
       ca,
       ws: args.ws,
       prefix: args.prefix,
+      haPrefix: args["ha-prefix"],
       host: args.host,
       port,
       db: args.db,

@@ -46,8 +46,9 @@ export interface DashboardOptions {
   password?: string;
   /** The broker's MQTT-over-WebSocket URL the page connects to (default ws://<broker host>:9001). */
   ws?: string;
-  /** The devices' topic prefix (default "telltale"). */
+  /** The devices' topic prefix (default "telltale"), and Home Assistant's discovery prefix (default "homeassistant"). */
   prefix?: string;
+  haPrefix?: string;
   /** Where the server listens (default 127.0.0.1:8080; port 0 picks a free one). */
   host?: string;
   port?: number;
@@ -99,6 +100,7 @@ function historyJson(now: number, since: number, devices: DeviceHistory[]): stri
   const parts = devices.map(
     (d) =>
       `{"id":${JSON.stringify(d.id)},"status":${JSON.stringify(d.status)},"statusAt":${d.statusAt},` +
+      `"discovery":${d.discovery ?? "null"},` +
       `"alarmBefore":${d.alarmBefore ? rows([d.alarmBefore]).slice(1, -1) : "null"},` +
       `"telemetry":${rows(d.telemetry)},"alarms":${rows(d.alarms)}}`,
   );
@@ -120,7 +122,8 @@ function listen(server: Server, host: string, port: number): Promise<number> {
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const log = options.log ?? ((line: string) => console.log(line));
   const now = options.now ?? Date.now;
-  const prefix = options.prefix ?? "telltale";
+  const prefix = options.prefix ?? "telltale",
+    haPrefix = options.haPrefix ?? "homeassistant";
   const wsDefault = defaultWsUrl(options.broker),
     ws = options.ws ?? wsDefault;
   if (!/^wss?:\/\/[^/]/.test(ws))
@@ -135,6 +138,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     url: options.broker,
     credentials: { ca, certificate, key, username, password },
     prefix,
+    haPrefix,
     history,
     log,
     now,
@@ -163,7 +167,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         response,
         200,
         "application/json",
-        JSON.stringify({ ws, prefix, windowMs: Math.min(PAGE_WINDOW_MS, history.retentionMs) }),
+        JSON.stringify({ ws, prefix, haPrefix, windowMs: Math.min(PAGE_WINDOW_MS, history.retentionMs) }),
       );
     if (url.pathname === "/api/health") {
       const stats: CollectorStats & { rows: number } = { ...collector.stats, rows: history.rows };
@@ -224,6 +228,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 /** What the dashboard needs of a device's configuration to read the broker it publishes to (Config has it). */
 export interface DeviceBroker {
   topicPrefix: string;
+  homeAssistant?: { prefix: string };
   broker: {
     scheme: string;
     host: string;
@@ -251,6 +256,7 @@ export async function startDashboardBeside(device: DeviceBroker, ws?: string): P
     username: b.username,
     password: b.password,
     prefix: device.topicPrefix,
+    haPrefix: device.homeAssistant?.prefix,
     ws,
     anyPortIfTaken: true,
   };

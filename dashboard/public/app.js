@@ -16,6 +16,7 @@ const SCORE_FLOOR = 0.01;
 /** Everything the page knows; `charts` ("<device>/<chart>" → uPlot) is what the browser test reads. */
 const state = {
   prefix: "telltale",
+  haPrefix: "homeassistant",
   windowS: 3600,
   /** The server's clock minus the page's, so that history and live points share one time axis. */
   offsetMs: 0,
@@ -60,6 +61,7 @@ function device(id) {
       cols: new Map(),
       alarms: [],
       alarmBefore: null,
+      info: null,
       recent: new Set(),
       /** Counts changes to the data, so that a chart is redrawn only when its device has something new. */
       version: 0,
@@ -69,6 +71,28 @@ function device(id) {
     state.devices.set(id, d);
   }
   return d;
+}
+
+/**
+ * What a device's Home Assistant discovery payload tells: its firmware version, its hardware and each channel's unit
+ * (from the template that reads the channel out of telemetry). Null when it is not a Telltale device's.
+ */
+function discoveryInfo(payload) {
+  if (typeof payload !== "object" || payload === null || payload.o?.name !== "telltale") return null;
+  const stat = String(payload.stat_t ?? ""),
+    base = state.prefix + "/";
+  if (!stat.startsWith(base) || !stat.endsWith("/telemetry")) return null;
+  const units = new Map();
+  for (const c of Object.values(payload.cmps ?? {})) {
+    const m = /value_json\.sensors\.([^.\s]+)\.([^\s}]+)/.exec(String(c.val_tpl ?? ""));
+    if (m && typeof c.unit_of_meas === "string") units.set(m[1] + "." + m[2], c.unit_of_meas);
+  }
+  return {
+    id: stat.slice(base.length, -"/telemetry".length),
+    firmware: typeof payload.dev?.sw === "string" ? payload.dev.sw : null,
+    hardware: typeof payload.dev?.hw === "string" ? payload.dev.hw : null,
+    units,
+  };
 }
 
 /** False when the device already sent this (boot, seq): a reload overlap or a QoS 1 duplicate. */
@@ -99,6 +123,8 @@ function columns(msg) {
     for (const [axis, features] of Object.entries(s.features ?? {}))
       for (const [feature, value] of Object.entries(features)) v.set(`vib/${sensor}/${feature}/${axis}`, value);
   }
+  // The device's alarm, as the firmware reports it; from the detectors' own for a firmware that does not.
+  if (typeof msg.alarm === "boolean") alarm = msg.alarm;
   v.set("alarm", alarm ? 1 : 0);
   return v;
 }
@@ -199,11 +225,12 @@ function chartSpecs(d) {
   let color = 0;
   for (const key of d.cols.keys()) {
     if (key.startsWith("ch/")) {
-      const name = key.slice(3);
+      const name = key.slice(3),
+        unit = d.info?.units.get(name);
       specs.push({
         name,
         group: "channels",
-        title: name,
+        title: unit ? `${name} (${unit})` : name,
         series: [{ key, label: name.split(".").pop(), color: COLORS[color++ % COLORS.length] }],
       });
     } else if (key.startsWith("vib/")) {
@@ -348,7 +375,7 @@ function renderAlarms(d) {
           { "data-state": a.state, "data-channel": a.channel },
           el("time", { text: time(a.at) + " " }),
           el("span", { class: "state", text: a.state }),
-          ` ${a.channel || "(no channel)"} = ${a.value} (score ${a.score}; boot ${a.boot}, #${a.seq})`,
+          ` ${a.channel || "(no channel)"} = ${a.value} (score ${a.score}${a.reason ? ", " + a.reason : ""}; boot ${a.boot}, #${a.seq})`,
         ),
       ),
   );
@@ -375,19 +402,31 @@ function healthRows(d, msg) {
     rows.push(["sensor " + name, String(st), "errors " + errors + (extra ? ", " + extra : "")]);
   }
   const o = h.outbox;
-  if (o)
+  if (o) {
+    const lost = Object.entries(o.lost ?? {})
+      .filter(([, n]) => n > 0)
+      .map(([why, n]) => why + " " + n);
     rows.push([
       "outbox",
       o.durable ? "flash" : "RAM",
-      `pending ${o.pending}, dropped ${o.dropped}${o.error ? ", " + o.error : ""}`,
+      `pending ${o.pending}, dropped ${o.dropped}` +
+        (o.droppedAlarms ? ` (${o.droppedAlarms} alarms)` : "") +
+        (lost.length ? ": " + lost.join(", ") : "") +
+        (o.error ? "; " + o.error : ""),
     ]);
+  }
   const m = h.mqtt;
   if (m)
     rows.push([
       "mqtt",
       d.status === "online" ? "connected" : (d.status ?? "?"),
-      `published ${m.published}, dropped ${m.dropped}, reconnects ${m.reconnects}, alarms ${m.alarms}`,
+      `published ${m.published}, dropped ${m.dropped}, reconnects ${m.reconnects}, alarms ${m.alarms}` +
+        (m.oversized ? `, oversized ${m.oversized}` : ""),
     ]);
+  const k = h.commands;
+  if (k) rows.push(["commands", "", `run ${k.run}, refused ${k.refused}, dropped ${k.dropped}`]);
+  const id = h.identity;
+  if (id) rows.push(["boot counter", id.durable ? "kept" : "not kept", id.error ?? ""]);
   return rows;
 }
 
@@ -401,10 +440,10 @@ function renderDevice(d) {
   const inAlarm = d.cols.get("alarm")?.at(-1) === 1;
   ui.alarm.textContent = inAlarm ? "ALARM" : "no alarm";
   ui.alarm.dataset.state = inAlarm ? "alarm" : "ok";
-  const firmware = msg?.health?.firmware ?? "not reported";
+  const firmware = d.info?.firmware ?? "not reported";
   if (msg)
     ui.meta.textContent =
-      `firmware ${firmware} · boot ${msg.boot} · #${msg.seq} · up ${Math.round(msg.uptimeMs / 1000)} s · ` +
+      `firmware ${firmware}${d.info?.hardware ? " on " + d.info.hardware : ""} · boot ${msg.boot} · #${msg.seq} · up ${Math.round(msg.uptimeMs / 1000)} s · ` +
       `model ${det?.model ?? "?"} · last seen ${ago(d.lastAt)}`;
   const calibrating = det && !det.calibrated;
   ui.calibrationBox.hidden = !det;
@@ -429,6 +468,9 @@ function renderDevice(d) {
     else if (c.version !== d.version) {
       c.version = d.version;
       c.u.setData(chartData(d, spec));
+      // A unit learned after the chart was made (the discovery payload came later).
+      const title = c.u.root.querySelector(".u-title");
+      if (title && title.textContent !== spec.title) title.textContent = spec.title;
     }
   }
   renderAlarms(d);
@@ -470,10 +512,25 @@ function schedule() {
 }
 
 function receive(topic, payload, atMs) {
-  const rest = topic.slice(state.prefix.length + 1).split("/");
+  const text = new TextDecoder().decode(payload);
+  if (topic.startsWith(state.haPrefix + "/device/")) {
+    let info = null;
+    try {
+      info = text === "" ? null : discoveryInfo(JSON.parse(text));
+    } catch {
+      /* not JSON: not a Telltale device's */
+    }
+    if (info) {
+      const d = device(info.id);
+      d.info = info;
+      d.version++;
+      schedule();
+    }
+    return;
+  }
+  const rest = topic.startsWith(state.prefix + "/") ? topic.slice(state.prefix.length + 1).split("/") : [];
   if (rest.length !== 2) return;
   const [id, kind] = rest;
-  const text = new TextDecoder().decode(payload);
   if (kind === "status") {
     device(id).status = text;
   } else if (kind === "telemetry" || kind === "alarm") {
@@ -512,7 +569,10 @@ function connect(wsUrl, onMessage) {
   };
   set("connecting", "connecting to " + url);
   client.on("connect", () => {
-    client.subscribe(["telemetry", "alarm", "status"].map((k) => `${state.prefix}/+/${k}`));
+    client.subscribe([
+      ...["telemetry", "alarm", "status"].map((k) => `${state.prefix}/+/${k}`),
+      state.haPrefix + "/device/+/config",
+    ]);
     set("live", "live: " + url);
   });
   const down = () =>
@@ -529,6 +589,7 @@ function connect(wsUrl, onMessage) {
 async function main() {
   const config = await (await fetch("/api/config")).json();
   state.prefix = config.prefix;
+  state.haPrefix = config.haPrefix;
   state.windowS = config.windowMs / 1000;
   // Subscribe first and hold what arrives until the history is in: nothing between the two is lost.
   const held = [];
@@ -542,6 +603,7 @@ async function main() {
   for (const h of history.devices) {
     const d = device(h.id);
     d.status = h.status;
+    d.info = discoveryInfo(h.discovery);
     if (h.alarmBefore) d.alarmBefore = { at: (h.alarmBefore[0] - state.offsetMs) / 1000, ...h.alarmBefore[1] };
     for (const [at, msg] of h.telemetry) addTelemetry(d, at - state.offsetMs, msg);
     for (const [at, msg] of h.alarms) addAlarm(d, at - state.offsetMs, msg);

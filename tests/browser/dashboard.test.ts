@@ -12,6 +12,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { Mosquitto, freePort } from "../integration/support/mosquitto.js";
 import { startFirmware, waitFor, type Firmware } from "../integration/support/firmware.js";
 import { startDashboard, type Dashboard } from "../../dashboard/server.js";
+import { FIRMWARE_VERSION } from "../../modules/ha/discovery.js";
 
 /** Screenshots go here (build/test-output/, beside the compiled tests; not committed). */
 const OUTPUT = fileURLToPath(new URL("../../test-output/", import.meta.url));
@@ -148,8 +149,22 @@ test("page-plots-live-telemetry-shows-the-fault-and-keeps-history-after-a-reload
     rms.every((s) => s.values.some((v) => typeof v === "number" && v > 0)),
     "every axis has RMS values",
   );
+  // The firmware version and the channels' units come from the devices' Home Assistant discovery payloads.
+  await page.waitForFunction(
+    (id) =>
+      /0\.1\.0/.test(
+        (globalThis as unknown as PageGlobals).document.querySelector(`#device-${id} .meta`)?.textContent ?? "",
+      ),
+    DEVICE,
+    { timeout: 5000 },
+  );
+  assert.match(String(await page.textContent(`[data-chart="${DEVICE}/sht3x.temperature"] .u-title`)), /\(°C\)$/);
   const fleet = await page.textContent("#fleet tbody");
-  assert.match(String(fleet), new RegExp(`${DEVICE}\\s*online.*${PUMP}\\s*online`), "the fleet list shows both online");
+  assert.match(
+    String(fleet),
+    new RegExp(`${DEVICE}\\s*online.*${FIRMWARE_VERSION}.*${PUMP}\\s*online`),
+    "the fleet list shows both online",
+  );
 
   // The fault: the firmware raises an alarm, and the page shows it on the timeline, naming the same channel.
   const raised = await waitFor(
@@ -164,6 +179,7 @@ test("page-plots-live-telemetry-shows-the-fault-and-keeps-history-after-a-reload
   await page.waitForSelector(`#device-${DEVICE} ol.alarms li[data-state="raised"][data-channel="${channel}"]`, {
     timeout: 10_000,
   });
+  assert.match(String(await page.textContent(`#device-${DEVICE} ol.alarms li[data-state="raised"]`)), /, threshold;/);
   const score = await until("the score above its on threshold", async () => {
     const s = await series(page, `${DEVICE}/score`);
     const on = s.find((x) => x.label === "on")?.values.at(-1);

@@ -126,3 +126,35 @@ test("collector-logs-a-repeated-refusal-once", () => {
   assert.equal(log.length, 1);
   history.close();
 });
+
+test("collector-keeps-a-telltale-discovery-payload-and-ignores-other-makes", () => {
+  const history = new History({ path: ":memory:" });
+  const c = new Collector({
+    url: "mqtt://127.0.0.1:1",
+    prefix: "telltale",
+    haPrefix: "homeassistant",
+    history,
+    log: () => {},
+    now: () => T0,
+  });
+  const ours = JSON.stringify({
+    dev: { sw: "0.1.0", hw: "node" },
+    o: { name: "telltale" },
+    stat_t: "telltale/pump-1/telemetry",
+  });
+  c.receive("homeassistant/device/telltale_pump-1/config", bytes(ours));
+  c.receive("homeassistant/device/other/config", bytes(JSON.stringify({ o: { name: "tasmota" }, stat_t: "x/y" })));
+  c.receive(
+    "homeassistant/device/telltale_bad/config",
+    bytes(JSON.stringify({ o: { name: "telltale" }, stat_t: "x" })),
+  );
+  c.receive("homeassistant/device/telltale_pump-1/config", new Uint8Array(0)); // a removal: not ours to act on
+  assert.equal(c.stats.rejected, 1, c.stats.lastRejection ?? "");
+  assert.match(c.stats.lastRejection ?? "", /stat_t is not a device's telemetry topic/);
+  const devices = history.since(0);
+  assert.deepEqual(
+    devices.map((d) => [d.id, d.discovery]),
+    [["pump-1", ours]],
+  );
+  history.close();
+});
