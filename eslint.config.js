@@ -36,7 +36,13 @@ export default defineConfig(
   },
   {
     files: ["**/*.mjs", "**/*.js"],
+    ignores: ["dashboard/public/**"],
     languageOptions: { globals: globals.node },
+  },
+  {
+    // The dashboard's page runs in the browser (an ES module, no build step).
+    files: ["dashboard/public/**/*.js"],
+    languageOptions: { globals: globals.browser, sourceType: "module" },
   },
   prettier,
 );

@@ -1,6 +1,6 @@
 // `npm test` after type-check and build: unit tests in Node, the same portable suites in XS (as built, then frozen as
-// a preloaded Moddable host freezes them), then the integration tests against a real Mosquitto. Every stage runs;
-// any failure fails the run. Counts come from each stage's result file (scripts/results.mjs), never from its text:
+// a preloaded Moddable host freezes them), the integration tests against a real Mosquitto, then the dashboard in a
+// real browser. Every stage runs; any failure fails the run. Counts come from each stage's result file (scripts/results.mjs), never from its text:
 // a stage that exits non-zero, stops before its end or runs no test counts as one failure more.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -26,6 +26,7 @@ const stages = [
   ["portable suites in the XS engine", (f) => xs(f)],
   ["portable suites in the XS engine, frozen as preloaded", (f) => xs(f, "--frozen")],
   ["integration (Mosquitto, TLS)", (f) => nodeTest(f, "--test-concurrency=1", "build/tests/integration/")],
+  ["browser (the dashboard in headless Chromium)", (f) => nodeTest(f, "--test-concurrency=1", "build/tests/browser/")],
 ];
 
 function run(cmd, args) {

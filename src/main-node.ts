@@ -6,6 +6,7 @@ import { startEmbeddedBroker } from "../hosts/node/broker.js";
 import { FileStore } from "../hosts/node/store.js";
 import { App } from "./app.js";
 import { cliConfig } from "./cli-config.js";
+import { startDashboardBeside } from "../dashboard/server.js";
 import { chooseConfig } from "telltale/config/config";
 import { messageOf } from "telltale/errors/message";
 
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
     fail(messageOf(e));
   }
   const config = candidate.config;
-  let broker: { close(): Promise<void> } | undefined;
+  let broker: { close(): Promise<void>; wsUrl?: string } | undefined;
   if (candidate.embedded) {
     const embedded = await startEmbeddedBroker();
     broker = embedded;
@@ -135,11 +136,13 @@ async function main(): Promise<void> {
   });
   if (fault !== "none") console.log(`simulated machine: ${fault} fault at ${faultAt / 1000} s`);
   if (chosen.error) host.log("error: " + chosen.error.message + "; running with the last good configuration");
+  const dashboard = await startDashboardBeside(chosen.config, broker?.wsUrl);
   const app = new App(host, chosen.config);
   app.start().catch((e) => host.log("error: start failed: " + messageOf(e)));
   const stop = async () => {
     app.stop();
     await new Promise((r) => setTimeout(r, 200));
+    await dashboard?.close();
     await broker?.close();
     process.exit(0);
   };

@@ -130,6 +130,19 @@ function streamScore(s: StreamReport): number {
   return round2(s.peakScore / 256);
 }
 
+/** The detector's part of telemetry: its thresholds, and while it calibrates how far it is ("samples" of "of"). */
+function detectorBlock(det: Detector, top: string | null): Record<string, unknown> {
+  const d: Record<string, unknown> = { model: det.model, calibrated: det.calibrated };
+  if (!det.calibrated) d.calibration = { samples: det.samples, of: det.calibrationSamples };
+  d.score = score(det);
+  d.on = det.on;
+  d.off = det.off;
+  d.alarm = det.alarm;
+  d.changePoint = det.changePoint;
+  d.top = top;
+  return d;
+}
+
 /** The telemetry payload (JSON) of a round. */
 export function telemetryPayload(r: Round): string {
   const det = r.detector,
@@ -141,14 +154,7 @@ export function telemetryPayload(r: Round): string {
     // The device's alarm (the slow detector's or any vibration stream's): what Home Assistant's problem sensor shows.
     alarm: r.alarm,
     sensors: r.readings,
-    detector: {
-      model: det.model,
-      calibrated: det.calibrated,
-      score: score(det),
-      alarm: det.alarm,
-      changePoint: det.changePoint,
-      top: top >= 0 ? r.channelNames[top] : null,
-    },
+    detector: detectorBlock(det, top >= 0 ? (r.channelNames[top] ?? null) : null),
   };
   let vibration: Record<string, unknown> | undefined;
   for (let i = 0; i < r.streams.length; i++) {
@@ -193,7 +199,7 @@ export function telemetryPayload(r: Round): string {
   return JSON.stringify(t);
 }
 
-/** The log line of a round: "telemetry #12: sht3x temperature=30 humidity=50; score 0.4 (calibrating)". */
+/** The log line of a round: "telemetry #12: sht3x temperature=30 humidity=50; score 0 (calibrating 12/120)". */
 export function telemetryLine(r: Round): string {
   let line = "";
   for (const name in r.readings) {
@@ -210,7 +216,7 @@ export function telemetryLine(r: Round): string {
     (line || "no readings") +
     "; score " +
     score(det) +
-    (det.calibrated ? "" : " (calibrating)") +
+    (det.calibrated ? "" : " (calibrating " + det.samples + "/" + det.calibrationSamples + ")") +
     (r.alarm ? " ALARM" : "")
   );
 }

@@ -23,6 +23,12 @@ export interface Detector {
   readonly calibrated: boolean;
   /** Score in Q8 (1.0 = 256): |z| for the z-score, T²/channels for the multivariate model. */
   readonly score: number;
+  /** The alarm's thresholds in the score's units, as configured: raised at `on`, cleared at `off`. */
+  readonly on: number;
+  readonly off: number;
+  /** Updates learned so far, and how many the calibration takes (its progress while `calibrated` is false). */
+  readonly samples: number;
+  readonly calibrationSamples: number;
   /** The channel contributing most to the latest score, or -1. */
   topChannel(): number;
   /** True on the update where a change point was detected (multivariate only). */
@@ -50,9 +56,13 @@ export const DETECTOR_DEFAULTS: Readonly<Record<DetectorModel, Omit<DetectorSett
 class ZScoreAdapter implements Detector {
   readonly model = "zscore" as const;
   readonly changePoint = false;
+  readonly on: number;
+  readonly off: number;
   readonly #d: ZScoreDetector;
-  constructor(d: ZScoreDetector) {
+  constructor(d: ZScoreDetector, settings: DetectorSettings) {
     this.#d = d;
+    this.on = settings.on;
+    this.off = settings.off;
   }
   update(values: Int32Array, validMask: number): boolean {
     return this.#d.update(values, validMask);
@@ -65,6 +75,12 @@ class ZScoreAdapter implements Detector {
   }
   get score(): number {
     return this.#d.score;
+  }
+  get samples(): number {
+    return this.#d.samples;
+  }
+  get calibrationSamples(): number {
+    return this.#d.calibrationSamples;
   }
   topChannel(): number {
     return this.#d.channel;
@@ -82,9 +98,13 @@ class ZScoreAdapter implements Detector {
 
 class MultivariateAdapter implements Detector {
   readonly model = "multivariate" as const;
+  readonly on: number;
+  readonly off: number;
   readonly #d: MultivariateDetector;
-  constructor(d: MultivariateDetector) {
+  constructor(d: MultivariateDetector, settings: DetectorSettings) {
     this.#d = d;
+    this.on = settings.on;
+    this.off = settings.off;
   }
   update(values: Int32Array, validMask: number): boolean {
     return this.#d.update(values, validMask);
@@ -97,6 +117,12 @@ class MultivariateAdapter implements Detector {
   }
   get score(): number {
     return this.#d.score;
+  }
+  get samples(): number {
+    return this.#d.samples;
+  }
+  get calibrationSamples(): number {
+    return this.#d.calibrationSamples;
   }
   get changePoint(): boolean {
     return this.#d.changePoint;
@@ -127,6 +153,6 @@ export function createDetector(settings: DetectorSettings, channels: number, flo
     holdSamples: settings.holdSamples,
     clearSamples: settings.clearSamples,
   };
-  if (settings.model === "multivariate") return new MultivariateAdapter(new MultivariateDetector(common));
-  return new ZScoreAdapter(new ZScoreDetector({ ...common, alphaShift: settings.alphaShift }));
+  if (settings.model === "multivariate") return new MultivariateAdapter(new MultivariateDetector(common), settings);
+  return new ZScoreAdapter(new ZScoreDetector({ ...common, alphaShift: settings.alphaShift }), settings);
 }

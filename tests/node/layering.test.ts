@@ -108,6 +108,23 @@ test("hosts-never-import-src", () => {
   assert.deepEqual(bad, []);
 });
 
+test("dashboard-stands-apart-from-the-firmware", () => {
+  // The dashboard is Node tooling that reads what the firmware publishes, not its code; only `npm start` starts it.
+  const DASHBOARD_FILES = sources(join(root, "dashboard"));
+  assert.ok(DASHBOARD_FILES.length >= 4, "found the dashboard sources");
+  assert.deepEqual(
+    offenders(DASHBOARD_FILES, (target) => target.startsWith("dashboard/"), true),
+    [],
+  );
+  const firmware = [...MODULE_FILES, ...HOST_FILES, ...sources(join(root, "src"))];
+  const bad = offenders(
+    firmware,
+    (target, from) => !target.startsWith("dashboard/") || from === "src/main-node.ts",
+    true,
+  );
+  assert.deepEqual(bad, []);
+});
+
 /** Every cycle in the import graph, each as the path that closes it (Tarjan's strongly connected components). */
 export function importCycles(graph: Map<string, string[]>): string[][] {
   let index = 0;

@@ -12,6 +12,9 @@ class FakeDetector implements Detector {
   alarm = false;
   calibrated = false;
   score = 0;
+  on = 5;
+  off = 2.5;
+  calibrationSamples = 400;
   changePoint = false;
   updates = 0;
   resets = 0;
@@ -22,6 +25,9 @@ class FakeDetector implements Detector {
   update(): boolean {
     if (++this.updates >= this.calibrateOn) this.calibrated = true;
     return false;
+  }
+  get samples(): number {
+    return this.updates;
   }
   topChannel(): number {
     return -1;

@@ -15,11 +15,24 @@ import { parseTelemetry } from "../support/wire.js";
 
 /** A detector whose state the test sets. */
 function fakeDetector(
-  state: Partial<{ alarm: boolean; calibrated: boolean; score: number; changePoint: boolean; top: number }> = {},
+  state: Partial<{
+    alarm: boolean;
+    calibrated: boolean;
+    score: number;
+    changePoint: boolean;
+    top: number;
+    samples: number;
+  }> = {},
 ): Detector {
-  const s = { alarm: false, calibrated: true, score: 0, changePoint: false, top: -1, ...state };
+  const s = { alarm: false, calibrated: true, score: 0, changePoint: false, top: -1, samples: 400, ...state };
   return {
     model: "multivariate",
+    on: 5,
+    off: 2.5,
+    calibrationSamples: 400,
+    get samples() {
+      return s.samples;
+    },
     get alarm() {
       return s.alarm;
     },
@@ -83,7 +96,7 @@ suite("telemetry", () => {
     equal(
       telemetryPayload(round()),
       '{"boot":2,"seq":7,"uptimeMs":7000,"alarm":false,"sensors":{"sht3x":{"temperature":30.5,"humidity":50}},' +
-        '"detector":{"model":"multivariate","calibrated":true,"score":1.52,"alarm":false,"changePoint":false,"top":"sht3x.temperature"},' +
+        '"detector":{"model":"multivariate","calibrated":true,"score":1.52,"on":5,"off":2.5,"alarm":false,"changePoint":false,"top":"sht3x.temperature"},' +
         '"health":{"sensors":{"sht3x":{"state":"ok","errors":0}},"mqtt":{"published":3,"dropped":1,"reconnects":0,"oversized":0,"alarms":0},' +
         '"outbox":{"pending":2,"dropped":0,"droppedAlarms":0,' +
         '"lost":{"evicted":0,"full":0,"tooLarge":0,"damaged":0,"unwritable":0},"durable":true},' +
@@ -98,6 +111,25 @@ suite("telemetry", () => {
     );
     equal(t.alarm, true);
     equal(t.detector.alarm, false);
+  });
+
+  test("payload-reports-calibration-progress-only-while-calibrating", () => {
+    const det = parseTelemetry(
+      telemetryPayload(round({ detector: fakeDetector({ calibrated: false, samples: 45 }) })),
+    ).detector;
+    deepEqual(Object.keys(det), [
+      "model",
+      "calibrated",
+      "calibration",
+      "score",
+      "on",
+      "off",
+      "alarm",
+      "changePoint",
+      "top",
+    ]);
+    deepEqual(det.calibration, { samples: 45, of: 400 });
+    equal(parseTelemetry(telemetryPayload(round())).detector.calibration, undefined, "calibrated: no progress");
   });
 
   test("payload-has-vibration-between-detector-and-health-only-with-a-stream", () => {
@@ -164,12 +196,12 @@ suite("telemetry", () => {
     equal(telemetryLine(round()), "telemetry #7: sht3x temperature=30.5 humidity=50; score 1.52");
     const r = round({
       readings: { sht3x: { temperature: 30.5 }, broken: {}, pump: { rmsX: 0.36 } },
-      detector: fakeDetector({ calibrated: false }),
+      detector: fakeDetector({ calibrated: false, samples: 45 }),
       alarm: true,
     });
     equal(
       telemetryLine(r),
-      "telemetry #7: sht3x temperature=30.5, pump rmsX=0.36; score 0 (calibrating) ALARM",
+      "telemetry #7: sht3x temperature=30.5, pump rmsX=0.36; score 0 (calibrating 45/400) ALARM",
       "a sensor without readings is left out",
     );
     equal(telemetryLine(round({ readings: { broken: {} } })), "telemetry #7: no readings; score 1.52");

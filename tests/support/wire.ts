@@ -23,7 +23,11 @@ export interface TelemetryMessage {
   detector: {
     model: string;
     calibrated: boolean;
+    /** Only while calibrating: updates learned so far, of how many. */
+    calibration?: { samples: number; of: number };
     score: number;
+    on: number;
+    off: number;
     alarm: boolean;
     changePoint: boolean;
     top: string | null;
