@@ -45,6 +45,20 @@ async function subscribe(port: number, filter: string): Promise<Received[]> {
   return got;
 }
 
+/** A client that publishes to the device (commands, retained messages), connected to the broker over TLS. */
+async function connectSender(): Promise<mqtt.MqttClient> {
+  const sender = mqtt.connect({
+    host: "127.0.0.1",
+    port: broker.port,
+    protocol: "mqtts",
+    ca: pki.caPem,
+    servername: "localhost",
+  });
+  clients.push(sender);
+  await new Promise<void>((resolve) => sender.once("connect", () => resolve()));
+  return sender;
+}
+
 function firmware(id: string, port: number, machine = {}): Firmware {
   const fw = startFirmware(id, { url: `mqtts://127.0.0.1:${port}`, ca: pki.caPem }, machine);
   running.push(fw);
@@ -151,15 +165,7 @@ test("commands-are-answered-and-bad-ones-refused-with-reason", async () => {
   const fw = firmware("dev-g", broker.port);
   await waitFor("connected", () => fw.app.connected);
   await new Promise((r) => setTimeout(r, 300)); // the device's SUBSCRIBE is sent right after CONNACK
-  const sender = mqtt.connect({
-    host: "127.0.0.1",
-    port: broker.port,
-    protocol: "mqtts",
-    ca: pki.caPem,
-    servername: "localhost",
-  });
-  clients.push(sender);
-  await new Promise<void>((resolve) => sender.once("connect", () => resolve()));
+  const sender = await connectSender();
   for (const command of ["ping", JSON.stringify({ command: "recalibrate" }), "reboot", "{broken"])
     sender.publish("telltale/dev-g/command", command, { qos: 1 });
   await waitFor(
@@ -202,15 +208,7 @@ test("a-signed-recalibrate-from-the-operator-script-clears-the-alarm-with-its-re
   const script = async (...args: string[]) =>
     (await promisify(execFile)(process.execPath, [COMMAND_SCRIPT, "--key", key, "--device", "dev-s", ...args])).stdout;
   const signed = (await script("recalibrate", "force=true")).trim();
-  const sender = mqtt.connect({
-    host: "127.0.0.1",
-    port: broker.port,
-    protocol: "mqtts",
-    ca: pki.caPem,
-    servername: "localhost",
-  });
-  clients.push(sender);
-  await new Promise<void>((resolve) => sender.once("connect", () => resolve()));
+  const sender = await connectSender();
   await sender.publishAsync("telltale/dev-s/command", signed, { qos: 1 });
   const results = () =>
     got.filter((m) => m.topic === "telltale/dev-s/command/result").map((m) => parseAnswer(m.payload));
@@ -245,15 +243,7 @@ test("a-signed-recalibrate-from-the-operator-script-clears-the-alarm-with-its-re
 
 test("a-retained-command-is-ignored-and-answered-with-the-reason", async () => {
   // Someone left "recalibrate" retained on the command topic: the broker replays it to each new subscription.
-  const sender = mqtt.connect({
-    host: "127.0.0.1",
-    port: broker.port,
-    protocol: "mqtts",
-    ca: pki.caPem,
-    servername: "localhost",
-  });
-  clients.push(sender);
-  await new Promise<void>((resolve) => sender.once("connect", () => resolve()));
+  const sender = await connectSender();
   await sender.publishAsync("telltale/dev-r/command", "recalibrate", { qos: 1, retain: true });
   const results = await subscribe(broker.port, "telltale/dev-r/command/result");
   const fw = firmware("dev-r", broker.port);
@@ -278,15 +268,7 @@ test("a-retained-command-is-ignored-and-answered-with-the-reason", async () => {
 
 test("an-oversized-retained-command-is-discarded-and-the-device-stays-connected", async () => {
   // 100 KB left retained on the command topic: over the device's 64 KiB packet limit, replayed on every subscription.
-  const sender = mqtt.connect({
-    host: "127.0.0.1",
-    port: broker.port,
-    protocol: "mqtts",
-    ca: pki.caPem,
-    servername: "localhost",
-  });
-  clients.push(sender);
-  await new Promise<void>((resolve) => sender.once("connect", () => resolve()));
+  const sender = await connectSender();
   await sender.publishAsync("telltale/dev-o/command", Buffer.alloc(100_000, 0x20), { qos: 1, retain: true });
   const got = await subscribe(broker.port, "telltale/dev-o/telemetry");
   const fw = firmware("dev-o", broker.port);

@@ -13,6 +13,7 @@ import { makePki } from "./support/pki.js";
 import { Mosquitto } from "./support/mosquitto.js";
 import { MqttProxy } from "./support/mqtt-proxy.js";
 import { waitFor } from "./support/firmware.js";
+import { seededRandom, shuffle } from "./support/schedule.js";
 
 const DEVICE = new URL("./support/device.js", import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -22,13 +23,8 @@ const PUBACK = 4;
 // of about 1 KB, more than 64 KiB holds; with less, the oldest telemetry is evicted and counted (health.outbox.lost).
 const FLASH_BYTES = 512 * 1024;
 
-let seed = Number(process.env.SOAK_SEED ?? 20261201) >>> 0 || 1;
-function random(n: number): number {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) % n;
-}
+// A fixed seed so a failure can be replayed; override with SOAK_SEED.
+const random = seededRandom(20261201);
 
 const cleanup: (() => unknown)[] = [];
 after(async () => {
@@ -207,10 +203,7 @@ test("soak-hostile-no-alarm-lost-telemetry-lost-only-where-counted", { timeout: 
     "never-ack",
     "oversized",
   ];
-  for (let i = events.length - 1; i > 0; i--) {
-    const j = random(i + 1);
-    [events[i], events[j]] = [events[j]!, events[i]!];
-  }
+  shuffle(events, random);
   const flipped = new Set<string>();
   const done: Record<string, number> = {};
   const started = Date.now();

@@ -11,18 +11,13 @@ import { makePki } from "./support/pki.js";
 import { Mosquitto } from "./support/mosquitto.js";
 import { Proxy } from "./support/proxy.js";
 import { waitFor } from "./support/firmware.js";
+import { seededRandom, shuffle } from "./support/schedule.js";
 
 const DEVICE = new URL("./support/device.js", import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // A fixed seed so a failure can be replayed; override with SOAK_SEED.
-let seed = Number(process.env.SOAK_SEED ?? 20240605) >>> 0 || 1;
-function random(n: number): number {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) % n;
-}
+const random = seededRandom(20240605);
 
 const cleanup: (() => unknown)[] = [];
 after(async () => {
@@ -134,10 +129,7 @@ test("soak-every-qos1-message-arrives-through-outages-and-reboots", { timeout: 2
     ...Array<SoakEvent>(3).fill("kill-device"),
     ...Array<SoakEvent>(3).fill("tear-write"),
   ];
-  for (let i = events.length - 1; i > 0; i--) {
-    const j = random(i + 1);
-    [events[i], events[j]] = [events[j]!, events[i]!];
-  }
+  shuffle(events, random);
   const counts: Record<SoakEvent, number> = { "restart-broker": 0, "drop-link": 0, "kill-device": 0, "tear-write": 0 };
   const started = Date.now();
   for (const event of events) {
