@@ -20,34 +20,16 @@ const ERASED_CHUNK = 4096;
 export function fitFlashFile(file: FlashFile, byteLength: number, name: string, existed: boolean): string | undefined {
   const found = file.length;
   if (found === byteLength) return undefined;
+  const wrongSize = (kept: number, rest: string) =>
+    name + " holds " + found + " bytes, expected " + byteLength + ": kept the first " + kept + " and " + rest;
   if (found > byteLength) {
     file.truncate(byteLength);
-    return (
-      name +
-      " holds " +
-      found +
-      " bytes, expected " +
-      byteLength +
-      ": kept the first " +
-      byteLength +
-      " and dropped the " +
-      (found - byteLength) +
-      " beyond"
-    );
+    return wrongSize(byteLength, "dropped the " + (found - byteLength) + " beyond");
   }
   const chunk = new Uint8Array(ERASED_CHUNK).fill(0xff);
   for (let at = found; at < byteLength; at += ERASED_CHUNK)
     file.write(at, at + ERASED_CHUNK <= byteLength ? chunk : chunk.subarray(0, byteLength - at));
   if (!existed) return undefined;
   if (found === 0) return name + " was empty (0 bytes, expected " + byteLength + "): the outbox starts empty";
-  return (
-    name +
-    " holds " +
-    found +
-    " bytes, expected " +
-    byteLength +
-    ": kept the first " +
-    found +
-    " and erased the rest (records cut off there are lost)"
-  );
+  return wrongSize(found, "erased the rest (records cut off there are lost)");
 }
