@@ -5,7 +5,6 @@ import type { Detector } from "telltale/detector/select";
 import type { VibrationMonitor } from "telltale/detector/vibration-monitor";
 import { ALARM, TELEMETRY, type Outbox } from "telltale/storage/outbox";
 import { messageOf } from "telltale/errors/message";
-import { HomeAssistantDiscovery } from "telltale/ha/home-assistant";
 import { SensorBank } from "./sensor-bank.js";
 import { Monitor } from "./monitor.js";
 import { Uplink } from "./uplink.js";
@@ -14,6 +13,7 @@ import { CommandAuth } from "./command-auth.js";
 import { registerDeviceCommands } from "./device-commands.js";
 import { countBoot, deviceTopics, type Topics } from "./identity.js";
 import type { Service } from "./service.js";
+import { addFeatures } from "./features.js";
 import { alarmEvent, alarmLine, alarmPayload, firstRound, telemetryLine, telemetryPayload } from "./telemetry.js";
 import type { Readings, Round, SensorHealth } from "./telemetry.js";
 
@@ -82,7 +82,7 @@ export class App {
       outbox: this.uplink.delivery,
       commands: this.commands.counters,
     });
-    this.use(new HomeAssistantDiscovery(this));
+    addFeatures(this);
   }
 
   get running(): boolean {

@@ -33,6 +33,22 @@ export interface Host {
    * are checked with it. A host without it refuses every command that must be signed.
    */
   readonly hmacSha256?: (key: Uint8Array, data: Uint8Array) => Uint8Array;
+  /**
+   * SHA-256 (FIPS 180-4), incrementally, from the platform's cryptography: OTA checks a whole image with it.
+   */
+  readonly sha256?: () => Sha256;
+  /**
+   * ECDSA P-256 with SHA-256 (FIPS 186-4): true when `signature` (64 bytes, r‖s big-endian) signs `data` under
+   * `publicKey` (65 bytes, uncompressed SEC1 point 04‖x‖y). OTA manifests are checked with it.
+   */
+  readonly verifyP256?: (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array) => boolean;
+  /** The bootloader side of over-the-air updates, where the host has two image slots. */
+  readonly updates?: Updates;
+  /**
+   * A clean restart (the app is stopped first by its caller): the device resets, the Node host exits to its
+   * supervisor, which starts the firmware again. `reason` is logged and kept for the next boot's health.
+   */
+  readonly restart?: (reason: string) => void;
   /** One line of human-readable log output. */
   log(line: string): void;
   /**
@@ -44,4 +60,39 @@ export interface Host {
   readonly deviceId: string;
   /** Brings the network up (Wi-Fi on a device); resolves when the firmware may open sockets. */
   connectNetwork(): Promise<void>;
+}
+
+/** An incremental SHA-256. */
+export interface Sha256 {
+  update(bytes: Uint8Array): void;
+  /** The 32-byte digest; the object is not used again. */
+  digest(): Uint8Array;
+}
+
+/**
+ * Two image slots and a bootloader (ESP-IDF's with rollback on the ESP32, file slots in the simulator, the Node
+ * supervisor): the running image, the other slot to write, and the boot states pending → committed or rolled back.
+ */
+export interface Updates {
+  /** The running image: its version (monotonic), its slot's name, and whether it still has to confirm itself. */
+  readonly running: { readonly version: number; readonly slot: string; readonly pending: boolean };
+  /** Why the bootloader rolled back from a new image, on the first boot after it did (else undefined). */
+  readonly rolledBack?: string;
+  /** The largest image the other slot holds, in bytes. */
+  readonly slotBytes: number;
+  /** Opens the other slot for an image of `byteLength` bytes; `resume` keeps what an earlier open wrote. */
+  open(byteLength: number, resume: boolean): UpdateWriter;
+  /** Marks the running pending image good: the bootloader keeps it from now on. */
+  confirm(): void;
+  /** Gives up the running pending image: the next boot is the previous one, and `reason` is kept for it. */
+  reject(reason: string): void;
+}
+
+export interface UpdateWriter {
+  write(offset: number, bytes: Uint8Array): void;
+  /** Reads back what was written (a resumed download hashes the whole image from the slot). */
+  read(offset: number, byteLength: number): Uint8Array;
+  /** Makes the written image the next boot's, pending verification, as `version`; the caller then restarts. */
+  complete(version: number): void;
+  close(): void;
 }
