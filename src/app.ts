@@ -1,6 +1,6 @@
 // The application: sensor bank → monitor → telemetry → uplink, and commands, composed on the host's timers.
 import type { Host } from "telltale/io/host";
-import { chooseConfig, type Config } from "telltale/config/config";
+import type { Config } from "telltale/config/config";
 import type { Detector } from "telltale/detector/select";
 import type { VibrationMonitor } from "telltale/detector/vibration-monitor";
 import { ALARM, TELEMETRY, type Outbox } from "telltale/storage/outbox";
@@ -187,13 +187,4 @@ export class App {
       }
     }, this.config.intervalMs);
   }
-}
-
-/** Validates the configuration (keeping the last good one if this one is bad) and starts the app. */
-export function startApp(host: Host, rawConfig: unknown): App {
-  const { config, error } = chooseConfig(rawConfig, host.store, (line) => host.log(line));
-  if (error) host.log("error: " + error.message + "; running with the last good configuration");
-  const app = new App(host, config);
-  app.start().catch((e) => host.log("error: start failed: " + messageOf(e)));
-  return app;
 }

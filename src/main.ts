@@ -1,7 +1,7 @@
 // Device and simulator entry point: builds this platform's host and starts the app with the manifest's "config".
 import config from "mc/config";
 import createHost from "telltale/host";
-import { startApp } from "telltale/app";
+import { startApp } from "telltale/start";
 import { appConfigFromDevice } from "telltale/config/device";
 import type { Host } from "telltale/io/host";
 import { messageOf } from "telltale/errors/message";

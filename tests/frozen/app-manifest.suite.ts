@@ -4,7 +4,7 @@ import { suite, test, ok, equal, throws, settle } from "../harness.js";
 import config from "./mc-config.js";
 import { preloaded } from "./preloaded.js";
 import { appConfigFromDevice } from "telltale/config/device";
-import { startApp } from "../../src/app.js";
+import { startApp } from "../../src/start.js";
 import type { Host } from "telltale/io/host";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { SHT3xModel } from "telltale/drivers/sht3x/model";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makePki, makeRsaPki, type Pki } from "./support/pki.js";
 import { createNodeHost } from "../../hosts/node/host.js";
-import { startApp } from "../../src/app.js";
+import { startApp } from "../../src/start.js";
 import { chooseConfig, parseConfig } from "../../modules/config/config.js";
 import { loadConfigText } from "../../modules/config/saved.js";
 import { mapStore } from "../support/test-host.js";
