@@ -12,7 +12,7 @@ import { Commands } from "./commands.js";
 import { CommandAuth } from "./command-auth.js";
 import { registerDeviceCommands } from "./device-commands.js";
 import { countBoot, deviceTopics, type Topics } from "./identity.js";
-import type { Service } from "./service.js";
+import type { BootState, Service } from "./service.js";
 import { addFeatures } from "./features.js";
 import { alarmEvent, alarmLine, alarmPayload, firstRound, telemetryLine, telemetryPayload } from "./telemetry.js";
 import type { Readings, Round, SensorHealth } from "./telemetry.js";
@@ -39,7 +39,11 @@ export class App {
   #running = false;
   #startedAt = 0;
 
-  constructor(host: Host, config: Config) {
+  constructor(
+    host: Host,
+    config: Config,
+    readonly bootState?: BootState,
+  ) {
     this.host = host;
     this.config = config;
     this.deviceId = config.deviceId ?? host.deviceId;
@@ -110,6 +114,9 @@ export class App {
   get outbox(): Outbox {
     return this.uplink.outbox;
   }
+  get round(): Readonly<Round> {
+    return this.#round;
+  }
   /** False when the outbox lives in RAM (health telemetry says why). */
   get durable(): boolean {
     return this.uplink.delivery.durable;
@@ -117,6 +124,7 @@ export class App {
 
   /** Adds a feature that runs with the app (started at once if the app is running). */
   use(service: Service): void {
+    if (this.bootState?.safeMode && !service.runsInSafeMode) return; // safe mode: only what declares itself safe
     this.#services.push(service);
     if (this.#running) service.start?.();
   }
@@ -135,7 +143,7 @@ export class App {
     );
     this.sensors.probe();
     // Sampling does not wait for the network: a device without Wi-Fi still monitors (and logs) locally.
-    this.#schedule();
+    if (!this.bootState?.safeMode) this.#schedule();
     for (let i = 0; i < this.#services.length; i++) this.#services[i]!.start?.();
     await this.uplink.start();
   }

@@ -4,7 +4,8 @@ import { parseArgs } from "node:util";
 import { createNodeHost } from "../hosts/node/host.js";
 import { startEmbeddedBroker } from "../hosts/node/broker.js";
 import { FileStore } from "../hosts/node/store.js";
-import { App } from "./app.js";
+import { bootApp } from "./start.js";
+import { startWatchdog } from "../hosts/node/watchdog.js";
 import { cliConfig } from "./cli-config.js";
 import { startDashboardBeside } from "../dashboard/server.js";
 import { chooseConfig } from "telltale/config/config";
@@ -23,7 +24,8 @@ const USAGE = `usage: npm start -- [options]
   --cycle S           period of the machine's normal temperature/humidity cycle in seconds (default 60)
   --device-id ID      device id in topics (default: this host's name)
   --flash DIR         folder for the persistent store and the outbox (default ./telltale-flash)
-  --duration S        stop after S seconds (default: run until Ctrl-C)`;
+  --duration S        stop after S seconds (default: run until Ctrl-C)
+  --watchdog MS       end the process (exit 75) when the event loop is stuck this long (default 10000; 0: off)`;
 
 function fail(message: string): never {
   console.error("telltale: " + message + "\n" + USAGE);
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
         "device-id": { type: "string" },
         flash: { type: "string" },
         duration: { type: "string" },
+        watchdog: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -127,6 +130,8 @@ async function main(): Promise<void> {
     await broker?.close();
     fail(messageOf(e));
   }
+  const watchdogMs = number("watchdog", args.watchdog, 10_000);
+  if (watchdogMs > 0) await startWatchdog({ limitMs: Math.max(100, Math.round(watchdogMs)) });
   const host = createNodeHost({
     storePath,
     store,
@@ -137,8 +142,7 @@ async function main(): Promise<void> {
   if (fault !== "none") console.log(`simulated machine: ${fault} fault at ${faultAt / 1000} s`);
   if (chosen.error) host.log("error: " + chosen.error.message + "; running with the last good configuration");
   const dashboard = await startDashboardBeside(chosen.config, broker?.wsUrl);
-  const app = new App(host, chosen.config);
-  app.start().catch((e) => host.log("error: start failed: " + messageOf(e)));
+  const app = bootApp(host, chosen.config);
   const stop = async () => {
     app.stop();
     await new Promise((r) => setTimeout(r, 200));

@@ -1,14 +1,42 @@
-// Boot: chooses the configuration (the last good one when this one is refused) and starts the app with it.
+// Boot: chooses the configuration (the last good one when this one is refused), counts the start, and starts the app, in safe mode after too many failed starts.
 import type { Host } from "telltale/io/host";
-import { chooseConfig } from "telltale/config/config";
+import { chooseConfig, type Config } from "telltale/config/config";
 import { messageOf } from "telltale/errors/message";
 import { App } from "./app.js";
+import { BootGuard, HealthyPeriod } from "./boot-guard.js";
 
-/** Validates the configuration (keeping the last good one if this one is bad) and starts the app. */
+/** Validates the configuration (keeping the last good one if this one is bad) and boots the app with it. */
 export function startApp(host: Host, rawConfig: unknown): App {
   const { config, error } = chooseConfig(rawConfig, host.store, (line) => host.log(line));
   if (error) host.log("error: " + error.message + "; running with the last good configuration");
-  const app = new App(host, config);
+  return bootApp(host, config);
+}
+
+/**
+ * Counts this start with the boot guard, then starts the app: the full app, or in safe mode (src/boot-guard.ts) one
+ * with no sensors and no sampling that runs only the services declared safe (`runsInSafeMode`). The app gets the host
+ * with its `restart` wrapped, so that a restart the firmware asks for (OTA, configuration) is not a failed start.
+ */
+export function bootApp(host: Host, config: Config): App {
+  const guard = new BootGuard({ store: host.store, settings: config.safeMode, log: (line) => host.log(line) });
+  const restart = host.restart;
+  const guarded: Host = restart
+    ? {
+        ...host,
+        restart: (reason) => {
+          guard.restarting();
+          restart(reason);
+        },
+      }
+    : host;
+  // Safe mode declares no sensors (no driver runs) and the z-score detector (no learned baseline is read): the parts
+  // most likely to crash a start stay out.
+  const app = new App(
+    guarded,
+    guard.safeMode ? { ...config, sensors: [], detector: { ...config.detector, model: "zscore" } } : config,
+    guard,
+  );
+  app.use(new HealthyPeriod(app, guard, config.safeMode));
   app.start().catch((e) => host.log("error: start failed: " + messageOf(e)));
   return app;
 }

@@ -171,6 +171,12 @@ export function telemetryPayload(r: Round): string {
     };
   }
   if (vibration) t.vibration = vibration;
+  t.health = healthBlock(r);
+  return JSON.stringify(t);
+}
+
+/** Telemetry's `health` block (and the health topic's, src/health.ts): sensors, MQTT, outbox, identity, commands. */
+export function healthBlock(r: Round): Record<string, unknown> {
   const c = r.counters,
     o = r.outbox,
     k = r.commands,
@@ -183,7 +189,7 @@ export function telemetryPayload(r: Round): string {
     durable: o.durable,
   };
   if (o.error !== undefined) outbox.error = o.error;
-  t.health = {
+  return {
     sensors: r.health,
     mqtt: {
       published: c.published,
@@ -196,7 +202,6 @@ export function telemetryPayload(r: Round): string {
     identity: id.error === undefined ? { durable: id.durable } : { durable: id.durable, error: id.error },
     commands: { run: k.run, refused: k.refused, dropped: k.dropped },
   };
-  return JSON.stringify(t);
 }
 
 /** The log line of a round: "telemetry #12: sht3x temperature=30 humidity=50; score 0 (calibrating 12/120)". */

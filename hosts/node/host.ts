@@ -2,6 +2,7 @@
 import { createHmac } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { hostname } from "node:os";
+import { getHeapStatistics } from "node:v8";
 import { randomInt } from "node:crypto";
 import { dirname, join } from "node:path";
 import type { Host } from "telltale/io/host";
@@ -37,6 +38,11 @@ export interface NodeHostOptions {
   /** The declared sensors: a chip model is attached for each. */
   sensors: readonly SensorDeclaration[];
   clock?: Clock;
+  /**
+   * Why this start happened (health): default the TELLTALE_RESET_REASON environment variable a supervisor sets
+   * ("watchdog" after an exit with WATCHDOG_EXIT_CODE, "restart" after a restart the firmware asked for), else "power-on".
+   */
+  resetReason?: string;
   /** The outbox's flash: default a 64 KiB file "outbox.flash" beside the store; false for none (RAM only). */
   flash?: Flash | false;
 }
@@ -89,6 +95,9 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
         .slice(0, 32),
     log,
     hmacSha256: nodeHmacSha256,
+    resetReason: options.resetReason ?? (process.env.TELLTALE_RESET_REASON || "power-on"),
+    // What V8 can still allocate before its heap limit: the nearest thing to a device's free heap.
+    freeMemory: () => getHeapStatistics().total_available_size,
     random: () => randomInt(0x40000000) / 0x40000000,
     connectNetwork: async () => {},
   };

@@ -59,6 +59,17 @@ export interface HomeAssistantConfig {
   prefix: string;
 }
 
+/**
+ * Safe mode (src/boot-guard.ts): after `boots` failed starts in a row (0: never) the device starts with network,
+ * uplink and commands only. A start is healthy after `healthyMs` of running, with a broker connection if
+ * `requireBroker`.
+ */
+export interface SafeModeConfig {
+  boots: number;
+  healthyMs: number;
+  requireBroker: boolean;
+}
+
 export interface Config {
   deviceId?: string;
   /** Sampling and telemetry interval, ms. */
@@ -68,6 +79,9 @@ export interface Config {
   sensors: SensorConfig[];
   detector: DetectorConfig;
   homeAssistant: HomeAssistantConfig;
+  safeMode: SafeModeConfig;
+  /** How often health is published on `<prefix>/<id>/health` (src/health.ts), ms; also at every connection. */
+  healthIntervalMs: number;
   /** The key signed commands are checked with (HMAC-SHA256; src/command-auth.ts): hex or base64 text, 16–64 bytes. */
   commandKey?: Uint8Array;
 }
@@ -193,6 +207,8 @@ export const CONFIG_KEYS: readonly string[] = Object.freeze([
   "detector",
   "homeAssistant",
   "commandKey",
+  "safeMode",
+  "healthIntervalMs",
 ]);
 const BROKER_KEYS = Object.freeze([
   "url",
@@ -365,6 +381,23 @@ export function parseConfig(value: unknown): Config {
     detector,
     homeAssistant: homeAssistantConfig(raw.homeAssistant),
     commandKey: commandKey(raw.commandKey),
+    safeMode: safeModeConfig(raw.safeMode),
+    healthIntervalMs: int(raw, "healthIntervalMs", "", 60_000, 1000, 86_400_000),
+  };
+}
+
+function safeModeConfig(value: unknown): SafeModeConfig {
+  const raw = object(value ?? {}, "safeMode"),
+    path = "safeMode.";
+  rejectUnknownKeys(raw, path, ["boots", "healthyMs", "requireBroker"]);
+  const requireBroker = raw.requireBroker ?? false;
+  if (typeof requireBroker !== "boolean")
+    throw new ConfigError(path + "requireBroker", "expected true or false, got " + describe(requireBroker));
+  // ESPHome's defaults: safe mode after 10 failed boots, a boot good after a minute.
+  return {
+    boots: int(raw, "boots", path, 10, 0, 1000),
+    healthyMs: int(raw, "healthyMs", path, 60_000, 1000, 3_600_000),
+    requireBroker,
   };
 }
 

@@ -49,6 +49,15 @@ export interface Host {
    * supervisor, which starts the firmware again. `reason` is logged and kept for the next boot's health.
    */
   readonly restart?: (reason: string) => void;
+  /**
+   * Why this start happened, as health reports it: "power-on", "watchdog", "panic", "brownout", "restart" (one the
+   * firmware asked for), "external", "deep-sleep" or "unknown".
+   */
+  readonly resetReason?: string;
+  /** Free heap in bytes, now (health). */
+  readonly freeMemory?: () => number;
+  /** Signal strength of the joined Wi-Fi network in dBm, undefined while not joined (health). */
+  readonly rssi?: () => number | undefined;
   /** One line of human-readable log output. */
   log(line: string): void;
   /**
