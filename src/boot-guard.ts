@@ -13,7 +13,7 @@ export const HEALTHY_RECHECK_MS = 1000;
 export interface BootGuardOptions {
   readonly store: Store;
   readonly settings: SafeModeConfig;
-  log(line: string): void;
+  readonly log: (line: string) => void;
 }
 
 /**
