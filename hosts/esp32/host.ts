@@ -11,6 +11,7 @@ import { openOutboxFlash } from "telltale/hosts/moddable/outbox-flash";
 import { boardI2C } from "telltale/hosts/esp32/i2c";
 import { WiFiStation } from "telltale/hosts/esp32/wifi";
 import { PartitionFlash } from "telltale/hosts/esp32/flash";
+import { freeHeap, resetReason } from "telltale/hosts/esp32/system";
 
 /** ESP-IDF NVS keeps strings of up to 4000 bytes including the terminator. */
 const NVS_MAX_STRING = 3999;
@@ -34,6 +35,12 @@ const PulseCount = device.io.PulseCount as unknown as PulseCountConstructor;
  * typings (8.2.3) type it as a number. The class is the same: it is typed to the contract, not converted.
  */
 const Digital = device.io.Digital as unknown as DigitalConstructor;
+
+/** The joined network's signal in dBm (network.md, "class Net"); undefined while not joined. */
+function rssi(): number | undefined {
+  const value: unknown = Net.get("RSSI");
+  return typeof value === "number" && value < 0 ? value : undefined;
+}
 
 /** The station MAC as 12 lower-case hex digits ("a4d18cdbc020"). */
 function macId(): string {
@@ -62,6 +69,9 @@ export default function createHost(): Host {
     flashProblem,
     log,
     hmacSha256,
+    resetReason: resetReason(),
+    freeMemory: freeHeap,
+    rssi,
     deviceId: macId(),
     connectNetwork: () => wifi.connect(),
   });

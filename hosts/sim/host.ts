@@ -95,6 +95,8 @@ export default function createHost(): Host {
     flashProblem,
     log,
     hmacSha256,
+    // Each launch of the simulator is a power-on; it has no heap figure in a release build and no Wi-Fi.
+    resetReason: "power-on",
     // The simulator's Math.random is the C library's rand(), never seeded, so the wall clock makes each start differ.
     random: () => ((Math.random() * 0x40000000 + Date.now()) % 0x40000000) / 0x40000000,
     deviceId: simId(store),
