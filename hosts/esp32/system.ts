@@ -1,7 +1,14 @@
 // ESP32 system facts for health: the reset reason (esp_reset_reason) and free heap, from the native functions of system.c.
 
-/** xsc turns `native("name")` with a string literal into the host function `name` (here from system.c). */
-declare function native(name: string): (this: void) => number;
+/**
+ * xsc turns `native("name")` with a string literal into the host function `name` (here from system.c); a function
+ * whose whole body is `return native("name").call(this)` becomes that host function itself.
+ */
+declare function native(name: string): (this: unknown) => number;
+
+function esp32ResetReason(this: unknown): number {
+  return native("xs_telltale_reset_reason").call(this);
+}
 
 /** esp_reset_reason_t (ESP-IDF esp_system.h), by value, as health reports it. */
 const REASONS = Object.freeze([
@@ -20,11 +27,11 @@ const REASONS = Object.freeze([
 
 /** Why the chip started: "power-on", "watchdog", "panic", "brownout", "restart"…; "unknown" for a value not listed. */
 export function resetReason(): string {
-  const code = native("xs_telltale_reset_reason").call(undefined);
+  const code = esp32ResetReason();
   return REASONS[code] ?? "unknown";
 }
 
-/** Bytes of heap free now. */
-export function freeHeap(): number {
-  return native("xs_telltale_free_heap").call(undefined);
+/** Bytes of heap free now (esp_get_free_heap_size). */
+export function freeHeap(this: unknown): number {
+  return native("xs_telltale_free_heap").call(this);
 }
