@@ -32,6 +32,7 @@ export class App {
   readonly sensors: SensorBank;
   readonly monitor: Monitor;
   readonly commands: Commands;
+  readonly bootState: BootState | undefined; // src/boot-guard.ts: in safe mode, no rounds and only safe services
   /** The round telemetry is built from, refilled every tick. */
   readonly #round: Round;
   readonly #services: Service[] = [];
@@ -39,12 +40,9 @@ export class App {
   #running = false;
   #startedAt = 0;
 
-  constructor(
-    host: Host,
-    config: Config,
-    readonly bootState?: BootState,
-  ) {
+  constructor(host: Host, config: Config, bootState?: BootState) {
     this.host = host;
+    this.bootState = bootState;
     this.config = config;
     this.deviceId = config.deviceId ?? host.deviceId;
     const log = (line: string) => host.log(line);
