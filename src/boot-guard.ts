@@ -20,7 +20,7 @@ export interface BootGuardOptions {
  * One start as the guard sees it. Constructing it counts the start as failed (the store's count goes up by one before
  * anything else runs), so a start that dies before `healthy()` stays counted; `healthy()` sets the count back to 0.
  * With `settings.boots` (or more) failed starts before this one, this start is in safe mode. A restart the firmware
- * asked for (`restarting()`) is not a failure: the count goes back to what it was before this start, or to 0 in safe
+ * asked for (`restarting()`), or a clean stop (`stopped()`), is not a failure: the count goes back to what it was before this start, or to 0 in safe
  * mode, so that what the restart installs (an OTA image, a configuration) gets a normal start.
  *
  * A store that cannot be read or written costs a log line: the count is then 0 and the start is normal (a guard that
@@ -61,10 +61,16 @@ export class BootGuard implements BootState {
     this.#write(0);
   }
 
-  /** A restart the firmware asked for: this start is not counted as failed. */
+  /** A restart the firmware asked for: this start is not counted as failed, and after safe mode the next is normal. */
   restarting(): void {
     if (this.#healthy) return;
     this.#write(this.safeMode ? 0 : this.failedBoots);
+  }
+
+  /** A clean stop (app.stop(): Ctrl-C on Node, before a restart): not a failed start; safe mode stays due. */
+  stopped(): void {
+    if (this.#healthy) return;
+    this.#write(this.failedBoots);
   }
 
   #read(): number {
@@ -131,9 +137,11 @@ export class HealthyPeriod implements Service {
     this.#rounds++;
   }
 
+  /** The app stopped cleanly: whatever ends this start, it did not crash. */
   stop(): void {
     this.#app.host.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#guard.stopped();
   }
 
   #check(): void {

@@ -89,6 +89,21 @@ suite("boot-guard", () => {
     equal(guard(map).safeMode, false, "the restart gets a normal start");
   });
 
+  test("a-clean-stop-is-not-a-failed-start-and-keeps-safe-mode-due", async () => {
+    const map = new Map([[FAILED_BOOTS_KEY, "1"]]);
+    const r = rig(map);
+    const app = bootApp(r.host, r.config);
+    await run(r.clock, 2000);
+    equal(map.get(FAILED_BOOTS_KEY), "2");
+    app.stop(); // Ctrl-C on Node
+    equal(map.get(FAILED_BOOTS_KEY), "1");
+    map.set(FAILED_BOOTS_KEY, "3");
+    const safe = bootApp(rig(map).host, r.config);
+    ok(safe.bootState?.safeMode);
+    safe.stop();
+    equal(map.get(FAILED_BOOTS_KEY), "3", "a stop is not a way out of safe mode");
+  });
+
   test("a-damaged-count-starts-from-zero-and-says-so", () => {
     const map = new Map([[FAILED_BOOTS_KEY, "lots"]]),
       log: string[] = [];
