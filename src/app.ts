@@ -1,6 +1,7 @@
 // The application: sensor bank → monitor → telemetry → uplink, and commands, composed on the host's timers.
 import type { Host } from "telltale/io/host";
 import type { Config } from "telltale/config/config";
+import type { ConfigState } from "telltale/config/remote";
 import type { Detector } from "telltale/detector/select";
 import type { VibrationMonitor } from "telltale/detector/vibration-monitor";
 import { ALARM, TELEMETRY, type Outbox } from "telltale/storage/outbox";
@@ -23,7 +24,10 @@ export type { Service } from "./service.js";
 
 export class App {
   readonly host: Host;
-  readonly config: Config;
+  /** The configuration in use: replaced when a remote change applies live (src/remote-config.ts). */
+  config: Config;
+  /** Where `config` came from (startApp's choice); undefined when the app was given a configuration directly. */
+  readonly configState: ConfigState | undefined;
   readonly deviceId: string;
   readonly topics: Readonly<Topics>;
   /** Health telemetry's MQTT counters: published, dropped, reconnects and oversized (the uplink's), and alarm changes. */
@@ -32,6 +36,7 @@ export class App {
   readonly sensors: SensorBank;
   readonly monitor: Monitor;
   readonly commands: Commands;
+  readonly auth: CommandAuth;
   /** The round telemetry is built from, refilled every tick. */
   readonly #round: Round;
   readonly #services: Service[] = [];
@@ -39,9 +44,10 @@ export class App {
   #running = false;
   #startedAt = 0;
 
-  constructor(host: Host, config: Config) {
+  constructor(host: Host, config: Config, configState?: ConfigState) {
     this.host = host;
     this.config = config;
+    this.configState = configState;
     this.deviceId = config.deviceId ?? host.deviceId;
     const log = (line: string) => host.log(line);
     this.topics = deviceTopics(config.topicPrefix, this.deviceId);
@@ -67,7 +73,7 @@ export class App {
     });
     const { commandKey: key } = config,
       { hmacSha256: hmac, store } = host;
-    const auth = new CommandAuth({ key, deviceId: this.deviceId, hmac, store, log });
+    const auth = (this.auth = new CommandAuth({ key, deviceId: this.deviceId, hmac, store, log }));
     this.commands = new Commands({ log, clock: host.clock, auth });
     registerDeviceCommands(this.commands, { monitor: this.monitor, log, uptimeMs: () => this.#uptimeMs() });
     this.uplink.subscribe(this.topics.command, (payload, info) => {
