@@ -121,6 +121,10 @@ export class App {
     return this.uplink.delivery.durable;
   }
 
+  /** The features added so far, in order. */
+  get services(): readonly Service[] {
+    return this.#services;
+  }
   /** Adds a feature that runs with the app (started at once if the app is running). */
   use(service: Service): void {
     this.#services.push(service);

@@ -48,3 +48,5 @@ import "./src/uplink.suite.js";
 import "./modules/ha/discovery.suite.js";
 import "./modules/ha/home-assistant.suite.js";
 import "./src/identity.suite.js";
+import "./modules/config/remote.suite.js";
+import "./src/remote-config.suite.js";
