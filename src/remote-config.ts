@@ -126,14 +126,24 @@ export class RemoteConfig implements Service {
       version = change.version;
     if (change.duplicate) return JSON.stringify({ version, ok: true, applied: "duplicate" });
     const next: ConfigState = { version, raw: change.raw, base: state.base, trial: true };
+    const d = change.config.detector;
+    // A detector without setThresholds (a test's fake) takes new thresholds by a restart.
+    const live =
+      change.live && (!change.changed.some((p) => p.startsWith("detector.")) || !!app.detector.setThresholds);
     // Saved before it runs: a crash while it runs rolls it back at the next start (modules/config/remote.ts).
-    saveTrialText(store, change.text, { version, base: state.base }, change.live ? 1 : 0);
-    const answer = { version, ok: true, applied: change.live ? "live" : "restart", changed: change.changed };
-    if (!change.live) {
+    saveTrialText(store, change.text, { version, base: state.base }, live ? 1 : 0);
+    const answer = { version, ok: true, applied: live ? "live" : "restart", changed: change.changed };
+    if (!live) {
       this.#restart("configuration version " + version);
       if (!app.host.restart)
         return JSON.stringify({ ...answer, restart: "at the next start (this host cannot restart itself)" });
       return JSON.stringify(answer);
+    }
+    try {
+      app.detector.setThresholds?.({ on: d.on, off: d.off, holdSamples: d.holdSamples, clearSamples: d.clearSamples });
+    } catch (e) {
+      dropTrial(store);
+      throw e;
     }
     this.#live = true;
     app.config = change.config;

@@ -18,7 +18,14 @@ export const REDACTED = "<redacted>";
 /** Store key of a result to publish once connected (a rollback at start, a change applied by a restart). */
 export const PENDING_RESULT_KEY = "cfgresult";
 /** Settings a running app takes without a restart (see src/remote-config.ts); any other change restarts it. */
-export const LIVE_SETTINGS: readonly string[] = Object.freeze(["intervalMs", "broker.telemetryQos"]);
+export const LIVE_SETTINGS: readonly string[] = Object.freeze([
+  "intervalMs",
+  "broker.telemetryQos",
+  "detector.on",
+  "detector.off",
+  "detector.holdSamples",
+  "detector.clearSamples",
+]);
 
 /** The configuration an app runs and where it came from: what a patch applies to and what is reported. */
 export interface ConfigState {

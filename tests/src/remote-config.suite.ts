@@ -99,6 +99,24 @@ suite("remote configuration", () => {
     again.app.stop();
   });
 
+  test("detector-thresholds-apply-live-keeping-the-calibration", async () => {
+    const d = boot(new Map());
+    await settle(8);
+    await d.rounds(70);
+    ok(d.app.detector.calibrated, "calibrated on 60 samples");
+    deepEqual(d.send(VECTORS.configThreshold), {
+      version: 3,
+      ok: true,
+      applied: "live",
+      changed: ["detector.on", "detector.off"],
+    });
+    equal(d.app.detector.on, 7);
+    equal(d.app.detector.off, 3.5);
+    ok(d.app.detector.calibrated, "what was learned is kept");
+    deepEqual(d.restarts, []);
+    d.app.stop();
+  });
+
   test("duplicate-is-answered-idempotently-stale-and-replayed-are-refused", async () => {
     const d = boot(new Map());
     await settle(8);
