@@ -19,6 +19,9 @@ export const MAX_CONFIG_SET_BYTES = 8192;
 export const HEALTHY_ROUNDS = 10;
 /** Rounds a configuration applied by a restart may run without reaching the broker before it is rolled back. */
 export const TRIAL_ROUNDS_MAX = 60;
+/** `config/set` messages read per second on average, and at once after a quiet spell; the rest are dropped unanswered. */
+export const CONFIG_SETS_PER_SECOND = 1;
+export const CONFIG_SET_BURST = 5;
 /** The command name a `config/set` request is signed as (src/command-auth.ts). */
 export const CONFIG_COMMAND = "config";
 
@@ -37,6 +40,10 @@ export class RemoteConfig implements Service {
   #rounds = 0;
   #healthy = 0;
   #restarting = false;
+  /** Token bucket of the rate limit, scaled by 1000 (a message costs 1000). */
+  #tokens = CONFIG_SET_BURST * 1000;
+  #filledAt: number;
+  #flooded = false;
 
   constructor(app: App) {
     this.#app = app;
@@ -44,10 +51,10 @@ export class RemoteConfig implements Service {
     this.#topic = base;
     this.#resultTopic = base + "/result";
     this.#state = app.configState;
+    this.#filledAt = app.host.clock.now();
     if (this.#state) app.uplink.announce(base, reportedConfig(this.#state));
     app.uplink.subscribe(base + "/set", (payload, info) => {
-      const answer = this.handle(payload, info.retain);
-      if (answer !== undefined) this.#reply(answer);
+      if (this.#take()) this.#reply(this.handle(payload, info.retain));
     });
   }
 
@@ -153,6 +160,23 @@ export class RemoteConfig implements Service {
     app.uplink.announce(this.#topic, reportedConfig(next));
     app.host.log("config: version " + version + " applied live (" + change.changed.join(", ") + ")");
     return JSON.stringify(answer);
+  }
+
+  /** Spends a token if there is one; a message without one is dropped, counted in health.commands.dropped. */
+  #take(): boolean {
+    const now = this.#app.host.clock.now();
+    this.#tokens = Math.min(CONFIG_SET_BURST * 1000, this.#tokens + (now - this.#filledAt) * CONFIG_SETS_PER_SECOND);
+    this.#filledAt = now;
+    if (this.#tokens >= 1000) {
+      this.#tokens -= 1000;
+      this.#flooded = false;
+      return true;
+    }
+    this.#app.commands.counters.dropped++;
+    if (!this.#flooded)
+      this.#app.host.log("config: more than " + CONFIG_SETS_PER_SECOND + " request(s) a second; dropping the excess");
+    this.#flooded = true;
+    return false;
   }
 
   #restart(reason: string): void {
