@@ -44,6 +44,8 @@ export class RemoteConfig implements Service {
   #tokens = CONFIG_SET_BURST * 1000;
   #filledAt: number;
   #flooded = false;
+  /** A result saved at start (a rollback), published once connected. */
+  #pending: string | undefined;
 
   constructor(app: App) {
     this.#app = app;
@@ -52,6 +54,7 @@ export class RemoteConfig implements Service {
     this.#resultTopic = base + "/result";
     this.#state = app.configState;
     this.#filledAt = app.host.clock.now();
+    this.#pending = app.host.store.get(PENDING_RESULT_KEY);
     if (this.#state) app.uplink.announce(base, reportedConfig(this.#state));
     app.uplink.subscribe(base + "/set", (payload, info) => {
       if (this.#take()) this.#reply(this.handle(payload, info.retain));
@@ -101,12 +104,10 @@ export class RemoteConfig implements Service {
     const app = this.#app,
       store = app.host.store,
       state = this.#state;
-    if (app.connected) {
-      const pending = store.get(PENDING_RESULT_KEY);
-      if (pending !== undefined) {
-        this.#reply(pending);
-        store.delete(PENDING_RESULT_KEY);
-      }
+    if (this.#pending !== undefined && app.connected) {
+      this.#reply(this.#pending);
+      this.#pending = undefined;
+      store.delete(PENDING_RESULT_KEY);
     }
     if (!state?.trial || this.#restarting) return;
     // A live change is judged by the rounds it runs; one applied by a restart must also reach the broker.
@@ -152,7 +153,8 @@ export class RemoteConfig implements Service {
       dropTrial(store);
       throw e;
     }
-    this.#live = true;
+    // On top of a change applied by a restart, still judged as that one is (it must reach the broker).
+    this.#live = this.#live || !state.trial;
     app.config = change.config;
     app.uplink.delivery.telemetryQos = change.config.broker.telemetryQos;
     this.#state = next;

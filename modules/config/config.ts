@@ -479,14 +479,13 @@ function largestItem(broker: BrokerConfig): string {
  * Chooses the configuration to run: `candidate` when it is valid (and it becomes the stored last good one),
  * otherwise the last good configuration from `store`, with the candidate's error reported. A valid candidate larger
  * than the store can keep is refused as too large, never replaced by the older one; one the store fails to keep is
- * run all the same, and `log` says it is not kept. `meta` is a remote change's version (modules/config/remote.ts);
- * a trial (`meta.trial`) is checked the same way but not saved as the last good one.
+ * run all the same, and `log` says it is not kept. `meta` is a remote change's version (modules/config/remote.ts).
  */
 export function chooseConfig(
   candidate: unknown,
   store: Store,
   log: (line: string) => void,
-  meta?: SavedMeta & { readonly trial?: boolean },
+  meta?: SavedMeta,
 ): { config: Config; error?: Error } {
   let config: Config;
   try {
@@ -510,9 +509,8 @@ export function chooseConfig(
       "",
       "too large (" + text.length + " bytes, limit " + limit + ")" + largestItem(config.broker),
     );
-  if (meta?.trial) return { config };
   try {
-    const problem = saveConfigText(store, text, meta && { version: meta.version, base: meta.base });
+    const problem = saveConfigText(store, text, meta);
     if (problem) log("config: saved, but " + problem);
   } catch (e) {
     log("config: not kept as the last good configuration (" + messageOf(e) + "); running it all the same");

@@ -190,9 +190,10 @@ export function chooseStartConfig(builtIn: unknown, store: Store, log: (line: st
     } else {
       try {
         const raw: unknown = JSON.parse(trial.text);
-        const chosen = chooseConfig(raw, store, log, { version, base, trial: true });
+        // Checked again: this firmware may refuse what the one that saved it took. Not saved as the last good one.
+        const config = parseConfig(raw);
         countTrialBoot(store, trial);
-        return { config: chosen.config, state: { version, raw, base, trial: true } };
+        return { config, state: { version, raw, base, trial: true } };
       } catch (e) {
         dropTrial(store);
         pend(store, { version, ok: false, error: "version " + version + " refused at start: " + messageOf(e) }, log);

@@ -8,6 +8,7 @@ import {
   mergePatch,
   planChange,
   redactConfig,
+  PENDING_RESULT_KEY,
   REDACTED,
   type ConfigState,
 } from "telltale/config/remote";
@@ -170,5 +171,22 @@ suite("config/remote", () => {
       log.some((l) => /the built-in configuration changed since version 7/.test(l)),
       log.join("\n"),
     );
+  });
+
+  test("a-trial-this-firmware-refuses-is-dropped-at-start-and-the-last-good-runs", () => {
+    const map = new Map<string, string>(),
+      store = mapStore(map);
+    const first = chooseStartConfig(RAW, store, () => {});
+    saveTrialText(store, configText({ ...RAW, intervalMs: 5 }), { version: 2, base: first.state.base }, 0);
+    const log: string[] = [];
+    const next = chooseStartConfig(RAW, store, (l) => log.push(l));
+    equal(next.config.intervalMs, 1000);
+    equal(next.state.trial, false);
+    equal(loadTrialText(store).text, undefined);
+    deepEqual(JSON.parse(map.get(PENDING_RESULT_KEY) ?? "null"), {
+      version: 2,
+      ok: false,
+      error: "version 2 refused at start: config.intervalMs: expected an integer from 100 to 3600000, got 5",
+    });
   });
 });
