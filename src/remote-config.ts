@@ -123,6 +123,8 @@ export class RemoteConfig implements Service {
       const error = `version ${state.version} rolled back: no broker connection in ${TRIAL_ROUNDS_MAX} rounds`;
       dropTrial(store);
       store.set(PENDING_RESULT_KEY, JSON.stringify({ version: state.version, ok: false, error }));
+      // Without a restart it runs on until the next start, which takes the last good one; judged no further.
+      this.#state = { ...state, trial: false };
       this.#restart(error);
     }
   }
