@@ -8,9 +8,12 @@ import { pathToFileURL } from "node:url";
 
 const usage = `usage: npm run command -- --key KEY --device ID [options] COMMAND [field=value …]
        npm run command -- --key KEY --device ID [options] '{"command": "recalibrate", "force": true}'
+       npm run command -- --key KEY --device ID [options] config version=N 'patch={"intervalMs": 1000}'
 
 Signs COMMAND for device ID and prints the signed JSON; with --publish, sends it (QoS 1, not retained) to
-<prefix>/<ID>/command and prints the answer from <prefix>/<ID>/command/result.
+<prefix>/<ID>/command and prints the answer from <prefix>/<ID>/command/result. The "config" command (a versioned
+JSON merge patch of the configuration, README "Remote configuration") goes to <prefix>/<ID>/config/set and its
+answer comes from <prefix>/<ID>/config/result.
   --key KEY            the device's config.commandKey (hex or base64; or --key-file FILE holding it)
   --device ID          the device id in its topics (config.deviceId, or the board's)
   --counter N          the counter to sign with (default: the time in ms, so each signature is above the last)
@@ -106,7 +109,8 @@ if (!o.publish) {
 }
 
 const { default: mqtt } = await import("mqtt");
-const topic = `${o.prefix}/${o.device}/command`;
+const topic = `${o.prefix}/${o.device}/` + (request.command === "config" ? "config/set" : "command");
+const resultTopic = request.command === "config" ? `${o.prefix}/${o.device}/config/result` : topic + "/result";
 const client = mqtt.connect(o.publish, {
   ca: o.ca ? readFileSync(o.ca) : undefined,
   servername: o.servername,
@@ -116,7 +120,7 @@ const client = mqtt.connect(o.publish, {
   connectTimeout: 10_000,
 });
 const timer = setTimeout(() => {
-  console.error(`command: no answer on ${topic}/result within 10 s (sent: ${signed})`);
+  console.error(`command: no answer on ${resultTopic} within 10 s (sent: ${signed})`);
   client.end(true);
   process.exit(1);
 }, 10_000);
@@ -138,7 +142,7 @@ client.on("message", (_topic, payload) => {
   process.exitCode = ok ? 0 : 1;
 });
 client.on("connect", () => {
-  client.subscribe(topic + "/result", { qos: 1 }, (err) => {
+  client.subscribe(resultTopic, { qos: 1 }, (err) => {
     if (err) fail(err.message);
     client.publish(topic, signed, { qos: 1, retain: false });
   });

@@ -1,6 +1,7 @@
 // The application: sensor bank → monitor → telemetry → uplink, and commands, composed on the host's timers.
 import type { Host } from "telltale/io/host";
 import type { Config } from "telltale/config/config";
+import type { ConfigState } from "telltale/config/remote";
 import type { Detector } from "telltale/detector/select";
 import type { VibrationMonitor } from "telltale/detector/vibration-monitor";
 import { ALARM, TELEMETRY, type Outbox } from "telltale/storage/outbox";
@@ -23,7 +24,8 @@ export type { Service } from "./service.js";
 
 export class App {
   readonly host: Host;
-  readonly config: Config;
+  /** The configuration in use: replaced when a remote change applies live (src/remote-config.ts). */
+  config: Config;
   readonly deviceId: string;
   readonly topics: Readonly<Topics>;
   /** Health telemetry's MQTT counters: published, dropped, reconnects and oversized (the uplink's), and alarm changes. */
@@ -32,17 +34,22 @@ export class App {
   readonly sensors: SensorBank;
   readonly monitor: Monitor;
   readonly commands: Commands;
-  readonly bootState: BootState | undefined; // src/boot-guard.ts: in safe mode, no rounds and only safe services
-  /** The round telemetry is built from, refilled every tick. */
-  readonly #round: Round;
+  readonly auth: CommandAuth;
+  /** The round telemetry is built from, refilled every tick (read it, never write it). */
+  readonly round: Round;
   readonly #services: Service[] = [];
   #tickTimer: unknown;
   #running = false;
   #startedAt = 0;
 
-  constructor(host: Host, config: Config, bootState?: BootState) {
+  /** `configState`: where `config` came from (startApp), if it chose; `bootState`: src/boot-guard.ts's (safe mode). */
+  constructor(
+    host: Host,
+    config: Config,
+    readonly configState?: ConfigState,
+    readonly bootState?: BootState,
+  ) {
     this.host = host;
-    this.bootState = bootState;
     this.config = config;
     this.deviceId = config.deviceId ?? host.deviceId;
     const log = (line: string) => host.log(line);
@@ -69,14 +76,14 @@ export class App {
     });
     const { commandKey: key } = config,
       { hmacSha256: hmac, store } = host;
-    const auth = new CommandAuth({ key, deviceId: this.deviceId, hmac, store, log });
+    const auth = (this.auth = new CommandAuth({ key, deviceId: this.deviceId, hmac, store, log }));
     this.commands = new Commands({ log, clock: host.clock, auth });
     registerDeviceCommands(this.commands, { monitor: this.monitor, log, uptimeMs: () => this.#uptimeMs() });
     this.uplink.subscribe(this.topics.command, (payload, info) => {
       const answer = this.commands.handle(payload, info); // undefined: dropped by the rate limit
       if (answer !== undefined) this.uplink.reply(this.topics.result, answer);
     });
-    this.#round = firstRound({
+    this.round = firstRound({
       detector: this.monitor.detector,
       channelNames: this.sensors.channelNames,
       streams: this.monitor.streams,
@@ -106,20 +113,17 @@ export class App {
   }
   /** Starts of this device so far (kept in the store and the outbox's flash): with `seq`, messages are unique. */
   get boot(): number {
-    return this.#round.boot;
+    return this.round.boot;
   }
   /** Every QoS 1 message is here, in flash when the host has it, from before it is sent until its PUBACK. */
   get outbox(): Outbox {
     return this.uplink.outbox;
   }
-  get round(): Readonly<Round> {
-    return this.#round;
-  }
-  /** False when the outbox lives in RAM (health telemetry says why). */
-  get durable(): boolean {
-    return this.uplink.delivery.durable;
-  }
 
+  /** The features added so far, in order. */
+  get services(): readonly Service[] {
+    return this.#services;
+  }
   /** Adds a feature that runs with the app (started at once if the app is running). */
   use(service: Service): void {
     if (this.bootState?.safeMode && !service.runsInSafeMode) return; // safe mode: only what declares itself safe
@@ -134,7 +138,7 @@ export class App {
     const host = this.host,
       c = this.config;
     this.#startedAt = host.clock.now();
-    Object.assign(this.#round, countBoot(host, this.uplink.delivery));
+    Object.assign(this.round, countBoot(host, this.uplink.delivery));
     host.log(this.uplink.delivery.summary());
     host.log(
       `telltale ${this.deviceId} on ${host.name}: ${c.sensors.length} sensor(s), every ${c.intervalMs} ms, broker ${c.broker.scheme}://${c.broker.host}:${c.broker.port}`,
@@ -158,7 +162,7 @@ export class App {
 
   /** One sampling round: read every sensor, score, publish telemetry and alarm changes. */
   tick(): void {
-    const round = this.#round,
+    const round = this.round,
       seq = ++round.seq,
       readings: Readings = {},
       health: SensorHealth = {};

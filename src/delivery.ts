@@ -61,7 +61,7 @@ export class Delivery implements OutboxStatus, BootStamps {
   readonly #log: (line: string) => void;
   readonly #topics: { readonly telemetry: string; readonly alarm: string };
   readonly #topicBytes: { telemetry: Uint8Array; alarm: Uint8Array };
-  readonly #telemetryQos: 0 | 1;
+  #telemetryQos: 0 | 1;
   readonly #rate: number;
   readonly #counters: DeliveryCounters;
   #client: Publisher | undefined;
@@ -170,6 +170,11 @@ export class Delivery implements OutboxStatus, BootStamps {
     if (this.#pumpTimer === undefined) return;
     this.#clock.clearTimeout(this.#pumpTimer);
     this.#pumpTimer = undefined;
+  }
+
+  /** Telemetry's QoS from the next message on (a remote configuration change applies it live). */
+  set telemetryQos(qos: 0 | 1) {
+    this.#telemetryQos = qos;
   }
 
   /** QoS 1 messages go to the outbox first and are sent from there; QoS 0 telemetry is sent only while connected. */

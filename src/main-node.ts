@@ -8,7 +8,7 @@ import { bootApp } from "./start.js";
 import { startWatchdog } from "../hosts/node/watchdog.js";
 import { cliConfig } from "./cli-config.js";
 import { startDashboardBeside } from "../dashboard/server.js";
-import { chooseConfig } from "telltale/config/config";
+import { chooseStartConfig } from "telltale/config/remote";
 import { messageOf } from "telltale/errors/message";
 
 const USAGE = `usage: npm start -- [options]
@@ -123,9 +123,9 @@ async function main(): Promise<void> {
   // configuration that runs: this one, or the last good one when this one is refused.
   const storePath = (args.flash ?? "telltale-flash") + "/store.json";
   const store = new FileStore(storePath);
-  let chosen: ReturnType<typeof chooseConfig>;
+  let chosen: ReturnType<typeof chooseStartConfig>;
   try {
-    chosen = chooseConfig(config, store, (line) => console.log(line));
+    chosen = chooseStartConfig(config, store, (line) => console.log(line));
   } catch (e) {
     await broker?.close();
     fail(messageOf(e));
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   if (fault !== "none") console.log(`simulated machine: ${fault} fault at ${faultAt / 1000} s`);
   if (chosen.error) host.log("error: " + chosen.error.message + "; running with the last good configuration");
   const dashboard = await startDashboardBeside(chosen.config, broker?.wsUrl);
-  const app = bootApp(host, chosen.config);
+  const app = bootApp(host, chosen.config, chosen.state);
   const stop = async () => {
     app.stop();
     await new Promise((r) => setTimeout(r, 200));

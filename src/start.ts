@@ -1,15 +1,17 @@
-// Boot: chooses the configuration (the last good one when this one is refused), counts the start, and starts the app, in safe mode after too many failed starts.
+// Boot: chooses the configuration (a remote change on trial, the last good one, or this one), counts the start, and starts the app, in safe mode after too many failed starts.
 import type { Host } from "telltale/io/host";
-import { chooseConfig, type Config } from "telltale/config/config";
+import type { Config } from "telltale/config/config";
+import { chooseStartConfig, type ConfigState } from "telltale/config/remote";
 import { messageOf } from "telltale/errors/message";
 import { App } from "./app.js";
 import { BootGuard, HealthyPeriod } from "./boot-guard.js";
 
 /** Validates the configuration (keeping the last good one if this one is bad) and boots the app with it. */
 export function startApp(host: Host, rawConfig: unknown): App {
-  const { config, error } = chooseConfig(rawConfig, host.store, (line) => host.log(line));
+  // A remote change on trial, the last good one, or this one (modules/config/remote.ts).
+  const { config, error, state } = chooseStartConfig(rawConfig, host.store, (line) => host.log(line));
   if (error) host.log("error: " + error.message + "; running with the last good configuration");
-  return bootApp(host, config);
+  return bootApp(host, config, state);
 }
 
 /**
@@ -17,7 +19,7 @@ export function startApp(host: Host, rawConfig: unknown): App {
  * with no sensors and no sampling that runs only the services declared safe (`runsInSafeMode`). The app gets the host
  * with its `restart` wrapped, so that a restart the firmware asks for (OTA, configuration) is not a failed start.
  */
-export function bootApp(host: Host, config: Config): App {
+export function bootApp(host: Host, config: Config, configState?: ConfigState): App {
   const guard = new BootGuard({ store: host.store, settings: config.safeMode, log: (line) => host.log(line) });
   const restart = host.restart;
   const guarded: Host = restart
@@ -34,6 +36,7 @@ export function bootApp(host: Host, config: Config): App {
   const app = new App(
     guarded,
     guard.safeMode ? { ...config, sensors: [], detector: { ...config.detector, model: "zscore" } } : config,
+    configState,
     guard,
   );
   app.use(new HealthyPeriod(app, guard, config.safeMode));

@@ -50,3 +50,5 @@ import "./modules/ha/home-assistant.suite.js";
 import "./src/identity.suite.js";
 import "./src/boot-guard.suite.js";
 import "./src/health.suite.js";
+import "./modules/config/remote.suite.js";
+import "./src/remote-config.suite.js";

@@ -45,6 +45,8 @@ export interface NodeHostOptions {
   resetReason?: string;
   /** The outbox's flash: default a 64 KiB file "outbox.flash" beside the store; false for none (RAM only). */
   flash?: Flash | false;
+  /** Host.restart: what a restart does here (a supervisor exits with its code, a test starts the app anew); none: no restart. */
+  onRestart?: (reason: string) => void;
 }
 
 /**
@@ -100,5 +102,6 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
     freeMemory: () => getHeapStatistics().total_available_size,
     random: () => randomInt(0x40000000) / 0x40000000,
     connectNetwork: async () => {},
+    restart: options.onRestart,
   };
 }

@@ -6,7 +6,7 @@ import { VibrationMonitor } from "telltale/detector/vibration-monitor";
 import { messageOf } from "telltale/errors/message";
 import { LONE_SURROGATE, NULL_CHARACTER, utf8Size } from "telltale/text/utf8";
 import type { Store } from "telltale/io/io";
-import { configText, loadConfigText, saveConfigText, savedConfigLimit } from "telltale/config/saved";
+import { configText, loadConfigText, saveConfigText, savedConfigLimit, type SavedMeta } from "telltale/config/saved";
 import { decodeBase64 } from "telltale/storage/base64";
 
 export interface BrokerConfig {
@@ -512,12 +512,13 @@ function largestItem(broker: BrokerConfig): string {
  * Chooses the configuration to run: `candidate` when it is valid (and it becomes the stored last good one),
  * otherwise the last good configuration from `store`, with the candidate's error reported. A valid candidate larger
  * than the store can keep is refused as too large, never replaced by the older one; one the store fails to keep is
- * run all the same, and `log` says it is not kept.
+ * run all the same, and `log` says it is not kept. `meta` is a remote change's version (modules/config/remote.ts).
  */
 export function chooseConfig(
   candidate: unknown,
   store: Store,
   log: (line: string) => void,
+  meta?: SavedMeta,
 ): { config: Config; error?: Error } {
   let config: Config;
   try {
@@ -542,7 +543,7 @@ export function chooseConfig(
       "too large (" + text.length + " bytes, limit " + limit + ")" + largestItem(config.broker),
     );
   try {
-    const problem = saveConfigText(store, text);
+    const problem = saveConfigText(store, text, meta);
     if (problem) log("config: saved, but " + problem);
   } catch (e) {
     log("config: not kept as the last good configuration (" + messageOf(e) + "); running it all the same");

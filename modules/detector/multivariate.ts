@@ -131,10 +131,10 @@ export class MultivariateDetector {
   readonly fastShift: number;
   readonly slowShift: number;
   readonly #ridgeQ16: number;
-  readonly #onQ8: number;
-  readonly #offQ8: number;
-  readonly #hold: number;
-  readonly #clear: number;
+  #onQ8: number;
+  #offQ8: number;
+  #hold: number;
+  #clear: number;
   readonly #floor: Int32Array;
   readonly #freeze: number;
   readonly #rampShift: number;
@@ -213,13 +213,14 @@ export class MultivariateDetector {
       );
     this.#perChannel = scaling === "channel";
     this.#ridgeQ16 = Math.round(real("ridge", options.ridge ?? (this.#perChannel ? 1 : 0.05), 0, 1) * 65536);
-    const on = real("on", options.on ?? 5, 0, 255),
-      off = real("off", options.off ?? on / 2, 0, 255);
-    if (off > on) throw new RangeError('MultivariateDetector: option "off" must not exceed "on"');
-    this.#onQ8 = Math.round(on * 256);
-    this.#offQ8 = Math.round(off * 256);
-    this.#hold = integer("holdSamples", options.holdSamples ?? 1, 1, 1000);
-    this.#clear = integer("clearSamples", options.clearSamples ?? 1, 1, 1000);
+    this.#onQ8 = this.#offQ8 = this.#hold = this.#clear = 0;
+    const on = options.on ?? 5;
+    this.setThresholds({
+      on,
+      off: options.off ?? (typeof on === "number" ? on / 2 : on),
+      holdSamples: options.holdSamples ?? 1,
+      clearSamples: options.clearSamples ?? 1,
+    });
     const k = integer("topChannels", options.topChannels ?? Math.min(3, p), 1, p);
     this.#freeze = integer("freezeSamples", options.freezeSamples ?? 240, 0, 0x3fffffff);
     const ramp = integer("rampSamples", options.rampSamples ?? 64, 0, 1 << 20);
@@ -260,6 +261,22 @@ export class MultivariateDetector {
   }
 
   /** Updates seen so far (saturates at 2^30). */
+  /**
+   * The alarm's thresholds and runs, changed while running (a remote configuration change): the learned baseline is
+   * kept. Checked as the constructor checks them; nothing changes when one is refused.
+   */
+  setThresholds(t: { on: number; off: number; holdSamples: number; clearSamples: number }): void {
+    const on = real("on", t.on, 0, 255),
+      off = real("off", t.off, 0, 255);
+    if (off > on) throw new RangeError('MultivariateDetector: option "off" must not exceed "on"');
+    const hold = integer("holdSamples", t.holdSamples, 1, 1000),
+      clear = integer("clearSamples", t.clearSamples, 1, 1000);
+    this.#onQ8 = Math.round(on * 256);
+    this.#offQ8 = Math.round(off * 256);
+    this.#hold = hold;
+    this.#clear = clear;
+  }
+
   get samples(): number {
     return this.#s[this.#scalars]!;
   }

@@ -38,7 +38,12 @@ export interface Detector {
   importState(bytes: Uint8Array): void;
   /** Forgets the learned baseline and calibrates again. */
   reset(): void;
+  /** Changes `on`, `off`, `holdSamples` and `clearSamples` while running, keeping what was learned (or throws). */
+  setThresholds?(thresholds: DetectorThresholds): void;
 }
+
+/** The settings a detector takes while running (a remote configuration change, src/remote-config.ts). */
+export type DetectorThresholds = Pick<DetectorSettings, "on" | "off" | "holdSamples" | "clearSamples">;
 
 /** Defaults that differ by model (the multivariate score is T²/channels, not |z|). */
 export const DETECTOR_DEFAULTS: Readonly<Record<DetectorModel, Omit<DetectorSettings, "model">>> = Object.freeze({
@@ -56,8 +61,8 @@ export const DETECTOR_DEFAULTS: Readonly<Record<DetectorModel, Omit<DetectorSett
 class ZScoreAdapter implements Detector {
   readonly model = "zscore" as const;
   readonly changePoint = false;
-  readonly on: number;
-  readonly off: number;
+  on: number;
+  off: number;
   readonly #d: ZScoreDetector;
   constructor(d: ZScoreDetector, settings: DetectorSettings) {
     this.#d = d;
@@ -91,6 +96,11 @@ class ZScoreAdapter implements Detector {
   importState(): void {
     throw new Error("the z-score detector keeps no saved state");
   }
+  setThresholds(t: DetectorThresholds): void {
+    this.#d.setThresholds(t);
+    this.on = t.on;
+    this.off = t.off;
+  }
   reset(): void {
     this.#d.reset();
   }
@@ -98,8 +108,8 @@ class ZScoreAdapter implements Detector {
 
 class MultivariateAdapter implements Detector {
   readonly model = "multivariate" as const;
-  readonly on: number;
-  readonly off: number;
+  on: number;
+  off: number;
   readonly #d: MultivariateDetector;
   constructor(d: MultivariateDetector, settings: DetectorSettings) {
     this.#d = d;
@@ -136,6 +146,11 @@ class MultivariateAdapter implements Detector {
   }
   importState(bytes: Uint8Array): void {
     this.#d.importState(bytes);
+  }
+  setThresholds(t: DetectorThresholds): void {
+    this.#d.setThresholds(t);
+    this.on = t.on;
+    this.off = t.off;
   }
   reset(): void {
     this.#d.reset();

@@ -54,10 +54,10 @@ export class ZScoreDetector {
   readonly calibrationSamples: number;
   readonly alphaShift: number;
   readonly varianceShift: number;
-  readonly #onQ8: number;
-  readonly #offQ8: number;
-  readonly #hold: number;
-  readonly #clear: number;
+  #onQ8: number;
+  #offQ8: number;
+  #hold: number;
+  #clear: number;
 
   /** Per-channel state, allocated once: [mean_q8, var_q0, floor] × channels. */
   readonly #state: Int32Array;
@@ -75,11 +75,13 @@ export class ZScoreDetector {
     this.calibrationSamples = integer("calibrationSamples", options.calibrationSamples ?? 30, 2, 1_000_000);
     this.alphaShift = integer("alphaShift", options.alphaShift ?? 5, 1, 12);
     this.varianceShift = integer("varianceShift", options.varianceShift ?? this.alphaShift + 3, 1, 15);
-    this.#onQ8 = threshold("on", options.on ?? 6);
-    this.#offQ8 = threshold("off", options.off ?? 3);
-    if (this.#offQ8 > this.#onQ8) throw new RangeError('ZScore: option "off" must not exceed "on"');
-    this.#hold = integer("holdSamples", options.holdSamples ?? 2, 1, 1000);
-    this.#clear = integer("clearSamples", options.clearSamples ?? 3, 1, 1000);
+    this.#onQ8 = this.#offQ8 = this.#hold = this.#clear = 0;
+    this.setThresholds({
+      on: options.on ?? 6,
+      off: options.off ?? 3,
+      holdSamples: options.holdSamples ?? 2,
+      clearSamples: options.clearSamples ?? 3,
+    });
     const floor = options.floor ?? 1;
     const floors: readonly number[] = typeof floor === "number" ? new Array(this.channels).fill(floor) : floor;
     if (!Array.isArray(floors) || floors.length !== this.channels)
@@ -87,6 +89,22 @@ export class ZScoreDetector {
     this.#state = new Int32Array(this.channels * 3);
     this.scores = new Uint16Array(this.channels);
     for (let c = 0; c < this.channels; c++) this.#state[c * 3 + 2] = integer("floor[" + c + "]", floors[c], 1, 65535);
+  }
+
+  /**
+   * The alarm's thresholds and runs, changed while running (a remote configuration change): what is learned is kept.
+   * Checked as the constructor checks them; nothing changes when one is refused.
+   */
+  setThresholds(t: { on: number; off: number; holdSamples: number; clearSamples: number }): void {
+    const on = threshold("on", t.on),
+      off = threshold("off", t.off);
+    if (off > on) throw new RangeError('ZScore: option "off" must not exceed "on"');
+    const hold = integer("holdSamples", t.holdSamples, 1, 1000),
+      clear = integer("clearSamples", t.clearSamples, 1, 1000);
+    this.#onQ8 = on;
+    this.#offQ8 = off;
+    this.#hold = hold;
+    this.#clear = clear;
   }
 
   get calibrated(): boolean {

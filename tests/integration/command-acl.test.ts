@@ -83,6 +83,16 @@ test("the-readme-acl-lets-the-device-and-operator-work-and-keeps-others-out", as
   assert.equal(results().length, 1, "one answer: the intruder's ping never reached the device");
   assert.equal(parseAnswer(results()[0]!.payload).ok, true);
   assert.ok(!operator.seen.some((m) => m.topic === "telltale/dev-acl/alarm"), "no alarm published as the device");
+  // The configuration topics: the operator's request reaches the device and its answer the operator; the intruder's not.
+  await intruder.c.publishAsync("telltale/dev-acl/config/set", "{}", { qos: 1 });
+  await operator.c.publishAsync("telltale/dev-acl/config/set", '{"command":"config","version":1,"patch":{}}', {
+    qos: 1,
+  });
+  const configResults = () => operator.seen.filter((m) => m.topic === "telltale/dev-acl/config/result");
+  await waitFor("the answer on config/result", () => configResults().length >= 1, 10_000, dump);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(configResults().length, 1, "one answer: the intruder's request never reached the device");
+  assert.match(configResults()[0]!.payload, /started without its configuration's origin/);
   assert.deepEqual(intruder.seen, [], "the intruder reads nothing");
   assert.ok(fw.app.connected, "the device's session is fine");
 });

@@ -454,7 +454,7 @@ suite("app/outbox", () => {
     const r = rig({}, new SimFlash({ byteLength: 8 * 4096, blockSize: 4096 }));
     await r.app.start();
     await run(r.clock, 1100);
-    equal(r.app.durable, true);
+    equal(r.app.uplink.delivery.durable, true);
     ok(r.log.includes("outbox: 0 message(s) pending"), r.log.join("\n"));
     deepEqual(lastTelemetry(r.broker.sent).health.outbox, {
       pending: 0,
@@ -471,7 +471,7 @@ suite("app/outbox", () => {
     const r = rig({}, undefined, problem);
     await r.app.start();
     await run(r.clock, 1100);
-    equal(r.app.durable, false);
+    equal(r.app.uplink.delivery.durable, false);
     ok(r.log.includes("outbox: 0 message(s) pending (RAM only: " + problem + ")"), r.log.join("\n"));
     deepEqual(lastTelemetry(r.broker.sent).health.outbox, {
       pending: 0,
@@ -497,7 +497,7 @@ suite("app/outbox", () => {
     const r = rig({}, broken);
     await r.app.start();
     await run(r.clock, 2100);
-    equal(r.app.durable, false);
+    equal(r.app.uplink.delivery.durable, false);
     ok(
       r.log.includes("outbox: 0 message(s) pending (RAM only: flash unusable: SPI flash: read timeout)"),
       r.log.join("\n"),

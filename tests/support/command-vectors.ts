@@ -35,6 +35,26 @@ export const VECTORS = Object.freeze({
   // tests/src/app-detector.suite.ts, device "t2"
   appRecalibrate1: v(KEY_HEX, "t2", { command: "recalibrate", counter: 1 }),
   appRecalibrate2Forced: v(KEY_HEX, "t2", { command: "recalibrate", counter: 2, force: true }),
+  // tests/src/remote-config.suite.ts, device "t3"
+  configInterval: v(KEY_HEX, "t3", { command: "config", counter: 1, version: 2, patch: { intervalMs: 2000 } }),
+  configIntervalAgain: v(KEY_HEX, "t3", { command: "config", counter: 2, version: 2, patch: { intervalMs: 2000 } }),
+  configStale: v(KEY_HEX, "t3", { command: "config", counter: 3, version: 1, patch: { intervalMs: 3000 } }),
+  configInvalid: v(KEY_HEX, "t3", { command: "config", counter: 4, version: 3, patch: { intervalMs: 5 } }),
+  configThreshold: v(KEY_HEX, "t3", { command: "config", counter: 5, version: 3, patch: { detector: { on: 7 } } }),
+  // What the device hashes when it checks configThresholdOtherKey under its own key.
+  configOtherKeyChecked: v(KEY_HEX, "t3", { command: "config", counter: 6, version: 4, patch: { intervalMs: 1000 } }),
+  configThresholdOtherKey: v(OTHER_KEY_HEX, "t3", {
+    command: "config",
+    counter: 6,
+    version: 4,
+    patch: { intervalMs: 1000 },
+  }),
+  configSensors: v(KEY_HEX, "t3", {
+    command: "config",
+    counter: 7,
+    version: 4,
+    patch: { sensors: [{ part: "sht3x", address: 0x44, name: "cabinet" }] },
+  }),
 });
 
 export function keyOf(vector: Vector): Uint8Array {

@@ -81,6 +81,25 @@ suite("detector/zscore", () => {
     equal(det.alarm, false);
   });
 
+  test("thresholds-change-while-running-and-keep-what-was-learned", () => {
+    const det = new ZScoreDetector({ channels: 2, calibrationSamples: 20, holdSamples: 2, floor: 5 });
+    const n = noise(3);
+    const v = new Int32Array(2);
+    for (let i = 0; i < 100; i++) {
+      v[0] = 4000 + n(20);
+      v[1] = 4500 + n(20);
+      det.update(v);
+    }
+    throws(() => det.setThresholds({ on: 4, off: 5, holdSamples: 1, clearSamples: 1 }), /"off" must not exceed "on"/);
+    det.setThresholds({ on: 64, off: 3, holdSamples: 1, clearSamples: 3 });
+    v[0] = 4000;
+    v[1] = 4900;
+    equal(det.update(v), false, "below the raised threshold");
+    ok(det.calibrated && det.score > 6 * 256, "still calibrated, score " + det.score);
+    det.setThresholds({ on: 6, off: 3, holdSamples: 1, clearSamples: 3 });
+    equal(det.update(v), true, "raised at once: holdSamples is now 1");
+  });
+
   test("drift-is-detected", () => {
     const det = new ZScoreDetector({ channels: 1, calibrationSamples: 20, floor: 5 });
     const n = noise(11);
