@@ -48,3 +48,6 @@ import "./src/uplink.suite.js";
 import "./modules/ha/discovery.suite.js";
 import "./modules/ha/home-assistant.suite.js";
 import "./src/identity.suite.js";
+import "./modules/provision/credentials.suite.js";
+import "./modules/provision/portal.suite.js";
+import "./modules/provision/improv.suite.js";
