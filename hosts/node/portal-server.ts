@@ -39,8 +39,7 @@ async function serve(
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
   const declared = Number(headers["content-length"] ?? 0);
   // A body declared too large is not read at all.
-  const body =
-    declared > portal.maxBodyBytes ? new Uint8Array(0) : await readBody(request, portal.maxBodyBytes);
+  const body = declared > portal.maxBodyBytes ? new Uint8Array(0) : await readBody(request, portal.maxBodyBytes);
   const parsed: PortalRequest = { method: request.method ?? "GET", path: request.url ?? "/", headers, body };
   const answer = portal.handle(parsed);
   const bytes = Buffer.from(answer.body, "utf8");

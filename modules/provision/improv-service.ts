@@ -31,22 +31,22 @@ export interface ScannedNetwork {
 
 export interface ImprovServiceOptions {
   /** Sends bytes to the client (the serial port). */
-  write(bytes: Uint8Array): void;
+  write: (bytes: Uint8Array) => void;
   store: Store;
   /** Milliseconds, monotonic: a frame cut short by a pause is dropped. */
-  now(): number;
+  now: () => number;
   /** Firmware name, firmware version, chip/variant, device name (the device-information RPC result). */
   deviceInfo: readonly [string, string, string, string];
   /**
    * Tries the credentials; resolves when the network is joined (with the URL to show the user, if any), rejects when
    * it cannot be. Without it the credentials are stored untried and the device restarts into them.
    */
-  join?(ssid: string, password: string): Promise<string | undefined>;
+  join?: (ssid: string, password: string) => Promise<string | undefined>;
   /** The networks in range, for the scan RPC; without it the scan RPC is answered "unknown command". */
-  scan?(): Promise<readonly ScannedNetwork[]>;
+  scan?: () => Promise<readonly ScannedNetwork[]>;
   /** Called once the credentials are stored: the host restarts into them. */
-  onSaved?(p: Provisioned): void;
-  log?(line: string): void;
+  onSaved?: (p: Provisioned) => void;
+  log?: (line: string) => void;
   /** True when the device is already online: it starts in the Provisioned state. */
   online?: boolean;
   /** The URL the device is reachable at once online (returned with Provisioned). */
@@ -100,6 +100,12 @@ export class ImprovService {
   /** Announces the current state (a client that opened the port early learns it without asking). */
   announce(): void {
     this.#send(encodeByteFrame(IMPROV_TYPE.currentState, this.#state));
+  }
+
+  /** The device joined its network by itself (not through Improv): the state becomes Provisioned, with `url`. */
+  online(url?: string): void {
+    if (url !== undefined) this.#url = url;
+    if (this.#state !== IMPROV_STATE.provisioned) this.#setState(IMPROV_STATE.provisioned);
   }
 
   close(): void {
@@ -240,8 +246,7 @@ export class ImprovService {
   #scan(scan: () => Promise<readonly ScannedNetwork[]>): void {
     scan().then(
       (networks) => {
-        for (const n of networks)
-          this.#result(IMPROV_COMMAND.scan, [n.ssid, String(n.rssi), n.secure ? "YES" : "NO"]);
+        for (const n of networks) this.#result(IMPROV_COMMAND.scan, [n.ssid, String(n.rssi), n.secure ? "YES" : "NO"]);
         this.#result(IMPROV_COMMAND.scan, []);
       },
       (e: unknown) => {

@@ -127,9 +127,9 @@ export function parseWifiSettings(payload: Uint8Array): { ssid: string; password
 
 export interface ImprovDecoderOptions {
   /** A whole frame with a good checksum; `data` is a view valid during the call only. */
-  onFrame(type: number, data: Uint8Array): void;
+  onFrame: (type: number, data: Uint8Array) => void;
   /** A frame dropped, and why; decoding goes on with the next byte. */
-  onReject(reason: string): void;
+  onReject: (reason: string) => void;
   /** See IMPROV_PAUSE_MS. */
   pauseMs?: number;
 }
@@ -161,9 +161,7 @@ export class ImprovDecoder {
   /** Decodes `bytes`, received at `nowMs`. Never throws for bad input; a callback's exception is the caller's. */
   push(bytes: Uint8Array, nowMs: number): void {
     if (this.#at > 0 && nowMs - this.#lastByteAt > this.#pauseMs)
-      this.#reject(
-        "truncated frame: " + this.#at + " bytes, then nothing for " + (nowMs - this.#lastByteAt) + " ms",
-      );
+      this.#reject("truncated frame: " + this.#at + " bytes, then nothing for " + (nowMs - this.#lastByteAt) + " ms");
     this.#lastByteAt = nowMs;
     for (let i = 0; i < bytes.length; i++) this.#byte(bytes[i]!);
   }

@@ -118,7 +118,10 @@ function parseForm(body: Uint8Array): Record<string, string> {
   for (let i = 0; i < body.length; i++) {
     const b = body[i]!;
     if (b > 0x7e || b < 0x20)
-      throw new RequestProblem(400, "the body has byte 0x" + b.toString(16) + " at " + i + "; urlencoded text is ASCII");
+      throw new RequestProblem(
+        400,
+        "the body has byte 0x" + b.toString(16) + " at " + i + "; urlencoded text is ASCII",
+      );
     text += String.fromCharCode(b);
   }
   const fields: Record<string, string> = {};
@@ -142,8 +145,7 @@ function mediaType(header: string | undefined): { type: string; utf8: boolean } 
   let utf8 = true;
   for (let i = 1; i < parts.length; i++) {
     const [name = "", value = ""] = parts[i]!.split("=");
-    if (name.trim().toLowerCase() === "charset")
-      utf8 = /^"?utf-?8"?$/i.test(value.trim());
+    if (name.trim().toLowerCase() === "charset") utf8 = /^"?utf-?8"?$/i.test(value.trim());
   }
   return { type, utf8 };
 }
@@ -217,7 +219,11 @@ export class Portal {
     if (length > this.maxBodyBytes || request.body.length > this.maxBodyBytes)
       return this.#text(
         413,
-        "the body is " + Math.max(length, request.body.length) + " bytes; at most " + this.maxBodyBytes + "; nothing was stored",
+        "the body is " +
+          Math.max(length, request.body.length) +
+          " bytes; at most " +
+          this.maxBodyBytes +
+          "; nothing was stored",
       );
     const media = mediaType(request.headers["content-type"]);
     if (media.type !== "application/x-www-form-urlencoded" || !media.utf8)

@@ -28,10 +28,22 @@ suite("provision/credentials", () => {
   test("ssid-is-1-to-32-bytes-of-utf8", () => {
     checkSsid("a");
     checkSsid("é".repeat(16));
-    equal(field(() => checkSsid("")), "ssid | ssid: must be 1–32 bytes, got 0");
-    equal(field(() => checkSsid("é".repeat(17))), "ssid | ssid: must be 1–32 bytes, got 34");
-    equal(field(() => checkSsid("a\u0000")), "ssid | ssid: must not contain U+0000");
-    equal(field(() => checkSsid("\ud800")), "ssid | ssid: is not valid text (a lone surrogate)");
+    equal(
+      field(() => checkSsid("")),
+      "ssid | ssid: must be 1–32 bytes, got 0",
+    );
+    equal(
+      field(() => checkSsid("é".repeat(17))),
+      "ssid | ssid: must be 1–32 bytes, got 34",
+    );
+    equal(
+      field(() => checkSsid("a\u0000")),
+      "ssid | ssid: must not contain U+0000",
+    );
+    equal(
+      field(() => checkSsid("\ud800")),
+      "ssid | ssid: is not valid text (a lone surrogate)",
+    );
   });
 
   test("password-is-empty-or-8-to-63-printable-ascii", () => {
@@ -43,17 +55,34 @@ suite("provision/credentials", () => {
       "password | password: must be 8–63 characters (or empty for an open network), got 7",
     );
     ok(/got 64$/.test(field(() => checkPassword("x".repeat(64)))));
-    equal(field(() => checkPassword("pässwort1")), "password | password: must be printable ASCII (character 2 is not)");
+    equal(
+      field(() => checkPassword("pässwort1")),
+      "password | password: must be printable ASCII (character 2 is not)",
+    );
   });
 
   test("broker-and-device-name-go-through-the-config-validator", () => {
     const base = { broker: { url: "mqtt://127.0.0.1:1883" } };
     checkAgainst(base, { ssid: "x", password: "", broker: "mqtts://broker.example:8883", deviceId: "pump-3" });
-    ok(/^broker \| broker: expected mqtt:\/\/host\[:port\]/.test(field(() => checkAgainst(base, { ssid: "x", password: "", broker: "http://x" }))));
-    ok(/^deviceId \| deviceId: expected 1–64 letters/.test(field(() => checkAgainst(base, { ssid: "x", password: "", deviceId: "pump 3" }))));
+    ok(
+      /^broker \| broker: expected mqtt:\/\/host\[:port\]/.test(
+        field(() => checkAgainst(base, { ssid: "x", password: "", broker: "http://x" })),
+      ),
+    );
+    ok(
+      /^deviceId \| deviceId: expected 1–64 letters/.test(
+        field(() => checkAgainst(base, { ssid: "x", password: "", deviceId: "pump 3" })),
+      ),
+    );
     // A plain URL over a build that pins a CA: the combination is refused, naming the broker.
-    const pinned = { broker: { url: "mqtts://b:8883", ca: "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----" } };
-    ok(/^broker \| .*a CA is only used with mqtts/.test(field(() => checkAgainst(pinned, { ssid: "x", password: "", broker: "mqtt://b" }))));
+    const pinned = {
+      broker: { url: "mqtts://b:8883", ca: "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----" },
+    };
+    ok(
+      /^broker \| .*a CA is only used with mqtts/.test(
+        field(() => checkAgainst(pinned, { ssid: "x", password: "", broker: "mqtt://b" })),
+      ),
+    );
   });
 
   test("saved-settings-load-back-under-their-own-key", () => {
@@ -61,7 +90,9 @@ suite("provision/credentials", () => {
     saveProvisioned(store, { ssid: "Werkstatt", password: "12345678", broker: "mqtt://10.0.0.2" });
     ok(store.get(PROVISION_KEY) !== undefined);
     equal(store.get("config"), undefined, "not mixed into the saved configuration");
-    deepEqual(loadProvisioned(store), { provisioned: { ssid: "Werkstatt", password: "12345678", broker: "mqtt://10.0.0.2" } });
+    deepEqual(loadProvisioned(store), {
+      provisioned: { ssid: "Werkstatt", password: "12345678", broker: "mqtt://10.0.0.2" },
+    });
   });
 
   test("damaged-or-refused-stored-settings-are-a-problem-not-a-crash", () => {
@@ -77,14 +108,25 @@ suite("provision/credentials", () => {
 
   test("start-lays-broker-and-device-name-over-the-build-config", () => {
     const store = mapStore(new Map());
-    const build = Object.freeze({ deviceId: "", intervalMs: 5000, broker: Object.freeze({ url: "mqtt://127.0.0.1", username: "u" }) });
+    const build = Object.freeze({
+      deviceId: "",
+      intervalMs: 5000,
+      broker: Object.freeze({ url: "mqtt://127.0.0.1", username: "u" }),
+    });
     saveProvisioned(store, { ssid: "x", password: "", broker: "mqtts://b.example:8884", deviceId: "press-7" });
     const log: string[] = [];
     const candidate = provisionedConfig(build, store, (l) => log.push(l));
-    deepEqual(candidate, { deviceId: "press-7", intervalMs: 5000, broker: { url: "mqtts://b.example:8884", username: "u" } });
+    deepEqual(candidate, {
+      deviceId: "press-7",
+      intervalMs: 5000,
+      broker: { url: "mqtts://b.example:8884", username: "u" },
+    });
     const { config } = chooseConfig(candidate, mapStore(new Map()), (l) => log.push(l));
     equal(config.deviceId, "press-7");
-    deepEqual([config.broker.scheme, config.broker.host, config.broker.port, config.broker.username], ["mqtts", "b.example", 8884, "u"]);
+    deepEqual(
+      [config.broker.scheme, config.broker.host, config.broker.port, config.broker.username],
+      ["mqtts", "b.example", 8884, "u"],
+    );
     deepEqual(log, []);
     deepEqual(withProvisioned(build, undefined), { deviceId: "", intervalMs: 5000, broker: build.broker });
   });
@@ -92,8 +134,13 @@ suite("provision/credentials", () => {
   test("start-with-damaged-settings-runs-the-build-config-and-says-why", () => {
     const map = new Map([[PROVISION_KEY, "[]"]]);
     const log: string[] = [];
-    deepEqual(provisionedConfig({ intervalMs: 1000 }, mapStore(map), (l) => log.push(l)), { intervalMs: 1000 });
-    deepEqual(log, ["provision: the provisioned settings are not used: the stored settings lack a text ssid and password"]);
+    deepEqual(
+      provisionedConfig({ intervalMs: 1000 }, mapStore(map), (l) => log.push(l)),
+      { intervalMs: 1000 },
+    );
+    deepEqual(log, [
+      "provision: the provisioned settings are not used: the stored settings lack a text ssid and password",
+    ]);
   });
 
   test("a-store-that-refuses-the-value-keeps-the-previous-one", () => {

@@ -114,7 +114,10 @@ suite("provision/improv", () => {
   test("junk-between-frames-is-skipped-and-counted", () => {
     const { d, seen } = decoder();
     const junk = ascii("telltale: boot 3\nIMPR\n\x00\xffII");
-    d.push(Uint8Array.from([...junk, ...handFrame(0x03, [0x03, 0x00]), ...ascii("log\n"), ...handFrame(0x03, [0x02, 0x00])]), 0);
+    d.push(
+      Uint8Array.from([...junk, ...handFrame(0x03, [0x03, 0x00]), ...ascii("log\n"), ...handFrame(0x03, [0x02, 0x00])]),
+      0,
+    );
     deepEqual(seen.rejects, []);
     deepEqual(seen.frames, [
       [0x03, [0x03, 0x00]],
@@ -158,7 +161,10 @@ suite("provision/improv", () => {
     throws(() => parseWifiSettings(Uint8Array.of(2, ...ascii("ab"))), /end before the password length/);
     throws(() => parseWifiSettings(Uint8Array.of(1, 0x61, 0, 0x7a)), /1 bytes after the password/);
     throws(() => parseWifiSettings(Uint8Array.of(33, ...ascii("x".repeat(33)), 0)), /ssid is 33 bytes; at most 32/);
-    throws(() => parseWifiSettings(Uint8Array.of(1, 0x61, 64, ...ascii("p".repeat(64)))), /password is 64 bytes; at most 63/);
+    throws(
+      () => parseWifiSettings(Uint8Array.of(1, 0x61, 64, ...ascii("p".repeat(64)))),
+      /password is 64 bytes; at most 63/,
+    );
     throws(() => parseWifiSettings(Uint8Array.of(2, 0xc3, 0x28, 0)), /ssid is not valid UTF-8/);
   });
 
@@ -195,7 +201,10 @@ suite("provision/improv", () => {
       [0x02, [IMPROV_ERROR.invalidRpc]],
     ]);
     equal(t.map.size, 0, "nothing stored");
-    ok(t.log.some((l) => /password: must be 8–63 characters/.test(l)), t.log.join("\n"));
+    ok(
+      t.log.some((l) => /password: must be 8–63 characters/.test(l)),
+      t.log.join("\n"),
+    );
     t.s.feed(handFrame(0x03, [0x02, 0x00]));
     deepEqual(t.take(), [[0x01, [IMPROV_STATE.ready]]], "still answering");
   });
@@ -227,6 +236,15 @@ suite("provision/improv", () => {
       [0x01, [IMPROV_STATE.provisioned]],
       [0x04, [0x01, 21, 20, ...ascii("http://pump-3.local/")]],
     ]);
+  });
+
+  test("service-becomes-provisioned-when-the-device-joins-by-itself", () => {
+    const t = service();
+    equal(t.s.state, IMPROV_STATE.ready);
+    t.s.online();
+    deepEqual(t.take(), [[0x01, [IMPROV_STATE.provisioned]]]);
+    t.s.online();
+    deepEqual(t.take(), [], "announced once");
   });
 
   test("service-reports-unable-to-connect-when-join-fails-and-stores-nothing", async () => {

@@ -36,7 +36,12 @@ suite("provision/portal", () => {
   test("probe-paths-and-other-pages-redirect-to-the-form", () => {
     const { p } = portal();
     for (const path of [...PROBE_PATHS, "/anything?x=1"]) {
-      const r = p.handle({ method: "GET", path, headers: { host: "connectivitycheck.gstatic.com" }, body: new Uint8Array(0) });
+      const r = p.handle({
+        method: "GET",
+        path,
+        headers: { host: "connectivitycheck.gstatic.com" },
+        body: new Uint8Array(0),
+      });
       equal(r.status, 302, path);
       equal(r.headers.location, URL_, path);
     }
@@ -49,7 +54,15 @@ suite("provision/portal", () => {
     equal(r.saved, true);
     ok(r.body.includes("restarts"), r.body);
     const stored = loadProvisioned(t.store).provisioned;
-    equal(JSON.stringify(stored), JSON.stringify({ ssid: "Werkstatt 2", password: "sicher!123", broker: "mqtts://broker.example:8883", deviceId: "press-7" }));
+    equal(
+      JSON.stringify(stored),
+      JSON.stringify({
+        ssid: "Werkstatt 2",
+        password: "sicher!123",
+        broker: "mqtts://broker.example:8883",
+        deviceId: "press-7",
+      }),
+    );
   });
 
   test("empty-broker-and-device-keep-the-builds", () => {
@@ -77,7 +90,7 @@ suite("provision/portal", () => {
   });
 
   test("entered-values-come-back-escaped-and-the-password-does-not", () => {
-    const r = portal().p.handle(post('ssid=%22%3E%3Cscript%3E&password=geheim12x&broker=bad&device='));
+    const r = portal().p.handle(post("ssid=%22%3E%3Cscript%3E&password=geheim12x&broker=bad&device="));
     equal(r.status, 400);
     ok(r.body.includes('value="&quot;&gt;&lt;script&gt;"'), r.body);
     ok(!r.body.includes("geheim12x"), "the password is not sent back");
