@@ -159,9 +159,10 @@ export class ImprovService {
       this.#refuse(e);
       return;
     }
+    // "When an RPC command is sent, the device should send an update to the client to set the error state to 0."
+    this.#sendError(IMPROV_ERROR.none);
     switch (rpc.command) {
       case IMPROV_COMMAND.wifiSettings:
-        this.#sendError(IMPROV_ERROR.none);
         this.#wifiSettings(rpc.payload);
         return;
       case IMPROV_COMMAND.currentState:

@@ -206,7 +206,14 @@ suite("provision/improv", () => {
       t.log.join("\n"),
     );
     t.s.feed(handFrame(0x03, [0x02, 0x00]));
-    deepEqual(t.take(), [[0x01, [IMPROV_STATE.ready]]], "still answering");
+    deepEqual(
+      t.take(),
+      [
+        [0x02, [IMPROV_ERROR.none]],
+        [0x01, [IMPROV_STATE.ready]],
+      ],
+      "still answering",
+    );
   });
 
   test("service-answers-bad-frames-with-invalid-rpc-and-unknown-commands-with-unknown", () => {
@@ -218,6 +225,7 @@ suite("provision/improv", () => {
     t.s.feed(handFrame(0x01, [0x02]));
     deepEqual(t.take(), [
       [0x02, [IMPROV_ERROR.invalidRpc]],
+      [0x02, [IMPROV_ERROR.none]],
       [0x02, [IMPROV_ERROR.unknownRpc]],
       [0x02, [IMPROV_ERROR.invalidRpc]],
     ]);
@@ -232,7 +240,9 @@ suite("provision/improv", () => {
     const info = ["Telltale", "0.1.0", "esp32", "pump-3"];
     const data = info.flatMap((s) => [s.length, ...ascii(s)]);
     deepEqual(t.take(), [
+      [0x02, [IMPROV_ERROR.none]],
       [0x04, [0x03, data.length, ...data]],
+      [0x02, [IMPROV_ERROR.none]],
       [0x01, [IMPROV_STATE.provisioned]],
       [0x04, [0x01, 21, 20, ...ascii("http://pump-3.local/")]],
     ]);
