@@ -1,10 +1,12 @@
 // Provisioning on the ESP32: which Wi-Fi to join, and when to open the captive portal; Improv on the serial port.
 import config from "mc/config";
 import Timer from "timer";
+import WiFi from "wifi";
 import type { Store } from "telltale/io/io";
 import { messageOf } from "telltale/errors/message";
 import { appConfigFromDevice } from "telltale/config/device";
 import { FIRMWARE_VERSION } from "telltale/ha/discovery";
+import type { ScannedNetwork } from "telltale/provision/improv-service";
 import { loadProvisioned } from "telltale/provision/credentials";
 import { WiFiStation } from "telltale/hosts/esp32/wifi";
 import { openCaptivePortal } from "telltale/hosts/esp32/portal";
@@ -64,6 +66,17 @@ function improvPins(log: (line: string) => void): { port: number; receive: numbe
     pins[key] = n;
   }
   return pins;
+}
+
+/** The networks in range (the SDK's WiFi.scan: one callback per access point, then one with null). */
+function scanNetworks(): Promise<ScannedNetwork[]> {
+  return new Promise((resolve) => {
+    const found: ScannedNetwork[] = [];
+    WiFi.scan({}, (item) => {
+      if (item) found.push({ ssid: item.ssid, rssi: item.rssi, secure: item.authentication !== "none" });
+      else resolve(found);
+    });
+  });
 }
 
 function restart(log: (line: string) => void): void {
@@ -128,6 +141,7 @@ export function startProvisioning(
         store,
         deviceInfo: ["Telltale", FIRMWARE_VERSION, "esp32", deviceId],
         join: (ssid, password) => station.tryJoin(ssid, password).then(() => undefined),
+        scan: scanNetworks,
         onSaved,
         log,
       })

@@ -257,6 +257,26 @@ suite("provision/improv", () => {
     deepEqual(t.take(), [], "announced once");
   });
 
+  test("service-answers-scan-with-one-result-per-network-then-an-empty-one", async () => {
+    const out: number[] = [];
+    const s = new ImprovService({
+      write: (bytes) => out.push(...bytes),
+      store: mapStore(new Map()),
+      now: () => 0,
+      deviceInfo: ["Telltale", "0.1.0", "esp32", "pump-3"],
+      scan: () => Promise.resolve([{ ssid: "Halle", rssi: -61, secure: true }]),
+    });
+    s.feed(handFrame(0x03, [0x04, 0x00]));
+    await Promise.resolve();
+    await Promise.resolve();
+    const strings = ["Halle", "-61", "YES"].flatMap((x) => [x.length, ...ascii(x)]);
+    deepEqual(framesOf(out), [
+      [0x02, [IMPROV_ERROR.none]],
+      [0x04, [0x04, strings.length, ...strings]],
+      [0x04, [0x04, 0]],
+    ]);
+  });
+
   test("service-reports-unable-to-connect-when-join-fails-and-stores-nothing", async () => {
     const t = service({ join: () => Promise.reject(new Error("no access point answered")) });
     t.s.feed(handFrame(0x03, SPEC_RPC));
