@@ -52,3 +52,6 @@ import "./src/boot-guard.suite.js";
 import "./src/health.suite.js";
 import "./modules/config/remote.suite.js";
 import "./src/remote-config.suite.js";
+import "./modules/provision/credentials.suite.js";
+import "./modules/provision/portal.suite.js";
+import "./modules/provision/improv.suite.js";

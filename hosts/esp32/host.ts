@@ -1,4 +1,4 @@
-// ESP32 host: the board's I2C bus, lwIP TCP/TLS sockets, NVS preferences and Wi-Fi station networking.
+// ESP32 host: the board's I2C bus, lwIP TCP/TLS sockets, NVS preferences, Wi-Fi station networking and provisioning.
 import Net from "net";
 import device from "embedded:provider/builtin";
 import type { Host } from "telltale/io/host";
@@ -9,9 +9,9 @@ import { HostSocket } from "telltale/hosts/moddable/socket";
 import { hmacSha256 } from "telltale/hosts/moddable/hmac";
 import { openOutboxFlash } from "telltale/hosts/moddable/outbox-flash";
 import { boardI2C } from "telltale/hosts/esp32/i2c";
-import { WiFiStation } from "telltale/hosts/esp32/wifi";
 import { PartitionFlash } from "telltale/hosts/esp32/flash";
 import { freeHeap, resetReason } from "telltale/hosts/esp32/system";
+import { startProvisioning } from "telltale/hosts/esp32/provisioning";
 
 /** ESP-IDF NVS keeps strings of up to 4000 bytes including the terminator. */
 const NVS_MAX_STRING = 3999;
@@ -56,7 +56,9 @@ export default function createHost(): Host {
     () => new PartitionFlash({ partition: OUTBOX_PARTITION }),
     (line) => log("esp32 host: " + line),
   );
-  const wifi = new WiFiStation(log);
+  const store = new PreferenceStore({ maxValueBytes: NVS_MAX_STRING });
+  const deviceId = macId();
+  const wifi = startProvisioning(store, deviceId, log);
   return Object.freeze({
     name: "esp32",
     clock: new TickClock(),
@@ -64,7 +66,7 @@ export default function createHost(): Host {
     digital: Digital,
     pulseCount: PulseCount,
     tcp: HostSocket,
-    store: new PreferenceStore({ maxValueBytes: NVS_MAX_STRING }),
+    store,
     flash,
     flashProblem,
     log,
@@ -72,7 +74,7 @@ export default function createHost(): Host {
     resetReason: resetReason(),
     freeMemory: freeHeap,
     rssi,
-    deviceId: macId(),
+    deviceId,
     connectNetwork: () => wifi.connect(),
   });
 }
