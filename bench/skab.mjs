@@ -1,9 +1,11 @@
 // bench:skab — the multivariate detector on every SKAB-format CSV under --data, with the published protocol:
-// calibrate on rows 0–399 of each file, score the rest; pooled F1/FAR/MAR and change-point NAB (60 s right windows).
+// calibrate on rows 0–399 of each file, score the rest; pooled F1/FAR/MAR; change points by SKAB's own scorer
+// (core/metrics.py chp_score, metric "nab", 60 s "righter" windows, reimplemented in bench/lib/skab.mjs skabChpScore)
+// and, beside it, by classic NAB scoring (bench/lib/nab.mjs: sigmoid-weighted false positives).
 // Defaults only: no parameter is read from or fitted to the files. Files without anomaly/changepoint columns
 // (SKAB's anomaly-free.csv) are not scored; the bench prints the share of their rows in alarm after calibration. `--reference` runs the float64 twin instead.
 import { existsSync } from "node:fs";
-import { csvFiles, loadSkab, outlierMetrics, changepointNab, SKAB_CHANNELS } from "./lib/skab.mjs";
+import { csvFiles, loadSkab, outlierMetrics, changepointNab, skabChpScore, SKAB_CHANNELS } from "./lib/skab.mjs";
 import { FloatMultivariateDetector } from "./reference.mjs";
 
 const args = process.argv.slice(2);
@@ -86,6 +88,7 @@ for (const path of csvFiles(data)) {
 }
 const m = outlierMetrics(cm);
 const nab = changepointNab(cpFiles);
+const skabCp = skabChpScore(cpFiles);
 console.log(
   `SKAB (${useReference ? "float64 reference" : "fixed-point detector"}) — ${scored} files scored, ${skipped} without labels not scored, calibration rows 0–${CAL - 1}`,
 );
@@ -93,7 +96,10 @@ console.log(
   `outliers (pooled over ${cm.tp + cm.fp + cm.tn + cm.fn} test points): F1 ${m.f1.toFixed(3)}  FAR ${(100 * m.far).toFixed(2)} %  MAR ${(100 * m.mar).toFixed(2)} %`,
 );
 console.log(
-  `changepoints (NAB, 60 s right window): standard ${nab.standard.toFixed(2)}  low-FP ${nab.reward_low_FP.toFixed(2)}  low-FN ${nab.reward_low_FN.toFixed(2)}`,
+  `changepoints (SKAB scorer, core/metrics.py chp_score, 60 s right window): Standard ${skabCp.Standard.toFixed(2)}  LowFP ${skabCp.LowFP.toFixed(2)}  LowFN ${skabCp.LowFN.toFixed(2)}`,
+);
+console.log(
+  `changepoints (classic NAB scoring, 60 s right window): standard ${nab.standard.toFixed(2)}  low-FP ${nab.reward_low_FP.toFixed(2)}  low-FN ${nab.reward_low_FN.toFixed(2)}`,
 );
 if (unlabelled.length)
   console.log(
