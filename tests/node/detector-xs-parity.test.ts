@@ -37,13 +37,19 @@ for (let block = 0; block < 1600; block++) {
 }
 // The univariate novelty model on a daily-like cycle (period 96) with a broken cycle and a spike: period search in
 // float64 at the end of calibration, integer scoring after.
+// Its state image, taken at t = 3000 and restored into a second detector that then sees the same samples.
 const nov = new NoveltyDetector({ calibrationSamples: 600 });
+const copy = new NoveltyDetector({ calibrationSamples: 600 });
 for (let t = 0; t < 4000; t++) {
   const phase = t % 96, broken = t >= 2400 && t < 2496;
   const v = (phase < 48 && !broken ? 5000 : 1000) + (rnd() >> 6) + (t === 3300 ? 20000 : 0);
-  nov.update(v); mix(nov.score); mix(nov.detection ? 1 : 0);
+  nov.update(v); mix(nov.score); mix(nov.detection ? 1 : 0); mix(nov.likelihood);
+  if (t === 3000) copy.importState(nov.exportState());
+  if (t > 3000) { copy.update(v); mix(copy.score); mix(copy.likelihood); }
 }
-mix(nov.period); mix(nov.detections);
+mix(nov.period); mix(nov.detections); mix(copy.detections);
+const novImage = nov.exportState();
+for (let i = 0; i < novImage.length; i++) mix(novImage[i]);
 const image = slow.exportState();
 for (let i = 0; i < image.length; i++) mix(image[i]);
 print("parity " + scores + " " + (h >>> 0).toString(16) + " " + vib.score + " " + slow.score + " " + slow.alarm + " novelty " + nov.period + " " + nov.detections);
