@@ -27,13 +27,15 @@ if (!existsSync(built)) {
   process.exit(2);
 }
 const { MultivariateDetector } = await import(built);
+// The slow model as the app builds it (modules/detector/select.ts): the class defaults plus these.
+const { SLOW_MODEL_OPTIONS } = await import(new URL("../build/modules/detector/select.js", import.meta.url));
 
 /** Runs a fresh detector over one file: alarm and change-point flags per row. */
 function run(f) {
   const p = SKAB_CHANNELS.length;
   const det = useReference
     ? new FloatMultivariateDetector({ channels: p, calibrationSamples: CAL })
-    : new MultivariateDetector({ channels: p, calibrationSamples: CAL });
+    : new MultivariateDetector({ channels: p, calibrationSamples: CAL, ...SLOW_MODEL_OPTIONS });
   const v = useReference ? new Float64Array(p) : new Int32Array(p);
   const alarms = new Uint8Array(f.rows),
     changes = new Uint8Array(f.rows);

@@ -207,6 +207,13 @@ class NoveltyAdapter implements Detector {
   }
 }
 
+/**
+ * What the slow channels' multivariate model adds to the detector's defaults: recovery against the last normal
+ * baseline (its level, run and episode bound are the class defaults, chosen by bench/cv/recovery.mjs). The vibration
+ * model (vibration-monitor.ts) keeps its own options and no recovery.
+ */
+export const SLOW_MODEL_OPTIONS = Object.freeze({ recovery: true });
+
 /** Builds the chosen detector for `channels` channels; throws (naming the option) when the settings do not fit. */
 export function createDetector(settings: DetectorSettings, channels: number, floors: readonly number[]): Detector {
   const common = {
@@ -218,7 +225,8 @@ export function createDetector(settings: DetectorSettings, channels: number, flo
     holdSamples: settings.holdSamples,
     clearSamples: settings.clearSamples,
   };
-  if (settings.model === "multivariate") return new MultivariateAdapter(new MultivariateDetector(common), settings);
+  if (settings.model === "multivariate")
+    return new MultivariateAdapter(new MultivariateDetector({ ...common, ...SLOW_MODEL_OPTIONS }), settings);
   if (settings.model === "novelty") {
     if (channels !== 1)
       throw new RangeError(
