@@ -92,7 +92,7 @@ const m = outlierMetrics(cm);
 const nab = changepointNab(cpFiles);
 const skabCp = skabChpScore(cpFiles);
 console.log(
-  `SKAB (${useReference ? "float64 reference" : "fixed-point detector"}) — ${scored} files scored, ${skipped} without labels not scored, calibration rows 0–${CAL - 1}`,
+  `SKAB (${useReference ? "float64 reference, without recovery" : "fixed-point detector, the app's slow model"}) — ${scored} files scored, ${skipped} without labels not scored, calibration rows 0–${CAL - 1}`,
 );
 console.log(
   `outliers (pooled over ${cm.tp + cm.fp + cm.tn + cm.fn} test points): F1 ${m.f1.toFixed(3)}  FAR ${(100 * m.far).toFixed(2)} %  MAR ${(100 * m.mar).toFixed(2)} %`,

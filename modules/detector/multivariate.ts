@@ -18,6 +18,11 @@ import { isqrt, udivSat16, udivFrac, bitLength, log2Q8 } from "telltale/detector
 //      value is u_i = z_i / sqrt(va_i) (sensitivity falls at most 4×: a long-run wander the calibration never saw stops
 //      being a hair trigger). Solve L·y = u; T² = |y|²; score = T² / channels. Contribution of channel i:
 //      u_i · (A⁻¹u)_i (they sum to T²). Alarm with hysteresis.
+//   4b. Recovery (option `recovery`; the app's slow model): an alarm opens an episode that names its channels and
+//      freezes a copy of their baselines; when every named channel's fast filter is within recoveryLevel of its copy
+//      (standardised like u) for recoverySamples updates, the alarm clears and their baselines return to the copy;
+//      inside an episode the alarm is not re-raised while they are within it; an episode lasts at most
+//      episodeSamples updates, then the named baselines jump to the fast filters (the new normal).
 //   5. Change points: a two-sided Page–Hinkley test on l = log2(1 + score) against its own EWMA (2^-5): g⁺ += l − m − δ,
 //      g⁻ += m − l − δ (each floored at 0); either above λ is a change (then both restart and m = l). An alarm edge is a
 //      change too. At most one change point per `changeRefractory` updates.
