@@ -56,6 +56,24 @@ console.log(
   `NAB (${files.length} files, ${files.reduce((a, f) => a + f.windows.length, 0)} windows), univariate novelty model (integer), calibration = probationary rows`,
 );
 console.log(`threshold fixed in advance (2): ${fmt(fixed)}`);
+// Per category (the folder of each key). A category without windows has no normalised score (perfect = null = 0):
+// its detections, all false, are counted instead.
+const categories = [...new Set(files.map((f) => f.key.split("/")[0]))].sort();
+for (const category of categories) {
+  const inCategory = files.filter((f) => f.key.split("/")[0] === category);
+  const runs = inCategory.map((f) => detect(f, 2));
+  const windows = inCategory.reduce((a, f) => a + f.windows.length, 0);
+  if (windows > 0)
+    console.log(
+      `  ${category} (${inCategory.length} files, ${windows} windows): ${fmt(nabScore(runs, { probation: true }))}`,
+    );
+  else {
+    let d = 0;
+    for (const r of runs)
+      for (let i = probationLength(r.detected.length); i < r.detected.length; i++) d += r.detected[i];
+    console.log(`  ${category} (${inCategory.length} files, no windows): ${d} false detections after probation`);
+  }
+}
 if (perFile)
   for (const f of files) {
     const r = detect(f, 2);

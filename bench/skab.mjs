@@ -1,9 +1,11 @@
 // bench:skab — the multivariate detector on every SKAB-format CSV under --data, with the published protocol:
-// calibrate on rows 0–399 of each file, score the rest; pooled F1/FAR/MAR and change-point NAB (60 s right windows).
+// calibrate on rows 0–399 of each file, score the rest; pooled F1/FAR/MAR; change points by SKAB's own scorer
+// (core/metrics.py chp_score, metric "nab", 60 s "righter" windows, reimplemented in bench/lib/skab.mjs skabChpScore)
+// and, beside it, by classic NAB scoring (bench/lib/nab.mjs: sigmoid-weighted false positives).
 // Defaults only: no parameter is read from or fitted to the files. Files without anomaly/changepoint columns
 // (SKAB's anomaly-free.csv) are not scored; the bench prints the share of their rows in alarm after calibration. `--reference` runs the float64 twin instead.
 import { existsSync } from "node:fs";
-import { csvFiles, loadSkab, outlierMetrics, changepointNab, SKAB_CHANNELS } from "./lib/skab.mjs";
+import { csvFiles, loadSkab, outlierMetrics, changepointNab, skabChpScore, SKAB_CHANNELS } from "./lib/skab.mjs";
 import { FloatMultivariateDetector } from "./reference.mjs";
 
 const args = process.argv.slice(2);
@@ -25,13 +27,15 @@ if (!existsSync(built)) {
   process.exit(2);
 }
 const { MultivariateDetector } = await import(built);
+// The slow model as the app builds it (modules/detector/select.ts): the class defaults plus these.
+const { SLOW_MODEL_OPTIONS } = await import(new URL("../build/modules/detector/select.js", import.meta.url));
 
 /** Runs a fresh detector over one file: alarm and change-point flags per row. */
 function run(f) {
   const p = SKAB_CHANNELS.length;
   const det = useReference
     ? new FloatMultivariateDetector({ channels: p, calibrationSamples: CAL })
-    : new MultivariateDetector({ channels: p, calibrationSamples: CAL });
+    : new MultivariateDetector({ channels: p, calibrationSamples: CAL, ...SLOW_MODEL_OPTIONS });
   const v = useReference ? new Float64Array(p) : new Int32Array(p);
   const alarms = new Uint8Array(f.rows),
     changes = new Uint8Array(f.rows);
@@ -86,14 +90,18 @@ for (const path of csvFiles(data)) {
 }
 const m = outlierMetrics(cm);
 const nab = changepointNab(cpFiles);
+const skabCp = skabChpScore(cpFiles);
 console.log(
-  `SKAB (${useReference ? "float64 reference" : "fixed-point detector"}) — ${scored} files scored, ${skipped} without labels not scored, calibration rows 0–${CAL - 1}`,
+  `SKAB (${useReference ? "float64 reference, without recovery" : "fixed-point detector, the app's slow model"}) — ${scored} files scored, ${skipped} without labels not scored, calibration rows 0–${CAL - 1}`,
 );
 console.log(
   `outliers (pooled over ${cm.tp + cm.fp + cm.tn + cm.fn} test points): F1 ${m.f1.toFixed(3)}  FAR ${(100 * m.far).toFixed(2)} %  MAR ${(100 * m.mar).toFixed(2)} %`,
 );
 console.log(
-  `changepoints (NAB, 60 s right window): standard ${nab.standard.toFixed(2)}  low-FP ${nab.reward_low_FP.toFixed(2)}  low-FN ${nab.reward_low_FN.toFixed(2)}`,
+  `changepoints (SKAB scorer, core/metrics.py chp_score, 60 s right window): Standard ${skabCp.Standard.toFixed(2)}  LowFP ${skabCp.LowFP.toFixed(2)}  LowFN ${skabCp.LowFN.toFixed(2)}`,
+);
+console.log(
+  `changepoints (classic NAB scoring, 60 s right window): standard ${nab.standard.toFixed(2)}  low-FP ${nab.reward_low_FP.toFixed(2)}  low-FN ${nab.reward_low_FN.toFixed(2)}`,
 );
 if (unlabelled.length)
   console.log(

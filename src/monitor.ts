@@ -8,7 +8,7 @@ import { decodeBase64, encodeBase64 } from "telltale/storage/base64";
 import { messageOf } from "telltale/errors/message";
 import type { StreamReport } from "./telemetry.js";
 
-/** Rounds between saves of the learned baselines (multivariate and vibration models), so they survive a reboot. */
+/** Rounds between saves of the learned baselines (multivariate or novelty, and vibration models), so they survive a reboot. */
 export const BASELINE_SAVE_TICKS = 600;
 /** Store keys of the saved baselines, base64 text (NVS keys are at most 15 characters, strings at most 4000 bytes):
  *  the slow channels' model, and each vibration stream's as "vib<sensor index>", prefixed with what it was learned on. */
@@ -86,7 +86,7 @@ export class Monitor {
     this.streams = this.#streams;
     this.detector =
       options.detector ?? createDetector(settings, Math.max(1, floors.length), floors.length ? floors : [1]);
-    if (this.detector.model === "multivariate")
+    if (this.detector.model !== "zscore")
       this.#restoreImage(BASELINE_KEY, "detector", "baseline", "", (bytes) => this.detector.importState(bytes));
   }
 

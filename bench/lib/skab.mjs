@@ -80,3 +80,74 @@ export function changepointNab(files, windowMs = 60_000) {
   });
   return nabScore(series, { probation: false });
 }
+
+// SKAB's own change-point scoring, reimplemented from waico/SKAB core/metrics.py (commit b2c0d46): `chp_score(true_cp,
+// predicted_cp, metric="nab", window_width="60s", anomaly_window_destination="righter")` as notebooks/t2_SKAB.ipynb
+// calls it, with its defaults (clear_anomalies_mode True, intersection_mode "cut right window", scale_func "improved",
+// scale_koef 1) — single_detecting_boundaries, extract_cp_confusion_matrix, my_scale, single_evaluate_nab. Unlike
+// classic NAB: every detection outside a window costs the flat A_fp (no sigmoid of its distance), and the first
+// detection inside a window scores on a tanh curve from A_tp at the change point down to A_fp at the window's end.
+export const SKAB_PROFILES = Object.freeze({
+  Standard: { tp: 1, fp: -0.11, fn: -1 },
+  LowFP: { tp: 1, fp: -0.22, fn: -1 },
+  LowFN: { tp: 1, fp: -0.11, fn: -2 },
+});
+
+/** my_scale(): the value of the "improved" scoring curve for a detection at `fraction` (0–1) of its window. */
+export function skabScale(fraction, A_tp, A_fp, detalization = 1000) {
+  let event = Math.trunc(fraction * detalization); // int() of the Timedelta ratio × detalization
+  if (!(event >= 0)) event = 0;
+  if (event >= detalization) event = detalization - 1;
+  const x = -Math.PI / 2 + (event * Math.PI) / (detalization - 1); // np.linspace(-π/2, π/2, detalization)[event]
+  return (((A_tp - A_fp) / 2) * -1 * Math.tanh(x)) / Math.tanh(Math.PI / 2) + (A_tp - A_fp) / 2 + A_fp;
+}
+
+/**
+ * One file's confusion as extract_cp_confusion_matrix() builds it: windows [t, t + width] right of each labelled
+ * change point (an overlapping window starts where the previous one ends), the first detection in each window (its
+ * [start, detection, end]), the windows with none, and the count of detections outside every window.
+ * time: ms per row; truth, detected: 0/1 per row; from: first scored row.
+ */
+export function skabConfusion({ time, truth, detected, from = 0 }, windowMs = 60_000) {
+  const windows = [];
+  for (let r = from; r < truth.length; r++) if (truth[r]) windows.push([time[r], time[r] + windowMs]);
+  for (let i = 0; i + 1 < windows.length; i++)
+    if (windows[i][1] >= windows[i + 1][0]) windows[i + 1][0] = windows[i][1];
+  const preds = [];
+  for (let r = from; r < detected.length; r++) if (detected[r]) preds.push(time[r]);
+  preds.sort((a, b) => a - b);
+  const tps = [];
+  let fns = 0,
+    fps = 0;
+  if (windows.length === 0) return { tps, fns, fps: preds.length, windows: 0 };
+  fps += preds.filter((t) => t < windows[0][0]).length;
+  for (let i = 0; i < windows.length; i++) {
+    const [a, b] = windows[i];
+    const inside = preds.filter((t) => t >= a && t <= b);
+    if (inside.length === 0) fns++;
+    else tps.push([a, inside[0], b]);
+    if (i + 1 < windows.length) fps += preds.filter((t) => t > b && t < windows[i + 1][0]).length;
+  }
+  fps += preds.filter((t) => t > windows[windows.length - 1][1]).length;
+  return { tps, fns, fps, windows: windows.length };
+}
+
+/** chp_score(metric="nab") over files: { Standard, LowFP, LowFN } rounded to 2 decimals, as SKAB prints them. */
+export function skabChpScore(files, windowMs = 60_000) {
+  const confusions = files.map((f) => skabConfusion(f, windowMs));
+  const out = {};
+  for (const [name, p] of Object.entries(SKAB_PROFILES)) {
+    let score = 0,
+      nullScore = 0,
+      perfect = 0;
+    for (const c of confusions) {
+      score += p.fp * c.fps + p.fn * c.fns;
+      for (const [a, t, b] of c.tps) score += skabScale(b > a ? (t - a) / (b - a) : 0, p.tp, p.fp);
+      perfect += c.windows * p.tp;
+      nullScore += c.windows * p.fn;
+    }
+    out[name] =
+      perfect === nullScore ? 0 : Math.round(100 * ((100 * (score - nullScore)) / (perfect - nullScore))) / 100;
+  }
+  return out;
+}

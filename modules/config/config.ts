@@ -342,8 +342,8 @@ export function parseConfig(value: unknown): Config {
   });
   const detRaw = object(raw.detector ?? {}, "detector");
   const model = detRaw.model ?? "multivariate";
-  if (model !== "zscore" && model !== "multivariate")
-    throw new ConfigError("detector.model", 'expected "zscore" or "multivariate", got ' + describe(model));
+  if (model !== "zscore" && model !== "multivariate" && model !== "novelty")
+    throw new ConfigError("detector.model", 'expected "zscore", "multivariate" or "novelty", got ' + describe(model));
   const d = DETECTOR_DEFAULTS[model];
   const on = num(detRaw, "on", "detector.", d.on, 0.5, 64);
   const detector: DetectorConfig = {

@@ -18,6 +18,11 @@ import { isqrt, udivSat16, udivFrac, bitLength, log2Q8 } from "telltale/detector
 //      value is u_i = z_i / sqrt(va_i) (sensitivity falls at most 4×: a long-run wander the calibration never saw stops
 //      being a hair trigger). Solve L·y = u; T² = |y|²; score = T² / channels. Contribution of channel i:
 //      u_i · (A⁻¹u)_i (they sum to T²). Alarm with hysteresis.
+//   4b. Recovery (option `recovery`; the app's slow model): an alarm opens an episode that names its channels and
+//      freezes a copy of their baselines; when every named channel's fast filter is within recoveryLevel of its copy
+//      (standardised like u) for recoverySamples updates, the alarm clears and their baselines return to the copy;
+//      inside an episode the alarm is not re-raised while they are within it; an episode lasts at most
+//      episodeSamples updates, then the named baselines jump to the fast filters (the new normal).
 //   5. Change points: a two-sided Page–Hinkley test on l = log2(1 + score) against its own EWMA (2^-5): g⁺ += l − m − δ,
 //      g⁻ += m − l − δ (each floored at 0); either above λ is a change (then both restart and m = l). An alarm edge is a
 //      change too. At most one change point per `changeRefractory` updates.
@@ -82,6 +87,28 @@ export interface MultivariateOptions {
   changeThreshold?: number;
   /** Fewest updates between two change points (default 15). */
   changeRefractory?: number;
+  /**
+   * Recovery (default false). While no alarm episode is open, a copy of the baseline follows it. An alarm opens an
+   * episode and names its channels: those contributing at least the mean (T²/channels) at the rise or in the next 16
+   * updates in alarm. Only they are frozen (then re-adapt as above); the others keep following their drift at
+   * 2^-slowShift. When every named channel's fast filter has been within `recoveryLevel` (in calibrated units, the
+   * scale of the score) of its copy for `recoverySamples` updates, the cause has ended: the alarm clears, their
+   * baselines return to the copy and the episode closes. Inside an episode the alarm is not raised again while they
+   * are within that level (a return to normal is not a new fault).
+   */
+  recovery?: boolean;
+  /** With recovery: the largest distance from the copy, per named channel, that counts as recovered (default 3). */
+  recoveryLevel?: number;
+  /** With recovery: a channel other than the top one is named when it contributes at least T² / 2^namedShift (default 1). */
+  namedShift?: number;
+  /** With recovery: the channels an episode does not name keep following their drift during its alarm (default false:
+   *  every baseline freezes, as without recovery). */
+  followUnnamed?: boolean;
+  /** With recovery: updates in a row within it (default 8). */
+  recoverySamples?: number;
+  /** With recovery: the longest episode, in updates (default 900); then the alarm clears and the operating point the
+   *  named channels have reached is accepted as normal (their baselines jump to the fast filters). 0 = unbounded. */
+  episodeSamples?: number;
 }
 
 const X_MAX = 0x3fffff;
@@ -144,6 +171,17 @@ export class MultivariateDetector {
   readonly #lambdaQ8: number;
   readonly #refractory: number;
   readonly #logP: number;
+  readonly #recovery: boolean;
+  readonly #episodeMax: number;
+  readonly #levelQ10: number;
+  readonly #recoverRun: number;
+  readonly #namedShift: number;
+  readonly #freeAdapt: boolean;
+  /** With recovery: offset of the normal-baseline copy (p words), then updates in the episode, the recovery run and
+   *  the episode's channel mask. */
+  readonly #normal: number;
+  /** During an episode: the largest distance of a named channel from its copy, Q8 (256 = 1.0); 0 outside one. */
+  recoveryScore = 0;
 
   // Learned state (serialised): offsets into #s.
   readonly #s: Int32Array;
@@ -232,6 +270,18 @@ export class MultivariateDetector {
     this.#lambdaQ8 = Math.round(real("changeThreshold", options.changeThreshold ?? 4, 0, 4096) * 256);
     this.#refractory = integer("changeRefractory", options.changeRefractory ?? 15, 1, 0x3fffffff);
     this.#logP = log2Q8(p << 10);
+    const recovery = options.recovery ?? false;
+    if (typeof recovery !== "boolean")
+      throw new RangeError('MultivariateDetector: option "recovery" must be true or false, got ' + String(recovery));
+    this.#recovery = recovery;
+    this.#episodeMax = integer("episodeSamples", options.episodeSamples ?? 900, 0, 0x3fffffff);
+    this.#levelQ10 = Math.round(real("recoveryLevel", options.recoveryLevel ?? 3, 0, 31) * 1024);
+    this.#recoverRun = integer("recoverySamples", options.recoverySamples ?? 8, 1, 100000);
+    this.#namedShift = integer("namedShift", options.namedShift ?? 1, 0, 5);
+    const follow = options.followUnnamed ?? false;
+    if (typeof follow !== "boolean")
+      throw new RangeError('MultivariateDetector: option "followUnnamed" must be true or false, got ' + String(follow));
+    this.#freeAdapt = follow;
     const floor = options.floor ?? 1;
     const floors = typeof floor === "number" ? null : floor;
     if (floors !== null && (!Array.isArray(floors) || floors.length !== p))
@@ -252,7 +302,8 @@ export class MultivariateDetector {
     this.#invl = this.#tri + ((p * (p + 1)) >> 1);
     this.#gain = this.#invl + p;
     this.#scalars = this.#gain + p;
-    this.#s = new Int32Array(this.#scalars + SCALARS);
+    this.#normal = this.#scalars + SCALARS;
+    this.#s = new Int32Array(this.#normal + (recovery ? p + 3 : 0));
     this.#u = new Int32Array(p);
     this.#y = new Int32Array(p);
     this.#w = new Int32Array(p);
@@ -283,6 +334,12 @@ export class MultivariateDetector {
   get calibrated(): boolean {
     return this.#s[this.#scalars]! >= this.calibrationSamples;
   }
+  /** With recovery: the open episode's channels as a bit mask (0 outside an episode). */
+  get episodeChannels(): number {
+    return this.#recovery && this.#s[this.#normal + this.channels]! > 0
+      ? this.#s[this.#normal + this.channels + 2]!
+      : 0;
+  }
   /** Bytes of state: the learned state, the scratch vectors and the outputs (typed arrays only). */
   get stateBytes(): number {
     return (
@@ -294,8 +351,13 @@ export class MultivariateDetector {
     );
   }
   /** Declared state bytes for a channel count, without building a detector (what `stateBytes` will return, top = 3). */
-  static stateBytesFor(channels: number, top = Math.min(3, channels)): number {
-    return 4 * (9 * channels + ((channels * (channels + 1)) >> 1) + SCALARS) + 4 * channels * 5 + top;
+  static stateBytesFor(channels: number, top = Math.min(3, channels), recovery = false): number {
+    return (
+      4 * (9 * channels + ((channels * (channels + 1)) >> 1) + SCALARS) +
+      4 * channels * 5 +
+      top +
+      (recovery ? 4 * (channels + 3) : 0)
+    );
   }
 
   /**
@@ -319,10 +381,13 @@ export class MultivariateDetector {
     const ss = n < cal ? schedule(n, this.slowShift) : !this.alarm ? this.slowShift : this.#alarmShift(s[sc + 3]!);
     if (n >= cal) {
       // Scoring: filters, standardisation and the score in one pass per channel (what the general path below does).
-      this.#filterStandardise(values, validMask, fs, ss);
+      // With recovery, channels outside the open episode's mask keep following their drift.
+      const free =
+        this.#recovery && this.#freeAdapt && this.alarm && s[this.#normal + p]! > 0 ? ~s[this.#normal + p + 2]! : 0;
+      this.#filterStandardise(values, validMask, fs, ss, free);
       if (n < 0x40000000) s[sc] = n + 1;
       this.changePoint = false;
-      return this.#scoreAndAlarm();
+      return this.#recovery ? this.#scoreWithRecovery() : this.#scoreAndAlarm();
     }
     const ws = schedule(n, 30);
     for (let c = 0; c < p; c++) {
@@ -372,6 +437,113 @@ export class MultivariateDetector {
       if (sh < this.fastShift) sh = this.fastShift;
     }
     return sh;
+  }
+
+  /**
+   * With recovery: scores #u; the episode (its channels, the recovery test, its bound); the hysteresis; the
+   * change-point test. Outside an episode the copy follows the baseline.
+   */
+  #scoreWithRecovery(): boolean {
+    const s = this.#s,
+      sc = this.#scalars,
+      p = this.channels,
+      nb = this.#normal,
+      ep = nb + p,
+      fastBase = this.#fast,
+      slowBase = this.#slow;
+    this.#score();
+    const previous = this.alarm;
+    const open = s[ep]! > 0;
+    let mask = open ? s[ep + 2]! : 0,
+      within = false;
+    if (open) {
+      // The named channels' distance from their copy, standardised as the score's inputs are.
+      const far = this.#distance(mask);
+      this.recoveryScore = far >> 2;
+      within = far < this.#levelQ10;
+      s[ep + 1] = within ? s[ep + 1]! + 1 : 0;
+    } else {
+      this.recoveryScore = 0;
+      for (let c = 0; c < p; c++) s[nb + c] = s[slowBase + c]!;
+    }
+    const run = s[sc + 2]!;
+    if (!previous) {
+      const r = this.score >= this.#onQ8 && !within ? run + 1 : 0;
+      if (r >= this.#hold) {
+        this.alarm = true;
+        s[sc + 2] = 0;
+      } else s[sc + 2] = r;
+    } else {
+      const r = this.score < this.#offQ8 ? run + 1 : 0;
+      if (r >= this.#clear) {
+        this.alarm = false;
+        s[sc + 2] = 0;
+      } else s[sc + 2] = r;
+    }
+    if (open) {
+      if (this.alarm && s[ep]! <= 16) mask |= this.#named();
+      let close = false;
+      if (s[ep + 1]! >= this.#recoverRun) {
+        // The cause has ended: the named channels' baselines go back to where they were before the episode.
+        for (let c = 0; c < p; c++) if (((mask >> c) & 1) !== 0) s[slowBase + c] = s[nb + c]!;
+        close = true;
+      } else if (this.#episodeMax > 0 && s[ep]! >= this.#episodeMax) {
+        // Bounded: what the machine does now is its new normal.
+        for (let c = 0; c < p; c++) if (((mask >> c) & 1) !== 0) s[slowBase + c] = s[fastBase + c]!;
+        close = true;
+      } else s[ep] = s[ep]! + 1;
+      if (close) {
+        this.alarm = false;
+        s[sc + 2] = 0;
+        s[ep] = 0;
+        s[ep + 1] = 0;
+        mask = 0;
+      }
+    } else if (this.alarm) {
+      s[ep] = 1;
+      s[ep + 1] = 0;
+      mask = this.#named();
+    }
+    s[ep + 2] = mask;
+    s[sc + 1] = this.alarm ? 1 : 0;
+    s[sc + 3] = this.alarm ? (s[sc + 3]! < 0x3fffffff ? s[sc + 3]! + 1 : s[sc + 3]!) : 0;
+    this.changePoint = this.#pageHinkley(this.alarm !== previous);
+    return this.alarm;
+  }
+
+  /** The top channel and any other that contributes at least T² / 2^namedShift. */
+  #named(): number {
+    const p = this.channels,
+      least = this.t2 >> this.#namedShift,
+      contrib = this.contributions;
+    let mask = this.top[0]! < 32 ? 1 << this.top[0]! : 0;
+    for (let c = 0; c < p; c++) if (contrib[c]! > 0 && contrib[c]! >= least) mask |= 1 << c;
+    return mask;
+  }
+
+  /** The largest |z| (Q10) over the channels in `mask` of the fast filter against the copy, with the score's gains. */
+  #distance(mask: number): number {
+    const s = this.#s,
+      adapt = this.#adapt,
+      base = this.#normal;
+    let far = 0;
+    for (let c = 0; c < this.channels; c++) {
+      if (((mask >> c) & 1) === 0) continue;
+      let d = ((s[this.#fast + c]! - s[base + c]!) | 0) >> s[this.#shift + c]!;
+      const lim = s[this.#sig + c]! << 5;
+      if (d > lim) d = lim;
+      else if (d < -lim) d = -lim;
+      let z = (d * s[this.#mant + c]!) >> 14;
+      if (z > 0x3fff) z = 0x3fff;
+      else if (z < -0x3fff) z = -0x3fff;
+      z = (z * s[this.#gain + c]!) >> 12;
+      if (z > Q15) z = Q15;
+      else if (z < -Q15) z = -Q15;
+      if (adapt > 0) z = (z * s[this.#mean + c]!) >> 12;
+      if (z < 0) z = -z;
+      if (z > far) far = z;
+    }
+    return far;
   }
 
   /** Scores #u, runs the alarm hysteresis and the change-point test. */
@@ -455,7 +627,7 @@ export class MultivariateDetector {
    * the channel's gain and (adaptation on) 1/√va, into #u; from locals (a typed-array element costs XS about as much as
    * ten arithmetic operations).
    */
-  #filterStandardise(values: Int32Array, validMask: number, fs: number, ss: number): void {
+  #filterStandardise(values: Int32Array, validMask: number, fs: number, ss: number, free: number): void {
     const s = this.#s,
       u = this.#u,
       p = this.channels;
@@ -477,7 +649,8 @@ export class MultivariateDetector {
       lim: number,
       z: number,
       zz: number,
-      va: number;
+      va: number,
+      sh: number;
     for (; c < p; c++) {
       f = s[fastBase + c]!;
       sl = s[slowBase + c]!;
@@ -488,8 +661,9 @@ export class MultivariateDetector {
         x = x << 8;
         f = (f + ((x - f) >> fs)) | 0;
         s[fastBase + c] = f;
-        if (ss >= 0) {
-          sl = (sl + ((x - sl) >> ss)) | 0;
+        sh = ((free >> c) & 1) !== 0 ? this.slowShift : ss;
+        if (sh >= 0) {
+          sl = (sl + ((x - sl) >> sh)) | 0;
           s[slowBase + c] = sl;
         }
       }
@@ -745,6 +919,7 @@ export class MultivariateDetector {
     this.t2 = 0;
     this.alarm = false;
     this.changePoint = false;
+    this.recoveryScore = 0;
   }
 
   /** The learned state as bytes: header (magic, version, shape, options that give it meaning), int32 payload, checksum. */
@@ -795,6 +970,7 @@ export class MultivariateDetector {
     view.setUint32(20, words, true);
     view.setUint8(24, this.#perChannel ? 1 : 0);
     view.setUint8(25, this.#adapt);
+    view.setUint8(26, this.#recovery ? 1 : 0);
   }
 }
 

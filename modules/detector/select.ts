@@ -1,8 +1,10 @@
 // The detector the configuration chooses, behind one small interface the app uses.
 import { ZScoreDetector } from "telltale/detector/zscore";
 import { MultivariateDetector } from "telltale/detector/multivariate";
+import { NoveltyDetector } from "telltale/detector/novelty";
 
-export type DetectorModel = "zscore" | "multivariate";
+/** "novelty" (the univariate model, novelty.ts) is for a device with one slow channel. */
+export type DetectorModel = "zscore" | "multivariate" | "novelty";
 
 export interface DetectorSettings {
   model: DetectorModel;
@@ -21,7 +23,8 @@ export interface Detector {
   update(values: Int32Array, validMask: number): boolean;
   readonly alarm: boolean;
   readonly calibrated: boolean;
-  /** Score in Q8 (1.0 = 256): |z| for the z-score, T²/channels for the multivariate model. */
+  /** Score in Q8 (1.0 = 256): |z| for the z-score, T²/channels for the multivariate model, the likelihood (standard
+   *  deviations of the short score above its long-run mean) for the novelty model. */
   readonly score: number;
   /** The alarm's thresholds in the score's units, as configured: raised at `on`, cleared at `off`. */
   readonly on: number;
@@ -31,9 +34,9 @@ export interface Detector {
   readonly calibrationSamples: number;
   /** The channel contributing most to the latest score, or -1. */
   topChannel(): number;
-  /** True on the update where a change point was detected (multivariate only). */
+  /** True on the update where a change point was detected (multivariate), or a detection (novelty). */
   readonly changePoint: boolean;
-  /** The learned baseline as bytes, and back (multivariate only; undefined / throws for the z-score). */
+  /** The learned baseline as bytes, and back (multivariate and novelty; undefined / throws for the z-score). */
   exportState(): Uint8Array | undefined;
   importState(bytes: Uint8Array): void;
   /** Forgets the learned baseline and calibrates again. */
@@ -56,6 +59,9 @@ export const DETECTOR_DEFAULTS: Readonly<Record<DetectorModel, Omit<DetectorSett
     clearSamples: 1,
     alphaShift: 5,
   }),
+  // on = the novelty model's threshold (fixed in advance, as bench:nab scores it); a detection raises the alarm and
+  // it clears after clearSamples updates without one (holdSamples and off do not apply).
+  novelty: Object.freeze({ calibrationSamples: 400, on: 2, off: 1, holdSamples: 1, clearSamples: 60, alphaShift: 5 }),
 });
 
 class ZScoreAdapter implements Detector {
@@ -157,6 +163,72 @@ class MultivariateAdapter implements Detector {
   }
 }
 
+/**
+ * The novelty model behind the app's interface: one channel (bit 0 of the mask); a detection is a change point and
+ * raises the alarm, which clears after `clearSamples` updates without another.
+ */
+class NoveltyAdapter implements Detector {
+  readonly model = "novelty" as const;
+  readonly on: number;
+  readonly off: number;
+  readonly #d: NoveltyDetector;
+  readonly #clear: number;
+  #quiet = 0;
+  alarm = false;
+  constructor(d: NoveltyDetector, settings: DetectorSettings) {
+    this.#d = d;
+    this.on = settings.on;
+    this.off = settings.off;
+    this.#clear = settings.clearSamples;
+  }
+  update(values: Int32Array, validMask: number): boolean {
+    if ((validMask & 1) === 0) return this.alarm;
+    if (this.#d.update(values[0]!)) {
+      this.alarm = true;
+      this.#quiet = 0;
+    } else if (this.alarm && ++this.#quiet >= this.#clear) this.alarm = false;
+    return this.alarm;
+  }
+  get calibrated(): boolean {
+    return this.#d.calibrated;
+  }
+  get score(): number {
+    return this.#d.likelihood;
+  }
+  get samples(): number {
+    return this.#d.samples;
+  }
+  get calibrationSamples(): number {
+    return this.#d.calibrationSamples;
+  }
+  get changePoint(): boolean {
+    return this.#d.detection;
+  }
+  topChannel(): number {
+    return this.alarm ? 0 : -1;
+  }
+  exportState(): Uint8Array {
+    return this.#d.exportState();
+  }
+  importState(bytes: Uint8Array): void {
+    this.#d.importState(bytes);
+    this.alarm = false;
+    this.#quiet = 0;
+  }
+  reset(): void {
+    this.#d.reset();
+    this.alarm = false;
+    this.#quiet = 0;
+  }
+}
+
+/**
+ * What the slow channels' multivariate model adds to the detector's defaults: recovery against the last normal
+ * baseline (its level, run and episode bound are the class defaults, chosen by bench/cv/recovery.mjs). The vibration
+ * model (vibration-monitor.ts) keeps its own options and no recovery.
+ */
+export const SLOW_MODEL_OPTIONS = Object.freeze({ recovery: true });
+
 /** Builds the chosen detector for `channels` channels; throws (naming the option) when the settings do not fit. */
 export function createDetector(settings: DetectorSettings, channels: number, floors: readonly number[]): Detector {
   const common = {
@@ -168,6 +240,21 @@ export function createDetector(settings: DetectorSettings, channels: number, flo
     holdSamples: settings.holdSamples,
     clearSamples: settings.clearSamples,
   };
-  if (settings.model === "multivariate") return new MultivariateAdapter(new MultivariateDetector(common), settings);
+  if (settings.model === "multivariate")
+    return new MultivariateAdapter(new MultivariateDetector({ ...common, ...SLOW_MODEL_OPTIONS }), settings);
+  if (settings.model === "novelty") {
+    if (channels !== 1)
+      throw new RangeError(
+        'Detector: option "model": "novelty" is the univariate model and takes one channel; the sensors give ' +
+          channels +
+          ' (use "multivariate")',
+      );
+    if (!(settings.on <= 8))
+      throw new RangeError('Detector: option "on" (the novelty threshold) must be at most 8, got ' + settings.on);
+    return new NoveltyAdapter(
+      new NoveltyDetector({ calibrationSamples: settings.calibrationSamples, threshold: settings.on }),
+      settings,
+    );
+  }
   return new ZScoreAdapter(new ZScoreDetector({ ...common, alphaShift: settings.alphaShift }), settings);
 }

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { minorCollectionsDuring } from "./support/gc.js";
 import { ZScoreDetector } from "telltale/detector/zscore";
 import { MultivariateDetector } from "telltale/detector/multivariate";
+import { NoveltyDetector } from "telltale/detector/novelty";
 
 test("detector-update-allocates-nothing", async () => {
   const det = new ZScoreDetector({ channels: 8, calibrationSamples: 50 });
@@ -43,5 +44,33 @@ test("multivariate-update-allocates-nothing", async () => {
   const minor = await minorCollectionsDuring(() => {
     for (let i = 0; i < 300_000; i++) step();
   });
+  assert.equal(minor, 0, `${minor} minor collections during 300,000 updates`);
+});
+
+test("multivariate-with-recovery-and-novelty-allocate-nothing", async () => {
+  // The app's slow model (recovery on), through alarms and episodes: a 40-update fault every 500 updates.
+  const det = new MultivariateDetector({ channels: 8, recovery: true });
+  const nov = new NoveltyDetector({ calibrationSamples: 400 });
+  const v = new Int32Array(8);
+  let s = 4242,
+    t = 0,
+    episodes = 0;
+  const step = () => {
+    for (let c = 0; c < 8; c++) {
+      s ^= s << 13;
+      s ^= s >> 17;
+      s ^= s << 5;
+      v[c] = 1000 * c + (s & 255) + (c === 2 && t % 500 > 460 ? 3000 : 0);
+    }
+    t++;
+    det.update(v);
+    nov.update(v[2]!);
+    if (det.episodeChannels !== 0) episodes++;
+  };
+  for (let i = 0; i < 20_000; i++) step();
+  const minor = await minorCollectionsDuring(() => {
+    for (let i = 0; i < 300_000; i++) step();
+  });
+  assert.ok(episodes > 0, "episodes were opened");
   assert.equal(minor, 0, `${minor} minor collections during 300,000 updates`);
 });

@@ -21,8 +21,10 @@ function mix(v) { h = Math.imul(h ^ (v | 0), 0x01000193); }
 const front = new VibrationFrontEnd({ axes: 3, bands: [50, 120, 330] });
 const vib = new MultivariateDetector({ channels: front.features.length, calibrationSamples: 128 });
 const slow = new MultivariateDetector({ channels: 8, calibrationSamples: 150 });
+// The app's slow model: the same rows with recovery (episodes, the recovery test, restored baselines).
+const rec = new MultivariateDetector({ channels: 8, calibrationSamples: 150, recovery: true, episodeSamples: 200 });
 const frames = new Int16Array(32 * 3), row = new Int32Array(8);
-let scores = 0;
+let scores = 0, episodes = 0;
 for (let block = 0; block < 1600; block++) {
   for (let i = 0; i < 32 * 3; i++) {
     const t = block * 32 + (i / 3 | 0);
@@ -34,19 +36,28 @@ for (let block = 0; block < 1600; block++) {
   }
   for (let c = 0; c < 8; c++) row[c] = 1000 * c + (rnd() >> 6) + (block > 1300 && c === 5 ? 900 : 0);
   slow.update(row); mix(slow.score); mix(slow.t2); mix(slow.changePoint ? 1 : 0); mix(slow.contributions[5]); scores++;
+  rec.update(row); mix(rec.score); mix(rec.recoveryScore); mix(rec.alarm ? 1 : 0); mix(rec.episodeChannels); episodes += rec.episodeChannels !== 0 ? 1 : 0;
 }
 // The univariate novelty model on a daily-like cycle (period 96) with a broken cycle and a spike: period search in
 // float64 at the end of calibration, integer scoring after.
+// Its state image, taken at t = 3000 and restored into a second detector that then sees the same samples.
 const nov = new NoveltyDetector({ calibrationSamples: 600 });
+const copy = new NoveltyDetector({ calibrationSamples: 600 });
 for (let t = 0; t < 4000; t++) {
   const phase = t % 96, broken = t >= 2400 && t < 2496;
   const v = (phase < 48 && !broken ? 5000 : 1000) + (rnd() >> 6) + (t === 3300 ? 20000 : 0);
-  nov.update(v); mix(nov.score); mix(nov.detection ? 1 : 0);
+  nov.update(v); mix(nov.score); mix(nov.detection ? 1 : 0); mix(nov.likelihood);
+  if (t === 3000) copy.importState(nov.exportState());
+  if (t > 3000) { copy.update(v); mix(copy.score); mix(copy.likelihood); }
 }
-mix(nov.period); mix(nov.detections);
+mix(nov.period); mix(nov.detections); mix(copy.detections);
+const recImage = rec.exportState();
+for (let i = 0; i < recImage.length; i++) mix(recImage[i]);
+const novImage = nov.exportState();
+for (let i = 0; i < novImage.length; i++) mix(novImage[i]);
 const image = slow.exportState();
 for (let i = 0; i < image.length; i++) mix(image[i]);
-print("parity " + scores + " " + (h >>> 0).toString(16) + " " + vib.score + " " + slow.score + " " + slow.alarm + " novelty " + nov.period + " " + nov.detections);
+print("parity " + scores + " " + (h >>> 0).toString(16) + " " + vib.score + " " + slow.score + " " + slow.alarm + " novelty " + nov.period + " " + nov.detections + " episodes " + episodes);
 `;
 }
 
@@ -74,6 +85,7 @@ test("detector-scores-are-bit-identical-in-node-and-xs", async () => {
   assert.equal(xsLine, nodeLine);
   assert.match(nodeLine, /^parity 1800 /, "every window and slow sample was scored");
   const [period = 0, detections = 0] = (nodeLine.split(" novelty ")[1] ?? "").split(" ").map(Number);
+  assert.ok(Number(nodeLine.split(" episodes ")[1]) > 0, "the recovery model opened an episode: " + nodeLine);
   assert.ok(
     period > 0 && period % 96 === 0 && detections > 0,
     "the novelty model found the cycle (or a multiple) and detected something: " + nodeLine,

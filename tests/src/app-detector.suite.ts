@@ -6,6 +6,7 @@ import type { Host } from "telltale/io/host";
 import { parseConfig } from "telltale/config/config";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { SHT3xModel } from "telltale/drivers/sht3x/model";
+import { ADS1115Model } from "telltale/drivers/ads1115/model";
 import { ManualClock } from "../support/manual-clock.js";
 import { RefusingSocket, mapStore } from "../support/test-host.js";
 import { createSimWorld } from "telltale/sim/world";
@@ -71,7 +72,7 @@ suite("app with the multivariate detector", () => {
     equal(parseConfig({}).detector.model, "multivariate");
     throws(
       () => parseConfig({ detector: { model: "lstm" } }),
-      /^config\.detector\.model: expected "zscore" or "multivariate"/,
+      /^config\.detector\.model: expected "zscore", "multivariate" or "novelty"/,
     );
     throws(
       () => parseConfig({ detector: { calibrationSamples: 40 } }),
@@ -261,5 +262,94 @@ suite("app with the multivariate detector", () => {
       third.log.join("\n"),
     );
     equal(third.app.vibration("pump")!.model.calibrated, false);
+  });
+});
+
+/** A one-channel device: an ADS1115 input at about 2 V with a little deterministic noise, and a switchable spike. */
+function bootOneChannel(store: Map<string, string>, detector: Record<string, unknown>) {
+  const clock = new ManualClock();
+  const bus = new SimI2CBus(clock);
+  let n = 7,
+    spike = 0;
+  const noise = () => {
+    n ^= n << 13;
+    n ^= n >> 17;
+    n ^= n << 5;
+    return ((n & 0xffff) - 32768) / 3276800;
+  };
+  bus.attach(0x48, new ADS1115Model({ inputs: { voltage: () => 2 + spike + noise() }, clock }));
+  const log: string[] = [];
+  const host: Host = {
+    name: "test",
+    clock,
+    i2c: bus.ioClass(),
+    tcp: RefusingSocket,
+    deviceId: "t3",
+    store: mapStore(store),
+    log: (line) => log.push(line),
+    hmacSha256,
+    connectNetwork: async () => {},
+  };
+  const sensors = [{ part: "ads1115", address: 0x48, name: "adc", inputs: [{ name: "level", channel: 0 }] }];
+  const app = new App(
+    host,
+    parseConfig({ intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" }, sensors, detector }),
+  );
+  return {
+    clock,
+    log,
+    app,
+    setSpike: (v: number) => {
+      spike = v;
+    },
+  };
+}
+
+suite("app with the novelty detector", () => {
+  test("novelty-needs-one-channel-and-a-threshold-it-takes", () => {
+    throws(
+      () => parseConfig({ detector: { model: "novelty" } }),
+      /^config\.detector\.model: option "model": "novelty" is the univariate model and takes one channel; the sensors give 2/,
+    );
+    const one = { sensors: [{ part: "ads1115", address: 0x48, inputs: [{ name: "level", channel: 0 }] }] };
+    equal(parseConfig({ ...one, detector: { model: "novelty" } }).detector.on, 2, "its own default threshold");
+    throws(() => parseConfig({ ...one, detector: { model: "novelty", on: 9 } }), /^config\.detector\.on: .*at most 8/);
+    throws(
+      () => parseConfig({ ...one, detector: { model: "novelty", calibrationSamples: 40 } }),
+      /^config\.detector\.calibrationSamples: option "calibrationSamples" must be an integer 64/,
+    );
+  });
+
+  test("a-spike-raises-the-alarm-it-clears-and-the-baseline-survives-reboot", async () => {
+    const store = new Map<string, string>();
+    const r = bootOneChannel(store, { model: "novelty", calibrationSamples: 100, clearSamples: 10 });
+    await r.app.start();
+    await ticks(r.clock, 400);
+    equal(r.app.detector.model, "novelty");
+    ok(r.app.detector.calibrated, "calibrated");
+    equal(r.app.alarm, false, "no alarm on steady noise: " + r.log.filter((l) => /ALARM/.test(l)).join(" | "));
+    ok(store.has("baseline"), "the state image is saved once calibrated");
+    r.setSpike(0.5);
+    await ticks(r.clock, 3);
+    r.setSpike(0);
+    ok(r.app.alarm, "the spike raised the alarm: " + r.log.slice(-4).join(" | "));
+    ok(
+      r.log.some((l) => /^ALARM raised: adc\.level\b/.test(l)),
+      r.log.filter((l) => /ALARM/.test(l)).join("\n"),
+    );
+    await ticks(r.clock, 15);
+    equal(r.app.alarm, false, "cleared after clearSamples rounds without a detection");
+    r.app.stop();
+    const second = bootOneChannel(store, { model: "novelty", calibrationSamples: 100, clearSamples: 10 });
+    ok(
+      second.log.some((l) => /detector: restored the learned baseline \(1060 bytes\)/.test(l)),
+      second.log.join("\n"),
+    );
+    equal(second.app.detector.calibrated, true, "no second calibration after a reboot");
+    const other = bootOneChannel(store, { model: "novelty", calibrationSamples: 200 });
+    ok(
+      other.log.some((l) => /saved baseline not used \(.*different options.*\); calibrating anew/.test(l)),
+      other.log.join("\n"),
+    );
   });
 });

@@ -273,4 +273,80 @@ suite("detector/multivariate", () => {
     equal(run(0x3fffffff), true, "frozen for ever, the alarm latches");
     equal(run(240), false, "re-adapting after 240 updates, it clears");
   });
+
+  /**
+   * Four channels, one drifting slowly; a +10σ step on channel 0 for 800 updates, then normal again. Returns the
+   * updates in alarm during the fault, in the first 60 after it and in the 340 after those.
+   */
+  function stepAndBack(det: MultivariateDetector, exportAt = -1, into?: MultivariateDetector) {
+    const n = noise(11),
+      v = new Int32Array(4);
+    let during = 0,
+      early = 0,
+      late = 0,
+      same = true,
+      openAtExport = 0;
+    for (let t = 0; t < 2200; t++) {
+      for (let c = 0; c < 4; c++)
+        v[c] = 1000 * c + n(200) + (t >= 700 && t < 1500 && c === 0 ? 2000 : 0) + (c === 3 ? t >> 3 : 0);
+      det.update(v);
+      if (t === exportAt && into) {
+        into.importState(det.exportState());
+        openAtExport = into.episodeChannels;
+      }
+      if (into && t > exportAt) {
+        into.update(v);
+        if (into.alarm !== det.alarm || into.score !== det.score || into.recoveryScore !== det.recoveryScore)
+          same = false;
+      }
+      const a = det.alarm ? 1 : 0;
+      if (t >= 700 && t < 1500) during += a;
+      else if (t >= 1500 && t < 1560) early += a;
+      else if (t >= 1560) late += a;
+    }
+    return { during, early, late, same, openAtExport };
+  }
+
+  test("recovery-clears-an-alarm-whose-cause-has-ended", () => {
+    const without = stepAndBack(new MultivariateDetector({ channels: 4 }));
+    ok(without.during > 600, "the fault is in alarm: " + without.during);
+    ok(without.late > 300, "without recovery the return to normal holds the alarm: " + without.late);
+    const det = new MultivariateDetector({ channels: 4, recovery: true });
+    const r = stepAndBack(det);
+    equal(r.during, without.during, "the fault itself is scored alike");
+    equal(r.late, 0, "with recovery the alarm has cleared within 60 updates and is not raised again");
+    ok(r.early < 60, "cleared after the fault: " + r.early);
+    equal(det.episodeChannels, 0, "the episode has closed");
+    equal(det.stateBytes, MultivariateDetector.stateBytesFor(4, 3, true));
+  });
+
+  test("recovery-episode-is-bounded", () => {
+    // A fault that never ends: after episodeSamples in the episode its level becomes the new normal.
+    const det = new MultivariateDetector({ channels: 4, recovery: true, episodeSamples: 300 });
+    const n = noise(5),
+      v = new Int32Array(4);
+    let inAlarm = 0;
+    for (let t = 0; t < 2000; t++) {
+      for (let c = 0; c < 4; c++) v[c] = 1000 * c + n(200) + (t >= 700 && c === 1 ? 2000 : 0);
+      det.update(v);
+      if (t >= 1100) inAlarm += det.alarm ? 1 : 0;
+    }
+    equal(inAlarm, 0, "the episode ended at its bound and the new level is normal");
+    throws(() => new MultivariateDetector({ channels: 4, recovery: "yes" as unknown as boolean }), /"recovery"/);
+    throws(() => new MultivariateDetector({ channels: 4, recovery: true, recoverySamples: 0 }), /"recoverySamples"/);
+  });
+
+  test("recovery-state-image-round-trips-inside-an-episode", () => {
+    const a = new MultivariateDetector({ channels: 4, recovery: true }),
+      b = new MultivariateDetector({ channels: 4, recovery: true });
+    // Exported in the middle of the fault (episode open, baselines frozen), imported, continued alike.
+    const r = stepAndBack(a, 1000, b);
+    equal(r.openAtExport, 1, "restored with the episode open, naming channel 0");
+    ok(r.same, "the restored copy follows the original through the fault and the recovery");
+    equal(b.episodeChannels, 0, "and closes it on recovery");
+    throws(
+      () => new MultivariateDetector({ channels: 4 }).importState(a.exportState()),
+      /expected \d+ bytes|different channels or learning options/,
+    );
+  });
 });

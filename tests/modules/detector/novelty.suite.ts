@@ -1,6 +1,7 @@
 // The univariate novelty model: period search on the calibration, seasonal difference, sparse detections.
-import { suite, test, equal, ok, throws } from "../../harness.js";
+import { suite, test, equal, deepEqual, ok, throws } from "../../harness.js";
 import { NoveltyDetector } from "telltale/detector/novelty";
+import { VibrationMonitor } from "telltale/detector/vibration-monitor";
 
 function noise(seed: number) {
   let s = seed | 0 || 1;
@@ -69,6 +70,79 @@ suite("detector/novelty", () => {
     d.reset();
     equal(d.calibrated, false);
     equal(d.detections, 0);
-    ok(d.stateBytes <= 2200, "declared state " + d.stateBytes);
+    equal(d.stateBytes, 1036, "declared state");
+  });
+
+  test("state-image-round-trips-mid-cycle-and-continues-identically", () => {
+    // Saved in the middle of the seasonal scoring (delay line full, scorer running): the copy continues exactly.
+    const a = new NoveltyDetector({ calibrationSamples: 600 });
+    const n = noise(21);
+    const day = (t: number) => (t % 96 < 48 ? 5000 : 1000) + n(100) + (t >= 2500 && t < 2504 ? 3000 : 0);
+    feed(a, 0, 1500, day);
+    equal(a.period, 96);
+    const image = a.exportState();
+    equal(image.length, NoveltyDetector.imageBytes);
+    const b = new NoveltyDetector({ calibrationSamples: 600 });
+    b.importState(image);
+    equal(b.period, 96);
+    equal(b.samples, 1500);
+    ok(b.calibrated);
+    const values: number[] = [];
+    for (let t = 1500; t < 3000; t++) values.push(day(t));
+    let same = true,
+      hits = 0;
+    for (const v of values) {
+      const x = a.update(v),
+        y = b.update(v);
+      if (x !== y || a.score !== b.score || a.likelihood !== b.likelihood) same = false;
+      if (x) hits++;
+    }
+    ok(same, "the restored copy scores every later sample alike");
+    ok(hits >= 1, "and detects the spike: " + hits);
+    equal(b.detections, a.detections);
+    // Saved during calibration: the block means are in the image too.
+    const c = new NoveltyDetector({ calibrationSamples: 600 }),
+      d = new NoveltyDetector({ calibrationSamples: 600 });
+    const m = noise(4);
+    const calib: number[] = [];
+    for (let t = 0; t < 1200; t++) calib.push(day(t) + m(10));
+    for (let t = 0; t < 300; t++) c.update(calib[t]!);
+    d.importState(c.exportState());
+    for (let t = 300; t < 1200; t++) {
+      c.update(calib[t]!);
+      d.update(calib[t]!);
+    }
+    equal(d.period, c.period);
+    deepEqual(Array.from(d.exportState()), Array.from(c.exportState()), "identical images after the same input");
+  });
+
+  test("state-image-refused-with-reason-and-state-kept", () => {
+    const a = new NoveltyDetector({ calibrationSamples: 200 });
+    const n = noise(8);
+    feed(a, 0, 400, () => 1000 + n(50));
+    const image = a.exportState();
+    const b = new NoveltyDetector({ calibrationSamples: 200 });
+    feed(b, 0, 50, () => 7);
+    throws(() => b.importState(image.subarray(1)), /expected 1060 bytes, got 1059/);
+    const bad = image.slice();
+    bad[0] = 0;
+    throws(() => b.importState(bad), /bad magic/);
+    const flipped = image.slice();
+    flipped[100] = flipped[100]! ^ 1;
+    throws(() => b.importState(flipped), /checksum mismatch/);
+    throws(() => new NoveltyDetector({ calibrationSamples: 300 }).importState(image), /different options/);
+    throws(
+      () => new NoveltyDetector({ calibrationSamples: 200, threshold: 3 }).importState(image),
+      /different options/,
+    );
+    equal(b.samples, 50, "a refused image leaves the state as it was");
+    equal(b.calibrated, false);
+  });
+
+  test("state-fits-the-budget-beside-a-3-axis-stream", () => {
+    // The memory budget: 4 KB of detector state for the slow channels plus one 3-axis vibration stream.
+    const vib = new VibrationMonitor({ axes: 3, sampleRate: 1600 });
+    const total = new NoveltyDetector().stateBytes + vib.stateBytes;
+    ok(total <= 4096, "novelty + 3-axis stream: " + total + " bytes");
   });
 });
