@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { createNodeHost } from "../hosts/node/host.js";
 import { startEmbeddedBroker } from "../hosts/node/broker.js";
 import { FileStore } from "../hosts/node/store.js";
+import { bootFromEnv, NodeUpdates, RESTART_EXIT } from "../hosts/node/updates.js";
 import { App } from "./app.js";
 import { cliConfig } from "./cli-config.js";
 import { startDashboardBeside } from "../dashboard/server.js";
@@ -127,7 +128,16 @@ async function main(): Promise<void> {
     await broker?.close();
     fail(messageOf(e));
   }
+  // Under the supervisor (npm start) the host has its two slots and restarts into the next boot; run alone, neither.
+  const boot = bootFromEnv(process.env);
   const host = createNodeHost({
+    ...(boot && {
+      updates: new NodeUpdates(boot),
+      restart: (reason: string) => {
+        console.log("telltale: restarting: " + reason);
+        process.exit(RESTART_EXIT);
+      },
+    }),
     storePath,
     store,
     deviceId: args["device-id"],

@@ -4,7 +4,7 @@ import { performance } from "node:perf_hooks";
 import { hostname } from "node:os";
 import { randomInt } from "node:crypto";
 import { dirname, join } from "node:path";
-import type { Host } from "telltale/io/host";
+import type { Host, Updates } from "telltale/io/host";
 import type { Clock, Flash, I2CConstructor, Store } from "../../modules/io/io.js";
 import type { MachineOptions } from "../../modules/sim/machine.js";
 import type { SensorDeclaration } from "../../modules/drivers/part.js";
@@ -39,6 +39,10 @@ export interface NodeHostOptions {
   clock?: Clock;
   /** The outbox's flash: default a 64 KiB file "outbox.flash" beside the store; false for none (RAM only). */
   flash?: Flash | false;
+  /** The supervisor's slots (hosts/node/updates.ts), when the firmware runs under it. */
+  updates?: Updates;
+  /** How to restart: under the supervisor, exit with RESTART_EXIT (hosts/node/updates.ts). */
+  restart?: (reason: string) => void;
 }
 
 /**
@@ -91,5 +95,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
     hmacSha256: nodeHmacSha256,
     random: () => randomInt(0x40000000) / 0x40000000,
     connectNetwork: async () => {},
+    ...(options.updates ? { updates: options.updates } : {}),
+    ...(options.restart ? { restart: options.restart } : {}),
   };
 }
