@@ -79,7 +79,7 @@ function readImage(path: string): Image {
 }
 
 /**
- * Unpacks into `<tree>.unpack`, every file and folder fsynced and the stamp last, then replaces the tree by a rename:
+ * Unpacks into `<tree>.unpack`, every file and folder fsynced and the stamp last, then replaces the tree by renames:
  * a cut leaves the old tree or the whole new one (or none, and the next boot unpacks again from the image file).
  * The tree gets a node_modules link to the installed build's, so its package.json "exports" and dependencies resolve.
  */
@@ -115,9 +115,13 @@ function unpack(disk: Disk, paths: SlotPaths, slot: SlotName, image: Image, inst
     disk.close(fd);
   }
   for (const dir of [...dirs].sort((x, y) => y.length - x.length)) disk.syncDir(dir);
-  disk.rm(tree);
+  // The old tree is moved aside whole before it is deleted: a half-deleted tree never keeps its name and stamp.
+  const old = tree + ".old";
+  disk.rm(old);
+  if (existsSync(tree)) disk.rename(tree, old);
   disk.rename(temporary, tree);
   disk.syncDir(paths.dir);
+  disk.rm(old);
 }
 
 /** Puts the installed build in slot a as the committed image (first boot, or the installed build changed). */

@@ -11,9 +11,9 @@ const MODULES = ["updates", "disk", "boot-state", "image"];
 
 /**
  * How the tiny firmware behaves: "good" confirms when pending (then restarts once, so the supervisor boots it again,
- * committed) and stops; "crash" throws at start; "hang" never confirms; "reject" gives itself up and restarts.
+ * committed) and stops; "confirm" confirms and stops; "crash" throws at start; "hang" never confirms; "reject" gives itself up and restarts.
  */
-export type Part = "good" | "crash" | "hang" | "reject";
+export type Part = "good" | "confirm" | "crash" | "hang" | "reject";
 
 /** The main of a tiny build: every boot appends "slot version pending rolledBack" to <flash>/boots.log. */
 export function tinyMain(part: Part): string {
@@ -30,8 +30,8 @@ if (part === "hang") setInterval(() => {}, 1000);
 else if (part === "reject") { if (boot.pending) { updates.reject("self-test failed"); process.exit(RESTART_EXIT); } }
 else if (boot.pending) {
   updates.confirm();
-  const marker = join(boot.flashDir, "restarted-" + boot.version);
-  if (!existsSync(marker)) { writeFileSync(marker, ""); process.exit(RESTART_EXIT); }
+  const marker = part === "good" && join(boot.flashDir, "restarted-" + boot.version);
+  if (marker && !existsSync(marker)) { writeFileSync(marker, ""); process.exit(RESTART_EXIT); }
 }
 `;
 }
