@@ -11,6 +11,9 @@ import { openOutboxFlash } from "telltale/hosts/moddable/outbox-flash";
 import { boardI2C } from "telltale/hosts/esp32/i2c";
 import { WiFiStation } from "telltale/hosts/esp32/wifi";
 import { PartitionFlash } from "telltale/hosts/esp32/flash";
+import { EspUpdates } from "telltale/hosts/esp32/updates";
+import * as ota from "telltale/hosts/esp32/ota-native";
+import config from "mc/config";
 
 /** ESP-IDF NVS keeps strings of up to 4000 bytes including the terminator. */
 const NVS_MAX_STRING = 3999;
@@ -50,6 +53,13 @@ export default function createHost(): Host {
     (line) => log("esp32 host: " + line),
   );
   const wifi = new WiFiStation(log);
+  // Without two OTA slots and otadata (another partition table) there are no updates, and the log says why.
+  let updates: EspUpdates | undefined;
+  try {
+    updates = new EspUpdates(Number(config.imageVersion ?? 1000));
+  } catch (e) {
+    log("esp32 host: no over-the-air updates: " + String(e));
+  }
   return Object.freeze({
     name: "esp32",
     clock: new TickClock(),
@@ -62,6 +72,12 @@ export default function createHost(): Host {
     flashProblem,
     log,
     hmacSha256,
+    updates,
+    restart: (reason: string) => {
+      if (updates) updates.restart(reason, log);
+      log("esp32 host: restart: " + reason);
+      ota.restart();
+    },
     deviceId: macId(),
     connectNetwork: () => wifi.connect(),
   });
