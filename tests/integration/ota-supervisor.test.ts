@@ -71,7 +71,7 @@ test("supervisor-updates-over-mqtt-then-https-and-rolls-back-a-broken-image", { 
   firmware = spawn(
     process.execPath,
     [
-      join(ROOT, "build/src/boot-node.js"),
+      join(ROOT, "build/hosts/node/boot.js"),
       "--config",
       "config.json",
       "--flash",

@@ -1,7 +1,7 @@
-// `npm start`: the Node supervisor (the bootloader of hosts/node/supervisor.ts) running the firmware of src/main-node.ts.
+// `npm start`: the Node supervisor (the bootloader of supervisor.ts) running the firmware (src/main-node.ts) from a slot.
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_BOOT_TRIES, DEFAULT_CONFIRM_WITHIN_MS, runSupervisor } from "../hosts/node/supervisor.js";
+import { DEFAULT_BOOT_TRIES, DEFAULT_CONFIRM_WITHIN_MS, runSupervisor } from "./supervisor.js";
 
 const USAGE = `supervisor options (the others go to the firmware):
   --boot-tries N      boots a new image gets to confirm itself before it is rolled back (default ${DEFAULT_BOOT_TRIES})
@@ -44,7 +44,8 @@ for (let i = 0; i < argv.length; i++) {
   }
 }
 
-const installRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+// This file is build/hosts/node/boot.js in the installed build.
+const installRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 runSupervisor({ flashDir, installRoot, bootTries, confirmWithinMs }, args).then(
   (code) => process.exit(code),
   (e: unknown) => {
