@@ -244,7 +244,9 @@ export async function runSupervisor(o: SupervisorOptions, args: readonly string[
       const plan = prepareBoot(o);
       log(
         `supervisor: booting slot ${plan.slot}, version ${plan.version}` +
-          (plan.pending ? ` (pending verification, ${plan.triesLeft} more tries)` : ""),
+          (plan.pending
+            ? ` (pending verification, ${plan.triesLeft} more ${plan.triesLeft === 1 ? "try" : "tries"})`
+            : ""),
       );
       const info: BootInfo = {
         flashDir: resolve(o.flashDir),
