@@ -49,3 +49,6 @@ import "./modules/ha/discovery.suite.js";
 import "./modules/ha/home-assistant.suite.js";
 import "./src/identity.suite.js";
 import "./modules/ota/manifest.suite.js";
+import "./modules/ota/progress.suite.js";
+import "./modules/ota/http.suite.js";
+import "./modules/ota/download.suite.js";
