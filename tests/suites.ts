@@ -48,3 +48,7 @@ import "./src/uplink.suite.js";
 import "./modules/ha/discovery.suite.js";
 import "./modules/ha/home-assistant.suite.js";
 import "./src/identity.suite.js";
+import "./modules/ota/manifest.suite.js";
+import "./modules/ota/progress.suite.js";
+import "./modules/ota/http.suite.js";
+import "./modules/ota/download.suite.js";

@@ -7,6 +7,7 @@ import { TickClock } from "telltale/hosts/moddable/clock";
 import { PreferenceStore } from "telltale/hosts/moddable/store";
 import { HostSocket } from "telltale/hosts/moddable/socket";
 import { hmacSha256 } from "telltale/hosts/moddable/hmac";
+import { sha256, verifyP256 } from "telltale/hosts/moddable/p256";
 import { openOutboxFlash } from "telltale/hosts/moddable/outbox-flash";
 import { boardI2C } from "telltale/hosts/esp32/i2c";
 import { WiFiStation } from "telltale/hosts/esp32/wifi";
@@ -72,6 +73,8 @@ export default function createHost(): Host {
     flashProblem,
     log,
     hmacSha256,
+    sha256,
+    verifyP256,
     updates,
     restart: (reason: string) => {
       if (updates) updates.restart(reason, log);

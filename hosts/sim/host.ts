@@ -12,6 +12,7 @@ import { TickClock } from "telltale/hosts/moddable/clock";
 import { PreferenceStore } from "telltale/hosts/moddable/store";
 import { HostSocket } from "telltale/hosts/moddable/socket";
 import { hmacSha256 } from "telltale/hosts/moddable/hmac";
+import { sha256, verifyP256 } from "telltale/hosts/moddable/p256";
 import { FileFlash } from "telltale/hosts/sim/file-flash";
 import { openOutboxFlash } from "telltale/hosts/moddable/outbox-flash";
 import { SimUpdates } from "telltale/hosts/sim/updates";
@@ -104,6 +105,8 @@ export default function createHost(): Host {
     flashProblem,
     log,
     hmacSha256,
+    sha256,
+    verifyP256,
     updates,
     // The simulator cannot reset itself: the next boot (and its slot bookkeeping) is the next launch of mcsim.
     restart: (reason: string) =>

@@ -2,7 +2,9 @@
 // tools/ota, images over MQTT blocks and over HTTPS Range (node:https, openssl certificates), and every refusal.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -18,6 +20,8 @@ import { parseConfig } from "../../modules/config/config.js";
 import { MemorySlots } from "../support/memory-slots.js";
 import { generateKeys, Publisher, serveImage, signManifest, type SignOptions } from "../../tools/ota/publisher.js";
 
+const OTA_SCRIPT = new URL("../../../scripts/ota.mjs", import.meta.url).pathname;
+const execFileAsync = promisify(execFile);
 const SLOT = 64 * 1024;
 const IMAGE = new Uint8Array(randomBytes(41_000)); // 11 blocks of 4096, the last 41000 − 40960 = 40 bytes
 const KEY = generateKeys("k1");
@@ -270,3 +274,44 @@ for (const [name, options, reason] of [
     assertGoodImageKept(d, new RegExp("ota: refused a manifest: " + reason.source));
     assert.equal(d.slots.opens.length, 0, "the slot is not touched");
   });
+
+test("the-cli-makes-keys-signs-and-serves-with-a-progress-line-per-device", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "telltale-ota-cli-"));
+  const run = (...args: string[]) => execFileAsync("node", [OTA_SCRIPT, ...args], { encoding: "utf8" });
+  await run("keygen", "--out", dir, "--id", "cli1");
+  const entry = JSON.parse(readFileSync(join(dir, "ota-key.json"), "utf8")) as { id: string; key: string };
+  writeFileSync(join(dir, "image.bin"), IMAGE);
+  const { stdout: manifest } = await run(
+    "sign",
+    ...["--key", join(dir, "ota-key.pem"), "--id", "cli1", "--image", join(dir, "image.bin")],
+    ...["--version", "2", "--device", "ota-cli"],
+  );
+  writeFileSync(join(dir, "manifest.json"), manifest);
+  const d = device("ota-cli", { keys: [entry] });
+  const restart = d.restarted();
+  const serve = spawn(
+    "node",
+    [OTA_SCRIPT, "serve", "--manifest", join(dir, "manifest.json"), "--image", join(dir, "image.bin")].concat([
+      "--broker",
+      `mqtts://localhost:${broker.port}`,
+      "--ca",
+      pki.caCert,
+    ]),
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  serve.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  serve.stderr.on("data", (b: Buffer) => (out += b.toString()));
+  try {
+    await assertInstalled(d, restart);
+    await waitFor(
+      "the progress line at verifying",
+      () => /ota-cli .*\[#+\]\s+100%\s+verifying/.test(out),
+      5000,
+      () => out,
+    );
+    assert.match(out, /ota-cli .*\[#*\.+\]\s+\d+%\s+downloading over mqtt\s+\(v1 → v2\)/);
+  } finally {
+    serve.kill();
+  }
+});

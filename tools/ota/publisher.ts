@@ -195,7 +195,8 @@ export class Publisher {
 
 /** One device's progress line: `id  [#####.....]  50%  downloading over mqtt  (v3 → v4)`. */
 export function progressLine(view: DeviceView, target: number, width = 24): string {
-  const percent = view.percent ?? (view.state === "committed" || view.state === "pending-verification" ? 100 : 0);
+  const done = view.state === "verifying" || view.state === "pending-verification" || view.state === "committed";
+  const percent = view.percent ?? (done ? 100 : 0);
   const filled = Math.round((percent * width) / 100);
   const bar = "#".repeat(filled) + ".".repeat(width - filled);
   const what = view.state + (view.transport ? " over " + view.transport : "") + (view.reason ? ": " + view.reason : "");
