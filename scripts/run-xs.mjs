@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { stage, writeHmacTags, xsnapPath as xsnap, buildDir } from "./xs-stage.mjs";
+import { stage, writeHmacTags, writeOtaTables, xsnapPath as xsnap, buildDir } from "./xs-stage.mjs";
 import { startResults, recordTest, recordDone } from "./results.mjs";
 
 const project = new URL("..", import.meta.url).pathname;
@@ -21,6 +21,7 @@ if (!existsSync(join(buildDir, "tests/xs/entry.js"))) {
 }
 const entry = join(stage(), frozen ? "tests/frozen/entry.js" : "tests/xs/entry.js");
 await writeHmacTags();
+await writeOtaTables();
 
 const result = spawnSync(xsnap, ["-m", entry], { encoding: "utf8", maxBuffer: 64 << 20, timeout: 300_000 });
 const out = (result.stdout ?? "") + (result.stderr ?? "");

@@ -2,11 +2,12 @@
 // ways would load twice) and knows no packages: every import, relative or bare "telltale/…", becomes the absolute
 // path of the staged file, in one pass. Bare specifiers resolve through package.json's "exports", as in Node.
 // It also writes the two modules the frozen run (tests/frozen/entry.ts) imports: the list of preloaded modules and
-// the manifest's config as mc/config; and, with writeHmacTags(), the HMAC-SHA256 tags the suites' signed commands need.
+// the manifest's config as mc/config; with writeHmacTags(), the HMAC-SHA256 tags the suites' signed commands need; and
+// with writeOtaTables(), the SHA-256 digests, P-256 signatures and verifications of the OTA suites' vectors.
 import { existsSync, readdirSync, readFileSync, writeFileSync, statSync, mkdirSync, rmSync } from "node:fs";
 import { join, dirname, resolve, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import { createHmac } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 
 const project = new URL("..", import.meta.url).pathname;
 export const buildDir = join(project, "build");
@@ -186,6 +187,50 @@ export async function writeHmacTags() {
     "// Written by scripts/xs-stage.mjs: HMAC-SHA256 tags from node:crypto for tests/support/command-vectors.ts.\n" +
       "export const tags = " +
       JSON.stringify(tags, null, 2) +
+      ";\n",
+  );
+}
+
+/**
+ * Writes tests/xs/ota-tables.js into the stage: for every image of tests/support/ota-vectors.ts its SHA-256, for every
+ * manifest its signature over the device's own canonicalManifest() bytes (from the build), and whether node:crypto
+ * verifies that signature under each test key, over the signed and over the tampered fields. XS then checks the
+ * device's canonical form and its refusals against real signatures; only the arithmetic is not XS's.
+ */
+export async function writeOtaTables() {
+  const load = (path) => import(pathToFileURL(join(buildDir, path)).href);
+  const { useOtaCrypto, digestKey, verifyKey, signKey } = await load("tests/support/ota-crypto.js");
+  const vectors = await load("tests/support/ota-vectors.js");
+  const { nodeOtaCrypto } = await load("tests/node/support/ota-crypto.js");
+  const { canonicalManifest } = await load("modules/ota/manifest.js");
+  useOtaCrypto(nodeOtaCrypto);
+  const hex = (bytes) => Buffer.from(bytes).toString("hex");
+  const digests = {},
+    signatures = {},
+    verifies = {};
+  for (const name of Object.keys(vectors.IMAGES)) {
+    const bytes = vectors.image(name);
+    digests[digestKey(bytes)] = createHash("sha256").update(bytes).digest("hex");
+  }
+  for (const [name, vector] of Object.entries(vectors.MANIFESTS)) {
+    const data = canonicalManifest(vectors.fieldsOf(name));
+    const signature = nodeOtaCrypto.sign(vector.signer, data);
+    signatures[signKey(vector.signer, data)] = hex(signature);
+    const received = [data];
+    if (vector.tamper) received.push(canonicalManifest(vectors.fieldsOf(name, true)));
+    for (const key of Object.keys(vectors.TEST_KEYS))
+      for (const bytes of received) {
+        const point = vectors.publicKey(key);
+        verifies[verifyKey(point, bytes, signature)] = nodeOtaCrypto.verifyP256(point, bytes, signature);
+      }
+  }
+  const dir = join(stageDir, "tests/xs");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, "ota-tables.js"),
+    "// Written by scripts/xs-stage.mjs: node:crypto's answers for tests/support/ota-vectors.ts.\n" +
+      "export const tables = " +
+      JSON.stringify({ digests, signatures, verifies }, null, 2) +
       ";\n",
   );
 }

@@ -6,6 +6,7 @@ import { startEmbeddedBroker } from "../hosts/node/broker.js";
 import { FileStore } from "../hosts/node/store.js";
 import { bootApp } from "./start.js";
 import { startWatchdog } from "../hosts/node/watchdog.js";
+import { bootFromEnv, NodeUpdates, RESTART_EXIT } from "../hosts/node/updates.js";
 import { cliConfig } from "./cli-config.js";
 import { startDashboardBeside } from "../dashboard/server.js";
 import { chooseStartConfig } from "telltale/config/remote";
@@ -25,7 +26,7 @@ const USAGE = `usage: npm start -- [options]
   --device-id ID      device id in topics (default: this host's name)
   --flash DIR         folder for the persistent store and the outbox (default ./telltale-flash)
   --duration S        stop after S seconds (default: run until Ctrl-C)
-  --watchdog MS       end the process (exit 75) when the event loop is stuck this long (default 10000; 0: off)`;
+  --watchdog MS       end the process (exit 76) when the event loop is stuck this long (default 10000; 0: off)`;
 
 function fail(message: string): never {
   console.error("telltale: " + message + "\n" + USAGE);
@@ -132,7 +133,16 @@ async function main(): Promise<void> {
   }
   const watchdogMs = number("watchdog", args.watchdog, 10_000);
   if (watchdogMs > 0) await startWatchdog({ limitMs: Math.max(100, Math.round(watchdogMs)) });
+  // Under the supervisor (npm start) the host has its two slots and restarts into the next boot; run alone, neither.
+  const boot = bootFromEnv(process.env);
   const host = createNodeHost({
+    ...(boot && {
+      updates: new NodeUpdates(boot),
+      restart: (reason: string) => {
+        console.log("telltale: restarting: " + reason);
+        process.exit(RESTART_EXIT);
+      },
+    }),
     storePath,
     store,
     deviceId: args["device-id"],

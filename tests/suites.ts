@@ -55,3 +55,7 @@ import "./src/remote-config.suite.js";
 import "./modules/provision/credentials.suite.js";
 import "./modules/provision/portal.suite.js";
 import "./modules/provision/improv.suite.js";
+import "./modules/ota/manifest.suite.js";
+import "./modules/ota/progress.suite.js";
+import "./modules/ota/http.suite.js";
+import "./modules/ota/download.suite.js";

@@ -7,11 +7,15 @@ import { TickClock } from "telltale/hosts/moddable/clock";
 import { PreferenceStore } from "telltale/hosts/moddable/store";
 import { HostSocket } from "telltale/hosts/moddable/socket";
 import { hmacSha256 } from "telltale/hosts/moddable/hmac";
+import { sha256, verifyP256 } from "telltale/hosts/moddable/p256";
 import { openOutboxFlash } from "telltale/hosts/moddable/outbox-flash";
 import { boardI2C } from "telltale/hosts/esp32/i2c";
 import { PartitionFlash } from "telltale/hosts/esp32/flash";
 import { freeHeap, resetReason } from "telltale/hosts/esp32/system";
 import { startProvisioning } from "telltale/hosts/esp32/provisioning";
+import { EspUpdates } from "telltale/hosts/esp32/updates";
+import * as ota from "telltale/hosts/esp32/ota-native";
+import config from "mc/config";
 
 /** ESP-IDF NVS keeps strings of up to 4000 bytes including the terminator. */
 const NVS_MAX_STRING = 3999;
@@ -59,6 +63,13 @@ export default function createHost(): Host {
   const store = new PreferenceStore({ maxValueBytes: NVS_MAX_STRING });
   const deviceId = macId();
   const wifi = startProvisioning(store, deviceId, log);
+  // Without two OTA slots and otadata (another partition table) there are no updates, and the log says why.
+  let updates: EspUpdates | undefined;
+  try {
+    updates = new EspUpdates(Number(config.imageVersion ?? 1000));
+  } catch (e) {
+    log("esp32 host: no over-the-air updates: " + String(e));
+  }
   return Object.freeze({
     name: "esp32",
     clock: new TickClock(),
@@ -75,6 +86,14 @@ export default function createHost(): Host {
     freeMemory: freeHeap,
     rssi,
     deviceId,
+    sha256,
+    verifyP256,
+    updates,
+    restart: (reason: string) => {
+      if (updates) updates.restart(reason, log);
+      log("esp32 host: restart: " + reason);
+      ota.restart();
+    },
     connectNetwork: () => wifi.connect(),
   });
 }

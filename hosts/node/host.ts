@@ -1,11 +1,11 @@
 // The Node host: real sockets, real timers, a file-backed store and a simulated I2C bus with device models.
-import { createHmac } from "node:crypto";
+import { createHash, createHmac, createPublicKey, verify } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { hostname } from "node:os";
 import { getHeapStatistics } from "node:v8";
 import { randomInt } from "node:crypto";
 import { dirname, join } from "node:path";
-import type { Host } from "telltale/io/host";
+import type { Host, Sha256, Updates } from "telltale/io/host";
 import type { Clock, Flash, I2CConstructor, Store } from "../../modules/io/io.js";
 import type { MachineOptions } from "../../modules/sim/machine.js";
 import type { SensorDeclaration } from "../../modules/drivers/part.js";
@@ -24,6 +24,33 @@ export const nodeClock: Clock = {
 /** HMAC-SHA256 from node:crypto (OpenSSL). */
 export function nodeHmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHmac("sha256", key).update(data).digest());
+}
+
+/** SHA-256 from node:crypto, incrementally. */
+export function nodeSha256(): Sha256 {
+  const hash = createHash("sha256");
+  return {
+    update: (bytes) => void hash.update(bytes),
+    digest: () => new Uint8Array(hash.digest()),
+  };
+}
+
+/**
+ * ECDSA P-256 / SHA-256 from node:crypto: `publicKey` the uncompressed point (65 bytes), `signature` r‖s (64 bytes,
+ * "ieee-p1363"). A key that is not a point on the curve verifies nothing.
+ */
+export function nodeVerifyP256(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== 65 || publicKey[0] !== 4 || signature.length !== 64) return false;
+  const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url");
+  try {
+    const key = createPublicKey({
+      key: { kty: "EC", crv: "P-256", x: b64url(publicKey.subarray(1, 33)), y: b64url(publicKey.subarray(33)) },
+      format: "jwk",
+    });
+    return verify("sha256", data, { key, dsaEncoding: "ieee-p1363" }, signature);
+  } catch {
+    return false;
+  }
 }
 
 export interface NodeHostOptions {
@@ -45,8 +72,9 @@ export interface NodeHostOptions {
   resetReason?: string;
   /** The outbox's flash: default a 64 KiB file "outbox.flash" beside the store; false for none (RAM only). */
   flash?: Flash | false;
-  /** Host.restart: what a restart does here (a supervisor exits with its code, a test starts the app anew); none: no restart. */
-  onRestart?: (reason: string) => void;
+  /** The bootloader side of updates (the supervisor's slots, or a test's), and how to restart into it. */
+  updates?: Updates;
+  restart?: (reason: string) => void;
 }
 
 /**
@@ -100,8 +128,11 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
     resetReason: options.resetReason ?? (process.env.TELLTALE_RESET_REASON || "power-on"),
     // What V8 can still allocate before its heap limit: the nearest thing to a device's free heap.
     freeMemory: () => getHeapStatistics().total_available_size,
+    sha256: nodeSha256,
+    verifyP256: nodeVerifyP256,
+    updates: options.updates,
+    restart: options.restart,
     random: () => randomInt(0x40000000) / 0x40000000,
     connectNetwork: async () => {},
-    restart: options.onRestart,
   };
 }

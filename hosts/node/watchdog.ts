@@ -2,7 +2,7 @@
 import { Worker } from "node:worker_threads";
 
 /** The exit code of a process the watchdog ended: a supervisor restarts it with TELLTALE_RESET_REASON=watchdog. */
-export const WATCHDOG_EXIT_CODE = 75;
+export const WATCHDOG_EXIT_CODE = 76;
 /** If `process.exit` cannot be run in the stuck thread (stuck in native code), the process is killed after this, ms. */
 export const WATCHDOG_KILL_AFTER_MS = 2000;
 

@@ -12,8 +12,10 @@ import { TickClock } from "telltale/hosts/moddable/clock";
 import { PreferenceStore } from "telltale/hosts/moddable/store";
 import { HostSocket } from "telltale/hosts/moddable/socket";
 import { hmacSha256 } from "telltale/hosts/moddable/hmac";
+import { sha256, verifyP256 } from "telltale/hosts/moddable/p256";
 import { FileFlash } from "telltale/hosts/sim/file-flash";
 import { openOutboxFlash } from "telltale/hosts/moddable/outbox-flash";
+import { SimUpdates } from "telltale/hosts/sim/updates";
 
 /** The device's limit (ESP-IDF NVS strings), so the simulator refuses what the board would refuse. */
 const NVS_MAX_STRING = 3999;
@@ -83,6 +85,14 @@ export default function createHost(): Host {
     (line) => log("sim host: " + line),
   );
   const world = createSimWorld(clock, declaredSensors(), injected ? { fault: injected } : {});
+  // Each launch of mcsim is a boot of the slot files (hosts/sim/updates.ts); the code that runs is always this mc.so.
+  const updates = new SimUpdates({
+    root: typeof root === "string" ? root : "./",
+    firstVersion: Number(config.imageVersion ?? 1000),
+    slotBytes: 4 * 1024 * 1024,
+    bootTries: 3,
+    log: (line) => log(line),
+  });
   return Object.freeze({
     name: "sim",
     clock,
@@ -97,6 +107,12 @@ export default function createHost(): Host {
     hmacSha256,
     // Each launch of the simulator is a power-on; it has no heap figure in a release build and no Wi-Fi.
     resetReason: "power-on",
+    sha256,
+    verifyP256,
+    updates,
+    // The simulator cannot reset itself: the next boot (and its slot bookkeeping) is the next launch of mcsim.
+    restart: (reason: string) =>
+      log("sim host: restart (" + reason + "): quit and relaunch the simulator to boot again"),
     // The simulator's Math.random is the C library's rand(), never seeded, so the wall clock makes each start differ.
     random: () => ((Math.random() * 0x40000000 + Date.now()) % 0x40000000) / 0x40000000,
     deviceId: simId(store),

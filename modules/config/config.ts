@@ -8,6 +8,7 @@ import { LONE_SURROGATE, NULL_CHARACTER, utf8Size } from "telltale/text/utf8";
 import type { Store } from "telltale/io/io";
 import { configText, loadConfigText, saveConfigText, savedConfigLimit, type SavedMeta } from "telltale/config/saved";
 import { decodeBase64 } from "telltale/storage/base64";
+import { publicKeyBytes, type TrustedKey } from "telltale/ota/manifest";
 
 export interface BrokerConfig {
   /** "mqtt" (plain TCP) or "mqtts" (TLS, server certificate verified). */
@@ -70,6 +71,22 @@ export interface SafeModeConfig {
   requireBroker: boolean;
 }
 
+/** Over-the-air updates (src/ota.ts, modules/ota): the keys manifests must be signed with, and the self-test. */
+export interface OtaConfig {
+  enabled: boolean;
+  /** Trusted manifest signers (ECDSA P-256 public keys by id; several for a rotation). */
+  keys: TrustedKey[];
+  /** The fleet this device belongs to, for manifests that target a fleet. */
+  fleet?: string;
+  /** How long a newly booted image has to pass its self-test before it is rolled back, ms. */
+  selfTestMs: number;
+  /** How long a block request may go unanswered, ms, and how many failed requests in a row end a download. */
+  timeoutMs: number;
+  retries: number;
+  /** PEM CA for the HTTPS image server (default broker.ca). */
+  ca?: string;
+}
+
 export interface Config {
   deviceId?: string;
   /** Sampling and telemetry interval, ms. */
@@ -82,6 +99,7 @@ export interface Config {
   safeMode: SafeModeConfig;
   /** How often health is published on `<prefix>/<id>/health` (src/health.ts), ms; also at every connection. */
   healthIntervalMs: number;
+  ota: OtaConfig;
   /** The key signed commands are checked with (HMAC-SHA256; src/command-auth.ts): hex or base64 text, 16–64 bytes. */
   commandKey?: Uint8Array;
 }
@@ -209,6 +227,7 @@ export const CONFIG_KEYS: readonly string[] = Object.freeze([
   "commandKey",
   "safeMode",
   "healthIntervalMs",
+  "ota",
 ]);
 const BROKER_KEYS = Object.freeze([
   "url",
@@ -380,6 +399,7 @@ export function parseConfig(value: unknown): Config {
     sensors,
     detector,
     homeAssistant: homeAssistantConfig(raw.homeAssistant),
+    ota: otaConfig(raw.ota),
     commandKey: commandKey(raw.commandKey),
     safeMode: safeModeConfig(raw.safeMode),
     healthIntervalMs: int(raw, "healthIntervalMs", "", 60_000, 1000, 86_400_000),
@@ -417,6 +437,53 @@ function homeAssistantConfig(value: unknown): HomeAssistantConfig {
     ) ?? "homeassistant";
   if (prefix.length > 64) throw new ConfigError("homeAssistant.prefix", "is longer than 64 characters");
   return { enabled, prefix };
+}
+
+function otaConfig(value: unknown): OtaConfig {
+  const raw = object(value ?? {}, "ota"),
+    path = "ota.";
+  rejectUnknownKeys(raw, path, ["enabled", "keys", "fleet", "selfTestMs", "timeoutMs", "retries", "ca"]);
+  const enabled = raw.enabled ?? true;
+  if (typeof enabled !== "boolean")
+    throw new ConfigError(path + "enabled", "expected true or false, got " + describe(enabled));
+  const keysRaw = raw.keys ?? [];
+  if (!Array.isArray(keysRaw) || keysRaw.length > 8)
+    throw new ConfigError(
+      path + "keys",
+      "expected an array of at most 8 {id, key} public keys, got " + describe(keysRaw),
+    );
+  const keys = keysRaw.map((k, i): TrustedKey => {
+    const at = path + "keys[" + i + "]";
+    const entry = object(k, at);
+    rejectUnknownKeys(entry, at + ".", ["id", "key"]);
+    const id = str(entry, "id", at + ".", /^[A-Za-z0-9_-]{1,64}$/, "1–64 letters, digits, _ or -");
+    if (id === undefined) throw new ConfigError(at + ".id", 'a key needs an id (the manifest\'s "key" field)');
+    const text = entry.key;
+    if (typeof text !== "string")
+      throw new ConfigError(at + ".key", "expected base64 or hex text, got " + describe(text));
+    try {
+      return { id, key: publicKeyBytes(text) };
+    } catch (e) {
+      throw new ConfigError(at + ".key", messageOf(e) + " (npm run ota -- keygen prints it)");
+    }
+  });
+  const ids = keys.map((k) => k.id);
+  ids.forEach((id, i) => {
+    if (ids.indexOf(id) !== i)
+      throw new ConfigError(path + "keys[" + i + "].id", JSON.stringify(id) + " is used twice");
+  });
+  const ota: OtaConfig = {
+    enabled,
+    keys,
+    selfTestMs: int(raw, "selfTestMs", path, 60_000, 1000, 3_600_000),
+    timeoutMs: int(raw, "timeoutMs", path, 10_000, 100, 600_000),
+    retries: int(raw, "retries", path, 8, 0, 1000),
+  };
+  const fleet = str(raw, "fleet", path, /^[A-Za-z0-9_-]{1,64}$/, "1–64 letters, digits, _ or -");
+  if (fleet !== undefined) ota.fleet = fleet;
+  const ca = str(raw, "ca", path, /-----BEGIN CERTIFICATE-----/, "PEM text containing a certificate");
+  if (ca !== undefined) ota.ca = ca;
+  return ota;
 }
 
 function vibrationConfig(value: unknown): VibrationConfig {

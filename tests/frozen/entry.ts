@@ -6,6 +6,8 @@ import config from "./mc-config.js";
 import { freezeConfig, freezeIntrinsics, freezeModules } from "./freeze.js";
 import { tagTable, useHmac } from "../support/hmac.js";
 import { tags } from "../xs/hmac-tags.js";
+import { tableCrypto, useOtaCrypto } from "../support/ota-crypto.js";
+import { tables } from "../xs/ota-tables.js";
 
 declare function print(...text: unknown[]): void;
 
@@ -16,6 +18,7 @@ main(async () => {
   freezeConfig(config);
   print(`# frozen: ${intrinsics} intrinsic roots, ${exports} exports of ${preloaded.length} modules, mc/config`);
   useHmac(tagTable(tags));
+  useOtaCrypto(tableCrypto(tables));
   await import("../suites.js");
   await import("./suites.js");
 });

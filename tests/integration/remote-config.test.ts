@@ -83,7 +83,7 @@ function device(storePath: string, builtIn: Record<string, unknown>, log: string
     log: (l) => log.push(l),
     sensors: chosen.config.sensors,
     // A restart: this process plays the supervisor, starting the firmware again on the same store and flash.
-    onRestart: (reason) => {
+    restart: (reason) => {
       restarts.push(reason);
       device(storePath, builtIn, log, restarts);
     },

@@ -3,9 +3,12 @@ import { test } from "node:test";
 import { registered } from "../harness.js";
 import { useHmac } from "../support/hmac.js";
 import { nodeHmacSha256 } from "../../hosts/node/host.js";
+import { useOtaCrypto } from "../support/ota-crypto.js";
+import { nodeOtaCrypto } from "./support/ota-crypto.js";
 import "../suites.js";
 
 useHmac(nodeHmacSha256);
+useOtaCrypto(nodeOtaCrypto);
 
 for (const c of registered())
   test(`${c.suite} › ${c.name}`, async () => {

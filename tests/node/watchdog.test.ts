@@ -15,7 +15,7 @@ test("a-stuck-event-loop-ends-the-process-with-the-watchdog-code", () => {
   assert.match(r.stdout, /^ready\n/);
   assert.match(
     r.stdout,
-    /watchdog: the event loop has not turned for \d+ ms \(limit 300\); ending the process \(exit 75\)/,
+    /watchdog: the event loop has not turned for \d+ ms \(limit 300\); ending the process \(exit 76\)/,
   );
   assert.ok(Date.now() - started < 15_000);
 });

@@ -2,9 +2,12 @@
 import { main } from "./run.js";
 import { tagTable, useHmac } from "../support/hmac.js";
 import { tags } from "./hmac-tags.js";
+import { tableCrypto, useOtaCrypto } from "../support/ota-crypto.js";
+import { tables } from "./ota-tables.js";
 import "../suites.js";
 
 main(() => {
   useHmac(tagTable(tags));
+  useOtaCrypto(tableCrypto(tables));
   return Promise.resolve();
 });
