@@ -59,3 +59,4 @@ import "./modules/ota/manifest.suite.js";
 import "./modules/ota/progress.suite.js";
 import "./modules/ota/http.suite.js";
 import "./modules/ota/download.suite.js";
+import "./src/ota.suite.js";
