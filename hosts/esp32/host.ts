@@ -7,6 +7,7 @@ import { TickClock } from "telltale/hosts/moddable/clock";
 import { PreferenceStore } from "telltale/hosts/moddable/store";
 import { HostSocket } from "telltale/hosts/moddable/socket";
 import { hmacSha256 } from "telltale/hosts/moddable/hmac";
+import { vibrationNative } from "telltale/detector/vibration-native";
 import { openOutboxFlash } from "telltale/hosts/moddable/outbox-flash";
 import { boardI2C } from "telltale/hosts/esp32/i2c";
 import { WiFiStation } from "telltale/hosts/esp32/wifi";
@@ -62,6 +63,7 @@ export default function createHost(): Host {
     flashProblem,
     log,
     hmacSha256,
+    vibrationNative,
     deviceId: macId(),
     connectNetwork: () => wifi.connect(),
   });

@@ -12,6 +12,7 @@ import { TickClock } from "telltale/hosts/moddable/clock";
 import { PreferenceStore } from "telltale/hosts/moddable/store";
 import { HostSocket } from "telltale/hosts/moddable/socket";
 import { hmacSha256 } from "telltale/hosts/moddable/hmac";
+import { vibrationNative } from "telltale/detector/vibration-native";
 import { FileFlash } from "telltale/hosts/sim/file-flash";
 import { openOutboxFlash } from "telltale/hosts/moddable/outbox-flash";
 
@@ -95,6 +96,7 @@ export default function createHost(): Host {
     flashProblem,
     log,
     hmacSha256,
+    vibrationNative,
     // The simulator's Math.random is the C library's rand(), never seeded, so the wall clock makes each start differ.
     random: () => ((Math.random() * 0x40000000 + Date.now()) % 0x40000000) / 0x40000000,
     deviceId: simId(store),

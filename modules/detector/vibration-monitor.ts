@@ -1,5 +1,5 @@
 // A raw vibration stream's detector: the vibration front end's window features scored by their own multivariate model.
-import { VibrationFrontEnd } from "telltale/detector/vibration";
+import { VibrationFrontEnd, type VibrationNative } from "telltale/detector/vibration";
 import { MultivariateDetector } from "telltale/detector/multivariate";
 import { messageOf } from "telltale/errors/message";
 
@@ -30,6 +30,8 @@ export interface VibrationMonitorOptions {
   off?: number;
   holdWindows?: number;
   clearWindows?: number;
+  /** The front end's native loop (VibrationOptions.native): where the host links it, XS runs it instead of the TypeScript. */
+  native?: VibrationNative;
 }
 
 const FEATURE_NAMES = Object.freeze(["rms", "peak", "crest", "kurtosis"] as const);
@@ -82,7 +84,13 @@ export class VibrationMonitor {
           "), got " +
           bands.length,
       );
-    this.front = new VibrationFrontEnd({ axes, windowShift: options.windowShift ?? 8, sampleRate: rate, bands });
+    this.front = new VibrationFrontEnd({
+      axes,
+      windowShift: options.windowShift ?? 8,
+      sampleRate: rate,
+      bands,
+      native: options.native,
+    });
     this.bands = bands.slice();
     const names: string[] = [],
       floors: number[] = [];

@@ -29,6 +29,29 @@ export interface VibrationOptions {
   bands?: readonly number[];
   /** DC-removal EWMA weight 2^-dcShift (default 7). */
   dcShift?: number;
+  /**
+   * The per-block loop in C (telltale/detector/vibration-native, XS builds only), bit-identical with the TypeScript
+   * loops below; without it (Node, or a build without the C file) those run.
+   */
+  native?: VibrationNative;
+}
+
+/**
+ * The per-block loop as a native function: DC removal, moments and every band of each axis over `frames` frames of
+ * int16 `samples` from `byteOffset`, updating the int32 state in `acc` with the Q14 coefficients in `coef` — what
+ * write()'s TypeScript loops do to this class's #acc (layout there). modules/detector/vibration-native.c implements it.
+ */
+export interface VibrationNative {
+  moments(
+    samples: ArrayBufferLike,
+    byteOffset: number,
+    frames: number,
+    axes: number,
+    acc: ArrayBufferLike,
+    coef: ArrayBufferLike,
+    dcShift: number,
+    bands: number,
+  ): void;
 }
 
 const FEATURES = 4; // rms, peak, crest, kurtosis
@@ -61,6 +84,9 @@ export class VibrationFrontEnd {
   readonly #stride: number;
   readonly #block: Int16Array;
   readonly #one: Int16Array;
+  readonly #native: VibrationNative | undefined;
+  readonly #accBuffer: ArrayBufferLike;
+  readonly #coefBuffer: ArrayBufferLike;
   #n = 0;
   #primed = false;
   /** True after the push()/write() call that completed a window. */
@@ -85,6 +111,13 @@ export class VibrationFrontEnd {
         fail("bands[" + k + "]", "a frequency above 0 and below sampleRate / 2", f);
     }
     this.dcShift = integer("dcShift", options.dcShift ?? 7, 1, 14);
+    const native: unknown = options.native;
+    if (
+      native !== undefined &&
+      (typeof native !== "object" || native === null || typeof (native as VibrationNative).moments !== "function")
+    )
+      fail("native", "undefined or an object with a moments() function (telltale/detector/vibration-native)", native);
+    this.#native = options.native;
     this.windowSamples = 1 << this.windowShift;
     this.bandCount = bands.length;
     this.#coef = new Int32Array(bands.length);
@@ -94,6 +127,13 @@ export class VibrationFrontEnd {
     this.features = new Int32Array(this.axes * (FEATURES + bands.length));
     this.#block = new Int16Array(VibrationFrontEnd.BLOCK);
     this.#one = new Int16Array(3);
+    this.#accBuffer = this.#acc.buffer;
+    this.#coefBuffer = this.#coef.buffer;
+  }
+
+  /** Whether write() runs the native loop (options.native) rather than the TypeScript one. */
+  get native(): boolean {
+    return this.#native !== undefined;
   }
 
   /** Features per axis (4 + bands). */
@@ -142,17 +182,30 @@ export class VibrationFrontEnd {
       for (let a = 0; a < axes; a++) acc[a * stride] = samples[start * axes + a]! << 8;
       this.#primed = true;
     }
+    const native = this.#native;
     // With four bands or more, bands 0–3 run in the moments pass (no scratch block round trip); the rest read the block.
     const fused = bands >= 4 ? 4 : 0;
-    for (let a = 0, o = 0; a < axes; a++, o += stride) {
-      if (fused === 4) {
-        if (!this.#momentsFourFast(samples, start * axes + a, count, o, bands > 4))
-          this.#momentsFour(samples, start * axes + a, count, o, bands > 4);
-      } else this.#moments(samples, start * axes + a, count, o);
-      let k = fused;
-      for (; k + 2 <= bands; k += 2) this.#twoBands(o + 8 + 2 * k, k, count);
-      if (k < bands) this.#oneBand(o + 8 + 2 * k, k, count);
-    }
+    if (native !== undefined)
+      native.moments(
+        samples.buffer,
+        samples.byteOffset + 2 * start * axes,
+        count,
+        axes,
+        this.#accBuffer,
+        this.#coefBuffer,
+        this.dcShift,
+        bands,
+      );
+    else
+      for (let a = 0, o = 0; a < axes; a++, o += stride) {
+        if (fused === 4) {
+          if (!this.#momentsFourFast(samples, start * axes + a, count, o, bands > 4))
+            this.#momentsFour(samples, start * axes + a, count, o, bands > 4);
+        } else this.#moments(samples, start * axes + a, count, o);
+        let k = fused;
+        for (; k + 2 <= bands; k += 2) this.#twoBands(o + 8 + 2 * k, k, count);
+        if (k < bands) this.#oneBand(o + 8 + 2 * k, k, count);
+      }
     this.#n += count;
     this.ready = this.#n === this.windowSamples;
     if (this.ready) this.#finish();

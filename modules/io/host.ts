@@ -8,6 +8,7 @@ import type {
   Store,
   TCPSocketConstructor,
 } from "telltale/io/io";
+import type { VibrationNative } from "telltale/detector/vibration";
 
 export interface Host {
   /** "esp32", "sim" or "node": shown in health telemetry. */
@@ -49,6 +50,11 @@ export interface Host {
    * supervisor, which starts the firmware again. `reason` is logged and kept for the next boot's health.
    */
   readonly restart?: (reason: string) => void;
+  /**
+   * The vibration front end's loop in C (telltale/detector/vibration-native), where the build links it (the Moddable
+   * device and simulator): bit-identical with the TypeScript loop, which runs without it.
+   */
+  readonly vibrationNative?: VibrationNative;
   /** One line of human-readable log output. */
   log(line: string): void;
   /**

@@ -18,4 +18,5 @@ main(async () => {
   useHmac(tagTable(tags));
   await import("../suites.js");
   await import("./suites.js");
+  await import("../xs/vibration-native.suite.js");
 });

@@ -3,6 +3,8 @@ import { main } from "./run.js";
 import { tagTable, useHmac } from "../support/hmac.js";
 import { tags } from "./hmac-tags.js";
 import "../suites.js";
+// XS-only suites: they import modules that exist only in XS builds (host functions linked into xsnap).
+import "./vibration-native.suite.js";
 
 main(() => {
   useHmac(tagTable(tags));
