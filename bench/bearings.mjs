@@ -29,7 +29,7 @@ const WATERMARK = 16;
 const project = new URL("..", import.meta.url).pathname;
 const args = process.argv.slice(2);
 const dataArg = args.indexOf("--data");
-const dir = resolve(dataArg >= 0 ? args[dataArg + 1] ?? "" : join(project, "../shared/data/femto"));
+const dir = resolve(dataArg >= 0 ? (args[dataArg + 1] ?? "") : join(project, "../shared/data/femto"));
 if (!existsSync(dir)) {
   console.error("bench:bearings: no data folder " + dir + " (use --data DIR)");
   process.exit(2);
@@ -136,32 +136,32 @@ console.log(
   `calibration: first ${CALIBRATION_MINUTES} min; sustained alarm: ${SUSTAIN} snapshots in a row; detected: lead ≥ ${DETECTED_LEAD_MINUTES} min; ` +
     `early: the ${EARLY_MINUTES} min after calibration; reference: window RMS > ${REFERENCE_FACTOR}× calibration RMS on x or y`,
 );
-const rows = { detector: [], reference: [] };
 const fmt = (r) =>
-  (r.at === undefined ? "no sustained alarm".padEnd(34) : `alarm at ${r.at.toFixed(1)} min, lead ${r.lead.toFixed(1)} min (${r.leadShare.toFixed(1)} %)`.padEnd(34)) +
-  ` ${r.detected ? "detected" : "MISSED  "}  early ${r.early}/${r.earlyCount}`;
-for (const name of names) {
+  (r.at === undefined
+    ? "no sustained alarm"
+    : `alarm at ${r.at.toFixed(1)} min, lead ${r.lead.toFixed(1)} min (${r.leadShare.toFixed(1)} %)`
+  ).padEnd(44) + ` ${r.detected ? "detected" : "MISSED  "}  early ${r.early}/${r.earlyCount}`;
+
+/** One bearing through the monitor (alarm threshold `on`, default the app's) and the reference; undefined if too short. */
+function runBearing(name, on) {
   const { times, frames } = load(name, windowFrames);
   const n = times.length;
   let calibration = 0;
   while (calibration < n && times[calibration] < CALIBRATION_MINUTES * 60) calibration++;
-  if (calibration < 128 || calibration >= n) {
-    console.log(`${name}: ${n} snapshots, too short for ${CALIBRATION_MINUTES} min of calibration (128 windows at least) and a test`);
-    continue;
-  }
+  if (calibration < 128 || calibration >= n) return { name, n, times };
   // As src/monitor.ts: new VibrationMonitor({ ...settings.vibration, axes: info.axes, sampleRate: info.rate }).
-  const settings = parseConfig({ sensors: [sensor], detector: { vibration: { calibrationWindows: calibration } } })
-    .detector.vibration;
+  const vibration = { calibrationWindows: calibration, ...(on === undefined ? {} : { on, off: Math.min(on, 8) }) };
+  const settings = parseConfig({ sensors: [sensor], detector: { vibration } }).detector.vibration;
   const monitor = new VibrationMonitor({ ...settings, axes: 3, sampleRate: part.rate });
   const per = monitor.front.featuresPerAxis;
-  const on = new Uint8Array(n),
+  const alarm = new Uint8Array(n),
     ref = new Uint8Array(n);
   const calSq = [0, 0];
   const rms = new Float64Array(2);
   for (let i = 0; i < n; i++) {
     for (let f = 0; f < windowFrames; f += WATERMARK) monitor.write(frames, i * windowFrames + f, WATERMARK);
     if (monitor.front.windows !== i + 1) throw new Error(`bench:bearings: ${name}: snapshot ${i} did not end a window`);
-    on[i] = monitor.model.alarm ? 1 : 0;
+    alarm[i] = monitor.model.alarm ? 1 : 0;
     for (let a = 0; a < 2; a++) rms[a] = monitor.front.features[a * per] / 16;
     if (i < calibration) for (let a = 0; a < 2; a++) calSq[a] += rms[a] * rms[a];
     else {
@@ -170,13 +170,73 @@ for (const name of names) {
       ref[i] = hit ? 1 : 0;
     }
   }
-  const d = summarise(on, times, calibration),
-    r = summarise(ref, times, calibration);
-  rows.detector.push(d);
-  rows.reference.push(r);
-  console.log(`${name}: ${n} snapshots, ${(times[n - 1] / 60).toFixed(1)} min`);
-  console.log(`  detector:  ${fmt(d)}`);
-  console.log(`  reference: ${fmt(r)}`);
+  return {
+    name,
+    n,
+    times,
+    calibration,
+    detector: summarise(alarm, times, calibration),
+    reference: summarise(ref, times, calibration),
+    settings,
+  };
+}
+
+if (args.includes("--select")) {
+  // How detector.vibration.on's default was chosen: from the early, healthy running only (never a lead time): the
+  // smallest threshold on a grid whose pooled early alarm share is at most 1 %; and, leave-one-bearing-out, what that
+  // rule picks from the other bearings and what it gives on the one left out.
+  const grid = [];
+  for (let on = 16; on <= 40; on += 2) grid.push(on);
+  const early = new Map(); // on → per bearing [early alarms, early snapshots]
+  for (const on of grid)
+    early.set(
+      on,
+      names
+        .map((b) => runBearing(b, on))
+        .filter((r) => r.detector)
+        .map((r) => [r.detector.early, r.detector.earlyCount]),
+    );
+  const pick = (skip) =>
+    grid.find((on) => {
+      const list = early.get(on).filter((_, k) => k !== skip);
+      return list.reduce((s, e) => s + e[0], 0) <= 0.01 * list.reduce((s, e) => s + e[1], 0);
+    }) ?? grid[grid.length - 1];
+  for (const on of grid) {
+    const list = early.get(on);
+    console.log(
+      `on ${on}: early alarm share ${((100 * list.reduce((s, e) => s + e[0], 0)) / list.reduce((s, e) => s + e[1], 0)).toFixed(2)} %`,
+    );
+  }
+  let a = 0,
+    c = 0;
+  const count = early.get(grid[0]).length;
+  for (let k = 0; k < count; k++) {
+    const on = pick(k),
+      [e, t] = early.get(on)[k];
+    a += e;
+    c += t;
+    console.log(`leave out ${names[k]}: the others pick on ${on}; its early alarms ${e}/${t}`);
+  }
+  console.log(
+    `select: on ${pick(-1)} from all bearings; leave-one-bearing-out early alarm share ${((100 * a) / c).toFixed(2)} %`,
+  );
+  process.exit(0);
+}
+
+const rows = { detector: [], reference: [] };
+for (const name of names) {
+  const r = runBearing(name);
+  if (!r.detector) {
+    console.log(
+      `${name}: ${r.n} snapshots, too short for ${CALIBRATION_MINUTES} min of calibration (128 windows at least) and a test`,
+    );
+    continue;
+  }
+  rows.detector.push(r.detector);
+  rows.reference.push(r.reference);
+  console.log(`${name}: ${r.n} snapshots, ${(r.times[r.n - 1] / 60).toFixed(1)} min`);
+  console.log(`  detector:  ${fmt(r.detector)}`);
+  console.log(`  reference: ${fmt(r.reference)}`);
 }
 for (const [label, list] of [
   ["bearings", rows.detector],

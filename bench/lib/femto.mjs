@@ -1,6 +1,6 @@
 // FEMTO-ST PRONOSTIA bearing runs for bench:bearings: reading the format, and turning a 25.6 kHz snapshot into what
 // an accelerometer part delivers to the device (its output data rate, its low-pass, its counts and its range).
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 
@@ -75,7 +75,8 @@ export function lowpassTaps(factor, length = 12 * factor + 1) {
   for (let n = 0; n < length; n++) {
     const x = n - mid;
     const sinc = x === 0 ? 2 * fc : Math.sin(2 * Math.PI * fc * x) / (Math.PI * x);
-    const w = 0.42 - 0.5 * Math.cos((2 * Math.PI * n) / (length - 1)) + 0.08 * Math.cos((4 * Math.PI * n) / (length - 1));
+    const w =
+      0.42 - 0.5 * Math.cos((2 * Math.PI * n) / (length - 1)) + 0.08 * Math.cos((4 * Math.PI * n) / (length - 1));
     taps[n] = sinc * w;
     sum += taps[n];
   }

@@ -25,7 +25,10 @@ export interface VibrationMonitorOptions {
   bands?: readonly number[];
   /** Windows learned as normal before scoring, at least 128 (default 128; with 256-frame windows at 1600 Hz, about 20 s). */
   calibrationWindows?: number;
-  /** Alarm on / off thresholds on T²/channels (defaults 16 / 8) and windows in a row (defaults 2 / 4). */
+  /**
+   * Alarm on / off thresholds on T²/channels (defaults 22 / 8) and windows in a row (defaults 2 / 4). `on` was chosen
+   * on real bearings from their early running only (`npm run bench:bearings -- --select`, never a lead time).
+   */
   on?: number;
   off?: number;
   holdWindows?: number;
@@ -121,7 +124,7 @@ export class VibrationMonitor {
         channels: names.length,
         calibrationSamples: windows,
         floor: floors,
-        on: options.on ?? 16,
+        on: options.on ?? 22,
         off: options.off ?? 8,
         holdSamples: options.holdWindows ?? 2,
         clearSamples: options.clearWindows ?? 4,
