@@ -30,28 +30,29 @@ export interface VibrationOptions {
   /** DC-removal EWMA weight 2^-dcShift (default 7). */
   dcShift?: number;
   /**
-   * The per-block loop in C (telltale/detector/vibration-native, XS builds only), bit-identical with the TypeScript
-   * loops below; without it (Node, or a build without the C file) those run.
+   * write() in C (telltale/detector/vibration-native, XS builds only), bit-identical with the TypeScript below, which
+   * runs without it (Node, or a build without the C file).
    */
   native?: VibrationNative;
 }
 
 /**
- * The per-block loop as a native function: DC removal, moments and every band of each axis over `frames` frames of
- * int16 `samples` from `byteOffset`, updating the int32 state in `acc` with the Q14 coefficients in `coef` — what
- * write()'s TypeScript loops do to this class's #acc (layout there). modules/detector/vibration-native.c implements it.
+ * write() as a native function (modules/detector/vibration-native.c): from the int16 frames in `samples` at
+ * `byteOffset`, at most `frames` of them, up to the window's end and BLOCK; updates the int32 state in `acc` (this
+ * class's #acc layout, then two words: frames in the window, primed) with the Q14 coefficients in `coef`, and at a
+ * window's end the int32 `features`. `shape` = axes | bands << 2 | windowShift << 6 | dcShift << 10. Returns the
+ * frames consumed, plus 0x10000 when they completed a window.
  */
 export interface VibrationNative {
-  moments(
+  write(
     samples: ArrayBufferLike,
     byteOffset: number,
     frames: number,
-    axes: number,
     acc: ArrayBufferLike,
     coef: ArrayBufferLike,
-    dcShift: number,
-    bands: number,
-  ): void;
+    features: ArrayBufferLike,
+    shape: number,
+  ): number;
 }
 
 const FEATURES = 4; // rms, peak, crest, kurtosis
@@ -85,8 +86,6 @@ export class VibrationFrontEnd {
   readonly #block: Int16Array;
   readonly #one: Int16Array;
   readonly #native: VibrationNative | undefined;
-  readonly #accBuffer: ArrayBufferLike;
-  readonly #coefBuffer: ArrayBufferLike;
   #n = 0;
   #primed = false;
   /** True after the push()/write() call that completed a window. */
@@ -114,21 +113,57 @@ export class VibrationFrontEnd {
     const native: unknown = options.native;
     if (
       native !== undefined &&
-      (typeof native !== "object" || native === null || typeof (native as VibrationNative).moments !== "function")
+      (typeof native !== "object" || native === null || typeof (native as VibrationNative).write !== "function")
     )
-      fail("native", "undefined or an object with a moments() function (telltale/detector/vibration-native)", native);
+      fail("native", "undefined or an object with a write() function (telltale/detector/vibration-native)", native);
     this.#native = options.native;
     this.windowSamples = 1 << this.windowShift;
     this.bandCount = bands.length;
     this.#coef = new Int32Array(bands.length);
     for (let k = 0; k < bands.length; k++) this.#coef[k] = coefficientQ14(bands[k]!, fs);
     this.#stride = 8 + 2 * bands.length;
-    this.#acc = new Int32Array(this.#stride * this.axes);
+    // The native write() keeps its frame count and primed flag in two more words.
+    this.#acc = new Int32Array(this.#stride * this.axes + (options.native === undefined ? 0 : 2));
     this.features = new Int32Array(this.axes * (FEATURES + bands.length));
     this.#block = new Int16Array(VibrationFrontEnd.BLOCK);
     this.#one = new Int16Array(3);
-    this.#accBuffer = this.#acc.buffer;
-    this.#coefBuffer = this.#coef.buffer;
+    if (options.native !== undefined) this.#bindNative(options.native);
+  }
+
+  /**
+   * Replaces write() on this instance by one that calls the C (the TypeScript path keeps the prototype's, unchanged).
+   * Built once: what it needs is in the closure, the caller's buffer and offset are read again only when it hands in
+   * another array.
+   */
+  #bindNative(native: VibrationNative): void {
+    // A host function reads no `this`: it is called unbound, one property lookup fewer per block.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    const write = native.write,
+      acc = this.#acc.buffer,
+      coef = this.#coef.buffer,
+      features = this.features.buffer,
+      stride = 2 * this.axes,
+      shape = this.axes | (this.bandCount << 2) | (this.windowShift << 6) | (this.dcShift << 10);
+    let last: Int16Array | undefined,
+      buffer: ArrayBufferLike = acc,
+      offset = 0;
+    Object.defineProperty(this, "write", {
+      value: (samples: Int16Array, start: number, frames: number): number => {
+        if (samples !== last) {
+          last = samples;
+          buffer = samples.buffer;
+          offset = samples.byteOffset;
+        }
+        const r = write(buffer, offset + stride * start, frames, acc, coef, features, shape);
+        if (r > 0xffff) {
+          this.ready = true;
+          this.windows++;
+          return r & 0xffff;
+        }
+        this.ready = false;
+        return r;
+      },
+    });
   }
 
   /** Whether write() runs the native loop (options.native) rather than the TypeScript one. */
@@ -182,30 +217,17 @@ export class VibrationFrontEnd {
       for (let a = 0; a < axes; a++) acc[a * stride] = samples[start * axes + a]! << 8;
       this.#primed = true;
     }
-    const native = this.#native;
     // With four bands or more, bands 0–3 run in the moments pass (no scratch block round trip); the rest read the block.
     const fused = bands >= 4 ? 4 : 0;
-    if (native !== undefined)
-      native.moments(
-        samples.buffer,
-        samples.byteOffset + 2 * start * axes,
-        count,
-        axes,
-        this.#accBuffer,
-        this.#coefBuffer,
-        this.dcShift,
-        bands,
-      );
-    else
-      for (let a = 0, o = 0; a < axes; a++, o += stride) {
-        if (fused === 4) {
-          if (!this.#momentsFourFast(samples, start * axes + a, count, o, bands > 4))
-            this.#momentsFour(samples, start * axes + a, count, o, bands > 4);
-        } else this.#moments(samples, start * axes + a, count, o);
-        let k = fused;
-        for (; k + 2 <= bands; k += 2) this.#twoBands(o + 8 + 2 * k, k, count);
-        if (k < bands) this.#oneBand(o + 8 + 2 * k, k, count);
-      }
+    for (let a = 0, o = 0; a < axes; a++, o += stride) {
+      if (fused === 4) {
+        if (!this.#momentsFourFast(samples, start * axes + a, count, o, bands > 4))
+          this.#momentsFour(samples, start * axes + a, count, o, bands > 4);
+      } else this.#moments(samples, start * axes + a, count, o);
+      let k = fused;
+      for (; k + 2 <= bands; k += 2) this.#twoBands(o + 8 + 2 * k, k, count);
+      if (k < bands) this.#oneBand(o + 8 + 2 * k, k, count);
+    }
     this.#n += count;
     this.ready = this.#n === this.windowSamples;
     if (this.ready) this.#finish();
