@@ -5,13 +5,12 @@
  * (tests/xs/vibration-native.suite.ts compares them inside XS).
  *
  * Bound as the XS host function xs_vibration_write (modules/detector/vibration-native.js):
- *   write(samples, byteOffset, frames, acc, coef, features, shape) → consumed frames, + 0x10000 if a window ended
- *   samples   ArrayBuffer of interleaved int16 frames, the block starting at byteOffset
- *   acc       ArrayBuffer of the front end's int32 state: per axis dc_q8, Σd² lo, Σd² hi, max d², Σq, Σq² lo, kShift,
- *             Σq² hi, then s1, s2 per band (stride 8 + 2 × bands); after the axes, frames in the window and primed
- *   coef      ArrayBuffer of the int32 Goertzel coefficients, Q14
- *   features  ArrayBuffer of the int32 features, per axis rms_q4, peak, crest_q8, kurt_q8, then the bands
- *   shape     axes | bands << 2 | windowShift << 6 | dcShift << 10
+ *   write(samples, byteOffset, frames, state, shape) → consumed frames, + 0x10000 if a window ended
+ *   samples  ArrayBuffer of interleaved int16 frames, the block starting at byteOffset
+ *   state    ArrayBuffer of int32 words: per axis dc_q8, Σd² lo, Σd² hi, max d², Σq, Σq² lo, kShift, Σq² hi, then s1,
+ *            s2 per band (stride 8 + 2 × bands); frames in the window and primed; the Goertzel coefficients (Q14);
+ *            the features, per axis rms_q4, peak, crest_q8, kurt_q8, then the bands
+ *   shape    axes | bands << 2 | windowShift << 6 | dcShift << 10
  * The arithmetic is the TypeScript's, in int32_t: every intermediate stays in int32 range (the bounds are argued in
  * vibration.ts); where JavaScript wraps (`<<`, `| 0`) this goes through uint32_t, and `>>` of a negative value is the
  * arithmetic shift, as in JavaScript (GCC and Clang define it so).
@@ -183,28 +182,25 @@ static int32_t vibration_write(const int16_t *samples, int32_t frames, int32_t *
 #ifndef mxVibrationNativeNoXS
 void xs_vibration_write(xsMachine *the)
 {
-	void *samples, *acc, *coef, *out;
-	xsUnsignedValue samplesLength, accLength, coefLength, outLength;
+	void *samples, *state;
+	xsUnsignedValue samplesLength, stateLength;
 	xsIntegerValue byteOffset = xsmcToInteger(xsArg(1));
 	xsIntegerValue frames = xsmcToInteger(xsArg(2));
-	xsIntegerValue shape = xsmcToInteger(xsArg(6));
+	xsIntegerValue shape = xsmcToInteger(xsArg(4));
 	xsIntegerValue axes = shape & 3, bands = (shape >> 2) & 15, ws = (shape >> 6) & 15, dcShift = (shape >> 10) & 15;
+	xsIntegerValue accWords = axes * (8 + 2 * bands) + 2;
 	xsmcGetBufferReadable(xsArg(0), &samples, &samplesLength);
-	xsmcGetBufferWritable(xsArg(3), &acc, &accLength);
-	xsmcGetBufferReadable(xsArg(4), &coef, &coefLength);
-	xsmcGetBufferWritable(xsArg(5), &out, &outLength);
+	xsmcGetBufferWritable(xsArg(3), &state, &stateLength);
 	if ((axes < 1) || (bands > 8) || (ws < 6) || (ws > 12) || (dcShift < 1) || (dcShift > 14))
 		xsRangeError("vibration-native: shape: axes 1-3, bands 0-8, windowShift 6-12, dcShift 1-14");
 	if (frames > 64) frames = 64;
 	if ((frames < 0) || (byteOffset < 0) || (byteOffset & 1) ||
 	    ((xsUnsignedValue)byteOffset + (xsUnsignedValue)frames * (xsUnsignedValue)axes * 2 > samplesLength))
 		xsRangeError("vibration-native: block of %d frames at byte %d outside the samples", (int)frames, (int)byteOffset);
-	if (((uintptr_t)acc & 3) || ((uintptr_t)coef & 3) || ((uintptr_t)out & 3) ||
-	    (accLength < (xsUnsignedValue)((axes * (8 + 2 * bands) + 2) * 4)) || (coefLength < (xsUnsignedValue)(bands * 4)) ||
-	    (outLength < (xsUnsignedValue)(axes * (4 + bands) * 4)))
-		xsRangeError("vibration-native: state, coefficients or features too short for %d axes and %d bands", (int)axes,
-		             (int)bands);
-	xsmcSetInteger(xsResult, vibration_write((const int16_t *)((uint8_t *)samples + byteOffset), frames, (int32_t *)acc,
-	                                         (const int32_t *)coef, (int32_t *)out, axes, bands, ws, dcShift));
+	if (((uintptr_t)state & 3) || (stateLength < (xsUnsignedValue)((accWords + bands + axes * (4 + bands)) * 4)))
+		xsRangeError("vibration-native: state too short for %d axes and %d bands", (int)axes, (int)bands);
+	int32_t *acc = (int32_t *)state;
+	xsmcSetInteger(xsResult, vibration_write((const int16_t *)((uint8_t *)samples + byteOffset), frames, acc,
+	                                         acc + accWords, acc + accWords + bands, axes, bands, ws, dcShift));
 }
 #endif

@@ -38,21 +38,13 @@ export interface VibrationOptions {
 
 /**
  * write() as a native function (modules/detector/vibration-native.c): from the int16 frames in `samples` at
- * `byteOffset`, at most `frames` of them, up to the window's end and BLOCK; updates the int32 state in `acc` (this
- * class's #acc layout, then two words: frames in the window, primed) with the Q14 coefficients in `coef`, and at a
- * window's end the int32 `features`. `shape` = axes | bands << 2 | windowShift << 6 | dcShift << 10. Returns the
- * frames consumed, plus 0x10000 when they completed a window.
+ * `byteOffset`, at most `frames` of them, up to the window's end and BLOCK. `state` holds int32 words: this class's
+ * #acc, two more (frames in the window, primed), the Q14 coefficients, the features (updated at a window's end).
+ * `shape` = axes | bands << 2 | windowShift << 6 | dcShift << 10. Returns the frames consumed, plus 0x10000 when
+ * they completed a window.
  */
 export interface VibrationNative {
-  write(
-    samples: ArrayBufferLike,
-    byteOffset: number,
-    frames: number,
-    acc: ArrayBufferLike,
-    coef: ArrayBufferLike,
-    features: ArrayBufferLike,
-    shape: number,
-  ): number;
+  write(samples: ArrayBufferLike, byteOffset: number, frames: number, state: ArrayBufferLike, shape: number): number;
 }
 
 const FEATURES = 4; // rms, peak, crest, kurtosis
@@ -85,7 +77,6 @@ export class VibrationFrontEnd {
   readonly #stride: number;
   readonly #block: Int16Array;
   readonly #one: Int16Array;
-  readonly #native: VibrationNative | undefined;
   #n = 0;
   #primed = false;
   /** True after the push()/write() call that completed a window. */
@@ -116,15 +107,23 @@ export class VibrationFrontEnd {
       (typeof native !== "object" || native === null || typeof (native as VibrationNative).write !== "function")
     )
       fail("native", "undefined or an object with a write() function (telltale/detector/vibration-native)", native);
-    this.#native = options.native;
     this.windowSamples = 1 << this.windowShift;
     this.bandCount = bands.length;
-    this.#coef = new Int32Array(bands.length);
-    for (let k = 0; k < bands.length; k++) this.#coef[k] = coefficientQ14(bands[k]!, fs);
     this.#stride = 8 + 2 * bands.length;
-    // The native write() keeps its frame count and primed flag in two more words.
-    this.#acc = new Int32Array(this.#stride * this.axes + (options.native === undefined ? 0 : 2));
-    this.features = new Int32Array(this.axes * (FEATURES + bands.length));
+    const accWords = this.#stride * this.axes,
+      featureWords = this.axes * (FEATURES + bands.length);
+    if (options.native === undefined) {
+      this.#coef = new Int32Array(bands.length);
+      this.#acc = new Int32Array(accWords);
+      this.features = new Int32Array(featureWords);
+    } else {
+      // The native write() takes one buffer: the state, its frame count and primed flag, the coefficients, the features.
+      const state = new ArrayBuffer(4 * (accWords + 2 + bands.length + featureWords));
+      this.#acc = new Int32Array(state, 0, accWords + 2);
+      this.#coef = new Int32Array(state, 4 * (accWords + 2), bands.length);
+      this.features = new Int32Array(state, 4 * (accWords + 2 + bands.length), featureWords);
+    }
+    for (let k = 0; k < bands.length; k++) this.#coef[k] = coefficientQ14(bands[k]!, fs);
     this.#block = new Int16Array(VibrationFrontEnd.BLOCK);
     this.#one = new Int16Array(3);
     if (options.native !== undefined) this.#bindNative(options.native);
@@ -139,13 +138,11 @@ export class VibrationFrontEnd {
     // A host function reads no `this`: it is called unbound, one property lookup fewer per block.
     // eslint-disable-next-line @typescript-eslint/unbound-method
     const write = native.write,
-      acc = this.#acc.buffer,
-      coef = this.#coef.buffer,
-      features = this.features.buffer,
+      state = this.#acc.buffer,
       stride = 2 * this.axes,
       shape = this.axes | (this.bandCount << 2) | (this.windowShift << 6) | (this.dcShift << 10);
     let last: Int16Array | undefined,
-      buffer: ArrayBufferLike = acc,
+      buffer: ArrayBufferLike = state,
       offset = 0;
     Object.defineProperty(this, "write", {
       value: (samples: Int16Array, start: number, frames: number): number => {
@@ -154,7 +151,7 @@ export class VibrationFrontEnd {
           buffer = samples.buffer;
           offset = samples.byteOffset;
         }
-        const r = write(buffer, offset + stride * start, frames, acc, coef, features, shape);
+        const r = write(buffer, offset + stride * start, frames, state, shape);
         if (r > 0xffff) {
           this.ready = true;
           this.windows++;
@@ -168,7 +165,7 @@ export class VibrationFrontEnd {
 
   /** Whether write() runs the native loop (options.native) rather than the TypeScript one. */
   get native(): boolean {
-    return this.#native !== undefined;
+    return Object.prototype.hasOwnProperty.call(this, "write");
   }
 
   /** Features per axis (4 + bands). */

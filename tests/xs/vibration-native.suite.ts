@@ -103,16 +103,14 @@ suite("xs/vibration-native", () => {
 
   test("native-rejects-a-block-outside-its-buffers", () => {
     const shape = 1 | (1 << 2) | (6 << 6) | (7 << 10); // 1 axis, 1 band, 64-frame windows, dcShift 7
-    const acc = new Int32Array(8 + 2 + 2),
-      coef = new Int32Array(1),
-      features = new Int32Array(5),
+    const state = new Int32Array(8 + 2 + 2 + 1 + 5),
       samples = new Int16Array(4);
-    const write = (offset: number, frames: number, state = acc, s = shape) =>
-      vibrationNative.write(samples.buffer, offset, frames, state.buffer, coef.buffer, features.buffer, s);
+    const write = (offset: number, frames: number, s = state, sh = shape) =>
+      vibrationNative.write(samples.buffer, offset, frames, s.buffer, sh);
     equal(write(0, 4), 4, "a block inside the buffers");
     throws(() => write(2, 4), /outside the samples/);
-    throws(() => write(0, 2, new Int32Array(8 + 2)), /too short/);
-    throws(() => write(0, 1, acc, shape & ~3), /axes 1-3/);
+    throws(() => write(0, 2, new Int32Array(8 + 2 + 2 + 1 + 4)), /too short/);
+    throws(() => write(0, 1, state, shape & ~3), /axes 1-3/);
   });
 
   test("a-native-option-without-write-is-named", () => {
