@@ -126,41 +126,13 @@ export class VibrationFrontEnd {
     for (let k = 0; k < bands.length; k++) this.#coef[k] = coefficientQ14(bands[k]!, fs);
     this.#block = new Int16Array(VibrationFrontEnd.BLOCK);
     this.#one = new Int16Array(3);
-    if (options.native !== undefined) this.#bindNative(options.native);
-  }
-
-  /**
-   * Replaces write() on this instance by one that calls the C (the TypeScript path keeps the prototype's, unchanged).
-   * Built once: what it needs is in the closure, the caller's buffer and offset are read again only when it hands in
-   * another array.
-   */
-  #bindNative(native: VibrationNative): void {
-    // A host function reads no `this`: it is called unbound, one property lookup fewer per block.
-    // eslint-disable-next-line @typescript-eslint/unbound-method
-    const write = native.write,
-      state = this.#acc.buffer,
-      stride = 2 * this.axes,
-      shape = this.axes | (this.bandCount << 2) | (this.windowShift << 6) | (this.dcShift << 10);
-    let last: Int16Array | undefined,
-      buffer: ArrayBufferLike = state,
-      offset = 0;
-    Object.defineProperty(this, "write", {
-      value: (samples: Int16Array, start: number, frames: number): number => {
-        if (samples !== last) {
-          last = samples;
-          buffer = samples.buffer;
-          offset = samples.byteOffset;
-        }
-        const r = write(buffer, offset + stride * start, frames, state, shape);
-        if (r > 0xffff) {
-          this.ready = true;
-          this.windows++;
-          return r & 0xffff;
-        }
-        this.ready = false;
-        return r;
-      },
-    });
+    if (options.native !== undefined)
+      bindNative(
+        this,
+        options.native,
+        this.#acc.buffer,
+        this.axes | (bands.length << 2) | (this.windowShift << 6) | (this.dcShift << 10),
+      );
   }
 
   /** Whether write() runs the native loop (options.native) rather than the TypeScript one. */
@@ -614,6 +586,40 @@ export class VibrationFrontEnd {
     this.windows = 0;
     this.ready = false;
   }
+}
+
+/**
+ * Replaces write() on `front` by one that calls the C; the TypeScript path keeps the prototype's, unchanged (a
+ * function, not a private method: XS gives every instance a slot per private method, which each field lookup would
+ * walk). Built once: what it needs is in the closure; the caller's buffer and offset are read again only when it hands
+ * in another array, and `ready` is stored only when it changes.
+ */
+function bindNative(front: VibrationFrontEnd, native: VibrationNative, state: ArrayBufferLike, shape: number): void {
+  // A host function reads no `this`: it is called unbound, one property lookup fewer per block.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const write = native.write,
+    stride = 2 * front.axes;
+  let last: Int16Array | undefined,
+    buffer: ArrayBufferLike = state,
+    offset = 0,
+    ready = false;
+  Object.defineProperty(front, "write", {
+    value: (samples: Int16Array, start: number, frames: number): number => {
+      if (samples !== last) {
+        last = samples;
+        buffer = samples.buffer;
+        offset = samples.byteOffset;
+      }
+      const r = write(buffer, offset + stride * start, frames, state, shape);
+      if (r > 0xffff) {
+        front.ready = ready = true;
+        front.windows++;
+        return r & 0xffff;
+      }
+      if (ready) front.ready = ready = false; // reset() may have cleared front.ready: storing false again is harmless
+      return r;
+    },
+  });
 }
 
 // Frozen so that, preloaded, the prototype stays in flash.
