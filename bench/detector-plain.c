@@ -2,8 +2,10 @@
  * bench:detector's plain-C front end: the same integer vibration front end as modules/detector/vibration.ts with no
  * engine — vibration-native.c's vibration_write() (included), called directly — over the same input as
  * bench/detector.mjs builds (3 axes at 1600 Hz, FIFO blocks of 32, 256-frame windows, 4 bands).
- * Usage: detector-plain FRAMES PASSES; prints a checksum of the features so the work cannot be optimised away.
- * bench/detector.mjs compiles it with cc -O2 and counts it under callgrind like the XS programs.
+ * Usage: detector-plain FRAMES PASSES AXES BANDS; prints the checksum of the features that bench/detector.mjs's
+ * front-end programs print. The shape comes from the command line, as the device's comes from its config, so the
+ * compiler cannot specialise the loops for it; built with -DCONSTANT_SHAPE it is compiled in (3 axes, 4 bands), the
+ * best case for plain C. bench/detector.mjs compiles both with cc -O2 and counts them under callgrind.
  */
 #define mxVibrationNativeNoXS 1
 #include "../modules/detector/vibration-native.c"
@@ -29,6 +31,12 @@ static int32_t rnd(void)
 int main(int argc, char **argv)
 {
 	int frames = argc > 1 ? atoi(argv[1]) : 12800, passes = argc > 2 ? atoi(argv[2]) : 1;
+#ifdef CONSTANT_SHAPE
+	const int32_t axes = AXES, bands = BANDS;
+#else
+	const int32_t axes = argc > 3 ? atoi(argv[3]) : AXES, bands = argc > 4 ? atoi(argv[4]) : BANDS;
+	if ((axes != AXES) || (bands != BANDS)) return 2; /* the input and the buffers are built for 3 axes, 4 bands */
+#endif
 	int16_t *raw = malloc(sizeof(int16_t) * frames * AXES);
 	for (int i = 0; i < frames; i++) { /* bench/detector.mjs's input */
 		int ph = (i * 100) % 1600;
@@ -46,7 +54,7 @@ int main(int argc, char **argv)
 	int32_t check = 0; /* wraps as the JavaScript (check + f) | 0 */
 	for (int p = 0; p < passes; p++)
 		for (int i = 0; i < frames;) {
-			int32_t r = vibration_write(raw + i * AXES, 32 - (i & 31), acc, coef, out, AXES, BANDS, WS, 7);
+			int32_t r = vibration_write(raw + i * AXES, 32 - (i & 31), acc, coef, out, axes, bands, WS, 7);
 			i += r & 0xffff;
 			if (r & 0x10000) {
 				for (int k = 0; k < AXES * (4 + BANDS); k++) check = (int32_t)((uint32_t)check + (uint32_t)out[k]);

@@ -163,12 +163,16 @@ function callgrind(file, command = [xsnapBenchPath, "-m", file]) {
 }
 
 const plainBinary = join(tmpdir(), "telltale-detector-plain");
-const cc = spawnSync("cc", ["-O2", "-o", plainBinary, new URL("./detector-plain.c", import.meta.url).pathname, "-lm"], {
-  encoding: "utf8",
-});
-if (cc.status !== 0) {
-  console.error("bench:detector: cc failed on bench/detector-plain.c\n" + cc.stderr);
-  process.exit(2);
+for (const [binary, defines] of [
+  [plainBinary, []],
+  [plainBinary + "-constant", ["-DCONSTANT_SHAPE"]],
+]) {
+  const source = new URL("./detector-plain.c", import.meta.url).pathname;
+  const cc = spawnSync("cc", ["-O2", ...defines, "-o", binary, source, "-lm"], { encoding: "utf8" });
+  if (cc.status !== 0) {
+    console.error("bench:detector: cc failed on bench/detector-plain.c\n" + cc.stderr);
+    process.exit(2);
+  }
 }
 const jobs = [];
 for (const name of Object.keys(programs))
@@ -177,8 +181,15 @@ for (const name of Object.keys(programs))
     writeFileSync(file, programs[name](passes));
     jobs.push({ name, passes, file });
   }
-for (const passes of [WARM + 1, WARM + 3])
-  jobs.push({ name: "plain", passes, file: "plain", command: [plainBinary, String(FRAMES), String(passes)] });
+for (const passes of [WARM + 1, WARM + 3]) {
+  jobs.push({ name: "plain", passes, file: "plain", command: [plainBinary, String(FRAMES), String(passes), "3", "4"] });
+  jobs.push({
+    name: "plain-constant",
+    passes,
+    file: "plain",
+    command: [plainBinary + "-constant", String(FRAMES), String(passes)],
+  });
+}
 // Two at a time (the machine has two cores).
 const results = {};
 for (let i = 0; i < jobs.length; i += 2) {
@@ -195,7 +206,8 @@ const read = perFrame("read"),
   float = perFrame("float"),
   front = perFrame("front"),
   frontNative = perFrame("front-native"),
-  plain = perFrame("plain");
+  plain = perFrame("plain"),
+  plainConstant = perFrame("plain-constant");
 const state = results.fixed[WARM + 3].out.split(" state ")[1].split(" ").map(Number);
 console.log(
   `bench:detector — XS engine ${xsnapBenchPath.replace(/.*\/\.xsnap/, ".xsnap")} (unmetered), valgrind callgrind, ${FRAMES} frames × 2 passes difference`,
@@ -217,9 +229,12 @@ console.log(
   `front end alone:       TypeScript in XS ${front.toFixed(1)}, native in XS ${frontNative.toFixed(1)}, plain C ${plain.toFixed(1)} instructions per raw sample (native / plain C = ${(frontNative / plain).toFixed(2)})`,
 );
 console.log(
+  `                       plain C with the shape compiled in (3 axes, 4 bands): ${plainConstant.toFixed(1)} (native / that = ${(frontNative / plainConstant).toFixed(2)})`,
+);
+console.log(
   `detector state: ${state[0]} bytes (vibration front end ${state[1]}, 24-channel vibration model ${state[2]}, 8-channel slow model ${state[3]})`,
 );
 console.log(
   `check outputs: ${results.fixed[WARM + 3].out.split(" state ")[0]} | ${results.native[WARM + 3].out} | ${results.float[WARM + 3].out} | ` +
-    `${results.front[WARM + 3].out} | ${results["front-native"][WARM + 3].out} | ${results.plain[WARM + 3].out}`,
+    `${results.front[WARM + 3].out} | ${results["front-native"][WARM + 3].out} | ${results.plain[WARM + 3].out} | ${results["plain-constant"][WARM + 3].out}`,
 );
