@@ -20,11 +20,6 @@
 #include "xsmc.h"
 #endif /* else plain C: bench/detector-plain.c includes this file and calls vibration_write() */
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
-/* GCC's -O3 (the xsnap build's) makes this loop 27 % more instructions than -O2 on x86-64 (bench:detector). */
-#pragma GCC optimize("O2")
-#endif
-
 /* One block (at most 64 frames, as VibrationFrontEnd.BLOCK) of `axes` interleaved axes. */
 static void vibration_moments(const int16_t *samples, int32_t frames, int32_t axes, int32_t *acc, const int32_t *coef,
                               int32_t dcShift, int32_t bands)
