@@ -9,7 +9,8 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default defineConfig(
-  { ignores: ["build/", ".xsnap/", "node_modules/", "telltale-flash*/"] },
+  // modules/**/*.js are XS host-function bindings (`@ "xs_…"`), which no JavaScript parser but XS's reads.
+  { ignores: ["build/", ".xsnap/", "node_modules/", "telltale-flash*/", "modules/**/*.js"] },
   js.configs.recommended,
   {
     files: ["**/*.ts"],

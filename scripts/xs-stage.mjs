@@ -48,7 +48,9 @@ export function resolveBare(specifier) {
 function staged(file, specifier) {
   if (specifier.startsWith(".")) return join(stageDir, relative(buildDir, resolve(dirname(file), specifier)));
   const built = resolveBare(specifier);
-  return existsSync(built) ? join(stageDir, relative(buildDir, built)) : specifier;
+  return existsSync(built) || existsSync(join(project, relative(buildDir, built)))
+    ? join(stageDir, relative(buildDir, built))
+    : specifier;
 }
 
 function walk(dir, fn) {
@@ -145,9 +147,17 @@ function writeFrozenModules() {
   );
 }
 
-/** Copies build/{modules,src,tests} into the stage with absolute imports; returns the stage folder. */
+/**
+ * Copies build/{modules,src,tests} into the stage with absolute imports, and the hand-written .js files under modules/ (XS
+ * host-function bindings, which tsc does not build); returns the stage folder.
+ */
 export function stage() {
   rmSync(stageDir, { recursive: true, force: true });
+  walk(join(project, "modules"), (file) => {
+    const target = join(stageDir, relative(project, file));
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, readFileSync(file, "utf8"));
+  });
   for (const top of ["modules", "src", "tests"]) {
     walk(join(buildDir, top), (file) => {
       const target = join(stageDir, relative(buildDir, file));

@@ -73,6 +73,7 @@ export class App {
       sensors: config.sensors.length,
       store: host.store,
       log,
+      vibrationNative: host.vibrationNative,
     });
     const { commandKey: key } = config,
       { hmacSha256: hmac, store } = host;

@@ -4,6 +4,7 @@ import type { SensorDeclaration, SensorInstance, StreamInfo } from "telltale/dri
 import type { DetectorConfig } from "telltale/config/config";
 import { createDetector, type Detector } from "telltale/detector/select";
 import { VibrationMonitor } from "telltale/detector/vibration-monitor";
+import type { VibrationNative } from "telltale/detector/vibration";
 import { decodeBase64, encodeBase64 } from "telltale/storage/base64";
 import { messageOf } from "telltale/errors/message";
 import type { StreamReport } from "./telemetry.js";
@@ -33,6 +34,8 @@ export interface MonitorOptions {
   log: (line: string) => void;
   /** The slow channels' detector; default the one `settings` choose (tests hand in a fake). */
   readonly detector?: Detector;
+  /** The vibration front end's native loop, where the host has one (Host.vibrationNative). */
+  readonly vibrationNative?: VibrationNative;
 }
 
 /** A part's raw stream with its vibration detector; the report fields describe the latest round. */
@@ -72,6 +75,7 @@ export class Monitor {
   readonly #settings: DetectorConfig;
   readonly #store: Store;
   readonly #log: (line: string) => void;
+  readonly #native: VibrationNative | undefined;
   #alarm = false;
   #reason: AlarmReason = "recovered";
   /** Why the alarm clears if it clears in the next round: set by recalibrate(). */
@@ -82,6 +86,7 @@ export class Monitor {
     this.#settings = settings;
     this.#store = options.store;
     this.#log = options.log;
+    this.#native = options.vibrationNative;
     for (let i = 0; i < options.sensors; i++) this.#streams.push(undefined);
     this.streams = this.#streams;
     this.detector =
@@ -112,7 +117,7 @@ export class Monitor {
     const info = instance.stream(undefined);
     let current = this.#streams[index];
     if (!current || current.info.rate !== info.rate || current.info.axes !== info.axes) {
-      const monitor = new VibrationMonitor({ ...v, axes: info.axes, sampleRate: info.rate });
+      const monitor = new VibrationMonitor({ ...v, axes: info.axes, sampleRate: info.rate, native: this.#native });
       if (monitor.bands.length < v.bands.length)
         this.#log(`sensor ${sensor.name}: vibration bands at or above ${info.rate / 2} Hz (half its rate) left out`);
       current = this.#streams[index] = new Stream(sensor, monitor, info);

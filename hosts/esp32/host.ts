@@ -8,6 +8,7 @@ import { PreferenceStore } from "telltale/hosts/moddable/store";
 import { HostSocket } from "telltale/hosts/moddable/socket";
 import { hmacSha256 } from "telltale/hosts/moddable/hmac";
 import { sha256, verifyP256 } from "telltale/hosts/moddable/p256";
+import { vibrationNative } from "telltale/detector/vibration-native";
 import { openOutboxFlash } from "telltale/hosts/moddable/outbox-flash";
 import { boardI2C } from "telltale/hosts/esp32/i2c";
 import { PartitionFlash } from "telltale/hosts/esp32/flash";
@@ -94,6 +95,7 @@ export default function createHost(): Host {
       log("esp32 host: restart: " + reason);
       ota.restart();
     },
+    vibrationNative,
     connectNetwork: () => wifi.connect(),
   });
 }

@@ -13,6 +13,7 @@ import { PreferenceStore } from "telltale/hosts/moddable/store";
 import { HostSocket } from "telltale/hosts/moddable/socket";
 import { hmacSha256 } from "telltale/hosts/moddable/hmac";
 import { sha256, verifyP256 } from "telltale/hosts/moddable/p256";
+import { vibrationNative } from "telltale/detector/vibration-native";
 import { FileFlash } from "telltale/hosts/sim/file-flash";
 import { openOutboxFlash } from "telltale/hosts/moddable/outbox-flash";
 import { SimUpdates } from "telltale/hosts/sim/updates";
@@ -113,6 +114,7 @@ export default function createHost(): Host {
     // The simulator cannot reset itself: the next boot (and its slot bookkeeping) is the next launch of mcsim.
     restart: (reason: string) =>
       log("sim host: restart (" + reason + "): quit and relaunch the simulator to boot again"),
+    vibrationNative,
     // The simulator's Math.random is the C library's rand(), never seeded, so the wall clock makes each start differ.
     random: () => ((Math.random() * 0x40000000 + Date.now()) % 0x40000000) / 0x40000000,
     deviceId: simId(store),

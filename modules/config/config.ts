@@ -511,7 +511,7 @@ function vibrationConfig(value: unknown): VibrationConfig {
     bands,
     windowShift: int(raw, "windowShift", path, 8, 6, 12),
     calibrationWindows: int(raw, "calibrationWindows", path, 128, 128, 1_000_000),
-    on: num(raw, "on", path, 16, 0.5, 64),
+    on: num(raw, "on", path, 22, 0.5, 64),
     off: num(raw, "off", path, 8, 0.5, 64),
     holdWindows: int(raw, "holdWindows", path, 2, 1, 1000),
     clearWindows: int(raw, "clearWindows", path, 4, 1, 1000),

@@ -1,5 +1,5 @@
 // A raw vibration stream's detector: the vibration front end's window features scored by their own multivariate model.
-import { VibrationFrontEnd } from "telltale/detector/vibration";
+import { VibrationFrontEnd, type VibrationNative } from "telltale/detector/vibration";
 import { MultivariateDetector } from "telltale/detector/multivariate";
 import { messageOf } from "telltale/errors/message";
 
@@ -25,11 +25,16 @@ export interface VibrationMonitorOptions {
   bands?: readonly number[];
   /** Windows learned as normal before scoring, at least 128 (default 128; with 256-frame windows at 1600 Hz, about 20 s). */
   calibrationWindows?: number;
-  /** Alarm on / off thresholds on T²/channels (defaults 16 / 8) and windows in a row (defaults 2 / 4). */
+  /**
+   * Alarm on / off thresholds on T²/channels (defaults 22 / 8) and windows in a row (defaults 2 / 4). `on` was chosen
+   * on real bearings from their early running only (`npm run bench:bearings -- --select`, never a lead time).
+   */
   on?: number;
   off?: number;
   holdWindows?: number;
   clearWindows?: number;
+  /** The front end's native loop (VibrationOptions.native): where the host links it, XS runs it instead of the TypeScript. */
+  native?: VibrationNative;
 }
 
 const FEATURE_NAMES = Object.freeze(["rms", "peak", "crest", "kurtosis"] as const);
@@ -82,7 +87,13 @@ export class VibrationMonitor {
           "), got " +
           bands.length,
       );
-    this.front = new VibrationFrontEnd({ axes, windowShift: options.windowShift ?? 8, sampleRate: rate, bands });
+    this.front = new VibrationFrontEnd({
+      axes,
+      windowShift: options.windowShift ?? 8,
+      sampleRate: rate,
+      bands,
+      native: options.native,
+    });
     this.bands = bands.slice();
     const names: string[] = [],
       floors: number[] = [];
@@ -113,7 +124,7 @@ export class VibrationMonitor {
         channels: names.length,
         calibrationSamples: windows,
         floor: floors,
-        on: options.on ?? 16,
+        on: options.on ?? 22,
         off: options.off ?? 8,
         holdSamples: options.holdWindows ?? 2,
         clearSamples: options.clearWindows ?? 4,

@@ -29,6 +29,22 @@ export interface VibrationOptions {
   bands?: readonly number[];
   /** DC-removal EWMA weight 2^-dcShift (default 7). */
   dcShift?: number;
+  /**
+   * write() in C (telltale/detector/vibration-native, XS builds only), bit-identical with the TypeScript below, which
+   * runs without it (Node, or a build without the C file).
+   */
+  native?: VibrationNative;
+}
+
+/**
+ * write() as a native function (modules/detector/vibration-native.c): from the int16 frames in `samples` at
+ * `byteOffset`, at most `frames` of them, up to the window's end and BLOCK. `state` holds int32 words: this class's
+ * #acc, two more (frames in the window, primed), the Q14 coefficients, the features (updated at a window's end).
+ * `shape` = axes | bands << 2 | windowShift << 6 | dcShift << 10. Returns the frames consumed, plus 0x10000 when
+ * they completed a window.
+ */
+export interface VibrationNative {
+  write(samples: ArrayBufferLike, byteOffset: number, frames: number, state: ArrayBufferLike, shape: number): number;
 }
 
 const FEATURES = 4; // rms, peak, crest, kurtosis
@@ -85,15 +101,43 @@ export class VibrationFrontEnd {
         fail("bands[" + k + "]", "a frequency above 0 and below sampleRate / 2", f);
     }
     this.dcShift = integer("dcShift", options.dcShift ?? 7, 1, 14);
+    const native: unknown = options.native;
+    if (
+      native !== undefined &&
+      (typeof native !== "object" || native === null || typeof (native as VibrationNative).write !== "function")
+    )
+      fail("native", "undefined or an object with a write() function (telltale/detector/vibration-native)", native);
     this.windowSamples = 1 << this.windowShift;
     this.bandCount = bands.length;
-    this.#coef = new Int32Array(bands.length);
-    for (let k = 0; k < bands.length; k++) this.#coef[k] = coefficientQ14(bands[k]!, fs);
     this.#stride = 8 + 2 * bands.length;
-    this.#acc = new Int32Array(this.#stride * this.axes);
-    this.features = new Int32Array(this.axes * (FEATURES + bands.length));
+    const accWords = this.#stride * this.axes,
+      featureWords = this.axes * (FEATURES + bands.length);
+    if (options.native === undefined) {
+      this.#coef = new Int32Array(bands.length);
+      this.#acc = new Int32Array(accWords);
+      this.features = new Int32Array(featureWords);
+    } else {
+      // The native write() takes one buffer: the state, its frame count and primed flag, the coefficients, the features.
+      const state = new ArrayBuffer(4 * (accWords + 2 + bands.length + featureWords));
+      this.#acc = new Int32Array(state, 0, accWords + 2);
+      this.#coef = new Int32Array(state, 4 * (accWords + 2), bands.length);
+      this.features = new Int32Array(state, 4 * (accWords + 2 + bands.length), featureWords);
+    }
+    for (let k = 0; k < bands.length; k++) this.#coef[k] = coefficientQ14(bands[k]!, fs);
     this.#block = new Int16Array(VibrationFrontEnd.BLOCK);
     this.#one = new Int16Array(3);
+    if (options.native !== undefined)
+      bindNative(
+        this,
+        options.native,
+        this.#acc.buffer,
+        this.axes | (bands.length << 2) | (this.windowShift << 6) | (this.dcShift << 10),
+      );
+  }
+
+  /** Whether write() runs the native loop (options.native) rather than the TypeScript one. */
+  get native(): boolean {
+    return Object.prototype.hasOwnProperty.call(this, "write");
   }
 
   /** Features per axis (4 + bands). */
@@ -542,6 +586,40 @@ export class VibrationFrontEnd {
     this.windows = 0;
     this.ready = false;
   }
+}
+
+/**
+ * Replaces write() on `front` by one that calls the C; the TypeScript path keeps the prototype's, unchanged (a
+ * function, not a private method: XS gives every instance a slot per private method, which each field lookup would
+ * walk). Built once: what it needs is in the closure; the caller's buffer and offset are read again only when it hands
+ * in another array, and `ready` is stored only when it changes.
+ */
+function bindNative(front: VibrationFrontEnd, native: VibrationNative, state: ArrayBufferLike, shape: number): void {
+  // A host function reads no `this`: it is called unbound, one property lookup fewer per block.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const write = native.write,
+    stride = 2 * front.axes;
+  let last: Int16Array | undefined,
+    buffer: ArrayBufferLike = state,
+    offset = 0,
+    ready = false;
+  Object.defineProperty(front, "write", {
+    value: (samples: Int16Array, start: number, frames: number): number => {
+      if (samples !== last) {
+        last = samples;
+        buffer = samples.buffer;
+        offset = samples.byteOffset;
+      }
+      const r = write(buffer, offset + stride * start, frames, state, shape);
+      if (r > 0xffff) {
+        front.ready = ready = true;
+        front.windows++;
+        return r & 0xffff;
+      }
+      if (ready) front.ready = ready = false; // reset() may have cleared front.ready: storing false again is harmless
+      return r;
+    },
+  });
 }
 
 // Frozen so that, preloaded, the prototype stays in flash.

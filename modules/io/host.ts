@@ -8,6 +8,7 @@ import type {
   Store,
   TCPSocketConstructor,
 } from "telltale/io/io";
+import type { VibrationNative } from "telltale/detector/vibration";
 
 export interface Host {
   /** "esp32", "sim" or "node": shown in health telemetry. */
@@ -58,6 +59,11 @@ export interface Host {
   readonly freeMemory?: () => number;
   /** Signal strength of the joined Wi-Fi network in dBm, undefined while not joined (health). */
   readonly rssi?: () => number | undefined;
+  /**
+   * The vibration front end's loop in C (telltale/detector/vibration-native), where the build links it (the Moddable
+   * device and simulator): bit-identical with the TypeScript loop, which runs without it.
+   */
+  readonly vibrationNative?: VibrationNative;
   /** One line of human-readable log output. */
   log(line: string): void;
   /**

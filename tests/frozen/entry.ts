@@ -21,4 +21,5 @@ main(async () => {
   useOtaCrypto(tableCrypto(tables));
   await import("../suites.js");
   await import("./suites.js");
+  await import("../xs/vibration-native.suite.js");
 });

@@ -5,6 +5,8 @@ import { tags } from "./hmac-tags.js";
 import { tableCrypto, useOtaCrypto } from "../support/ota-crypto.js";
 import { tables } from "./ota-tables.js";
 import "../suites.js";
+// XS-only suites: they import modules that exist only in XS builds (host functions linked into xsnap).
+import "./vibration-native.suite.js";
 
 main(() => {
   useHmac(tagTable(tags));

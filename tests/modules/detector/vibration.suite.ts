@@ -34,6 +34,7 @@ suite("detector/vibration", () => {
     throws(() => new VibrationFrontEnd({ sampleRate: 0 }), /"sampleRate"/);
     throws(() => new VibrationFrontEnd({ sampleRate: 1600, bands: [900] }), /"bands\[0\]"/);
     throws(() => new VibrationFrontEnd({ bands: [1, 2, 3, 4, 5, 6, 7, 8, 9] }), /"bands"/);
+    throws(() => new VibrationFrontEnd({ native: {} as never }), /"native"/);
   });
 
   test("tone-gives-its-amplitude-in-its-band-only", () => {
