@@ -5,11 +5,15 @@ import Curve from "curve";
 import ECPoint from "ecp";
 import type { Sha256 } from "telltale/io/host";
 
+// The native write reads any buffer (modCrypt.c: xsmcGetBufferReadable); the SDK's own typings (crypt.d.ts, which
+// mcconfig's tsc reads) name only String and ArrayBuffer, hence the casts.
+const readable = (bytes: Uint8Array) => bytes as unknown as ArrayBuffer;
+
 /** An incremental SHA-256 over the SDK's native Digest. */
 export function sha256(): Sha256 {
   const digest = new Digest("SHA256");
   return {
-    update: (bytes) => digest.write(bytes),
+    update: (bytes) => digest.write(readable(bytes)),
     digest: () => new Uint8Array(digest.close()),
   };
 }
@@ -31,6 +35,8 @@ export function verifyP256(publicKey: Uint8Array, data: Uint8Array, signature: U
   const r = integer(signature, 0, 32),
     s = integer(signature, 32, 64);
   if (r === 0n || s === 0n || r >= curve.n || s >= curve.n) return false;
-  const hash = new Digest("SHA256").process(data);
+  const digest = new Digest("SHA256");
+  digest.write(readable(data));
+  const hash = digest.close();
   return new ECDSA(ECPoint.fromOctetString(publicKey), curve, false).verify(hash, signature.slice().buffer);
 }
