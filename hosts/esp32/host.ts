@@ -15,7 +15,7 @@ import { PartitionFlash } from "telltale/hosts/esp32/flash";
 import { freeHeap, resetReason } from "telltale/hosts/esp32/system";
 import { startProvisioning } from "telltale/hosts/esp32/provisioning";
 import { EspUpdates } from "telltale/hosts/esp32/updates";
-import * as ota from "telltale/hosts/esp32/ota-native";
+import { restart as restartChip } from "telltale/hosts/esp32/ota-native";
 import config from "mc/config";
 
 /** ESP-IDF NVS keeps strings of up to 4000 bytes including the terminator. */
@@ -93,7 +93,7 @@ export default function createHost(): Host {
     restart: (reason: string) => {
       if (updates) updates.restart(reason, log);
       log("esp32 host: restart: " + reason);
-      ota.restart();
+      restartChip();
     },
     vibrationNative,
     connectNetwork: () => wifi.connect(),

@@ -1,6 +1,18 @@
 // ESP32 Updates: embedded:update writes the other OTA slot, ESP-IDF's bootloader (rollback on) boots it pending.
 import Preference from "preference";
-import * as ota from "telltale/hosts/esp32/ota-native";
+import {
+  Update as otaUpdate,
+  bootRunning as otaBootRunning,
+  confirm as otaConfirm,
+  flash as otaFlash,
+  next as otaNext,
+  reject as otaReject,
+  restart as otaRestart,
+  running as otaRunning,
+  state as otaState,
+  type FlashPartition,
+  type UpdateInstance,
+} from "telltale/hosts/esp32/ota-native";
 import type { UpdateWriter, Updates } from "telltale/io/host";
 
 /** NVS keys (15 characters at most): the version of the image in each slot, the slot completed last, a reject reason. */
@@ -23,12 +35,12 @@ export class EspUpdates implements Updates {
   readonly #version: number;
   #pending: boolean;
   #rejected = false;
-  #open?: { writer: ota.UpdateInstance; byteLength: number };
-  readonly #next: ota.FlashPartition;
+  #open?: { writer: UpdateInstance; byteLength: number };
+  readonly #next: FlashPartition;
 
   constructor(firstVersion: number) {
-    this.#slot = ota.running();
-    const state = ota.state();
+    this.#slot = otaRunning();
+    const state = otaState();
     this.#pending = state === "pending";
     const stored = Preference.get(DOMAIN, versionKey(this.#slot));
     this.#version = typeof stored === "number" ? stored : firstVersion;
@@ -45,7 +57,7 @@ export class EspUpdates implements Updates {
       Preference.delete(DOMAIN, PENDING);
       Preference.delete(DOMAIN, WHY);
     }
-    this.#next = ota.flash.open({ path: "nextota" });
+    this.#next = otaFlash.open({ path: "nextota" });
     this.slotBytes = this.#next.status().size;
   }
 
@@ -57,20 +69,20 @@ export class EspUpdates implements Updates {
     if (this.#pending)
       throw new Error(`updates: the running image (version ${this.#version}) is pending; it must confirm first`);
     if (!Number.isInteger(byteLength) || byteLength < 1 || byteLength > this.slotBytes)
-      throw new RangeError(`updates: an image of ${byteLength} bytes does not fit ${ota.next()} (${this.slotBytes})`);
+      throw new RangeError(`updates: an image of ${byteLength} bytes does not fit ${otaNext()} (${this.slotBytes})`);
     // A completed image not yet booted is about to be overwritten: the next boot must stay on this slot.
     if (Preference.get(DOMAIN, PENDING) !== undefined) {
-      ota.bootRunning();
+      otaBootRunning();
       Preference.delete(DOMAIN, PENDING);
     }
     let open = this.#open;
     if (!(resume && open && open.byteLength === byteLength)) {
       open?.writer.close();
-      open = { writer: ota.Update.open({ partition: this.#next, mode: "w", byteLength }), byteLength };
+      open = { writer: otaUpdate.open({ partition: this.#next, mode: "w", byteLength }), byteLength };
       this.#open = open;
     }
     const writer = open.writer;
-    const label = ota.next();
+    const label = otaNext();
     const check = (offset: number, length: number) => {
       if (this.#open !== open) throw new Error("updates: the slot writer is closed");
       if (!Number.isInteger(offset) || offset < 0 || offset + length > byteLength)
@@ -109,7 +121,7 @@ export class EspUpdates implements Updates {
 
   confirm(): void {
     if (!this.#pending) return;
-    ota.confirm();
+    otaConfirm();
     Preference.delete(DOMAIN, PENDING);
     this.#pending = false;
   }
@@ -125,7 +137,7 @@ export class EspUpdates implements Updates {
   /** Host.restart: into the previous slot after reject(), else a plain reset. */
   restart(reason: string, log: (line: string) => void): never {
     log("esp32 host: restart: " + reason);
-    if (this.#rejected) ota.reject();
-    return ota.restart();
+    if (this.#rejected) otaReject();
+    return otaRestart();
   }
 }
