@@ -466,20 +466,7 @@ export class MultivariateDetector {
       this.recoveryScore = 0;
       for (let c = 0; c < p; c++) s[nb + c] = s[slowBase + c]!;
     }
-    const run = s[sc + 2]!;
-    if (!previous) {
-      const r = this.score >= this.#onQ8 && !within ? run + 1 : 0;
-      if (r >= this.#hold) {
-        this.alarm = true;
-        s[sc + 2] = 0;
-      } else s[sc + 2] = r;
-    } else {
-      const r = this.score < this.#offQ8 ? run + 1 : 0;
-      if (r >= this.#clear) {
-        this.alarm = false;
-        s[sc + 2] = 0;
-      } else s[sc + 2] = r;
-    }
+    this.#hysteresis(this.score >= this.#onQ8 && !within);
     if (open) {
       if (this.alarm && s[ep]! <= 16) mask |= this.#named();
       let close = false;
@@ -552,24 +539,25 @@ export class MultivariateDetector {
       sc = this.#scalars;
     this.#score();
     const previous = this.alarm;
-    const run = s[sc + 2]!;
-    if (!previous) {
-      const r = this.score >= this.#onQ8 ? run + 1 : 0;
-      if (r >= this.#hold) {
-        this.alarm = true;
-        s[sc + 2] = 0;
-      } else s[sc + 2] = r;
-    } else {
-      const r = this.score < this.#offQ8 ? run + 1 : 0;
-      if (r >= this.#clear) {
-        this.alarm = false;
-        s[sc + 2] = 0;
-      } else s[sc + 2] = r;
-    }
+    this.#hysteresis(this.score >= this.#onQ8);
     s[sc + 1] = this.alarm ? 1 : 0;
     s[sc + 3] = this.alarm ? (s[sc + 3]! < 0x3fffffff ? s[sc + 3]! + 1 : s[sc + 3]!) : 0;
     this.changePoint = this.#pageHinkley(this.alarm !== previous);
     return this.alarm;
+  }
+
+  /**
+   * The alarm's hysteresis: `raise` (the score is at `on`, and nothing holds it back) for `hold` updates in a row raises
+   * it; the score under `off` for `clear` updates in a row clears it. The run is the scalar after the alarm flag.
+   */
+  #hysteresis(raise: boolean): void {
+    const s = this.#s,
+      i = this.#scalars + 2;
+    const r = (this.alarm ? this.score < this.#offQ8 : raise) ? s[i]! + 1 : 0;
+    if (r >= (this.alarm ? this.#clear : this.#hold)) {
+      this.alarm = !this.alarm;
+      s[i] = 0;
+    } else s[i] = r;
   }
 
   /** Two-sided Page–Hinkley on log2(1 + score); `edge` (an alarm edge) also counts; one change per refractory period. */
