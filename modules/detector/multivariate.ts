@@ -104,6 +104,18 @@ export interface MultivariateOptions {
   /** With recovery: the channels an episode does not name keep following their drift during its alarm (default false:
    *  every baseline freezes, as without recovery). */
   followUnnamed?: boolean;
+  /** With recovery: a named channel also counts as recovered when its distance from the copy, in its own units, is
+   *  at most 2^-returnShift of the largest it reached in the episode (default 0: off; only `recoveryLevel` counts). */
+  returnShift?: number;
+  /** With recovery: where the named channels' baselines go when the cause has ended: "copy" (default, the pre-alarm
+   *  baseline) or "current" (their fast filters: where the machine runs now). */
+  recoverTo?: "copy" | "current";
+  /** With recovery: once the cause has ended, the episode stays open this many updates more, settling: the alarm is
+   *  off, every baseline follows at 2^-settleShift, and the alarm is raised again only when the named channels leave
+   *  the recovery level (then the episode goes on). Default 0: the episode closes at once. */
+  settleSamples?: number;
+  /** With recovery: the baselines' shift while settling (default fastShift + 1). */
+  settleShift?: number;
   /** With recovery: updates in a row within it (default 8). */
   recoverySamples?: number;
   /** With recovery: the longest episode, in updates (default 900); then the alarm clears and the operating point the
@@ -115,7 +127,7 @@ const X_MAX = 0x3fffff;
 const SAT = 46340; // largest |d| with d² < 2^31
 const Q15 = 0x7fff;
 const MAGIC = 0x564d5454; // "TTMV" little-endian
-const VERSION = 3;
+const VERSION = 4;
 const HEADER = 28;
 // Scalars after the per-channel arrays: updates, alarm, hysteresis run, updates in alarm, ph mean (Q16), g⁺, g⁻,
 // refractory left, ph primed.
@@ -177,6 +189,10 @@ export class MultivariateDetector {
   readonly #recoverRun: number;
   readonly #namedShift: number;
   readonly #freeAdapt: boolean;
+  readonly #returnShift: number;
+  readonly #toCurrent: boolean;
+  readonly #settleRun: number;
+  readonly #settleShift: number;
   /** With recovery: offset of the normal-baseline copy (p words), then updates in the episode, the recovery run and
    *  the episode's channel mask. */
   readonly #normal: number;
@@ -282,6 +298,18 @@ export class MultivariateDetector {
     if (typeof follow !== "boolean")
       throw new RangeError('MultivariateDetector: option "followUnnamed" must be true or false, got ' + String(follow));
     this.#freeAdapt = follow;
+    this.#returnShift = integer("returnShift", options.returnShift ?? 0, 0, 16);
+    const to = options.recoverTo ?? "copy";
+    if (to !== "copy" && to !== "current")
+      throw new RangeError('MultivariateDetector: option "recoverTo" must be "copy" or "current", got ' + String(to));
+    this.#toCurrent = to === "current";
+    this.#settleRun = integer("settleSamples", options.settleSamples ?? 0, 0, 100000);
+    this.#settleShift = integer(
+      "settleShift",
+      options.settleShift ?? this.fastShift + 1,
+      this.fastShift,
+      this.slowShift,
+    );
     const floor = options.floor ?? 1;
     const floors = typeof floor === "number" ? null : floor;
     if (floors !== null && (!Array.isArray(floors) || floors.length !== p))
@@ -303,7 +331,7 @@ export class MultivariateDetector {
     this.#gain = this.#invl + p;
     this.#scalars = this.#gain + p;
     this.#normal = this.#scalars + SCALARS;
-    this.#s = new Int32Array(this.#normal + (recovery ? p + 3 : 0));
+    this.#s = new Int32Array(this.#normal + (recovery ? 2 * p + 4 : 0));
     this.#u = new Int32Array(p);
     this.#y = new Int32Array(p);
     this.#w = new Int32Array(p);
@@ -356,7 +384,7 @@ export class MultivariateDetector {
       4 * (9 * channels + ((channels * (channels + 1)) >> 1) + SCALARS) +
       4 * channels * 5 +
       top +
-      (recovery ? 4 * (channels + 3) : 0)
+      (recovery ? 4 * (2 * channels + 4) : 0)
     );
   }
 
@@ -378,7 +406,9 @@ export class MultivariateDetector {
     const fs = n < cal ? schedule(n, this.fastShift) : this.fastShift;
     // The baseline learns as a running average during calibration, then at 2^-slowShift, not at all during the first
     // freezeSamples updates of an alarm, and from 2^-(slowShift + 3) after that, faster by a step per ramp.
-    const ss = n < cal ? schedule(n, this.slowShift) : !this.alarm ? this.slowShift : this.#alarmShift(s[sc + 3]!);
+    let ss = n < cal ? schedule(n, this.slowShift) : !this.alarm ? this.slowShift : this.#alarmShift(s[sc + 3]!);
+    // Settling at the end of an episode: every baseline follows faster.
+    if (this.#recovery && n >= cal && !this.alarm && s[this.#normal + this.channels + 3]! > 0) ss = this.#settleShift;
     if (n >= cal) {
       // Scoring: filters, standardisation and the score in one pass per channel (what the general path below does).
       // With recovery, channels outside the open episode's mask keep following their drift.
@@ -457,29 +487,47 @@ export class MultivariateDetector {
     let mask = open ? s[ep + 2]! : 0,
       within = false;
     if (open) {
-      // The named channels' distance from their copy, standardised as the score's inputs are.
-      const far = this.#distance(mask);
-      this.recoveryScore = far >> 2;
-      within = far < this.#levelQ10;
+      // The named channels' distance from their copy, standardised as the score's inputs are; and in their own units
+      // against the largest of the episode.
+      within = this.#recovered(mask);
       s[ep + 1] = within ? s[ep + 1]! + 1 : 0;
     } else {
       this.recoveryScore = 0;
-      for (let c = 0; c < p; c++) s[nb + c] = s[slowBase + c]!;
+      for (let c = 0; c < p; c++) {
+        s[nb + c] = s[slowBase + c]!;
+        s[ep + 4 + c] = 0;
+      }
     }
     this.#hysteresis(this.score >= this.#onQ8 && !within);
     if (open) {
       if (this.alarm && s[ep]! <= 16) mask |= this.#named();
       let close = false;
-      if (s[ep + 1]! >= this.#recoverRun) {
-        // The cause has ended: the named channels' baselines go back to where they were before the episode.
-        for (let c = 0; c < p; c++) if (((mask >> c) & 1) !== 0) s[slowBase + c] = s[nb + c]!;
-        close = true;
-      } else if (this.#episodeMax > 0 && s[ep]! >= this.#episodeMax) {
-        // Bounded: what the machine does now is its new normal.
+      if (s[ep + 3]! > 0) {
+        // Settling: raised again (the named channels left the level), the episode goes on; else count down.
+        if (this.alarm) s[ep + 3] = 0;
+        else if (s[ep + 3]! === 1) close = true;
+        else s[ep + 3] = s[ep + 3]! - 1;
+      }
+      if (close) {
+        // Settled.
+      } else if (s[ep + 1]! >= this.#recoverRun && s[ep + 3]! === 0) {
+        // The cause has ended: the named channels' baselines go back to where they were before the episode (or to
+        // where the machine runs now); the alarm clears, then the machine settles.
+        const from = this.#toCurrent ? fastBase : nb;
+        for (let c = 0; c < p; c++) if (((mask >> c) & 1) !== 0) s[slowBase + c] = s[from + c]!;
+        if (this.#settleRun > 0) {
+          this.alarm = false;
+          s[sc + 2] = 0;
+          s[ep + 3] = this.#settleRun;
+          s[ep] = s[ep]! + 1;
+        } else close = true;
+      } else if (this.#episodeMax > 0 && s[ep]! >= this.#episodeMax && s[ep + 3]! === 0) {
+        // Bounded (settling has its own length): what the machine does now is its new normal.
         for (let c = 0; c < p; c++) if (((mask >> c) & 1) !== 0) s[slowBase + c] = s[fastBase + c]!;
         close = true;
       } else s[ep] = s[ep]! + 1;
       if (close) {
+        s[ep + 3] = 0;
         this.alarm = false;
         s[sc + 2] = 0;
         s[ep] = 0;
@@ -508,15 +556,23 @@ export class MultivariateDetector {
     return mask;
   }
 
-  /** The largest |z| (Q10) over the channels in `mask` of the fast filter against the copy, with the score's gains. */
-  #distance(mask: number): number {
+  /**
+   * Whether every channel in `mask` is back: its fast filter within recoveryLevel of the copy (|z| with the score's
+   * gains), or (returnShift) within 2^-returnShift of the largest distance it reached in the episode, in its own
+   * units. Sets recoveryScore to the largest |z| (Q8).
+   */
+  #recovered(mask: number): boolean {
     const s = this.#s,
       adapt = this.#adapt,
-      base = this.#normal;
-    let far = 0;
+      base = this.#normal,
+      peaks = base + this.channels + 4,
+      rs = this.#returnShift;
+    let far = 0,
+      back = true;
     for (let c = 0; c < this.channels; c++) {
       if (((mask >> c) & 1) === 0) continue;
-      let d = ((s[this.#fast + c]! - s[base + c]!) | 0) >> s[this.#shift + c]!;
+      const raw = (s[this.#fast + c]! - s[base + c]!) | 0;
+      let d = raw >> s[this.#shift + c]!;
       const lim = s[this.#sig + c]! << 5;
       if (d > lim) d = lim;
       else if (d < -lim) d = -lim;
@@ -529,8 +585,13 @@ export class MultivariateDetector {
       if (adapt > 0) z = (z * s[this.#mean + c]!) >> 12;
       if (z < 0) z = -z;
       if (z > far) far = z;
+      // |fast − copy| in Q8 units (both below 2^30 in magnitude), and the episode's largest.
+      const mag = raw < 0 ? -raw : raw;
+      if (mag > s[peaks + c]!) s[peaks + c] = mag;
+      if (z >= this.#levelQ10 && (rs === 0 || mag > s[peaks + c]! >> rs)) back = false;
     }
-    return far;
+    this.recoveryScore = far >> 2;
+    return back;
   }
 
   /** Scores #u, runs the alarm hysteresis and the change-point test. */

@@ -224,10 +224,17 @@ class NoveltyAdapter implements Detector {
 
 /**
  * What the slow channels' multivariate model adds to the detector's defaults: recovery against the last normal
- * baseline (its level, run and episode bound are the class defaults, chosen by bench/cv/recovery.mjs). The vibration
+ * baseline — a named channel is back within 1/8 of its largest excursion (or the class's recoveryLevel), its
+ * baseline then goes to where it runs now, and the episode settles for 256 updates — chosen by
+ * bench/cv/recovery.mjs on the development folder (level, run and episode bound are the class defaults). The vibration
  * model (vibration-monitor.ts) keeps its own options and no recovery.
  */
-export const SLOW_MODEL_OPTIONS = Object.freeze({ recovery: true });
+export const SLOW_MODEL_OPTIONS = Object.freeze({
+  recovery: true,
+  returnShift: 3,
+  settleSamples: 256,
+  recoverTo: "current",
+} as const);
 
 /** Builds the chosen detector for `channels` channels; throws (naming the option) when the settings do not fit. */
 export function createDetector(settings: DetectorSettings, channels: number, floors: readonly number[]): Detector {

@@ -349,4 +349,105 @@ suite("detector/multivariate", () => {
       /expected \d+ bytes|different channels or learning options/,
     );
   });
+
+  // The app's slow model (modules/detector/select.ts SLOW_MODEL_OPTIONS), spelled out so this suite stands alone.
+  const SETTLING = { recovery: true, returnShift: 3, settleSamples: 256, recoverTo: "current" } as const;
+
+  /**
+   * Four channels of noise (σ ≈ 115); from update 700 a fault of `step` on channel 0 for 800 updates that ramps off
+   * over 60 and leaves `remainder` behind; with `heat`, channel 2 warms by up to that much during the fault and cools
+   * linearly over 200 updates after it (a secondary effect that outlasts its cause, within the 256 of settling); with `again`, the fault comes
+   * back at update 1700. Returns the updates in alarm during the fault and after update 1620 (the fault long over),
+   * and the first update in alarm from 1700.
+   */
+  function faultAndReturn(det: MultivariateDetector, step: number, remainder: number, heat = 0, again = false) {
+    const n = noise(23),
+      v = new Int32Array(4);
+    let during = 0,
+      late = 0,
+      back = -1;
+    for (let t = 0; t < 2400; t++) {
+      let f = 0,
+        h = 0;
+      if (t >= 700 && t < 1500) f = step;
+      else if (t >= 1500 && t < 1560) f = (step - ((step - remainder) * (t - 1500)) / 60) | 0;
+      else if (t >= 1560) f = remainder;
+      if (again && t >= 1700) f = step;
+      if (t >= 700 && t < 1500) h = ((heat * (t - 700)) / 800) | 0;
+      else if (t >= 1500 && t < 1700) h = ((heat * (1700 - t)) / 200) | 0;
+      for (let c = 0; c < 4; c++) v[c] = 1000 * c + n(200) + (c === 0 ? f : 0) + (c === 2 ? h : 0);
+      const a = det.update(v);
+      if (t >= 700 && t < 1500) during += a ? 1 : 0;
+      if (t >= 1620 && !again) late += a ? 1 : 0;
+      if (again && t >= 1700 && back < 0 && a) back = t - 1700;
+    }
+    return { during, late, back };
+  }
+
+  test("recovery-within-an-eighth-of-a-large-fault-that-leaves-a-remainder", () => {
+    // A 64σ fault that comes back to 1/16 of itself: 4σ from the old normal, but 1/16 of the way it went.
+    const plain = faultAndReturn(new MultivariateDetector({ channels: 4, recovery: true }), 7400, 460);
+    ok(plain.during > 700, "the fault is in alarm: " + plain.during);
+    ok(plain.late > 300, "the absolute level alone never sees it come back: " + plain.late);
+    const det = new MultivariateDetector({ channels: 4, ...SETTLING });
+    const r = faultAndReturn(det, 7400, 460);
+    equal(r.during, plain.during, "the fault itself is scored alike");
+    equal(r.late, 0, "within 1/8 of its excursion it has recovered, and the remainder is the new normal");
+    equal(det.episodeChannels, 0, "the episode has closed after settling");
+    equal(det.stateBytes, MultivariateDetector.stateBytesFor(4, 3, true));
+  });
+
+  test("settling-learns-a-secondary-effect-that-outlasts-its-cause", () => {
+    // Channel 2 warms by 20σ during the fault on channel 0 and cools for 200 updates after it ends.
+    const unsettled = faultAndReturn(
+      new MultivariateDetector({ channels: 4, recovery: true, returnShift: 3, recoverTo: "current" }),
+      7400,
+      0,
+      2300,
+    );
+    ok(unsettled.late > 100, "without settling the cooling raises the alarm again: " + unsettled.late);
+    const r = faultAndReturn(new MultivariateDetector({ channels: 4, ...SETTLING }), 7400, 0, 2300);
+    equal(r.late, 0, "settling learns the cooling as the machine's own");
+  });
+
+  test("settling-raises-the-alarm-again-when-the-fault-returns", () => {
+    const r = faultAndReturn(new MultivariateDetector({ channels: 4, ...SETTLING }), 7400, 0, 0, true);
+    ok(r.back >= 0 && r.back < 5, "the fault back during settling is in alarm within 5 updates: " + r.back);
+  });
+
+  test("settling-options-are-validated", () => {
+    throws(() => new MultivariateDetector({ channels: 4, recovery: true, returnShift: 17 }), /"returnShift"/);
+    throws(() => new MultivariateDetector({ channels: 4, recovery: true, settleSamples: -1 }), /"settleSamples"/);
+    throws(
+      () => new MultivariateDetector({ channels: 4, recovery: true, recoverTo: "old" as unknown as "copy" }),
+      /"recoverTo" must be "copy" or "current"/,
+    );
+    throws(() => new MultivariateDetector({ channels: 4, recovery: true, settleShift: 2 }), /"settleShift"/);
+  });
+
+  test("settling-state-image-round-trips", () => {
+    // Exported while settling (alarm off, episode open), imported into a fresh detector: both go on alike.
+    const a = new MultivariateDetector({ channels: 4, ...SETTLING }),
+      b = new MultivariateDetector({ channels: 4, ...SETTLING });
+    const n = noise(29),
+      v = new Int32Array(4);
+    let exported = false,
+      same = true,
+      openAtExport = 0;
+    for (let t = 0; t < 2200; t++) {
+      for (let c = 0; c < 4; c++) v[c] = 1000 * c + n(200) + (c === 0 && t >= 700 && t < 1500 ? 7400 : 0);
+      a.update(v);
+      if (!exported && t > 1500 && !a.alarm && a.episodeChannels !== 0) {
+        b.importState(a.exportState());
+        openAtExport = b.episodeChannels;
+        exported = true;
+      } else if (exported) {
+        b.update(v);
+        if (b.alarm !== a.alarm || b.score !== a.score || b.episodeChannels !== a.episodeChannels) same = false;
+      }
+    }
+    ok(exported, "the detector settled with the alarm off and the episode open");
+    equal(openAtExport, 1, "restored settling, naming channel 0");
+    ok(same, "the restored copy settles alike");
+  });
 });
