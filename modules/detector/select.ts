@@ -226,7 +226,8 @@ class NoveltyAdapter implements Detector {
  * What the slow channels' multivariate model adds to the detector's defaults: recovery against the last normal
  * baseline — a named channel is back within 1/8 of its largest excursion (or the class's recoveryLevel), its
  * baseline then goes to where it runs now, and the episode settles for 256 updates — chosen by
- * bench/cv/recovery.mjs on the development folder (level, run and episode bound are the class defaults). The vibration
+ * bench/cv/recovery.mjs on the development folder (level, run and episode bound are the class defaults); and its
+ * change-point test (Page–Hinkley λ 6 bits, refractory 8), chosen by bench/cv/changepoints-skab.mjs. The vibration
  * model (vibration-monitor.ts) keeps its own options and no recovery.
  */
 export const SLOW_MODEL_OPTIONS = Object.freeze({
@@ -234,6 +235,8 @@ export const SLOW_MODEL_OPTIONS = Object.freeze({
   returnShift: 3,
   settleSamples: 256,
   recoverTo: "current",
+  changeThreshold: 6,
+  changeRefractory: 8,
 } as const);
 
 /** Builds the chosen detector for `channels` channels; throws (naming the option) when the settings do not fit. */

@@ -1,0 +1,90 @@
+// The protocol that chose the slow model's change-point test (modules/detector/select.ts SLOW_MODEL_OPTIONS:
+// changeDrift, changeThreshold, changeRefractory), on the integer detector as the app builds it, scored by SKAB's own
+// scorer (bench/lib/skab.mjs skabChpScore, core/metrics.py chp_score, Standard profile), on the development folder
+// only — it never reads a file outside --data (default ../shared/data/skab):
+//   leave-one-file-out: the grid's best setting on 15 files scores the 16th; split-half (even/odd files) likewise;
+//   the anomaly-free file bounds the change points a setting reports in normal running (at most one per 300 rows).
+// Run: npm run build && node bench/cv/changepoints-skab.mjs   (about a minute of CPU)
+import { existsSync } from "node:fs";
+import { csvFiles, loadSkab, skabChpScore, SKAB_CHANNELS } from "../lib/skab.mjs";
+
+const args = process.argv.slice(2);
+const data = args.includes("--data") ? args[args.indexOf("--data") + 1] : "../shared/data/skab";
+if (!existsSync(data)) throw new Error("no such directory: " + data);
+const { MultivariateDetector } = await import(new URL("../../build/modules/detector/multivariate.js", import.meta.url));
+const { SLOW_MODEL_OPTIONS } = await import(new URL("../../build/modules/detector/select.js", import.meta.url));
+const CAL = 400,
+  P = SKAB_CHANNELS.length;
+const all = csvFiles(data).map((path) => loadSkab(path, data));
+const labelled = all.filter((f) => f && f.anomaly && f.changepoint && f.rows > CAL);
+const free = all.find((f) => f && !f.anomaly);
+const toInt = (f) => SKAB_CHANNELS.map(([, scale], c) => Int32Array.from(f.values[c], (x) => Math.round(x * scale)));
+const labelledInt = labelled.map(toInt),
+  freeInt = free ? toInt(free) : null;
+
+function changes(cols, rows, opts) {
+  const det = new MultivariateDetector({ channels: P, calibrationSamples: CAL, ...SLOW_MODEL_OPTIONS, ...opts });
+  const v = new Int32Array(P),
+    cp = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < P; c++) v[c] = cols[c][r];
+    det.update(v);
+    cp[r] = det.changePoint ? 1 : 0;
+  }
+  return cp;
+}
+
+const grid = [];
+for (const changeDrift of [0.125, 0.25, 0.5])
+  for (const changeThreshold of [3, 4, 6])
+    for (const changeRefractory of [4, 8, 15, 30]) grid.push({ changeDrift, changeThreshold, changeRefractory });
+const label = (o) => `δ ${o.changeDrift} λ ${o.changeThreshold} refractory ${o.changeRefractory}`;
+const results = grid.map((opts) => {
+  const per = labelled.map((f, i) => ({
+    time: f.time,
+    truth: f.changepoint,
+    detected: changes(labelledInt[i], f.rows, opts),
+    from: CAL,
+  }));
+  let freeRate = 0;
+  if (freeInt) {
+    const cp = changes(freeInt, free.rows, opts);
+    let n = 0;
+    for (let r = CAL; r < free.rows; r++) n += cp[r];
+    freeRate = n / (free.rows - CAL);
+  }
+  return { opts, per, freeRate };
+});
+const admissible = (r) => r.freeRate <= 1 / 300;
+const score = (r, idx) => skabChpScore(idx.map((i) => r.per[i])).Standard;
+const idxAll = labelled.map((_, i) => i);
+console.log("setting: SKAB scorer Standard on every dev file | change points per 1000 anomaly-free rows");
+for (const r of results)
+  console.log(
+    `  ${label(r.opts).padEnd(32)} ${score(r, idxAll).toFixed(2)} | ${(1000 * r.freeRate).toFixed(2)}${admissible(r) ? "" : "  (outside the limit)"}`,
+  );
+const pick = (idx) => {
+  let best = null;
+  for (const r of results.filter(admissible)) if (!best || score(r, idx) > score(best, idx) + 1e-9) best = r;
+  return best;
+};
+const held = [],
+  picks = {};
+for (const i of idxAll) {
+  const b = pick(idxAll.filter((j) => j !== i));
+  held.push(b.per[i]);
+  picks[label(b.opts)] = (picks[label(b.opts)] ?? 0) + 1;
+}
+const even = idxAll.filter((i) => i % 2 === 0),
+  odd = idxAll.filter((i) => i % 2 === 1),
+  half = [];
+for (const [train, test] of [
+  [even, odd],
+  [odd, even],
+]) {
+  const b = pick(train);
+  for (const i of test) half.push(b.per[i]);
+}
+console.log(
+  `leave-one-file-out: held out ${skabChpScore(held).Standard.toFixed(2)}; split-half ${skabChpScore(half).Standard.toFixed(2)}; picks ${JSON.stringify(picks)}`,
+);
