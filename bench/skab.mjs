@@ -5,7 +5,15 @@
 // Defaults only: no parameter is read from or fitted to the files. Files without anomaly/changepoint columns
 // (SKAB's anomaly-free.csv) are not scored; the bench prints the share of their rows in alarm after calibration. `--reference` runs the float64 twin instead.
 import { existsSync } from "node:fs";
-import { csvFiles, loadSkab, outlierMetrics, changepointNab, skabChpScore, SKAB_CHANNELS } from "./lib/skab.mjs";
+import {
+  csvFiles,
+  loadSkab,
+  outlierMetrics,
+  changepointNab,
+  skabChpScore,
+  SKAB_CHANNELS,
+  appSlowModel,
+} from "./lib/skab.mjs";
 import { FloatMultivariateDetector } from "./reference.mjs";
 
 const args = process.argv.slice(2);
@@ -28,14 +36,14 @@ if (!existsSync(built)) {
 }
 const { MultivariateDetector } = await import(built);
 // The slow model as the app builds it (modules/detector/select.ts): the class defaults plus these.
-const { SLOW_MODEL_OPTIONS } = await import(new URL("../build/modules/detector/select.js", import.meta.url));
+const APP_SLOW_MODEL = await appSlowModel();
 
 /** Runs a fresh detector over one file: alarm and change-point flags per row. */
 function run(f) {
   const p = SKAB_CHANNELS.length;
   const det = useReference
     ? new FloatMultivariateDetector({ channels: p, calibrationSamples: CAL })
-    : new MultivariateDetector({ channels: p, calibrationSamples: CAL, ...SLOW_MODEL_OPTIONS });
+    : new MultivariateDetector({ channels: p, calibrationSamples: CAL, ...APP_SLOW_MODEL });
   const v = useReference ? new Float64Array(p) : new Int32Array(p);
   const alarms = new Uint8Array(f.rows),
     changes = new Uint8Array(f.rows);

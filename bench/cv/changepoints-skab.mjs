@@ -6,13 +6,13 @@
 //   the anomaly-free file bounds the change points a setting reports in normal running (at most one per 300 rows).
 // Run: npm run build && node bench/cv/changepoints-skab.mjs   (about a minute of CPU)
 import { existsSync } from "node:fs";
-import { csvFiles, loadSkab, skabChpScore, SKAB_CHANNELS } from "../lib/skab.mjs";
+import { csvFiles, loadSkab, skabChpScore, SKAB_CHANNELS, appSlowModel } from "../lib/skab.mjs";
 
 const args = process.argv.slice(2);
 const data = args.includes("--data") ? args[args.indexOf("--data") + 1] : "../shared/data/skab";
 if (!existsSync(data)) throw new Error("no such directory: " + data);
 const { MultivariateDetector } = await import(new URL("../../build/modules/detector/multivariate.js", import.meta.url));
-const { SLOW_MODEL_OPTIONS } = await import(new URL("../../build/modules/detector/select.js", import.meta.url));
+const APP_SLOW_MODEL = await appSlowModel();
 const CAL = 400,
   P = SKAB_CHANNELS.length;
 const all = csvFiles(data).map((path) => loadSkab(path, data));
@@ -23,7 +23,7 @@ const labelledInt = labelled.map(toInt),
   freeInt = free ? toInt(free) : null;
 
 function changes(cols, rows, opts) {
-  const det = new MultivariateDetector({ channels: P, calibrationSamples: CAL, ...SLOW_MODEL_OPTIONS, ...opts });
+  const det = new MultivariateDetector({ channels: P, calibrationSamples: CAL, ...APP_SLOW_MODEL, ...opts });
   const v = new Int32Array(P),
     cp = new Uint8Array(rows);
   for (let r = 0; r < rows; r++) {

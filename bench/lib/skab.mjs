@@ -151,3 +151,13 @@ export function skabChpScore(files, windowMs = 60_000) {
   }
   return out;
 }
+
+/** The slow model's options as the app builds it (modules/detector/select.ts createDetector with the config's
+ *  defaults), from the built select.js: SLOW_MODEL_OPTIONS and the multivariate defaults' on/off/hold/clear. */
+export async function appSlowModel() {
+  const { SLOW_MODEL_OPTIONS, DETECTOR_DEFAULTS } = await import(
+    new URL("../../build/modules/detector/select.js", import.meta.url)
+  );
+  const d = DETECTOR_DEFAULTS.multivariate;
+  return { ...SLOW_MODEL_OPTIONS, on: d.on, off: d.off, holdSamples: d.holdSamples, clearSamples: d.clearSamples };
+}

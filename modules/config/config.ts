@@ -370,7 +370,8 @@ export function parseConfig(value: unknown): Config {
     calibrationSamples: int(detRaw, "calibrationSamples", "detector.", d.calibrationSamples, 2, 1_000_000),
     alphaShift: int(detRaw, "alphaShift", "detector.", d.alphaShift, 1, 12),
     on,
-    off: num(detRaw, "off", "detector.", detRaw.on === undefined ? d.off : on / 2, 0.25, 64), // half of `on` unless set
+    // Unless set, off keeps the model's default ratio to on (multivariate 2 : 5).
+    off: num(detRaw, "off", "detector.", detRaw.on === undefined ? d.off : (on * d.off) / d.on, 0.25, 64),
     holdSamples: int(detRaw, "holdSamples", "detector.", d.holdSamples, 1, 1000),
     clearSamples: int(detRaw, "clearSamples", "detector.", d.clearSamples, 1, 1000),
     vibration: vibrationConfig(detRaw.vibration),

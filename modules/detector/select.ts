@@ -51,12 +51,13 @@ export type DetectorThresholds = Pick<DetectorSettings, "on" | "off" | "holdSamp
 /** Defaults that differ by model (the multivariate score is T²/channels, not |z|). */
 export const DETECTOR_DEFAULTS: Readonly<Record<DetectorModel, Omit<DetectorSettings, "model">>> = Object.freeze({
   zscore: Object.freeze({ calibrationSamples: 30, on: 6, off: 3, holdSamples: 2, clearSamples: 3, alphaShift: 5 }),
+  // off and clearSamples chosen with the recovery by bench/cv/recovery.mjs (leave-one-file-out, 15 of 16 folds).
   multivariate: Object.freeze({
     calibrationSamples: 400,
     on: 5,
-    off: 2.5,
+    off: 2,
     holdSamples: 1,
-    clearSamples: 1,
+    clearSamples: 3,
     alphaShift: 5,
   }),
   // on = the novelty model's threshold (fixed in advance, as bench:nab scores it); a detection raises the alarm and

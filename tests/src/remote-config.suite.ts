@@ -111,7 +111,7 @@ suite("remote configuration", () => {
       changed: ["detector.on", "detector.off"],
     });
     equal(d.app.detector.on, 7);
-    equal(d.app.detector.off, 3.5);
+    equal(d.app.detector.off, 2.8, "off follows on in the model's ratio (2 : 5)");
     ok(d.app.detector.calibrated, "what was learned is kept");
     deepEqual(d.restarts, []);
     d.app.stop();

@@ -16,8 +16,11 @@ suite("config", () => {
     equal(c.detector.model, "multivariate", "the multivariate detector is the default");
     equal(c.detector.calibrationSamples, 400);
     equal(c.detector.on, 5);
-    equal(c.detector.off, 2.5);
-    equal(parseConfig({ detector: { on: 8 } }).detector.off, 4, "off follows a configured on: half of it");
+    equal(c.detector.off, 2);
+    equal(c.detector.clearSamples, 3);
+    equal(parseConfig({ detector: { on: 8 } }).detector.off, 3.2, "off follows a configured on: the model's 2 : 5");
+    equal(parseConfig({ detector: { on: 8, off: 5 } }).detector.off, 5, "a configured off is kept");
+    equal(parseConfig({ detector: { model: "zscore", on: 8 } }).detector.off, 4, "the z-score's ratio is 3 : 6");
     equal(parseConfig({ detector: { model: "zscore" } }).detector.on, 6, "the z-score keeps its own defaults");
   });
   test("broker-url-forms", () => {
