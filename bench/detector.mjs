@@ -7,7 +7,7 @@
 // WARM + 1 and WARM + 3 passes; the difference divided by 2 passes × frames is the steady-state cost per raw sample
 // (engine start-up, input synthesis and calibration cancel). A raw sample here is one 3-axis accelerometer frame.
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { stage, xsnapBenchPath, buildDir } from "../scripts/xs-stage.mjs";
@@ -162,7 +162,10 @@ function callgrind(file, command = [xsnapBenchPath, "-m", file]) {
   });
 }
 
-const plainBinary = join(tmpdir(), "telltale-detector-plain");
+// In a folder of this run's own: tmpdir() is shared, and a bench run from another worktree at the same time would
+// otherwise overwrite the binary between its compilation here and its measurement.
+const plainDir = mkdtempSync(join(tmpdir(), "telltale-detector-plain-"));
+const plainBinary = join(plainDir, "detector-plain");
 for (const [binary, defines] of [
   [plainBinary, []],
   [plainBinary + "-constant", ["-DCONSTANT_SHAPE"]],
@@ -199,6 +202,7 @@ for (let i = 0; i < jobs.length; i += 2) {
     (results[j.name] ??= {})[j.passes] = done[k];
   });
 }
+rmSync(plainDir, { recursive: true, force: true });
 const perFrame = (name) => (results[name][WARM + 3].refs - results[name][WARM + 1].refs) / (2 * FRAMES);
 const read = perFrame("read"),
   fixed = perFrame("fixed"),

@@ -12,7 +12,7 @@
  *            the features, per axis rms_q4, peak, crest_q8, kurt_q8, then the bands
  *   shape    axes | bands << 2 | windowShift << 6 | dcShift << 10
  * The arithmetic is the TypeScript's, in int32_t: every intermediate stays in int32 range (the bounds are argued in
- * vibration.ts); where JavaScript wraps (`<<`, `| 0`) this goes through uint32_t, and `>>` of a negative value is the
+ * vibration.ts), except the Goertzel product, taken in int64_t (vibration_step: the same value); where JavaScript wraps (`<<`, `| 0`) this goes through uint32_t, and `>>` of a negative value is the
  * arithmetic shift, as in JavaScript (GCC and Clang define it so).
  */
 #include <stdint.h>
@@ -20,22 +20,40 @@
 #include "xsmc.h"
 #endif /* else plain C: bench/detector-plain.c includes this file and calls vibration_write() */
 
-/* One block (at most 64 frames, as VibrationFrontEnd.BLOCK) of `axes` interleaved axes. */
+/*
+ * One Goertzel step, d + 2cos(ω)·s1 − s2 with the coefficient c in Q14, saturated to ±(2^27 − 1). (c·s1) >> 14 taken in
+ * 64 bits is exactly the TypeScript's c·(s1 >> 14) + ((c·(s1 & 0x3fff)) >> 14) (s1 = h·2^14 + l with 0 ≤ l < 2^14;
+ * |c·s1| < 2^15 · 2^27), one multiply instead of two on x86 and on the ESP32's cores. |t| < 2^29 (vibration.ts), so one
+ * unsigned comparison tests both bounds, and the rare saturation is a branch.
+ */
+static inline int32_t vibration_step(int32_t d, int64_t c, int32_t s1, int32_t s2)
+{
+	int32_t t = d + (int32_t)((c * s1) >> 14) - s2;
+	if ((uint32_t)t + 0x7ffffffu > 0xffffffeu) t = t > 0 ? 0x7ffffff : -0x7ffffff;
+	return t;
+}
+
+/*
+ * One block (at most 64 frames, as VibrationFrontEnd.BLOCK) of `axes` interleaved axes. Per axis: the DC removal and
+ * moments in one pass, which keeps the DC-removed values in `block`, then the Goertzel bands two at a time in passes
+ * over it (as the TypeScript does), every state word in a local and written back once. Each loop carries its state
+ * from one frame to the next: nothing to vectorise, so -O2 (bench/detector-plain.c) and -O3 (xsnap) give the same code.
+ * Two frames a turn: the older word of a band takes the new value, so the pair swaps roles instead of moving.
+ */
 static void vibration_moments(const int16_t *samples, int32_t frames, int32_t axes, int32_t *acc, const int32_t *coef,
                               int32_t dcShift, int32_t bands)
 {
-	int32_t stride = 8 + 2 * bands;
+	int32_t stride = 8 + 2 * bands, block[64];
 	for (int32_t a = 0; a < axes; a++) {
 		int32_t *s = acc + a * stride;
 		const int16_t *x = samples + a;
 		int32_t dc = s[0], lo = s[1], hi = s[2], peak2 = s[3], q1 = s[4], q2 = s[5], kShift = s[6], q2hi = s[7];
-		int32_t *g = s + 8;
 		for (int32_t i = 0; i < frames; i++, x += axes) {
 			int32_t v = *x;
 			dc = dc + ((v * 256 - dc) >> dcShift);
-			int32_t d = v - (dc >> 8);
-			if (d > 32767) d = 32767;
-			else if (d < -32767) d = -32767;
+			int32_t d = v - (dc >> 8); /* |d| < 2^16 */
+			if ((uint32_t)d + 32767u > 65534u) d = d > 0 ? 32767 : -32767;
+			block[i] = d;
 			int32_t d2 = d * d;
 			lo = lo + d2;
 			if (lo >= 0x40000000) {
@@ -47,14 +65,6 @@ static void vibration_moments(const int16_t *samples, int32_t frames, int32_t ax
 			if (q > 0x7fff) q = 0x7fff;
 			q1 = q1 + q;
 			q2 = q2 + ((q * q) >> 8);
-			for (int32_t k = 0; k < bands; k++) {
-				int32_t c = coef[k], s1 = g[2 * k], s2 = g[2 * k + 1];
-				int32_t t = d + c * (s1 >> 14) + ((c * (s1 & 0x3fff)) >> 14) - s2;
-				if (t > 0x7ffffff) t = 0x7ffffff;
-				else if (t < -0x7ffffff) t = -0x7ffffff;
-				g[2 * k + 1] = s1;
-				g[2 * k] = t;
-			}
 		}
 		if (q2 >= 0x40000000) {
 			q2 = q2 - 0x40000000;
@@ -67,6 +77,43 @@ static void vibration_moments(const int16_t *samples, int32_t frames, int32_t ax
 		s[4] = q1;
 		s[5] = q2;
 		s[7] = q2hi;
+		int32_t k = 0, *g = s + 8;
+		for (; k + 2 <= bands; k += 2, g += 4) {
+			int64_t c = coef[k], e = coef[k + 1];
+			int32_t s1 = g[0], s2 = g[1], r1 = g[2], r2 = g[3], i = 0;
+			for (; i + 2 <= frames; i += 2) {
+				s2 = vibration_step(block[i], c, s1, s2);
+				r2 = vibration_step(block[i], e, r1, r2);
+				s1 = vibration_step(block[i + 1], c, s2, s1);
+				r1 = vibration_step(block[i + 1], e, r2, r1);
+			}
+			if (i < frames) {
+				int32_t t = vibration_step(block[i], c, s1, s2), u = vibration_step(block[i], e, r1, r2);
+				s2 = s1;
+				s1 = t;
+				r2 = r1;
+				r1 = u;
+			}
+			g[0] = s1;
+			g[1] = s2;
+			g[2] = r1;
+			g[3] = r2;
+		}
+		if (k < bands) {
+			int64_t c = coef[k];
+			int32_t s1 = g[0], s2 = g[1], i = 0;
+			for (; i + 2 <= frames; i += 2) {
+				s2 = vibration_step(block[i], c, s1, s2);
+				s1 = vibration_step(block[i + 1], c, s2, s1);
+			}
+			if (i < frames) {
+				int32_t t = vibration_step(block[i], c, s1, s2);
+				s2 = s1;
+				s1 = t;
+			}
+			g[0] = s1;
+			g[1] = s2;
+		}
 	}
 }
 

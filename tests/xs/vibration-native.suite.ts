@@ -88,6 +88,12 @@ suite("xs/vibration-native", () => {
     compare({ axes: 3, sampleRate: 3200, bands: [50, 100, 200, 400, 800, 1600 - 1], dcShift: 14 }, 20000, 5);
   });
 
+  test("saturation-in-every-band-position-bit-identical", () => {
+    // Axis a carries its tone at (a + 1) × 50 Hz, so each axis drives a different band into saturation: the first and
+    // second of a pair (the C runs bands two at a time) and a band left over on its own, in odd and even blocks.
+    compare({ axes: 3, sampleRate: 3200, bands: [25, 50, 75], windowShift: 12 }, 40000, 6);
+  });
+
   test("push-one-frame-bit-identical", () => {
     const ts = new VibrationFrontEnd({ axes: 3 }),
       cc = new VibrationFrontEnd({ axes: 3, native: vibrationNative });
