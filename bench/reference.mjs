@@ -34,7 +34,39 @@ export class FloatMultivariateDetector {
     changeDrift = 0.25,
     changeThreshold = 4,
     changeRefractory = 15,
+    recovery = false,
+    recoveryLevel = 3,
+    recoverySamples = 8,
+    episodeSamples = 900,
+    namedShift = 1,
+    followUnnamed = false,
+    returnShift = 0,
+    recoverTo = "copy",
+    settleSamples = 0,
+    settleShift = fastShift + 1,
   }) {
+    if (recoverTo !== "copy" && recoverTo !== "current")
+      throw new RangeError(
+        'FloatMultivariateDetector: option "recoverTo" must be "copy" or "current", got ' + recoverTo,
+      );
+    // Recovery (multivariate.ts step 4b, #scoreWithRecovery): the same episode, naming, copy, relative return,
+    // settling and bound, in doubles.
+    this.recovery = recovery === true;
+    this.level = recoveryLevel;
+    this.recoverRun = recoverySamples;
+    this.episodeMax = episodeSamples;
+    this.namedShift = namedShift;
+    this.followUnnamed = followUnnamed === true;
+    this.returnShift = returnShift;
+    this.toCurrent = recoverTo === "current";
+    this.settleRun = settleSamples;
+    this.settleShift = settleShift;
+    this.episode = 0; // updates in the open episode (0: none)
+    this.recoveredRun = 0; // updates in a row with every named channel back
+    this.episodeMask = 0; // the episode's named channels
+    this.settle = 0; // settling updates left (0: not settling)
+    this.recoveryScore = 0; // during an episode: the largest standardised distance of a named channel from its copy
+
     this.freeze = freezeSamples;
     this.delta = changeDrift;
     this.lambda = changeThreshold;
@@ -75,11 +107,18 @@ export class FloatMultivariateDetector {
     this.gains = new Float64Array(p);
     this.va = new Float64Array(p);
     this.ia = new Float64Array(p);
+    this.copy = new Float64Array(p); // the named channels' pre-alarm baselines
+    this.peaks = new Float64Array(p); // per channel: the largest |fast − copy| of the episode, in input units
     this.n = 0;
     this.run = 0;
     this.alarm = false;
     this.changePoint = false;
     this.score = 0;
+  }
+
+  /** With recovery: the open episode's channels as a bit mask (0 outside an episode). */
+  get episodeChannels() {
+    return this.recovery && this.episode > 0 ? this.episodeMask : 0;
   }
 
   update(values) {
@@ -88,7 +127,11 @@ export class FloatMultivariateDetector {
       cal = this.cal,
       warm = this.warm;
     const a = n < cal ? 2 ** -schedule(n, this.fastShift) : 2 ** -this.fastShift;
-    const b = n < cal ? 2 ** -schedule(n, this.slowShift) : !this.alarm ? 2 ** -this.slowShift : this.#alarmRate();
+    let b = n < cal ? 2 ** -schedule(n, this.slowShift) : !this.alarm ? 2 ** -this.slowShift : this.#alarmRate();
+    // Settling at the end of an episode: every baseline follows faster.
+    if (this.recovery && n >= cal && !this.alarm && this.settle > 0) b = 2 ** -this.settleShift;
+    // With recovery and followUnnamed, channels outside the open episode's mask keep following their drift.
+    const free = this.recovery && this.followUnnamed && this.alarm && this.episode > 0 ? ~this.episodeMask : 0;
     const wa = 2 ** -schedule(n, 30);
     for (let c = 0; c < p; c++) {
       const x = values[c];
@@ -98,7 +141,7 @@ export class FloatMultivariateDetector {
         continue;
       }
       this.fast[c] += (x - this.fast[c]) * a;
-      this.slow[c] += (x - this.slow[c]) * b;
+      this.slow[c] += (x - this.slow[c]) * (((free >> c) & 1) !== 0 ? 2 ** -this.slowShift : b);
       if (n < warm) {
         this.mean[c] += (x - this.mean[c]) * wa;
         const d = x - this.mean[c];
@@ -148,22 +191,119 @@ export class FloatMultivariateDetector {
     this.t2 = t2;
     this.score = t2 / p;
     const previous = this.alarm;
-    if (!previous) {
-      this.run = this.score >= this.on ? this.run + 1 : 0;
-      if (this.run >= this.hold) {
-        this.alarm = true;
-        this.run = 0;
-      }
-    } else {
-      this.run = this.score < this.off ? this.run + 1 : 0;
-      if (this.run >= this.clear) {
-        this.alarm = false;
-        this.run = 0;
-      }
-    }
+    if (this.recovery) this.#recoveryStep();
+    else this.#hysteresis(this.score >= this.on);
     this.inAlarm = this.alarm ? this.inAlarm + 1 : 0;
     this.changePoint = this.#pageHinkley(this.alarm !== previous);
     return this.alarm;
+  }
+
+  /** `raise` for holdSamples updates in a row raises the alarm; the score under `off` for clearSamples clears it. */
+  #hysteresis(raise) {
+    const r = (this.alarm ? this.score < this.off : raise) ? this.run + 1 : 0;
+    if (r >= (this.alarm ? this.clear : this.hold)) {
+      this.alarm = !this.alarm;
+      this.run = 0;
+    } else this.run = r;
+  }
+
+  /** multivariate.ts #scoreWithRecovery after #score: the episode (its channels, the recovery test, its bound) and the
+   *  hysteresis. Outside an episode the copy follows the baseline. */
+  #recoveryStep() {
+    const p = this.channels,
+      copy = this.copy;
+    const open = this.episode > 0;
+    let mask = open ? this.episodeMask : 0,
+      within = false;
+    if (open) {
+      within = this.#recovered(mask);
+      this.recoveredRun = within ? this.recoveredRun + 1 : 0;
+    } else {
+      this.recoveryScore = 0;
+      for (let c = 0; c < p; c++) {
+        copy[c] = this.slow[c];
+        this.peaks[c] = 0;
+      }
+    }
+    this.#hysteresis(this.score >= this.on && !within);
+    if (open) {
+      if (this.alarm && this.episode <= 16) mask |= this.#named();
+      let close = false;
+      if (this.settle > 0) {
+        // Settling: raised again (the named channels left the level), the episode goes on; else count down.
+        if (this.alarm) this.settle = 0;
+        else if (this.settle === 1) close = true;
+        else this.settle--;
+      }
+      if (close) {
+        // Settled.
+      } else if (this.recoveredRun >= this.recoverRun && this.settle === 0) {
+        // The cause has ended: the named baselines go back to the copy (or to the fast filters); the alarm clears.
+        const from = this.toCurrent ? this.fast : copy;
+        for (let c = 0; c < p; c++) if (((mask >> c) & 1) !== 0) this.slow[c] = from[c];
+        if (this.settleRun > 0) {
+          this.alarm = false;
+          this.run = 0;
+          this.settle = this.settleRun;
+          this.episode++;
+        } else close = true;
+      } else if (this.episodeMax > 0 && this.episode >= this.episodeMax && this.settle === 0) {
+        // Bounded: what the machine does now is its new normal.
+        for (let c = 0; c < p; c++) if (((mask >> c) & 1) !== 0) this.slow[c] = this.fast[c];
+        close = true;
+      } else this.episode++;
+      if (close) {
+        this.settle = 0;
+        this.alarm = false;
+        this.run = 0;
+        this.episode = 0;
+        this.recoveredRun = 0;
+        mask = 0;
+      }
+    } else if (this.alarm) {
+      this.episode = 1;
+      this.recoveredRun = 0;
+      mask = this.#named();
+    }
+    this.episodeMask = mask;
+  }
+
+  /** The top contributing channel and any other that contributes at least T² / 2^namedShift. */
+  #named() {
+    const least = this.t2 / 2 ** this.namedShift,
+      contrib = this.contributions;
+    let mask = 0,
+      best = -1,
+      bestValue = 0;
+    for (let c = 0; c < this.channels; c++) {
+      if (contrib[c] > bestValue) {
+        best = c;
+        bestValue = contrib[c];
+      }
+      if (contrib[c] > 0 && contrib[c] >= least) mask |= 1 << c;
+    }
+    return best < 0 ? mask : mask | (1 << best);
+  }
+
+  /** Whether every channel in `mask` is back: its fast filter within recoveryLevel of the copy (standardised as the
+   *  score's inputs are), or (returnShift) within 2^-returnShift of its largest distance in the episode. */
+  #recovered(mask) {
+    const rs = this.returnShift;
+    let far = 0,
+      back = true;
+    for (let c = 0; c < this.channels; c++) {
+      if (((mask >> c) & 1) === 0) continue;
+      const raw = this.fast[c] - this.copy[c];
+      let z = Math.max(-16, Math.min(16, raw / this.sigma[c]));
+      z = Math.abs(Math.max(-32, Math.min(32, z * this.gains[c])));
+      if (this.adapt > 0) z *= this.ia[c];
+      if (z > far) far = z;
+      const mag = Math.abs(raw);
+      if (mag > this.peaks[c]) this.peaks[c] = mag;
+      if (z >= this.level && (rs === 0 || mag > this.peaks[c] / 2 ** rs)) back = false;
+    }
+    this.recoveryScore = far;
+    return back;
   }
 
   /** The baseline's weight in alarm: frozen, then 2^-(slowShift + 3), a step faster per ramp down to 2^-fastShift. */

@@ -3,7 +3,9 @@
 // (core/metrics.py chp_score, metric "nab", 60 s "righter" windows, reimplemented in bench/lib/skab.mjs skabChpScore)
 // and, beside it, by classic NAB scoring (bench/lib/nab.mjs: sigmoid-weighted false positives).
 // Defaults only: no parameter is read from or fitted to the files. Files without anomaly/changepoint columns
-// (SKAB's anomaly-free.csv) are not scored; the bench prints the share of their rows in alarm after calibration. `--reference` runs the float64 twin instead.
+// (SKAB's anomaly-free.csv) are not scored; the bench prints the share of their rows in alarm after calibration.
+// `--reference` runs the float64 twin (bench/reference.mjs) instead, configured the same way; `--no-recovery` runs
+// either without the slow model's options (the class defaults: no recovery).
 import { existsSync } from "node:fs";
 import {
   csvFiles,
@@ -23,6 +25,7 @@ const arg = (name, fallback) => {
 };
 const data = arg("--data", "../shared/data/skab");
 const useReference = args.includes("--reference");
+const noRecovery = args.includes("--no-recovery");
 const perFile = args.includes("--per-file");
 const CAL = 400;
 if (!existsSync(data)) {
@@ -37,13 +40,13 @@ if (!existsSync(built)) {
 const { MultivariateDetector } = await import(built);
 // The slow model as the app builds it (modules/detector/select.ts): the class defaults plus these.
 const APP_SLOW_MODEL = await appSlowModel();
+const options = noRecovery ? {} : APP_SLOW_MODEL;
 
 /** Runs a fresh detector over one file: alarm and change-point flags per row. */
 function run(f) {
   const p = SKAB_CHANNELS.length;
-  const det = useReference
-    ? new FloatMultivariateDetector({ channels: p, calibrationSamples: CAL })
-    : new MultivariateDetector({ channels: p, calibrationSamples: CAL, ...APP_SLOW_MODEL });
+  const Detector = useReference ? FloatMultivariateDetector : MultivariateDetector;
+  const det = new Detector({ channels: p, calibrationSamples: CAL, ...options });
   const v = useReference ? new Float64Array(p) : new Int32Array(p);
   const alarms = new Uint8Array(f.rows),
     changes = new Uint8Array(f.rows);
@@ -100,7 +103,7 @@ const m = outlierMetrics(cm);
 const nab = changepointNab(cpFiles);
 const skabCp = skabChpScore(cpFiles);
 console.log(
-  `SKAB (${useReference ? "float64 reference, without recovery" : "fixed-point detector, the app's slow model"}) — ${scored} files scored, ${skipped} without labels not scored, calibration rows 0–${CAL - 1}`,
+  `SKAB (${useReference ? "float64 twin" : "fixed-point detector"}, ${noRecovery ? "class defaults, without recovery" : "the app's slow model: " + JSON.stringify(APP_SLOW_MODEL)}) — ${scored} files scored, ${skipped} without labels not scored, calibration rows 0–${CAL - 1}`,
 );
 console.log(
   `outliers (pooled over ${cm.tp + cm.fp + cm.tn + cm.fn} test points): F1 ${m.f1.toFixed(3)}  FAR ${(100 * m.far).toFixed(2)} %  MAR ${(100 * m.mar).toFixed(2)} %`,
