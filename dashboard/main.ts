@@ -1,6 +1,5 @@
 // `npm run dashboard -- --broker mqtt://HOST:PORT`: the dashboard against any broker with a WebSocket listener.
-import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { CommandLine } from "./cli.js";
 import { startDashboard } from "./server.js";
 import { DEFAULT_MAX_ROWS } from "./history.js";
 
@@ -16,57 +15,36 @@ const USAGE = `usage: npm run dashboard -- --broker URL [options]
   --retention HOURS   history kept (default 24)
   --max-rows N        telemetry rows kept at most (default ${DEFAULT_MAX_ROWS})`;
 
-function fail(message: string): never {
-  console.error("telltale dashboard: " + message + "\n" + USAGE);
-  process.exit(2);
-}
+const cli: CommandLine = new CommandLine("telltale dashboard", USAGE);
 
 function positive(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) fail(`--${name} expects a number above 0, got "${value}"`);
+  if (!Number.isFinite(n) || n <= 0) cli.fail(`--${name} expects a number above 0, got "${value}"`);
   return n;
 }
 
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        broker: { type: "string" },
-        ca: { type: "string" },
-        ws: { type: "string" },
-        prefix: { type: "string" },
-        "ha-prefix": { type: "string" },
-        host: { type: "string" },
-        port: { type: "string" },
-        db: { type: "string" },
-        retention: { type: "string" },
-        "max-rows": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (e) {
-    fail((e as Error).message);
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return;
-  }
-  if (!args.broker) fail("--broker is required");
-  let ca: string | undefined;
-  if (args.ca) {
-    try {
-      ca = readFileSync(args.ca, "utf8");
-    } catch (e) {
-      fail(`cannot read --ca ${args.ca}: ${(e as Error).message}`);
-    }
-  }
+  const args = cli.parse([
+    "broker",
+    "ca",
+    "ws",
+    "prefix",
+    "ha-prefix",
+    "host",
+    "port",
+    "db",
+    "retention",
+    "max-rows",
+  ] as const);
+  if (!args) return;
+  if (!args.broker) cli.fail("--broker is required");
+  const ca = args.ca ? cli.readFile("--ca", args.ca) : undefined;
   const port = args.port === undefined ? 8080 : Number(args.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port expects 0–65535, got "${args.port}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) cli.fail(`--port expects 0–65535, got "${args.port}"`);
   const retention = positive("retention", args.retention);
   const maxRows = positive("max-rows", args["max-rows"]);
-  if (maxRows !== undefined && !Number.isInteger(maxRows)) fail(`--max-rows expects an integer, got "${maxRows}"`);
+  if (maxRows !== undefined && !Number.isInteger(maxRows)) cli.fail(`--max-rows expects an integer, got "${maxRows}"`);
   let dashboard;
   try {
     dashboard = await startDashboard({

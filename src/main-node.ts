@@ -1,6 +1,4 @@
 // `npm start`: the firmware on Node with a simulated SHT3x on a machine that develops a fault, and a broker.
-import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { createNodeHost } from "../hosts/node/host.js";
 import { startEmbeddedBroker } from "../hosts/node/broker.js";
 import { FileStore } from "../hosts/node/store.js";
@@ -9,6 +7,7 @@ import { startWatchdog } from "../hosts/node/watchdog.js";
 import { bootFromEnv, NodeUpdates, RESTART_EXIT } from "../hosts/node/updates.js";
 import { cliConfig } from "./cli-config.js";
 import { startDashboardBeside } from "../dashboard/server.js";
+import { CommandLine } from "../dashboard/cli.js";
 import { chooseStartConfig } from "telltale/config/remote";
 import { messageOf } from "telltale/errors/message";
 
@@ -28,69 +27,40 @@ const USAGE = `usage: npm start -- [options]
   --duration S        stop after S seconds (default: run until Ctrl-C)
   --watchdog MS       end the process (exit 76) when the event loop is stuck this long (default 10000; 0: off)`;
 
-function fail(message: string): never {
-  console.error("telltale: " + message + "\n" + USAGE);
-  process.exit(2);
-}
-
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        broker: { type: "string" },
-        ca: { type: "string" },
-        config: { type: "string" },
-        interval: { type: "string" },
-        fault: { type: "string" },
-        "fault-at": { type: "string" },
-        cycle: { type: "string" },
-        "device-id": { type: "string" },
-        flash: { type: "string" },
-        duration: { type: "string" },
-        watchdog: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (e) {
-    fail(messageOf(e));
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return;
-  }
+  const cli: CommandLine = new CommandLine("telltale", USAGE);
+  const args = cli.parse([
+    "broker",
+    "ca",
+    "config",
+    "interval",
+    "fault",
+    "fault-at",
+    "cycle",
+    "device-id",
+    "flash",
+    "duration",
+    "watchdog",
+  ] as const);
+  if (!args) return;
 
   // An empty value is never meant (`--fault-at ''` would be 0, `--flash ''` the root folder); cli-config.ts says what
   // --broker, --interval and --device-id expect.
   for (const [name, value] of Object.entries(args))
     if (value === "" && !["broker", "interval", "device-id"].includes(name))
-      fail(`--${name} expects a value, got an empty string`);
+      cli.fail(`--${name} expects a value, got an empty string`);
   const number = (name: string, value: string | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
     const n = Number(value);
-    if (!Number.isFinite(n) || n < 0) fail(`--${name} expects a non-negative number, got "${value}"`);
+    if (!Number.isFinite(n) || n < 0) cli.fail(`--${name} expects a non-negative number, got "${value}"`);
     return n;
   };
   const fault = args.fault ?? "step";
   if (fault !== "step" && fault !== "drift" && fault !== "none")
-    fail(`--fault expects step, drift or none, got "${fault}"`);
+    cli.fail(`--fault expects step, drift or none, got "${fault}"`);
 
-  let file: unknown;
-  if (args.config) {
-    try {
-      file = JSON.parse(readFileSync(args.config, "utf8"));
-    } catch (e) {
-      fail(`cannot read --config ${args.config}: ${messageOf(e)}`);
-    }
-  }
-  let ca: string | undefined;
-  if (args.ca) {
-    try {
-      ca = readFileSync(args.ca, "utf8");
-    } catch (e) {
-      fail(`cannot read --ca ${args.ca}: ${messageOf(e)}`);
-    }
-  }
+  const file: unknown = args.config ? cli.readFile("--config", args.config, JSON.parse) : undefined;
+  const ca = args.ca ? cli.readFile("--ca", args.ca) : undefined;
   // Options override the file, which overrides the command line's defaults (cli-config.ts).
   let candidate: ReturnType<typeof cliConfig>;
   try {
@@ -101,7 +71,7 @@ async function main(): Promise<void> {
       deviceId: args["device-id"],
     });
   } catch (e) {
-    fail(messageOf(e));
+    cli.fail(messageOf(e));
   }
   const config = candidate.config;
   let broker: { close(): Promise<void>; wsUrl?: string } | undefined;
@@ -119,7 +89,7 @@ async function main(): Promise<void> {
   // so the cycle itself is not an alarm; the fault breaks the way temperature and humidity move together.
   const faultAt = number("fault-at", args["fault-at"], 150) * 1000;
   const cycleMs = number("cycle", args.cycle, 60) * 1000;
-  if (cycleMs < 1000) fail(`--cycle expects at least 1 second, got "${args.cycle}"`);
+  if (cycleMs < 1000) cli.fail(`--cycle expects at least 1 second, got "${args.cycle}"`);
   // The configuration is chosen before the host is made, so the simulated bus holds a chip for each sensor of the
   // configuration that runs: this one, or the last good one when this one is refused.
   const storePath = (args.flash ?? "telltale-flash") + "/store.json";
@@ -129,7 +99,7 @@ async function main(): Promise<void> {
     chosen = chooseStartConfig(config, store, (line) => console.log(line));
   } catch (e) {
     await broker?.close();
-    fail(messageOf(e));
+    cli.fail(messageOf(e));
   }
   const watchdogMs = number("watchdog", args.watchdog, 10_000);
   if (watchdogMs > 0) await startWatchdog({ limitMs: Math.max(100, Math.round(watchdogMs)) });

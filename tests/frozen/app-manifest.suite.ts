@@ -1,35 +1,14 @@
 // The app started as src/main.ts starts it on a device: the manifest's config, read-only as preload leaves mc/config,
 // through appConfigFromDevice, on a host of simulation parts whose network refuses every connection.
-import { suite, test, ok, equal, throws, settle } from "../harness.js";
+import { suite, test, ok, equal, throws } from "../harness.js";
 import config from "./mc-config.js";
 import { preloaded } from "./preloaded.js";
 import { appConfigFromDevice } from "telltale/config/device";
 import { startApp } from "../../src/start.js";
-import type { Host } from "telltale/io/host";
-import { SimI2CBus } from "telltale/sim/i2c-bus";
-import { SHT3xModel } from "telltale/drivers/sht3x/model";
-import { ManualClock } from "../support/manual-clock.js";
-import { RefusingSocket, mapStore } from "../support/test-host.js";
+import { appRig, ticks } from "../support/app-rig.js";
 
 /** A host with the manifest's one sensor (an SHT3x at 0x44) on a simulated bus. */
-function simHost() {
-  const clock = new ManualClock();
-  const bus = new SimI2CBus(clock);
-  bus.attach(0x44, new SHT3xModel({ environment: { temperature: () => 30, humidity: () => 50 } }));
-  const log: string[] = [];
-  const store = new Map<string, string>();
-  const host: Host = {
-    name: "frozen",
-    clock,
-    i2c: bus.ioClass(),
-    tcp: RefusingSocket,
-    deviceId: "frozen1",
-    store: mapStore(store),
-    log: (line) => log.push(line),
-    connectNetwork: async () => {},
-  };
-  return { clock, log, store, host };
-}
+const simHost = () => appRig({ deviceId: "frozen1", host: { name: "frozen" } });
 
 const READ_ONLY = /not writable|read only|not extensible/;
 
@@ -68,10 +47,7 @@ suite("frozen/device", () => {
     const interval = Number(appConfig.intervalMs);
     ok(interval > 0, "the manifest sets intervalMs");
     const app = startApp(host, appConfig);
-    for (let i = 0; i < 4; i++) {
-      clock.advance(interval);
-      await settle(8);
-    }
+    await ticks(clock, 4, interval);
     const text = log.join("\n");
     ok(app.running, text);
     ok(

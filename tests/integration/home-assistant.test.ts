@@ -1,13 +1,12 @@
 // Home Assistant discovery against a real Mosquitto: the retained device payload read back, its templates evaluated on real
 // telemetry (and rendered by Jinja2 when python3 has it), re-sent on HA's birth, a removed sensor removed, discovery off.
-import { test, before, after, type TestContext } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import mqtt from "mqtt";
-import { Mosquitto } from "./support/mosquitto.js";
+import { brokerForFile, type Received } from "./support/test-broker.js";
 import { waitFor } from "./support/firmware.js";
 import { createNodeHost, type NodeHost } from "../../hosts/node/host.js";
 import { App } from "../../src/app.js";
@@ -15,11 +14,6 @@ import { parseConfig } from "../../modules/config/config.js";
 import { discoveryProblems } from "../support/ha-schema.js";
 import { parseTelemetry, type TelemetryMessage } from "../support/wire.js";
 
-interface Received {
-  topic: string;
-  payload: string;
-  retain: boolean;
-}
 type Component = Record<string, unknown> & { p: string; val_tpl?: string; uniq_id?: string };
 interface Discovery {
   cmps: Record<string, Component>;
@@ -34,35 +28,13 @@ const TOPIC = "homeassistant/device/telltale_ha-a/config";
 const TELEMETRY = "telltale/ha-a/telemetry";
 const WITH_BEARING = [{ part: "sht3x" }, { part: "adxl345", name: "bearing" }];
 
-let broker: Mosquitto;
-const clients: mqtt.MqttClient[] = [];
+const broker = brokerForFile({ tls: false });
 const apps: App[] = [];
+broker.atEnd(() => {
+  for (const app of apps) app.stop();
+});
 /** The device's flash across its reboots: the store remembers what discovery announced. */
 const flash = mkdtempSync(join(tmpdir(), "telltale-ha-"));
-
-before(async () => {
-  broker = await Mosquitto.start();
-});
-
-after(async () => {
-  for (const app of apps) app.stop();
-  for (const c of clients) c.end(true);
-  await broker?.stop();
-});
-
-async function listen(filter: string): Promise<{ got: Received[]; client: mqtt.MqttClient }> {
-  const got: Received[] = [];
-  const client = mqtt.connect({ host: "127.0.0.1", port: broker.port, reconnectPeriod: 200 });
-  clients.push(client);
-  client.on("message", (topic, payload, packet) =>
-    got.push({ topic, payload: payload.toString(), retain: packet.retain }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    client.once("error", reject);
-    client.once("connect", () => client.subscribe(filter, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
-  });
-  return { got, client };
-}
 
 function boot(config: Record<string, unknown>): { app: App; host: NodeHost; log: string[] } {
   for (const app of apps.splice(0)) app.stop();
@@ -70,7 +42,7 @@ function boot(config: Record<string, unknown>): { app: App; host: NodeHost; log:
   const parsed = parseConfig({
     deviceId: ID,
     intervalMs: 100,
-    broker: { url: `mqtt://127.0.0.1:${broker.port}`, keepalive: 10 },
+    broker: broker.deviceBroker({ keepalive: 10 }),
     detector: { calibrationSamples: 60 },
     ...config,
   });
@@ -151,7 +123,7 @@ function parse(m: Received): Discovery {
 }
 
 test("retained-device-payload-reads-real-telemetry-and-is-resent-on-ha-birth", async (t: TestContext) => {
-  const telemetry = await listen(TELEMETRY);
+  const telemetry = await broker.listen(TELEMETRY);
   const fw = boot({ sensors: WITH_BEARING });
   const dump = () => fw.log.slice(-15).join("\n");
   await waitFor("connected", () => fw.app.connected, 10_000, dump);
@@ -166,7 +138,7 @@ test("retained-device-payload-reads-real-telemetry-and-is-resent-on-ha-birth", a
   );
 
   // A client that comes later reads the discovery back from the broker: retained.
-  const ha = await listen("homeassistant/#");
+  const ha = await broker.listen("homeassistant/#");
   const retained = await waitFor("retained discovery", () => discoveries(ha.got)[0], 5_000, dump);
   assert.equal(retained.retain, true);
   assert.deepEqual(discoveryProblems(retained.payload), []);
@@ -189,7 +161,7 @@ test("retained-device-payload-reads-real-telemetry-and-is-resent-on-ha-birth", a
   });
   // The state is the topic telemetry arrives on; availability is the status topic and its payloads.
   assert.equal(d.stat_t, TELEMETRY);
-  const status = await listen(d.avty_t);
+  const status = await broker.listen(d.avty_t);
   const online = await waitFor("retained status", () => status.got.find((m) => m.retain), 5_000);
   assert.equal(online.payload, d.pl_avail);
   assert.equal(d.pl_not_avail, "offline", "the Last Will's payload");
@@ -230,7 +202,7 @@ test("retained-device-payload-reads-real-telemetry-and-is-resent-on-ha-birth", a
 });
 
 test("a-sensor-left-out-of-the-configuration-is-removed-from-ha", async () => {
-  const ha = await listen(TOPIC);
+  const ha = await broker.listen(TOPIC);
   await waitFor("the first boot's payload", () => discoveries(ha.got)[0], 5_000);
   const fw = boot({ sensors: [{ part: "sht3x" }] });
   const dump = () => fw.log.slice(-15).join("\n");
@@ -259,19 +231,19 @@ test("a-sensor-left-out-of-the-configuration-is-removed-from-ha", async () => {
   );
   assert.deepEqual(parse(first!).cmps["bearing-rmsY"], { p: "sensor" });
   assert.deepEqual(Object.keys(parse(second!).cmps), ["sht3x-temperature", "sht3x-humidity", "score", "alarm"]);
-  const later = await listen(TOPIC);
+  const later = await broker.listen(TOPIC);
   const kept = await waitFor("retained", () => discoveries(later.got)[0], 5_000);
   assert.equal(kept.payload, second!.payload, "the broker keeps the clean payload");
 });
 
 test("discovery-switched-off-removes-the-device-and-the-retained-payload", async () => {
-  const ha = await listen(TOPIC);
+  const ha = await broker.listen(TOPIC);
   await waitFor("retained payload", () => discoveries(ha.got)[0], 5_000);
   const fw = boot({ sensors: [{ part: "sht3x" }], homeAssistant: { enabled: false } });
   const dump = () => fw.log.slice(-15).join("\n");
   await waitFor("empty payload", () => discoveries(ha.got).find((m) => m.payload === ""), 10_000, dump);
   await waitFor("store forgets the device", () => fw.host.store.get("ha") === undefined, 5_000, dump);
-  const later = await listen("homeassistant/#");
+  const later = await broker.listen("homeassistant/#");
   await new Promise((r) => setTimeout(r, 500));
   assert.deepEqual(later.got, [], "nothing retained under homeassistant/");
   assert.ok(fw.log.includes("home assistant: discovery off; removing the device from " + TOPIC), dump());

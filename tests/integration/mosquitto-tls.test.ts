@@ -1,84 +1,34 @@
 // The firmware against a real Mosquitto with TLS (certificates made by openssl at test time).
-import { test, before, after } from "node:test";
+import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import mqtt from "mqtt";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { makePki, type Pki } from "./support/pki.js";
 import { Mosquitto } from "./support/mosquitto.js";
+import { brokerForFile } from "./support/test-broker.js";
 import { startFirmware, waitFor, type Firmware } from "./support/firmware.js";
 
 const COMMAND_SCRIPT = new URL("../../../scripts/command.mjs", import.meta.url).pathname;
 import { NodeTCPSocket } from "../../hosts/node/tcp.js";
 import { parseAlarm, parseAnswer, parseTelemetry } from "../support/wire.js";
 
-interface Received {
-  topic: string;
-  payload: string;
-  retain: boolean;
-}
-
-let pki: Pki;
-let broker: Mosquitto;
-const running: Firmware[] = [];
-const clients: mqtt.MqttClient[] = [];
-
-async function subscribe(port: number, filter: string): Promise<Received[]> {
-  const got: Received[] = [];
-  const client = mqtt.connect({
-    host: "127.0.0.1",
-    port,
-    protocol: "mqtts",
-    ca: pki.caPem,
-    servername: "localhost",
-    reconnectPeriod: 200,
-  });
-  clients.push(client);
-  client.on("message", (topic, payload, packet) =>
-    got.push({ topic, payload: payload.toString(), retain: packet.retain }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    client.once("error", reject);
-    client.once("connect", () => client.subscribe(filter, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
-  });
-  return got;
-}
-
-/** A client that publishes to the device (commands, retained messages), connected to the broker over TLS. */
-async function connectSender(): Promise<mqtt.MqttClient> {
-  const sender = mqtt.connect({
-    host: "127.0.0.1",
-    port: broker.port,
-    protocol: "mqtts",
-    ca: pki.caPem,
-    servername: "localhost",
-  });
-  clients.push(sender);
-  await new Promise<void>((resolve) => sender.once("connect", () => resolve()));
-  return sender;
-}
+const broker = brokerForFile();
 
 function firmware(id: string, port: number, machine = {}): Firmware {
-  const fw = startFirmware(id, { url: `mqtts://127.0.0.1:${port}`, ca: pki.caPem }, machine);
-  running.push(fw);
+  const fw = startFirmware(id, { url: `mqtts://127.0.0.1:${port}`, ca: broker.pki.caPem }, machine);
+  broker.atEnd(() => fw.app.stop());
   return fw;
 }
 
 before(async () => {
-  pki = makePki();
-  broker = await Mosquitto.start({ tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert } });
-  console.log(`# Mosquitto TLS integration: broker on 127.0.0.1:${broker.port}, certificates generated in ${pki.dir}`);
-});
-
-after(async () => {
-  for (const fw of running) fw.app.stop();
-  for (const c of clients) c.end(true);
-  await broker?.stop();
+  await broker.start(); // top-level hooks start as they are declared: wait for brokerForFile's
+  console.log(
+    `# Mosquitto TLS integration: broker on 127.0.0.1:${broker.port}, certificates generated in ${broker.pki.dir}`,
+  );
 });
 
 test("telemetry-availability-and-alarm-reach-mosquitto-over-tls", async () => {
-  const got = await subscribe(broker.port, "telltale/dev-a/#");
+  const { got } = await broker.listen("telltale/dev-a/#");
   const fw = firmware("dev-a", broker.port, { periodMs: 3000, fault: { kind: "step", atMs: 9000, size: 4 } });
   const dump = () => fw.log.slice(-15).join("\n");
   await waitFor(
@@ -100,7 +50,7 @@ test("telemetry-availability-and-alarm-reach-mosquitto-over-tls", async () => {
   assert.ok(temperature! > 30 && temperature! < 50, "temperature " + temperature);
   assert.equal(t.health.sensors.sht3x?.state, "ok");
   // A subscriber arriving later still learns the availability: the status is retained.
-  const late = await subscribe(broker.port, "telltale/dev-a/status");
+  const { got: late } = await broker.listen("telltale/dev-a/status");
   const retained = await waitFor("retained status for a late subscriber", () => late.find((m) => m.retain));
   assert.equal(retained.payload, "online");
   fw.app.stop();
@@ -110,7 +60,7 @@ test("telemetry-availability-and-alarm-reach-mosquitto-over-tls", async () => {
 });
 
 test("last-will-marks-device-offline-when-connection-drops-then-recovers", async () => {
-  const got = await subscribe(broker.port, "telltale/dev-b/status");
+  const { got } = await broker.listen("telltale/dev-b/status");
   const fw = firmware("dev-b", broker.port);
   await waitFor("online", () => fw.app.connected && got.some((m) => m.payload === "online"));
   const before = got.length;
@@ -149,7 +99,7 @@ test("broker-restart-is-reported-and-telemetry-resumes", async () => {
   );
   await waitFor("telemetry kept in the outbox while down", () => fw.app.outbox.pending > 0);
   await broker.resume();
-  const got = await subscribe(broker.port, "telltale/dev-c/telemetry");
+  const { got } = await broker.listen("telltale/dev-c/telemetry");
   await waitFor(
     "telemetry resumes after restart",
     () => got.length >= 3,
@@ -161,11 +111,11 @@ test("broker-restart-is-reported-and-telemetry-resumes", async () => {
 });
 
 test("commands-are-answered-and-bad-ones-refused-with-reason", async () => {
-  const results = await subscribe(broker.port, "telltale/dev-g/command/result");
+  const { got: results } = await broker.listen("telltale/dev-g/command/result");
   const fw = firmware("dev-g", broker.port);
   await waitFor("connected", () => fw.app.connected);
   await new Promise((r) => setTimeout(r, 300)); // the device's SUBSCRIBE is sent right after CONNACK
-  const sender = await connectSender();
+  const sender = await broker.client();
   for (const command of ["ping", JSON.stringify({ command: "recalibrate" }), "reboot", "{broken"])
     sender.publish("telltale/dev-g/command", command, { qos: 1 });
   await waitFor(
@@ -193,14 +143,14 @@ test("commands-are-answered-and-bad-ones-refused-with-reason", async () => {
 
 test("a-signed-recalibrate-from-the-operator-script-clears-the-alarm-with-its-reason-once", async () => {
   const key = "5f".repeat(32);
-  const got = await subscribe(broker.port, "telltale/dev-s/#");
+  const { got } = await broker.listen("telltale/dev-s/#");
   const fw = startFirmware(
     "dev-s",
-    { url: `mqtts://127.0.0.1:${broker.port}`, ca: pki.caPem },
+    broker.deviceBroker(),
     { periodMs: 3000, fault: { kind: "step", atMs: 9000, size: 4 } },
     { commandKey: key },
   );
-  running.push(fw);
+  broker.atEnd(() => fw.app.stop());
   const dump = () => fw.log.slice(-15).join("\n");
   const raised = await waitFor("alarm raised", () => got.find((m) => m.topic === "telltale/dev-s/alarm"), 20_000, dump);
   assert.deepEqual([parseAlarm(raised.payload).state, parseAlarm(raised.payload).reason], ["raised", "threshold"]);
@@ -208,7 +158,7 @@ test("a-signed-recalibrate-from-the-operator-script-clears-the-alarm-with-its-re
   const script = async (...args: string[]) =>
     (await promisify(execFile)(process.execPath, [COMMAND_SCRIPT, "--key", key, "--device", "dev-s", ...args])).stdout;
   const signed = (await script("recalibrate", "force=true")).trim();
-  const sender = await connectSender();
+  const sender = await broker.client();
   await sender.publishAsync("telltale/dev-s/command", signed, { qos: 1 });
   const results = () =>
     got.filter((m) => m.topic === "telltale/dev-s/command/result").map((m) => parseAnswer(m.payload));
@@ -232,7 +182,7 @@ test("a-signed-recalibrate-from-the-operator-script-clears-the-alarm-with-its-re
     "--publish",
     `mqtts://127.0.0.1:${broker.port}`,
     "--ca",
-    pki.caCert,
+    broker.pki.caCert,
     "--servername",
     "localhost",
     "ping",
@@ -243,9 +193,9 @@ test("a-signed-recalibrate-from-the-operator-script-clears-the-alarm-with-its-re
 
 test("a-retained-command-is-ignored-and-answered-with-the-reason", async () => {
   // Someone left "recalibrate" retained on the command topic: the broker replays it to each new subscription.
-  const sender = await connectSender();
+  const sender = await broker.client();
   await sender.publishAsync("telltale/dev-r/command", "recalibrate", { qos: 1, retain: true });
-  const results = await subscribe(broker.port, "telltale/dev-r/command/result");
+  const { got: results } = await broker.listen("telltale/dev-r/command/result");
   const fw = firmware("dev-r", broker.port);
   await waitFor(
     "the refusal",
@@ -268,9 +218,9 @@ test("a-retained-command-is-ignored-and-answered-with-the-reason", async () => {
 
 test("an-oversized-retained-command-is-discarded-and-the-device-stays-connected", async () => {
   // 100 KB left retained on the command topic: over the device's 64 KiB packet limit, replayed on every subscription.
-  const sender = await connectSender();
+  const sender = await broker.client();
   await sender.publishAsync("telltale/dev-o/command", Buffer.alloc(100_000, 0x20), { qos: 1, retain: true });
-  const got = await subscribe(broker.port, "telltale/dev-o/telemetry");
+  const { got } = await broker.listen("telltale/dev-o/telemetry");
   const fw = firmware("dev-o", broker.port);
   const dump = () =>
     fw.log
@@ -300,7 +250,9 @@ test("an-oversized-retained-command-is-discarded-and-the-device-stays-connected"
 });
 
 test("untrusted-broker-certificate-is-refused-with-clear-error", async () => {
-  const rogue = await Mosquitto.start({ tls: { cert: pki.rogueCert, key: pki.rogueKey, ca: pki.caCert } });
+  const rogue = await Mosquitto.start({
+    tls: { cert: broker.pki.rogueCert, key: broker.pki.rogueKey, ca: broker.pki.caCert },
+  });
   try {
     const fw = firmware("dev-d", rogue.port);
     const line = await waitFor(
@@ -319,7 +271,9 @@ test("untrusted-broker-certificate-is-refused-with-clear-error", async () => {
 });
 
 test("wrong-host-certificate-is-refused", async () => {
-  const wrong = await Mosquitto.start({ tls: { cert: pki.wrongHostCert, key: pki.wrongHostKey, ca: pki.caCert } });
+  const wrong = await Mosquitto.start({
+    tls: { cert: broker.pki.wrongHostCert, key: broker.pki.wrongHostKey, ca: broker.pki.caCert },
+  });
   try {
     const fw = firmware("dev-e", wrong.port);
     await waitFor(
@@ -349,7 +303,7 @@ test("malformed-packet-from-broker-gives-clear-error-and-reconnect", async () =>
   const port = (server.address() as net.AddressInfo).port;
   try {
     const fw = startFirmware("dev-f", { url: `mqtt://127.0.0.1:${port}` });
-    running.push(fw);
+    broker.atEnd(() => fw.app.stop());
     const line = await waitFor(
       "decode error logged",
       () => fw.log.find((l) => /^mqtt: .*CONNACK/.test(l)),

@@ -1,24 +1,15 @@
 // The MQTT client speaking 5.0 to a real Mosquitto over TLS: QoS 2 both ways and a persistent session resumed after a drop.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import mqtt from "mqtt";
-import { makePki, type Pki } from "./support/pki.js";
-import { Mosquitto } from "./support/mosquitto.js";
+import { brokerForFile } from "./support/test-broker.js";
 import { waitFor } from "./support/firmware.js";
 import { NodeTCPSocket } from "../../hosts/node/tcp.js";
 import { nodeClock } from "../../hosts/node/host.js";
 import { MQTTClient, type MQTTClientOptions } from "../../modules/mqtt/client.js";
 import { utf8Decode } from "../../modules/text/utf8.js";
 
-let pki: Pki;
-let broker: Mosquitto;
-before(async () => {
-  pki = makePki();
-  broker = await Mosquitto.start({ tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert } });
-});
-after(async () => {
-  await broker?.stop();
-});
+const broker = brokerForFile();
 
 function client(extra: Partial<MQTTClientOptions>, events: unknown[][]): MQTTClient {
   return new MQTTClient({
@@ -27,7 +18,7 @@ function client(extra: Partial<MQTTClientOptions>, events: unknown[][]): MQTTCli
     clientId: "v5-device",
     keepalive: 30,
     protocolVersion: 5,
-    socket: { io: NodeTCPSocket, secure: { ca: pki.caPem, serverName: "localhost" } },
+    socket: { io: NodeTCPSocket, secure: { ca: broker.pki.caPem, serverName: "localhost" } },
     clock: nodeClock,
     onConnect(sessionPresent) {
       events.push(["connect", sessionPresent]);
@@ -77,14 +68,7 @@ test("mqtt5-qos2-round-trip-and-persistent-session-resume", async () => {
     // The link drops; while the device is away a message is published to its subscription.
     for (const s of NodeTCPSocket.open) s.destroy();
     await waitFor("drop noticed", () => events.find((e) => e[0] === "close"));
-    const other = mqtt.connect({
-      host: "127.0.0.1",
-      port: broker.port,
-      protocol: "mqtts",
-      ca: pki.caPem,
-      servername: "localhost",
-      protocolVersion: 5,
-    });
+    const other = mqtt.connect(broker.clientOptions({ protocolVersion: 5 }));
     await new Promise<void>((resolve, reject) =>
       other.once("connect", () =>
         other.publish("v5/cmd", "while away", { qos: 2 }, (e) => (e ? reject(e) : resolve())),
@@ -109,14 +93,7 @@ test("mqtt5-qos2-round-trip-and-persistent-session-resume", async () => {
 test("mqtt5-maximum-packet-size-keeps-an-oversized-retained-message-away", async () => {
   // With 5.0 the client's limit goes in CONNECT, and the broker drops what would exceed it (§3.1.2.11.4): the
   // device never sees the 4 KB retained message, only the small one after it, and needs no discard.
-  const other = mqtt.connect({
-    host: "127.0.0.1",
-    port: broker.port,
-    protocol: "mqtts",
-    ca: pki.caPem,
-    servername: "localhost",
-    protocolVersion: 5,
-  });
+  const other = mqtt.connect(broker.clientOptions({ protocolVersion: 5 }));
   await new Promise<void>((resolve) => other.once("connect", () => resolve()));
   await other.publishAsync("v5size/a", Buffer.alloc(4096, 0x61), { qos: 1, retain: true });
   await other.publishAsync("v5size/b", "small", { qos: 1, retain: true });

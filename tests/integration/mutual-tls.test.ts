@@ -1,58 +1,37 @@
 // TLS errors and mutual TLS against a real Mosquitto: a broker with require_certificate, and one with an expired certificate.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import mqtt from "mqtt";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makePki, makeRsaPki, type Pki } from "./support/pki.js";
+import { makeRsaPki } from "./support/pki.js";
 import { createNodeHost } from "../../hosts/node/host.js";
 import { startApp } from "../../src/start.js";
 import { chooseConfig, parseConfig } from "../../modules/config/config.js";
 import { loadConfigText } from "../../modules/config/saved.js";
 import { mapStore } from "../support/test-host.js";
 import { Mosquitto } from "./support/mosquitto.js";
+import { brokerForFile } from "./support/test-broker.js";
 import { startFirmware, waitFor, type Firmware } from "./support/firmware.js";
 
-let pki: Pki;
-let mutual: Mosquitto;
-const running: Firmware[] = [];
-
-before(async () => {
-  pki = makePki();
-  mutual = await Mosquitto.start({
-    tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert, requireCertificate: true },
-  });
-});
-
-after(async () => {
-  for (const fw of running) fw.app.stop();
-  await mutual?.stop();
-});
+const mutual = brokerForFile({ requireCertificate: true });
 
 function firmware(id: string, port: number, broker: Record<string, unknown> = {}): Firmware {
   const fw = startFirmware(id, {
     url: `mqtts://127.0.0.1:${port}`,
-    ca: pki.caPem,
+    ca: mutual.pki.caPem,
     backoffBaseMs: 200,
     backoffCapMs: 1000,
     ...broker,
   });
-  running.push(fw);
+  mutual.atEnd(() => fw.app.stop());
   return fw;
 }
 
 test("mutual-tls-client-certificate-is-accepted-and-telemetry-flows", async () => {
   const got: string[] = [];
-  const sub = mqtt.connect({
-    host: "127.0.0.1",
-    port: mutual.port,
-    protocol: "mqtts",
-    ca: pki.caPem,
-    servername: "localhost",
-    cert: pki.clientCertPem,
-    key: pki.clientKeyPem,
-  });
+  const sub = mqtt.connect(mutual.clientOptions({ cert: mutual.pki.clientCertPem, key: mutual.pki.clientKeyPem }));
   try {
     sub.on("message", (_t, payload) => got.push(payload.toString()));
     await new Promise<void>((resolve, reject) => {
@@ -61,7 +40,7 @@ test("mutual-tls-client-certificate-is-accepted-and-telemetry-flows", async () =
         sub.subscribe("telltale/mtls-a/telemetry", { qos: 1 }, (e) => (e ? reject(e) : resolve())),
       );
     });
-    const fw = firmware("mtls-a", mutual.port, { certificate: pki.clientCertPem, key: pki.clientKeyPem });
+    const fw = firmware("mtls-a", mutual.port, { certificate: mutual.pki.clientCertPem, key: mutual.pki.clientKeyPem });
     await waitFor(
       "telemetry over mutual TLS",
       () => got.length >= 3,
@@ -90,7 +69,10 @@ test("mutual-tls-without-client-certificate-gives-clear-error-and-keeps-data", a
 });
 
 test("mutual-tls-with-untrusted-client-certificate-gives-clear-error", async () => {
-  const fw = firmware("mtls-c", mutual.port, { certificate: pki.rogueClientCertPem, key: pki.rogueClientKeyPem });
+  const fw = firmware("mtls-c", mutual.port, {
+    certificate: mutual.pki.rogueClientCertPem,
+    key: mutual.pki.rogueClientKeyPem,
+  });
   await waitFor(
     "refusal",
     () => fw.log.find((l) => /TLS: broker does not trust the client certificate/.test(l)),
@@ -102,7 +84,9 @@ test("mutual-tls-with-untrusted-client-certificate-gives-clear-error", async () 
 });
 
 test("expired-broker-certificate-is-refused-with-clear-error", async () => {
-  const expired = await Mosquitto.start({ tls: { cert: pki.expiredCert, key: pki.expiredKey, ca: pki.caCert } });
+  const expired = await Mosquitto.start({
+    tls: { cert: mutual.pki.expiredCert, key: mutual.pki.expiredKey, ca: mutual.pki.caCert },
+  });
   try {
     const fw = firmware("mtls-d", expired.port);
     const line = await waitFor(

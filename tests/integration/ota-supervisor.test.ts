@@ -1,17 +1,14 @@
 // Acceptance: `npm start`'s supervisor runs the real firmware against Mosquitto with TLS and updates it for real —
 // N → N+1 over MQTT blocks, → N+2 over HTTPS Range, each committing after its self-test, then a broken N+3 that
 // throws at start is rolled back to N+2 by the supervisor alone.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import type { Server } from "node:https";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import mqtt from "mqtt";
-import { makePki, type Pki } from "./support/pki.js";
-import { Mosquitto } from "./support/mosquitto.js";
+import { brokerForFile } from "./support/test-broker.js";
 import { waitFor } from "./support/firmware.js";
 import { packBuild } from "../../hosts/node/image.js";
 import { readBootState, slotPaths } from "../../hosts/node/boot-state.js";
@@ -22,36 +19,9 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const ID = "ota-e2e";
 const KEY = generateKeys("k1");
 
-let pki: Pki;
-let broker: Mosquitto;
+const broker = brokerForFile();
 let firmware: ChildProcess | undefined;
-const clients: mqtt.MqttClient[] = [];
-const servers: Server[] = [];
-
-before(async () => {
-  pki = makePki();
-  broker = await Mosquitto.start({ tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert } });
-});
-
-after(async () => {
-  firmware?.kill("SIGKILL");
-  for (const c of clients) c.end(true);
-  for (const s of servers) s.close();
-  await broker?.stop();
-});
-
-async function client(): Promise<mqtt.MqttClient> {
-  const c = mqtt.connect({
-    host: "127.0.0.1",
-    port: broker.port,
-    protocol: "mqtts",
-    ca: pki.caPem,
-    servername: "localhost",
-  });
-  clients.push(c);
-  await new Promise<void>((resolve) => c.once("connect", () => resolve()));
-  return c;
-}
+broker.atEnd(() => firmware?.kill("SIGKILL"));
 
 test("supervisor-updates-over-mqtt-then-https-and-rolls-back-a-broken-image", { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "telltale-e2e-"));
@@ -61,10 +31,10 @@ test("supervisor-updates-over-mqtt-then-https-and-rolls-back-a-broken-image", { 
     JSON.stringify({
       deviceId: ID,
       intervalMs: 200,
-      broker: { url: `mqtts://127.0.0.1:${broker.port}`, ca: pki.caPem, keepalive: 10, backoffBaseMs: 200 },
+      broker: broker.deviceBroker({ keepalive: 10, backoffBaseMs: 200 }),
       detector: { calibrationSamples: 60 },
       homeAssistant: { enabled: false },
-      ota: { keys: [KEY.publicEntry], selfTestMs: 15_000, timeoutMs: 2000, retries: 5, ca: pki.caPem },
+      ota: { keys: [KEY.publicEntry], selfTestMs: 15_000, timeoutMs: 2000, retries: 5, ca: broker.pki.caPem },
     }),
   );
   const out: string[] = [];
@@ -105,7 +75,7 @@ test("supervisor-updates-over-mqtt-then-https-and-rolls-back-a-broken-image", { 
 
   // The device's retained `…/ota` states, as an operator's client sees them.
   const states: Record<string, unknown>[] = [];
-  const watcher = await client();
+  const watcher = await broker.client();
   watcher.on("message", (_t, payload) => states.push(JSON.parse(payload.toString()) as Record<string, unknown>));
   await new Promise((resolve) => watcher.subscribe(`telltale/${ID}/ota`, { qos: 1 }, resolve));
   const reached = (state: string, version: number, ms = 90_000) =>
@@ -125,7 +95,7 @@ test("supervisor-updates-over-mqtt-then-https-and-rolls-back-a-broken-image", { 
   // N+1 over MQTT blocks.
   const image1 = packBuild(ROOT, 1001);
   const p1 = new Publisher({
-    client: await client(),
+    client: await broker.client(),
     manifest: signManifest({ privatePem: KEY.privatePem, keyId: "k1", image: image1, version: 1001, devices: [ID] }),
     image: image1,
   });
@@ -143,13 +113,13 @@ test("supervisor-updates-over-mqtt-then-https-and-rolls-back-a-broken-image", { 
   const ranges: string[] = [];
   const server = await serveImage(
     image2,
-    { cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) },
+    { cert: readFileSync(broker.pki.serverCert), key: readFileSync(broker.pki.serverKey) },
     (r) => ranges.push(String(r)),
   );
-  servers.push(server);
+  broker.atEnd(() => server.close());
   const url = `https://127.0.0.1:${(server.address() as { port: number }).port}/telltale-1002.bin`;
   const p2 = new Publisher({
-    client: await client(),
+    client: await broker.client(),
     manifest: signManifest({
       privatePem: KEY.privatePem,
       keyId: "k1",
@@ -173,7 +143,7 @@ test("supervisor-updates-over-mqtt-then-https-and-rolls-back-a-broken-image", { 
     "build/src/main-node.js": 'throw new Error("broken image: throws at start");\n',
   });
   const p3 = new Publisher({
-    client: await client(),
+    client: await broker.client(),
     manifest: signManifest({ privatePem: KEY.privatePem, keyId: "k1", image: image3, version: 1003, devices: [ID] }),
     image: image3,
   });

@@ -1,6 +1,6 @@
 // Updates over the air against a real Mosquitto with TLS: the App on the Node host with two RAM slots, the publisher of
 // tools/ota, images over MQTT blocks and over HTTPS Range (node:https, openssl certificates), and every refusal.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { execFile, spawn } from "node:child_process";
@@ -8,10 +8,7 @@ import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import type { Server } from "node:https";
-import mqtt from "mqtt";
-import { makePki, type Pki } from "./support/pki.js";
-import { Mosquitto } from "./support/mosquitto.js";
+import { brokerForFile } from "./support/test-broker.js";
 import { waitFor } from "./support/firmware.js";
 import { createNodeHost } from "../../hosts/node/host.js";
 import { NodeTCPSocket } from "../../hosts/node/tcp.js";
@@ -27,11 +24,7 @@ const IMAGE = new Uint8Array(randomBytes(41_000)); // 11 blocks of 4096, the las
 const KEY = generateKeys("k1");
 const ROGUE = generateKeys("k1"); // same id, a key the devices do not trust
 
-let pki: Pki;
-let broker: Mosquitto;
-const clients: mqtt.MqttClient[] = [];
-const apps: App[] = [];
-const servers: Server[] = [];
+const broker = brokerForFile();
 
 interface Device {
   id: string;
@@ -52,10 +45,10 @@ function device(id: string, ota: Record<string, unknown> = {}, running = 1): Dev
   const config = parseConfig({
     deviceId: id,
     intervalMs: 100,
-    broker: { url: `mqtts://127.0.0.1:${broker.port}`, ca: pki.caPem, keepalive: 10, backoffBaseMs: 200 },
+    broker: broker.deviceBroker({ keepalive: 10, backoffBaseMs: 200 }),
     detector: { calibrationSamples: 60 },
     homeAssistant: { enabled: false },
-    ota: { keys: [KEY.publicEntry], selfTestMs: 8000, timeoutMs: 1500, retries: 3, ca: pki.caPem, ...ota },
+    ota: { keys: [KEY.publicEntry], selfTestMs: 8000, timeoutMs: 1500, retries: 3, ca: broker.pki.caPem, ...ota },
   });
   const d: Device = {
     id,
@@ -78,7 +71,7 @@ function device(id: string, ota: Record<string, unknown> = {}, running = 1): Dev
         },
       });
       const app = new App(host, config);
-      apps.push(app);
+      broker.atEnd(() => app.stop());
       void app.start();
       d.app = app;
       return app;
@@ -89,21 +82,8 @@ function device(id: string, ota: Record<string, unknown> = {}, running = 1): Dev
   return d;
 }
 
-async function client(): Promise<mqtt.MqttClient> {
-  const c = mqtt.connect({
-    host: "127.0.0.1",
-    port: broker.port,
-    protocol: "mqtts",
-    ca: pki.caPem,
-    servername: "localhost",
-  });
-  clients.push(c);
-  await new Promise<void>((resolve) => c.once("connect", () => resolve()));
-  return c;
-}
-
 async function publisher(manifest: Record<string, unknown>, image: Uint8Array = IMAGE): Promise<Publisher> {
-  const p = new Publisher({ client: await client(), manifest, image });
+  const p = new Publisher({ client: await broker.client(), manifest, image });
   await p.start();
   return p;
 }
@@ -114,7 +94,7 @@ function sign(o: Partial<SignOptions>): Record<string, unknown> {
 
 /** The device's last `…/ota` state, as the retained message on the broker says it. */
 async function retainedState(id: string): Promise<Record<string, unknown>> {
-  const c = await client();
+  const c = await broker.client();
   const got: Record<string, unknown>[] = [];
   c.on("message", (_t, payload) => got.push(JSON.parse(payload.toString()) as Record<string, unknown>));
   c.subscribe(`telltale/${id}/ota`, { qos: 1 });
@@ -153,18 +133,6 @@ async function assertInstalled(d: Device, restart: Promise<string>): Promise<voi
   assert.deepEqual(d.slots.image(1), IMAGE);
 }
 
-before(async () => {
-  pki = makePki();
-  broker = await Mosquitto.start({ tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert } });
-});
-
-after(async () => {
-  for (const app of apps) app.stop();
-  for (const c of clients) c.end(true);
-  for (const s of servers) s.close();
-  await broker?.stop();
-});
-
 test("mqtt-blocks-install-version-2-which-commits-after-its-self-test", async () => {
   const d = device("ota-m");
   const restart = d.restarted();
@@ -189,10 +157,10 @@ test("https-range-installs-version-2", async () => {
   const ranges: string[] = [];
   const server = await serveImage(
     IMAGE,
-    { cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) },
+    { cert: readFileSync(broker.pki.serverCert), key: readFileSync(broker.pki.serverKey) },
     (range) => ranges.push(String(range)),
   );
-  servers.push(server);
+  broker.atEnd(() => server.close());
   const port = (server.address() as { port: number }).port;
   const d = device("ota-h");
   const restart = d.restarted();
@@ -295,7 +263,7 @@ test("the-cli-makes-keys-signs-and-serves-with-a-progress-line-per-device", asyn
       "--broker",
       `mqtts://localhost:${broker.port}`,
       "--ca",
-      pki.caCert,
+      broker.pki.caCert,
     ]),
     { stdio: ["ignore", "pipe", "pipe"] },
   );

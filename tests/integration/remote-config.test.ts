@@ -1,15 +1,13 @@
 // Remote configuration against a real Mosquitto with TLS: a signed interval change applied live, a sensor change
 // applied by a restart, bad and stale ones refused while the device runs on, and the retained document redacted.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import mqtt from "mqtt";
-import { makePki, type Pki } from "./support/pki.js";
-import { Mosquitto } from "./support/mosquitto.js";
+import { brokerForFile, type Received } from "./support/test-broker.js";
 import { waitFor } from "./support/firmware.js";
 import { createNodeHost } from "../../hosts/node/host.js";
 import { FileStore } from "../../hosts/node/store.js";
@@ -29,48 +27,7 @@ interface ReportedConfig {
   sensors?: { name?: string }[];
 }
 
-interface Received {
-  topic: string;
-  payload: string;
-  retain: boolean;
-}
-
-let pki: Pki;
-let broker: Mosquitto;
-const clients: mqtt.MqttClient[] = [];
-const apps: App[] = [];
-
-before(async () => {
-  pki = makePki();
-  broker = await Mosquitto.start({ tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert } });
-});
-
-after(async () => {
-  for (const app of apps) app.stop();
-  for (const c of clients) c.end(true);
-  await broker?.stop();
-});
-
-async function connect(filter?: string): Promise<{ client: mqtt.MqttClient; got: Received[] }> {
-  const got: Received[] = [];
-  const client = mqtt.connect({
-    host: "127.0.0.1",
-    port: broker.port,
-    protocol: "mqtts",
-    ca: pki.caPem,
-    servername: "localhost",
-  });
-  clients.push(client);
-  client.on("message", (topic, payload, packet) =>
-    got.push({ topic, payload: payload.toString(), retain: packet.retain }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    client.once("error", reject);
-    client.once("connect", () => resolve());
-  });
-  if (filter) await client.subscribeAsync(filter, { qos: 1 });
-  return { client, got };
-}
+const broker = brokerForFile();
 
 /** The device as `npm start` runs it: the configuration chosen from the store first, then the host, then the app. */
 function device(storePath: string, builtIn: Record<string, unknown>, log: string[], restarts: string[]): App {
@@ -89,7 +46,7 @@ function device(storePath: string, builtIn: Record<string, unknown>, log: string
     },
   });
   const app = new App(host, chosen.config, chosen.state);
-  apps.push(app);
+  broker.atEnd(() => app.stop());
   void app.start();
   return app;
 }
@@ -113,13 +70,13 @@ test("a-signed-configuration-change-applies-live-or-by-restart-and-a-bad-one-is-
   const builtIn = {
     deviceId: ID,
     intervalMs: 200,
-    broker: { url: `mqtts://127.0.0.1:${broker.port}`, ca: pki.caPem, username: ID, password: PASSWORD, keepalive: 10 },
+    broker: broker.deviceBroker({ username: ID, password: PASSWORD, keepalive: 10 }),
     detector: { calibrationSamples: 60 },
     commandKey: KEY,
   };
   const log: string[] = [],
     restarts: string[] = [];
-  const { client: operator, got } = await connect(`telltale/${ID}/#`);
+  const { client: operator, got } = await broker.listen(`telltale/${ID}/#`);
   device(storePath, builtIn, log, restarts);
   const dump = () => log.slice(-20).join("\n");
   const results = () =>
@@ -133,7 +90,7 @@ test("a-signed-configuration-change-applies-live-or-by-restart-and-a-bad-one-is-
     return waitFor(`the answer to version ${version}`, () => results()[count], 10_000, dump);
   };
   const reported = async () => {
-    const { got: late } = await connect(`telltale/${ID}/config`);
+    const { got: late } = await broker.listen(`telltale/${ID}/config`);
     const doc = await waitFor("the retained configuration", () => late.find((m) => m.retain), 5000, dump);
     return { text: doc.payload, doc: JSON.parse(doc.payload) as { version: number; config: ReportedConfig } };
   };

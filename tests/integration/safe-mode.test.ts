@@ -1,12 +1,11 @@
 // Safe mode and health against a real Mosquitto: a device started after too many failed boots says so in its retained
 // health, answers commands, publishes no telemetry and no discovery; a normal start publishes health with telemetry.
-import { test, before, after } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import mqtt from "mqtt";
-import { Mosquitto } from "./support/mosquitto.js";
+import { brokerForFile } from "./support/test-broker.js";
 import { waitFor } from "./support/firmware.js";
 import { createNodeHost } from "../../hosts/node/host.js";
 import { FileStore } from "../../hosts/node/store.js";
@@ -16,41 +15,9 @@ import { FAILED_BOOTS_KEY } from "../../src/boot-guard.js";
 import { parseConfig } from "../../modules/config/config.js";
 import { FIRMWARE_VERSION } from "../../modules/ha/discovery.js";
 
-interface Received {
-  topic: string;
-  payload: string;
-  retain: boolean;
-}
-
-let broker: Mosquitto;
-const apps: App[] = [];
-const clients: mqtt.MqttClient[] = [];
+const broker = brokerForFile({ tls: false });
 const flash = mkdtempSync(join(tmpdir(), "telltale-safe-mode-"));
-
-before(async () => {
-  broker = await Mosquitto.start();
-});
-
-after(async () => {
-  for (const app of apps) app.stop();
-  for (const c of clients) c.end(true);
-  await broker?.stop();
-  rmSync(flash, { recursive: true, force: true });
-});
-
-async function listen(filter: string): Promise<{ got: Received[]; client: mqtt.MqttClient }> {
-  const got: Received[] = [];
-  const client = mqtt.connect({ host: "127.0.0.1", port: broker.port, reconnectPeriod: 200 });
-  clients.push(client);
-  client.on("message", (topic, payload, packet) =>
-    got.push({ topic, payload: payload.toString(), retain: packet.retain }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    client.once("error", reject);
-    client.once("connect", () => client.subscribe(filter, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
-  });
-  return { got, client };
-}
+after(() => rmSync(flash, { recursive: true, force: true })); // after the broker's teardown has stopped the apps
 
 function boot(id: string, failedBoots: number): { app: App; log: string[] } {
   const log: string[] = [];
@@ -60,7 +27,7 @@ function boot(id: string, failedBoots: number): { app: App; log: string[] } {
   const config = parseConfig({
     deviceId: id,
     intervalMs: 100,
-    broker: { url: `mqtt://127.0.0.1:${broker.port}` },
+    broker: broker.deviceBroker(),
     detector: { model: "zscore", calibrationSamples: 5 },
   });
   const host = createNodeHost({
@@ -73,7 +40,7 @@ function boot(id: string, failedBoots: number): { app: App; log: string[] } {
     resetReason: "watchdog",
   });
   const app = bootApp(host, config);
-  apps.push(app);
+  broker.atEnd(() => app.stop());
   return { app, log };
 }
 
@@ -85,7 +52,7 @@ test("a-device-in-safe-mode-says-so-in-retained-health-answers-ping-and-publishe
     15_000,
     () => log.join("\n"),
   );
-  const answers = await listen("telltale/safe-a/command/result");
+  const answers = await broker.listen("telltale/safe-a/command/result");
   answers.client.publish("telltale/safe-a/command", "ping", { qos: 1 });
   await waitFor(
     "the ping answer",
@@ -95,8 +62,8 @@ test("a-device-in-safe-mode-says-so-in-retained-health-answers-ping-and-publishe
   );
   assert.equal((JSON.parse(answers.got[0]!.payload) as { ok: boolean }).ok, true);
   // A subscriber that arrives later reads the retained health at once.
-  const later = await listen("telltale/safe-a/#");
-  const ha = await listen("homeassistant/#");
+  const later = await broker.listen("telltale/safe-a/#");
+  const ha = await broker.listen("homeassistant/#");
   const health = await waitFor("retained health", () =>
     later.got.find((m) => m.topic === "telltale/safe-a/health" && m.retain),
   );
@@ -124,7 +91,7 @@ test("a-device-in-safe-mode-says-so-in-retained-health-answers-ping-and-publishe
 
 test("a-normal-start-publishes-health-beside-its-telemetry", async () => {
   const { app, log } = boot("safe-b", 2);
-  const got = (await listen("telltale/safe-b/#")).got;
+  const got = (await broker.listen("telltale/safe-b/#")).got;
   await waitFor(
     "the connection",
     () => app.connected,

@@ -9,8 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { makePki } from "./support/pki.js";
-import { Mosquitto } from "./support/mosquitto.js";
+import { TestBroker } from "./support/test-broker.js";
 import { MqttProxy } from "./support/mqtt-proxy.js";
 import { waitFor } from "./support/firmware.js";
 import { seededRandom, shuffle } from "./support/schedule.js";
@@ -61,13 +60,12 @@ function flipPendingTelemetry(path: string): string | undefined {
 }
 
 test("soak-hostile-no-alarm-lost-telemetry-lost-only-where-counted", { timeout: 300_000 }, async () => {
-  const pki = makePki();
-  const broker = await Mosquitto.start({
-    tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert },
+  const broker = await TestBroker.start({
     persistence: true,
     extra: ["max_queued_messages 100000", "max_inflight_messages 100"],
   });
-  cleanup.push(() => broker.stop());
+  cleanup.push(() => broker.close());
+  const pki = broker.pki;
   const proxy = await MqttProxy.start({
     target: () => broker.port,
     cert: readFileSync(pki.serverCert, "utf8"),
@@ -81,16 +79,9 @@ test("soak-hostile-no-alarm-lost-telemetry-lost-only-where-counted", { timeout: 
   // The most commands one boot's rate limit dropped (health.commands counts from each start).
   let commandsDropped = 0,
     outboxDropped = 0;
-  const subscriber = await mqtt.connectAsync({
-    host: "127.0.0.1",
-    port: broker.port,
-    protocol: "mqtts",
-    ca: pki.caPem,
-    servername: "localhost",
-    clientId: "hostile-subscriber",
-    clean: false,
-    reconnectPeriod: 100,
-  });
+  const subscriber = await mqtt.connectAsync(
+    broker.clientOptions({ clientId: "hostile-subscriber", clean: false, reconnectPeriod: 100 }),
+  );
   cleanup.push(() => subscriber.end(true));
   let subscriberCloses = 0;
   subscriber.on("error", () => {});
@@ -112,15 +103,9 @@ test("soak-hostile-no-alarm-lost-telemetry-lost-only-where-counted", { timeout: 
   });
   await subscriber.subscribeAsync([`telltale/${ID}/telemetry`, `telltale/${ID}/alarm`], { qos: 1 });
   // The flood and the oversized retained message come from a client straight on the broker.
-  const operator = await mqtt.connectAsync({
-    host: "127.0.0.1",
-    port: broker.port,
-    protocol: "mqtts",
-    ca: pki.caPem,
-    servername: "localhost",
-    clientId: "hostile-operator",
-    reconnectPeriod: 100,
-  });
+  const operator = await mqtt.connectAsync(
+    broker.clientOptions({ clientId: "hostile-operator", reconnectPeriod: 100 }),
+  );
   cleanup.push(() => operator.end(true));
   operator.on("error", () => {});
 

@@ -7,8 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { makePki } from "./support/pki.js";
-import { Mosquitto } from "./support/mosquitto.js";
+import { TestBroker } from "./support/test-broker.js";
 import { Proxy } from "./support/proxy.js";
 import { waitFor } from "./support/firmware.js";
 import { seededRandom, shuffle } from "./support/schedule.js";
@@ -38,28 +37,20 @@ interface Device {
 }
 
 test("soak-every-qos1-message-arrives-through-outages-and-reboots", { timeout: 240_000 }, async () => {
-  const pki = makePki();
-  const broker = await Mosquitto.start({
-    tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert },
+  const broker = await TestBroker.start({
     persistence: true,
     extra: ["max_queued_messages 100000", "max_inflight_messages 100"],
   });
-  cleanup.push(() => broker.stop());
+  cleanup.push(() => broker.close());
+  const pki = broker.pki;
   const proxy = await Proxy.start(() => broker.port);
   cleanup.push(() => proxy.close());
 
   // Received messages by "boot/seq": the first arrival time and how many times each came.
   const arrivals = new Map<string, { at: number; count: number }>();
-  const subscriber = mqtt.connect({
-    host: "127.0.0.1",
-    port: broker.port,
-    protocol: "mqtts",
-    ca: pki.caPem,
-    servername: "localhost",
-    clientId: "soak-subscriber",
-    clean: false,
-    reconnectPeriod: 100,
-  });
+  const subscriber = mqtt.connect(
+    broker.clientOptions({ clientId: "soak-subscriber", clean: false, reconnectPeriod: 100 }),
+  );
   cleanup.push(() => subscriber.end(true));
   subscriber.on("message", (_topic, payload) => {
     const m = JSON.parse(payload.toString()) as Telemetry;

@@ -1,14 +1,13 @@
 // The app with the multivariate detector: chosen by config, raises an alarm on a fault, keeps its baseline over a reboot.
-import { suite, test, equal, deepEqual, ok, throws, settle } from "../harness.js";
+import { suite, test, equal, deepEqual, ok, throws } from "../harness.js";
 import { utf8Encode } from "telltale/text/utf8";
 import { App } from "../../src/app.js";
-import type { Host } from "telltale/io/host";
 import { parseConfig } from "telltale/config/config";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { SHT3xModel } from "telltale/drivers/sht3x/model";
 import { ADS1115Model } from "telltale/drivers/ads1115/model";
 import { ManualClock } from "../support/manual-clock.js";
-import { RefusingSocket, mapStore } from "../support/test-host.js";
+import { appRig, offlineConfig, ticks } from "../support/app-rig.js";
 import { createSimWorld } from "telltale/sim/world";
 import { SimGPIO } from "telltale/sim/gpio";
 import { hmacSha256 } from "../support/hmac.js";
@@ -31,39 +30,17 @@ function boot(store: Map<string, string>, detector: Record<string, unknown>, ext
     0x44,
     new SHT3xModel({ environment: { temperature: () => 30 + fault + noise(), humidity: () => 50 + 2 * noise() } }),
   );
-  const log: string[] = [];
-  const host: Host = {
-    name: "test",
-    clock,
-    i2c: bus.ioClass(),
-    digital: gpio.ioDigital(),
-    tcp: RefusingSocket,
-    deviceId: "t2",
-    store: mapStore(store),
-    log: (line) => log.push(line),
-    hmacSha256,
-    connectNetwork: async () => {},
-  };
-  const app = new App(
-    host,
-    parseConfig({ intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" }, detector, ...extra }),
-  );
+  const r = appRig({ clock, bus, store, deviceId: "t2", host: { digital: gpio.ioDigital(), hmacSha256 } });
+  const app = new App(r.host, offlineConfig({ detector, ...extra }));
   return {
     clock,
-    log,
+    log: r.log,
     app,
     gpio,
     setFault: (v: number) => {
       fault = v;
     },
   };
-}
-
-async function ticks(clock: ManualClock, count: number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    clock.advance(1000);
-    await settle(8);
-  }
 }
 
 suite("app with the multivariate detector", () => {
@@ -172,25 +149,18 @@ suite("app with the multivariate detector", () => {
 
   test("accelerometer-stream-feeds-vibration-detector-and-wear-raises-alarm", async () => {
     // An ADXL345 at 400 Hz on the simulated pump; its bearing tone starts growing (wear) 30 s after boot.
-    const config = parseConfig({
-      intervalMs: 1000,
-      broker: { url: "mqtt://192.0.2.1:1883" },
+    const config = offlineConfig({
       sensors: [{ part: "adxl345", name: "pump", address: 0x53, rate: 400, range: 2 }],
       detector: { vibration: { windowShift: 6 } },
     });
     const clock = new ManualClock();
     const world = createSimWorld(clock, config.sensors, { fault: { kind: "wear", atMs: 30_000, size: 1.5 } });
-    const log: string[] = [];
-    const host: Host = {
-      name: "test",
+    const { host, log } = appRig({
       clock,
-      i2c: world.bus.ioClass(),
-      tcp: RefusingSocket,
+      bus: world.bus,
       deviceId: "t3",
-      store: { get: () => undefined, set: () => {}, delete: () => {} },
-      log: (line) => log.push(line),
-      connectNetwork: async () => {},
-    };
+      host: { store: { get: () => undefined, set: () => {}, delete: () => {} } },
+    });
     const app = new App(host, config);
     await app.start();
     await ticks(clock, 28);
@@ -213,25 +183,13 @@ suite("app with the multivariate detector", () => {
   test("vibration-baseline-survives-a-reboot-and-a-changed-stream-calibrates-anew", async () => {
     const store = new Map<string, string>();
     const run = async (rate: number, seconds: number) => {
-      const config = parseConfig({
-        intervalMs: 1000,
-        broker: { url: "mqtt://192.0.2.1:1883" },
+      const config = offlineConfig({
         sensors: [{ part: "adxl345", name: "pump", address: 0x53, rate, range: 2 }],
         detector: { vibration: { windowShift: 6 } },
       });
       const clock = new ManualClock();
       const world = createSimWorld(clock, config.sensors, {});
-      const log: string[] = [];
-      const host: Host = {
-        name: "test",
-        clock,
-        i2c: world.bus.ioClass(),
-        tcp: RefusingSocket,
-        deviceId: "t4",
-        store: mapStore(store),
-        log: (line) => log.push(line),
-        connectNetwork: async () => {},
-      };
+      const { host, log } = appRig({ clock, bus: world.bus, store, deviceId: "t4" });
       const app = new App(host, config);
       await app.start();
       await ticks(clock, seconds);
@@ -278,23 +236,9 @@ function bootOneChannel(store: Map<string, string>, detector: Record<string, unk
     return ((n & 0xffff) - 32768) / 3276800;
   };
   bus.attach(0x48, new ADS1115Model({ inputs: { voltage: () => 2 + spike + noise() }, clock }));
-  const log: string[] = [];
-  const host: Host = {
-    name: "test",
-    clock,
-    i2c: bus.ioClass(),
-    tcp: RefusingSocket,
-    deviceId: "t3",
-    store: mapStore(store),
-    log: (line) => log.push(line),
-    hmacSha256,
-    connectNetwork: async () => {},
-  };
+  const { host, log } = appRig({ clock, bus, store, deviceId: "t3", host: { hmacSha256 } });
   const sensors = [{ part: "ads1115", address: 0x48, name: "adc", inputs: [{ name: "level", channel: 0 }] }];
-  const app = new App(
-    host,
-    parseConfig({ intervalMs: 1000, broker: { url: "mqtt://192.0.2.1:1883" }, sensors, detector }),
-  );
+  const app = new App(host, offlineConfig({ sensors, detector }));
   return {
     clock,
     log,

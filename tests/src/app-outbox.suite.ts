@@ -1,7 +1,6 @@
 // The app's reporting path with the durable outbox, against a scripted broker: store first, PUBACK removes, backlog drains in order.
 import { suite, test, equal, deepEqual, ok, settle } from "../harness.js";
 import { App } from "../../src/app.js";
-import type { Host } from "telltale/io/host";
 import { parseConfig } from "telltale/config/config";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { SHT3xModel } from "telltale/drivers/sht3x/model";
@@ -12,7 +11,9 @@ import { utf8Decode } from "telltale/text/utf8";
 import type { Flash, Store, TCPSocket, TCPSocketOptions } from "telltale/io/io";
 import { ManualClock } from "../support/manual-clock.js";
 import { mapStore } from "../support/test-host.js";
+import { appRig, runFor } from "../support/app-rig.js";
 import { parseTelemetry } from "../support/wire.js";
+import { bytesOf, packetBounds } from "../support/mqtt-broker.js";
 
 interface Sent {
   type: number;
@@ -63,28 +64,13 @@ class BrokerSocket implements TCPSocket {
 
   write(buffer: ArrayBuffer | ArrayBufferView): void {
     if (this.closed) throw new Error("closed");
-    const bytes = ArrayBuffer.isView(buffer)
-      ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-      : new Uint8Array(buffer);
+    const bytes = bytesOf(buffer);
     const all = new Uint8Array(this.#pending.length + bytes.length);
     all.set(this.#pending, 0);
     all.set(bytes, this.#pending.length);
     let at = 0;
-    for (;;) {
-      if (at + 2 > all.length) break;
-      let length = 0,
-        shift = 0,
-        i = at + 1;
-      for (;;) {
-        const b = all[i++]!;
-        length |= (b & 0x7f) << shift;
-        shift += 7;
-        if (!(b & 0x80)) break;
-      }
-      if (i + length > all.length) break;
-      this.#packet(all.subarray(at, i + length), all[at]! >> 4, i);
-      at = i + length;
-    }
+    for (let p = packetBounds(all, at); p; at = p.end, p = packetBounds(all, at))
+      this.#packet(all.subarray(at, p.end), all[at]! >> 4, p.body);
     this.#pending = all.slice(at);
     void Promise.resolve().then(() => {
       if (!this.closed) this.#options.onWritable?.call(this, 65536);
@@ -145,20 +131,7 @@ function rig(extra: Record<string, unknown> = {}, flash?: Flash, flashProblem?: 
   const bus = new SimI2CBus(clock);
   let temperature = 30;
   bus.attach(0x44, new SHT3xModel({ environment: { temperature: () => temperature, humidity: () => 50 } }));
-  const log: string[] = [];
-  const store = new Map<string, string>();
-  const host: Host = {
-    name: "test",
-    clock,
-    i2c: bus.ioClass(),
-    tcp: BrokerSocket,
-    deviceId: "t1",
-    flash,
-    flashProblem,
-    store: mapStore(store),
-    log: (line) => log.push(line),
-    connectNetwork: async () => {},
-  };
+  const { host, log, store } = appRig({ clock, bus, host: { tcp: BrokerSocket, flash, flashProblem } });
   const config = parseConfig({
     intervalMs: 1000,
     broker: { url: "mqtt://broker.test:1883", backoffBaseMs: 500, backoffCapMs: 1000, drainPerSecond: 5 },
@@ -217,29 +190,22 @@ function worldRig(raw: Record<string, unknown>, flash: Flash, store: Map<string,
   BrokerSocket.broker = broker;
   const config = parseConfig(raw);
   const world = createSimWorld(clock, config.sensors);
-  const log: string[] = [];
-  const host: Host = {
-    name: "test",
+  const { host, log } = appRig({
     clock,
-    i2c: world.bus.ioClass(),
-    digital: world.gpio.ioDigital(),
-    pulseCount: world.gpio.ioPulseCount(),
-    tcp: BrokerSocket,
-    deviceId: "t1",
-    flash,
-    store: store instanceof Map ? mapStore(store) : store,
-    log: (line) => log.push(line),
-    connectNetwork: async () => {},
-  };
+    bus: world.bus,
+    host: {
+      digital: world.gpio.ioDigital(),
+      pulseCount: world.gpio.ioPulseCount(),
+      tcp: BrokerSocket,
+      flash,
+      store: store instanceof Map ? mapStore(store) : store,
+    },
+  });
   return { clock, broker, log, app: new App(host, config) };
 }
 
-async function run(clock: ManualClock, ms: number, step = 50): Promise<void> {
-  for (let t = 0; t < ms; t += step) {
-    clock.advance(step);
-    await settle(12);
-  }
-}
+/** Drives the clock in 50 ms steps (the broker's answers come within one). */
+const run = (clock: ManualClock, ms: number, step = 50) => runFor(clock, ms, step, 12);
 
 function seqs(sent: Sent[], topic: string): number[] {
   return sent.filter((m) => m.topic.endsWith(topic)).map((m) => parseTelemetry(m.payload).seq);

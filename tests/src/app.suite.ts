@@ -1,47 +1,11 @@
 // The app with no reachable broker: sensor faults are logged, the part is marked failed, re-probed and recovers.
-import { suite, test, equal, deepEqual, ok, settle } from "../harness.js";
+import { suite, test, equal, deepEqual, ok } from "../harness.js";
 import { App } from "../../src/app.js";
-import type { Host } from "telltale/io/host";
-import { parseConfig } from "telltale/config/config";
-import { SimI2CBus } from "telltale/sim/i2c-bus";
-import { SHT3xModel } from "telltale/drivers/sht3x/model";
-import { ManualClock } from "../support/manual-clock.js";
-import { RefusingSocket, mapStore } from "../support/test-host.js";
+import { appRig, offlineConfig, ticks } from "../support/app-rig.js";
 
 function rig(extra: Record<string, unknown> = {}) {
-  const clock = new ManualClock();
-  const bus = new SimI2CBus(clock);
-  const model = new SHT3xModel({ environment: { temperature: () => 30, humidity: () => 50 } });
-  bus.attach(0x44, model);
-  const log: string[] = [];
-  const store = new Map<string, string>();
-  const host: Host = {
-    name: "test",
-    clock,
-    i2c: bus.ioClass(),
-    tcp: RefusingSocket,
-    deviceId: "t1",
-    store: mapStore(store),
-    log: (line) => log.push(line),
-    connectNetwork: async () => {},
-  };
-  const app = new App(
-    host,
-    parseConfig({
-      intervalMs: 1000,
-      broker: { url: "mqtt://192.0.2.1:1883" },
-      detector: { model: "zscore", calibrationSamples: 5 },
-      ...extra,
-    }),
-  );
-  return { clock, model, log, app };
-}
-
-async function ticks(clock: ManualClock, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    clock.advance(1000);
-    await settle(8);
-  }
+  const { clock, host, log, sht3x } = appRig();
+  return { clock, model: sht3x!, log, app: new App(host, offlineConfig(extra)) };
 }
 
 suite("app", () => {

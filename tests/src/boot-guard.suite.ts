@@ -1,13 +1,10 @@
 // The boot guard: failed starts counted in the store, safe mode at the limit, cleared after a healthy period, restarts not counted.
-import { suite, test, equal, ok, deepEqual, throws, settle } from "../harness.js";
+import { suite, test, equal, ok, deepEqual, throws } from "../harness.js";
 import { BootGuard, FAILED_BOOTS_KEY, HEALTHY_RECHECK_MS } from "../../src/boot-guard.js";
 import { bootApp } from "../../src/start.js";
-import type { Host } from "telltale/io/host";
 import { parseConfig, type SafeModeConfig } from "telltale/config/config";
-import { SimI2CBus } from "telltale/sim/i2c-bus";
-import { SHT3xModel } from "telltale/drivers/sht3x/model";
-import { ManualClock } from "../support/manual-clock.js";
-import { RefusingSocket, mapStore } from "../support/test-host.js";
+import { mapStore } from "../support/test-host.js";
+import { appRig, offlineConfig, runFor } from "../support/app-rig.js";
 
 const SETTINGS: SafeModeConfig = { boots: 3, healthyMs: 60_000, requireBroker: false };
 
@@ -17,36 +14,8 @@ function guard(map: Map<string, string>, log: string[] = [], settings = SETTINGS
 
 /** A host on a manual clock with an SHT3x on its bus; `restarts` records host.restart. */
 function rig(map: Map<string, string>) {
-  const clock = new ManualClock();
-  const bus = new SimI2CBus(clock);
-  bus.attach(0x44, new SHT3xModel({ environment: { temperature: () => 30, humidity: () => 50 } }));
-  const log: string[] = [],
-    restarts: string[] = [];
-  const host: Host = {
-    name: "test",
-    clock,
-    i2c: bus.ioClass(),
-    tcp: RefusingSocket,
-    deviceId: "t1",
-    store: mapStore(map),
-    log: (line) => log.push(line),
-    restart: (reason) => restarts.push(reason),
-    connectNetwork: async () => {},
-  };
-  const config = parseConfig({
-    intervalMs: 1000,
-    broker: { url: "mqtt://192.0.2.1:1883" },
-    detector: { model: "zscore", calibrationSamples: 5 },
-    safeMode: { boots: 3, healthyMs: 10_000 },
-  });
-  return { clock, host, log, restarts, config };
-}
-
-async function run(clock: ManualClock, ms: number): Promise<void> {
-  for (let t = 0; t < ms; t += 500) {
-    clock.advance(500);
-    await settle(8);
-  }
+  const r = appRig({ store: map, restart: true });
+  return { ...r, config: offlineConfig({ safeMode: { boots: 3, healthyMs: 10_000 } }) };
 }
 
 suite("boot-guard", () => {
@@ -93,7 +62,7 @@ suite("boot-guard", () => {
     const map = new Map([[FAILED_BOOTS_KEY, "1"]]);
     const r = rig(map);
     const app = bootApp(r.host, r.config);
-    await run(r.clock, 2000);
+    await runFor(r.clock, 2000);
     equal(map.get(FAILED_BOOTS_KEY), "2");
     app.stop(); // Ctrl-C on Node
     equal(map.get(FAILED_BOOTS_KEY), "1");
@@ -133,9 +102,9 @@ suite("boot-guard", () => {
     const r = rig(map);
     const app = bootApp(r.host, r.config);
     equal(map.get(FAILED_BOOTS_KEY), "3", "counted as failed while it runs");
-    await run(r.clock, 9_000);
+    await runFor(r.clock, 9_000);
     equal(map.get(FAILED_BOOTS_KEY), "3");
-    await run(r.clock, 1_500);
+    await runFor(r.clock, 1_500);
     equal(map.get(FAILED_BOOTS_KEY), "0");
     ok(r.log.includes("boot: healthy after 10 s; failed-boot count cleared"), r.log.join("\n"));
     ok(app.outbox.pending >= 9, "telemetry sampled: " + app.outbox.pending);
@@ -152,11 +121,11 @@ suite("boot-guard", () => {
       r.log.some((l) => l.startsWith("boot: SAFE MODE after 3 failed boots in a row (limit 3)")),
       r.log.join("\n"),
     );
-    await run(r.clock, 5_000);
+    await runFor(r.clock, 5_000);
     equal(app.outbox.pending, 0, "no telemetry in safe mode");
     ok(!r.log.some((l) => /^telemetry #/.test(l) || /home assistant/.test(l)), r.log.join("\n"));
     equal(app.config.sensors.length, 0);
-    await run(r.clock, 6_000);
+    await runFor(r.clock, 6_000);
     deepEqual(r.restarts, ["leaving safe mode"]);
     equal(map.get(FAILED_BOOTS_KEY), "0");
     ok(!app.running, "stopped before the restart");
@@ -166,7 +135,7 @@ suite("boot-guard", () => {
     const map = new Map<string, string>();
     const r = rig(map);
     const app = bootApp(r.host, { ...r.config, safeMode: { ...r.config.safeMode, requireBroker: true } });
-    await run(r.clock, 10_000 + 5 * HEALTHY_RECHECK_MS);
+    await runFor(r.clock, 10_000 + 5 * HEALTHY_RECHECK_MS);
     equal(map.get(FAILED_BOOTS_KEY), "1", "the broker at 192.0.2.1 refuses");
     app.stop();
   });

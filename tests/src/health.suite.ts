@@ -1,53 +1,22 @@
 // Health on its own topic: the payload's fields and order, safe mode and its reason, and when it is published.
-import { suite, test, equal, ok, deepEqual, settle } from "../harness.js";
+import { suite, test, equal, ok, deepEqual } from "../harness.js";
 import { bootApp } from "../../src/start.js";
 import { HealthReport, HEALTH_POLL_MS } from "../../src/health.js";
 import { FAILED_BOOTS_KEY } from "../../src/boot-guard.js";
 import { FIRMWARE_VERSION } from "telltale/ha/discovery";
 import type { Host } from "telltale/io/host";
-import { parseConfig } from "telltale/config/config";
-import { SimI2CBus } from "telltale/sim/i2c-bus";
-import { SHT3xModel } from "telltale/drivers/sht3x/model";
-import { ManualClock } from "../support/manual-clock.js";
-import { RefusingSocket, mapStore } from "../support/test-host.js";
+import { appRig, offlineConfig, runFor } from "../support/app-rig.js";
 
 function rig(map: Map<string, string>, extra: Partial<Host> = {}) {
-  const clock = new ManualClock();
-  const bus = new SimI2CBus(clock);
-  bus.attach(0x44, new SHT3xModel({ environment: { temperature: () => 30, humidity: () => 50 } }));
-  const log: string[] = [];
-  const host: Host = {
-    name: "test",
-    clock,
-    i2c: bus.ioClass(),
-    tcp: RefusingSocket,
-    deviceId: "t1",
-    store: mapStore(map),
-    log: (line) => log.push(line),
-    connectNetwork: async () => {},
-    ...extra,
-  };
-  const config = parseConfig({
-    intervalMs: 1000,
-    broker: { url: "mqtt://192.0.2.1:1883" },
-    detector: { model: "zscore", calibrationSamples: 5 },
-    healthIntervalMs: 5000,
-  });
-  const app = bootApp(host, config);
-  return { clock, host, log, app, config };
-}
-
-async function run(clock: ManualClock, ms: number): Promise<void> {
-  for (let t = 0; t < ms; t += 500) {
-    clock.advance(500);
-    await settle(8);
-  }
+  const r = appRig({ store: map, host: extra });
+  const config = offlineConfig({ healthIntervalMs: 5000 });
+  return { ...r, app: bootApp(r.host, config), config };
 }
 
 suite("health", () => {
   test("payload-has-the-device-fields-then-telemetrys-health-block", async () => {
     const r = rig(new Map(), { resetReason: "watchdog", freeMemory: () => 123456, rssi: () => -61 });
-    await run(r.clock, 3000);
+    await runFor(r.clock, 3000);
     const health = JSON.parse(new HealthReport(r.app).payload) as Record<string, unknown>;
     deepEqual(Object.keys(health), [
       "boot",
@@ -104,20 +73,20 @@ suite("health", () => {
     report.start();
     equal(sent.length, 1, "at start");
     ok(sent[0]!.startsWith("telltale/t1/health {"), sent[0]);
-    await run(r.clock, 2000);
+    await runFor(r.clock, 2000);
     equal(sent.length, 1);
     link.connected = true;
-    await run(r.clock, HEALTH_POLL_MS);
+    await runFor(r.clock, HEALTH_POLL_MS);
     equal(sent.length, 2, "on connecting");
-    await run(r.clock, 5000);
+    await runFor(r.clock, 5000);
     equal(sent.length, 3, "every healthIntervalMs");
     link.connected = false;
-    await run(r.clock, 1000);
+    await runFor(r.clock, 1000);
     link.connected = true;
-    await run(r.clock, 1000);
+    await runFor(r.clock, 1000);
     equal(sent.length, 4, "on reconnecting");
     report.stop();
-    await run(r.clock, 20_000);
+    await runFor(r.clock, 20_000);
     equal(sent.length, 4, "nothing after stop");
     r.app.stop();
   });

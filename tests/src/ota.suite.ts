@@ -1,50 +1,17 @@
 // Updates as a service of the real App: config.ota validated by name, and the new image's self-test on a pending boot.
-import { suite, test, equal, deepEqual, ok, settle, throws } from "../harness.js";
+import { suite, test, equal, deepEqual, ok, throws } from "../harness.js";
 import { App } from "../../src/app.js";
-import type { Host } from "telltale/io/host";
 import { parseConfig } from "telltale/config/config";
 import { encodeBase64 } from "telltale/storage/base64";
-import { SimI2CBus } from "telltale/sim/i2c-bus";
-import { SHT3xModel } from "telltale/drivers/sht3x/model";
-import { ManualClock } from "../support/manual-clock.js";
-import { RefusingSocket, mapStore } from "../support/test-host.js";
+import { appRig, offlineConfig, ticks } from "../support/app-rig.js";
 import { MemorySlots } from "../support/memory-slots.js";
 import { publicKey } from "../support/ota-vectors.js";
 
 function rig(slots: MemorySlots, ota: Record<string, unknown> = {}) {
-  const clock = new ManualClock();
-  const bus = new SimI2CBus(clock);
-  bus.attach(0x44, new SHT3xModel({ environment: { temperature: () => 30, humidity: () => 50 } }));
-  const log: string[] = [];
-  const host: Host = {
-    name: "test",
-    clock,
-    i2c: bus.ioClass(),
-    tcp: RefusingSocket, // no broker: the self-test cannot pass
-    deviceId: "t1",
-    store: mapStore(new Map()),
-    log: (line) => log.push(line),
-    connectNetwork: async () => {},
-    updates: slots.boot(),
-    restart: (reason) => slots.restarts.push(reason),
-  };
-  const app = new App(
-    host,
-    parseConfig({
-      intervalMs: 1000,
-      broker: { url: "mqtt://192.0.2.1:1883" },
-      detector: { model: "zscore", calibrationSamples: 5 },
-      ota: { selfTestMs: 5000, ...ota },
-    }),
-  );
-  return { clock, log, app };
-}
-
-async function ticks(clock: ManualClock, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    clock.advance(1000);
-    await settle(8);
-  }
+  // No broker: the self-test cannot pass.
+  const r = appRig({ host: { updates: slots.boot(), restart: (reason) => slots.restarts.push(reason) } });
+  const app = new App(r.host, offlineConfig({ ota: { selfTestMs: 5000, ...ota } }));
+  return { clock: r.clock, log: r.log, app };
 }
 
 suite("ota service", () => {

@@ -2,16 +2,13 @@
 // back after a crash or when the broker is never reached; stale, duplicate, replayed, forged and invalid ones refused.
 import { suite, test, equal, deepEqual, ok, settle } from "../harness.js";
 import { utf8Encode } from "telltale/text/utf8";
-import type { Host } from "telltale/io/host";
 import { PENDING_RESULT_KEY, REDACTED, reportedConfig } from "telltale/config/remote";
 import { loadConfigText, loadTrialText } from "telltale/config/saved";
-import { SimI2CBus } from "telltale/sim/i2c-bus";
-import { SHT3xModel } from "telltale/drivers/sht3x/model";
 import type { App } from "../../src/app.js";
 import { startApp } from "../../src/start.js";
 import { HEALTHY_ROUNDS, RemoteConfig, TRIAL_ROUNDS_MAX } from "../../src/remote-config.js";
-import { ManualClock } from "../support/manual-clock.js";
-import { RefusingSocket, mapStore } from "../support/test-host.js";
+import type { ManualClock } from "../support/manual-clock.js";
+import { appRig, ticks } from "../support/app-rig.js";
 import { hmacSha256 } from "../support/hmac.js";
 import { KEY_HEX, VECTORS, signed, type Vector } from "../support/command-vectors.js";
 
@@ -34,23 +31,12 @@ interface Device {
 
 /** One start of device "t3" on `store` (what survives a restart), with the built-in configuration `builtIn`. */
 function boot(store: Map<string, string>, options: { restart?: boolean; builtIn?: unknown } = {}): Device {
-  const clock = new ManualClock();
-  const bus = new SimI2CBus(clock);
-  bus.attach(0x44, new SHT3xModel({ environment: { temperature: () => 30, humidity: () => 50 } }));
-  const log: string[] = [],
-    restarts: string[] = [];
-  const host: Host = {
-    name: "test",
-    clock,
-    i2c: bus.ioClass(),
-    tcp: RefusingSocket,
+  const { clock, log, restarts, host } = appRig({
+    store,
     deviceId: "t3",
-    store: mapStore(store),
-    log: (line) => log.push(line),
-    hmacSha256,
-    connectNetwork: async () => {},
-    restart: options.restart === false ? undefined : (reason) => restarts.push(reason),
-  };
+    restart: options.restart !== false,
+    host: { hmacSha256 },
+  });
   const app = startApp(host, options.builtIn ?? BUILT_IN);
   const remote = app.services.find((s) => s instanceof RemoteConfig) as RemoteConfig;
   ok(remote, "the remote configuration is one of the app's features");
@@ -61,12 +47,7 @@ function boot(store: Map<string, string>, options: { restart?: boolean; builtIn?
     restarts,
     remote,
     send: (vector) => JSON.parse(remote.handle(utf8Encode(signed(vector)))) as Record<string, unknown>,
-    rounds: async (count) => {
-      for (let i = 0; i < count; i++) {
-        clock.advance(app.config.intervalMs);
-        await settle(4);
-      }
-    },
+    rounds: (count) => ticks(clock, count, app.config.intervalMs, 4),
   };
 }
 
@@ -85,10 +66,7 @@ suite("remote configuration", () => {
     equal(loadTrialText(store).boots, 1, "saved as a trial already running");
     // 20 s of clock now give about 10 rounds, not 20.
     const before = rounds;
-    for (let i = 0; i < 20; i++) {
-      d.clock.advance(1000);
-      await settle(4);
-    }
+    await ticks(d.clock, 20, 1000, 4);
     ok(rounds - before >= 9 && rounds - before <= 11, "rounds in 20 s at 2000 ms: " + (rounds - before));
     equal(loadTrialText(store).text, undefined, "kept after " + HEALTHY_ROUNDS + " rounds: no trial left");
     equal(loadConfigText(store).version, 2, "version 2 is the last good configuration");

@@ -1,10 +1,12 @@
 // The uplink over a fake transport (a scripted broker behind the socket class): Last Will, availability, subscriptions, backoff, stop.
-import { suite, test, equal, deepEqual, ok, settle } from "../harness.js";
+import { suite, test, equal, deepEqual, ok } from "../harness.js";
 import { Uplink, backoffDelay, HEALTHY_SESSION_MS } from "../../src/uplink.js";
 import { parseConfig } from "telltale/config/config";
 import { TELEMETRY } from "telltale/storage/outbox";
 import type { TCPSocket, TCPSocketConstructor, TCPSocketOptions } from "telltale/io/io";
 import { ManualClock } from "../support/manual-clock.js";
+import { runFor } from "../support/app-rig.js";
+import { bytesOf, packetBounds } from "../support/mqtt-broker.js";
 import { encodePublish } from "telltale/mqtt/encode";
 
 interface Packet {
@@ -111,20 +113,9 @@ function transport(broker: Broker): TCPSocketConstructor {
     }
     write(buffer: ArrayBuffer | ArrayBufferView): void {
       if (this.#closed) throw new Error("closed");
-      const all = ArrayBuffer.isView(buffer)
-        ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-        : new Uint8Array(buffer);
-      for (let at = 0; at < all.length;) {
-        let length = 0,
-          shift = 0,
-          i = at + 1;
-        for (;;) {
-          const b = all[i++]!;
-          length |= (b & 0x7f) << shift;
-          shift += 7;
-          if (!(b & 0x80)) break;
-        }
-        const packet = broker.receive(all.slice(at, i + length), all[at]! >> 4, i - at);
+      const all = bytesOf(buffer);
+      for (let at = 0, p = packetBounds(all, at); p; at = p.end, p = packetBounds(all, at)) {
+        const packet = broker.receive(all.slice(at, p.end), all[at]! >> 4, p.body - at);
         if (packet.type === 1) {
           broker.connects++;
           this.#deliver(Uint8Array.of(0x20, 2, 0, broker.connack));
@@ -133,7 +124,6 @@ function transport(broker: Broker): TCPSocketConstructor {
           this.#deliver(Uint8Array.of(0x40, 2, packet.id >> 8, packet.id & 255));
         if (packet.type === 12) this.#deliver(Uint8Array.of(0xd0, 0));
         if (packet.type === 8) this.#deliver(Uint8Array.of(0x90, 3, packet.id! >> 8, packet.id! & 255, 1));
-        at = i + length;
       }
       void Promise.resolve().then(() => {
         if (!this.#closed) this.#options.onWritable?.call(this, 65536);
@@ -179,12 +169,7 @@ function rig(broker: Record<string, unknown> = {}) {
     topics: { telemetry: "d/telemetry", alarm: "d/alarm", status: "d/status" },
     counters,
   });
-  const run = async (ms: number, step = 50) => {
-    for (let t = 0; t < ms; t += step) {
-      clock.advance(step);
-      await settle(12);
-    }
-  };
+  const run = (ms: number, step = 50) => runFor(clock, ms, step, 12);
   return {
     clock,
     log,

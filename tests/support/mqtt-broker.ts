@@ -23,6 +23,32 @@ import {
 } from "telltale/mqtt/packets";
 import { topicFilterProblem, topicNameProblem } from "telltale/mqtt/topic";
 
+/** What a socket's write() was given, as bytes (a view of the same memory). */
+export function bytesOf(buffer: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return ArrayBuffer.isView(buffer)
+    ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+    : new Uint8Array(buffer);
+}
+
+/**
+ * The packet that starts at `at` in `bytes`, read from its fixed header (§2.2: the Remaining Length is a variable byte
+ * integer, §1.5.5): where its body starts and where the packet ends; undefined while the header or the body is
+ * incomplete. For scripted brokers that split what a client writes into packets without decoding them.
+ */
+export function packetBounds(bytes: Uint8Array, at: number): { body: number; end: number } | undefined {
+  let length = 0,
+    shift = 0,
+    i = at + 1;
+  for (;;) {
+    if (i >= bytes.length) return undefined;
+    const b = bytes[i++]!;
+    length |= (b & 0x7f) << shift;
+    shift += 7;
+    if (!(b & 0x80)) break;
+  }
+  return i + length <= bytes.length ? { body: i, end: i + length } : undefined;
+}
+
 const PINGREQ_PACKET: PingreqPacket = Object.freeze({ type: PINGREQ });
 
 // Packet types a client may send (§2.2.1, table 2-1).

@@ -6,6 +6,7 @@ import { MQTTClient, type MQTTClientOptions } from "telltale/mqtt/client";
 import { encodeAck, encodeConnect, encodePublish, encodePuback, encodeSubscribe } from "telltale/mqtt/encode";
 import { PUBCOMP, PUBREC, PUBREL } from "telltale/mqtt/packets";
 import { utf8Decode } from "telltale/text/utf8";
+import { bytesOf, packetBounds } from "../../support/mqtt-broker.js";
 
 const CONNACK_OK = Uint8Array.of(0x20, 2, 0, 0);
 const PINGRESP = Uint8Array.of(0xd0, 0);
@@ -34,9 +35,7 @@ class BrokerSocket implements TCPSocket {
 
   write(buffer: ArrayBuffer | ArrayBufferView): void {
     if (this.closed) throw new Error("socket: write after close");
-    const bytes = ArrayBuffer.isView(buffer)
-      ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-      : new Uint8Array(buffer);
+    const bytes = bytesOf(buffer);
     if (bytes.length > this.#allowance)
       throw new Error("socket: wrote " + bytes.length + " bytes, only " + this.#allowance + " writable");
     this.#allowance -= bytes.length;
@@ -79,19 +78,8 @@ class BrokerSocket implements TCPSocket {
   packets(): Uint8Array[] {
     const all = this.written;
     const out: Uint8Array[] = [];
-    for (let at = 0; at < all.length;) {
-      let length = 0,
-        shift = 0,
-        i = at + 1;
-      for (;;) {
-        const b = all[i++]!;
-        length |= (b & 0x7f) << shift;
-        shift += 7;
-        if (!(b & 0x80)) break;
-      }
-      out.push(all.slice(at, i + length));
-      at = i + length;
-    }
+    for (let at = 0, p = packetBounds(all, at); p; at = p.end, p = packetBounds(all, at))
+      out.push(all.slice(at, p.end));
     return out;
   }
   clear(): void {

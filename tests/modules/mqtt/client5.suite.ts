@@ -16,7 +16,7 @@ import {
   type ProtocolVersion,
 } from "telltale/mqtt/packets";
 import { encodeAck, encodePacket, encodePublish } from "telltale/mqtt/encode";
-import { BrokerDecoder } from "../../support/mqtt-broker.js";
+import { BrokerDecoder, bytesOf } from "../../support/mqtt-broker.js";
 
 /** The broker's end: decodes what the client writes (as a server would) and injects what the broker sends. */
 class BrokerSocket implements TCPSocket {
@@ -34,9 +34,7 @@ class BrokerSocket implements TCPSocket {
     return c ? c.slice().buffer : undefined;
   }
   write(buffer: ArrayBuffer | ArrayBufferView): void {
-    const bytes = ArrayBuffer.isView(buffer)
-      ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-      : new Uint8Array(buffer);
+    const bytes = bytesOf(buffer);
     this.#decoder.push(bytes.slice());
     for (let p = this.#decoder.nextPacket(); p; p = this.#decoder.nextPacket()) this.received.push(p);
   }
