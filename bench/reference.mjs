@@ -39,7 +39,6 @@ export class FloatMultivariateDetector {
     recoverySamples = 8,
     episodeSamples = 900,
     namedShift = 1,
-    followUnnamed = false,
     returnShift = 0,
     recoverTo = "copy",
     settleSamples = 0,
@@ -56,7 +55,6 @@ export class FloatMultivariateDetector {
     this.recoverRun = recoverySamples;
     this.episodeMax = episodeSamples;
     this.namedShift = namedShift;
-    this.followUnnamed = followUnnamed === true;
     this.returnShift = returnShift;
     this.toCurrent = recoverTo === "current";
     this.settleRun = settleSamples;
@@ -130,8 +128,6 @@ export class FloatMultivariateDetector {
     let b = n < cal ? 2 ** -schedule(n, this.slowShift) : !this.alarm ? 2 ** -this.slowShift : this.#alarmRate();
     // Settling at the end of an episode: every baseline follows faster.
     if (this.recovery && n >= cal && !this.alarm && this.settle > 0) b = 2 ** -this.settleShift;
-    // With recovery and followUnnamed, channels outside the open episode's mask keep following their drift.
-    const free = this.recovery && this.followUnnamed && this.alarm && this.episode > 0 ? ~this.episodeMask : 0;
     const wa = 2 ** -schedule(n, 30);
     for (let c = 0; c < p; c++) {
       const x = values[c];
@@ -141,7 +137,7 @@ export class FloatMultivariateDetector {
         continue;
       }
       this.fast[c] += (x - this.fast[c]) * a;
-      this.slow[c] += (x - this.slow[c]) * (((free >> c) & 1) !== 0 ? 2 ** -this.slowShift : b);
+      this.slow[c] += (x - this.slow[c]) * b;
       if (n < warm) {
         this.mean[c] += (x - this.mean[c]) * wa;
         const d = x - this.mean[c];

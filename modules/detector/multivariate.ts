@@ -101,9 +101,6 @@ export interface MultivariateOptions {
   recoveryLevel?: number;
   /** With recovery: a channel other than the top one is named when it contributes at least T² / 2^namedShift (default 1). */
   namedShift?: number;
-  /** With recovery: the channels an episode does not name keep following their drift during its alarm (default false:
-   *  every baseline freezes, as without recovery). */
-  followUnnamed?: boolean;
   /** With recovery: a named channel also counts as recovered when its distance from the copy, in its own units, is
    *  at most 2^-returnShift of the largest it reached in the episode (default 0: off; only `recoveryLevel` counts). */
   returnShift?: number;
@@ -169,6 +166,7 @@ export class MultivariateDetector {
   readonly warmupSamples: number;
   readonly fastShift: number;
   readonly slowShift: number;
+  readonly #recovery: boolean;
   readonly #ridgeQ16: number;
   #onQ8: number;
   #offQ8: number;
@@ -183,22 +181,6 @@ export class MultivariateDetector {
   readonly #lambdaQ8: number;
   readonly #refractory: number;
   readonly #logP: number;
-  readonly #recovery: boolean;
-  readonly #episodeMax: number;
-  readonly #levelQ10: number;
-  readonly #recoverRun: number;
-  readonly #namedShift: number;
-  readonly #freeAdapt: boolean;
-  readonly #returnShift: number;
-  readonly #toCurrent: boolean;
-  readonly #settleRun: number;
-  readonly #settleShift: number;
-  /** With recovery: offset of the normal-baseline copy (p words), then updates in the episode, the recovery run and
-   *  the episode's channel mask. */
-  readonly #normal: number;
-  /** During an episode: the largest distance of a named channel from its copy, Q8 (256 = 1.0); 0 outside one. */
-  recoveryScore = 0;
-
   // Learned state (serialised): offsets into #s.
   readonly #s: Int32Array;
   readonly #fast: number;
@@ -232,6 +214,21 @@ export class MultivariateDetector {
    * down), or the alarm changed state; at most one per `changeRefractory` updates.
    */
   changePoint = false;
+
+  // Recovery, declared after the fields every update reads: XS finds an instance's fields in declaration order.
+  readonly #episodeMax: number;
+  readonly #levelQ10: number;
+  readonly #recoverRun: number;
+  readonly #namedShift: number;
+  readonly #returnShift: number;
+  readonly #toCurrent: boolean;
+  readonly #settleRun: number;
+  readonly #settleShift: number;
+  /** With recovery: offset of the normal-baseline copy (p words), then updates in the episode, the recovery run, the
+   *  episode's channel mask, the settling count and each channel's largest distance in the episode (p words). */
+  readonly #normal: number;
+  /** During an episode: the largest distance of a named channel from its copy, Q8 (256 = 1.0); 0 outside one. */
+  recoveryScore = 0;
 
   constructor(options: MultivariateOptions) {
     const p = (this.channels = integer("channels", options?.channels, 1, 32));
@@ -294,10 +291,6 @@ export class MultivariateDetector {
     this.#levelQ10 = Math.round(real("recoveryLevel", options.recoveryLevel ?? 3, 0, 31) * 1024);
     this.#recoverRun = integer("recoverySamples", options.recoverySamples ?? 8, 1, 100000);
     this.#namedShift = integer("namedShift", options.namedShift ?? 1, 0, 5);
-    const follow = options.followUnnamed ?? false;
-    if (typeof follow !== "boolean")
-      throw new RangeError('MultivariateDetector: option "followUnnamed" must be true or false, got ' + String(follow));
-    this.#freeAdapt = follow;
     this.#returnShift = integer("returnShift", options.returnShift ?? 0, 0, 16);
     const to = options.recoverTo ?? "copy";
     if (to !== "copy" && to !== "current")
@@ -407,17 +400,15 @@ export class MultivariateDetector {
     // The baseline learns as a running average during calibration, then at 2^-slowShift, not at all during the first
     // freezeSamples updates of an alarm, and from 2^-(slowShift + 3) after that, faster by a step per ramp.
     let ss = n < cal ? schedule(n, this.slowShift) : !this.alarm ? this.slowShift : this.#alarmShift(s[sc + 3]!);
-    // Settling at the end of an episode: every baseline follows faster.
-    if (this.#recovery && n >= cal && !this.alarm && s[this.#normal + this.channels + 3]! > 0) ss = this.#settleShift;
     if (n >= cal) {
+      const recovery = this.#recovery;
+      // Settling at the end of an episode: every baseline follows faster.
+      if (recovery && !this.alarm && s[this.#normal + p + 3]! > 0) ss = this.#settleShift;
       // Scoring: filters, standardisation and the score in one pass per channel (what the general path below does).
-      // With recovery, channels outside the open episode's mask keep following their drift.
-      const free =
-        this.#recovery && this.#freeAdapt && this.alarm && s[this.#normal + p]! > 0 ? ~s[this.#normal + p + 2]! : 0;
-      this.#filterStandardise(values, validMask, fs, ss, free);
+      this.#filterStandardise(values, validMask, fs, ss);
       if (n < 0x40000000) s[sc] = n + 1;
       this.changePoint = false;
-      return this.#recovery ? this.#scoreWithRecovery() : this.#scoreAndAlarm();
+      return this.#scoreAndAlarm(recovery);
     }
     const ws = schedule(n, 30);
     for (let c = 0; c < p; c++) {
@@ -455,7 +446,7 @@ export class MultivariateDetector {
       if (n === cal - 1) this.#finishCalibration();
       return false;
     }
-    return this.#scoreAndAlarm();
+    return this.#scoreAndAlarm(this.#recovery);
   }
 
   /** The baseline's shift after `k` updates in alarm: −1 (frozen), then slowShift + 3 falling by one per ramp to fastShift. */
@@ -470,10 +461,55 @@ export class MultivariateDetector {
   }
 
   /**
-   * With recovery: scores #u; the episode (its channels, the recovery test, its bound); the hysteresis; the
-   * change-point test. Outside an episode the copy follows the baseline.
+   * Scores #u; with recovery, the episode (its channels, the recovery test, its bound; outside one the copy follows the
+   * baseline); the alarm's hysteresis (`raise`: the score at `on` and, in an episode, its channels not back, for
+   * `hold` updates in a row; the score under `off` for `clear` updates in a row clears it); the change-point test.
+   * One method for both models, the hysteresis inline: a call per update costs the plain model ~5 instructions a frame.
    */
-  #scoreWithRecovery(): boolean {
+  #scoreAndAlarm(recovery: boolean): boolean {
+    const s = this.#s,
+      sc = this.#scalars;
+    this.#score();
+    const previous = this.alarm;
+    const within = recovery && this.#episodeBack();
+    const run = (this.alarm ? this.score < this.#offQ8 : this.score >= this.#onQ8 && !within) ? s[sc + 2]! + 1 : 0;
+    if (run >= (this.alarm ? this.#clear : this.#hold)) {
+      this.alarm = !this.alarm;
+      s[sc + 2] = 0;
+    } else s[sc + 2] = run;
+    if (recovery) this.#episode();
+    s[sc + 1] = this.alarm ? 1 : 0;
+    s[sc + 3] = this.alarm ? (s[sc + 3]! < 0x3fffffff ? s[sc + 3]! + 1 : s[sc + 3]!) : 0;
+    this.changePoint = this.#pageHinkley(this.alarm !== previous);
+    return this.alarm;
+  }
+
+  /** With recovery, before the hysteresis: in an episode, whether its channels are back (and the run of that); outside
+   *  one, the copy follows the baseline. */
+  #episodeBack(): boolean {
+    const s = this.#s,
+      p = this.channels,
+      nb = this.#normal,
+      ep = nb + p;
+    if (s[ep]! > 0) {
+      // The named channels' distance from their copy, standardised as the score's inputs are; and in their own units
+      // against the largest of the episode.
+      const within = this.#recovered(s[ep + 2]!);
+      s[ep + 1] = within ? s[ep + 1]! + 1 : 0;
+      return within;
+    }
+    this.recoveryScore = 0;
+    const slowBase = this.#slow;
+    for (let c = 0; c < p; c++) {
+      s[nb + c] = s[slowBase + c]!;
+      s[ep + 4 + c] = 0;
+    }
+    return false;
+  }
+
+  /** With recovery, after the hysteresis: an alarm opens an episode; an open one names channels, recovers, settles or
+   *  ends at its bound. */
+  #episode(): void {
     const s = this.#s,
       sc = this.#scalars,
       p = this.channels,
@@ -481,25 +517,8 @@ export class MultivariateDetector {
       ep = nb + p,
       fastBase = this.#fast,
       slowBase = this.#slow;
-    this.#score();
-    const previous = this.alarm;
-    const open = s[ep]! > 0;
-    let mask = open ? s[ep + 2]! : 0,
-      within = false;
-    if (open) {
-      // The named channels' distance from their copy, standardised as the score's inputs are; and in their own units
-      // against the largest of the episode.
-      within = this.#recovered(mask);
-      s[ep + 1] = within ? s[ep + 1]! + 1 : 0;
-    } else {
-      this.recoveryScore = 0;
-      for (let c = 0; c < p; c++) {
-        s[nb + c] = s[slowBase + c]!;
-        s[ep + 4 + c] = 0;
-      }
-    }
-    this.#hysteresis(this.score >= this.#onQ8 && !within);
-    if (open) {
+    let mask = s[ep + 2]!;
+    if (s[ep]! > 0) {
       if (this.alarm && s[ep]! <= 16) mask |= this.#named();
       let close = false;
       if (s[ep + 3]! > 0) {
@@ -540,10 +559,6 @@ export class MultivariateDetector {
       mask = this.#named();
     }
     s[ep + 2] = mask;
-    s[sc + 1] = this.alarm ? 1 : 0;
-    s[sc + 3] = this.alarm ? (s[sc + 3]! < 0x3fffffff ? s[sc + 3]! + 1 : s[sc + 3]!) : 0;
-    this.changePoint = this.#pageHinkley(this.alarm !== previous);
-    return this.alarm;
   }
 
   /** The top channel and any other that contributes at least T² / 2^namedShift. */
@@ -592,33 +607,6 @@ export class MultivariateDetector {
     }
     this.recoveryScore = far >> 2;
     return back;
-  }
-
-  /** Scores #u, runs the alarm hysteresis and the change-point test. */
-  #scoreAndAlarm(): boolean {
-    const s = this.#s,
-      sc = this.#scalars;
-    this.#score();
-    const previous = this.alarm;
-    this.#hysteresis(this.score >= this.#onQ8);
-    s[sc + 1] = this.alarm ? 1 : 0;
-    s[sc + 3] = this.alarm ? (s[sc + 3]! < 0x3fffffff ? s[sc + 3]! + 1 : s[sc + 3]!) : 0;
-    this.changePoint = this.#pageHinkley(this.alarm !== previous);
-    return this.alarm;
-  }
-
-  /**
-   * The alarm's hysteresis: `raise` (the score is at `on`, and nothing holds it back) for `hold` updates in a row raises
-   * it; the score under `off` for `clear` updates in a row clears it. The run is the scalar after the alarm flag.
-   */
-  #hysteresis(raise: boolean): void {
-    const s = this.#s,
-      i = this.#scalars + 2;
-    const r = (this.alarm ? this.score < this.#offQ8 : raise) ? s[i]! + 1 : 0;
-    if (r >= (this.alarm ? this.#clear : this.#hold)) {
-      this.alarm = !this.alarm;
-      s[i] = 0;
-    } else s[i] = r;
   }
 
   /** Two-sided Page–Hinkley on log2(1 + score); `edge` (an alarm edge) also counts; one change per refractory period. */
@@ -676,7 +664,7 @@ export class MultivariateDetector {
    * the channel's gain and (adaptation on) 1/√va, into #u; from locals (a typed-array element costs XS about as much as
    * ten arithmetic operations).
    */
-  #filterStandardise(values: Int32Array, validMask: number, fs: number, ss: number, free: number): void {
+  #filterStandardise(values: Int32Array, validMask: number, fs: number, ss: number): void {
     const s = this.#s,
       u = this.#u,
       p = this.channels;
@@ -698,8 +686,7 @@ export class MultivariateDetector {
       lim: number,
       z: number,
       zz: number,
-      va: number,
-      sh: number;
+      va: number;
     for (; c < p; c++) {
       f = s[fastBase + c]!;
       sl = s[slowBase + c]!;
@@ -710,9 +697,8 @@ export class MultivariateDetector {
         x = x << 8;
         f = (f + ((x - f) >> fs)) | 0;
         s[fastBase + c] = f;
-        sh = ((free >> c) & 1) !== 0 ? this.slowShift : ss;
-        if (sh >= 0) {
-          sl = (sl + ((x - sl) >> sh)) | 0;
+        if (ss >= 0) {
+          sl = (sl + ((x - sl) >> ss)) | 0;
           s[slowBase + c] = sl;
         }
       }
