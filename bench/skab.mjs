@@ -15,6 +15,9 @@ import {
   skabChpScore,
   SKAB_CHANNELS,
   appSlowModel,
+  confusion,
+  poolConfusion,
+  integerColumns,
 } from "./lib/skab.mjs";
 import { FloatMultivariateDetector } from "./reference.mjs";
 
@@ -48,17 +51,18 @@ function run(f) {
   const Detector = useReference ? FloatMultivariateDetector : MultivariateDetector;
   const det = new Detector({ channels: p, calibrationSamples: CAL, ...options });
   const v = useReference ? new Float64Array(p) : new Int32Array(p);
+  const cols = integerColumns(f);
   const alarms = new Uint8Array(f.rows),
     changes = new Uint8Array(f.rows);
   for (let r = 0; r < f.rows; r++) {
-    for (let c = 0; c < p; c++) v[c] = Math.round(f.values[c][r] * SKAB_CHANNELS[c][1]);
+    for (let c = 0; c < p; c++) v[c] = cols[c][r];
     alarms[r] = det.update(v) ? 1 : 0;
     changes[r] = det.changePoint ? 1 : 0;
   }
   return { alarms, changes };
 }
 
-const cm = { tp: 0, fp: 0, tn: 0, fn: 0 };
+const perFileCounts = [];
 const cpFiles = [];
 const unlabelled = [];
 let scored = 0,
@@ -80,17 +84,8 @@ for (const path of csvFiles(data)) {
   }
   scored++;
   const { alarms, changes } = run(f);
-  const fc = { tp: 0, fp: 0, tn: 0, fn: 0 };
-  for (let r = CAL; r < f.rows; r++) {
-    const alarm = alarms[r] === 1,
-      t = f.anomaly[r];
-    for (const m of [cm, fc]) {
-      if (alarm && t) m.tp++;
-      else if (alarm) m.fp++;
-      else if (t) m.fn++;
-      else m.tn++;
-    }
-  }
+  const fc = confusion(alarms, f.anomaly, CAL);
+  perFileCounts.push(fc);
   cpFiles.push({ time: f.time, truth: f.changepoint, detected: changes, from: CAL });
   if (perFile) {
     const m = outlierMetrics(fc);
@@ -99,6 +94,7 @@ for (const path of csvFiles(data)) {
     );
   }
 }
+const cm = poolConfusion(perFileCounts);
 const m = outlierMetrics(cm);
 const nab = changepointNab(cpFiles);
 const skabCp = skabChpScore(cpFiles);

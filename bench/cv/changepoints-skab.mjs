@@ -6,7 +6,7 @@
 //   the anomaly-free file bounds the change points a setting reports in normal running (at most one per 300 rows).
 // Run: npm run build && node bench/cv/changepoints-skab.mjs   (about a minute of CPU)
 import { existsSync } from "node:fs";
-import { csvFiles, loadSkab, skabChpScore, SKAB_CHANNELS, appSlowModel } from "../lib/skab.mjs";
+import { csvFiles, loadSkab, skabChpScore, SKAB_CHANNELS, appSlowModel, integerColumns } from "../lib/skab.mjs";
 
 const args = process.argv.slice(2);
 const data = args.includes("--data") ? args[args.indexOf("--data") + 1] : "../shared/data/skab";
@@ -18,9 +18,8 @@ const CAL = 400,
 const all = csvFiles(data).map((path) => loadSkab(path, data));
 const labelled = all.filter((f) => f && f.anomaly && f.changepoint && f.rows > CAL);
 const free = all.find((f) => f && !f.anomaly);
-const toInt = (f) => SKAB_CHANNELS.map(([, scale], c) => Int32Array.from(f.values[c], (x) => Math.round(x * scale)));
-const labelledInt = labelled.map(toInt),
-  freeInt = free ? toInt(free) : null;
+const labelledInt = labelled.map(integerColumns),
+  freeInt = free ? integerColumns(free) : null;
 
 function changes(cols, rows, opts) {
   const det = new MultivariateDetector({ channels: P, calibrationSamples: CAL, ...APP_SLOW_MODEL, ...opts });

@@ -1,5 +1,13 @@
 // Exploration twin of the detector (float64, option-driven variants) for bench/cv/*: leave-one-file-out and split-half selection.
-import { csvFiles, loadSkab, outlierMetrics, changepointNab, SKAB_CHANNELS } from "../lib/skab.mjs";
+import {
+  csvFiles,
+  loadSkab,
+  outlierMetrics,
+  changepointNab,
+  SKAB_CHANNELS,
+  confusion,
+  noConfusion,
+} from "../lib/skab.mjs";
 export const files = csvFiles(process.env.SKAB ?? "../shared/data/skab")
   .map((p) => loadSkab(p, process.env.SKAB ?? "../shared/data/skab"))
   .filter((f) => f && f.anomaly);
@@ -164,19 +172,12 @@ export function run(f, o) {
   return { score, alarm, cp, onT };
 }
 export function evalSet(idx, o) {
-  const cm = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  const cm = noConfusion();
   const cps = [];
   for (const i of idx) {
     const f = files[i];
     const r = run(f, o);
-    for (let n = 400; n < f.rows; n++) {
-      const a = r.alarm[n],
-        t = f.anomaly[n];
-      if (a && t) cm.tp++;
-      else if (a) cm.fp++;
-      else if (t) cm.fn++;
-      else cm.tn++;
-    }
+    confusion(r.alarm, f.anomaly, 400, cm);
     cps.push({ time: f.time, truth: f.changepoint, detected: r.cp, from: 400 });
   }
   return { cm, ...outlierMetrics(cm), nab: changepointNab(cps).standard };

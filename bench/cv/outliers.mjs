@@ -1,23 +1,16 @@
 import { files, run } from "./model.mjs";
-import { outlierMetrics, changepointNab } from "../lib/skab.mjs";
+import { outlierMetrics, changepointNab, confusion, poolConfusion } from "../lib/skab.mjs";
 // per-config per-file confusion, then LOFO selection by pooled F1 on the other 15 files
 export function perFile(o) {
   return files.map((f) => {
     const r = run(f, o);
-    const cm = { tp: 0, fp: 0, tn: 0, fn: 0 };
-    for (let n = 400; n < f.rows; n++) {
-      const a = r.alarm[n],
-        t = f.anomaly[n];
-      if (a && t) cm.tp++;
-      else if (a) cm.fp++;
-      else if (t) cm.fn++;
-      else cm.tn++;
-    }
-    return { cm, cp: { time: f.time, truth: f.changepoint, detected: r.cp, from: 400 } };
+    return {
+      cm: confusion(r.alarm, f.anomaly, 400),
+      cp: { time: f.time, truth: f.changepoint, detected: r.cp, from: 400 },
+    };
   });
 }
-const add = (a, b) => ({ tp: a.tp + b.tp, fp: a.fp + b.fp, tn: a.tn + b.tn, fn: a.fn + b.fn });
-const pool = (pf, idx) => idx.reduce((m, i) => add(m, pf[i].cm), { tp: 0, fp: 0, tn: 0, fn: 0 });
+const pool = (pf, idx) => poolConfusion(idx.map((i) => pf[i].cm));
 // objective: F1 subject to FAR<=13 (penalise): use f1 - max(0, far-0.13)*2
 const obj = (cm) => {
   const m = outlierMetrics(cm);
@@ -33,7 +26,7 @@ export function cv(configs, label = (o) => JSON.stringify(o)) {
   const ins = outlierMetrics(pool(res[best], all)),
     insNab = changepointNab(res[best].map((x) => x.cp)).standard;
   // LOFO
-  let held = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  const held = [];
   const heldCp = [];
   const picks = {};
   for (const i of all) {
@@ -42,16 +35,16 @@ export function cv(configs, label = (o) => JSON.stringify(o)) {
     res.forEach((pf, k) => {
       if (obj(pool(pf, tr)) > obj(pool(res[b], tr))) b = k;
     });
-    held = add(held, res[b][i].cm);
+    held.push(res[b][i].cm);
     heldCp.push(res[b][i].cp);
     picks[b] = (picks[b] ?? 0) + 1;
   }
-  const ho = outlierMetrics(held),
+  const ho = outlierMetrics(poolConfusion(held)),
     hoNab = changepointNab(heldCp).standard;
   // split half (even/odd index) both ways
   const A = all.filter((i) => i % 2 === 0),
     B = all.filter((i) => i % 2 === 1);
-  let sh = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  const sh = [];
   for (const [tr, te] of [
     [A, B],
     [B, A],
@@ -60,9 +53,9 @@ export function cv(configs, label = (o) => JSON.stringify(o)) {
     res.forEach((pf, k) => {
       if (obj(pool(pf, tr)) > obj(pool(res[b], tr))) b = k;
     });
-    sh = add(sh, pool(res[b], te));
+    sh.push(pool(res[b], te));
   }
-  const s = outlierMetrics(sh);
+  const s = outlierMetrics(poolConfusion(sh));
   const f = (m) => `F1 ${m.f1.toFixed(3)} FAR ${(100 * m.far).toFixed(1)} MAR ${(100 * m.mar).toFixed(1)}`;
   console.log(
     `in-sample best ${label(configs[best])}: ${f(ins)} cpNAB ${insNab.toFixed(1)} | LOFO ${f(ho)} cpNAB ${hoNab.toFixed(1)} | split-half ${f(s)} | picks ${Object.entries(

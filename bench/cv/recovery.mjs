@@ -9,7 +9,16 @@
 //      fault does not raise. Limit: ≤ 15 %.
 // Run: npm run build && node bench/cv/recovery.mjs   (about 2 minutes of CPU; --only "text" for some candidates)
 import { existsSync } from "node:fs";
-import { csvFiles, loadSkab, outlierMetrics, skabChpScore, SKAB_CHANNELS } from "../lib/skab.mjs";
+import {
+  csvFiles,
+  loadSkab,
+  outlierMetrics,
+  skabChpScore,
+  SKAB_CHANNELS,
+  integerColumns,
+  confusion,
+  poolConfusion,
+} from "../lib/skab.mjs";
 
 const args = process.argv.slice(2);
 const data = args.includes("--data") ? args[args.indexOf("--data") + 1] : "../shared/data/skab";
@@ -22,9 +31,6 @@ const all = csvFiles(data).map((path) => loadSkab(path, data));
 const labelled = all.filter((f) => f && f.anomaly && f.changepoint && f.rows > CAL);
 const free = all.find((f) => f && !f.anomaly);
 
-function toInt(f) {
-  return SKAB_CHANNELS.map(([, scale], c) => Int32Array.from(f.values[c], (x) => Math.round(x * scale)));
-}
 function run(cols, rows, opts) {
   const det = new MultivariateDetector({ channels: P, calibrationSamples: CAL, ...opts });
   const v = new Int32Array(P),
@@ -37,22 +43,16 @@ function run(cols, rows, opts) {
   }
   return { alarm, cp };
 }
-const labelledInt = labelled.map(toInt);
-const freeInt = free ? toInt(free) : null;
+const labelledInt = labelled.map(integerColumns);
+const freeInt = free ? integerColumns(free) : null;
 
 function perFile(opts) {
   return labelled.map((f, i) => {
     const r = run(labelledInt[i], f.rows, opts);
-    const cm = { tp: 0, fp: 0, tn: 0, fn: 0 };
-    for (let n = CAL; n < f.rows; n++) {
-      const a = r.alarm[n],
-        t = f.anomaly[n];
-      if (a && t) cm.tp++;
-      else if (a) cm.fp++;
-      else if (t) cm.fn++;
-      else cm.tn++;
-    }
-    return { cm, cp: { time: f.time, truth: f.changepoint, detected: r.cp, from: CAL } };
+    return {
+      cm: confusion(r.alarm, f.anomaly, CAL),
+      cp: { time: f.time, truth: f.changepoint, detected: r.cp, from: CAL },
+    };
   });
 }
 function freeShare(opts) {
@@ -171,8 +171,7 @@ const candidates = [
     ),
   ),
 ];
-const add = (a, b) => ({ tp: a.tp + b.tp, fp: a.fp + b.fp, tn: a.tn + b.tn, fn: a.fn + b.fn });
-const pool = (pf, idx) => idx.reduce((m, i) => add(m, pf[i].cm), { tp: 0, fp: 0, tn: 0, fn: 0 });
+const pool = (pf, idx) => poolConfusion(idx.map((i) => pf[i].cm));
 // --only "text": just the candidates whose label contains it (to look at one setting closely).
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
 const results = candidates
@@ -201,7 +200,7 @@ for (const r of results) {
   if (only !== null) console.log(`    post-fault share by shape: ${r.syn.by}`);
 }
 // Leave-one-file-out: the pick on the other files, scored on the held-out one.
-const held = { tp: 0, fp: 0, tn: 0, fn: 0 },
+const held = [],
   picks = {};
 const idxAll = labelled.map((_, i) => i);
 for (const i of idxAll) {
@@ -215,13 +214,9 @@ for (const i of idxAll) {
   for (const r of results.filter(admissible)) if (!best || better(r, best)) best = r;
   if (!best) continue;
   picks[best.label] = (picks[best.label] ?? 0) + 1;
-  const cm = best.pf[i].cm;
-  held.tp += cm.tp;
-  held.fp += cm.fp;
-  held.tn += cm.tn;
-  held.fn += cm.fn;
+  held.push(best.pf[i].cm);
 }
-const h = outlierMetrics(held);
+const h = outlierMetrics(poolConfusion(held));
 if (Object.keys(picks).length === 0) console.log("leave-one-file-out: no candidate within the limits");
 else
   console.log(

@@ -3,7 +3,7 @@
 // or the other half (even/odd files, both ways) by the objective of outliers.mjs (F1, FAR above 13 % penalised), among
 // the settings that keep anomaly-free.csv's alarm share at most 8 % (one global check, the same in every fold), and
 // the held-out file(s) are scored with it. Run from the project root after `npm run build`: node bench/cv/skab-detector.mjs
-import { csvFiles, loadSkab, outlierMetrics, SKAB_CHANNELS } from "../lib/skab.mjs";
+import { csvFiles, loadSkab, outlierMetrics, integerColumns, confusion, poolConfusion } from "../lib/skab.mjs";
 
 const root = process.env.SKAB ?? "../shared/data/skab";
 const { MultivariateDetector } = await import(new URL("../../build/modules/detector/multivariate.js", import.meta.url));
@@ -25,28 +25,16 @@ for (const slowShift of [7, 8])
 function alarms(f, o) {
   const det = new MultivariateDetector({ channels: 8, calibrationSamples: CAL, ...o }),
     v = new Int32Array(8),
+    cols = integerColumns(f),
     out = new Uint8Array(f.rows);
   for (let r = 0; r < f.rows; r++) {
-    for (let c = 0; c < 8; c++) v[c] = Math.round(f.values[c][r] * SKAB_CHANNELS[c][1]);
+    for (let c = 0; c < 8; c++) v[c] = cols[c][r];
     out[r] = det.update(v) ? 1 : 0;
   }
   return out;
 }
-const add = (a, b) => ({ tp: a.tp + b.tp, fp: a.fp + b.fp, tn: a.tn + b.tn, fn: a.fn + b.fn });
-const none = () => ({ tp: 0, fp: 0, tn: 0, fn: 0 });
 const results = grid.map((o) => {
-  const cms = files.map((f) => {
-    const a = alarms(f, o),
-      cm = none();
-    for (let r = CAL; r < f.rows; r++) {
-      const t = f.anomaly[r];
-      if (a[r] && t) cm.tp++;
-      else if (a[r]) cm.fp++;
-      else if (t) cm.fn++;
-      else cm.tn++;
-    }
-    return cm;
-  });
+  const cms = files.map((f) => confusion(alarms(f, o), f.anomaly, CAL));
   let on = 0,
     n = 0;
   for (const f of free) {
@@ -58,7 +46,7 @@ const results = grid.map((o) => {
   }
   return { o, cms, free: n ? on / n : 0 };
 });
-const pool = (res, idx) => idx.reduce((m, i) => add(m, res.cms[i]), none());
+const pool = (res, idx) => poolConfusion(idx.map((i) => res.cms[i]));
 const obj = (cm) => {
   const m = outlierMetrics(cm);
   return m.f1 - 2 * Math.max(0, m.far - 0.13);
@@ -79,17 +67,19 @@ console.log(
   `${grid.length} settings, ${allowed.length} keep anomaly-free.csv in alarm ≤ ${100 * FREE_MAX} % of its rows`,
 );
 console.log(`in-sample best (${label(best)}; anomaly-free ${(100 * best.free).toFixed(2)} %): ${fmt(pool(best, idx))}`);
-let held = none();
+const held = [];
 const picks = new Map();
 for (const i of idx) {
   const b = pick(idx.filter((j) => j !== i));
-  held = add(held, b.cms[i]);
+  held.push(b.cms[i]);
   picks.set(label(b), (picks.get(label(b)) ?? 0) + 1);
 }
-console.log(`leave-one-file-out: ${fmt(held)}   picks: ${[...picks].map(([k, v]) => `[${k}]×${v}`).join(" ")}`);
+console.log(
+  `leave-one-file-out: ${fmt(poolConfusion(held))}   picks: ${[...picks].map(([k, v]) => `[${k}]×${v}`).join(" ")}`,
+);
 const even = idx.filter((i) => i % 2 === 0),
   odd = idx.filter((i) => i % 2 === 1);
-let half = none();
+const half = [];
 const halfPicks = [];
 for (const [train, test] of [
   [even, odd],
@@ -97,9 +87,9 @@ for (const [train, test] of [
 ]) {
   const b = pick(train);
   halfPicks.push(`[${label(b)}]`);
-  half = add(half, pool(b, test));
+  half.push(pool(b, test));
 }
-console.log(`split-half (even/odd files, both ways): ${fmt(half)}   picks: ${halfPicks.join(" ")}`);
+console.log(`split-half (even/odd files, both ways): ${fmt(poolConfusion(half))}   picks: ${halfPicks.join(" ")}`);
 const shipped = results.find(
   (r) => r.o.slowShift === 8 && r.o.rampSamples === 64 && r.o.adaptShift === 12 && r.o.ridge === 1 && r.o.on === 5,
 );

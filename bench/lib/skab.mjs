@@ -64,6 +64,32 @@ export function loadSkab(path, root) {
   return { name: root ? relative(root, path) : path, time, values, anomaly, changepoint, rows: n };
 }
 
+/** A file's channels as the detector's integers (value × the channel's scale, rounded), one Int32Array each. */
+export function integerColumns(f) {
+  return SKAB_CHANNELS.map(([, scale], c) => Int32Array.from(f.values[c], (x) => Math.round(x * scale)));
+}
+
+/** Empty confusion counts. */
+export const noConfusion = () => ({ tp: 0, fp: 0, tn: 0, fn: 0 });
+
+/** Adds the confusion counts of rows `from`… of one file (alarms and labels, 0/1 per row) into `cm`; returns it. */
+export function confusion(alarms, anomaly, from, cm = noConfusion()) {
+  for (let r = from; r < anomaly.length; r++) {
+    const a = alarms[r],
+      t = anomaly[r];
+    if (a && t) cm.tp++;
+    else if (a) cm.fp++;
+    else if (t) cm.fn++;
+    else cm.tn++;
+  }
+  return cm;
+}
+
+/** The sum of confusion counts (one per file). */
+export function poolConfusion(cms) {
+  return cms.reduce((m, c) => ({ tp: m.tp + c.tp, fp: m.fp + c.fp, tn: m.tn + c.tn, fn: m.fn + c.fn }), noConfusion());
+}
+
 /** Pooled confusion counts → F1 (SKAB's definition), FAR, MAR. */
 export function outlierMetrics({ tp, fp, tn, fn }) {
   return { f1: tp / (tp + (fp + fn) / 2), far: fp / (fp + tn), mar: fn / (fn + tp) };
