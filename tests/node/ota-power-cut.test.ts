@@ -57,6 +57,16 @@ interface Figures {
   rollbacks: number;
 }
 
+function noFigures(): Figures {
+  return {
+    cuts: { download: 0, complete: 0, "unpack-switch": 0, confirm: 0, install: 0, sigkill: 0 },
+    completedUncut: 0,
+    booted: {},
+    pendingBoots: 0,
+    rollbacks: 0,
+  };
+}
+
 /** Boots as after a power cut (a fresh supervisor, the real disk) and checks the invariant; returns the first boot. */
 async function bootAfterCut(options: SupervisorOptions, figures: Figures, what: string): Promise<string> {
   const state = (() => {
@@ -93,13 +103,7 @@ test("power-cut-soak-some-slot-always-boots", { timeout: 600_000 }, async () => 
   const flashDir = mkdtempSync(join(tmpdir(), "telltale-soak-"));
   const options: SupervisorOptions = { flashDir, installRoot: root, bootTries: TRIES, log: () => {} };
   const paths = slotPaths(flashDir);
-  const figures: Figures = {
-    cuts: { download: 0, complete: 0, "unpack-switch": 0, confirm: 0, install: 0, sigkill: 0 },
-    completedUncut: 0,
-    booted: {},
-    pendingBoots: 0,
-    rollbacks: 0,
-  };
+  const figures = noFigures();
   let version = 1000;
   await bootAfterCut(options, figures, "first boot");
   let landed = 0;
@@ -205,13 +209,7 @@ test("sigkill-soak-real-processes-killed-mid-download-and-mid-unpack", { timeout
   const driver = join(work, "driver.mjs");
   writeFileSync(driver, DRIVER);
   const options: SupervisorOptions = { flashDir, installRoot: root, bootTries: TRIES, log: () => {} };
-  const figures: Figures = {
-    cuts: { download: 0, complete: 0, "unpack-switch": 0, confirm: 0, install: 0, sigkill: 0 },
-    completedUncut: 0,
-    booted: {},
-    pendingBoots: 0,
-    rollbacks: 0,
-  };
+  const figures = noFigures();
   await bootAfterCut(options, figures, "first boot");
   let version = 1000;
   const windows: Record<string, number> = { download: 20, unpack: 20 };

@@ -14,6 +14,18 @@ function noise(seed: number) {
   };
 }
 
+/** 100 noisy samples of two channels near 4000 and 4500 (the calibration and then some); the vector to go on with. */
+function calibrated(det: ZScoreDetector): Int32Array {
+  const n = noise(3);
+  const v = new Int32Array(2);
+  for (let i = 0; i < 100; i++) {
+    v[0] = 4000 + n(20);
+    v[1] = 4500 + n(20);
+    det.update(v);
+  }
+  return v;
+}
+
 suite("detector/fixed", () => {
   test("isqrt-exact-on-squares-and-between", () => {
     for (const r of [0, 1, 2, 3, 100, 4095, 46340]) {
@@ -59,13 +71,7 @@ suite("detector/zscore", () => {
       clearSamples: 3,
       floor: 5,
     });
-    const n = noise(3);
-    const v = new Int32Array(2);
-    for (let i = 0; i < 100; i++) {
-      v[0] = 4000 + n(20);
-      v[1] = 4500 + n(20);
-      det.update(v);
-    }
+    const v = calibrated(det);
     equal(det.alarm, false);
     v[0] = 4000;
     v[1] = 4900;
@@ -83,13 +89,7 @@ suite("detector/zscore", () => {
 
   test("thresholds-change-while-running-and-keep-what-was-learned", () => {
     const det = new ZScoreDetector({ channels: 2, calibrationSamples: 20, holdSamples: 2, floor: 5 });
-    const n = noise(3);
-    const v = new Int32Array(2);
-    for (let i = 0; i < 100; i++) {
-      v[0] = 4000 + n(20);
-      v[1] = 4500 + n(20);
-      det.update(v);
-    }
+    const v = calibrated(det);
     throws(() => det.setThresholds({ on: 4, off: 5, holdSamples: 1, clearSamples: 1 }), /"off" must not exceed "on"/);
     det.setThresholds({ on: 64, off: 3, holdSamples: 1, clearSamples: 3 });
     v[0] = 4000;
