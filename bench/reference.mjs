@@ -203,8 +203,7 @@ export class FloatMultivariateDetector {
     } else this.run = r;
   }
 
-  /** multivariate.ts #scoreWithRecovery after #score: the episode (its channels, the recovery test, its bound) and the
-   *  hysteresis. Outside an episode the copy follows the baseline. */
+  /** multivariate.ts #scoreAndAlarm with recovery, after #score: #episodeBack, the hysteresis, #episode. */
   #recoveryStep() {
     const p = this.channels,
       copy = this.copy;
@@ -216,40 +215,35 @@ export class FloatMultivariateDetector {
       this.recoveredRun = within ? this.recoveredRun + 1 : 0;
     } else {
       this.recoveryScore = 0;
-      for (let c = 0; c < p; c++) {
-        copy[c] = this.slow[c];
-        this.peaks[c] = 0;
-      }
+      for (let c = 0; c < p; c++) copy[c] = this.slow[c];
     }
     this.#hysteresis(this.score >= this.on && !within);
     if (open) {
       if (this.alarm && this.episode <= 16) mask |= this.#named();
       let close = false;
       if (this.settle > 0) {
-        // Settling: raised again (the named channels left the level), the episode goes on; else count down.
+        // Settling: raised again (the named channels left the level), the episode goes on; else count down to its end.
         if (this.alarm) this.settle = 0;
-        else if (this.settle === 1) close = true;
-        else this.settle--;
+        else close = --this.settle === 0;
+      }
+      if (!close) {
+        if (this.recoveredRun >= this.recoverRun && this.settle === 0) {
+          // The cause has ended: the named baselines go back to the copy (or to the fast filters); the alarm clears.
+          const from = this.toCurrent ? this.fast : copy;
+          for (let c = 0; c < p; c++) if (((mask >> c) & 1) !== 0) this.slow[c] = from[c];
+          if (this.settleRun > 0) {
+            this.alarm = false;
+            this.run = 0;
+            this.settle = this.settleRun;
+            this.episode++;
+          } else close = true;
+        } else if (this.episodeMax > 0 && this.episode >= this.episodeMax && this.settle === 0) {
+          // Bounded: what the machine does now is its new normal.
+          for (let c = 0; c < p; c++) if (((mask >> c) & 1) !== 0) this.slow[c] = this.fast[c];
+          close = true;
+        } else this.episode++;
       }
       if (close) {
-        // Settled.
-      } else if (this.recoveredRun >= this.recoverRun && this.settle === 0) {
-        // The cause has ended: the named baselines go back to the copy (or to the fast filters); the alarm clears.
-        const from = this.toCurrent ? this.fast : copy;
-        for (let c = 0; c < p; c++) if (((mask >> c) & 1) !== 0) this.slow[c] = from[c];
-        if (this.settleRun > 0) {
-          this.alarm = false;
-          this.run = 0;
-          this.settle = this.settleRun;
-          this.episode++;
-        } else close = true;
-      } else if (this.episodeMax > 0 && this.episode >= this.episodeMax && this.settle === 0) {
-        // Bounded: what the machine does now is its new normal.
-        for (let c = 0; c < p; c++) if (((mask >> c) & 1) !== 0) this.slow[c] = this.fast[c];
-        close = true;
-      } else this.episode++;
-      if (close) {
-        this.settle = 0;
         this.alarm = false;
         this.run = 0;
         this.episode = 0;
@@ -257,9 +251,11 @@ export class FloatMultivariateDetector {
         mask = 0;
       }
     } else if (this.alarm) {
+      // A new episode: its channels, and their largest distances from the copy so far.
       this.episode = 1;
       this.recoveredRun = 0;
       mask = this.#named();
+      this.peaks.fill(0);
     }
     this.episodeMask = mask;
   }

@@ -440,13 +440,11 @@ export class MultivariateDetector {
       if (n === warm - 1) this.#finishWarmup();
       return false;
     }
+    // Calibrating (every later update took the scoring path above).
     this.#standardise();
-    if (n < cal) {
-      this.#accumulate(n - warm);
-      if (n === cal - 1) this.#finishCalibration();
-      return false;
-    }
-    return this.#scoreAndAlarm(this.#recovery);
+    this.#accumulate(n - warm);
+    if (n === cal - 1) this.#finishCalibration();
+    return false;
   }
 
   /** The baseline's shift after `k` updates in alarm: −1 (frozen), then slowShift + 3 falling by one per ramp to fastShift. */
@@ -500,10 +498,7 @@ export class MultivariateDetector {
     }
     this.recoveryScore = 0;
     const slowBase = this.#slow;
-    for (let c = 0; c < p; c++) {
-      s[nb + c] = s[slowBase + c]!;
-      s[ep + 4 + c] = 0;
-    }
+    for (let c = 0; c < p; c++) s[nb + c] = s[slowBase + c]!;
     return false;
   }
 
@@ -522,31 +517,32 @@ export class MultivariateDetector {
       if (this.alarm && s[ep]! <= 16) mask |= this.#named();
       let close = false;
       if (s[ep + 3]! > 0) {
-        // Settling: raised again (the named channels left the level), the episode goes on; else count down.
+        // Settling: raised again (the named channels left the level), the episode goes on; else count down to its end.
         if (this.alarm) s[ep + 3] = 0;
-        else if (s[ep + 3]! === 1) close = true;
-        else s[ep + 3] = s[ep + 3]! - 1;
+        else {
+          s[ep + 3] = s[ep + 3]! - 1;
+          close = s[ep + 3] === 0;
+        }
+      }
+      if (!close) {
+        if (s[ep + 1]! >= this.#recoverRun && s[ep + 3]! === 0) {
+          // The cause has ended: the named channels' baselines go back to where they were before the episode (or to
+          // where the machine runs now); the alarm clears, then the machine settles.
+          const from = this.#toCurrent ? fastBase : nb;
+          for (let c = 0; c < p; c++) if (((mask >> c) & 1) !== 0) s[slowBase + c] = s[from + c]!;
+          if (this.#settleRun > 0) {
+            this.alarm = false;
+            s[sc + 2] = 0;
+            s[ep + 3] = this.#settleRun;
+            s[ep] = s[ep]! + 1;
+          } else close = true;
+        } else if (this.#episodeMax > 0 && s[ep]! >= this.#episodeMax && s[ep + 3]! === 0) {
+          // Bounded (settling has its own length): what the machine does now is its new normal.
+          for (let c = 0; c < p; c++) if (((mask >> c) & 1) !== 0) s[slowBase + c] = s[fastBase + c]!;
+          close = true;
+        } else s[ep] = s[ep]! + 1;
       }
       if (close) {
-        // Settled.
-      } else if (s[ep + 1]! >= this.#recoverRun && s[ep + 3]! === 0) {
-        // The cause has ended: the named channels' baselines go back to where they were before the episode (or to
-        // where the machine runs now); the alarm clears, then the machine settles.
-        const from = this.#toCurrent ? fastBase : nb;
-        for (let c = 0; c < p; c++) if (((mask >> c) & 1) !== 0) s[slowBase + c] = s[from + c]!;
-        if (this.#settleRun > 0) {
-          this.alarm = false;
-          s[sc + 2] = 0;
-          s[ep + 3] = this.#settleRun;
-          s[ep] = s[ep]! + 1;
-        } else close = true;
-      } else if (this.#episodeMax > 0 && s[ep]! >= this.#episodeMax && s[ep + 3]! === 0) {
-        // Bounded (settling has its own length): what the machine does now is its new normal.
-        for (let c = 0; c < p; c++) if (((mask >> c) & 1) !== 0) s[slowBase + c] = s[fastBase + c]!;
-        close = true;
-      } else s[ep] = s[ep]! + 1;
-      if (close) {
-        s[ep + 3] = 0;
         this.alarm = false;
         s[sc + 2] = 0;
         s[ep] = 0;
@@ -554,9 +550,11 @@ export class MultivariateDetector {
         mask = 0;
       }
     } else if (this.alarm) {
+      // A new episode: its channels, and their largest distances from the copy so far.
       s[ep] = 1;
       s[ep + 1] = 0;
       mask = this.#named();
+      for (let c = 0; c < p; c++) s[ep + 4 + c] = 0;
     }
     s[ep + 2] = mask;
   }
