@@ -11,6 +11,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { stage, xsnapBenchPath, buildDir } from "../scripts/xs-stage.mjs";
+import { appSlowModel } from "./lib/skab.mjs";
 
 const FRAMES = 12800; // per pass: 8 s at 1600 Hz, 50 windows of 256, 8 slow samples
 const WARM = 4; // passes before the measured ones: the vibration model (calibration 128 windows) is calibrated by then
@@ -28,6 +29,8 @@ if (spawnSync("valgrind", ["--version"]).status !== 0) {
   process.exit(2);
 }
 const dir = stage();
+// The slow model as the app configures it (recovery and settling, bench/lib/skab.mjs reads it from select.ts).
+const SLOW = JSON.stringify(await appSlowModel());
 copyFileSync(new URL("./reference.mjs", import.meta.url), join(dir, "reference.js"));
 
 const common = (passes) => `
@@ -56,7 +59,7 @@ function main() {
   const front = new Front({ axes: 3, windowShift: 8, sampleRate: 1600, bands: [50, 100, 200, 400]${native} });
   // The window model as VibrationMonitor configures it (one global gain, no adaptation).
   const vib = new Detector({ channels: front.features.length, calibrationSamples: 128, scaling: "global", slowShift: 7, rampSamples: 0, adaptShift: 0 });
-  const model = new Detector({ channels: 8, calibrationSamples: 128 });
+  const model = new Detector({ channels: 8, calibrationSamples: 128, ...${SLOW} });
   const row = new ${rowArray}(8);
   for (let r = 0; r < 128; r++) { for (let c = 0; c < 8; c++) row[c] = slowCal[r * 8 + c]; model.update(row); }
   let alarms = 0;

@@ -190,7 +190,7 @@ export class VibrationFrontEnd {
     const fused = bands >= 4 ? 4 : 0;
     for (let a = 0, o = 0; a < axes; a++, o += stride) {
       if (fused === 4) {
-        if (!this.#momentsFourFast(samples, start * axes + a, count, o, bands > 4))
+        if (bands > 4 || !this.#momentsFourFast(samples, start * axes + a, count, o))
           this.#momentsFour(samples, start * axes + a, count, o, bands > 4);
       } else this.#moments(samples, start * axes + a, count, o);
       let k = fused;
@@ -267,9 +267,10 @@ export class VibrationFrontEnd {
    * frames per iteration, the recursion alternating which local holds s1 (no moves). Bound: with τ = c/2^14 ∈ [−2, 2],
    * s_n = U_n·s1 − U_{n−1}·s2 + Σ U_{n−m}·x'_m, |U_k| ≤ k + 1 (Chebyshev) and |x'| < 2^15 (d minus the floor's
    * fraction), so |s_n| ≤ (2n + 1)·B + n(n + 1)/2·2^15 for B = max |s1|, |s2|: below 2^27 − 1 for n ≤ 32 and B < 2^20
-   * (85.5 M) and for n ≤ 64 and B < 2^18 (102.0 M). Returns false (nothing done) when that does not hold.
+   * (85.5 M) and for n ≤ 64 and B < 2^18 (102.0 M). Returns false (nothing done) when that does not hold. Exactly four
+   * bands only: it does not write the block (its caller takes #momentsFour when more bands follow).
    */
-  #momentsFourFast(samples: Int16Array, j: number, count: number, o: number, keep: boolean): boolean {
+  #momentsFourFast(samples: Int16Array, j: number, count: number, o: number): boolean {
     const acc = this.#acc;
     let a1 = acc[o + 8]!,
       a2 = acc[o + 9]!,
@@ -289,8 +290,7 @@ export class VibrationFrontEnd {
       (f1 < 0 ? -f1 : f1) |
       (f2 < 0 ? -f2 : f2); // ≥ max |s|, same bit length
     if ((count & 1) !== 0 || bits >= (count <= 32 ? 0x100000 : 0x40000)) return false;
-    const block = this.#block,
-      axes = this.axes,
+    const axes = this.axes,
       dcShift = this.dcShift,
       kShift = acc[o + 6]!,
       coef = this.#coef;
@@ -317,7 +317,6 @@ export class VibrationFrontEnd {
       d = v - (dc >> 8);
       if (d > 32767) d = 32767;
       else if (d < -32767) d = -32767;
-      if (keep) block[i] = d;
       d2 = d * d;
       lo = lo + d2;
       if (lo >= 0x40000000) {
@@ -339,7 +338,6 @@ export class VibrationFrontEnd {
       d = v - (dc >> 8);
       if (d > 32767) d = 32767;
       else if (d < -32767) d = -32767;
-      if (keep) block[i + 1] = d;
       d2 = d * d;
       lo = lo + d2;
       if (lo >= 0x40000000) {
