@@ -60,7 +60,7 @@ function integer(name: string, value: unknown, min: number, max: number): number
 }
 
 /** 2cos(2π f / fs) in Q14: the only double arithmetic, once per band at construction. */
-function coefficientQ14(f: number, fs: number): number {
+export function coefficientQ14(f: number, fs: number): number {
   return Math.round(2 * Math.cos((2 * Math.PI * f) / fs) * 16384);
 }
 
