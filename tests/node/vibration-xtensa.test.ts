@@ -11,21 +11,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VibrationFrontEnd, coefficientQ14 } from "telltale/detector/vibration";
+import { xorshift32 } from "../support/xorshift.js";
 
 const root = new URL("../../../", import.meta.url).pathname;
 const sources = join(root, "tests/xtensa");
 const CASES = 48;
-
-/** xorshift32, as unsigned 32-bit values. */
-function rng(seed: number): () => number {
-  let s = seed | 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
-}
 
 interface Case {
   axes: number;
@@ -118,7 +108,8 @@ function header(cases: Case[]): string {
 }
 
 test("vibration-native-c-on-an-xtensa-core-matches-the-typescript", () => {
-  const r = rng(0x5eed1234);
+  const next = xorshift32(0x5eed1234),
+    r = () => next() >>> 0;
   const cases = Array.from({ length: CASES }, () => makeCase(r));
   const dir = mkdtempSync(join(tmpdir(), "telltale-xtensa-"));
   try {

@@ -2,24 +2,14 @@
 import { suite, test, equal, ok, throws } from "../harness.js";
 import { VibrationFrontEnd, type VibrationOptions } from "telltale/detector/vibration";
 import { vibrationNative } from "telltale/detector/vibration-native";
-
-/** xorshift32 in [−32768, 32767]. */
-function rng(seed: number): () => number {
-  let s = seed | 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >> 17;
-    s ^= s << 5;
-    return (s & 0xffff) - 32768;
-  };
-}
+import { int16Noise } from "../support/xorshift.js";
 
 /**
  * Frames of a machine-like signal that also reaches the edges: tones, noise, impulses, an offset, and stretches at
  * full scale (the high-pass saturating at ±32767, the Goertzel state at ±2^27 for a resonant tone in long windows).
  */
 function signal(frames: number, axes: number, seed: number, rate: number, tone: number): Int16Array {
-  const r = rng(seed),
+  const r = int16Noise(seed),
     out = new Int16Array(frames * axes);
   for (let i = 0; i < frames; i++)
     for (let a = 0; a < axes; a++) {
@@ -43,7 +33,7 @@ function compare(options: VibrationOptions, frames: number, seed: number): numbe
   const axes = ts.axes;
   const data = signal(frames + 5, axes, seed, options.sampleRate ?? 1600, (options.bands ?? [50])[0] ?? 50);
   const view = data.subarray(5 * axes); // a byteOffset that is not 0
-  const r = rng(seed ^ 0x5a5a);
+  const r = int16Noise(seed ^ 0x5a5a);
   for (let i = 0; i < frames;) {
     const n = 1 + ((r() & 0xffff) % 70); // past BLOCK too
     const a = ts.write(view, i, Math.min(n, frames - i)),
@@ -97,7 +87,7 @@ suite("xs/vibration-native", () => {
   test("push-one-frame-bit-identical", () => {
     const ts = new VibrationFrontEnd({ axes: 3 }),
       cc = new VibrationFrontEnd({ axes: 3, native: vibrationNative });
-    const r = rng(9);
+    const r = int16Noise(9);
     for (let i = 0; i < 3000; i++) {
       const x = r(),
         y = r() >> 2,

@@ -2,17 +2,7 @@
 import { suite, test, equal, ok, throws, deepEqual } from "../../harness.js";
 import { MultivariateDetector } from "telltale/detector/multivariate";
 import { log2Q8 } from "telltale/detector/fixed";
-
-/** Deterministic noise: xorshift32, roughly uniform in [-amp, amp]. */
-function noise(seed: number) {
-  let s = seed | 0 || 1;
-  return (amp: number): number => {
-    s ^= s << 13;
-    s ^= s >> 17;
-    s ^= s << 5;
-    return (((s & 0xffff) - 32768) * amp) >> 15;
-  };
-}
+import { noise } from "../../support/xorshift.js";
 
 /** Four channels: 0 and 1 move together (a shared load that cycles every 64 samples), 2 and 3 are independent. */
 function feed(

@@ -2,16 +2,7 @@
 import { suite, test, equal, deepEqual, ok, throws } from "../../harness.js";
 import { NoveltyDetector } from "telltale/detector/novelty";
 import { VibrationMonitor } from "telltale/detector/vibration-monitor";
-
-function noise(seed: number) {
-  let s = seed | 0 || 1;
-  return (amp: number) => {
-    s ^= s << 13;
-    s ^= s >> 17;
-    s ^= s << 5;
-    return (((s & 0xffff) - 32768) * amp) >> 15;
-  };
-}
+import { noise } from "../../support/xorshift.js";
 
 /** Feeds `count` values from `f(t)`; returns the times of detections. */
 function feed(d: NoveltyDetector, from: number, count: number, f: (t: number) => number): number[] {

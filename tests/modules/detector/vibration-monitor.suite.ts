@@ -2,19 +2,14 @@
 import { suite, test, equal, ok, throws } from "../../harness.js";
 import { VibrationMonitor } from "telltale/detector/vibration-monitor";
 import { MultivariateDetector } from "telltale/detector/multivariate";
+import { int16Noise } from "../../support/xorshift.js";
 
 const FS = 1600;
 
 /** A shaft tone at 25 Hz on every axis, optional bearing tone at 100 Hz of amplitude `bearing`, and noise (counts). */
 function stream(seed: number) {
-  let s = seed | 0 || 1,
-    i = 0;
-  const u = () => {
-    s ^= s << 13;
-    s ^= s >> 17;
-    s ^= s << 5;
-    return (s & 0xffff) - 32768;
-  };
+  let i = 0;
+  const u = int16Noise(seed);
   const frames = new Int16Array(64 * 3);
   return (bearing: number): Int16Array => {
     for (let k = 0; k < 64; k++, i++) {

@@ -1,6 +1,7 @@
 // The integer vibration front end: RMS, peak, crest factor, kurtosis and Goertzel band amplitudes against known signals.
 import { suite, test, equal, ok, throws } from "../../harness.js";
 import { VibrationFrontEnd } from "telltale/detector/vibration";
+import { int16Noise } from "../../support/xorshift.js";
 
 const FS = 1600;
 
@@ -13,13 +14,7 @@ function triangle(i: number, amp: number, period: number): number {
 
 /** Sum of four xorshift uniforms: close to Gaussian (kurtosis 2.7). */
 function gauss(seed: number) {
-  let s = seed | 0 || 1;
-  const u = () => {
-    s ^= s << 13;
-    s ^= s >> 17;
-    s ^= s << 5;
-    return (s & 0xffff) - 32768;
-  };
+  const u = int16Noise(seed);
   return (amp: number) => (((u() + u() + u() + u()) >> 2) * amp) >> 15;
 }
 

@@ -2,17 +2,7 @@
 import { suite, test, equal, ok, throws } from "../../harness.js";
 import { isqrt, udivSat16 } from "telltale/detector/fixed";
 import { ZScoreDetector } from "telltale/detector/zscore";
-
-/** Deterministic noise: xorshift32, roughly uniform in [-amp, amp]. */
-function noise(seed: number) {
-  let s = seed | 0 || 1;
-  return (amp: number): number => {
-    s ^= s << 13;
-    s ^= s >> 17;
-    s ^= s << 5;
-    return (((s & 0xffff) - 32768) * amp) >> 15;
-  };
-}
+import { noise } from "../../support/xorshift.js";
 
 /** 100 noisy samples of two channels near 4000 and 4500 (the calibration and then some); the vector to go on with. */
 function calibrated(det: ZScoreDetector): Int32Array {

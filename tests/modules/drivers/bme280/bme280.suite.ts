@@ -17,6 +17,7 @@ import { parseConfig } from "telltale/config/config";
 import { SimI2CBus } from "telltale/sim/i2c-bus";
 import { createSimWorld } from "telltale/sim/world";
 import { ManualClock } from "../../../support/manual-clock.js";
+import { xorshift32 } from "../../../support/xorshift.js";
 
 // Reference formulas written from the datasheet (§4.2.3 / §8.2) in BigInt, wrapping after every C operation
 // exactly as int32_t / uint32_t / int64_t arithmetic does on a two's complement CPU.
@@ -82,15 +83,10 @@ function refP32(c: Calibration, tFine: number, adcP: number): number {
   return Number(I32(p));
 }
 
-/** xorshift32: the same pseudo-random vectors in Node and XS. */
+/** Pseudo-random integers in [0, n), the same in Node and XS. */
 function random(seed: number): (n: number) => number {
-  let s = seed | 0;
-  return (n) => {
-    s ^= s << 13;
-    s ^= s >> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
+  const next = xorshift32(seed);
+  return (n) => (next() >>> 0) % n;
 }
 
 function randomCalibration(r: (n: number) => number, realistic: boolean): Calibration {
