@@ -63,6 +63,21 @@ function makeCase(r: () => number): Case {
   return { axes, bands, rate, windowShift, dcShift, frames, blocks };
 }
 
+/**
+ * A full-scale tone at a band's own frequency (25 Hz at 1600, a period of 64 frames) over windows of 4096: the
+ * Goertzel state grows by about 2^15 / (2 sin(2π/64)) per frame and reaches its ±(2^27 − 1) saturation within each window.
+ */
+function resonant(): Case {
+  const rate = 1600,
+    windowShift = 12,
+    count = 2 << windowShift,
+    frames = new Int16Array(count);
+  for (let i = 0; i < count; i++) frames[i] = Math.max(-32768, Math.round(32767 * Math.cos((2 * Math.PI * i) / 64)));
+  const blocks: number[] = [];
+  for (let left = count; left > 0; left -= 64) blocks.push(Math.min(64, left));
+  return { axes: 1, bands: [rate / 64, 400], rate, windowShift, dcShift: 7, frames, blocks };
+}
+
 /** FNV-1a over every write()'s return (+ 0x10000 at a window's end) and the features at each window's end. */
 function typescriptHash(c: Case): string {
   const fe = new VibrationFrontEnd({
@@ -110,7 +125,7 @@ function header(cases: Case[]): string {
 test("vibration-native-c-on-an-xtensa-core-matches-the-typescript", () => {
   const next = xorshift32(0x5eed1234),
     r = () => next() >>> 0;
-  const cases = Array.from({ length: CASES }, () => makeCase(r));
+  const cases = [...Array.from({ length: CASES - 1 }, () => makeCase(r)), resonant()];
   const dir = mkdtempSync(join(tmpdir(), "telltale-xtensa-"));
   try {
     writeFileSync(join(dir, "cases.h"), header(cases));
