@@ -48,7 +48,7 @@ export class FloatMultivariateDetector {
       throw new RangeError(
         'FloatMultivariateDetector: option "recoverTo" must be "copy" or "current", got ' + recoverTo,
       );
-    // Recovery (multivariate.ts step 4b, #scoreWithRecovery): the same episode, naming, copy, relative return,
+    // Recovery (multivariate.ts step 4b, #episodeBack and #episode): the same episode, naming, copy, relative return,
     // settling and bound, in doubles.
     this.recovery = recovery === true;
     this.level = recoveryLevel;

@@ -7,6 +7,7 @@
 // Run: npm run build && node bench/cv/changepoints-skab.mjs   (about a minute of CPU)
 import { existsSync } from "node:fs";
 import { csvFiles, loadSkab, skabChpScore, SKAB_CHANNELS, appSlowModel, integerColumns } from "../lib/skab.mjs";
+import { leaveOneOut, splitHalf, countPicks } from "../lib/cv.mjs";
 
 const args = process.argv.slice(2);
 const data = args.includes("--data") ? args[args.indexOf("--data") + 1] : "../shared/data/skab";
@@ -67,23 +68,10 @@ const pick = (idx) => {
   for (const r of results.filter(admissible)) if (!best || score(r, idx) > score(best, idx) + 1e-9) best = r;
   return best;
 };
-const held = [],
-  picks = {};
-for (const i of idxAll) {
-  const b = pick(idxAll.filter((j) => j !== i));
-  held.push(b.per[i]);
-  picks[label(b.opts)] = (picks[label(b.opts)] ?? 0) + 1;
-}
-const even = idxAll.filter((i) => i % 2 === 0),
-  odd = idxAll.filter((i) => i % 2 === 1),
-  half = [];
-for (const [train, test] of [
-  [even, odd],
-  [odd, even],
-]) {
-  const b = pick(train);
-  for (const i of test) half.push(b.per[i]);
-}
+const lofo = leaveOneOut(idxAll.length, pick);
+const held = lofo.map(({ held: i, pick: b }) => b.per[i]),
+  picks = countPicks(lofo.map(({ pick: b }) => label(b.opts)));
+const half = splitHalf(idxAll.length, pick).flatMap(({ test, pick: b }) => test.map((i) => b.per[i]));
 console.log(
   `leave-one-file-out: held out ${skabChpScore(held).Standard.toFixed(2)}; split-half ${skabChpScore(half).Standard.toFixed(2)}; picks ${JSON.stringify(picks)}`,
 );

@@ -1,5 +1,6 @@
 import { files, run } from "./model.mjs";
 import { outlierMetrics, changepointNab, confusion, poolConfusion } from "../lib/skab.mjs";
+import { leaveOneOut, splitHalf, countPicks } from "../lib/cv.mjs";
 // per-config per-file confusion, then LOFO selection by pooled F1 on the other 15 files
 export function perFile(o) {
   return files.map((f) => {
@@ -19,43 +20,22 @@ const obj = (cm) => {
 export function cv(configs, label = (o) => JSON.stringify(o)) {
   const res = configs.map((o) => perFile(o));
   const all = files.map((_, i) => i);
-  let best = 0;
-  res.forEach((pf, k) => {
-    if (obj(pool(pf, all)) > obj(pool(res[best], all))) best = k;
-  });
+  // The first config with the best objective on the training files.
+  const pick = (tr) => {
+    let b = 0;
+    res.forEach((pf, k) => {
+      if (obj(pool(pf, tr)) > obj(pool(res[b], tr))) b = k;
+    });
+    return b;
+  };
+  const best = pick(all);
   const ins = outlierMetrics(pool(res[best], all)),
     insNab = changepointNab(res[best].map((x) => x.cp)).standard;
-  // LOFO
-  const held = [];
-  const heldCp = [];
-  const picks = {};
-  for (const i of all) {
-    const tr = all.filter((j) => j !== i);
-    let b = 0;
-    res.forEach((pf, k) => {
-      if (obj(pool(pf, tr)) > obj(pool(res[b], tr))) b = k;
-    });
-    held.push(res[b][i].cm);
-    heldCp.push(res[b][i].cp);
-    picks[b] = (picks[b] ?? 0) + 1;
-  }
-  const ho = outlierMetrics(poolConfusion(held)),
-    hoNab = changepointNab(heldCp).standard;
-  // split half (even/odd index) both ways
-  const A = all.filter((i) => i % 2 === 0),
-    B = all.filter((i) => i % 2 === 1);
-  const sh = [];
-  for (const [tr, te] of [
-    [A, B],
-    [B, A],
-  ]) {
-    let b = 0;
-    res.forEach((pf, k) => {
-      if (obj(pool(pf, tr)) > obj(pool(res[b], tr))) b = k;
-    });
-    sh.push(pool(res[b], te));
-  }
-  const s = outlierMetrics(poolConfusion(sh));
+  const lofo = leaveOneOut(all.length, pick);
+  const ho = outlierMetrics(poolConfusion(lofo.map(({ held: i, pick: b }) => res[b][i].cm))),
+    hoNab = changepointNab(lofo.map(({ held: i, pick: b }) => res[b][i].cp)).standard,
+    picks = countPicks(lofo.map(({ pick: b }) => b));
+  const s = outlierMetrics(poolConfusion(splitHalf(all.length, pick).map(({ test, pick: b }) => pool(res[b], test))));
   const f = (m) => `F1 ${m.f1.toFixed(3)} FAR ${(100 * m.far).toFixed(1)} MAR ${(100 * m.mar).toFixed(1)}`;
   console.log(
     `in-sample best ${label(configs[best])}: ${f(ins)} cpNAB ${insNab.toFixed(1)} | LOFO ${f(ho)} cpNAB ${hoNab.toFixed(1)} | split-half ${f(s)} | picks ${Object.entries(

@@ -19,6 +19,7 @@ import {
   confusion,
   poolConfusion,
 } from "../lib/skab.mjs";
+import { leaveOneOut, countPicks } from "../lib/cv.mjs";
 
 const args = process.argv.slice(2);
 const data = args.includes("--data") ? args[args.indexOf("--data") + 1] : "../shared/data/skab";
@@ -200,22 +201,20 @@ for (const r of results) {
   if (only !== null) console.log(`    post-fault share by shape: ${r.syn.by}`);
 }
 // Leave-one-file-out: the pick on the other files, scored on the held-out one.
-const held = [],
-  picks = {};
-const idxAll = labelled.map((_, i) => i);
-for (const i of idxAll) {
-  const train = idxAll.filter((j) => j !== i);
-  let best = null;
-  // Training F1 (FAR above 10 % penalised); a tie goes to the smaller synthetic post-fault alarm share.
+// Training F1 (FAR above 10 % penalised); a tie goes to the smaller synthetic post-fault alarm share; null if none is
+// within the limits.
+const pick = (train) => {
   const better = (r, b) => {
     const d = objective(r, train) - objective(b, train);
     return d > 1e-9 || (Math.abs(d) <= 1e-9 && r.syn.after < b.syn.after);
   };
+  let best = null;
   for (const r of results.filter(admissible)) if (!best || better(r, best)) best = r;
-  if (!best) continue;
-  picks[best.label] = (picks[best.label] ?? 0) + 1;
-  held.push(best.pf[i].cm);
-}
+  return best;
+};
+const lofo = leaveOneOut(labelled.length, pick).filter(({ pick: b }) => b !== null);
+const held = lofo.map(({ held: i, pick: b }) => b.pf[i].cm),
+  picks = countPicks(lofo.map(({ pick: b }) => b.label));
 const h = outlierMetrics(poolConfusion(held));
 if (Object.keys(picks).length === 0) console.log("leave-one-file-out: no candidate within the limits");
 else

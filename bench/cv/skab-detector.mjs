@@ -4,6 +4,7 @@
 // the settings that keep anomaly-free.csv's alarm share at most 8 % (one global check, the same in every fold), and
 // the held-out file(s) are scored with it. Run from the project root after `npm run build`: node bench/cv/skab-detector.mjs
 import { csvFiles, loadSkab, outlierMetrics, integerColumns, confusion, poolConfusion } from "../lib/skab.mjs";
+import { leaveOneOut, splitHalf, countPicks } from "../lib/cv.mjs";
 
 const root = process.env.SKAB ?? "../shared/data/skab";
 const { MultivariateDetector } = await import(new URL("../../build/modules/detector/multivariate.js", import.meta.url));
@@ -67,29 +68,19 @@ console.log(
   `${grid.length} settings, ${allowed.length} keep anomaly-free.csv in alarm ≤ ${100 * FREE_MAX} % of its rows`,
 );
 console.log(`in-sample best (${label(best)}; anomaly-free ${(100 * best.free).toFixed(2)} %): ${fmt(pool(best, idx))}`);
-const held = [];
-const picks = new Map();
-for (const i of idx) {
-  const b = pick(idx.filter((j) => j !== i));
-  held.push(b.cms[i]);
-  picks.set(label(b), (picks.get(label(b)) ?? 0) + 1);
-}
+const lofo = leaveOneOut(idx.length, pick);
+const picks = countPicks(lofo.map(({ pick: b }) => label(b)));
 console.log(
-  `leave-one-file-out: ${fmt(poolConfusion(held))}   picks: ${[...picks].map(([k, v]) => `[${k}]×${v}`).join(" ")}`,
+  `leave-one-file-out: ${fmt(poolConfusion(lofo.map(({ held: i, pick: b }) => b.cms[i])))}   picks: ${Object.entries(
+    picks,
+  )
+    .map(([k, v]) => `[${k}]×${v}`)
+    .join(" ")}`,
 );
-const even = idx.filter((i) => i % 2 === 0),
-  odd = idx.filter((i) => i % 2 === 1);
-const half = [];
-const halfPicks = [];
-for (const [train, test] of [
-  [even, odd],
-  [odd, even],
-]) {
-  const b = pick(train);
-  halfPicks.push(`[${label(b)}]`);
-  half.push(pool(b, test));
-}
-console.log(`split-half (even/odd files, both ways): ${fmt(poolConfusion(half))}   picks: ${halfPicks.join(" ")}`);
+const halves = splitHalf(idx.length, pick);
+console.log(
+  `split-half (even/odd files, both ways): ${fmt(poolConfusion(halves.map(({ test, pick: b }) => pool(b, test))))}   picks: ${halves.map(({ pick: b }) => `[${label(b)}]`).join(" ")}`,
+);
 const shipped = results.find(
   (r) => r.o.slowShift === 8 && r.o.rampSamples === 64 && r.o.adaptShift === 12 && r.o.ridge === 1 && r.o.on === 5,
 );
