@@ -18,6 +18,7 @@ import {
   confusion,
   poolConfusion,
   integerColumns,
+  runColumns,
 } from "./lib/skab.mjs";
 import { FloatMultivariateDetector } from "./reference.mjs";
 
@@ -47,19 +48,11 @@ const options = noRecovery ? {} : APP_SLOW_MODEL;
 
 /** Runs a fresh detector over one file: alarm and change-point flags per row. */
 function run(f) {
-  const p = SKAB_CHANNELS.length;
   const Detector = useReference ? FloatMultivariateDetector : MultivariateDetector;
-  const det = new Detector({ channels: p, calibrationSamples: CAL, ...options });
-  const v = useReference ? new Float64Array(p) : new Int32Array(p);
-  const cols = integerColumns(f);
-  const alarms = new Uint8Array(f.rows),
-    changes = new Uint8Array(f.rows);
-  for (let r = 0; r < f.rows; r++) {
-    for (let c = 0; c < p; c++) v[c] = cols[c][r];
-    alarms[r] = det.update(v) ? 1 : 0;
-    changes[r] = det.changePoint ? 1 : 0;
-  }
-  return { alarms, changes };
+  return runColumns(
+    new Detector({ channels: SKAB_CHANNELS.length, calibrationSamples: CAL, ...options }),
+    integerColumns(f),
+  );
 }
 
 const perFileCounts = [];
@@ -75,7 +68,7 @@ for (const path of csvFiles(data)) {
   }
   if (!f.anomaly || !f.changepoint) {
     // Not scored: a false-alarm check only (SKAB's anomaly-free.csv is normal running throughout).
-    const { alarms } = run(f);
+    const { alarm: alarms } = run(f);
     let on = 0;
     for (let r = CAL; r < f.rows; r++) on += alarms[r];
     unlabelled.push(`${f.name} ${((100 * on) / (f.rows - CAL)).toFixed(2)} % of ${f.rows - CAL} rows`);
@@ -83,7 +76,7 @@ for (const path of csvFiles(data)) {
     continue;
   }
   scored++;
-  const { alarms, changes } = run(f);
+  const { alarm: alarms, cp: changes } = run(f);
   const fc = confusion(alarms, f.anomaly, CAL);
   perFileCounts.push(fc);
   cpFiles.push({ time: f.time, truth: f.changepoint, detected: changes, from: CAL });

@@ -6,7 +6,15 @@
 //   the anomaly-free file bounds the change points a setting reports in normal running (at most one per 300 rows).
 // Run: npm run build && node bench/cv/changepoints-skab.mjs   (about a minute of CPU)
 import { existsSync } from "node:fs";
-import { csvFiles, loadSkab, skabChpScore, SKAB_CHANNELS, appSlowModel, integerColumns } from "../lib/skab.mjs";
+import {
+  csvFiles,
+  loadSkab,
+  skabChpScore,
+  SKAB_CHANNELS,
+  appSlowModel,
+  integerColumns,
+  runColumns,
+} from "../lib/skab.mjs";
 import { leaveOneOut, splitHalf, countPicks } from "../lib/cv.mjs";
 
 const args = process.argv.slice(2);
@@ -22,17 +30,8 @@ const free = all.find((f) => f && !f.anomaly);
 const labelledInt = labelled.map(integerColumns),
   freeInt = free ? integerColumns(free) : null;
 
-function changes(cols, rows, opts) {
-  const det = new MultivariateDetector({ channels: P, calibrationSamples: CAL, ...APP_SLOW_MODEL, ...opts });
-  const v = new Int32Array(P),
-    cp = new Uint8Array(rows);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < P; c++) v[c] = cols[c][r];
-    det.update(v);
-    cp[r] = det.changePoint ? 1 : 0;
-  }
-  return cp;
-}
+const changes = (cols, opts) =>
+  runColumns(new MultivariateDetector({ channels: P, calibrationSamples: CAL, ...APP_SLOW_MODEL, ...opts }), cols).cp;
 
 const grid = [];
 for (const changeDrift of [0.125, 0.25, 0.5])
@@ -43,12 +42,12 @@ const results = grid.map((opts) => {
   const per = labelled.map((f, i) => ({
     time: f.time,
     truth: f.changepoint,
-    detected: changes(labelledInt[i], f.rows, opts),
+    detected: changes(labelledInt[i], opts),
     from: CAL,
   }));
   let freeRate = 0;
   if (freeInt) {
-    const cp = changes(freeInt, free.rows, opts);
+    const cp = changes(freeInt, opts);
     let n = 0;
     for (let r = CAL; r < free.rows; r++) n += cp[r];
     freeRate = n / (free.rows - CAL);

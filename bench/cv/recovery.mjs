@@ -18,6 +18,7 @@ import {
   integerColumns,
   confusion,
   poolConfusion,
+  runColumns,
 } from "../lib/skab.mjs";
 import { leaveOneOut, countPicks } from "../lib/cv.mjs";
 
@@ -32,24 +33,14 @@ const all = csvFiles(data).map((path) => loadSkab(path, data));
 const labelled = all.filter((f) => f && f.anomaly && f.changepoint && f.rows > CAL);
 const free = all.find((f) => f && !f.anomaly);
 
-function run(cols, rows, opts) {
-  const det = new MultivariateDetector({ channels: P, calibrationSamples: CAL, ...opts });
-  const v = new Int32Array(P),
-    alarm = new Uint8Array(rows),
-    cp = new Uint8Array(rows);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < P; c++) v[c] = cols[c][r];
-    alarm[r] = det.update(v) ? 1 : 0;
-    cp[r] = det.changePoint ? 1 : 0;
-  }
-  return { alarm, cp };
-}
+const run = (cols, opts) =>
+  runColumns(new MultivariateDetector({ channels: P, calibrationSamples: CAL, ...opts }), cols);
 const labelledInt = labelled.map(integerColumns);
 const freeInt = free ? integerColumns(free) : null;
 
 function perFile(opts) {
   return labelled.map((f, i) => {
-    const r = run(labelledInt[i], f.rows, opts);
+    const r = run(labelledInt[i], opts);
     return {
       cm: confusion(r.alarm, f.anomaly, CAL),
       cp: { time: f.time, truth: f.changepoint, detected: r.cp, from: CAL },
@@ -58,7 +49,7 @@ function perFile(opts) {
 }
 function freeShare(opts) {
   if (!freeInt) return 0;
-  const r = run(freeInt, free.rows, opts);
+  const r = run(freeInt, opts);
   let on = 0;
   for (let n = CAL; n < free.rows; n++) on += r.alarm[n];
   return on / (free.rows - CAL);
@@ -101,7 +92,7 @@ function synthetic(opts) {
       for (let r = 0; r < CAL; r++) v += (col[r] - mu) ** 2;
       return Math.max(1, Math.sqrt(v / CAL));
     });
-    const clean = run(base, M, opts).alarm;
+    const clean = run(base, opts).alarm;
     for (const size of SIZES)
       for (const shape of ["step", "imperfect", "heating"])
         for (const len of [150, 400, 800])
@@ -123,7 +114,7 @@ function synthetic(opts) {
                   const warm = r < end ? (r - start) / len : Math.exp(-(r - end) / 300);
                   cols[c][r] += Math.round(warm * (size / 2) * sd[c]);
                 }
-            const { alarm } = run(cols, M, opts);
+            const { alarm } = run(cols, opts);
             for (let r = start; r < end; r++) inFault += alarm[r];
             faultRows += len;
             // An alarm after the fault that the same machine without the fault does not raise.

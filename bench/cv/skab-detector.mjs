@@ -3,7 +3,15 @@
 // or the other half (even/odd files, both ways) by the objective of outliers.mjs (F1, FAR above 13 % penalised), among
 // the settings that keep anomaly-free.csv's alarm share at most 8 % (one global check, the same in every fold), and
 // the held-out file(s) are scored with it. Run from the project root after `npm run build`: node bench/cv/skab-detector.mjs
-import { csvFiles, loadSkab, outlierMetrics, integerColumns, confusion, poolConfusion } from "../lib/skab.mjs";
+import {
+  csvFiles,
+  loadSkab,
+  outlierMetrics,
+  integerColumns,
+  confusion,
+  poolConfusion,
+  runColumns,
+} from "../lib/skab.mjs";
 import { leaveOneOut, splitHalf, countPicks } from "../lib/cv.mjs";
 
 const root = process.env.SKAB ?? "../shared/data/skab";
@@ -23,17 +31,8 @@ for (const slowShift of [7, 8])
       for (const ridge of [0.5, 1])
         for (const on of [4, 5, 6, 8]) grid.push({ slowShift, rampSamples, adaptShift, ridge, on });
 
-function alarms(f, o) {
-  const det = new MultivariateDetector({ channels: 8, calibrationSamples: CAL, ...o }),
-    v = new Int32Array(8),
-    cols = integerColumns(f),
-    out = new Uint8Array(f.rows);
-  for (let r = 0; r < f.rows; r++) {
-    for (let c = 0; c < 8; c++) v[c] = cols[c][r];
-    out[r] = det.update(v) ? 1 : 0;
-  }
-  return out;
-}
+const alarms = (f, o) =>
+  runColumns(new MultivariateDetector({ channels: 8, calibrationSamples: CAL, ...o }), integerColumns(f)).alarm;
 const results = grid.map((o) => {
   const cms = files.map((f) => confusion(alarms(f, o), f.anomaly, CAL));
   let on = 0,

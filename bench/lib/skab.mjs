@@ -69,6 +69,21 @@ export function integerColumns(f) {
   return SKAB_CHANNELS.map(([, scale], c) => Int32Array.from(f.values[c], (x) => Math.round(x * scale)));
 }
 
+/** Runs a detector over a file's integer columns (integerColumns): per row, its alarm and change-point flags (0/1). */
+export function runColumns(det, cols) {
+  const p = cols.length,
+    rows = cols[0].length,
+    v = new Int32Array(p),
+    alarm = new Uint8Array(rows),
+    cp = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < p; c++) v[c] = cols[c][r];
+    alarm[r] = det.update(v) ? 1 : 0;
+    cp[r] = det.changePoint ? 1 : 0;
+  }
+  return { alarm, cp };
+}
+
 /** Empty confusion counts. */
 export const noConfusion = () => ({ tp: 0, fp: 0, tn: 0, fn: 0 });
 
