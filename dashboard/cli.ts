@@ -3,10 +3,7 @@
 // printed with the usage (exit code 2).
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
+import { messageOf } from "telltale/errors/message";
 
 export class CommandLine {
   /** `program` starts every message ("telltale", "telltale dashboard"); `usage` follows a mistake and answers --help. */
