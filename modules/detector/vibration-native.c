@@ -12,8 +12,9 @@
  *            the features, per axis rms_q4, peak, crest_q8, kurt_q8, then the bands
  *   shape    axes | bands << 2 | windowShift << 6 | dcShift << 10
  * The arithmetic is the TypeScript's, in int32_t: every intermediate stays in int32 range (the bounds are argued in
- * vibration.ts), except the Goertzel product, taken in int64_t (vibration_step: the same value); where JavaScript wraps (`<<`, `| 0`) this goes through uint32_t, and `>>` of a negative value is the
- * arithmetic shift, as in JavaScript (GCC and Clang define it so).
+ * vibration.ts), except the Goertzel product, taken in int64_t (vibration_step: the same value); where JavaScript
+ * wraps (`<<`, `| 0`) this goes through uint32_t, and `>>` of a negative value is the arithmetic shift, as in
+ * JavaScript (GCC and Clang define it so).
  */
 #include <stdint.h>
 #ifndef mxVibrationNativeNoXS
