@@ -3,7 +3,11 @@
 // printed with the usage (exit code 2).
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { messageOf } from "telltale/errors/message";
+
+// Not telltale/errors/message's: the dashboard imports nothing of the firmware (tests/node/layering.test.ts).
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
 
 export class CommandLine {
   /** `program` starts every message ("telltale", "telltale dashboard"); `usage` follows a mistake and answers --help. */
